@@ -1,0 +1,137 @@
+#include "app/commands.h"
+
+#include <fmt/format.h>
+
+#include "app/organizations.h"
+#include "app/plan_output.h"
+#include "app/validator.h"
+#include "core/strings.h"
+#include "io/file.h"
+
+namespace cm {
+
+void PrintProblems(const Problems& problems, Console console) {
+  console.err << fmt::format("crossmove: {} problem{} found; nothing was written:\n", problems.size(),
+                             problems.size() == 1 ? "" : "s");
+  for (const auto& p : problems) console.err << "  " << p.ToString() << "\n";
+}
+
+namespace {
+
+int ReportProblems(const Problems& problems, bool json, Console console) {
+  if (json) console.out << nlohmann::json{{"problems", ProblemsToJson(problems)}}.dump(2) << "\n";
+  PrintProblems(problems, console);
+  return kExitUsage;
+}
+
+int Unreachable(const Status& s, Console console) {
+  console.err << "crossmove: cannot reach a directory: " << s.message() << "\n";
+  return kExitUnreachable;
+}
+
+}  // namespace
+
+int RunPlan(const Config& config, const PlanOptions& options, Console console) {
+  Problems problems;
+  if (config.users_file.empty()) problems.push_back({"", 0, "users-file", "not set (the CSV of mailboxes to move)"});
+  auto orgs = OpenOrganizations(config, /*read_only=*/true, problems);
+  if (!orgs.ok() && orgs.status().code() == Status::Code::kUnavailable) return Unreachable(orgs.status(), console);
+  UsersFile users;
+  if (!config.users_file.empty()) {
+    auto read = ReadUsersFile(config.users_file, config.csv_delimiter, problems);
+    if (!read.ok()) {
+      problems.push_back({"", 0, "", read.status().message()});
+    } else {
+      users = std::move(*read);
+    }
+  }
+  Batch batch;
+  if (orgs.ok()) batch = PrepareBatch(config, *orgs, users, problems);
+  if (!problems.empty()) return ReportProblems(problems, options.json, console);
+
+  if (!options.ldif.empty()) {
+    std::string base = options.ldif;
+    if (IEndsWith(base, ".ldif")) base.resize(base.size() - 5);
+    for (Side side : {Side::kTarget, Side::kSource}) {
+      std::string path = fmt::format("{}.{}.ldif", base, ToString(side));
+      if (Status s = WriteFileAtomically(path, PlanToLdif(batch, side)); !s.ok()) {
+        console.err << "crossmove: " << s.message() << "\n";
+        return kExitUsage;
+      }
+      console.err << fmt::format("wrote {} changes to {}\n", ToString(side), path);
+    }
+  }
+  if (options.json) {
+    console.out << PlanToJson(batch, problems).dump(2) << "\n";
+  } else {
+    console.out << FormatPlanText(batch, console.color);
+  }
+  return kExitOk;
+}
+
+int RunExport(const Config& config, const ExportOptions& options, Console console) {
+  Problems problems;
+  if (options.format != "csv" && options.format != "json") {
+    problems.push_back({"", 0, "--format", fmt::format("'{}' is not csv or json", options.format)});
+  }
+  if (options.separator.empty() || options.separator == "\\") {
+    problems.push_back({"", 0, "--separator", "must be a non-empty string other than a backslash"});
+  }
+  if (options.side != "source" && options.side != "target") {
+    problems.push_back({"", 0, "--side", fmt::format("'{}' is not source or target", options.side)});
+  }
+  std::vector<Filter> parts;
+  if (!options.filter.empty()) {
+    auto f = Filter::Parse(options.filter);
+    if (!f.ok()) {
+      problems.push_back({"", 0, "--filter", f.status().message()});
+    } else {
+      parts.push_back(std::move(*f));
+    }
+  }
+  if (!options.identity.empty()) {
+    // A wildcard: '*' matches anything; every other character is literal.
+    auto pieces = Split(options.identity, '*');
+    const AttributeProfile& p = config.profile;
+    std::vector<Filter> any;
+    for (const std::string& attr : {p.cn, p.display_name, p.mail_nickname, p.sam_account_name, p.mail}) {
+      if (pieces.size() == 1) {
+        any.push_back(Filter::Eq(attr, options.identity));
+      } else {
+        std::vector<std::string> middle(pieces.begin() + 1, pieces.end() - 1);
+        std::erase_if(middle, [](const std::string& s) { return s.empty(); });
+        any.push_back(Filter::Substring(attr, pieces.front(), middle, pieces.back()));
+      }
+    }
+    parts.push_back(Filter::Or(std::move(any)));
+  }
+  // Export reads only one side, but both are opened so that a config typo fails the same way.
+  auto orgs = OpenOrganizations(config, /*read_only=*/true, problems);
+  if (!orgs.ok() && orgs.status().code() == Status::Code::kUnavailable) return Unreachable(orgs.status(), console);
+  if (!problems.empty() || !orgs.ok()) return ReportProblems(problems, false, console);
+  Directory& dir = options.side == "source" ? *orgs->source : *orgs->target;
+  std::string base = options.side == "source" ? orgs->source_base : orgs->target_base;
+  Filter filter = parts.empty() ? Filter::Present("objectClass") : parts.size() == 1 ? parts.front() : Filter::And(parts);
+  auto found = dir.Search(base, Scope::kSubtree, filter);
+  if (!found.ok()) {
+    console.err << "crossmove: " << found.status().message() << "\n";
+    return kExitUsage;
+  }
+  std::erase_if(*found, [&](const Entry& e) {
+    RecipientKind k = Recipient(e, config.profile).kind();
+    if (options.all_recipients) return k == RecipientKind::kUser || k == RecipientKind::kContact || k == RecipientKind::kOther;
+    return k != RecipientKind::kMailbox;
+  });
+  std::string text = options.format == "json" ? ExportJson(*found, config.profile)
+                                              : ExportCsv(*found, config.profile, options.separator);
+  if (options.output.empty()) {
+    console.out << text;
+  } else if (Status s = WriteFileAtomically(options.output, text); !s.ok()) {
+    console.err << "crossmove: " << s.message() << "\n";
+    return kExitUsage;
+  }
+  console.err << fmt::format("exported {} recipient{}\n", found->size(), found->size() == 1 ? "" : "s");
+  return kExitOk;
+}
+
+}  // namespace cm

@@ -1,0 +1,39 @@
+// The commands behind the CLI, written against streams so tests and the CLI share them.
+#pragma once
+
+#include <ostream>
+#include <string>
+
+#include "app/export.h"
+#include "input/config.h"
+
+namespace cm {
+
+// SPEC §9.
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitSomeFailed = 1,
+  kExitUsage = 2,        // usage or validation error
+  kExitUnreachable = 3,  // cannot reach a server / open a directory
+};
+
+struct Console {
+  std::ostream& out;
+  std::ostream& err;
+  bool color = false;
+};
+
+struct PlanOptions {
+  bool json = false;
+  std::string ldif;  // PATH: writes PATH-without-.ldif + ".target.ldif" / ".source.ldif"
+};
+
+// `plan` (-ValidateOnly / -WhatIf): validates everything, prints every change, writes nothing
+// but the requested LDIF files (and those only when validation passed).
+int RunPlan(const Config& config, const PlanOptions& options, Console console);
+int RunExport(const Config& config, const ExportOptions& options, Console console);
+
+// Prints problems as "crossmove: N problems; nothing was written" plus one line each.
+void PrintProblems(const Problems& problems, Console console);
+
+}  // namespace cm

@@ -1,0 +1,96 @@
+// crossmove command line: parses flags with CLI11, layers config (file < environment < flags)
+// and hands over to the app layer. Nothing here knows about directories or mail.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <map>
+
+#include "app/commands.h"
+#include "input/config.h"
+
+extern char** environ;
+
+namespace {
+
+bool UseColor() { return ::isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr; }
+
+bool IsBooleanKey(std::string_view key) { return key == "allow-merge" || key == "keep-source-primary"; }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"crossmove: move mailboxes between mail organizations without a bounce"};
+  app.require_subcommand(1);
+  app.fallthrough();
+  std::string config_path;
+  app.add_option("--config", config_path, "TOML config file (default: $CROSSMOVE_CONFIG, else ./crossmove.toml)");
+  std::map<std::string, std::string> flag_values;
+  std::map<std::string, CLI::Option*> flag_options;
+  for (const auto& k : cm::KnownKeys()) {
+    std::string key(k.key);
+    std::string flag = cm::FlagNameOf(key);
+    if (IsBooleanKey(key)) {
+      flag_options[key] = app.add_flag(flag)->description(std::string(k.help));
+    } else {
+      flag_options[key] = app.add_option(flag, flag_values[key], k.help.data());
+    }
+  }
+
+  cm::PlanOptions plan_options;
+  CLI::App* plan = app.add_subcommand("plan", "validate everything and print every change; write nothing (-WhatIf)");
+  plan->add_flag("--json", plan_options.json, "machine-readable output");
+  plan->add_option("--ldif", plan_options.ldif,
+                   "also write the changes as LDIF: PATH.target.ldif and PATH.source.ldif for ldapmodify");
+
+  cm::ExportOptions export_options;
+  CLI::App* exp = app.add_subcommand("export", "write mailboxes (every value of every attribute) as CSV or JSON");
+  exp->add_option("--side", export_options.side, "source or target (default source)");
+  exp->add_option("--filter", export_options.filter, "LDAP filter (RFC 4515) the objects must also match");
+  exp->add_option("--identity", export_options.identity, "wildcard on name, alias, account or mail, e.g. 'j*'");
+  exp->add_option("--format", export_options.format, "csv (default) or json");
+  exp->add_option("-o,--output", export_options.output, "file to write (default: standard output)");
+  exp->add_option("--separator", export_options.separator, "joins multi-valued cells (default ';')");
+  exp->add_flag("--all", export_options.all_recipients, "every mail recipient, not just mailboxes");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : cm::kExitUsage;
+  }
+
+  cm::Console console{std::cout, std::cerr, UseColor()};
+  cm::Problems problems;
+  cm::Settings settings;
+  if (config_path.empty()) {
+    if (const char* env = std::getenv("CROSSMOVE_CONFIG")) config_path = env;
+  }
+  if (config_path.empty() && std::filesystem::exists("crossmove.toml")) config_path = "crossmove.toml";
+  if (!config_path.empty()) {
+    if (!std::filesystem::exists(config_path)) {
+      std::cerr << "crossmove: config file " << config_path << " does not exist\n";
+      return cm::kExitUsage;
+    }
+    if (cm::Status s = settings.LoadToml(config_path, problems); !s.ok()) {
+      std::cerr << "crossmove: " << s.message() << "\n";
+      return cm::kExitUsage;
+    }
+  }
+  settings.LoadEnvironment(environ);
+  for (const auto& [key, option] : flag_options) {
+    if (option->count() == 0) continue;
+    std::string value = IsBooleanKey(key) ? "true" : flag_values[key];
+    settings.Set(key, value, cm::FlagNameOf(key));
+  }
+  cm::Config config = cm::BuildConfig(settings, problems);
+  if (!problems.empty()) {
+    cm::PrintProblems(problems, console);
+    return cm::kExitUsage;
+  }
+  if (plan->parsed()) return cm::RunPlan(config, plan_options, console);
+  if (exp->parsed()) return cm::RunExport(config, export_options, console);
+  return cm::kExitUsage;
+}

@@ -1,0 +1,37 @@
+// Small string helpers shared by every layer. ASCII-only case folding on purpose: LDAP attribute
+// names, SMTP addresses and proxy prefixes are ASCII, and caseIgnoreMatch on non-ASCII text is
+// what the directory server does, not us.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cm {
+
+char AsciiLower(char c);
+std::string AsciiLower(std::string_view s);
+std::string AsciiUpper(std::string_view s);
+bool IEquals(std::string_view a, std::string_view b);
+bool IStartsWith(std::string_view s, std::string_view prefix);
+bool IEndsWith(std::string_view s, std::string_view suffix);
+std::string_view Trim(std::string_view s);
+std::vector<std::string> Split(std::string_view s, char sep);
+std::string Join(const std::vector<std::string>& parts, std::string_view sep);
+
+// Case-insensitive (ASCII) ordering for maps keyed by attribute names or addresses.
+struct ILess {
+  using is_transparent = void;
+  bool operator()(std::string_view a, std::string_view b) const;
+};
+
+// Number of Unicode code points in valid UTF-8 (SPEC limits count characters, not bytes).
+size_t Utf8Length(std::string_view s);
+// Longest prefix of at most max_chars code points, never splitting a sequence.
+std::string Utf8Prefix(std::string_view s, size_t max_chars);
+// True when s is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
+bool IsValidUtf8(std::string_view s);
+// Appends the UTF-8 encoding of a code point.
+void AppendUtf8(std::string& out, char32_t cp);
+
+}  // namespace cm

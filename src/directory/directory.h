@@ -1,0 +1,54 @@
+// The one seam every directory backend sits behind (LevelDB's Env idea): `ldif:` now, `ldap:`
+// (OpenLDAP, Active Directory) next. Callers never build filter or DN strings by hand: filters
+// are cm::Filter trees, DNs come from MakeDn, so escaping is the backend's job and done once.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/directory_op.h"
+#include "core/entry.h"
+#include "core/filter.h"
+#include "core/status.h"
+
+namespace cm {
+
+enum class Scope { kBase, kOneLevel, kSubtree };
+
+class Directory {
+ public:
+  virtual ~Directory() = default;
+
+  // The URL it was opened with (never holds a secret).
+  virtual const std::string& url() const = 0;
+  // The naming context searches default to ("dc=source,dc=test").
+  virtual std::string base_dn() const = 0;
+
+  // Every matching object with every value of the requested attributes (all when empty).
+  virtual Result<std::vector<Entry>> Search(std::string_view base, Scope scope, const Filter& filter,
+                                            const std::vector<std::string>& attributes = {}) = 0;
+  // Each write is atomic: it happens whole or not at all.
+  virtual Status Add(const Entry& entry) = 0;
+  virtual Status Modify(std::string_view dn, const std::vector<Modification>& mods) = 0;
+  virtual Status Delete(std::string_view dn) = 0;
+  // Moves/renames a leaf; new_superior "" keeps the parent. The old RDN value is removed.
+  virtual Status Rename(std::string_view dn, std::string_view new_rdn, std::string_view new_superior) = 0;
+
+  // One object with every attribute; NotFound when absent.
+  Result<Entry> Read(std::string_view dn);
+  // Applies one planned operation.
+  Status Apply(const DirectoryOp& op);
+};
+
+struct DirectoryOptions {
+  bool read_only = false;  // `plan`, `export`, `--dry-run`: a write is an internal error
+  std::string bind_identity;
+  std::string secret;  // never logged
+};
+
+// `ldif:PATH` (relative paths are taken from the working directory).
+Result<std::unique_ptr<Directory>> OpenDirectory(std::string_view url, const DirectoryOptions& options);
+
+}  // namespace cm

@@ -1,0 +1,332 @@
+#include "input/config.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <toml++/toml.h>
+
+#include "core/strings.h"
+
+namespace cm {
+
+const std::vector<KeyInfo>& KnownKeys() {
+  static const std::vector<KeyInfo> kKeys = {
+      {"users-file", "CSV of mailboxes to move (-UsersFile)"},
+      {"cleanup", "source cleanup: None, DeleteSourceMailbox, DeleteSourceNTAccount, CreateSourceContact, MailEnableSourceAccount"},
+      {"target-database", "name of a configured target mail store (-TargetDatabase)"},
+      {"nt-account-ou", "target OU for new accounts (-NTAccountOU)"},
+      {"contacts-ou", "source OU for contacts (-ContactsOU)"},
+      {"target-smtp-domain", "domain of computed target addresses (-TargetSMTPDomain)"},
+      {"address-template", "target primary address template (%m alias, %g, %s, %d, %1g ...)"},
+      {"allow-merge", "reuse a matching target mail user (-AllowMerge)"},
+      {"keep-source-primary", "the forwarding object keeps the old primary SMTP address"},
+      {"parallel", "mailboxes moved at once (-MaxThreads)"},
+      {"bad-item-limit", "messages the target may refuse before a move fails (-BadItemLimit)"},
+      {"report", "per-mailbox report file (-ReportFile)"},
+      {"csv-delimiter", "users file delimiter (default ',')"},
+      {"source.gc", "source directory URL for reads (-SourceGlobalCatalog)"},
+      {"source.dc", "source directory URL for writes (-SourceDomainController)"},
+      {"source.base", "source search base (default: naming context)"},
+      {"source.bind", "source bind identity"},
+      {"source.credential", "source secret: file:PATH (mode 0600), env:VAR or prompt"},
+      {"source.domains", "source accepted domains (comma-separated)"},
+      {"source.org-name", "source Exchange organization name"},
+      {"target.gc", "target directory URL for reads (-GlobalCatalog)"},
+      {"target.dc", "target directory URL for writes (-DomainController)"},
+      {"target.base", "target search base (default: naming context)"},
+      {"target.bind", "target bind identity"},
+      {"target.credential", "target secret: file:PATH (mode 0600), env:VAR or prompt"},
+      {"target.domains", "target accepted domains (comma-separated)"},
+      {"target.org-name", "target Exchange organization name (the /o= of legacyExchangeDN)"},
+  };
+  return kKeys;
+}
+
+std::string EnvNameOf(std::string_view key) {
+  std::string out = "CROSSMOVE_";
+  for (char c : key) out += (c == '.' || c == '-') ? '_' : static_cast<char>(toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string FlagNameOf(std::string_view key) {
+  std::string out = "--";
+  for (char c : key) out += c == '.' ? '-' : c;
+  return out;
+}
+
+namespace {
+
+bool IsKnownKey(std::string_view key) {
+  for (const auto& k : KnownKeys()) {
+    if (k.key == key) return true;
+  }
+  return key.starts_with("target.databases.") || key.starts_with("profile.");
+}
+
+std::string ValueText(const toml::node& node, bool* ok) {
+  *ok = true;
+  if (auto s = node.value<std::string>()) return *s;
+  if (node.is_boolean()) return *node.value<bool>() ? "true" : "false";
+  if (node.is_integer()) return std::to_string(*node.value<int64_t>());
+  if (const toml::array* arr = node.as_array()) {
+    std::vector<std::string> parts;
+    for (const auto& el : *arr) {
+      auto s = el.value<std::string>();
+      if (!s) {
+        *ok = false;
+        return "";
+      }
+      parts.push_back(*s);
+    }
+    return Join(parts, ",");
+  }
+  *ok = false;
+  return "";
+}
+
+// Paths in a config file are relative to the file, as administrators expect of a config that
+// sits beside its CSV and LDIF files.
+std::string ResolvePath(const std::string& key, std::string value, const std::string& file) {
+  size_t slash = file.rfind('/');
+  if (slash == std::string::npos) return value;
+  std::string dir = file.substr(0, slash + 1);
+  auto relative = [](std::string_view p) { return !p.empty() && p.front() != '/'; };
+  if ((key == "users-file" || key == "report") && relative(value)) return dir + value;
+  for (std::string_view scheme : {"ldif:", "file:"}) {
+    if (IStartsWith(value, scheme) && relative(std::string_view(value).substr(scheme.size()))) {
+      return std::string(scheme) + dir + value.substr(scheme.size());
+    }
+  }
+  return value;
+}
+
+void Flatten(const toml::table& table, const std::string& prefix, const std::string& file,
+             std::map<std::string, Setting>& out, Problems& problems) {
+  for (const auto& [k, node] : table) {
+    std::string key = prefix + std::string(k.str());
+    std::string origin = fmt::format("{}:{}", file, node.source().begin.line);
+    if (const toml::table* sub = node.as_table()) {
+      Flatten(*sub, key + ".", file, out, problems);
+      continue;
+    }
+    if (!IsKnownKey(key)) {
+      problems.push_back({file, node.source().begin.line, key, "unknown setting"});
+      continue;
+    }
+    bool ok;
+    std::string text = ValueText(node, &ok);
+    if (!ok) {
+      problems.push_back({file, node.source().begin.line, key, "expected a string, number, boolean or list of strings"});
+      continue;
+    }
+    out[key] = {ResolvePath(key, std::move(text), file), origin};
+  }
+}
+
+}  // namespace
+
+Status Settings::LoadTomlText(std::string_view text, const std::string& name, Problems& problems) {
+  try {
+    toml::table table = toml::parse(text, name);
+    Flatten(table, "", name, values_, problems);
+  } catch (const toml::parse_error& e) {
+    return Status::InvalidInput(fmt::format("{}:{}: {}", name, e.source().begin.line, e.description()));
+  }
+  return Status::Ok();
+}
+
+Status Settings::LoadToml(const std::string& path, Problems& problems) {
+  try {
+    toml::table table = toml::parse_file(path);
+    Flatten(table, "", path, values_, problems);
+  } catch (const toml::parse_error& e) {
+    if (e.source().begin.line == 0) return Status::InvalidInput(fmt::format("{}: {}", path, e.description()));
+    return Status::InvalidInput(fmt::format("{}:{}: {}", path, e.source().begin.line, e.description()));
+  }
+  return Status::Ok();
+}
+
+void Settings::LoadEnvironment(char** env) {
+  if (!env) return;
+  for (const auto& k : KnownKeys()) {
+    std::string name = EnvNameOf(k.key);
+    for (char** e = env; *e; ++e) {
+      std::string_view entry(*e);
+      if (entry.size() > name.size() && entry.starts_with(name) && entry[name.size()] == '=') {
+        Set(k.key, std::string(entry.substr(name.size() + 1)), "environment " + name);
+      }
+    }
+  }
+}
+
+void Settings::Set(std::string_view key, std::string value, std::string origin) {
+  values_[std::string(key)] = {std::move(value), std::move(origin)};
+}
+
+const Setting* Settings::Get(std::string_view key) const {
+  auto it = values_.find(std::string(key));
+  return it == values_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::pair<std::string, Setting>> Settings::WithPrefix(std::string_view prefix) const {
+  std::vector<std::pair<std::string, Setting>> out;
+  for (const auto& [k, v] : values_) {
+    if (k.starts_with(prefix)) out.emplace_back(k, v);
+  }
+  return out;
+}
+
+const DatabaseConfig* Config::FindDatabase(std::string_view name) const {
+  for (const auto& d : databases) {
+    if (IEquals(d.name, name)) return &d;
+  }
+  return nullptr;
+}
+
+std::string Config::OriginOf(std::string_view key) const {
+  auto it = origin.find(std::string(key));
+  return it == origin.end() ? "default" : it->second;
+}
+
+namespace {
+
+Problem ProblemAt(const Setting& s, std::string_view key, std::string message) {
+  // Origins "file:line" become file + line; others are shown as they are.
+  size_t colon = s.origin.rfind(':');
+  unsigned long line = 0;
+  if (colon != std::string::npos) {
+    auto [p, ec] = std::from_chars(s.origin.data() + colon + 1, s.origin.data() + s.origin.size(), line);
+    if (ec == std::errc() && p == s.origin.data() + s.origin.size()) {
+      return {s.origin.substr(0, colon), line, std::string(key), std::move(message)};
+    }
+  }
+  return {"", 0, std::string(key), fmt::format("{} (from {})", message, s.origin)};
+}
+
+}  // namespace
+
+Config BuildConfig(const Settings& settings, Problems& problems) {
+  Config c;
+  auto str = [&](std::string_view key, std::string& out) {
+    if (const Setting* s = settings.Get(key)) {
+      out = s->value;
+      c.origin[std::string(key)] = s->origin;
+    }
+  };
+  auto boolean = [&](std::string_view key, bool& out) {
+    const Setting* s = settings.Get(key);
+    if (!s) return;
+    c.origin[std::string(key)] = s->origin;
+    std::string v = AsciiLower(Trim(s->value));
+    if (v == "true" || v == "1" || v == "yes") {
+      out = true;
+    } else if (v == "false" || v == "0" || v == "no") {
+      out = false;
+    } else {
+      problems.push_back(ProblemAt(*s, key, fmt::format("'{}' is not true or false", s->value)));
+    }
+  };
+  auto integer = [&](std::string_view key, int& out, int min, int max) {
+    const Setting* s = settings.Get(key);
+    if (!s) return;
+    c.origin[std::string(key)] = s->origin;
+    int v = 0;
+    std::string_view t = Trim(s->value);
+    auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+    if (ec != std::errc() || p != t.data() + t.size() || v < min || v > max) {
+      problems.push_back(ProblemAt(*s, key, fmt::format("'{}' is not a whole number from {} to {}", s->value, min, max)));
+      return;
+    }
+    out = v;
+  };
+  auto list = [&](std::string_view key, std::vector<std::string>& out) {
+    const Setting* s = settings.Get(key);
+    if (!s) return;
+    c.origin[std::string(key)] = s->origin;
+    for (const auto& part : Split(s->value, ',')) {
+      std::string_view t = Trim(part);
+      if (!t.empty()) out.emplace_back(AsciiLower(t));
+    }
+  };
+  for (auto [prefix, org] : {std::pair<std::string, OrgConfig*>{"source.", &c.source}, {"target.", &c.target}}) {
+    str(prefix + "gc", org->gc);
+    str(prefix + "dc", org->dc);
+    str(prefix + "base", org->base);
+    str(prefix + "bind", org->bind);
+    str(prefix + "credential", org->credential);
+    str(prefix + "org-name", org->org_name);
+    list(prefix + "domains", org->domains);
+    if (org->dc.empty()) org->dc = org->gc;
+  }
+  str("users-file", c.users_file);
+  str("cleanup", c.cleanup);
+  str("target-database", c.target_database);
+  str("nt-account-ou", c.nt_account_ou);
+  str("contacts-ou", c.contacts_ou);
+  str("target-smtp-domain", c.target_smtp_domain);
+  str("address-template", c.address_template);
+  str("report", c.report);
+  boolean("allow-merge", c.allow_merge);
+  boolean("keep-source-primary", c.keep_source_primary);
+  integer("parallel", c.parallel, 1, 256);
+  integer("bad-item-limit", c.bad_item_limit, 0, 1000000);
+  if (const Setting* s = settings.Get("csv-delimiter")) {
+    c.origin["csv-delimiter"] = s->origin;
+    if (s->value.size() != 1) {
+      problems.push_back(ProblemAt(*s, "csv-delimiter", "must be a single character"));
+    } else {
+      c.csv_delimiter = s->value[0];
+    }
+  }
+  // [target.databases.NAME] dn / server / store
+  for (const auto& [key, s] : settings.WithPrefix("target.databases.")) {
+    std::string rest = key.substr(std::string_view("target.databases.").size());
+    size_t dot = rest.rfind('.');
+    if (dot == std::string::npos) {
+      problems.push_back(ProblemAt(s, key, "a database is a table: [target.databases.NAME] with dn = \"...\""));
+      continue;
+    }
+    std::string name = rest.substr(0, dot), field = rest.substr(dot + 1);
+    DatabaseConfig* db = nullptr;
+    for (auto& d : c.databases) {
+      if (d.name == name) db = &d;
+    }
+    if (!db) db = &c.databases.emplace_back(DatabaseConfig{name, "", "", ""});
+    if (field == "dn") {
+      db->dn = s.value;
+    } else if (field == "server") {
+      db->server = s.value;
+    } else if (field == "store") {
+      db->store = s.value;
+    } else {
+      problems.push_back(ProblemAt(s, key, "unknown database setting (dn, server, store)"));
+    }
+  }
+  // [profile] remaps attribute names: a key is a field of AttributeProfile.
+  struct Remap {
+    std::string_view key;
+    std::string AttributeProfile::*field;
+  };
+  static const Remap kRemaps[] = {
+      {"mail-nickname", &AttributeProfile::mail_nickname}, {"proxy-addresses", &AttributeProfile::proxy_addresses},
+      {"legacy-dn", &AttributeProfile::legacy_dn},         {"target-address", &AttributeProfile::target_address},
+      {"mailbox-guid", &AttributeProfile::mailbox_guid},   {"home-mdb", &AttributeProfile::home_mdb},
+      {"home-server", &AttributeProfile::home_server},     {"type-details", &AttributeProfile::type_details},
+      {"display-type", &AttributeProfile::display_type},   {"sam-account-name", &AttributeProfile::sam_account_name},
+      {"mail", &AttributeProfile::mail},                   {"display-name", &AttributeProfile::display_name},
+  };
+  for (const auto& [key, s] : settings.WithPrefix("profile.")) {
+    std::string name = key.substr(8);
+    bool found = false;
+    for (const auto& r : kRemaps) {
+      if (r.key == name) {
+        c.profile.*(r.field) = s.value;
+        found = true;
+      }
+    }
+    if (!found) problems.push_back(ProblemAt(s, key, "unknown profile attribute"));
+  }
+  return c;
+}
+
+}  // namespace cm

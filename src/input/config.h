@@ -1,0 +1,94 @@
+// Run parameters (SPEC §2), layered: built-in defaults < TOML config file < environment
+// (CROSSMOVE_*) < command-line flags. CLI11 would apply its config file before the environment,
+// which is the wrong order for us, so the layering is done here on a flat key table and every
+// value remembers where it came from for error messages ("crossmove.toml:7: cleanup: ...").
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/problem.h"
+#include "core/recipient.h"
+#include "core/status.h"
+
+namespace cm {
+
+struct Setting {
+  std::string value;   // lists are comma-separated
+  std::string origin;  // "crossmove.toml:7", "environment CROSSMOVE_CLEANUP", "--cleanup", "default"
+};
+
+// Keys a user can set everywhere (file, environment, flag). Database and profile tables are
+// file-only: they are structured.
+struct KeyInfo {
+  std::string_view key;   // "source.gc"
+  std::string_view help;
+};
+const std::vector<KeyInfo>& KnownKeys();
+// CROSSMOVE_SOURCE_GC for source.gc; --source-gc for the flag.
+std::string EnvNameOf(std::string_view key);
+std::string FlagNameOf(std::string_view key);
+
+class Settings {
+ public:
+  // Reads a TOML file; unknown keys are problems (a typo must not be silently ignored).
+  Status LoadToml(const std::string& path, Problems& problems);
+  Status LoadTomlText(std::string_view text, const std::string& name, Problems& problems);
+  // Reads CROSSMOVE_* variables for the known keys from `env` (normally environ).
+  void LoadEnvironment(char** env);
+  void Set(std::string_view key, std::string value, std::string origin);
+  const Setting* Get(std::string_view key) const;
+  // Keys under a prefix ("target.databases."), for structured tables.
+  std::vector<std::pair<std::string, Setting>> WithPrefix(std::string_view prefix) const;
+
+ private:
+  std::map<std::string, Setting> values_;
+};
+
+struct OrgConfig {
+  std::string gc;          // reads
+  std::string dc;          // writes (defaults to gc)
+  std::string base;        // search base ("" = the directory's naming context)
+  std::string bind;        // bind identity (not a secret)
+  std::string credential;  // file:PATH | env:VAR | prompt
+  std::vector<std::string> domains;  // accepted domains
+  std::string org_name;    // /o= of legacyExchangeDNs
+};
+
+struct DatabaseConfig {
+  std::string name;
+  std::string dn;      // homeMDB value
+  std::string server;  // msExchHomeServerName, optional
+  std::string store;   // mail store location (used by `run`)
+};
+
+struct Config {
+  OrgConfig source, target;
+  std::string users_file;
+  std::string cleanup = "None";
+  std::string target_database;
+  std::string nt_account_ou;
+  std::string contacts_ou;
+  std::string target_smtp_domain;
+  std::string address_template = "%m";
+  std::string report;
+  bool allow_merge = false;
+  bool keep_source_primary = false;
+  int parallel = 4;
+  int bad_item_limit = 0;
+  char csv_delimiter = ',';
+  std::vector<DatabaseConfig> databases;  // target mail stores
+  AttributeProfile profile;
+  std::map<std::string, std::string> origin;  // key -> where its value came from
+
+  const DatabaseConfig* FindDatabase(std::string_view name) const;
+  std::string OriginOf(std::string_view key) const;
+};
+
+// Builds the typed config; every malformed value is a problem naming its origin.
+Config BuildConfig(const Settings& settings, Problems& problems);
+
+}  // namespace cm

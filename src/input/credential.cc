@@ -1,0 +1,78 @@
+#include "input/credential.h"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+
+#include "core/strings.h"
+
+namespace cm {
+
+namespace {
+
+Result<Secret> FromFile(const std::string& path, std::string_view what) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    return Status::InvalidInput(fmt::format("{}: cannot read credential file {}: {}", what, path, std::strerror(errno)));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return Status::InvalidInput(fmt::format("{}: credential file {} is not a regular file", what, path));
+  }
+  if (st.st_mode & 077) {
+    return Status::PermissionDenied(fmt::format(
+        "{}: credential file {} has mode {:04o}: others can read it; run chmod 600 {}", what, path,
+        st.st_mode & 07777, path));
+  }
+  std::ifstream in(path);
+  if (!in) {
+    return Status::InvalidInput(fmt::format("{}: cannot read credential file {}: {}", what, path, std::strerror(errno)));
+  }
+  std::string line;
+  std::getline(in, line);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (line.empty()) return Status::InvalidInput(fmt::format("{}: credential file {} is empty", what, path));
+  return Secret{line, "file " + path};
+}
+
+Result<Secret> FromPrompt(std::string_view what) {
+  if (!::isatty(STDIN_FILENO)) {
+    return Status::InvalidInput(fmt::format("{}: 'prompt' needs a terminal; use file:PATH or env:NAME", what));
+  }
+  std::cerr << "Password for " << what << ": " << std::flush;
+  termios old_mode;
+  ::tcgetattr(STDIN_FILENO, &old_mode);
+  termios quiet = old_mode;
+  quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+  ::tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  std::string line;
+  std::getline(std::cin, line);
+  ::tcsetattr(STDIN_FILENO, TCSANOW, &old_mode);
+  std::cerr << "\n";
+  if (line.empty()) return Status::InvalidInput(fmt::format("{}: no password entered", what));
+  return Secret{line, "prompt"};
+}
+
+}  // namespace
+
+Result<Secret> LoadSecret(std::string_view spec, std::string_view what) {
+  if (IStartsWith(spec, "file:")) return FromFile(std::string(spec.substr(5)), what);
+  if (IStartsWith(spec, "env:")) {
+    std::string name(spec.substr(4));
+    const char* v = std::getenv(name.c_str());
+    if (!v || !*v) return Status::InvalidInput(fmt::format("{}: environment variable {} is not set", what, name));
+    return Secret{v, "environment " + name};
+  }
+  if (IEquals(spec, "prompt")) return FromPrompt(what);
+  // Deliberately not echoing `spec`: a user may have pasted the password itself here.
+  return Status::InvalidInput(fmt::format(
+      "{}: expected file:PATH, env:NAME or prompt (a password itself is never accepted here)", what));
+}
+
+}  // namespace cm

@@ -1,0 +1,30 @@
+#include "core/strings.h"
+
+#include <gtest/gtest.h>
+
+namespace cm {
+namespace {
+
+TEST(Strings, CaseInsensitiveEqualityIsAsciiOnly) {
+  EXPECT_TRUE(IEquals("proxyAddresses", "PROXYADDRESSES"));
+  EXPECT_FALSE(IEquals("Zoë", "ZOË"));  // non-ASCII folding is the server's business
+  EXPECT_FALSE(IEquals("abc", "abcd"));
+}
+
+TEST(Strings, Utf8LengthCountsCharactersNotBytes) {
+  EXPECT_EQ(Utf8Length("山田 太郎"), 5u);
+  EXPECT_EQ(Utf8Length("Zoë"), 3u);
+  EXPECT_EQ(Utf8Prefix("Zoë Ångström", 4), "Zoë ");
+  EXPECT_EQ(Utf8Prefix("山田太郎", 2), "山田");
+}
+
+TEST(Strings, RejectsMalformedUtf8) {
+  EXPECT_TRUE(IsValidUtf8("Łukasz"));
+  EXPECT_FALSE(IsValidUtf8("\xC3"));          // truncated
+  EXPECT_FALSE(IsValidUtf8("\xC0\xAF"));      // overlong '/'
+  EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));  // surrogate
+  EXPECT_FALSE(IsValidUtf8("caf\xE9"));       // Windows-1252 é
+}
+
+}  // namespace
+}  // namespace cm
