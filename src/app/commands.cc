@@ -11,8 +11,8 @@
 namespace cm {
 
 void PrintProblems(const Problems& problems, Console console) {
-  console.err << fmt::format("crossmove: {} problem{} found; nothing was written:\n", problems.size(),
-                             problems.size() == 1 ? "" : "s");
+  console.err << fmt::format("crossmove: {} problem{} found; nothing was written:\n",
+                             problems.size(), problems.size() == 1 ? "" : "s");
   for (const auto& p : problems) console.err << "  " << p.ToString() << "\n";
 }
 
@@ -33,9 +33,11 @@ int Unreachable(const Status& s, Console console) {
 
 int RunPlan(const Config& config, const PlanOptions& options, Console console) {
   Problems problems;
-  if (config.users_file.empty()) problems.push_back({"", 0, "users-file", "not set (the CSV of mailboxes to move)"});
+  if (config.users_file.empty())
+    problems.push_back({"", 0, "users-file", "not set (the CSV of mailboxes to move)"});
   auto orgs = OpenOrganizations(config, /*read_only=*/true, problems);
-  if (!orgs.ok() && orgs.status().code() == Status::Code::kUnavailable) return Unreachable(orgs.status(), console);
+  if (!orgs.ok() && orgs.status().code() == Status::Code::kUnavailable)
+    return Unreachable(orgs.status(), console);
   UsersFile users;
   if (!config.users_file.empty()) {
     auto read = ReadUsersFile(config.users_file, config.csv_delimiter, problems);
@@ -64,7 +66,7 @@ int RunPlan(const Config& config, const PlanOptions& options, Console console) {
   if (options.json) {
     console.out << PlanToJson(batch, problems).dump(2) << "\n";
   } else {
-    console.out << FormatPlanText(batch, console.color);
+    console.out << FormatPlanText(batch, config.profile, console.color);
   }
   return kExitOk;
 }
@@ -78,7 +80,8 @@ int RunExport(const Config& config, const ExportOptions& options, Console consol
     problems.push_back({"", 0, "--separator", "must be a non-empty string other than a backslash"});
   }
   if (options.side != "source" && options.side != "target") {
-    problems.push_back({"", 0, "--side", fmt::format("'{}' is not source or target", options.side)});
+    problems.push_back(
+        {"", 0, "--side", fmt::format("'{}' is not source or target", options.side)});
   }
   std::vector<Filter> parts;
   if (!options.filter.empty()) {
@@ -94,7 +97,8 @@ int RunExport(const Config& config, const ExportOptions& options, Console consol
     auto pieces = Split(options.identity, '*');
     const AttributeProfile& p = config.profile;
     std::vector<Filter> any;
-    for (const std::string& attr : {p.cn, p.display_name, p.mail_nickname, p.sam_account_name, p.mail}) {
+    for (const std::string& attr :
+         {p.cn, p.display_name, p.mail_nickname, p.sam_account_name, p.mail}) {
       if (pieces.size() == 1) {
         any.push_back(Filter::Eq(attr, options.identity));
       } else {
@@ -107,11 +111,14 @@ int RunExport(const Config& config, const ExportOptions& options, Console consol
   }
   // Export reads only one side, but both are opened so that a config typo fails the same way.
   auto orgs = OpenOrganizations(config, /*read_only=*/true, problems);
-  if (!orgs.ok() && orgs.status().code() == Status::Code::kUnavailable) return Unreachable(orgs.status(), console);
+  if (!orgs.ok() && orgs.status().code() == Status::Code::kUnavailable)
+    return Unreachable(orgs.status(), console);
   if (!problems.empty() || !orgs.ok()) return ReportProblems(problems, false, console);
   Directory& dir = options.side == "source" ? *orgs->source : *orgs->target;
   std::string base = options.side == "source" ? orgs->source_base : orgs->target_base;
-  Filter filter = parts.empty() ? Filter::Present("objectClass") : parts.size() == 1 ? parts.front() : Filter::And(parts);
+  Filter filter = parts.empty()       ? Filter::Present("objectClass")
+                  : parts.size() == 1 ? parts.front()
+                                      : Filter::And(parts);
   auto found = dir.Search(base, Scope::kSubtree, filter);
   if (!found.ok()) {
     console.err << "crossmove: " << found.status().message() << "\n";
@@ -119,18 +126,22 @@ int RunExport(const Config& config, const ExportOptions& options, Console consol
   }
   std::erase_if(*found, [&](const Entry& e) {
     RecipientKind k = Recipient(e, config.profile).kind();
-    if (options.all_recipients) return k == RecipientKind::kUser || k == RecipientKind::kContact || k == RecipientKind::kOther;
+    if (options.all_recipients)
+      return k == RecipientKind::kUser || k == RecipientKind::kContact ||
+             k == RecipientKind::kOther;
     return k != RecipientKind::kMailbox;
   });
-  std::string text = options.format == "json" ? ExportJson(*found, config.profile)
-                                              : ExportCsv(*found, config.profile, options.separator);
+  std::string text = options.format == "json"
+                         ? ExportJson(*found, config.profile)
+                         : ExportCsv(*found, config.profile, options.separator);
   if (options.output.empty()) {
     console.out << text;
   } else if (Status s = WriteFileAtomically(options.output, text); !s.ok()) {
     console.err << "crossmove: " << s.message() << "\n";
     return kExitUsage;
   }
-  console.err << fmt::format("exported {} recipient{}\n", found->size(), found->size() == 1 ? "" : "s");
+  console.err << fmt::format("exported {} recipient{}\n", found->size(),
+                             found->size() == 1 ? "" : "s");
   return kExitOk;
 }
 

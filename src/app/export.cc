@@ -27,21 +27,25 @@ std::vector<Column> ExchangeColumns(const AttributeProfile& p) {
       {"Name", attr(p.cn)},
       {"DisplayName", attr(p.display_name)},
       {"Alias", attr(p.mail_nickname)},
-      {"PrimarySmtpAddress", [&p](const Entry& e) {
+      {"PrimarySmtpAddress",
+       [&p](const Entry& e) {
          std::string s = Recipient(e, p).primary_smtp();
          return s.empty() ? Values{} : Values{s};
        }},
       {"SamAccountName", attr(p.sam_account_name)},
       {"UserPrincipalName", attr(p.user_principal_name)},
-      {"ExchangeGuid", [&p](const Entry& e) {
+      {"ExchangeGuid",
+       [&p](const Entry& e) {
          Values v;
          for (const auto& g : e.Get(p.mailbox_guid)) v.push_back(DisplayValue(p.mailbox_guid, g));
          return v;
        }},
       {"LegacyExchangeDN", attr(p.legacy_dn)},
-      {"RecipientTypeDetails", [&p](const Entry& e) {
+      {"RecipientTypeDetails",
+       [&p](const Entry& e) {
          auto t = Recipient(e, p).type_details();
-         return t ? Values{RecipientTypeName(*t)} : Values{std::string(ToString(Recipient(e, p).kind()))};
+         return t ? Values{RecipientTypeName(*t)}
+                  : Values{std::string(ToString(Recipient(e, p).kind()))};
        }},
       {"Database", attr(p.home_mdb)},
       {"EmailAddresses", attr(p.proxy_addresses)},
@@ -87,12 +91,19 @@ std::vector<std::string> SplitMultiValued(std::string_view cell, std::string_vie
   return out;
 }
 
-std::string ExportCsv(const std::vector<Entry>& entries, const AttributeProfile& profile, std::string_view sep) {
+std::string ExportCsv(const std::vector<Entry>& entries, const AttributeProfile& profile,
+                      std::string_view sep) {
   std::vector<Column> columns = ExchangeColumns(profile);
   // Then every other attribute any exported object holds, by its LDAP name, in first-seen order.
-  std::vector<std::string> covered = {profile.cn, profile.display_name, profile.mail_nickname, profile.sam_account_name,
-                                      profile.user_principal_name, profile.mailbox_guid, profile.legacy_dn,
-                                      profile.home_mdb, profile.proxy_addresses};
+  std::vector<std::string> covered = {profile.cn,
+                                      profile.display_name,
+                                      profile.mail_nickname,
+                                      profile.sam_account_name,
+                                      profile.user_principal_name,
+                                      profile.mailbox_guid,
+                                      profile.legacy_dn,
+                                      profile.home_mdb,
+                                      profile.proxy_addresses};
   std::vector<std::string> extra;
   for (const Entry& e : entries) {
     for (const auto& [name, values] : e.attributes()) {

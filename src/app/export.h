@@ -23,7 +23,8 @@ struct ExportOptions {
 
 // The CSV: `#TYPE` line, header, one quoted row per object, CRLF (as Export-Csv writes).
 // A value holding the separator or a backslash has it escaped with a backslash.
-std::string ExportCsv(const std::vector<Entry>& entries, const AttributeProfile& profile, std::string_view separator);
+std::string ExportCsv(const std::vector<Entry>& entries, const AttributeProfile& profile,
+                      std::string_view separator);
 std::string ExportJson(const std::vector<Entry>& entries, const AttributeProfile& profile);
 // Splits a cell written by ExportCsv back into values.
 std::vector<std::string> SplitMultiValued(std::string_view cell, std::string_view separator);

@@ -15,18 +15,23 @@ bool LooksLikeDn(std::string_view s) {
   return parsed.ok() && parsed->size() >= 2 && s.find('=') != std::string_view::npos;
 }
 
-Filter AnyOf(std::vector<Filter> parts) { return parts.size() == 1 ? std::move(parts.front()) : Filter::Or(std::move(parts)); }
+Filter AnyOf(std::vector<Filter> parts) {
+  return parts.size() == 1 ? std::move(parts.front()) : Filter::Or(std::move(parts));
+}
 
 Filter SmtpFilter(std::string_view address, const AttributeProfile& p) {
-  return AnyOf({Filter::Eq(p.proxy_addresses, "smtp:" + std::string(address)), Filter::Eq(p.mail, std::string(address))});
+  return AnyOf({Filter::Eq(p.proxy_addresses, "smtp:" + std::string(address)),
+                Filter::Eq(p.mail, std::string(address))});
 }
 
 }  // namespace
 
-Result<Filter> IdentityFilter(std::string_view column, std::string_view identity, const AttributeProfile& p) {
+Result<Filter> IdentityFilter(std::string_view column, std::string_view identity,
+                              const AttributeProfile& p) {
   std::string id(identity);
   if (IEquals(column, "DistinguishedName")) {
-    if (!LooksLikeDn(id)) return Status::InvalidInput(fmt::format("'{}' is not a distinguished name", id));
+    if (!LooksLikeDn(id))
+      return Status::InvalidInput(fmt::format("'{}' is not a distinguished name", id));
     return Filter::Present("objectClass");  // the DN itself is the base of a base search
   }
   if (IEquals(column, "PrimarySmtpAddress")) return SmtpFilter(id, p);
@@ -49,23 +54,27 @@ Result<Filter> IdentityFilter(std::string_view column, std::string_view identity
     return AnyOf({Filter::Eq(p.proxy_addresses, "smtp:" + id), Filter::Eq(p.mail, id),
                   Filter::Eq(p.user_principal_name, id)});
   }
-  if (size_t slash = id.rfind('/'); slash != std::string::npos && id.find('=') == std::string::npos) {
+  if (size_t slash = id.rfind('/');
+      slash != std::string::npos && id.find('=') == std::string::npos) {
     // Canonical name: search by the last component, then compare the whole path.
     return Filter::Eq(p.cn, id.substr(slash + 1));
   }
   if (size_t bs = id.find('\\'); bs != std::string::npos && !LooksLikeDn(id)) {
     return Filter::Eq(p.sam_account_name, id.substr(bs + 1));
   }
-  return AnyOf({Filter::Eq(p.sam_account_name, id), Filter::Eq(p.mail_nickname, id), Filter::Eq(p.cn, id),
-                Filter::Eq(p.display_name, id)});
+  return AnyOf({Filter::Eq(p.sam_account_name, id), Filter::Eq(p.mail_nickname, id),
+                Filter::Eq(p.cn, id), Filter::Eq(p.display_name, id)});
 }
 
-Result<std::vector<Entry>> ResolveIdentity(Directory& dir, std::string_view base, std::string_view column,
-                                           std::string_view identity, const AttributeProfile& profile) {
+Result<std::vector<Entry>> ResolveIdentity(Directory& dir, std::string_view base,
+                                           std::string_view column, std::string_view identity,
+                                           const AttributeProfile& profile) {
   std::string id(identity);
-  bool by_dn = IEquals(column, "DistinguishedName") || (IEquals(column, "Identity") && LooksLikeDn(id));
+  bool by_dn =
+      IEquals(column, "DistinguishedName") || (IEquals(column, "Identity") && LooksLikeDn(id));
   if (by_dn) {
-    if (!LooksLikeDn(id)) return Status::InvalidInput(fmt::format("'{}' is not a distinguished name", id));
+    if (!LooksLikeDn(id))
+      return Status::InvalidInput(fmt::format("'{}' is not a distinguished name", id));
     auto entry = dir.Read(id);
     if (!entry.ok()) {
       if (entry.status().code() == Status::Code::kNotFound) return std::vector<Entry>{};
@@ -77,7 +86,8 @@ Result<std::vector<Entry>> ResolveIdentity(Directory& dir, std::string_view base
   if (!filter.ok()) return filter.status();
   auto found = dir.Search(base, Scope::kSubtree, *filter);
   if (!found.ok()) return found.status();
-  bool canonical = IEquals(column, "Identity") && id.find('/') != std::string::npos && GuidFromString(id).empty() &&
+  bool canonical = IEquals(column, "Identity") && id.find('/') != std::string::npos &&
+                   GuidFromString(id).empty() &&
                    !(id.find('@') != std::string::npos && id.find('/') == std::string::npos);
   if (canonical) {
     std::erase_if(*found, [&](const Entry& e) { return !IEquals(CanonicalName(e.dn()), id); });

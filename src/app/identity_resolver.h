@@ -16,10 +16,12 @@ namespace cm {
 // The filter an identity of the given column means. `Identity` accepts what Exchange's
 // -Identity does: DN, canonical name (fabrikam.test/People/Alice), GUID, SMTP address or UPN,
 // DOMAIN\sam, alias, sAMAccountName, name or display name.
-Result<Filter> IdentityFilter(std::string_view column, std::string_view identity, const AttributeProfile& profile);
+Result<Filter> IdentityFilter(std::string_view column, std::string_view identity,
+                              const AttributeProfile& profile);
 
 // Every object the identity matches, deduplicated (canonical names are checked exactly).
-Result<std::vector<Entry>> ResolveIdentity(Directory& dir, std::string_view base, std::string_view column,
-                                           std::string_view identity, const AttributeProfile& profile);
+Result<std::vector<Entry>> ResolveIdentity(Directory& dir, std::string_view base,
+                                           std::string_view column, std::string_view identity,
+                                           const AttributeProfile& profile);
 
 }  // namespace cm

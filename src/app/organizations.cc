@@ -10,9 +10,12 @@ namespace cm {
 Result<Organizations> OpenOrganizations(const Config& config, bool read_only, Problems& problems) {
   Organizations orgs;
   bool missing = false;
-  for (auto [name, org] : {std::pair<std::string, const OrgConfig*>{"source", &config.source}, {"target", &config.target}}) {
+  for (auto [name, org] : {std::pair<std::string, const OrgConfig*>{"source", &config.source},
+                           {"target", &config.target}}) {
     if (org->gc.empty()) {
-      problems.push_back({"", 0, name + ".gc", fmt::format("not set (the {} directory URL, e.g. ldif:{}.ldif)", name, name)});
+      problems.push_back(
+          {"", 0, name + ".gc",
+           fmt::format("not set (the {} directory URL, e.g. ldif:{}.ldif)", name, name)});
       missing = true;
     }
   }
@@ -36,17 +39,20 @@ Result<Organizations> OpenOrganizations(const Config& config, bool read_only, Pr
   std::unique_ptr<Directory>* slots[2] = {&orgs.source, &orgs.target};
   std::string* bases[2] = {&orgs.source_base, &orgs.target_base};
   for (int i = 0; i < 2; ++i) {
-    // Reads go to the GC; with an ldif: directory GC and DC are one file, so one handle serves both.
+    // Reads go to the GC; with an ldif: directory GC and DC are one file, so one handle serves
+    // both.
     auto dir = OpenDirectory(cfgs[i]->gc, options[i]);
     if (!dir.ok()) {
-      if (dir.status().code() == Status::Code::kUnavailable) return dir.status().Annotate(std::string(names[i]) + ".gc");
+      if (dir.status().code() == Status::Code::kUnavailable)
+        return dir.status().Annotate(std::string(names[i]) + ".gc");
       problems.push_back({"", 0, std::string(names[i]) + ".gc", dir.status().message()});
       continue;
     }
     *slots[i] = std::move(*dir);
     *bases[i] = cfgs[i]->base.empty() ? (*slots[i])->base_dn() : cfgs[i]->base;
     if (!cfgs[i]->base.empty() && !(*slots[i])->Read(cfgs[i]->base).ok()) {
-      problems.push_back({"", 0, std::string(names[i]) + ".base", fmt::format("{} does not exist", cfgs[i]->base)});
+      problems.push_back({"", 0, std::string(names[i]) + ".base",
+                          fmt::format("{} does not exist", cfgs[i]->base)});
     }
   }
   return orgs;

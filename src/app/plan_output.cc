@@ -13,17 +13,28 @@ namespace {
 
 struct Style {
   bool color;
-  std::string Bold(std::string_view s) const { return color ? fmt::format("\033[1m{}\033[0m", s) : std::string(s); }
-  std::string Green(std::string_view s) const { return color ? fmt::format("\033[32m{}\033[0m", s) : std::string(s); }
-  std::string Red(std::string_view s) const { return color ? fmt::format("\033[31m{}\033[0m", s) : std::string(s); }
-  std::string Yellow(std::string_view s) const { return color ? fmt::format("\033[33m{}\033[0m", s) : std::string(s); }
+  std::string Bold(std::string_view s) const {
+    return color ? fmt::format("\033[1m{}\033[0m", s) : std::string(s);
+  }
+  std::string Green(std::string_view s) const {
+    return color ? fmt::format("\033[32m{}\033[0m", s) : std::string(s);
+  }
+  std::string Red(std::string_view s) const {
+    return color ? fmt::format("\033[31m{}\033[0m", s) : std::string(s);
+  }
+  std::string Yellow(std::string_view s) const {
+    return color ? fmt::format("\033[33m{}\033[0m", s) : std::string(s);
+  }
 };
 
 std::string ModVerb(Modification::Op op) {
   switch (op) {
-    case Modification::Op::kAdd: return "add";
-    case Modification::Op::kReplace: return "replace";
-    case Modification::Op::kDelete: return "delete";
+    case Modification::Op::kAdd:
+      return "add";
+    case Modification::Op::kReplace:
+      return "replace";
+    case Modification::Op::kDelete:
+      return "delete";
   }
   return "?";
 }
@@ -48,7 +59,8 @@ void AppendOp(std::string& out, const DirectoryOp& op, const Style& st) {
 }
 
 nlohmann::json OpToJson(const DirectoryOp& op) {
-  nlohmann::json j = {{"side", ToString(op.side)}, {"op", ToString(op.kind)}, {"dn", op.dn}, {"reason", op.reason}};
+  nlohmann::json j = {
+      {"side", ToString(op.side)}, {"op", ToString(op.kind)}, {"dn", op.dn}, {"reason", op.reason}};
   if (op.kind == DirectoryOp::Kind::kAdd) {
     nlohmann::json attrs = nlohmann::json::array();
     for (const auto& m : op.mods) {
@@ -74,7 +86,7 @@ nlohmann::json OpToJson(const DirectoryOp& op) {
 
 }  // namespace
 
-std::string FormatPlanText(const Batch& batch, bool color) {
+std::string FormatPlanText(const Batch& batch, const AttributeProfile& profile, bool color) {
   Style st{color};
   std::string out;
   size_t total = batch.mailboxes.size(), index = 0;
@@ -83,14 +95,16 @@ std::string FormatPlanText(const Batch& batch, bool color) {
   for (const PlannedMailbox& m : batch.mailboxes) {
     ++index;
     const MailboxPlan& p = m.plan;
-    Recipient r(m.source, AttributeProfile{});
-    out += st.Bold(fmt::format("[{}/{}] {} <{}>", index, total, r.display_name(), r.primary_smtp()));
+    Recipient r(m.source, profile);
+    out +=
+        st.Bold(fmt::format("[{}/{}] {} <{}>", index, total, r.display_name(), r.primary_smtp()));
     out += fmt::format("  ({}:{})\n", batch.users_file, m.row.line);
-    out += fmt::format("  target mailbox: {} ({}), primary SMTP {}, cleanup {}\n", p.target_dn, ToString(p.target_action),
-                       p.target_primary_smtp, ToString(p.cleanup));
+    out += fmt::format("  target mailbox: {} ({}), primary SMTP {}, cleanup {}\n", p.target_dn,
+                       ToString(p.target_action), p.target_primary_smtp, ToString(p.cleanup));
     for (const auto& op : p.provision) AppendOp(out, op, st);
     for (const auto& op : p.cleanup_ops) AppendOp(out, op, st);
-    if (p.cleanup_ops.empty()) out += "  source unchanged (cleanup None: old addresses still deliver to the old mailbox)\n";
+    if (p.cleanup_ops.empty())
+      out += "  source unchanged (cleanup None: old addresses still deliver to the old mailbox)\n";
     out += "\n";
     created += p.target_action == TargetAction::kCreate;
     replaced += p.target_action == TargetAction::kReplaceContact;
@@ -98,10 +112,14 @@ std::string FormatPlanText(const Batch& batch, bool color) {
     ++by_cleanup[p.cleanup];
   }
   std::vector<std::string> cleanups;
-  for (const auto& [option, count] : by_cleanup) cleanups.push_back(fmt::format("{} {}", count, ToString(option)));
+  for (const auto& [option, count] : by_cleanup)
+    cleanups.push_back(fmt::format("{} {}", count, ToString(option)));
   out += st.Bold(fmt::format("{} mailbox{} planned", total, total == 1 ? "" : "es"));
-  out += fmt::format(": {} new target user{}, {} replacing a GAL contact, {} merged into a mail user; cleanup: {}.\n",
-                     created, created == 1 ? "" : "s", replaced, merged, cleanups.empty() ? "none" : Join(cleanups, ", "));
+  out += fmt::format(
+      ": {} new target user{}, {} replacing a GAL contact, {} merged into a mail user; cleanup: "
+      "{}.\n",
+      created, created == 1 ? "" : "s", replaced, merged,
+      cleanups.empty() ? "none" : Join(cleanups, ", "));
   out += "Nothing was written.\n";
   return out;
 }
@@ -136,12 +154,15 @@ nlohmann::json PlanToJson(const Batch& batch, const Problems& problems) {
                          {"cleanup", ToString(p.cleanup)},
                          {"operations", ops}});
   }
-  return {{"users_file", batch.users_file}, {"mailboxes", mailboxes}, {"problems", ProblemsToJson(problems)}};
+  return {{"users_file", batch.users_file},
+          {"mailboxes", mailboxes},
+          {"problems", ProblemsToJson(problems)}};
 }
 
 std::string PlanToLdif(const Batch& batch, Side side) {
-  std::string out = fmt::format("# crossmove plan: {} changes for the {} directory, from {}\nversion: 1\n\n",
-                                side == Side::kTarget ? "provisioning" : "cleanup", ToString(side), batch.users_file);
+  std::string out = fmt::format(
+      "# crossmove plan: {} changes for the {} directory, from {}\nversion: 1\n\n",
+      side == Side::kTarget ? "provisioning" : "cleanup", ToString(side), batch.users_file);
   for (const PlannedMailbox& m : batch.mailboxes) {
     const auto& ops = side == Side::kTarget ? m.plan.provision : m.plan.cleanup_ops;
     for (const auto& op : ops) out += FormatChange(op);

@@ -9,7 +9,7 @@
 
 namespace cm {
 
-std::string FormatPlanText(const Batch& batch, bool color);
+std::string FormatPlanText(const Batch& batch, const AttributeProfile& profile, bool color);
 nlohmann::json PlanToJson(const Batch& batch, const Problems& problems);
 nlohmann::json ProblemsToJson(const Problems& problems);
 // LDIF change files for each side, ready for `ldapmodify -f`: target first (provisioning), then

@@ -15,12 +15,15 @@ namespace cm {
 
 namespace {
 
-Problem Param(std::string key, std::string message) { return {"", 0, std::move(key), std::move(message)}; }
+Problem Param(std::string key, std::string message) {
+  return {"", 0, std::move(key), std::move(message)};
+}
 
 bool Exists(Directory& dir, std::string_view dn) { return dir.Read(dn).ok(); }
 
 // Every name and address the target already uses, so generated ones are unique.
-void LoadTargetNames(Organizations& orgs, const AttributeProfile& p, NameRegistry& names, Problems& problems) {
+void LoadTargetNames(Organizations& orgs, const AttributeProfile& p, NameRegistry& names,
+                     Problems& problems) {
   auto all = orgs.target->Search(orgs.target_base, Scope::kSubtree, Filter::Present("objectClass"),
                                  {p.sam_account_name, p.proxy_addresses, p.legacy_dn, p.mail});
   if (!all.ok()) {
@@ -52,7 +55,8 @@ std::string OrgNameFrom(const NameRegistry& names) {
 }
 
 // Target objects that share an SMTP proxy, an X500 / legacyExchangeDN, or the sAMAccountName.
-Result<std::vector<Entry>> FindTargetMatches(Organizations& orgs, const Entry& source, const AttributeProfile& p) {
+Result<std::vector<Entry>> FindTargetMatches(Organizations& orgs, const Entry& source,
+                                             const AttributeProfile& p) {
   std::vector<Filter> any;
   auto proxies = ProxyAddressSet::Parse(source.Get(p.proxy_addresses));
   if (proxies.ok()) {
@@ -79,7 +83,8 @@ Result<std::vector<Entry>> FindTargetMatches(Organizations& orgs, const Entry& s
 
 }  // namespace
 
-PlannerParams ValidateParameters(const Config& config, Organizations& orgs, NameRegistry& names, Problems& problems) {
+PlannerParams ValidateParameters(const Config& config, Organizations& orgs, NameRegistry& names,
+                                 Problems& problems) {
   PlannerParams params;
   if (auto cleanup = ParseCleanupOption(config.cleanup); cleanup.ok()) {
     params.cleanup = *cleanup;
@@ -93,18 +98,23 @@ PlannerParams ValidateParameters(const Config& config, Organizations& orgs, Name
   params.target_smtp_domain = config.target_smtp_domain;
   bool template_has_domain = config.address_template.find('@') != std::string::npos;
   if (config.target_smtp_domain.empty()) {
-    if (!template_has_domain) problems.push_back(Param("target-smtp-domain", "not set (needed for computed target addresses)"));
+    if (!template_has_domain)
+      problems.push_back(
+          Param("target-smtp-domain", "not set (needed for computed target addresses)"));
   } else if (Status s = ValidateDomain(config.target_smtp_domain); !s.ok()) {
     problems.push_back(Param("target-smtp-domain", s.message()));
   } else if (!config.target.domains.empty()) {
     bool accepted = false;
     for (const auto& d : config.target.domains) accepted |= IEquals(d, config.target_smtp_domain);
     if (!accepted) {
-      problems.push_back(Param("target-smtp-domain", fmt::format("{} is not one of the target's accepted domains ({})",
-                                                                 config.target_smtp_domain, Join(config.target.domains, ", "))));
+      problems.push_back(
+          Param("target-smtp-domain",
+                fmt::format("{} is not one of the target's accepted domains ({})",
+                            config.target_smtp_domain, Join(config.target.domains, ", "))));
     }
   }
-  for (auto [key, list] : {std::pair<std::string, const std::vector<std::string>*>{"source.domains", &config.source.domains},
+  for (auto [key, list] : {std::pair<std::string, const std::vector<std::string>*>{
+                               "source.domains", &config.source.domains},
                            {"target.domains", &config.target.domains}}) {
     for (const auto& d : *list) {
       if (Status s = ValidateDomain(d); !s.ok()) problems.push_back(Param(key, s.message()));
@@ -119,18 +129,25 @@ PlannerParams ValidateParameters(const Config& config, Organizations& orgs, Name
   params.nt_account_ou = config.nt_account_ou;
   if (!config.nt_account_ou.empty()) {
     if (!ParseDn(config.nt_account_ou).ok()) {
-      problems.push_back(Param("nt-account-ou", fmt::format("'{}' is not a distinguished name", config.nt_account_ou)));
+      problems.push_back(Param(
+          "nt-account-ou", fmt::format("'{}' is not a distinguished name", config.nt_account_ou)));
     } else if (!Exists(*orgs.target, config.nt_account_ou)) {
-      problems.push_back(Param("nt-account-ou", fmt::format("{} does not exist in the target directory", config.nt_account_ou)));
+      problems.push_back(
+          Param("nt-account-ou",
+                fmt::format("{} does not exist in the target directory", config.nt_account_ou)));
     }
   }
   params.contacts_ou = config.contacts_ou;
   if (!config.contacts_ou.empty()) {
     if (!ParseDn(config.contacts_ou).ok()) {
-      problems.push_back(Param("contacts-ou", fmt::format("'{}' is not a distinguished name", config.contacts_ou)));
+      problems.push_back(Param(
+          "contacts-ou", fmt::format("'{}' is not a distinguished name", config.contacts_ou)));
     } else if (!Exists(*orgs.source, config.contacts_ou)) {
-      problems.push_back(Param("contacts-ou", fmt::format("{} does not exist in the source directory", config.contacts_ou)));
-    } else if (auto contacts = orgs.source->Search(config.contacts_ou, Scope::kOneLevel, Filter::Present("objectClass"), {"cn"});
+      problems.push_back(
+          Param("contacts-ou",
+                fmt::format("{} does not exist in the source directory", config.contacts_ou)));
+    } else if (auto contacts = orgs.source->Search(config.contacts_ou, Scope::kOneLevel,
+                                                   Filter::Present("objectClass"), {"cn"});
                contacts.ok()) {
       for (const Entry& e : *contacts) names.source_dns.insert(NormalizeDn(e.dn()));
     }
@@ -138,27 +155,33 @@ PlannerParams ValidateParameters(const Config& config, Organizations& orgs, Name
   if (!config.target_database.empty()) {
     const DatabaseConfig* db = config.FindDatabase(config.target_database);
     if (!db) {
-      problems.push_back(Param("target-database", fmt::format("'{}' is not configured (add [target.databases.{}] with dn = ...)",
-                                                              config.target_database, config.target_database)));
+      problems.push_back(
+          Param("target-database",
+                fmt::format("'{}' is not configured (add [target.databases.{}] with dn = ...)",
+                            config.target_database, config.target_database)));
     } else if (db->dn.empty()) {
-      problems.push_back(Param("target.databases." + db->name + ".dn", "not set (the homeMDB value of new mailboxes)"));
+      problems.push_back(Param("target.databases." + db->name + ".dn",
+                               "not set (the homeMDB value of new mailboxes)"));
     } else {
       params.target_database_dn = db->dn;
       params.target_home_server = db->server;
       // AD refuses a homeMDB that names no object; catch that now rather than mid-run.
       if (DnIsUnder(db->dn, orgs.target_base) && !Exists(*orgs.target, db->dn)) {
-        problems.push_back(Param("target.databases." + db->name + ".dn", fmt::format("{} does not exist in the target directory", db->dn)));
+        problems.push_back(Param("target.databases." + db->name + ".dn",
+                                 fmt::format("{} does not exist in the target directory", db->dn)));
       }
     }
   }
   params.target_org = config.target.org_name.empty() ? OrgNameFrom(names) : config.target.org_name;
   if (params.target_org.empty()) {
-    problems.push_back(Param("target.org-name", "not set, and the target holds no legacyExchangeDN to learn it from"));
+    problems.push_back(Param("target.org-name",
+                             "not set, and the target holds no legacyExchangeDN to learn it from"));
   }
   return params;
 }
 
-Batch PrepareBatch(const Config& config, Organizations& orgs, const UsersFile& users, Problems& problems) {
+Batch PrepareBatch(const Config& config, Organizations& orgs, const UsersFile& users,
+                   Problems& problems) {
   Batch batch;
   batch.users_file = users.path;
   batch.identity_column = users.identity_column;
@@ -175,7 +198,8 @@ Batch PrepareBatch(const Config& config, Organizations& orgs, const UsersFile& u
     auto problem = [&](std::string field, std::string message) {
       problems.push_back({users.path, row.line, std::move(field), std::move(message)});
     };
-    auto found = ResolveIdentity(*orgs.source, orgs.source_base, users.identity_column, row.identity, p);
+    auto found =
+        ResolveIdentity(*orgs.source, orgs.source_base, users.identity_column, row.identity, p);
     if (!found.ok()) {
       problem(column, found.status().message());
       continue;
@@ -187,25 +211,30 @@ Batch PrepareBatch(const Config& config, Organizations& orgs, const UsersFile& u
     if (found->size() > 1) {
       std::vector<std::string> dns;
       for (const Entry& e : *found) dns.push_back(e.dn());
-      problem(column, fmt::format("'{}' matches {} objects: {}", row.identity, dns.size(), Join(dns, "; ")));
+      problem(column, fmt::format("'{}' matches {} objects: {}", row.identity, dns.size(),
+                                  Join(dns, "; ")));
       continue;
     }
     Entry source = std::move(found->front());
     Recipient r(source, p);
     if (r.kind() != RecipientKind::kMailbox) {
       problem(column, fmt::format("'{}' is {} {}, not a mailbox", row.identity,
-                                  r.kind() == RecipientKind::kMailUser ? "a mail user" : "a " + std::string(ToString(r.kind())),
+                                  r.kind() == RecipientKind::kMailUser
+                                      ? "a mail user"
+                                      : "a " + std::string(ToString(r.kind())),
                                   source.dn()));
       continue;
     }
     auto [it, fresh] = dn_rows.emplace(NormalizeDn(source.dn()), row.line);
     if (!fresh) {
-      problem(column, fmt::format("'{}' is the same mailbox as line {} ({})", row.identity, it->second, source.dn()));
+      problem(column, fmt::format("'{}' is the same mailbox as line {} ({})", row.identity,
+                                  it->second, source.dn()));
       continue;
     }
     if (Utf8Length(r.display_name()) > kMaxDisplayNameLength) {
-      problem("displayName", fmt::format("{}: display name is {} characters (at most {})", source.dn(),
-                                         Utf8Length(r.display_name()), kMaxDisplayNameLength));
+      problem("displayName",
+              fmt::format("{}: display name is {} characters (at most {})", source.dn(),
+                          Utf8Length(r.display_name()), kMaxDisplayNameLength));
       continue;
     }
     if (Utf8Length(source.First(p.cn)) > kMaxCnLength) {
@@ -227,10 +256,12 @@ Batch PrepareBatch(const Config& config, Organizations& orgs, const UsersFile& u
       params.nt_account_ou = *row.nt_account_ou;
       auto known = ou_exists.find(NormalizeDn(params.nt_account_ou));
       bool exists = known != ou_exists.end() ? known->second
-                                              : (ou_exists[NormalizeDn(params.nt_account_ou)] =
-                                                     ParseDn(params.nt_account_ou).ok() && Exists(*orgs.target, params.nt_account_ou));
+                                             : (ou_exists[NormalizeDn(params.nt_account_ou)] =
+                                                    ParseDn(params.nt_account_ou).ok() &&
+                                                    Exists(*orgs.target, params.nt_account_ou));
       if (!exists) {
-        problem("column NTAccountOU", fmt::format("{} does not exist in the target directory", params.nt_account_ou));
+        problem("column NTAccountOU",
+                fmt::format("{} does not exist in the target directory", params.nt_account_ou));
         row_ok = false;
       }
     } else if (params.nt_account_ou.empty()) {
@@ -240,7 +271,8 @@ Batch PrepareBatch(const Config& config, Organizations& orgs, const UsersFile& u
     if (row.target_database) {
       const DatabaseConfig* db = config.FindDatabase(*row.target_database);
       if (!db || db->dn.empty()) {
-        problem("column TargetDatabase", fmt::format("'{}' is not a configured target database", *row.target_database));
+        problem("column TargetDatabase",
+                fmt::format("'{}' is not a configured target database", *row.target_database));
         row_ok = false;
       } else {
         params.target_database_dn = db->dn;
@@ -266,16 +298,21 @@ Batch PrepareBatch(const Config& config, Organizations& orgs, const UsersFile& u
       problem(column, plan.status().message());
       continue;
     }
-    batch.mailboxes.push_back({row, std::move(source), std::move(*matches), params, std::move(*plan)});
+    batch.mailboxes.push_back(
+        {row, std::move(source), std::move(*matches), params, std::move(*plan)});
   }
   if (missing_ou && config.nt_account_ou.empty()) {
-    problems.push_back(Param("nt-account-ou", "not set (the target OU for new accounts), and not every row names an NTAccountOU"));
+    problems.push_back(
+        Param("nt-account-ou",
+              "not set (the target OU for new accounts), and not every row names an NTAccountOU"));
   }
   if (missing_db && config.target_database.empty()) {
-    problems.push_back(Param("target-database", "not set, and not every row names a TargetDatabase"));
+    problems.push_back(
+        Param("target-database", "not set, and not every row names a TargetDatabase"));
   }
   if (cleanup_needs_contacts_ou && config.contacts_ou.empty()) {
-    problems.push_back(Param("contacts-ou", "not set, but CreateSourceContact needs the source OU for contacts"));
+    problems.push_back(
+        Param("contacts-ou", "not set, but CreateSourceContact needs the source OU for contacts"));
   }
   return batch;
 }

@@ -30,9 +30,11 @@ struct Batch {
 };
 
 // Checks the run's parameters against both directories and builds default planner parameters.
-PlannerParams ValidateParameters(const Config& config, Organizations& orgs, NameRegistry& names, Problems& problems);
+PlannerParams ValidateParameters(const Config& config, Organizations& orgs, NameRegistry& names,
+                                 Problems& problems);
 
 // Resolves, validates and plans every row. Rows with problems are left out of the batch.
-Batch PrepareBatch(const Config& config, Organizations& orgs, const UsersFile& users, Problems& problems);
+Batch PrepareBatch(const Config& config, Organizations& orgs, const UsersFile& users,
+                   Problems& problems);
 
 }  // namespace cm

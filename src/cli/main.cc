@@ -17,7 +17,9 @@ namespace {
 
 bool UseColor() { return ::isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr; }
 
-bool IsBooleanKey(std::string_view key) { return key == "allow-merge" || key == "keep-source-primary"; }
+bool IsBooleanKey(std::string_view key) {
+  return key == "allow-merge" || key == "keep-source-primary";
+}
 
 }  // namespace
 
@@ -26,7 +28,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();
   std::string config_path;
-  app.add_option("--config", config_path, "TOML config file (default: $CROSSMOVE_CONFIG, else ./crossmove.toml)");
+  app.add_option("--config", config_path,
+                 "TOML config file (default: $CROSSMOVE_CONFIG, else ./crossmove.toml)");
   std::map<std::string, std::string> flag_values;
   std::map<std::string, CLI::Option*> flag_options;
   for (const auto& k : cm::KnownKeys()) {
@@ -40,19 +43,25 @@ int main(int argc, char** argv) {
   }
 
   cm::PlanOptions plan_options;
-  CLI::App* plan = app.add_subcommand("plan", "validate everything and print every change; write nothing (-WhatIf)");
+  CLI::App* plan = app.add_subcommand(
+      "plan", "validate everything and print every change; write nothing (-WhatIf)");
   plan->add_flag("--json", plan_options.json, "machine-readable output");
-  plan->add_option("--ldif", plan_options.ldif,
-                   "also write the changes as LDIF: PATH.target.ldif and PATH.source.ldif for ldapmodify");
+  plan->add_option(
+      "--ldif", plan_options.ldif,
+      "also write the changes as LDIF: PATH.target.ldif and PATH.source.ldif for ldapmodify");
 
   cm::ExportOptions export_options;
-  CLI::App* exp = app.add_subcommand("export", "write mailboxes (every value of every attribute) as CSV or JSON");
+  CLI::App* exp = app.add_subcommand(
+      "export", "write mailboxes (every value of every attribute) as CSV or JSON");
   exp->add_option("--side", export_options.side, "source or target (default source)");
-  exp->add_option("--filter", export_options.filter, "LDAP filter (RFC 4515) the objects must also match");
-  exp->add_option("--identity", export_options.identity, "wildcard on name, alias, account or mail, e.g. 'j*'");
+  exp->add_option("--filter", export_options.filter,
+                  "LDAP filter (RFC 4515) the objects must also match");
+  exp->add_option("--identity", export_options.identity,
+                  "wildcard on name, alias, account or mail, e.g. 'j*'");
   exp->add_option("--format", export_options.format, "csv (default) or json");
   exp->add_option("-o,--output", export_options.output, "file to write (default: standard output)");
-  exp->add_option("--separator", export_options.separator, "joins multi-valued cells (default ';')");
+  exp->add_option("--separator", export_options.separator,
+                  "joins multi-valued cells (default ';')");
   exp->add_flag("--all", export_options.all_recipients, "every mail recipient, not just mailboxes");
 
   try {
@@ -68,7 +77,8 @@ int main(int argc, char** argv) {
   if (config_path.empty()) {
     if (const char* env = std::getenv("CROSSMOVE_CONFIG")) config_path = env;
   }
-  if (config_path.empty() && std::filesystem::exists("crossmove.toml")) config_path = "crossmove.toml";
+  if (config_path.empty() && std::filesystem::exists("crossmove.toml"))
+    config_path = "crossmove.toml";
   if (!config_path.empty()) {
     if (!std::filesystem::exists(config_path)) {
       std::cerr << "crossmove: config file " << config_path << " does not exist\n";

@@ -16,7 +16,8 @@ Result<std::string> ExpandLocal(std::string_view tmpl, const TemplateFields* fie
       out += tmpl[i];
       continue;
     }
-    if (++i >= tmpl.size()) return Status::InvalidInput(fmt::format("address template '{}' ends with '%'", tmpl));
+    if (++i >= tmpl.size())
+      return Status::InvalidInput(fmt::format("address template '{}' ends with '%'", tmpl));
     if (tmpl[i] == '%') {
       out += '%';
       continue;
@@ -26,20 +27,34 @@ Result<std::string> ExpandLocal(std::string_view tmpl, const TemplateFields* fie
     while (i < tmpl.size() && tmpl[i] >= '0' && tmpl[i] <= '9') {
       count = count * 10 + static_cast<size_t>(tmpl[i] - '0');
       has_count = true;
-      if (count > 256) return Status::InvalidInput(fmt::format("address template '{}': length too large", tmpl));
+      if (count > 256)
+        return Status::InvalidInput(fmt::format("address template '{}': length too large", tmpl));
       ++i;
     }
-    if (i >= tmpl.size()) return Status::InvalidInput(fmt::format("address template '{}' ends inside a placeholder", tmpl));
+    if (i >= tmpl.size())
+      return Status::InvalidInput(
+          fmt::format("address template '{}' ends inside a placeholder", tmpl));
     std::string value;
     switch (tmpl[i]) {
-      case 'm': value = fields ? fields->alias : "x"; break;
-      case 'g': value = fields ? fields->given_name : "x"; break;
-      case 's': value = fields ? fields->surname : "x"; break;
-      case 'd': value = fields ? fields->display_name : "x"; break;
-      case 'i': value = fields ? fields->initials : "x"; break;
+      case 'm':
+        value = fields ? fields->alias : "x";
+        break;
+      case 'g':
+        value = fields ? fields->given_name : "x";
+        break;
+      case 's':
+        value = fields ? fields->surname : "x";
+        break;
+      case 'd':
+        value = fields ? fields->display_name : "x";
+        break;
+      case 'i':
+        value = fields ? fields->initials : "x";
+        break;
       default:
         return Status::InvalidInput(
-            fmt::format("address template '{}': unknown placeholder '%{}' (use %m, %g, %s, %d, %i)", tmpl, tmpl[i]));
+            fmt::format("address template '{}': unknown placeholder '%{}' (use %m, %g, %s, %d, %i)",
+                        tmpl, tmpl[i]));
     }
     value = AliasCharactersOf(value);
     if (has_count) value = value.substr(0, count);
@@ -73,9 +88,11 @@ Result<std::string> ExpandAddressTemplate(std::string_view tmpl, const TemplateF
   }
   while (!cleaned.empty() && cleaned.back() == '.') cleaned.pop_back();
   if (cleaned.empty()) {
-    return Status::InvalidInput(fmt::format("address template '{}' gives an empty local part for alias '{}'", tmpl, fields.alias));
+    return Status::InvalidInput(fmt::format(
+        "address template '{}' gives an empty local part for alias '{}'", tmpl, fields.alias));
   }
-  std::string domain = at == std::string_view::npos ? std::string(default_domain) : std::string(tmpl.substr(at + 1));
+  std::string domain =
+      at == std::string_view::npos ? std::string(default_domain) : std::string(tmpl.substr(at + 1));
   std::string address = cleaned + "@" + domain;
   CM_RETURN_IF_ERROR(ValidateSmtpAddress(address));
   return address;

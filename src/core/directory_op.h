@@ -34,8 +34,8 @@ struct DirectoryOp {
   std::string reason;        // why, for people reading the plan
 
   bool operator==(const DirectoryOp& o) const {
-    return side == o.side && kind == o.kind && dn == o.dn && mods == o.mods && new_rdn == o.new_rdn &&
-           new_superior == o.new_superior;
+    return side == o.side && kind == o.kind && dn == o.dn && mods == o.mods &&
+           new_rdn == o.new_rdn && new_superior == o.new_superior;
   }
   // The object an kAdd creates.
   Entry AsEntry() const;

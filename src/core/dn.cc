@@ -14,8 +14,8 @@ std::string EscapeDnValue(std::string_view value) {
     bool first = i == 0, last = i + 1 == value.size();
     if (c == '\0') {
       out += "\\00";
-    } else if (c == ',' || c == '+' || c == '"' || c == '\\' || c == '<' || c == '>' ||
-               c == ';' || c == '=' || (first && (c == '#' || c == ' ')) || (last && c == ' ')) {
+    } else if (c == ',' || c == '+' || c == '"' || c == '\\' || c == '<' || c == '>' || c == ';' ||
+               c == '=' || (first && (c == '#' || c == ' ')) || (last && c == ' ')) {
       out += '\\';
       out += c;
     } else {
@@ -58,13 +58,16 @@ Result<std::vector<Rdn>> ParseDn(std::string_view dn) {
     size_t t0 = i;
     while (i < n && dn[i] != '=' && dn[i] != ',' && dn[i] != '+') ++i;
     if (i >= n || dn[i] != '=') {
-      return Status::InvalidInput(fmt::format("malformed DN '{}': expected '=' after attribute type", dn));
+      return Status::InvalidInput(
+          fmt::format("malformed DN '{}': expected '=' after attribute type", dn));
     }
     std::string type(Trim(dn.substr(t0, i - t0)));
-    if (type.empty()) return Status::InvalidInput(fmt::format("malformed DN '{}': empty attribute type", dn));
+    if (type.empty())
+      return Status::InvalidInput(fmt::format("malformed DN '{}': empty attribute type", dn));
     for (char c : type) {
       if (!(isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == ';')) {
-        return Status::InvalidInput(fmt::format("malformed DN '{}': bad attribute type '{}'", dn, type));
+        return Status::InvalidInput(
+            fmt::format("malformed DN '{}': bad attribute type '{}'", dn, type));
       }
     }
     ++i;  // '='
@@ -81,14 +84,16 @@ Result<std::vector<Rdn>> ParseDn(std::string_view dn) {
         if (dn[i] == '\\' && i + 1 < n) ++i;
         value += dn[i++];
       }
-      if (i >= n) return Status::InvalidInput(fmt::format("malformed DN '{}': unterminated quote", dn));
+      if (i >= n)
+        return Status::InvalidInput(fmt::format("malformed DN '{}': unterminated quote", dn));
       ++i;
       skip_spaces();
     } else {
       while (i < n && dn[i] != ',' && dn[i] != '+' && dn[i] != ';') {
         char c = dn[i];
         if (c == '\\') {
-          if (i + 1 >= n) return Status::InvalidInput(fmt::format("malformed DN '{}': trailing backslash", dn));
+          if (i + 1 >= n)
+            return Status::InvalidInput(fmt::format("malformed DN '{}': trailing backslash", dn));
           int h1 = HexVal(dn[i + 1]);
           int h2 = i + 2 < n ? HexVal(dn[i + 2]) : -1;
           if (h1 >= 0 && h2 >= 0) {
@@ -129,7 +134,7 @@ std::string FormatRdns(const std::vector<Rdn>& rdns, size_t from, bool lower) {
       out += lower ? AsciiLower(ava.type) : ava.type;
       out += '=';
       out += ava.value.starts_with('#') ? ava.value
-                                         : EscapeDnValue(lower ? AsciiLower(ava.value) : ava.value);
+                                        : EscapeDnValue(lower ? AsciiLower(ava.value) : ava.value);
     }
   }
   return out;

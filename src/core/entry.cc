@@ -5,11 +5,13 @@
 namespace cm {
 
 std::vector<Entry::Attribute>::iterator Entry::Find(std::string_view attr) {
-  return std::find_if(attrs_.begin(), attrs_.end(), [&](const Attribute& a) { return IEquals(a.first, attr); });
+  return std::find_if(attrs_.begin(), attrs_.end(),
+                      [&](const Attribute& a) { return IEquals(a.first, attr); });
 }
 
 std::vector<Entry::Attribute>::const_iterator Entry::Find(std::string_view attr) const {
-  return std::find_if(attrs_.begin(), attrs_.end(), [&](const Attribute& a) { return IEquals(a.first, attr); });
+  return std::find_if(attrs_.begin(), attrs_.end(),
+                      [&](const Attribute& a) { return IEquals(a.first, attr); });
 }
 
 bool Entry::Has(std::string_view attr) const { return Find(attr) != attrs_.end(); }

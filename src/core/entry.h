@@ -3,9 +3,9 @@
 // attributes arrived are kept, so a saved directory or a printed plan reads like its input.
 #pragma once
 
-#include <utility>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/strings.h"

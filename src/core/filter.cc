@@ -222,12 +222,14 @@ class Parser {
     std::string attr(Trim(item.substr(0, attr_end)));
     if (attr.empty()) return Error("empty attribute name");
     for (char ch : attr) {
-      if (!(isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '.' || ch == ';' || ch == ':')) {
+      if (!(isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '.' || ch == ';' ||
+            ch == ':')) {
         return Error("bad attribute name");
       }
     }
     std::string_view raw = item.substr(eq + 1);
-    if (raw.find_first_of("()") != std::string_view::npos) return Error("unescaped parenthesis in a value (write \\28 / \\29)");
+    if (raw.find_first_of("()") != std::string_view::npos)
+      return Error("unescaped parenthesis in a value (write \\28 / \\29)");
     i_ = end;
     if (kind == Filter::Kind::kEquality && raw == "*") return Filter::Present(attr);
     if (kind == Filter::Kind::kEquality && raw.find('*') != std::string_view::npos) {

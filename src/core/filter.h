@@ -15,7 +15,17 @@ namespace cm {
 
 class Filter {
  public:
-  enum class Kind { kAnd, kOr, kNot, kEquality, kSubstring, kPresent, kGreaterOrEqual, kLessOrEqual, kApprox };
+  enum class Kind {
+    kAnd,
+    kOr,
+    kNot,
+    kEquality,
+    kSubstring,
+    kPresent,
+    kGreaterOrEqual,
+    kLessOrEqual,
+    kApprox
+  };
 
   static Filter Eq(std::string attr, std::string value);
   static Filter Present(std::string attr);

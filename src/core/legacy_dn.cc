@@ -16,7 +16,8 @@ std::string UniqueName(std::string_view base, size_t max_chars,
   if (!taken(first)) return first;
   for (unsigned n = 1;; ++n) {
     std::string suffix = std::to_string(n);
-    std::string candidate = Utf8Prefix(base, max_chars > suffix.size() ? max_chars - suffix.size() : 0) + suffix;
+    std::string candidate =
+        Utf8Prefix(base, max_chars > suffix.size() ? max_chars - suffix.size() : 0) + suffix;
     if (!taken(candidate)) return candidate;
   }
 }
@@ -44,10 +45,12 @@ Result<std::string> DecodeImceaex(std::string_view address) {
       out += '/';
     } else if (c == '+') {
       if (i + 2 >= body.size()) {
-        return Status::InvalidInput(fmt::format("IMCEAEX address '{}': truncated '+' escape", address));
+        return Status::InvalidInput(
+            fmt::format("IMCEAEX address '{}': truncated '+' escape", address));
       }
       int h1 = Hex(body[i + 1]), h2 = Hex(body[i + 2]);
-      if (h1 < 0 || h2 < 0) return Status::InvalidInput(fmt::format("IMCEAEX address '{}': bad '+' escape", address));
+      if (h1 < 0 || h2 < 0)
+        return Status::InvalidInput(fmt::format("IMCEAEX address '{}': bad '+' escape", address));
       out += static_cast<char>(h1 * 16 + h2);
       i += 2;
     } else {
@@ -55,7 +58,8 @@ Result<std::string> DecodeImceaex(std::string_view address) {
     }
   }
   if (!out.starts_with('/')) {
-    return Status::InvalidInput(fmt::format("IMCEAEX address '{}' does not encode a /o=... DN", address));
+    return Status::InvalidInput(
+        fmt::format("IMCEAEX address '{}' does not encode a /o=... DN", address));
   }
   return out;
 }

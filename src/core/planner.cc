@@ -22,11 +22,16 @@ Result<CleanupOption> ParseCleanupOption(std::string_view text) {
 
 std::string_view ToString(CleanupOption option) {
   switch (option) {
-    case CleanupOption::kNone: return "None";
-    case CleanupOption::kDeleteSourceMailbox: return "DeleteSourceMailbox";
-    case CleanupOption::kDeleteSourceNTAccount: return "DeleteSourceNTAccount";
-    case CleanupOption::kCreateSourceContact: return "CreateSourceContact";
-    case CleanupOption::kMailEnableSourceAccount: return "MailEnableSourceAccount";
+    case CleanupOption::kNone:
+      return "None";
+    case CleanupOption::kDeleteSourceMailbox:
+      return "DeleteSourceMailbox";
+    case CleanupOption::kDeleteSourceNTAccount:
+      return "DeleteSourceNTAccount";
+    case CleanupOption::kCreateSourceContact:
+      return "CreateSourceContact";
+    case CleanupOption::kMailEnableSourceAccount:
+      return "MailEnableSourceAccount";
   }
   return "None";
 }
@@ -35,19 +40,26 @@ std::string_view ToString(Side side) { return side == Side::kSource ? "source" :
 
 std::string_view ToString(DirectoryOp::Kind kind) {
   switch (kind) {
-    case DirectoryOp::Kind::kAdd: return "add";
-    case DirectoryOp::Kind::kModify: return "modify";
-    case DirectoryOp::Kind::kDelete: return "delete";
-    case DirectoryOp::Kind::kRename: return "rename";
+    case DirectoryOp::Kind::kAdd:
+      return "add";
+    case DirectoryOp::Kind::kModify:
+      return "modify";
+    case DirectoryOp::Kind::kDelete:
+      return "delete";
+    case DirectoryOp::Kind::kRename:
+      return "rename";
   }
   return "?";
 }
 
 std::string_view ToString(TargetAction action) {
   switch (action) {
-    case TargetAction::kCreate: return "create";
-    case TargetAction::kReplaceContact: return "replace-contact";
-    case TargetAction::kMergeMailUser: return "merge-mail-user";
+    case TargetAction::kCreate:
+      return "create";
+    case TargetAction::kReplaceContact:
+      return "replace-contact";
+    case TargetAction::kMergeMailUser:
+      return "merge-mail-user";
   }
   return "?";
 }
@@ -60,9 +72,10 @@ Entry DirectoryOp::AsEntry() const {
   return e;
 }
 
-ProxyAddressSet ForwardingProxies(const ProxyAddressSet& source_proxies, std::string_view source_legacy_dn,
-                                  std::string_view target_primary, std::string_view target_legacy_dn,
-                                  bool keep_source_primary) {
+ProxyAddressSet ForwardingProxies(const ProxyAddressSet& source_proxies,
+                                  std::string_view source_legacy_dn,
+                                  std::string_view target_primary,
+                                  std::string_view target_legacy_dn, bool keep_source_primary) {
   ProxyAddressSet set;
   set.Add(ProxyAddress::Smtp(target_primary, true));
   for (const auto& p : source_proxies.OfType("SMTP")) set.Add(p.WithPrimary(false));
@@ -72,7 +85,8 @@ ProxyAddressSet ForwardingProxies(const ProxyAddressSet& source_proxies, std::st
     if (p.IsX500() || p.IsX400()) set.Add(p);
   }
   if (keep_source_primary) {
-    if (const ProxyAddress* old_primary = source_proxies.Primary("SMTP")) set.MakePrimary(*old_primary);
+    if (const ProxyAddress* old_primary = source_proxies.Primary("SMTP"))
+      set.MakePrimary(*old_primary);
   }
   return set;
 }
@@ -100,7 +114,8 @@ class AddBuilder {
 
 // Deletes of every listed attribute the entry holds, except `keep`.
 void DeleteMailboxAttributes(const Entry& source, const AttributeProfile& profile,
-                             const std::set<std::string, ILess>& keep, std::vector<Modification>& mods) {
+                             const std::set<std::string, ILess>& keep,
+                             std::vector<Modification>& mods) {
   for (const auto& attr : profile.mailbox_attributes) {
     if (keep.count(attr) || !source.Has(attr)) continue;
     mods.push_back({Op::kDelete, attr, {}});
@@ -109,8 +124,9 @@ void DeleteMailboxAttributes(const Entry& source, const AttributeProfile& profil
 
 // Computes the target primary SMTP address, unique in the target (a digit suffix on the local
 // part on clash, as Exchange address policies do).
-Result<std::string> TargetPrimary(const Recipient& src, std::string_view alias, const PlannerParams& params,
-                                  const AttributeProfile& profile, const NameRegistry& names) {
+Result<std::string> TargetPrimary(const Recipient& src, std::string_view alias,
+                                  const PlannerParams& params, const AttributeProfile& profile,
+                                  const NameRegistry& names) {
   TemplateFields fields{std::string(alias), src.entry().First(profile.given_name),
                         src.entry().First(profile.surname), src.display_name(),
                         src.entry().First(profile.initials)};
@@ -131,7 +147,8 @@ Result<MailboxPlan> PlanMailbox(const Entry& source, const std::vector<Entry>& t
                                 NameRegistry& names) {
   Recipient src(source, profile);
   if (src.kind() != RecipientKind::kMailbox) {
-    return Status::InvalidInput(fmt::format("{} is not a mailbox (it is a {})", source.dn(), ToString(src.kind())));
+    return Status::InvalidInput(
+        fmt::format("{} is not a mailbox (it is a {})", source.dn(), ToString(src.kind())));
   }
   auto source_proxies = src.proxies();
   if (!source_proxies.ok()) return source_proxies.status().Annotate(source.dn());
@@ -151,7 +168,8 @@ Result<MailboxPlan> PlanMailbox(const Entry& source, const std::vector<Entry>& t
     if (match) {
       std::vector<std::string> dns;
       for (const Entry& e : target_matches) dns.push_back(e.dn());
-      return Status::Constraint(fmt::format("{} matches several target objects: {}", source.dn(), Join(dns, "; ")));
+      return Status::Constraint(
+          fmt::format("{} matches several target objects: {}", source.dn(), Join(dns, "; ")));
     }
     match = &m;
   }
@@ -162,12 +180,14 @@ Result<MailboxPlan> PlanMailbox(const Entry& source, const std::vector<Entry>& t
     } else if (kind == RecipientKind::kMailUser && params.allow_merge) {
       plan.target_action = TargetAction::kMergeMailUser;
     } else if (kind == RecipientKind::kMailUser) {
-      return Status::Constraint(fmt::format(
-          "{}: its addresses already belong to the target mail user {} (set allow-merge to reuse it)",
-          source.dn(), match->dn()));
+      return Status::Constraint(
+          fmt::format("{}: its addresses already belong to the target mail user {} (set "
+                      "allow-merge to reuse it)",
+                      source.dn(), match->dn()));
     } else {
-      return Status::Constraint(fmt::format("{}: an address or account name already belongs to target {} {}",
-                                            source.dn(), ToString(kind), match->dn()));
+      return Status::Constraint(
+          fmt::format("{}: an address or account name already belongs to target {} {}", source.dn(),
+                      ToString(kind), match->dn()));
     }
   }
 
@@ -217,11 +237,14 @@ Result<MailboxPlan> PlanMailbox(const Entry& source, const std::vector<Entry>& t
   // Target provisioning.
   if (plan.target_action == TargetAction::kMergeMailUser) {
     std::vector<Modification> mods;
-    if (match->Has(profile.target_address)) mods.push_back({Op::kDelete, profile.target_address, {}});
+    if (match->Has(profile.target_address))
+      mods.push_back({Op::kDelete, profile.target_address, {}});
     mods.push_back({Op::kReplace, profile.proxy_addresses, target_proxies.ToStrings()});
     mods.push_back({Op::kReplace, profile.mail, {plan.target_primary_smtp}});
-    if (!match->Has(profile.mail_nickname)) mods.push_back({Op::kReplace, profile.mail_nickname, {plan.alias}});
-    if (!match->Has(profile.legacy_dn)) mods.push_back({Op::kReplace, profile.legacy_dn, {plan.target_legacy_dn}});
+    if (!match->Has(profile.mail_nickname))
+      mods.push_back({Op::kReplace, profile.mail_nickname, {plan.alias}});
+    if (!match->Has(profile.legacy_dn))
+      mods.push_back({Op::kReplace, profile.legacy_dn, {plan.target_legacy_dn}});
     mods.push_back({Op::kReplace, profile.home_mdb, {params.target_database_dn}});
     if (!params.target_home_server.empty()) {
       mods.push_back({Op::kReplace, profile.home_server, {params.target_home_server}});
@@ -229,14 +252,24 @@ Result<MailboxPlan> PlanMailbox(const Entry& source, const std::vector<Entry>& t
     if (source.Has(profile.mailbox_guid)) {
       mods.push_back({Op::kReplace, profile.mailbox_guid, {source.First(profile.mailbox_guid)}});
     }
-    mods.push_back({Op::kReplace, profile.type_details, {std::to_string(recipient_type::kUserMailbox)}});
-    mods.push_back({Op::kReplace, profile.display_type, {std::to_string(recipient_type::kDisplayMailboxUser)}});
-    plan.provision.push_back({Side::kTarget, DirectoryOp::Kind::kModify, plan.target_dn, std::move(mods), "", "",
+    mods.push_back(
+        {Op::kReplace, profile.type_details, {std::to_string(recipient_type::kUserMailbox)}});
+    mods.push_back({Op::kReplace,
+                    profile.display_type,
+                    {std::to_string(recipient_type::kDisplayMailboxUser)}});
+    plan.provision.push_back({Side::kTarget, DirectoryOp::Kind::kModify, plan.target_dn,
+                              std::move(mods), "", "",
                               "allow-merge: the existing mail user becomes the mailbox"});
   } else {
     if (plan.target_action == TargetAction::kReplaceContact) {
-      plan.provision.push_back({Side::kTarget, DirectoryOp::Kind::kDelete, match->dn(), {}, "", "",
-                                "GAL contact for this person is replaced by the mailbox; its attributes are journaled"});
+      plan.provision.push_back(
+          {Side::kTarget,
+           DirectoryOp::Kind::kDelete,
+           match->dn(),
+           {},
+           "",
+           "",
+           "GAL contact for this person is replaced by the mailbox; its attributes are journaled"});
       names.target_dns.erase(NormalizeDn(match->dn()));
     }
     std::string cn_base = source.First(profile.cn);
@@ -271,17 +304,19 @@ Result<MailboxPlan> PlanMailbox(const Entry& source, const std::vector<Entry>& t
     add.Put(profile.mailbox_guid, source.Get(profile.mailbox_guid));
     add.Put(profile.type_details, std::to_string(recipient_type::kUserMailbox));
     add.Put(profile.display_type, std::to_string(recipient_type::kDisplayMailboxUser));
-    plan.provision.push_back({Side::kTarget, DirectoryOp::Kind::kAdd, plan.target_dn, add.Take(), "", "",
-                              "new mailbox user in the target"});
+    plan.provision.push_back({Side::kTarget, DirectoryOp::Kind::kAdd, plan.target_dn, add.Take(),
+                              "", "", "new mailbox user in the target"});
     names.target_dns.insert(NormalizeDn(plan.target_dn));
     names.target_sam_names.insert(sam);
   }
   names.target_legacy_dns.insert(plan.target_legacy_dn);
-  for (const auto& p : target_proxies.OfType("SMTP")) names.target_smtp_addresses.insert(p.address());
+  for (const auto& p : target_proxies.OfType("SMTP"))
+    names.target_smtp_addresses.insert(p.address());
 
   // Source cleanup (SPEC §6).
-  ProxyAddressSet forwarding = ForwardingProxies(*source_proxies, source_legacy_dn, plan.target_primary_smtp,
-                                                 plan.target_legacy_dn, params.keep_source_primary);
+  ProxyAddressSet forwarding =
+      ForwardingProxies(*source_proxies, source_legacy_dn, plan.target_primary_smtp,
+                        plan.target_legacy_dn, params.keep_source_primary);
   std::string forwarding_mail = forwarding.Primary("SMTP")->address();
   std::string target_address = "SMTP:" + plan.target_primary_smtp;
   switch (params.cleanup) {
@@ -290,17 +325,28 @@ Result<MailboxPlan> PlanMailbox(const Entry& source, const std::vector<Entry>& t
     case CleanupOption::kDeleteSourceMailbox: {
       std::vector<Modification> mods;
       DeleteMailboxAttributes(source, profile, {}, mods);
-      plan.cleanup_ops.push_back({Side::kSource, DirectoryOp::Kind::kModify, source.dn(), std::move(mods), "", "",
+      plan.cleanup_ops.push_back({Side::kSource, DirectoryOp::Kind::kModify, source.dn(),
+                                  std::move(mods), "", "",
                                   "mailbox attributes removed; the account stays as a plain user"});
       break;
     }
     case CleanupOption::kDeleteSourceNTAccount:
-      plan.cleanup_ops.push_back({Side::kSource, DirectoryOp::Kind::kDelete, source.dn(), {}, "", "",
+      plan.cleanup_ops.push_back({Side::kSource,
+                                  DirectoryOp::Kind::kDelete,
+                                  source.dn(),
+                                  {},
+                                  "",
+                                  "",
                                   "source account deleted (snapshot kept in the journal)"});
       names.source_dns.erase(NormalizeDn(source.dn()));
       break;
     case CleanupOption::kCreateSourceContact: {
-      plan.cleanup_ops.push_back({Side::kSource, DirectoryOp::Kind::kDelete, source.dn(), {}, "", "",
+      plan.cleanup_ops.push_back({Side::kSource,
+                                  DirectoryOp::Kind::kDelete,
+                                  source.dn(),
+                                  {},
+                                  "",
+                                  "",
                                   "source user deleted; its addresses move to the contact"});
       names.source_dns.erase(NormalizeDn(source.dn()));
       std::string cn = UniqueName(src.display_name(), kMaxCnLength, [&](std::string_view c) {
@@ -322,24 +368,30 @@ Result<MailboxPlan> PlanMailbox(const Entry& source, const std::vector<Entry>& t
       add.Put(profile.legacy_dn, source_legacy_dn);
       add.Put(profile.type_details, std::to_string(recipient_type::kMailContact));
       add.Put(profile.display_type, std::to_string(recipient_type::kDisplayRemoteMailUser));
-      plan.cleanup_ops.push_back({Side::kSource, DirectoryOp::Kind::kAdd, contact_dn, add.Take(), "", "",
-                                  "mail contact forwarding to the new mailbox"});
+      plan.cleanup_ops.push_back({Side::kSource, DirectoryOp::Kind::kAdd, contact_dn, add.Take(),
+                                  "", "", "mail contact forwarding to the new mailbox"});
       names.source_dns.insert(NormalizeDn(contact_dn));
       break;
     }
     case CleanupOption::kMailEnableSourceAccount: {
-      std::set<std::string, ILess> replaced = {profile.mail_nickname, profile.legacy_dn, profile.proxy_addresses,
-                                               profile.mail, profile.type_details, profile.display_type};
+      std::set<std::string, ILess> replaced = {profile.mail_nickname,   profile.legacy_dn,
+                                               profile.proxy_addresses, profile.mail,
+                                               profile.type_details,    profile.display_type};
       std::vector<Modification> mods;
       DeleteMailboxAttributes(source, profile, replaced, mods);
-      if (!source.Has(profile.mail_nickname)) mods.push_back({Op::kReplace, profile.mail_nickname, {plan.alias}});
+      if (!source.Has(profile.mail_nickname))
+        mods.push_back({Op::kReplace, profile.mail_nickname, {plan.alias}});
       mods.push_back({Op::kReplace, profile.mail, {forwarding_mail}});
       mods.push_back({Op::kReplace, profile.proxy_addresses, forwarding.ToStrings()});
       mods.push_back({Op::kReplace, profile.target_address, {target_address}});
-      mods.push_back({Op::kReplace, profile.type_details, {std::to_string(recipient_type::kMailUser)}});
-      mods.push_back({Op::kReplace, profile.display_type, {std::to_string(recipient_type::kDisplayRemoteMailUser)}});
-      plan.cleanup_ops.push_back({Side::kSource, DirectoryOp::Kind::kModify, source.dn(), std::move(mods), "", "",
-                                  "mailbox attributes removed; the user forwards to the new mailbox"});
+      mods.push_back(
+          {Op::kReplace, profile.type_details, {std::to_string(recipient_type::kMailUser)}});
+      mods.push_back({Op::kReplace,
+                      profile.display_type,
+                      {std::to_string(recipient_type::kDisplayRemoteMailUser)}});
+      plan.cleanup_ops.push_back(
+          {Side::kSource, DirectoryOp::Kind::kModify, source.dn(), std::move(mods), "", "",
+           "mailbox attributes removed; the user forwards to the new mailbox"});
       break;
     }
   }

@@ -25,8 +25,9 @@ enum class CleanupOption {
 Result<CleanupOption> ParseCleanupOption(std::string_view text);
 std::string_view ToString(CleanupOption option);
 inline constexpr CleanupOption kAllCleanupOptions[] = {
-    CleanupOption::kNone, CleanupOption::kDeleteSourceMailbox, CleanupOption::kDeleteSourceNTAccount,
-    CleanupOption::kCreateSourceContact, CleanupOption::kMailEnableSourceAccount};
+    CleanupOption::kNone, CleanupOption::kDeleteSourceMailbox,
+    CleanupOption::kDeleteSourceNTAccount, CleanupOption::kCreateSourceContact,
+    CleanupOption::kMailEnableSourceAccount};
 
 struct PlannerParams {
   CleanupOption cleanup = CleanupOption::kNone;
@@ -44,8 +45,8 @@ struct PlannerParams {
 // Names already in use, so that generated cn / sAMAccountName / legacyExchangeDN / addresses are
 // unique. The planner adds what it allocates, so planning a batch never hands one name out twice.
 struct NameRegistry {
-  std::set<std::string> target_dns;                 // NormalizeDn form
-  std::set<std::string> source_dns;                 // NormalizeDn form
+  std::set<std::string> target_dns;  // NormalizeDn form
+  std::set<std::string> source_dns;  // NormalizeDn form
   std::set<std::string, ILess> target_sam_names;
   std::set<std::string, ILess> target_legacy_dns;
   std::set<std::string, ILess> target_smtp_addresses;  // every smtp proxy and mail value
@@ -62,7 +63,7 @@ struct MailboxPlan {
   std::string target_primary_smtp;
   std::string target_legacy_dn;
   CleanupOption cleanup = CleanupOption::kNone;
-  std::vector<DirectoryOp> provision;  // target side, in order
+  std::vector<DirectoryOp> provision;    // target side, in order
   std::vector<DirectoryOp> cleanup_ops;  // source side, in order
 };
 
@@ -74,8 +75,9 @@ Result<MailboxPlan> PlanMailbox(const Entry& source, const std::vector<Entry>& t
                                 NameRegistry& names);
 
 // The proxyAddresses of the forwarding object (contact or mail-enabled user), SPEC §6.
-ProxyAddressSet ForwardingProxies(const ProxyAddressSet& source_proxies, std::string_view source_legacy_dn,
-                                  std::string_view target_primary, std::string_view target_legacy_dn,
-                                  bool keep_source_primary);
+ProxyAddressSet ForwardingProxies(const ProxyAddressSet& source_proxies,
+                                  std::string_view source_legacy_dn,
+                                  std::string_view target_primary,
+                                  std::string_view target_legacy_dn, bool keep_source_primary);
 
 }  // namespace cm

@@ -14,7 +14,8 @@ Result<ProxyAddress> ProxyAddress::Parse(std::string_view text) {
   std::string_view type = text.substr(0, colon);
   // Exchange address types are 1-9 characters of letters and digits (SMTP, X400, EUM, SIP...).
   if (type.size() > 9) {
-    return Status::InvalidInput(fmt::format("proxy address '{}': type '{}' is too long", text, type));
+    return Status::InvalidInput(
+        fmt::format("proxy address '{}': type '{}' is too long", text, type));
   }
   bool has_lower = false, has_upper = false;
   for (char c : type) {
@@ -26,7 +27,8 @@ Result<ProxyAddress> ProxyAddress::Parse(std::string_view text) {
   }
   if (has_lower && has_upper) {
     return Status::InvalidInput(
-        fmt::format("proxy address '{}': type '{}' mixes cases, so primary or secondary is unclear", text, type));
+        fmt::format("proxy address '{}': type '{}' mixes cases, so primary or secondary is unclear",
+                    text, type));
   }
   std::string_view address = text.substr(colon + 1);
   if (address.empty()) {
@@ -133,7 +135,8 @@ Status ProxyAddressSet::CheckPrimaries() const {
     int primaries = 0;
     for (const auto& item : items_) primaries += item.type() == type && item.primary();
     if (primaries > 1) {
-      return Status::InvalidInput(fmt::format("{} primary {} addresses (exactly one allowed)", primaries, type));
+      return Status::InvalidInput(
+          fmt::format("{} primary {} addresses (exactly one allowed)", primaries, type));
     }
     if (type == "SMTP" && primaries == 0) {
       return Status::InvalidInput("no primary SMTP address (one SMTP: value required)");

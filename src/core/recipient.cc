@@ -8,12 +8,18 @@ namespace cm {
 
 std::string_view ToString(RecipientKind kind) {
   switch (kind) {
-    case RecipientKind::kMailbox: return "Mailbox";
-    case RecipientKind::kMailUser: return "MailUser";
-    case RecipientKind::kMailContact: return "MailContact";
-    case RecipientKind::kUser: return "User";
-    case RecipientKind::kContact: return "Contact";
-    case RecipientKind::kOther: return "Other";
+    case RecipientKind::kMailbox:
+      return "Mailbox";
+    case RecipientKind::kMailUser:
+      return "MailUser";
+    case RecipientKind::kMailContact:
+      return "MailContact";
+    case RecipientKind::kUser:
+      return "User";
+    case RecipientKind::kContact:
+      return "Contact";
+    case RecipientKind::kOther:
+      return "Other";
   }
   return "Other";
 }
@@ -21,21 +27,36 @@ std::string_view ToString(RecipientKind kind) {
 std::string RecipientTypeName(uint64_t t) {
   namespace rt = recipient_type;
   switch (t) {
-    case rt::kUserMailbox: return "UserMailbox";
-    case rt::kLinkedMailbox: return "LinkedMailbox";
-    case rt::kSharedMailbox: return "SharedMailbox";
-    case rt::kLegacyMailbox: return "LegacyMailbox";
-    case rt::kRoomMailbox: return "RoomMailbox";
-    case rt::kEquipmentMailbox: return "EquipmentMailbox";
-    case rt::kMailContact: return "MailContact";
-    case rt::kMailUser: return "MailUser";
-    case rt::kUser: return "User";
-    case rt::kContact: return "Contact";
-    case rt::kDisabledUser: return "DisabledUser";
-    case rt::kRemoteUserMailbox: return "RemoteUserMailbox";
-    case rt::kRemoteRoomMailbox: return "RemoteRoomMailbox";
-    case rt::kRemoteEquipmentMailbox: return "RemoteEquipmentMailbox";
-    case rt::kRemoteSharedMailbox: return "RemoteSharedMailbox";
+    case rt::kUserMailbox:
+      return "UserMailbox";
+    case rt::kLinkedMailbox:
+      return "LinkedMailbox";
+    case rt::kSharedMailbox:
+      return "SharedMailbox";
+    case rt::kLegacyMailbox:
+      return "LegacyMailbox";
+    case rt::kRoomMailbox:
+      return "RoomMailbox";
+    case rt::kEquipmentMailbox:
+      return "EquipmentMailbox";
+    case rt::kMailContact:
+      return "MailContact";
+    case rt::kMailUser:
+      return "MailUser";
+    case rt::kUser:
+      return "User";
+    case rt::kContact:
+      return "Contact";
+    case rt::kDisabledUser:
+      return "DisabledUser";
+    case rt::kRemoteUserMailbox:
+      return "RemoteUserMailbox";
+    case rt::kRemoteRoomMailbox:
+      return "RemoteRoomMailbox";
+    case rt::kRemoteEquipmentMailbox:
+      return "RemoteEquipmentMailbox";
+    case rt::kRemoteSharedMailbox:
+      return "RemoteSharedMailbox";
   }
   return std::to_string(t);
 }
@@ -65,7 +86,8 @@ RecipientKind Recipient::kind() const {
       case rt::kRoomMailbox:
       case rt::kEquipmentMailbox:
         return RecipientKind::kMailbox;
-      case rt::kMailContact: return RecipientKind::kMailContact;
+      case rt::kMailContact:
+        return RecipientKind::kMailContact;
       case rt::kMailUser:
       case rt::kRemoteUserMailbox:
       case rt::kRemoteRoomMailbox:
@@ -75,13 +97,16 @@ RecipientKind Recipient::kind() const {
       case rt::kUser:
       case rt::kDisabledUser:
         return RecipientKind::kUser;
-      case rt::kContact: return RecipientKind::kContact;
-      default: return RecipientKind::kOther;
+      case rt::kContact:
+        return RecipientKind::kContact;
+      default:
+        return RecipientKind::kOther;
     }
   }
   // No type details (directories written by other tools): infer from the attributes.
   if (e_.Has(p_.home_mdb) && !contact) return RecipientKind::kMailbox;
-  if (e_.Has(p_.target_address)) return contact ? RecipientKind::kMailContact : RecipientKind::kMailUser;
+  if (e_.Has(p_.target_address))
+    return contact ? RecipientKind::kMailContact : RecipientKind::kMailUser;
   if (contact) return RecipientKind::kContact;
   if (e_.HasClass("user") || e_.HasClass("person")) return RecipientKind::kUser;
   return RecipientKind::kOther;
@@ -92,7 +117,9 @@ std::string Recipient::display_name() const {
   return d.empty() ? e_.First(p_.cn) : d;
 }
 
-Result<ProxyAddressSet> Recipient::proxies() const { return ProxyAddressSet::Parse(e_.Get(p_.proxy_addresses)); }
+Result<ProxyAddressSet> Recipient::proxies() const {
+  return ProxyAddressSet::Parse(e_.Get(p_.proxy_addresses));
+}
 
 std::string Recipient::primary_smtp() const {
   auto set = proxies();

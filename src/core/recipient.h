@@ -39,19 +39,49 @@ struct AttributeProfile {
   std::vector<std::string> user_classes = {"top", "person", "organizationalPerson", "user"};
   std::vector<std::string> contact_classes = {"top", "person", "organizationalPerson", "contact"};
   // Removed from the source by DeleteSourceMailbox / MailEnableSourceAccount (SPEC §6), in order.
-  std::vector<std::string> mailbox_attributes = {
-      "homeMDB", "homeMTA", "msExchHomeServerName", "msExchMailboxGuid", "msExchRecipientTypeDetails",
-      "msExchRecipientDisplayType", "mailNickname", "mail", "proxyAddresses", "legacyExchangeDN",
-      "showInAddressBook", "textEncodedORAddress", "msExchMailboxSecurityDescriptor",
-      "msExchUserAccountControl", "msExchPoliciesIncluded", "msExchRBACPolicyLink", "msExchArchiveGUID",
-      "msExchArchiveName", "mDBUseDefaults", "msExchDumpsterQuota", "msExchDumpsterWarningQuota",
-      "msExchELCMailboxFlags", "msExchMailboxTemplateLink", "msExchWhenMailboxCreated", "msExchVersion",
-      "msExchTextMessagingState", "msExchUMDtmfMap", "msExchSafeSendersHash"};
+  std::vector<std::string> mailbox_attributes = {"homeMDB",
+                                                 "homeMTA",
+                                                 "msExchHomeServerName",
+                                                 "msExchMailboxGuid",
+                                                 "msExchRecipientTypeDetails",
+                                                 "msExchRecipientDisplayType",
+                                                 "mailNickname",
+                                                 "mail",
+                                                 "proxyAddresses",
+                                                 "legacyExchangeDN",
+                                                 "showInAddressBook",
+                                                 "textEncodedORAddress",
+                                                 "msExchMailboxSecurityDescriptor",
+                                                 "msExchUserAccountControl",
+                                                 "msExchPoliciesIncluded",
+                                                 "msExchRBACPolicyLink",
+                                                 "msExchArchiveGUID",
+                                                 "msExchArchiveName",
+                                                 "mDBUseDefaults",
+                                                 "msExchDumpsterQuota",
+                                                 "msExchDumpsterWarningQuota",
+                                                 "msExchELCMailboxFlags",
+                                                 "msExchMailboxTemplateLink",
+                                                 "msExchWhenMailboxCreated",
+                                                 "msExchVersion",
+                                                 "msExchTextMessagingState",
+                                                 "msExchUMDtmfMap",
+                                                 "msExchSafeSendersHash"};
   // Address-book attributes copied to the new user and to a source contact.
-  std::vector<std::string> gal_attributes = {
-      "title", "department", "company", "telephoneNumber", "physicalDeliveryOfficeName",
-      "streetAddress", "l", "st", "postalCode", "co", "c", "mobile", "facsimileTelephoneNumber",
-      "description"};
+  std::vector<std::string> gal_attributes = {"title",
+                                             "department",
+                                             "company",
+                                             "telephoneNumber",
+                                             "physicalDeliveryOfficeName",
+                                             "streetAddress",
+                                             "l",
+                                             "st",
+                                             "postalCode",
+                                             "co",
+                                             "c",
+                                             "mobile",
+                                             "facsimileTelephoneNumber",
+                                             "description"};
 };
 
 // msExchRecipientTypeDetails values (a 64-bit field in Exchange).
@@ -93,6 +123,9 @@ std::string RecipientTypeName(uint64_t type_details);
 class Recipient {
  public:
   Recipient(const Entry& entry, const AttributeProfile& profile) : e_(entry), p_(profile) {}
+  // A view must not outlive what it views: temporaries are refused at compile time.
+  Recipient(Entry&&, const AttributeProfile&) = delete;
+  Recipient(const Entry&, AttributeProfile&&) = delete;
 
   const Entry& entry() const { return e_; }
   RecipientKind kind() const;

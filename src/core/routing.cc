@@ -13,13 +13,20 @@ namespace cm {
 
 std::string_view ToString(RouteOutcome outcome) {
   switch (outcome) {
-    case RouteOutcome::kDelivered: return "delivered";
-    case RouteOutcome::kExternal: return "external";
-    case RouteOutcome::kNdrUnknown: return "NDR unknown recipient";
-    case RouteOutcome::kNdrAmbiguous: return "NDR ambiguous recipient";
-    case RouteOutcome::kNdrLoop: return "NDR routing loop";
-    case RouteOutcome::kNdrNoRoute: return "NDR no mailbox or forwarding";
-    case RouteOutcome::kNdrBadAddress: return "NDR bad address";
+    case RouteOutcome::kDelivered:
+      return "delivered";
+    case RouteOutcome::kExternal:
+      return "external";
+    case RouteOutcome::kNdrUnknown:
+      return "NDR unknown recipient";
+    case RouteOutcome::kNdrAmbiguous:
+      return "NDR ambiguous recipient";
+    case RouteOutcome::kNdrLoop:
+      return "NDR routing loop";
+    case RouteOutcome::kNdrNoRoute:
+      return "NDR no mailbox or forwarding";
+    case RouteOutcome::kNdrBadAddress:
+      return "NDR bad address";
   }
   return "?";
 }
@@ -27,12 +34,17 @@ std::string_view ToString(RouteOutcome outcome) {
 std::string_view NdrCode(RouteOutcome outcome) {
   switch (outcome) {
     case RouteOutcome::kDelivered:
-    case RouteOutcome::kExternal: return "";
+    case RouteOutcome::kExternal:
+      return "";
     case RouteOutcome::kNdrUnknown:
-    case RouteOutcome::kNdrNoRoute: return "5.1.1";
-    case RouteOutcome::kNdrAmbiguous: return "5.1.4";
-    case RouteOutcome::kNdrLoop: return "5.4.6";
-    case RouteOutcome::kNdrBadAddress: return "5.1.3";
+    case RouteOutcome::kNdrNoRoute:
+      return "5.1.1";
+    case RouteOutcome::kNdrAmbiguous:
+      return "5.1.4";
+    case RouteOutcome::kNdrLoop:
+      return "5.4.6";
+    case RouteOutcome::kNdrBadAddress:
+      return "5.1.3";
   }
   return "";
 }
@@ -134,7 +146,8 @@ Route RoutingModel::Resolve(std::string_view input, std::string_view from_org) c
       std::vector<std::string> dns;
       for (size_t i : it->second) dns.push_back(org->org.recipients[i].dn());
       route.outcome = RouteOutcome::kNdrAmbiguous;
-      route.detail = fmt::format("{} is held by {} objects in {}: {}", address, dns.size(), org->org.name, Join(dns, "; "));
+      route.detail = fmt::format("{} is held by {} objects in {}: {}", address, dns.size(),
+                                 org->org.name, Join(dns, "; "));
       return route;
     }
     size_t index = it->second.front();
@@ -153,7 +166,8 @@ Route RoutingModel::Resolve(std::string_view input, std::string_view from_org) c
     std::string next = r.forwarding_smtp();
     if (next.empty()) {
       route.outcome = RouteOutcome::kNdrNoRoute;
-      route.detail = fmt::format("{} ({}) has no mailbox and no targetAddress", e.dn(), ToString(r.kind()));
+      route.detail =
+          fmt::format("{} ({}) has no mailbox and no targetAddress", e.dn(), ToString(r.kind()));
       return route;
     }
     if (!ValidateSmtpAddress(next).ok()) {

@@ -15,8 +15,9 @@
 namespace cm {
 
 struct Organization {
-  std::string name;                          // "source", "target"
-  std::vector<std::string> accepted_domains;  // lower-case; a domain also covers its subdomains? no: exact
+  std::string name;  // "source", "target"
+  std::vector<std::string>
+      accepted_domains;  // lower-case; a domain also covers its subdomains? no: exact
   std::vector<Entry> recipients;
   AttributeProfile profile;
 };
@@ -29,13 +30,13 @@ struct RouteHop {
 };
 
 enum class RouteOutcome {
-  kDelivered,     // reached a mailbox
-  kExternal,      // left every modelled organization (no org accepts the domain)
-  kNdrUnknown,    // 5.1.1: no object holds the address
-  kNdrAmbiguous,  // 5.1.4: several objects hold it
-  kNdrLoop,       // 5.4.6: forwarding loop or more than kMaxHops hops
-  kNdrNoRoute,    // 5.1.1: the object holds the address but neither has a mailbox nor forwards
-  kNdrBadAddress, // 5.1.3: not an address
+  kDelivered,      // reached a mailbox
+  kExternal,       // left every modelled organization (no org accepts the domain)
+  kNdrUnknown,     // 5.1.1: no object holds the address
+  kNdrAmbiguous,   // 5.1.4: several objects hold it
+  kNdrLoop,        // 5.4.6: forwarding loop or more than kMaxHops hops
+  kNdrNoRoute,     // 5.1.1: the object holds the address but neither has a mailbox nor forwards
+  kNdrBadAddress,  // 5.1.3: not an address
 };
 std::string_view ToString(RouteOutcome outcome);
 // The enhanced status code an MTA would use (RFC 3463), "" for delivered/external.

@@ -22,13 +22,16 @@ Status ValidateDotAtom(std::string_view s, std::string_view what, std::string_vi
   }
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '.') {
-      if (s[i + 1] == '.') return Status::InvalidInput(fmt::format("{} '{}' has two periods in a row", what, whole));
+      if (s[i + 1] == '.')
+        return Status::InvalidInput(fmt::format("{} '{}' has two periods in a row", what, whole));
       continue;
     }
     if (!IsAtext(s[i])) {
       auto u = static_cast<unsigned char>(s[i]);
-      std::string shown = u < 0x20 || u >= 0x7f ? fmt::format("\\x{:02x}", u) : std::string(1, s[i]);
-      return Status::InvalidInput(fmt::format("{} '{}' contains the character '{}', which is not allowed", what, whole, shown));
+      std::string shown =
+          u < 0x20 || u >= 0x7f ? fmt::format("\\x{:02x}", u) : std::string(1, s[i]);
+      return Status::InvalidInput(fmt::format(
+          "{} '{}' contains the character '{}', which is not allowed", what, whole, shown));
     }
   }
   return Status::Ok();
@@ -38,18 +41,26 @@ Status ValidateDotAtom(std::string_view s, std::string_view what, std::string_vi
 
 Status ValidateDomain(std::string_view domain) {
   if (domain.empty()) return Status::InvalidInput("domain is empty");
-  if (domain.size() > 255) return Status::InvalidInput(fmt::format("domain '{}' is longer than 255 characters", domain));
+  if (domain.size() > 255)
+    return Status::InvalidInput(fmt::format("domain '{}' is longer than 255 characters", domain));
   auto labels = Split(domain, '.');
-  if (labels.size() < 2) return Status::InvalidInput(fmt::format("domain '{}' needs at least two labels", domain));
+  if (labels.size() < 2)
+    return Status::InvalidInput(fmt::format("domain '{}' needs at least two labels", domain));
   for (const auto& label : labels) {
-    if (label.empty()) return Status::InvalidInput(fmt::format("domain '{}' has an empty label", domain));
-    if (label.size() > 63) return Status::InvalidInput(fmt::format("domain '{}' has a label longer than 63 characters", domain));
+    if (label.empty())
+      return Status::InvalidInput(fmt::format("domain '{}' has an empty label", domain));
+    if (label.size() > 63)
+      return Status::InvalidInput(
+          fmt::format("domain '{}' has a label longer than 63 characters", domain));
     if (label.front() == '-' || label.back() == '-') {
-      return Status::InvalidInput(fmt::format("domain '{}': label '{}' starts or ends with '-'", domain, label));
+      return Status::InvalidInput(
+          fmt::format("domain '{}': label '{}' starts or ends with '-'", domain, label));
     }
     for (char c : label) {
-      if (!(isalnum(static_cast<unsigned char>(c)) && static_cast<unsigned char>(c) < 0x80) && c != '-') {
-        return Status::InvalidInput(fmt::format("domain '{}' contains '{}' (use the punycode form for IDNs)", domain, c));
+      if (!(isalnum(static_cast<unsigned char>(c)) && static_cast<unsigned char>(c) < 0x80) &&
+          c != '-') {
+        return Status::InvalidInput(
+            fmt::format("domain '{}' contains '{}' (use the punycode form for IDNs)", domain, c));
       }
     }
   }
@@ -58,10 +69,14 @@ Status ValidateDomain(std::string_view domain) {
 
 Status ValidateSmtpAddress(std::string_view address) {
   size_t at = address.rfind('@');
-  if (at == std::string_view::npos) return Status::InvalidInput(fmt::format("address '{}' has no '@'", address));
-  if (address.size() > 320) return Status::InvalidInput(fmt::format("address '{}' is longer than 320 characters", address));
+  if (at == std::string_view::npos)
+    return Status::InvalidInput(fmt::format("address '{}' has no '@'", address));
+  if (address.size() > 320)
+    return Status::InvalidInput(fmt::format("address '{}' is longer than 320 characters", address));
   std::string_view local = address.substr(0, at);
-  if (local.size() > 64) return Status::InvalidInput(fmt::format("address '{}': local part longer than 64 characters", address));
+  if (local.size() > 64)
+    return Status::InvalidInput(
+        fmt::format("address '{}': local part longer than 64 characters", address));
   CM_RETURN_IF_ERROR(ValidateDotAtom(local, "address", address));
   return ValidateDomain(address.substr(at + 1)).Annotate(fmt::format("address '{}'", address));
 }
@@ -69,7 +84,8 @@ Status ValidateSmtpAddress(std::string_view address) {
 Status ValidateAlias(std::string_view alias) {
   if (alias.empty()) return Status::InvalidInput("alias is empty");
   if (Utf8Length(alias) > kMaxAliasLength) {
-    return Status::InvalidInput(fmt::format("alias '{}' is {} characters long (at most {})", alias, Utf8Length(alias), kMaxAliasLength));
+    return Status::InvalidInput(fmt::format("alias '{}' is {} characters long (at most {})", alias,
+                                            Utf8Length(alias), kMaxAliasLength));
   }
   return ValidateDotAtom(alias, "alias", alias);
 }
@@ -86,20 +102,20 @@ const char* Fold(char32_t cp) {
     char32_t cp;
     const char* ascii;
   } kTable[] = {
-      {U'à', "a"}, {U'á', "a"}, {U'â', "a"}, {U'ã', "a"}, {U'ä', "a"}, {U'å', "a"}, {U'æ', "ae"},
-      {U'ç', "c"}, {U'è', "e"}, {U'é', "e"}, {U'ê', "e"}, {U'ë', "e"}, {U'ì', "i"}, {U'í', "i"},
-      {U'î', "i"}, {U'ï', "i"}, {U'ñ', "n"}, {U'ò', "o"}, {U'ó', "o"}, {U'ô', "o"}, {U'õ', "o"},
-      {U'ö', "o"}, {U'ø', "o"}, {U'ù', "u"}, {U'ú', "u"}, {U'û', "u"}, {U'ü', "u"}, {U'ý', "y"},
-      {U'ÿ', "y"}, {U'ß', "ss"}, {U'À', "A"}, {U'Á', "A"}, {U'Â', "A"}, {U'Ã', "A"}, {U'Ä', "A"},
-      {U'Å', "A"}, {U'Æ', "AE"}, {U'Ç', "C"}, {U'È', "E"}, {U'É', "E"}, {U'Ê', "E"}, {U'Ë', "E"},
-      {U'Ì', "I"}, {U'Í', "I"}, {U'Î', "I"}, {U'Ï', "I"}, {U'Ñ', "N"}, {U'Ò', "O"}, {U'Ó', "O"},
-      {U'Ô', "O"}, {U'Õ', "O"}, {U'Ö', "O"}, {U'Ø', "O"}, {U'Ù', "U"}, {U'Ú', "U"}, {U'Û', "U"},
-      {U'Ü', "U"}, {U'Ý', "Y"}, {U'ł', "l"}, {U'Ł', "L"}, {U'ś', "s"}, {U'Ś', "S"}, {U'ż', "z"},
-      {U'Ż', "Z"}, {U'ź', "z"}, {U'Ź', "Z"}, {U'ć', "c"}, {U'Ć', "C"}, {U'ń', "n"}, {U'Ń', "N"},
-      {U'ę', "e"}, {U'Ę', "E"}, {U'ą', "a"}, {U'Ą', "A"}, {U'š', "s"}, {U'Š', "S"}, {U'ž', "z"},
-      {U'Ž', "Z"}, {U'č', "c"}, {U'Č', "C"}, {U'ř', "r"}, {U'Ř', "R"}, {U'ě', "e"}, {U'Ě', "E"},
-      {U'ő', "o"}, {U'Ő', "O"}, {U'ű', "u"}, {U'Ű', "U"}, {U'ğ', "g"}, {U'Ğ', "G"}, {U'ı', "i"},
-      {U'İ', "I"}, {U'ş', "s"}, {U'Ş', "S"}, {U'đ', "d"}, {U'Đ', "D"}, {U'þ', "th"}, {U'Þ', "TH"},
+      {U'à', "a"}, {U'á', "a"},  {U'â', "a"}, {U'ã', "a"}, {U'ä', "a"}, {U'å', "a"},  {U'æ', "ae"},
+      {U'ç', "c"}, {U'è', "e"},  {U'é', "e"}, {U'ê', "e"}, {U'ë', "e"}, {U'ì', "i"},  {U'í', "i"},
+      {U'î', "i"}, {U'ï', "i"},  {U'ñ', "n"}, {U'ò', "o"}, {U'ó', "o"}, {U'ô', "o"},  {U'õ', "o"},
+      {U'ö', "o"}, {U'ø', "o"},  {U'ù', "u"}, {U'ú', "u"}, {U'û', "u"}, {U'ü', "u"},  {U'ý', "y"},
+      {U'ÿ', "y"}, {U'ß', "ss"}, {U'À', "A"}, {U'Á', "A"}, {U'Â', "A"}, {U'Ã', "A"},  {U'Ä', "A"},
+      {U'Å', "A"}, {U'Æ', "AE"}, {U'Ç', "C"}, {U'È', "E"}, {U'É', "E"}, {U'Ê', "E"},  {U'Ë', "E"},
+      {U'Ì', "I"}, {U'Í', "I"},  {U'Î', "I"}, {U'Ï', "I"}, {U'Ñ', "N"}, {U'Ò', "O"},  {U'Ó', "O"},
+      {U'Ô', "O"}, {U'Õ', "O"},  {U'Ö', "O"}, {U'Ø', "O"}, {U'Ù', "U"}, {U'Ú', "U"},  {U'Û', "U"},
+      {U'Ü', "U"}, {U'Ý', "Y"},  {U'ł', "l"}, {U'Ł', "L"}, {U'ś', "s"}, {U'Ś', "S"},  {U'ż', "z"},
+      {U'Ż', "Z"}, {U'ź', "z"},  {U'Ź', "Z"}, {U'ć', "c"}, {U'Ć', "C"}, {U'ń', "n"},  {U'Ń', "N"},
+      {U'ę', "e"}, {U'Ę', "E"},  {U'ą', "a"}, {U'Ą', "A"}, {U'š', "s"}, {U'Š', "S"},  {U'ž', "z"},
+      {U'Ž', "Z"}, {U'č', "c"},  {U'Č', "C"}, {U'ř', "r"}, {U'Ř', "R"}, {U'ě', "e"},  {U'Ě', "E"},
+      {U'ő', "o"}, {U'Ő', "O"},  {U'ű', "u"}, {U'Ű', "U"}, {U'ğ', "g"}, {U'Ğ', "G"},  {U'ı', "i"},
+      {U'İ', "I"}, {U'ş', "s"},  {U'Ş', "S"}, {U'đ', "d"}, {U'Đ', "D"}, {U'þ', "th"}, {U'Þ', "TH"},
   };
   for (const auto& e : kTable) {
     if (e.cp == cp) return e.ascii;

@@ -5,15 +5,24 @@ namespace cm {
 namespace {
 const char* CodeName(Status::Code c) {
   switch (c) {
-    case Status::Code::kOk: return "ok";
-    case Status::Code::kInvalidInput: return "invalid input";
-    case Status::Code::kNotFound: return "not found";
-    case Status::Code::kAlreadyExists: return "already exists";
-    case Status::Code::kConstraint: return "constraint violation";
-    case Status::Code::kPermissionDenied: return "permission denied";
-    case Status::Code::kUnavailable: return "unavailable";
-    case Status::Code::kIOError: return "I/O error";
-    case Status::Code::kInternal: return "internal error";
+    case Status::Code::kOk:
+      return "ok";
+    case Status::Code::kInvalidInput:
+      return "invalid input";
+    case Status::Code::kNotFound:
+      return "not found";
+    case Status::Code::kAlreadyExists:
+      return "already exists";
+    case Status::Code::kConstraint:
+      return "constraint violation";
+    case Status::Code::kPermissionDenied:
+      return "permission denied";
+    case Status::Code::kUnavailable:
+      return "unavailable";
+    case Status::Code::kIOError:
+      return "I/O error";
+    case Status::Code::kInternal:
+      return "internal error";
   }
   return "unknown";
 }

@@ -49,7 +49,7 @@ class Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {}  // NOLINT: implicit by design
 
   bool ok() const { return std::holds_alternative<T>(v_); }
@@ -71,8 +71,8 @@ class [[nodiscard]] Result {
 
 }  // namespace cm
 
-#define CM_RETURN_IF_ERROR(expr)          \
-  do {                                    \
-    ::cm::Status cm_status_ = (expr);     \
+#define CM_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::cm::Status cm_status_ = (expr);        \
     if (!cm_status_.ok()) return cm_status_; \
   } while (0)

@@ -66,9 +66,8 @@ std::string Join(const std::vector<std::string>& parts, std::string_view sep) {
 }
 
 bool ILess::operator()(std::string_view a, std::string_view b) const {
-  return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return AsciiLower(x) < AsciiLower(y);
-  });
+  return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(),
+                                      [](char x, char y) { return AsciiLower(x) < AsciiLower(y); });
 }
 
 namespace {

@@ -21,28 +21,36 @@ Result<Entry> Directory::Read(std::string_view dn) {
 
 Status Directory::Apply(const DirectoryOp& op) {
   switch (op.kind) {
-    case DirectoryOp::Kind::kAdd: return Add(op.AsEntry());
-    case DirectoryOp::Kind::kModify: return Modify(op.dn, op.mods);
-    case DirectoryOp::Kind::kDelete: return Delete(op.dn);
-    case DirectoryOp::Kind::kRename: return Rename(op.dn, op.new_rdn, op.new_superior);
+    case DirectoryOp::Kind::kAdd:
+      return Add(op.AsEntry());
+    case DirectoryOp::Kind::kModify:
+      return Modify(op.dn, op.mods);
+    case DirectoryOp::Kind::kDelete:
+      return Delete(op.dn);
+    case DirectoryOp::Kind::kRename:
+      return Rename(op.dn, op.new_rdn, op.new_superior);
   }
   return Status::Internal("unknown operation");
 }
 
-Result<std::unique_ptr<Directory>> OpenDirectory(std::string_view url, const DirectoryOptions& options) {
+Result<std::unique_ptr<Directory>> OpenDirectory(std::string_view url,
+                                                 const DirectoryOptions& options) {
   if (IStartsWith(url, "ldif:")) {
     std::string path(url.substr(5));
     if (path.starts_with("//")) path = path.substr(2);  // ldif:///abs/path
-    if (path.empty()) return Status::InvalidInput(fmt::format("directory URL '{}' has no file path", url));
+    if (path.empty())
+      return Status::InvalidInput(fmt::format("directory URL '{}' has no file path", url));
     auto dir = LdifDirectory::Open(path, options.read_only);
     if (!dir.ok()) return dir.status();
     return std::unique_ptr<Directory>(std::move(*dir));
   }
   if (IStartsWith(url, "ldap://") || IStartsWith(url, "ldaps://") || IStartsWith(url, "ldapi://")) {
     return Status::Unavailable(fmt::format(
-        "directory URL '{}': the LDAP backend is not built yet (this build supports ldif: only)", url));
+        "directory URL '{}': the LDAP backend is not built yet (this build supports ldif: only)",
+        url));
   }
-  return Status::InvalidInput(fmt::format("directory URL '{}': unknown scheme (expected ldif:, ldap://, ldaps://, ldapi://)", url));
+  return Status::InvalidInput(fmt::format(
+      "directory URL '{}': unknown scheme (expected ldif:, ldap://, ldaps://, ldapi://)", url));
 }
 
 }  // namespace cm

@@ -27,14 +27,16 @@ class Directory {
   virtual std::string base_dn() const = 0;
 
   // Every matching object with every value of the requested attributes (all when empty).
-  virtual Result<std::vector<Entry>> Search(std::string_view base, Scope scope, const Filter& filter,
+  virtual Result<std::vector<Entry>> Search(std::string_view base, Scope scope,
+                                            const Filter& filter,
                                             const std::vector<std::string>& attributes = {}) = 0;
   // Each write is atomic: it happens whole or not at all.
   virtual Status Add(const Entry& entry) = 0;
   virtual Status Modify(std::string_view dn, const std::vector<Modification>& mods) = 0;
   virtual Status Delete(std::string_view dn) = 0;
   // Moves/renames a leaf; new_superior "" keeps the parent. The old RDN value is removed.
-  virtual Status Rename(std::string_view dn, std::string_view new_rdn, std::string_view new_superior) = 0;
+  virtual Status Rename(std::string_view dn, std::string_view new_rdn,
+                        std::string_view new_superior) = 0;
 
   // One object with every attribute; NotFound when absent.
   Result<Entry> Read(std::string_view dn);
@@ -49,6 +51,7 @@ struct DirectoryOptions {
 };
 
 // `ldif:PATH` (relative paths are taken from the working directory).
-Result<std::unique_ptr<Directory>> OpenDirectory(std::string_view url, const DirectoryOptions& options);
+Result<std::unique_ptr<Directory>> OpenDirectory(std::string_view url,
+                                                 const DirectoryOptions& options);
 
 }  // namespace cm

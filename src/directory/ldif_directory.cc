@@ -69,11 +69,12 @@ bool Matches(const Filter& f, const Entry& e) {
   return false;
 }
 
-
-Result<std::unique_ptr<LdifDirectory>> LdifDirectory::Open(const std::string& path, bool read_only) {
+Result<std::unique_ptr<LdifDirectory>> LdifDirectory::Open(const std::string& path,
+                                                           bool read_only) {
   auto text = ReadWholeFile(path);
   if (!text.ok()) {
-    return Status::Unavailable(fmt::format("cannot open directory file {}", text.status().message()));
+    return Status::Unavailable(
+        fmt::format("cannot open directory file {}", text.status().message()));
   }
   std::unique_ptr<LdifDirectory> dir(new LdifDirectory());
   dir->url_ = "ldif:" + path;
@@ -83,7 +84,8 @@ Result<std::unique_ptr<LdifDirectory>> LdifDirectory::Open(const std::string& pa
   return dir;
 }
 
-Result<std::unique_ptr<LdifDirectory>> LdifDirectory::FromText(std::string_view text, std::string_view name) {
+Result<std::unique_ptr<LdifDirectory>> LdifDirectory::FromText(std::string_view text,
+                                                               std::string_view name) {
   std::unique_ptr<LdifDirectory> dir(new LdifDirectory());
   dir->url_ = "ldif:" + std::string(name);
   CM_RETURN_IF_ERROR(dir->Load(text, name));
@@ -95,12 +97,15 @@ Status LdifDirectory::Load(std::string_view text, std::string_view name) {
   if (!records.ok()) return records.status();
   for (auto& rec : *records) {
     if (rec.op.kind != DirectoryOp::Kind::kAdd) {
-      return Status::InvalidInput(fmt::format("{}:{}: a directory file holds entries, not '{}' changes", name,
-                                              rec.line, ToString(rec.op.kind)));
+      return Status::InvalidInput(
+          fmt::format("{}:{}: a directory file holds entries, not '{}' changes", name, rec.line,
+                      ToString(rec.op.kind)));
     }
     auto entry = std::make_unique<Entry>(rec.op.AsEntry());
     std::string key = NormalizeDn(entry->dn());
-    if (by_dn_.count(key)) return Status::InvalidInput(fmt::format("{}:{}: duplicate entry {}", name, rec.line, entry->dn()));
+    if (by_dn_.count(key))
+      return Status::InvalidInput(
+          fmt::format("{}:{}: duplicate entry {}", name, rec.line, entry->dn()));
     Status s = CheckEntry(*entry, nullptr);
     if (!s.ok()) return Status::InvalidInput(fmt::format("{}:{}: {}", name, rec.line, s.message()));
     by_dn_[key] = entry.get();
@@ -136,7 +141,8 @@ Status LdifDirectory::CheckEntry(const Entry& e, const Entry* replacing) const {
   for (const auto& cls : classes) {
     for (const auto& attr : RequiredAttributes(cls)) {
       if (!e.Has(attr)) {
-        return Status::Constraint(fmt::format("{}: objectClass {} requires attribute {}", e.dn(), cls, attr));
+        return Status::Constraint(
+            fmt::format("{}: objectClass {} requires attribute {}", e.dn(), cls, attr));
       }
     }
   }
@@ -145,16 +151,19 @@ Status LdifDirectory::CheckEntry(const Entry& e, const Entry* replacing) const {
   bool rdn_present = false;
   for (const auto& v : e.Get(rdn->type)) rdn_present |= ValuesEqual(rdn->type, v, rdn->value);
   if (!rdn_present) {
-    return Status::Constraint(fmt::format("{}: naming attribute {}={} is not in the entry", e.dn(), rdn->type, rdn->value));
+    return Status::Constraint(fmt::format("{}: naming attribute {}={} is not in the entry", e.dn(),
+                                          rdn->type, rdn->value));
   }
   for (const auto& [attr, values] : e.attributes()) {
     if (values.size() > 1 && IsSingleValued(attr)) {
-      return Status::Constraint(fmt::format("{}: {} is single-valued but has {} values", e.dn(), attr, values.size()));
+      return Status::Constraint(
+          fmt::format("{}: {} is single-valued but has {} values", e.dn(), attr, values.size()));
     }
     for (size_t i = 0; i < values.size(); ++i) {
       for (size_t j = i + 1; j < values.size(); ++j) {
         if (ValuesEqual(attr, values[i], values[j])) {
-          return Status::Constraint(fmt::format("{}: {} value '{}' appears twice", e.dn(), attr, values[j]));
+          return Status::Constraint(
+              fmt::format("{}: {} value '{}' appears twice", e.dn(), attr, values[j]));
         }
       }
     }
@@ -165,14 +174,16 @@ Status LdifDirectory::CheckEntry(const Entry& e, const Entry* replacing) const {
     for (const auto& other : entries_) {
       if (other.get() == replacing || DnEquals(other->dn(), e.dn())) continue;
       if (IEquals(other->First("sAMAccountName"), sam)) {
-        return Status::Constraint(fmt::format("{}: sAMAccountName '{}' is already used by {}", e.dn(), sam, other->dn()));
+        return Status::Constraint(
+            fmt::format("{}: sAMAccountName '{}' is already used by {}", e.dn(), sam, other->dn()));
       }
     }
   }
   return Status::Ok();
 }
 
-Result<std::vector<Entry>> LdifDirectory::Search(std::string_view base, Scope scope, const Filter& filter,
+Result<std::vector<Entry>> LdifDirectory::Search(std::string_view base, Scope scope,
+                                                 const Filter& filter,
                                                  const std::vector<std::string>& attributes) {
   std::string nbase = NormalizeDn(base);
   if (!nbase.empty() && !by_dn_.count(nbase)) {
@@ -183,9 +194,15 @@ Result<std::vector<Entry>> LdifDirectory::Search(std::string_view base, Scope sc
     std::string ndn = NormalizeDn(e->dn());
     bool in_scope = false;
     switch (scope) {
-      case Scope::kBase: in_scope = ndn == nbase; break;
-      case Scope::kOneLevel: in_scope = NormalizeDn(ParentDn(e->dn())) == nbase && ndn != nbase; break;
-      case Scope::kSubtree: in_scope = DnIsUnder(e->dn(), base); break;
+      case Scope::kBase:
+        in_scope = ndn == nbase;
+        break;
+      case Scope::kOneLevel:
+        in_scope = NormalizeDn(ParentDn(e->dn())) == nbase && ndn != nbase;
+        break;
+      case Scope::kSubtree:
+        in_scope = DnIsUnder(e->dn(), base);
+        break;
     }
     if (!in_scope || !Matches(filter, *e)) continue;
     if (attributes.empty()) {
@@ -202,12 +219,14 @@ Result<std::vector<Entry>> LdifDirectory::Search(std::string_view base, Scope sc
 }
 
 Status LdifDirectory::Add(const Entry& entry) {
-  if (read_only_) return Status::Internal(fmt::format("{} is open read-only (add {})", url_, entry.dn()));
+  if (read_only_)
+    return Status::Internal(fmt::format("{} is open read-only (add {})", url_, entry.dn()));
   std::string key = NormalizeDn(entry.dn());
   if (by_dn_.count(key)) return Status::AlreadyExists(fmt::format("{} already exists", entry.dn()));
   std::string parent = ParentDn(entry.dn());
   if (!parent.empty() && !by_dn_.count(NormalizeDn(parent))) {
-    return Status::NotFound(fmt::format("cannot add {}: parent {} does not exist", entry.dn(), parent));
+    return Status::NotFound(
+        fmt::format("cannot add {}: parent {} does not exist", entry.dn(), parent));
   }
   CM_RETURN_IF_ERROR(CheckEntry(entry, nullptr));
   auto owned = std::make_unique<Entry>(entry);
@@ -222,7 +241,8 @@ Status LdifDirectory::Add(const Entry& entry) {
 }
 
 Status LdifDirectory::Modify(std::string_view dn, const std::vector<Modification>& mods) {
-  if (read_only_) return Status::Internal(fmt::format("{} is open read-only (modify {})", url_, dn));
+  if (read_only_)
+    return Status::Internal(fmt::format("{} is open read-only (modify {})", url_, dn));
   Entry* current = Find(dn);
   if (!current) return Status::NotFound(fmt::format("cannot modify {}: no such object", dn));
   Entry updated = *current;
@@ -233,7 +253,8 @@ Status LdifDirectory::Modify(std::string_view dn, const std::vector<Modification
         for (const auto& v : m.values) {
           for (const auto& existing : values) {
             if (ValuesEqual(m.attribute, existing, v)) {
-              return Status::Constraint(fmt::format("{}: {} already has the value '{}'", dn, m.attribute, v));
+              return Status::Constraint(
+                  fmt::format("{}: {} already has the value '{}'", dn, m.attribute, v));
             }
           }
           values.push_back(v);
@@ -244,16 +265,19 @@ Status LdifDirectory::Modify(std::string_view dn, const std::vector<Modification
         break;
       case Modification::Op::kDelete:
         if (!updated.Has(m.attribute)) {
-          return Status::Constraint(fmt::format("{}: cannot delete {}: no such attribute", dn, m.attribute));
+          return Status::Constraint(
+              fmt::format("{}: cannot delete {}: no such attribute", dn, m.attribute));
         }
         if (m.values.empty()) {
           values.clear();
         } else {
           for (const auto& v : m.values) {
-            auto it = std::find_if(values.begin(), values.end(),
-                                   [&](const std::string& x) { return ValuesEqual(m.attribute, x, v); });
+            auto it = std::find_if(values.begin(), values.end(), [&](const std::string& x) {
+              return ValuesEqual(m.attribute, x, v);
+            });
             if (it == values.end()) {
-              return Status::Constraint(fmt::format("{}: cannot delete {} value '{}': not present", dn, m.attribute, v));
+              return Status::Constraint(
+                  fmt::format("{}: cannot delete {} value '{}': not present", dn, m.attribute, v));
             }
             values.erase(it);
           }
@@ -271,12 +295,16 @@ Status LdifDirectory::Modify(std::string_view dn, const std::vector<Modification
 }
 
 Status LdifDirectory::Delete(std::string_view dn) {
-  if (read_only_) return Status::Internal(fmt::format("{} is open read-only (delete {})", url_, dn));
+  if (read_only_)
+    return Status::Internal(fmt::format("{} is open read-only (delete {})", url_, dn));
   std::string key = NormalizeDn(dn);
   auto it = by_dn_.find(key);
-  if (it == by_dn_.end()) return Status::NotFound(fmt::format("cannot delete {}: no such object", dn));
-  if (HasChildren(key)) return Status::Constraint(fmt::format("cannot delete {}: it has children", dn));
-  auto pos = std::find_if(entries_.begin(), entries_.end(), [&](const auto& e) { return e.get() == it->second; });
+  if (it == by_dn_.end())
+    return Status::NotFound(fmt::format("cannot delete {}: no such object", dn));
+  if (HasChildren(key))
+    return Status::Constraint(fmt::format("cannot delete {}: it has children", dn));
+  auto pos = std::find_if(entries_.begin(), entries_.end(),
+                          [&](const auto& e) { return e.get() == it->second; });
   std::unique_ptr<Entry> removed = std::move(*pos);
   size_t index = static_cast<size_t>(pos - entries_.begin());
   entries_.erase(pos);
@@ -289,22 +317,29 @@ Status LdifDirectory::Delete(std::string_view dn) {
   return s;
 }
 
-Status LdifDirectory::Rename(std::string_view dn, std::string_view new_rdn, std::string_view new_superior) {
-  if (read_only_) return Status::Internal(fmt::format("{} is open read-only (rename {})", url_, dn));
+Status LdifDirectory::Rename(std::string_view dn, std::string_view new_rdn,
+                             std::string_view new_superior) {
+  if (read_only_)
+    return Status::Internal(fmt::format("{} is open read-only (rename {})", url_, dn));
   Entry* current = Find(dn);
   if (!current) return Status::NotFound(fmt::format("cannot rename {}: no such object", dn));
-  if (HasChildren(NormalizeDn(dn))) return Status::Constraint(fmt::format("cannot rename {}: it has children", dn));
+  if (HasChildren(NormalizeDn(dn)))
+    return Status::Constraint(fmt::format("cannot rename {}: it has children", dn));
   std::string parent = new_superior.empty() ? ParentDn(dn) : std::string(new_superior);
-  if (!parent.empty() && !Find(parent)) return Status::NotFound(fmt::format("cannot move {}: {} does not exist", dn, parent));
+  if (!parent.empty() && !Find(parent))
+    return Status::NotFound(fmt::format("cannot move {}: {} does not exist", dn, parent));
   std::string new_dn = parent.empty() ? std::string(new_rdn) : std::string(new_rdn) + "," + parent;
   auto new_ava = LeadingAva(new_dn);
   auto old_ava = LeadingAva(dn);
   if (!new_ava.ok()) return new_ava.status();
-  if (!DnEquals(new_dn, dn) && Find(new_dn)) return Status::AlreadyExists(fmt::format("{} already exists", new_dn));
+  if (!DnEquals(new_dn, dn) && Find(new_dn))
+    return Status::AlreadyExists(fmt::format("{} already exists", new_dn));
   Entry updated = *current;
   updated.set_dn(new_dn);
   Values old_values = updated.Get(old_ava->type);
-  std::erase_if(old_values, [&](const std::string& v) { return ValuesEqual(old_ava->type, v, old_ava->value); });
+  std::erase_if(old_values, [&](const std::string& v) {
+    return ValuesEqual(old_ava->type, v, old_ava->value);
+  });
   updated.Set(old_ava->type, old_values);
   Values values = updated.Get(new_ava->type);
   values.push_back(new_ava->value);

@@ -19,16 +19,18 @@ class LdifDirectory : public Directory {
   // Loads PATH. With read_only, writes are refused and the file is never rewritten.
   static Result<std::unique_ptr<LdifDirectory>> Open(const std::string& path, bool read_only);
   // An in-memory directory (tests); `name` appears in errors. Never saved.
-  static Result<std::unique_ptr<LdifDirectory>> FromText(std::string_view text, std::string_view name);
+  static Result<std::unique_ptr<LdifDirectory>> FromText(std::string_view text,
+                                                         std::string_view name);
 
   const std::string& url() const override { return url_; }
   std::string base_dn() const override;
   Result<std::vector<Entry>> Search(std::string_view base, Scope scope, const Filter& filter,
-                                    const std::vector<std::string>& attributes) override;
+                                    const std::vector<std::string>& attributes = {}) override;
   Status Add(const Entry& entry) override;
   Status Modify(std::string_view dn, const std::vector<Modification>& mods) override;
   Status Delete(std::string_view dn) override;
-  Status Rename(std::string_view dn, std::string_view new_rdn, std::string_view new_superior) override;
+  Status Rename(std::string_view dn, std::string_view new_rdn,
+                std::string_view new_superior) override;
 
   // Applies an LDIF change file (as `ldapmodify -f` would), each record atomically; stops at the
   // first failing record and names its line.

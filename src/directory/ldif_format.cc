@@ -26,17 +26,31 @@ Status LineError(std::string_view name, unsigned long line, std::string_view wha
 
 // Decodes one unfolded `attr: value` / `attr:: base64` line through libldap.
 Result<Line> DecodeLine(std::string logical, unsigned long number, std::string_view name) {
+  if (logical == "-") return Line{number, "-", ""};  // end of a modify block
   size_t colon = logical.find(':');
-  if (colon == std::string::npos) return LineError(name, number, fmt::format("expected 'attribute: value', got '{}'", logical));
+  if (colon == std::string::npos)
+    return LineError(name, number, fmt::format("expected 'attribute: value', got '{}'", logical));
   if (colon + 1 < logical.size() && logical[colon + 1] == '<') {
     return LineError(name, number, "URL values (':<') are not accepted");
+  }
+  if (colon + 1 < logical.size() && logical[colon + 1] == ':') {
+    // Checked here because libldap reports bad base64 on stderr, outside our error message.
+    for (char c : std::string_view(logical).substr(colon + 2)) {
+      if (!(isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '=' ||
+            c == ' ')) {
+        return LineError(
+            name, number,
+            fmt::format("'{}' has a character that is not base64", logical.substr(0, colon)));
+      }
+    }
   }
   struct berval type = {0, nullptr}, value = {0, nullptr};
   int freeval = 0;
   std::vector<char> buf(logical.begin(), logical.end());
   buf.push_back('\0');
   if (ldif_parse_line2(buf.data(), &type, &value, &freeval) != 0) {
-    return LineError(name, number, fmt::format("cannot decode '{}' (bad base64?)", logical.substr(0, 60)));
+    return LineError(name, number,
+                     fmt::format("cannot decode '{}' (bad base64?)", logical.substr(0, 60)));
   }
   Line out{number, std::string(type.bv_val, type.bv_len),
            value.bv_val ? std::string(value.bv_val, value.bv_len) : std::string()};
@@ -68,13 +82,15 @@ Result<std::vector<std::vector<Line>>> SplitRecords(std::string_view text, std::
   size_t pos = 0;
   while (pos <= text.size()) {
     size_t eol = text.find('\n', pos);
-    std::string_view raw = text.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos);
+    std::string_view raw =
+        text.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos);
     pos = eol == std::string_view::npos ? text.size() + 1 : eol + 1;
     ++number;
     if (!raw.empty() && raw.back() == '\r') raw.remove_suffix(1);
     if (!raw.empty() && raw.front() == ' ') {  // continuation of the previous line
       if (in_comment) continue;
-      if (logical.empty()) return LineError(name, number, "continuation line with nothing to continue");
+      if (logical.empty())
+        return LineError(name, number, "continuation line with nothing to continue");
       logical.append(raw.substr(1));
       continue;
     }
@@ -107,12 +123,15 @@ Result<std::vector<LdifRecord>> ParseLdif(std::string_view text, std::string_vie
   for (auto& lines : *split) {
     size_t i = 0;
     if (first && IEquals(lines[0].attr, "version")) {
-      if (lines[0].value != "1") return LineError(name, lines[0].number, "only LDIF version 1 is supported");
+      if (lines[0].value != "1")
+        return LineError(name, lines[0].number, "only LDIF version 1 is supported");
       ++i;
     }
     first = false;
     if (i >= lines.size()) continue;
-    if (!IEquals(lines[i].attr, "dn")) return LineError(name, lines[i].number, fmt::format("record must start with 'dn:', not '{}:'", lines[i].attr));
+    if (!IEquals(lines[i].attr, "dn"))
+      return LineError(name, lines[i].number,
+                       fmt::format("record must start with 'dn:', not '{}:'", lines[i].attr));
     LdifRecord rec;
     rec.line = lines[i].number;
     rec.op.side = Side::kSource;
@@ -135,10 +154,14 @@ Result<std::vector<LdifRecord>> ParseLdif(std::string_view text, std::string_vie
       rec.op.kind = DirectoryOp::Kind::kAdd;
       for (; i < lines.size(); ++i) {
         if (IEquals(lines[i].attr, "dn") || IEquals(lines[i].attr, "changetype")) {
-          return LineError(name, lines[i].number, fmt::format("'{}:' inside a record (missing blank line?)", lines[i].attr));
+          return LineError(
+              name, lines[i].number,
+              fmt::format("'{}:' inside a record (missing blank line?)", lines[i].attr));
         }
         auto& mods = rec.op.mods;
-        auto it = std::find_if(mods.begin(), mods.end(), [&](const Modification& m) { return IEquals(m.attribute, lines[i].attr); });
+        auto it = std::find_if(mods.begin(), mods.end(), [&](const Modification& m) {
+          return IEquals(m.attribute, lines[i].attr);
+        });
         if (it == mods.end()) {
           mods.push_back({Modification::Op::kAdd, lines[i].attr, {lines[i].value}});
         } else {
@@ -148,7 +171,8 @@ Result<std::vector<LdifRecord>> ParseLdif(std::string_view text, std::string_vie
       if (rec.op.mods.empty()) return LineError(name, rec.line, "entry has no attributes");
     } else if (changetype == "delete") {
       rec.op.kind = DirectoryOp::Kind::kDelete;
-      if (i < lines.size()) return LineError(name, lines[i].number, "a delete record takes no attributes");
+      if (i < lines.size())
+        return LineError(name, lines[i].number, "a delete record takes no attributes");
     } else if (changetype == "modrdn" || changetype == "moddn") {
       rec.op.kind = DirectoryOp::Kind::kRename;
       for (; i < lines.size(); ++i) {
@@ -157,9 +181,11 @@ Result<std::vector<LdifRecord>> ParseLdif(std::string_view text, std::string_vie
         } else if (IEquals(lines[i].attr, "newsuperior")) {
           rec.op.new_superior = lines[i].value;
         } else if (IEquals(lines[i].attr, "deleteoldrdn")) {
-          if (lines[i].value != "1") return LineError(name, lines[i].number, "only deleteoldrdn: 1 is supported");
+          if (lines[i].value != "1")
+            return LineError(name, lines[i].number, "only deleteoldrdn: 1 is supported");
         } else {
-          return LineError(name, lines[i].number, fmt::format("unexpected '{}:' in a modrdn record", lines[i].attr));
+          return LineError(name, lines[i].number,
+                           fmt::format("unexpected '{}:' in a modrdn record", lines[i].attr));
         }
       }
       if (rec.op.new_rdn.empty()) return LineError(name, rec.line, "modrdn record without newrdn");
@@ -175,14 +201,16 @@ Result<std::vector<LdifRecord>> ParseLdif(std::string_view text, std::string_vie
         } else if (IEquals(head.attr, "delete")) {
           m.op = Modification::Op::kDelete;
         } else {
-          return LineError(name, head.number, fmt::format("expected add:/replace:/delete:, got '{}:'", head.attr));
+          return LineError(name, head.number,
+                           fmt::format("expected add:/replace:/delete:, got '{}:'", head.attr));
         }
         m.attribute = head.value;
         ++i;
         while (i < lines.size() && lines[i].attr != "-") {
           if (!IEquals(lines[i].attr, m.attribute)) {
             return LineError(name, lines[i].number,
-                             fmt::format("value for '{}' inside the '{}' block (missing '-'?)", lines[i].attr, m.attribute));
+                             fmt::format("value for '{}' inside the '{}' block (missing '-'?)",
+                                         lines[i].attr, m.attribute));
           }
           m.values.push_back(lines[i].value);
           ++i;
@@ -194,7 +222,8 @@ Result<std::vector<LdifRecord>> ParseLdif(std::string_view text, std::string_vie
         rec.op.mods.push_back(std::move(m));
       }
     } else {
-      return LineError(name, rec.line + (explicit_change ? 1 : 0), fmt::format("unknown changetype '{}'", changetype));
+      return LineError(name, rec.line + (explicit_change ? 1 : 0),
+                       fmt::format("unknown changetype '{}'", changetype));
     }
     out.push_back(std::move(rec));
   }
@@ -203,7 +232,8 @@ Result<std::vector<LdifRecord>> ParseLdif(std::string_view text, std::string_vie
 
 std::string FormatAttribute(std::string_view attr, std::string_view value) {
   std::string a(attr);
-  char* text = ldif_put_wrap(LDIF_PUT_VALUE, a.c_str(), value.data(), value.size(), LDIF_LINE_WIDTH);
+  char* text =
+      ldif_put_wrap(LDIF_PUT_VALUE, a.c_str(), value.data(), value.size(), LDIF_LINE_WIDTH);
   if (!text) return "";
   std::string out(text);
   ber_memfree(text);
@@ -239,7 +269,9 @@ std::string FormatChange(const DirectoryOp& op) {
     case DirectoryOp::Kind::kModify:
       out += "changetype: modify\n";
       for (const auto& m : op.mods) {
-        const char* verb = m.op == Modification::Op::kAdd ? "add" : m.op == Modification::Op::kReplace ? "replace" : "delete";
+        const char* verb = m.op == Modification::Op::kAdd       ? "add"
+                           : m.op == Modification::Op::kReplace ? "replace"
+                                                                : "delete";
         out += fmt::format("{}: {}\n", verb, m.attribute);
         for (const auto& v : m.values) out += FormatAttribute(m.attribute, v);
         out += "-\n";

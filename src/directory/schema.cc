@@ -23,8 +23,9 @@ bool InList(std::string_view attr, std::initializer_list<std::string_view> list)
 
 Syntax SyntaxOf(std::string_view a) {
   if (InList(a, {"objectGUID", "msExchMailboxGuid", "objectSid", "msExchArchiveGUID",
-                 "msExchMailboxSecurityDescriptor", "nTSecurityDescriptor", "jpegPhoto", "thumbnailPhoto",
-                 "userCertificate", "msExchSafeSendersHash", "msExchBlockedSendersHash", "sIDHistory"})) {
+                 "msExchMailboxSecurityDescriptor", "nTSecurityDescriptor", "jpegPhoto",
+                 "thumbnailPhoto", "userCertificate", "msExchSafeSendersHash",
+                 "msExchBlockedSendersHash", "sIDHistory"})) {
     return Syntax::kBinary;
   }
   if (InList(a, {"msExchRecipientTypeDetails", "msExchRecipientDisplayType", "userAccountControl",
@@ -32,22 +33,50 @@ Syntax SyntaxOf(std::string_view a) {
                  "gidNumber", "msExchDumpsterQuota", "msExchDumpsterWarningQuota"})) {
     return Syntax::kInteger;
   }
-  if (InList(a, {"homeMDB", "homeMTA", "manager", "member", "memberOf", "showInAddressBook", "seeAlso",
-                 "msExchMailboxTemplateLink", "msExchRBACPolicyLink", "msExchArchiveDatabaseLink",
-                 "directReports", "msExchPoliciesIncluded"})) {
+  if (InList(a, {"homeMDB", "homeMTA", "manager", "member", "memberOf", "showInAddressBook",
+                 "seeAlso", "msExchMailboxTemplateLink", "msExchRBACPolicyLink",
+                 "msExchArchiveDatabaseLink", "directReports", "msExchPoliciesIncluded"})) {
     return Syntax::kDn;
   }
   return Syntax::kString;
 }
 
 bool IsSingleValued(std::string_view a) {
-  return InList(a, {"cn", "sn", "givenName", "initials", "displayName", "mail", "mailNickname",
-                    "legacyExchangeDN", "targetAddress", "msExchMailboxGuid", "homeMDB", "homeMTA",
-                    "msExchHomeServerName", "msExchRecipientTypeDetails", "msExchRecipientDisplayType",
-                    "sAMAccountName", "userAccountControl", "objectGUID", "msExchVersion",
-                    "userPrincipalName", "title", "department", "company", "physicalDeliveryOfficeName",
-                    "co", "c", "l", "st", "postalCode", "streetAddress", "textEncodedORAddress",
-                    "msExchArchiveGUID", "mobile", "facsimileTelephoneNumber", "telephoneNumber"});
+  return InList(a, {"cn",
+                    "sn",
+                    "givenName",
+                    "initials",
+                    "displayName",
+                    "mail",
+                    "mailNickname",
+                    "legacyExchangeDN",
+                    "targetAddress",
+                    "msExchMailboxGuid",
+                    "homeMDB",
+                    "homeMTA",
+                    "msExchHomeServerName",
+                    "msExchRecipientTypeDetails",
+                    "msExchRecipientDisplayType",
+                    "sAMAccountName",
+                    "userAccountControl",
+                    "objectGUID",
+                    "msExchVersion",
+                    "userPrincipalName",
+                    "title",
+                    "department",
+                    "company",
+                    "physicalDeliveryOfficeName",
+                    "co",
+                    "c",
+                    "l",
+                    "st",
+                    "postalCode",
+                    "streetAddress",
+                    "textEncodedORAddress",
+                    "msExchArchiveGUID",
+                    "mobile",
+                    "facsimileTelephoneNumber",
+                    "telephoneNumber"});
 }
 
 namespace {
@@ -59,14 +88,17 @@ bool ParseInt(std::string_view s, int64_t* out) {
 
 bool ValuesEqual(std::string_view attr, std::string_view a, std::string_view b) {
   switch (SyntaxOf(attr)) {
-    case Syntax::kBinary: return a == b;
-    case Syntax::kDn: return DnEquals(a, b);
+    case Syntax::kBinary:
+      return a == b;
+    case Syntax::kDn:
+      return DnEquals(a, b);
     case Syntax::kInteger: {
       int64_t x, y;
       if (ParseInt(a, &x) && ParseInt(b, &y)) return x == y;
       return a == b;
     }
-    case Syntax::kString: return IEquals(a, b);
+    case Syntax::kString:
+      return IEquals(a, b);
   }
   return false;
 }
@@ -85,16 +117,19 @@ std::vector<std::string> RequiredAttributes(std::string_view cls) {
   if (IEquals(cls, "organization")) return {"o"};
   if (IEquals(cls, "domain") || IEquals(cls, "dcObject")) return {"dc"};
   if (IEquals(cls, "inetOrgPerson")) return {"cn", "sn"};
-  if (InList(cls, {"user", "contact", "person", "organizationalPerson", "container", "group"})) return {"cn"};
+  if (InList(cls, {"user", "contact", "person", "organizationalPerson", "container", "group"}))
+    return {"cn"};
   return {};
 }
 
 std::string GuidToString(std::string_view b) {
   if (b.size() != 16) return "";
   auto u = [&](size_t i) { return static_cast<unsigned>(static_cast<unsigned char>(b[i])); };
-  return fmt::format("{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
-                     u(3), u(2), u(1), u(0), u(5), u(4), u(7), u(6), u(8), u(9), u(10), u(11), u(12), u(13),
-                     u(14), u(15));
+  return fmt::format(
+      "{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:"
+      "02x}{:02x}",
+      u(3), u(2), u(1), u(0), u(5), u(4), u(7), u(6), u(8), u(9), u(10), u(11), u(12), u(13), u(14),
+      u(15));
 }
 
 std::string GuidFromString(std::string_view text) {
@@ -107,7 +142,9 @@ std::string GuidFromString(std::string_view text) {
     if (!isxdigit(static_cast<unsigned char>(c))) return "";
     hex += c;
   }
-  auto byte = [&](size_t i) { return static_cast<char>(std::stoi(hex.substr(i * 2, 2), nullptr, 16)); };
+  auto byte = [&](size_t i) {
+    return static_cast<char>(std::stoi(hex.substr(i * 2, 2), nullptr, 16));
+  };
   static const size_t kOrder[16] = {3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15};
   std::string out(16, '\0');
   for (size_t i = 0; i < 16; ++i) out[kOrder[i]] = byte(i);

@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
 #include <toml++/toml.h>
+#include <charconv>
 
 #include "core/strings.h"
 
@@ -12,7 +12,9 @@ namespace cm {
 const std::vector<KeyInfo>& KnownKeys() {
   static const std::vector<KeyInfo> kKeys = {
       {"users-file", "CSV of mailboxes to move (-UsersFile)"},
-      {"cleanup", "source cleanup: None, DeleteSourceMailbox, DeleteSourceNTAccount, CreateSourceContact, MailEnableSourceAccount"},
+      {"cleanup",
+       "source cleanup: None, DeleteSourceMailbox, DeleteSourceNTAccount, CreateSourceContact, "
+       "MailEnableSourceAccount"},
       {"target-database", "name of a configured target mail store (-TargetDatabase)"},
       {"nt-account-ou", "target OU for new accounts (-NTAccountOU)"},
       {"contacts-ou", "source OU for contacts (-ContactsOU)"},
@@ -44,7 +46,8 @@ const std::vector<KeyInfo>& KnownKeys() {
 
 std::string EnvNameOf(std::string_view key) {
   std::string out = "CROSSMOVE_";
-  for (char c : key) out += (c == '.' || c == '-') ? '_' : static_cast<char>(toupper(static_cast<unsigned char>(c)));
+  for (char c : key)
+    out += (c == '.' || c == '-') ? '_' : static_cast<char>(toupper(static_cast<unsigned char>(c)));
   return out;
 }
 
@@ -116,7 +119,8 @@ void Flatten(const toml::table& table, const std::string& prefix, const std::str
     bool ok;
     std::string text = ValueText(node, &ok);
     if (!ok) {
-      problems.push_back({file, node.source().begin.line, key, "expected a string, number, boolean or list of strings"});
+      problems.push_back({file, node.source().begin.line, key,
+                          "expected a string, number, boolean or list of strings"});
       continue;
     }
     out[key] = {ResolvePath(key, std::move(text), file), origin};
@@ -130,7 +134,8 @@ Status Settings::LoadTomlText(std::string_view text, const std::string& name, Pr
     toml::table table = toml::parse(text, name);
     Flatten(table, "", name, values_, problems);
   } catch (const toml::parse_error& e) {
-    return Status::InvalidInput(fmt::format("{}:{}: {}", name, e.source().begin.line, e.description()));
+    return Status::InvalidInput(
+        fmt::format("{}:{}: {}", name, e.source().begin.line, e.description()));
   }
   return Status::Ok();
 }
@@ -140,8 +145,10 @@ Status Settings::LoadToml(const std::string& path, Problems& problems) {
     toml::table table = toml::parse_file(path);
     Flatten(table, "", path, values_, problems);
   } catch (const toml::parse_error& e) {
-    if (e.source().begin.line == 0) return Status::InvalidInput(fmt::format("{}: {}", path, e.description()));
-    return Status::InvalidInput(fmt::format("{}:{}: {}", path, e.source().begin.line, e.description()));
+    if (e.source().begin.line == 0)
+      return Status::InvalidInput(fmt::format("{}: {}", path, e.description()));
+    return Status::InvalidInput(
+        fmt::format("{}:{}: {}", path, e.source().begin.line, e.description()));
   }
   return Status::Ok();
 }
@@ -195,7 +202,8 @@ Problem ProblemAt(const Setting& s, std::string_view key, std::string message) {
   size_t colon = s.origin.rfind(':');
   unsigned long line = 0;
   if (colon != std::string::npos) {
-    auto [p, ec] = std::from_chars(s.origin.data() + colon + 1, s.origin.data() + s.origin.size(), line);
+    auto [p, ec] =
+        std::from_chars(s.origin.data() + colon + 1, s.origin.data() + s.origin.size(), line);
     if (ec == std::errc() && p == s.origin.data() + s.origin.size()) {
       return {s.origin.substr(0, colon), line, std::string(key), std::move(message)};
     }
@@ -234,7 +242,8 @@ Config BuildConfig(const Settings& settings, Problems& problems) {
     std::string_view t = Trim(s->value);
     auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
     if (ec != std::errc() || p != t.data() + t.size() || v < min || v > max) {
-      problems.push_back(ProblemAt(*s, key, fmt::format("'{}' is not a whole number from {} to {}", s->value, min, max)));
+      problems.push_back(ProblemAt(
+          *s, key, fmt::format("'{}' is not a whole number from {} to {}", s->value, min, max)));
       return;
     }
     out = v;
@@ -248,7 +257,8 @@ Config BuildConfig(const Settings& settings, Problems& problems) {
       if (!t.empty()) out.emplace_back(AsciiLower(t));
     }
   };
-  for (auto [prefix, org] : {std::pair<std::string, OrgConfig*>{"source.", &c.source}, {"target.", &c.target}}) {
+  for (auto [prefix, org] :
+       {std::pair<std::string, OrgConfig*>{"source.", &c.source}, {"target.", &c.target}}) {
     str(prefix + "gc", org->gc);
     str(prefix + "dc", org->dc);
     str(prefix + "base", org->base);
@@ -283,7 +293,8 @@ Config BuildConfig(const Settings& settings, Problems& problems) {
     std::string rest = key.substr(std::string_view("target.databases.").size());
     size_t dot = rest.rfind('.');
     if (dot == std::string::npos) {
-      problems.push_back(ProblemAt(s, key, "a database is a table: [target.databases.NAME] with dn = \"...\""));
+      problems.push_back(
+          ProblemAt(s, key, "a database is a table: [target.databases.NAME] with dn = \"...\""));
       continue;
     }
     std::string name = rest.substr(0, dot), field = rest.substr(dot + 1);
@@ -308,12 +319,18 @@ Config BuildConfig(const Settings& settings, Problems& problems) {
     std::string AttributeProfile::*field;
   };
   static const Remap kRemaps[] = {
-      {"mail-nickname", &AttributeProfile::mail_nickname}, {"proxy-addresses", &AttributeProfile::proxy_addresses},
-      {"legacy-dn", &AttributeProfile::legacy_dn},         {"target-address", &AttributeProfile::target_address},
-      {"mailbox-guid", &AttributeProfile::mailbox_guid},   {"home-mdb", &AttributeProfile::home_mdb},
-      {"home-server", &AttributeProfile::home_server},     {"type-details", &AttributeProfile::type_details},
-      {"display-type", &AttributeProfile::display_type},   {"sam-account-name", &AttributeProfile::sam_account_name},
-      {"mail", &AttributeProfile::mail},                   {"display-name", &AttributeProfile::display_name},
+      {"mail-nickname", &AttributeProfile::mail_nickname},
+      {"proxy-addresses", &AttributeProfile::proxy_addresses},
+      {"legacy-dn", &AttributeProfile::legacy_dn},
+      {"target-address", &AttributeProfile::target_address},
+      {"mailbox-guid", &AttributeProfile::mailbox_guid},
+      {"home-mdb", &AttributeProfile::home_mdb},
+      {"home-server", &AttributeProfile::home_server},
+      {"type-details", &AttributeProfile::type_details},
+      {"display-type", &AttributeProfile::display_type},
+      {"sam-account-name", &AttributeProfile::sam_account_name},
+      {"mail", &AttributeProfile::mail},
+      {"display-name", &AttributeProfile::display_name},
   };
   for (const auto& [key, s] : settings.WithPrefix("profile.")) {
     std::string name = key.substr(8);

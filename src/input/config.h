@@ -17,14 +17,15 @@
 namespace cm {
 
 struct Setting {
-  std::string value;   // lists are comma-separated
-  std::string origin;  // "crossmove.toml:7", "environment CROSSMOVE_CLEANUP", "--cleanup", "default"
+  std::string value;  // lists are comma-separated
+  std::string
+      origin;  // "crossmove.toml:7", "environment CROSSMOVE_CLEANUP", "--cleanup", "default"
 };
 
 // Keys a user can set everywhere (file, environment, flag). Database and profile tables are
 // file-only: they are structured.
 struct KeyInfo {
-  std::string_view key;   // "source.gc"
+  std::string_view key;  // "source.gc"
   std::string_view help;
 };
 const std::vector<KeyInfo>& KnownKeys();
@@ -49,13 +50,13 @@ class Settings {
 };
 
 struct OrgConfig {
-  std::string gc;          // reads
-  std::string dc;          // writes (defaults to gc)
-  std::string base;        // search base ("" = the directory's naming context)
-  std::string bind;        // bind identity (not a secret)
-  std::string credential;  // file:PATH | env:VAR | prompt
+  std::string gc;                    // reads
+  std::string dc;                    // writes (defaults to gc)
+  std::string base;                  // search base ("" = the directory's naming context)
+  std::string bind;                  // bind identity (not a secret)
+  std::string credential;            // file:PATH | env:VAR | prompt
   std::vector<std::string> domains;  // accepted domains
-  std::string org_name;    // /o= of legacyExchangeDNs
+  std::string org_name;              // /o= of legacyExchangeDNs
 };
 
 struct DatabaseConfig {

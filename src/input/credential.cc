@@ -20,30 +20,35 @@ namespace {
 Result<Secret> FromFile(const std::string& path, std::string_view what) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
-    return Status::InvalidInput(fmt::format("{}: cannot read credential file {}: {}", what, path, std::strerror(errno)));
+    return Status::InvalidInput(
+        fmt::format("{}: cannot read credential file {}: {}", what, path, std::strerror(errno)));
   }
   if (!S_ISREG(st.st_mode)) {
-    return Status::InvalidInput(fmt::format("{}: credential file {} is not a regular file", what, path));
+    return Status::InvalidInput(
+        fmt::format("{}: credential file {} is not a regular file", what, path));
   }
   if (st.st_mode & 077) {
-    return Status::PermissionDenied(fmt::format(
-        "{}: credential file {} has mode {:04o}: others can read it; run chmod 600 {}", what, path,
-        st.st_mode & 07777, path));
+    return Status::PermissionDenied(
+        fmt::format("{}: credential file {} has mode {:04o}: others can read it; run chmod 600 {}",
+                    what, path, st.st_mode & 07777, path));
   }
   std::ifstream in(path);
   if (!in) {
-    return Status::InvalidInput(fmt::format("{}: cannot read credential file {}: {}", what, path, std::strerror(errno)));
+    return Status::InvalidInput(
+        fmt::format("{}: cannot read credential file {}: {}", what, path, std::strerror(errno)));
   }
   std::string line;
   std::getline(in, line);
   if (!line.empty() && line.back() == '\r') line.pop_back();
-  if (line.empty()) return Status::InvalidInput(fmt::format("{}: credential file {} is empty", what, path));
+  if (line.empty())
+    return Status::InvalidInput(fmt::format("{}: credential file {} is empty", what, path));
   return Secret{line, "file " + path};
 }
 
 Result<Secret> FromPrompt(std::string_view what) {
   if (!::isatty(STDIN_FILENO)) {
-    return Status::InvalidInput(fmt::format("{}: 'prompt' needs a terminal; use file:PATH or env:NAME", what));
+    return Status::InvalidInput(
+        fmt::format("{}: 'prompt' needs a terminal; use file:PATH or env:NAME", what));
   }
   std::cerr << "Password for " << what << ": " << std::flush;
   termios old_mode;
@@ -66,13 +71,16 @@ Result<Secret> LoadSecret(std::string_view spec, std::string_view what) {
   if (IStartsWith(spec, "env:")) {
     std::string name(spec.substr(4));
     const char* v = std::getenv(name.c_str());
-    if (!v || !*v) return Status::InvalidInput(fmt::format("{}: environment variable {} is not set", what, name));
+    if (!v || !*v)
+      return Status::InvalidInput(
+          fmt::format("{}: environment variable {} is not set", what, name));
     return Secret{v, "environment " + name};
   }
   if (IEquals(spec, "prompt")) return FromPrompt(what);
   // Deliberately not echoing `spec`: a user may have pasted the password itself here.
   return Status::InvalidInput(fmt::format(
-      "{}: expected file:PATH, env:NAME or prompt (a password itself is never accepted here)", what));
+      "{}: expected file:PATH, env:NAME or prompt (a password itself is never accepted here)",
+      what));
 }
 
 }  // namespace cm

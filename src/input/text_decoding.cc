@@ -10,7 +10,8 @@ namespace {
 
 Result<std::string> FromUtf16(std::string_view bytes, bool little_endian, std::string_view file) {
   if (bytes.size() % 2 != 0) {
-    return Status::InvalidInput(fmt::format("{}: UTF-16 file has an odd number of bytes (truncated?)", file));
+    return Status::InvalidInput(
+        fmt::format("{}: UTF-16 file has an odd number of bytes (truncated?)", file));
   }
   std::string out;
   out.reserve(bytes.size() / 2);
@@ -23,12 +24,14 @@ Result<std::string> FromUtf16(std::string_view bytes, bool little_endian, std::s
     char32_t cp = unit(i);
     if (cp >= 0xD800 && cp <= 0xDBFF) {
       if (i + 2 >= bytes.size() || unit(i + 2) < 0xDC00 || unit(i + 2) > 0xDFFF) {
-        return Status::InvalidInput(fmt::format("{}:{}: not valid UTF-16 (unpaired surrogate)", file, line));
+        return Status::InvalidInput(
+            fmt::format("{}:{}: not valid UTF-16 (unpaired surrogate)", file, line));
       }
       cp = 0x10000 + ((cp - 0xD800) << 10) + (unit(i + 2) - 0xDC00);
       i += 2;
     } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-      return Status::InvalidInput(fmt::format("{}:{}: not valid UTF-16 (unpaired surrogate)", file, line));
+      return Status::InvalidInput(
+          fmt::format("{}:{}: not valid UTF-16 (unpaired surrogate)", file, line));
     }
     if (cp == '\n') ++line;
     AppendUtf8(out, cp);
@@ -56,8 +59,10 @@ Result<DecodedText> DecodeText(std::string_view bytes, std::string_view file) {
     return DecodedText{std::move(*text), TextEncoding::kUtf16Be};
   } else if (IsValidUtf8(bytes)) {
     if (bytes.size() >= 2 && (bytes[0] == '\0' || bytes[1] == '\0')) {
-      return Status::InvalidInput(fmt::format(
-          "{}: looks like UTF-16 without a byte-order mark; save it as UTF-8 or as UTF-16 with a BOM", file));
+      return Status::InvalidInput(
+          fmt::format("{}: looks like UTF-16 without a byte-order mark; save it as UTF-8 or as "
+                      "UTF-16 with a BOM",
+                      file));
     }
     return DecodedText{std::string(bytes), TextEncoding::kUtf8};
   }
@@ -71,9 +76,10 @@ Result<DecodedText> DecodeText(std::string_view bytes, std::string_view file) {
       line_start = i + 1;
     }
   }
-  return Status::InvalidInput(fmt::format(
-      "{}:{}: not valid UTF-8 (a Windows-1252/ANSI export?); export with -Encoding UTF8 or -Encoding Unicode",
-      file, line));
+  return Status::InvalidInput(
+      fmt::format("{}:{}: not valid UTF-8 (a Windows-1252/ANSI export?); export with -Encoding "
+                  "UTF8 or -Encoding Unicode",
+                  file, line));
 }
 
 }  // namespace cm

@@ -60,15 +60,16 @@ Result<std::vector<CsvRecord>> ParseCsv(std::string_view text, std::string_view 
           ++i;
         }
         if (i < n && text[i] != delim && text[i] != '\n' && text[i] != '\r') {
-          return Status::InvalidInput(fmt::format("{}:{}: field {}: unexpected text after the closing quote",
-                                                  path, line, column));
+          return Status::InvalidInput(fmt::format(
+              "{}:{}: field {}: unexpected text after the closing quote", path, line, column));
         }
       } else {
         while (i < n && text[i] != delim && text[i] != '\n' && text[i] != '\r') {
           if (text[i] == '"') {
-            return Status::InvalidInput(fmt::format(
-                "{}:{}: field {}: a quote inside an unquoted field (quote the field and double the quote)", path,
-                line, rec.fields.size() + 1));
+            return Status::InvalidInput(
+                fmt::format("{}:{}: field {}: a quote inside an unquoted field (quote the field "
+                            "and double the quote)",
+                            path, line, rec.fields.size() + 1));
           }
           field += text[i++];
         }
@@ -82,7 +83,8 @@ Result<std::vector<CsvRecord>> ParseCsv(std::string_view text, std::string_view 
         if (i + 1 < n && text[i + 1] == '\n') {
           ++i;
         } else {
-          return Status::InvalidInput(fmt::format("{}:{}: a lone carriage return outside quotes", path, line));
+          return Status::InvalidInput(
+              fmt::format("{}:{}: a lone carriage return outside quotes", path, line));
         }
       }
       if (i < n && text[i] == '\n') {
@@ -111,7 +113,8 @@ Result<UsersFile> ParseUsersFile(std::string_view bytes, std::string_view path, 
   }
   auto records = ParseCsv(text, path, delimiter, first_line);
   if (!records.ok()) return records.status();
-  if (records->empty()) return Status::InvalidInput(fmt::format("{}: the file has no header line", path));
+  if (records->empty())
+    return Status::InvalidInput(fmt::format("{}: the file has no header line", path));
 
   UsersFile file;
   file.path = std::string(path);
@@ -120,10 +123,12 @@ Result<UsersFile> ParseUsersFile(std::string_view bytes, std::string_view path, 
   for (size_t c = 0; c < header.fields.size(); ++c) {
     std::string name(Trim(header.fields[c]));
     if (name.empty()) {
-      return Status::InvalidInput(fmt::format("{}:{}: header column {} has no name", path, header.line, c + 1));
+      return Status::InvalidInput(
+          fmt::format("{}:{}: header column {} has no name", path, header.line, c + 1));
     }
     if (!columns.emplace(name, c).second) {
-      return Status::InvalidInput(fmt::format("{}:{}: header names column '{}' twice", path, header.line, name));
+      return Status::InvalidInput(
+          fmt::format("{}:{}: header names column '{}' twice", path, header.line, name));
     }
   }
   size_t identity_index = 0;
@@ -138,8 +143,9 @@ Result<UsersFile> ParseUsersFile(std::string_view bytes, std::string_view path, 
   if (file.identity_column.empty()) {
     std::vector<std::string> names;
     for (auto c : kIdentityColumns) names.emplace_back(c);
-    return Status::InvalidInput(fmt::format("{}:{}: no identity column; the header needs one of: {}", path,
-                                            header.line, Join(names, ", ")));
+    return Status::InvalidInput(
+        fmt::format("{}:{}: no identity column; the header needs one of: {}", path, header.line,
+                    Join(names, ", ")));
   }
   auto column_of = [&](std::string_view name) -> std::optional<size_t> {
     auto it = columns.find(name);
@@ -157,10 +163,13 @@ Result<UsersFile> ParseUsersFile(std::string_view bytes, std::string_view path, 
       problems.push_back({file.path, rec.line, std::move(field), std::move(message)});
     };
     if (rec.fields.size() > header.fields.size()) {
-      problem("", fmt::format("{} fields, but the header has {} columns", rec.fields.size(), header.fields.size()));
+      problem("", fmt::format("{} fields, but the header has {} columns", rec.fields.size(),
+                              header.fields.size()));
       continue;
     }
-    auto cell = [&](size_t c) -> std::string { return c < rec.fields.size() ? rec.fields[c] : std::string(); };
+    auto cell = [&](size_t c) -> std::string {
+      return c < rec.fields.size() ? rec.fields[c] : std::string();
+    };
     UsersFileRow row;
     row.line = rec.line;
     row.identity = cell(identity_index);
@@ -175,8 +184,10 @@ Result<UsersFile> ParseUsersFile(std::string_view bytes, std::string_view path, 
       continue;
     }
     bool row_ok = true;
-    if (db_col && !Trim(cell(*db_col)).empty()) row.target_database = std::string(Trim(cell(*db_col)));
-    if (ou_col && !Trim(cell(*ou_col)).empty()) row.nt_account_ou = std::string(Trim(cell(*ou_col)));
+    if (db_col && !Trim(cell(*db_col)).empty())
+      row.target_database = std::string(Trim(cell(*db_col)));
+    if (ou_col && !Trim(cell(*ou_col)).empty())
+      row.nt_account_ou = std::string(Trim(cell(*ou_col)));
     if (cleanup_col && !Trim(cell(*cleanup_col)).empty()) {
       std::string value(Trim(cell(*cleanup_col)));
       auto parsed = ParseCleanupOption(value);
@@ -197,7 +208,9 @@ Result<UsersFile> ParseUsersFile(std::string_view bytes, std::string_view path, 
 
 Result<UsersFile> ReadUsersFile(const std::string& path, char delimiter, Problems& problems) {
   auto bytes = ReadWholeFile(path);
-  if (!bytes.ok()) return Status::InvalidInput(fmt::format("cannot read the users file: {}", bytes.status().message()));
+  if (!bytes.ok())
+    return Status::InvalidInput(
+        fmt::format("cannot read the users file: {}", bytes.status().message()));
   return ParseUsersFile(*bytes, path, delimiter, problems);
 }
 

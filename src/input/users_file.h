@@ -13,10 +13,9 @@
 namespace cm {
 
 // Identity columns in precedence order: the first one present in the header is the key.
-inline constexpr std::string_view kIdentityColumns[] = {"Identity",          "DistinguishedName",
-                                                        "PrimarySmtpAddress", "UserPrincipalName",
-                                                        "SamAccountName",    "Alias",
-                                                        "ExchangeGuid"};
+inline constexpr std::string_view kIdentityColumns[] = {
+    "Identity", "DistinguishedName", "PrimarySmtpAddress", "UserPrincipalName", "SamAccountName",
+    "Alias",    "ExchangeGuid"};
 
 struct UsersFileRow {
   unsigned long line = 0;  // physical line where the record starts

@@ -1,1 +1,339 @@
+// Bad input, end to end through the real binary: each case must exit 2 (or 3 for an
+// unreachable directory), name the file, line and field where there is one, and leave every
+// file exactly as it was (SPEC §3-§4: nothing is written before validation has passed).
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <functional>
+
+#include "cli/run_crossmove.h"
+
+namespace cm {
+namespace {
+
+using testing::RunCrossmove;
+using testing::Workspace;
+
+struct BadInput {
+  const char* name;
+  std::function<void(const Workspace&)> setup;  // breaks something in a fresh example workspace
+  std::vector<std::string> args;                // after "plan" unless it starts with a command
+  std::vector<std::string> expected;            // fragments of stderr
+  int exit_code = 2;
+  std::vector<std::string> env = {};
+};
+
+const std::string kHeader = "#TYPE Microsoft.Exchange.Data.Directory.Management.Mailbox\r\n";
+
+std::function<void(const Workspace&)> Csv(std::string text) {
+  return [text](const Workspace& ws) { ws.Write("users.csv", text); };
+}
+
+std::function<void(const Workspace&)> EditFile(std::string file, std::string from, std::string to) {
+  return [=](const Workspace& ws) {
+    ASSERT_TRUE(ws.Edit(file, from, to)) << "test set-up: '" << from << "' not in " << file;
+  };
+}
+
+std::function<void(const Workspace&)> Nothing() {
+  return [](const Workspace&) {};
+}
+
+// A mailbox that already exists in the target with one of John's addresses.
+const std::string kTargetMailboxWithJohnsAddress =
+    "dn: CN=Impostor,OU=Staff,DC=contoso,DC=test\n"
+    "objectClass: user\ncn: Impostor\nsAMAccountName: impostor\n"
+    "proxyAddresses: SMTP:impostor@contoso.test\nproxyAddresses: smtp:JSMITH@fabrikam-legacy.test\n"
+    "homeMDB: CN=DB-Contoso-01,OU=Exchange,DC=contoso,DC=test\nmsExchRecipientTypeDetails: 1\n\n";
+
+const std::string kTargetMailUserWithZoesAddress =
+    "dn: CN=Zoe (mail user),OU=Staff,DC=contoso,DC=test\n"
+    "objectClass: user\ncn: Zoe (mail user)\nsAMAccountName: zoe.mu\n"
+    "proxyAddresses: SMTP:zoe.angstrom@fabrikam.test\ntargetAddress: "
+    "SMTP:zoe.angstrom@fabrikam.test\n"
+    "msExchRecipientTypeDetails: 128\n\n";
+
+std::vector<BadInput> Cases() {
+  return {
+      // --- the users file ---
+      {"NoIdentityColumn",
+       Csv(kHeader + "\"Name\",\"Department\"\r\n\"Smith, John\",\"Finance\"\r\n"),
+       {},
+       {"users.csv:2: no identity column"}},
+      {"UnterminatedQuote",
+       Csv("\"Alias\"\r\n\"john.smith\r\nzoe.angstrom\r\n"),
+       {},
+       {"users.csv:2: field 1 opens a quote"}},
+      {"TextAfterClosingQuote",
+       Csv("\"Alias\"\r\n\"john.smith\"x\r\n"),
+       {},
+       {"users.csv:2: field 1: unexpected text after the closing quote"}},
+      {"StrayQuote",
+       Csv("Alias,Name\r\njohn.smith,Robert \"Bob\"\r\n"),
+       {},
+       {"users.csv:2: field 2: a quote inside an unquoted field"}},
+      {"Windows1252Encoding",
+       Csv("Alias\r\njohn.smith\r\nJos\xE9\r\n"),
+       {},
+       {"users.csv:3: not valid UTF-8"}},
+      {"Utf16WithoutBom",
+       Csv(std::string("A\0l\0i\0a\0s\0\r\0\n\0", 14)),
+       {},
+       {"UTF-16 without a byte-order mark"}},
+      {"TooManyFields",
+       Csv("Alias\r\njohn.smith,extra\r\n"),
+       {},
+       {"users.csv:2: 2 fields, but the header has 1 columns"}},
+      {"EmptyIdentity",
+       Csv("Alias,Name\r\n,Nobody\r\njohn.smith,John\r\n"),
+       {},
+       {"users.csv:2: column Alias: empty identity"}},
+      {"DuplicateIdentity",
+       Csv("Alias\r\njohn.smith\r\nJOHN.SMITH\r\n"),
+       {},
+       {"users.csv:3: column Alias: 'JOHN.SMITH' is listed again (first on line 2)"}},
+      {"SameMailboxTwice",
+       Csv("Identity\r\njohn.smith@fabrikam.test\r\n\"fabrikam.test/People/Smith, John\"\r\n"),
+       {},
+       {"users.csv:3: column Identity: 'fabrikam.test/People/Smith, John' is the same mailbox as "
+        "line 2"}},
+      {"UnknownIdentity",
+       Csv("PrimarySmtpAddress\r\nnobody@fabrikam.test\r\n"),
+       {},
+       {"users.csv:2: column PrimarySmtpAddress: 'nobody@fabrikam.test' matches nothing in the "
+        "source directory"}},
+      {"AmbiguousIdentity",
+       [](const Workspace& ws) {
+         ws.Write("users.csv", "Identity\r\nctaylor\r\n");
+         std::string src = ws.Read("source.ldif");
+         ws.Write("source.ldif", src +
+                                     "dn: CN=ctaylor,OU=Contacts,DC=fabrikam,DC=test\nobjectClass: "
+                                     "contact\ncn: ctaylor\n\n");
+       },
+       {},
+       {"users.csv:2: column Identity: 'ctaylor' matches 2 objects:",
+        "CN=Taylor\\, Chris,OU=People", "CN=ctaylor,OU=Contacts"}},
+      {"ContactIsNotAMailbox",
+       Csv("Identity\r\nCarol Partner\r\n"),
+       {},
+       {"users.csv:2: column Identity: 'Carol Partner' is a MailContact", "not a mailbox"}},
+      {"PlainUserIsNotAMailbox",
+       Csv("SamAccountName\r\nsvc-backup\r\n"),
+       {},
+       {"users.csv:2: column SamAccountName: 'svc-backup' is a User"}},
+      {"BadGuid",
+       Csv("ExchangeGuid\r\nnot-a-guid\r\n"),
+       {},
+       {"users.csv:2: column ExchangeGuid: 'not-a-guid' is not a GUID"}},
+      {"BadRowCleanupOption",
+       Csv("Alias,SourceMailboxCleanupOptions\r\njohn.smith,DeleteEverything\r\n"),
+       {},
+       {"users.csv:2: column SourceMailboxCleanupOptions: unknown cleanup option "
+        "'DeleteEverything'"}},
+      {"BadRowOu",
+       Csv("Alias,NTAccountOU\r\njohn.smith,\"OU=Nowhere,DC=contoso,DC=test\"\r\n"),
+       {},
+       {"users.csv:2: column NTAccountOU: OU=Nowhere,DC=contoso,DC=test does not exist in the "
+        "target directory"}},
+      {"BadRowDatabase",
+       Csv("Alias,TargetDatabase\r\njohn.smith,DB99\r\n"),
+       {},
+       {"users.csv:2: column TargetDatabase: 'DB99' is not a configured target database"}},
+      {"MissingUsersFile",
+       Nothing(),
+       {"--users-file", "missing.csv"},
+       {"cannot read the users file", "missing.csv"}},
+      // --- source objects that cannot be moved as they are ---
+      {"AliasTooLong",
+       EditFile("source.ldif", "mailNickname: john.smith", "mailNickname: " + std::string(65, 'j')),
+       {},
+       {"users.csv:4: column Identity:", "is 65 characters long (at most 64)"}},
+      {"AliasWithSpace",
+       EditFile("source.ldif", "mailNickname: john.smith", "mailNickname: john smith"),
+       {},
+       {"users.csv:4: column Identity:", "alias 'john smith' contains the character ' '"}},
+      {"DisplayNameTooLong",
+       EditFile("source.ldif", "displayName: Taylor, Chris",
+                "displayName: " + std::string(257, 'T')),
+       {},
+       {"users.csv:16: displayName:", "is 257 characters (at most 256)"}},
+      {"TwoPrimarySmtp",
+       EditFile("source.ldif", "proxyAddresses: smtp:jsmith@fabrikam-legacy.test",
+                "proxyAddresses: SMTP:jsmith@fabrikam-legacy.test"),
+       {},
+       {"users.csv:4: proxyAddresses:", "2 primary SMTP addresses"}},
+      {"AddressCollidesWithTargetMailbox",
+       [](const Workspace& ws) {
+         ws.Write("target.ldif", ws.Read("target.ldif") + kTargetMailboxWithJohnsAddress);
+       },
+       {},
+       {"users.csv:4: column Identity:",
+        "already belongs to target Mailbox CN=Impostor,OU=Staff,DC=contoso,DC=test"}},
+      {"MatchesMailUserWithoutAllowMerge",
+       [](const Workspace& ws) {
+         ws.Write("target.ldif", ws.Read("target.ldif") + kTargetMailUserWithZoesAddress);
+       },
+       {},
+       {"users.csv:7: column Identity:", "already belong to the target mail user",
+        "set allow-merge"}},
+      // --- parameters ---
+      {"NtAccountOuMissing",
+       Nothing(),
+       {"--nt-account-ou", "OU=Nowhere,DC=contoso,DC=test"},
+       {"nt-account-ou: OU=Nowhere,DC=contoso,DC=test does not exist in the target directory"}},
+      {"NtAccountOuNotADn",
+       Nothing(),
+       {"--nt-account-ou", "Migrated Users"},
+       {"nt-account-ou: 'Migrated Users' is not a distinguished name"}},
+      {"ContactsOuMissing",
+       Nothing(),
+       {"--contacts-ou", "OU=Nowhere,DC=fabrikam,DC=test"},
+       {"contacts-ou: OU=Nowhere,DC=fabrikam,DC=test does not exist in the source directory"}},
+      {"BadTargetDomain",
+       Nothing(),
+       {"--target-smtp-domain", "contoso"},
+       {"target-smtp-domain: domain 'contoso' needs at least two labels"}},
+      {"TargetDomainNotAccepted",
+       Nothing(),
+       {"--target-smtp-domain", "elsewhere.test"},
+       {"target-smtp-domain: elsewhere.test is not one of the target's accepted domains"}},
+      {"UnknownCleanupOption",
+       Nothing(),
+       {"--cleanup", "DeleteEverything"},
+       {"cleanup: unknown cleanup option 'DeleteEverything'"}},
+      {"UnknownTargetDatabase",
+       Nothing(),
+       {"--target-database", "DB99"},
+       {"target-database: 'DB99' is not configured"}},
+      {"BadAddressTemplate",
+       Nothing(),
+       {"--address-template", "%q@contoso.test"},
+       {"address-template: ", "unknown placeholder '%q'"}},
+      {"BadParallel",
+       Nothing(),
+       {"--parallel", "0"},
+       {"parallel: '0' is not a whole number from 1 to 256 (from --parallel)"}},
+      {"MissingContactsOuForCreateSourceContact",
+       EditFile("crossmove.toml", "contacts-ou = \"OU=Contacts,DC=fabrikam,DC=test\"\n", ""),
+       {},
+       {"contacts-ou: not set, but CreateSourceContact needs"}},
+      {"MissingSourceGc",
+       EditFile("crossmove.toml", "gc = \"ldif:source.ldif\"\n", ""),
+       {},
+       {"source.gc: not set"}},
+      // --- config file ---
+      {"UnknownConfigKey",
+       EditFile("crossmove.toml", "cleanup =", "clenaup ="),
+       {},
+       {"crossmove.toml:4: clenaup: unknown setting"}},
+      {"TomlSyntaxError",
+       EditFile("crossmove.toml", "cleanup = \"CreateSourceContact\"",
+                "cleanup = CreateSourceContact"),
+       {},
+       {"crossmove.toml:4:"}},
+      {"BrokenSourceLdif",
+       EditFile("source.ldif", "ou: People\n", "ou People\n"),
+       {},
+       {"source.ldif:12: expected 'attribute: value', got 'ou People'"}},
+      // --- credentials ---
+      {"UnreadableCredentialFile",
+       Nothing(),
+       {"--source-credential", "file:/nonexistent/secret"},
+       {"source.credential: cannot read credential file /nonexistent/secret"}},
+      {"CredentialFileReadableByOthers",
+       [](const Workspace& ws) {
+         ws.Write("secret", "Lab-Passw0rd!\n");
+         chmod((ws / "secret").c_str(), 0644);
+       },
+       {"--target-credential", "file:secret"},
+       {"target.credential: credential file secret has mode 0644", "chmod 600"}},
+      {"CredentialEnvVariableUnset",
+       Nothing(),
+       {"--source-credential", "env:NO_SUCH_VARIABLE"},
+       {"source.credential: environment variable NO_SUCH_VARIABLE is not set"}},
+      {"PasswordInsteadOfReference",
+       Nothing(),
+       {"--source-credential", "Lab-Passw0rd!"},
+       {"expected file:PATH, env:NAME or prompt"}},
+      // --- export ---
+      {"ExportBadFilter",
+       Nothing(),
+       {"export", "--filter", "(department=Finance"},
+       {"--filter: bad LDAP filter"}},
+      {"ExportBadFormat",
+       Nothing(),
+       {"export", "--format", "xml"},
+       {"--format: 'xml' is not csv or json"}},
+      // --- cannot reach a directory: exit 3 ---
+      {"SourceDirectoryFileMissing",
+       EditFile("crossmove.toml", "ldif:source.ldif", "ldif:gone.ldif"),
+       {},
+       {"cannot reach a directory", "gone.ldif"},
+       3},
+      {"LdapNotBuiltYet",
+       Nothing(),
+       {"--target-gc", "ldap://127.0.0.1:4389"},
+       {"cannot reach a directory", "ldap://127.0.0.1:4389"},
+       3},
+  };
+}
+
+void PrintTo(const BadInput& c, std::ostream* os) { *os << c.name; }
+
+class BadInputTest : public ::testing::TestWithParam<BadInput> {};
+
+TEST_P(BadInputTest, ExitsWithAClearErrorAndWritesNothing) {
+  const BadInput& c = GetParam();
+  Workspace ws;
+  c.setup(ws);
+  auto before = ws.Snapshot();
+  std::vector<std::string> args = c.args;
+  if (args.empty() || args[0] != "export") args.insert(args.begin(), "plan");
+  args.push_back("--ldif");  // must not be written either
+  args.push_back("plan-out.ldif");
+  if (args[0] == "export") args.resize(args.size() - 2);
+  auto r = RunCrossmove(args, ws.dir(), c.env);
+  EXPECT_EQ(r.exit_code, c.exit_code) << r.err << r.out;
+  for (const auto& fragment : c.expected)
+    EXPECT_NE(r.err.find(fragment), std::string::npos) << "missing '" << fragment << "' in:\n"
+                                                       << r.err;
+  EXPECT_EQ(ws.Snapshot(), before) << "files changed or were created";
+  EXPECT_EQ(r.err.find("Lab-Passw0rd!"), std::string::npos) << "a secret was echoed";
+  EXPECT_EQ(r.out.find("Lab-Passw0rd!"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(Cli, BadInputTest, ::testing::ValuesIn(Cases()),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+TEST(BadInput, EveryProblemIsListedNotJustTheFirst) {
+  Workspace ws;
+  ws.Write("users.csv",
+           "Alias,SourceMailboxCleanupOptions\r\nnobody\r\njohn.smith,Bogus\r\nCarol Partner\r\n");
+  auto r = RunCrossmove(
+      {"plan", "--nt-account-ou", "OU=Nowhere,DC=contoso,DC=test", "--target-smtp-domain", "x"},
+      ws.dir());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("problems found; nothing was written"), std::string::npos) << r.err;
+  for (const char* fragment :
+       {"users.csv:2:", "users.csv:3:", "users.csv:4:", "nt-account-ou:", "target-smtp-domain:"}) {
+    EXPECT_NE(r.err.find(fragment), std::string::npos) << fragment << " missing in:\n" << r.err;
+  }
+}
+
+TEST(BadInput, JsonModeReportsProblemsAsData) {
+  Workspace ws;
+  ws.Write("users.csv", "Alias\r\nnobody\r\n");
+  auto r = RunCrossmove({"plan", "--json"}, ws.dir());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("\"line\": 2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"field\": \"column Alias\""), std::string::npos) << r.out;
+}
+
+TEST(BadInput, UnknownFlagIsAUsageError) {
+  Workspace ws;
+  auto r = RunCrossmove({"plan", "--no-such-flag"}, ws.dir());
+  EXPECT_EQ(r.exit_code, 2);
+}
+
+}  // namespace
+}  // namespace cm

@@ -1,1 +1,217 @@
+// `crossmove plan` end to end on the shipped example organizations.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "app/apply.h"
+#include "app/organizations.h"
+#include "app/validator.h"
+#include "cli/run_crossmove.h"
+#include "core/planner.h"
+#include "core/routing.h"
+#include "directory/ldif_directory.h"
+#include "input/config.h"
+
+namespace cm {
+namespace {
+
+using testing::RunCrossmove;
+using testing::Workspace;
+
+constexpr size_t kExampleMailboxes = 22;
+
+class PlanEveryOption : public ::testing::TestWithParam<CleanupOption> {};
+
+TEST_P(PlanEveryOption, PlansEveryExampleMailboxAndWritesNothing) {
+  Workspace ws;
+  auto before = ws.Snapshot();
+  auto r = RunCrossmove({"plan", "--cleanup", std::string(ToString(GetParam()))}, ws.dir());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("[22/22]"), std::string::npos);
+  EXPECT_NE(r.out.find(fmt::format("{} {}", kExampleMailboxes, ToString(GetParam()))),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("Nothing was written."), std::string::npos);
+  EXPECT_EQ(r.out.find("\033["), std::string::npos);  // no colour when not a terminal
+  EXPECT_EQ(ws.Snapshot(), before);
+}
+
+INSTANTIATE_TEST_SUITE_P(Cli, PlanEveryOption, ::testing::ValuesIn(kAllCleanupOptions),
+                         [](const auto& info) { return std::string(ToString(info.param)); });
+
+TEST(Plan, JsonListsEveryOperationOfEveryMailbox) {
+  Workspace ws;
+  auto r = RunCrossmove({"plan", "--json"}, ws.dir());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["mailboxes"].size(), kExampleMailboxes);
+  EXPECT_TRUE(j["problems"].empty());
+  const auto& alice = j["mailboxes"][0];
+  EXPECT_EQ(alice["target_action"], "replace-contact");
+  EXPECT_EQ(alice["target_primary_smtp"], "alice.adams@contoso.test");
+  ASSERT_EQ(alice["operations"].size(),
+            4u);  // delete GAL contact, add user, delete source user, add contact
+  EXPECT_EQ(alice["operations"][0]["op"], "delete");
+  EXPECT_EQ(alice["operations"][3]["side"], "source");
+  bool saw_guid = false;
+  for (const auto& a : alice["operations"][1]["attributes"]) {
+    if (a["attribute"] == "msExchMailboxGuid")
+      saw_guid = a["values"][0].get<std::string>().front() == '{';
+  }
+  EXPECT_TRUE(saw_guid);  // binary values are shown as GUID text, never raw bytes
+}
+
+TEST(Plan, ClashingNamesGetSuffixesAndNonAsciiSurvives) {
+  Workspace ws;
+  auto r = RunCrossmove({"plan", "--json"}, ws.dir());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  std::map<std::string, std::string> target_dn;
+  for (const auto& m : j["mailboxes"]) target_dn[m["alias"]] = m["target_dn"];
+  EXPECT_EQ(target_dn["chris.taylor"], "CN=Taylor\\, Chris1,OU=Migrated Users,DC=contoso,DC=test");
+  EXPECT_EQ(target_dn["robert.oneil"],
+            "CN=Robert \\\"Bob\\\" O'Neil,OU=Migrated Users,DC=contoso,DC=test");
+  EXPECT_EQ(target_dn["lukasz.zolkiewski"],
+            "CN=Łukasz Żółkiewski,OU=Migrated Users,DC=contoso,DC=test");
+}
+
+TEST(Plan, PerRowColumnsOverrideTheRunParameters) {
+  Workspace ws;
+  ws.Write("rows.csv",
+           "\"PrimarySmtpAddress\",\"SourceMailboxCleanupOptions\"\r\n"
+           "\"john.smith@fabrikam.test\",\"MailEnableSourceAccount\"\r\n"
+           "\"zoe.angstrom@fabrikam.test\",\"\"\r\n");
+  auto r = RunCrossmove({"plan", "--json", "--users-file", "rows.csv"}, ws.dir());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["mailboxes"].size(), 2u);
+  EXPECT_EQ(j["mailboxes"][0]["cleanup"], "MailEnableSourceAccount");
+  EXPECT_EQ(j["mailboxes"][1]["cleanup"], "CreateSourceContact");  // from crossmove.toml
+}
+
+TEST(Plan, FlagsBeatEnvironmentBeatsConfigFile) {
+  Workspace ws;
+  auto env = RunCrossmove({"plan", "--json"}, ws.dir(), {"CROSSMOVE_CLEANUP=DeleteSourceMailbox"});
+  ASSERT_EQ(env.exit_code, 0) << env.err;
+  EXPECT_EQ(nlohmann::json::parse(env.out)["mailboxes"][0]["cleanup"], "DeleteSourceMailbox");
+  auto flag = RunCrossmove({"plan", "--json", "--cleanup", "None"}, ws.dir(),
+                           {"CROSSMOVE_CLEANUP=DeleteSourceMailbox"});
+  ASSERT_EQ(flag.exit_code, 0) << flag.err;
+  EXPECT_EQ(nlohmann::json::parse(flag.out)["mailboxes"][0]["cleanup"], "None");
+}
+
+// Loads the workspace config the way the CLI does.
+Config LoadConfig(const Workspace& ws, CleanupOption cleanup) {
+  Settings s;
+  Problems problems;
+  EXPECT_TRUE(s.LoadToml((ws / "crossmove.toml").string(), problems).ok());
+  s.Set("cleanup", std::string(ToString(cleanup)), "test");
+  Config c = BuildConfig(s, problems);
+  EXPECT_TRUE(problems.empty());
+  return c;
+}
+
+class LdifEquivalence : public ::testing::TestWithParam<CleanupOption> {};
+
+// `plan --ldif` applied as ldapmodify would apply it gives the same directories as the
+// planner's own apply.
+TEST_P(LdifEquivalence, PlanLdifAppliedEqualsThePlannersOwnApply) {
+  Workspace ws;
+  auto r = RunCrossmove(
+      {"plan", "--cleanup", std::string(ToString(GetParam())), "--ldif", "changes.ldif"}, ws.dir());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto source_via_ldif = LdifDirectory::FromText(ws.Read("source.ldif"), "source.ldif");
+  auto target_via_ldif = LdifDirectory::FromText(ws.Read("target.ldif"), "target.ldif");
+  ASSERT_TRUE(source_via_ldif.ok() && target_via_ldif.ok());
+  Status t =
+      (*target_via_ldif)->ApplyChangeFile(ws.Read("changes.target.ldif"), "changes.target.ldif");
+  ASSERT_TRUE(t.ok()) << t.ToString();
+  Status s =
+      (*source_via_ldif)->ApplyChangeFile(ws.Read("changes.source.ldif"), "changes.source.ldif");
+  ASSERT_TRUE(s.ok()) << s.ToString();
+
+  Config config = LoadConfig(ws, GetParam());
+  Problems problems;
+  auto orgs = OpenOrganizations(config, /*read_only=*/false, problems);
+  ASSERT_TRUE(orgs.ok() && problems.empty());
+  auto users = ReadUsersFile(config.users_file, ',', problems);
+  ASSERT_TRUE(users.ok());
+  Batch batch = PrepareBatch(config, *orgs, *users, problems);
+  ASSERT_TRUE(problems.empty()) << problems.front().ToString();
+  ASSERT_EQ(batch.mailboxes.size(), kExampleMailboxes);
+  Status applied = ApplyBatch(batch, *orgs->source, *orgs->target);
+  ASSERT_TRUE(applied.ok()) << applied.ToString();
+
+  // The planner's apply rewrote the workspace files; compare them with the LDIF-applied copies.
+  auto source_after = LdifDirectory::Open((ws / "source.ldif").string(), true);
+  auto target_after = LdifDirectory::Open((ws / "target.ldif").string(), true);
+  ASSERT_TRUE(source_after.ok() && target_after.ok());
+  EXPECT_EQ((*source_after)->Serialize(), (*source_via_ldif)->Serialize());
+  EXPECT_EQ((*target_after)->Serialize(), (*target_via_ldif)->Serialize());
+}
+
+INSTANTIATE_TEST_SUITE_P(Cli, LdifEquivalence, ::testing::ValuesIn(kAllCleanupOptions),
+                         [](const auto& info) { return std::string(ToString(info.param)); });
+
+class ContinuityAfterPlan : public ::testing::TestWithParam<CleanupOption> {};
+
+// After applying the plan, every address of every snapshot lands where SPEC §6 says.
+TEST_P(ContinuityAfterPlan, EveryOldAddressLandsWhereTheSpecSays) {
+  Workspace ws;
+  Config config = LoadConfig(ws, GetParam());
+  Problems problems;
+  auto orgs = OpenOrganizations(config, false, problems);
+  ASSERT_TRUE(orgs.ok());
+  auto users = ReadUsersFile(config.users_file, ',', problems);
+  ASSERT_TRUE(users.ok());
+  Batch batch = PrepareBatch(config, *orgs, *users, problems);
+  ASSERT_TRUE(problems.empty());
+  ASSERT_TRUE(ApplyBatch(batch, *orgs->source, *orgs->target).ok());
+  auto everything = [](Directory& d, const std::string& base) {
+    return *d.Search(base, Scope::kSubtree, Filter::Present("objectClass"));
+  };
+  RoutingModel model({{"source", config.source.domains,
+                       everything(*orgs->source, orgs->source_base), config.profile},
+                      {"target", config.target.domains,
+                       everything(*orgs->target, orgs->target_base), config.profile}});
+  size_t checked = 0;
+  for (const auto& m : batch.mailboxes) {
+    std::vector<std::string> addresses;
+    for (const auto& p : m.source.Get("proxyAddresses")) {
+      if (p.rfind("smtp:", 0) == 0 || p.rfind("SMTP:", 0) == 0) addresses.push_back(p.substr(5));
+    }
+    addresses.push_back("X500:" + m.source.First("legacyExchangeDN"));
+    for (const auto& a : addresses) {
+      Route route = model.Resolve(a, "source");
+      ++checked;
+      switch (GetParam()) {
+        case CleanupOption::kCreateSourceContact:
+        case CleanupOption::kMailEnableSourceAccount:
+          ASSERT_EQ(route.outcome, RouteOutcome::kDelivered) << a << ": " << route.detail;
+          EXPECT_EQ(route.final_hop()->org, "target") << a;
+          EXPECT_EQ(route.final_hop()->dn, m.plan.target_dn) << a;
+          break;
+        case CleanupOption::kNone:
+          ASSERT_EQ(route.outcome, RouteOutcome::kDelivered) << a;
+          EXPECT_EQ(route.final_hop()->dn, m.source.dn()) << a;
+          break;
+        case CleanupOption::kDeleteSourceMailbox:
+        case CleanupOption::kDeleteSourceNTAccount:
+          EXPECT_EQ(route.outcome, RouteOutcome::kNdrUnknown) << a;
+          break;
+      }
+    }
+    // The new primary address always reaches the new mailbox.
+    Route direct = model.Resolve(m.plan.target_primary_smtp);
+    ASSERT_EQ(direct.outcome, RouteOutcome::kDelivered);
+    EXPECT_EQ(direct.final_hop()->dn, m.plan.target_dn);
+  }
+  EXPECT_GT(checked, 2 * kExampleMailboxes);
+}
+
+INSTANTIATE_TEST_SUITE_P(Cli, ContinuityAfterPlan, ::testing::ValuesIn(kAllCleanupOptions),
+                         [](const auto& info) { return std::string(ToString(info.param)); });
+
+}  // namespace
+}  // namespace cm

@@ -15,8 +15,8 @@ TEST(Dn, EscapesEverySpecialCharacterOfRfc4514) {
 }
 
 TEST(Dn, ParseUndoesEscapingExactly) {
-  for (std::string value : {"Smith, John", "a+b", "#hash", " lead", "trail ", "q\"uote", "back\\slash",
-                            "Zoë Ångström", "x=y;z", "<angle>"}) {
+  for (std::string value : {"Smith, John", "a+b", "#hash", " lead", "trail ", "q\"uote",
+                            "back\\slash", "Zoë Ångström", "x=y;z", "<angle>"}) {
     std::string dn = MakeDn("CN", value, "OU=People,DC=fabrikam,DC=test");
     auto parsed = ParseDn(dn);
     ASSERT_TRUE(parsed.ok()) << dn;
@@ -59,7 +59,8 @@ TEST(Dn, ParentAndAncestry) {
 }
 
 TEST(Dn, CanonicalNameMatchesExchangeIdentityColumn) {
-  EXPECT_EQ(CanonicalName("CN=Smith\\, John,OU=People,DC=fabrikam,DC=test"), "fabrikam.test/People/Smith, John");
+  EXPECT_EQ(CanonicalName("CN=Smith\\, John,OU=People,DC=fabrikam,DC=test"),
+            "fabrikam.test/People/Smith, John");
 }
 
 }  // namespace

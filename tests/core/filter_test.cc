@@ -8,7 +8,8 @@ namespace {
 TEST(Filter, EscapesAssertionValues) {
   EXPECT_EQ(Filter::Eq("cn", "a*b(c)d\\e").ToString(), "(cn=a\\2ab\\28c\\29d\\5ce)");
   EXPECT_EQ(Filter::Eq("cn", std::string("x\0y", 3)).ToString(), "(cn=x\\00y)");
-  EXPECT_EQ(Filter::Eq("objectGUID", std::string("\x00\xff", 2)).ToString(), "(objectGUID=\\00\\ff)");
+  EXPECT_EQ(Filter::Eq("objectGUID", std::string("\x00\xff", 2)).ToString(),
+            "(objectGUID=\\00\\ff)");
 }
 
 TEST(Filter, CraftedIdentityCannotWidenTheSearch) {
@@ -22,7 +23,8 @@ TEST(Filter, CraftedIdentityCannotWidenTheSearch) {
 }
 
 TEST(Filter, LegacyDnWithParenthesesRoundTrips) {
-  std::string legacy = "/o=Fabrikam/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=alice";
+  std::string legacy =
+      "/o=Fabrikam/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=alice";
   Filter f = Filter::Eq("legacyExchangeDN", legacy);
   auto reparsed = Filter::Parse(f.ToString());
   ASSERT_TRUE(reparsed.ok());
@@ -30,7 +32,8 @@ TEST(Filter, LegacyDnWithParenthesesRoundTrips) {
 }
 
 TEST(Filter, ParsesCompositeFilters) {
-  auto f = Filter::Parse("(&(objectClass=user)(|(mail=*@fabrikam.test)(!(msExchRecipientTypeDetails>=128))))");
+  auto f = Filter::Parse(
+      "(&(objectClass=user)(|(mail=*@fabrikam.test)(!(msExchRecipientTypeDetails>=128))))");
   ASSERT_TRUE(f.ok()) << f.status().ToString();
   EXPECT_EQ(f->kind(), Filter::Kind::kAnd);
   ASSERT_EQ(f->children().size(), 2u);
@@ -61,7 +64,8 @@ TEST(Filter, PresenceAndBareItem) {
 }
 
 TEST(Filter, RejectsMalformedFilters) {
-  for (const char* bad : {"(cn=a", "cn=a)", "(cn=a\\zz)", "(&(cn=a)", "((cn=a))", "(=a)", "(cn=a)(cn=b)", "(cn=a\\2)"}) {
+  for (const char* bad : {"(cn=a", "cn=a)", "(cn=a\\zz)", "(&(cn=a)", "((cn=a))", "(=a)",
+                          "(cn=a)(cn=b)", "(cn=a\\2)"}) {
     EXPECT_FALSE(Filter::Parse(bad).ok()) << bad;
   }
 }

@@ -8,8 +8,9 @@ namespace cm {
 namespace {
 
 TEST(LegacyDn, BuildsTheExchange2007PlusForm) {
-  EXPECT_EQ(BuildLegacyExchangeDn("Contoso", "john.smith"),
-            "/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=john.smith");
+  EXPECT_EQ(
+      BuildLegacyExchangeDn("Contoso", "john.smith"),
+      "/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=john.smith");
 }
 
 TEST(UniqueName, AppendsTheFirstFreeNumberWithinTheLimit) {
@@ -29,13 +30,17 @@ TEST(UniqueName, NeverSplitsAMultiByteCharacter) {
 
 TEST(Imceaex, DecodesToTheX500Address) {
   auto dn = DecodeImceaex(
-      "IMCEAEX-_o=Fabrikam_ou=Exchange+20Administrative+20Group+20+28FYDIBOHF23SPDLT+29_cn=Recipients_cn=alice.adams@fabrikam.test");
+      "IMCEAEX-_o=Fabrikam_ou=Exchange+20Administrative+20Group+20+28FYDIBOHF23SPDLT+29_cn="
+      "Recipients_cn=alice.adams@fabrikam.test");
   ASSERT_TRUE(dn.ok()) << dn.status().ToString();
-  EXPECT_EQ(*dn, "/o=Fabrikam/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=alice.adams");
+  EXPECT_EQ(*dn,
+            "/o=Fabrikam/ou=Exchange Administrative Group "
+            "(FYDIBOHF23SPDLT)/cn=Recipients/cn=alice.adams");
 }
 
 TEST(Imceaex, EncodeDecodeRoundTripKeepsUnderscoresAndDots) {
-  std::string legacy = "/o=Fabrikam/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=a_b.c";
+  std::string legacy =
+      "/o=Fabrikam/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=a_b.c";
   std::string encoded = EncodeImceaex(legacy, "fabrikam.test");
   EXPECT_EQ(encoded.find(' '), std::string::npos);
   EXPECT_EQ(*DecodeImceaex(encoded), legacy);

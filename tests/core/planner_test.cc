@@ -13,8 +13,10 @@ using Op = Modification::Op;
 using Kind = DirectoryOp::Kind;
 
 const std::string kSourceDn = "CN=Smith\\, John,OU=People,DC=fabrikam,DC=test";
-const std::string kSourceLegacy = "/o=Fabrikam/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=john.smith";
-const std::string kTargetLegacy = "/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=john.smith";
+const std::string kSourceLegacy =
+    "/o=Fabrikam/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=john.smith";
+const std::string kTargetLegacy =
+    "/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=john.smith";
 const std::string kGuid("\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10", 16);
 const std::string kTargetDb = "CN=DB-Contoso-01,OU=Exchange,DC=contoso,DC=test";
 
@@ -31,12 +33,14 @@ Entry SourceMailbox() {
   e.Set("userAccountControl", {"512"});
   e.Set("mailNickname", {"john.smith"});
   e.Set("mail", {"john.smith@fabrikam.test"});
-  e.Set("proxyAddresses", {"SMTP:john.smith@fabrikam.test", "smtp:jsmith@fabrikam-legacy.test",
-                           "X500:/o=Northwind/cn=Recipients/cn=jsmith", "X400:c=US;a= ;p=Fabrikam;o=Exchange;s=Smith;g=John;",
-                           "sip:john.smith@fabrikam.test"});
+  e.Set("proxyAddresses",
+        {"SMTP:john.smith@fabrikam.test", "smtp:jsmith@fabrikam-legacy.test",
+         "X500:/o=Northwind/cn=Recipients/cn=jsmith",
+         "X400:c=US;a= ;p=Fabrikam;o=Exchange;s=Smith;g=John;", "sip:john.smith@fabrikam.test"});
   e.Set("legacyExchangeDN", {kSourceLegacy});
   e.Set("homeMDB", {"CN=Mailbox Database 01,OU=Exchange,DC=fabrikam,DC=test"});
-  e.Set("msExchHomeServerName", {"/o=Fabrikam/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Configuration/cn=Servers/cn=EX01"});
+  e.Set("msExchHomeServerName", {"/o=Fabrikam/ou=Exchange Administrative Group "
+                                 "(FYDIBOHF23SPDLT)/cn=Configuration/cn=Servers/cn=EX01"});
   e.Set("msExchMailboxGuid", {kGuid});
   e.Set("msExchRecipientTypeDetails", {"1"});
   e.Set("msExchRecipientDisplayType", {"1073741824"});
@@ -55,7 +59,8 @@ PlannerParams Params(CleanupOption cleanup) {
   return p;
 }
 
-MailboxPlan PlanFor(CleanupOption cleanup, std::vector<Entry> matches = {}, PlannerParams params = {}) {
+MailboxPlan PlanFor(CleanupOption cleanup, std::vector<Entry> matches = {},
+                    PlannerParams params = {}) {
   if (params.target_org.empty()) params = Params(cleanup);
   NameRegistry names;
   auto plan = PlanMailbox(SourceMailbox(), matches, params, AttributeProfile{}, names);
@@ -65,7 +70,9 @@ MailboxPlan PlanFor(CleanupOption cleanup, std::vector<Entry> matches = {}, Plan
 
 // SPEC §5: the new target user.
 DirectoryOp ExpectedTargetAdd() {
-  return {Side::kTarget, Kind::kAdd, "CN=Smith\\, John,OU=Migrated Users,DC=contoso,DC=test",
+  return {Side::kTarget,
+          Kind::kAdd,
+          "CN=Smith\\, John,OU=Migrated Users,DC=contoso,DC=test",
           {{Op::kAdd, "objectClass", {"top", "person", "organizationalPerson", "user"}},
            {Op::kAdd, "cn", {"Smith, John"}},
            {Op::kAdd, "sn", {"Smith"}},
@@ -77,22 +84,30 @@ DirectoryOp ExpectedTargetAdd() {
            {Op::kAdd, "userAccountControl", {"514"}},
            {Op::kAdd, "mailNickname", {"john.smith"}},
            {Op::kAdd, "mail", {"john.smith@contoso.test"}},
-           {Op::kAdd, "proxyAddresses",
-            {"SMTP:john.smith@contoso.test", "smtp:john.smith@fabrikam.test", "smtp:jsmith@fabrikam-legacy.test",
-             "X500:" + kSourceLegacy, "X500:/o=Northwind/cn=Recipients/cn=jsmith",
+           {Op::kAdd,
+            "proxyAddresses",
+            {"SMTP:john.smith@contoso.test", "smtp:john.smith@fabrikam.test",
+             "smtp:jsmith@fabrikam-legacy.test", "X500:" + kSourceLegacy,
+             "X500:/o=Northwind/cn=Recipients/cn=jsmith",
              "X400:c=US;a= ;p=Fabrikam;o=Exchange;s=Smith;g=John;"}},
            {Op::kAdd, "legacyExchangeDN", {kTargetLegacy}},
            {Op::kAdd, "homeMDB", {kTargetDb}},
            {Op::kAdd, "msExchMailboxGuid", {kGuid}},
            {Op::kAdd, "msExchRecipientTypeDetails", {"1"}},
            {Op::kAdd, "msExchRecipientDisplayType", {"1073741824"}}},
-          "", "", ""};
+          "",
+          "",
+          ""};
 }
 
 // SPEC §6: the forwarding proxies, exactly one SMTP:, de-duplicated.
 const std::vector<std::string> kForwardingProxies = {
-    "SMTP:john.smith@contoso.test", "smtp:john.smith@fabrikam.test", "smtp:jsmith@fabrikam-legacy.test",
-    "X500:" + kTargetLegacy,        "X500:" + kSourceLegacy,          "X500:/o=Northwind/cn=Recipients/cn=jsmith",
+    "SMTP:john.smith@contoso.test",
+    "smtp:john.smith@fabrikam.test",
+    "smtp:jsmith@fabrikam-legacy.test",
+    "X500:" + kTargetLegacy,
+    "X500:" + kSourceLegacy,
+    "X500:/o=Northwind/cn=Recipients/cn=jsmith",
     "X400:c=US;a= ;p=Fabrikam;o=Exchange;s=Smith;g=John;"};
 
 void ExpectOps(const std::vector<DirectoryOp>& actual, const std::vector<DirectoryOp>& expected) {
@@ -104,8 +119,10 @@ void ExpectOps(const std::vector<DirectoryOp>& actual, const std::vector<Directo
     ASSERT_EQ(actual[i].mods.size(), expected[i].mods.size()) << "op " << i;
     for (size_t m = 0; m < actual[i].mods.size(); ++m) {
       EXPECT_EQ(actual[i].mods[m].op, expected[i].mods[m].op) << actual[i].mods[m].attribute;
-      EXPECT_EQ(actual[i].mods[m].attribute, expected[i].mods[m].attribute) << "op " << i << " mod " << m;
-      EXPECT_EQ(actual[i].mods[m].values, expected[i].mods[m].values) << actual[i].mods[m].attribute;
+      EXPECT_EQ(actual[i].mods[m].attribute, expected[i].mods[m].attribute)
+          << "op " << i << " mod " << m;
+      EXPECT_EQ(actual[i].mods[m].values, expected[i].mods[m].values)
+          << actual[i].mods[m].attribute;
     }
   }
 }
@@ -125,7 +142,9 @@ TEST(Planner, CleanupNoneChangesNothingInTheSource) {
 TEST(Planner, DeleteSourceMailboxRemovesEveryMailboxAttributeInSpecOrder) {
   MailboxPlan plan = PlanFor(CleanupOption::kDeleteSourceMailbox);
   ExpectOps(plan.provision, {ExpectedTargetAdd()});
-  ExpectOps(plan.cleanup_ops, {{Side::kSource, Kind::kModify, kSourceDn,
+  ExpectOps(plan.cleanup_ops, {{Side::kSource,
+                                Kind::kModify,
+                                kSourceDn,
                                 {{Op::kDelete, "homeMDB", {}},
                                  {Op::kDelete, "msExchHomeServerName", {}},
                                  {Op::kDelete, "msExchMailboxGuid", {}},
@@ -136,7 +155,9 @@ TEST(Planner, DeleteSourceMailboxRemovesEveryMailboxAttributeInSpecOrder) {
                                  {Op::kDelete, "proxyAddresses", {}},
                                  {Op::kDelete, "legacyExchangeDN", {}},
                                  {Op::kDelete, "showInAddressBook", {}}},
-                                "", "", ""}});
+                                "",
+                                "",
+                                ""}});
 }
 
 TEST(Planner, DeleteSourceNTAccountDeletesTheObject) {
@@ -148,7 +169,9 @@ TEST(Planner, CreateSourceContactDeletesTheUserThenAddsTheForwardingContact) {
   MailboxPlan plan = PlanFor(CleanupOption::kCreateSourceContact);
   ExpectOps(plan.cleanup_ops,
             {{Side::kSource, Kind::kDelete, kSourceDn, {}, "", "", ""},
-             {Side::kSource, Kind::kAdd, "CN=Smith\\, John,OU=Contacts,DC=fabrikam,DC=test",
+             {Side::kSource,
+              Kind::kAdd,
+              "CN=Smith\\, John,OU=Contacts,DC=fabrikam,DC=test",
               {{Op::kAdd, "objectClass", {"top", "person", "organizationalPerson", "contact"}},
                {Op::kAdd, "cn", {"Smith, John"}},
                {Op::kAdd, "sn", {"Smith"}},
@@ -163,12 +186,16 @@ TEST(Planner, CreateSourceContactDeletesTheUserThenAddsTheForwardingContact) {
                {Op::kAdd, "legacyExchangeDN", {kSourceLegacy}},
                {Op::kAdd, "msExchRecipientTypeDetails", {"64"}},
                {Op::kAdd, "msExchRecipientDisplayType", {"6"}}},
-              "", "", ""}});
+              "",
+              "",
+              ""}});
 }
 
 TEST(Planner, MailEnableSourceAccountIsOneAtomicModify) {
   MailboxPlan plan = PlanFor(CleanupOption::kMailEnableSourceAccount);
-  ExpectOps(plan.cleanup_ops, {{Side::kSource, Kind::kModify, kSourceDn,
+  ExpectOps(plan.cleanup_ops, {{Side::kSource,
+                                Kind::kModify,
+                                kSourceDn,
                                 {{Op::kDelete, "homeMDB", {}},
                                  {Op::kDelete, "msExchHomeServerName", {}},
                                  {Op::kDelete, "msExchMailboxGuid", {}},
@@ -178,7 +205,9 @@ TEST(Planner, MailEnableSourceAccountIsOneAtomicModify) {
                                  {Op::kReplace, "targetAddress", {"SMTP:john.smith@contoso.test"}},
                                  {Op::kReplace, "msExchRecipientTypeDetails", {"128"}},
                                  {Op::kReplace, "msExchRecipientDisplayType", {"6"}}},
-                                "", "", ""}});
+                                "",
+                                "",
+                                ""}});
 }
 
 TEST(Planner, KeepSourcePrimaryKeepsTheOldPrimaryOnTheForwarder) {
@@ -187,7 +216,8 @@ TEST(Planner, KeepSourcePrimaryKeepsTheOldPrimaryOnTheForwarder) {
   MailboxPlan plan = PlanFor(CleanupOption::kMailEnableSourceAccount, {}, params);
   const auto& mods = plan.cleanup_ops.at(0).mods;
   auto find = [&](const std::string& attr) {
-    for (const auto& m : mods) if (m.attribute == attr) return m.values;
+    for (const auto& m : mods)
+      if (m.attribute == attr) return m.values;
     return Values{};
   };
   EXPECT_EQ(find("mail"), Values{"john.smith@fabrikam.test"});
@@ -200,10 +230,12 @@ TEST(Planner, KeepSourcePrimaryKeepsTheOldPrimaryOnTheForwarder) {
 }
 
 TEST(Planner, ForwardingProxiesDeduplicateAndHaveExactlyOnePrimary) {
-  auto source = *ProxyAddressSet::Parse({"SMTP:a@s.test", "smtp:A@S.TEST", "smtp:b@s.test", "X500:/o=S/cn=a"});
+  auto source = *ProxyAddressSet::Parse(
+      {"SMTP:a@s.test", "smtp:A@S.TEST", "smtp:b@s.test", "X500:/o=S/cn=a"});
   ProxyAddressSet fwd = ForwardingProxies(source, "/o=S/cn=a", "a@t.test", "/o=T/cn=a", false);
-  EXPECT_EQ(fwd.ToStrings(), (std::vector<std::string>{"SMTP:a@t.test", "smtp:a@s.test", "smtp:b@s.test",
-                                                       "X500:/o=T/cn=a", "X500:/o=S/cn=a"}));
+  EXPECT_EQ(fwd.ToStrings(),
+            (std::vector<std::string>{"SMTP:a@t.test", "smtp:a@s.test", "smtp:b@s.test",
+                                      "X500:/o=T/cn=a", "X500:/o=S/cn=a"}));
   EXPECT_TRUE(fwd.CheckPrimaries().ok());
 }
 
@@ -222,9 +254,14 @@ TEST(Planner, ReplacesAMatchingGalContactAndTakesOverItsAddresses) {
   Entry user = plan.provision[1].AsEntry();
   const Values& proxies = user.Get("proxyAddresses");
   EXPECT_EQ(proxies.front(), "SMTP:john.smith@contoso.test");
-  EXPECT_NE(std::find(proxies.begin(), proxies.end(), "smtp:jsmith.fab@contoso.test"), proxies.end());
-  EXPECT_NE(std::find(proxies.begin(), proxies.end(), "X500:/o=Contoso/cn=Recipients/cn=galsync-jsmith"), proxies.end());
-  EXPECT_EQ(std::count_if(proxies.begin(), proxies.end(), [](const std::string& p) { return p.starts_with("SMTP:"); }), 1);
+  EXPECT_NE(std::find(proxies.begin(), proxies.end(), "smtp:jsmith.fab@contoso.test"),
+            proxies.end());
+  EXPECT_NE(
+      std::find(proxies.begin(), proxies.end(), "X500:/o=Contoso/cn=Recipients/cn=galsync-jsmith"),
+      proxies.end());
+  EXPECT_EQ(std::count_if(proxies.begin(), proxies.end(),
+                          [](const std::string& p) { return p.starts_with("SMTP:"); }),
+            1);
 }
 
 TEST(Planner, MergesIntoAMailUserOnlyWithAllowMerge) {
@@ -235,7 +272,8 @@ TEST(Planner, MergesIntoAMailUserOnlyWithAllowMerge) {
   mail_user.Set("legacyExchangeDN", {"/o=Contoso/cn=Recipients/cn=jsmith"});
   mail_user.Set("msExchRecipientTypeDetails", {"128"});
   NameRegistry names;
-  auto refused = PlanMailbox(SourceMailbox(), {mail_user}, Params(CleanupOption::kNone), AttributeProfile{}, names);
+  auto refused = PlanMailbox(SourceMailbox(), {mail_user}, Params(CleanupOption::kNone),
+                             AttributeProfile{}, names);
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.status().message().find("allow-merge"), std::string::npos);
 
@@ -243,7 +281,8 @@ TEST(Planner, MergesIntoAMailUserOnlyWithAllowMerge) {
   params.allow_merge = true;
   MailboxPlan plan = PlanFor(CleanupOption::kNone, {mail_user}, params);
   EXPECT_EQ(plan.target_action, TargetAction::kMergeMailUser);
-  EXPECT_EQ(plan.target_primary_smtp, "jsmith@contoso.test");  // the target object's own primary stays
+  EXPECT_EQ(plan.target_primary_smtp,
+            "jsmith@contoso.test");  // the target object's own primary stays
   EXPECT_EQ(plan.target_legacy_dn, "/o=Contoso/cn=Recipients/cn=jsmith");
   ASSERT_EQ(plan.provision.size(), 1u);
   const DirectoryOp& op = plan.provision[0];
@@ -261,7 +300,8 @@ TEST(Planner, RefusesAMatchThatIsAnotherMailbox) {
   other.Set("homeMDB", {kTargetDb});
   other.Set("msExchRecipientTypeDetails", {"1"});
   NameRegistry names;
-  auto plan = PlanMailbox(SourceMailbox(), {other}, Params(CleanupOption::kNone), AttributeProfile{}, names);
+  auto plan = PlanMailbox(SourceMailbox(), {other}, Params(CleanupOption::kNone),
+                          AttributeProfile{}, names);
   ASSERT_FALSE(plan.ok());
   EXPECT_NE(plan.status().message().find(other.dn()), std::string::npos);
 }
@@ -272,7 +312,8 @@ TEST(Planner, GeneratedNamesAreUniqueAcrossABatch) {
   names.target_sam_names.insert("jsmith");
   names.target_legacy_dns.insert(kTargetLegacy);
   names.target_smtp_addresses.insert("john.smith@contoso.test");
-  auto first = PlanMailbox(SourceMailbox(), {}, Params(CleanupOption::kNone), AttributeProfile{}, names);
+  auto first =
+      PlanMailbox(SourceMailbox(), {}, Params(CleanupOption::kNone), AttributeProfile{}, names);
   ASSERT_TRUE(first.ok());
   EXPECT_EQ(first->target_dn, "CN=Smith\\, John1,OU=Migrated Users,DC=contoso,DC=test");
   EXPECT_EQ(first->target_primary_smtp, "john.smith1@contoso.test");
@@ -292,7 +333,8 @@ TEST(Planner, RefusesSomethingThatIsNotAMailbox) {
   contact.Set("objectClass", {"contact"});
   contact.Set("targetAddress", {"SMTP:c@x.test"});
   NameRegistry names;
-  EXPECT_FALSE(PlanMailbox(contact, {}, Params(CleanupOption::kNone), AttributeProfile{}, names).ok());
+  EXPECT_FALSE(
+      PlanMailbox(contact, {}, Params(CleanupOption::kNone), AttributeProfile{}, names).ok());
 }
 
 TEST(Planner, ParsesCleanupOptionsCaseInsensitively) {

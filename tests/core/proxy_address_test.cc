@@ -49,7 +49,8 @@ TEST(ProxyAddress, OtherTypesAreKept) {
 }
 
 TEST(ProxyAddress, RejectsMalformedValues) {
-  for (const char* bad : {"alice@fabrikam.test", ":x@y.z", "SMTP:", "SmTp:x@y.z", "TOOLONGTYPE:x", "SM TP:x@y.z"}) {
+  for (const char* bad :
+       {"alice@fabrikam.test", ":x@y.z", "SMTP:", "SmTp:x@y.z", "TOOLONGTYPE:x", "SM TP:x@y.z"}) {
     EXPECT_FALSE(ProxyAddress::Parse(bad).ok()) << bad;
   }
 }
@@ -65,7 +66,8 @@ TEST(ProxyAddressSet, DeduplicatesCaseInsensitively) {
 TEST(ProxyAddressSet, MakePrimaryDemotesThePreviousPrimaryInPlace) {
   auto set = *ProxyAddressSet::Parse({"SMTP:new@t.test", "smtp:old@s.test", "X500:/o=S/cn=a"});
   set.MakePrimary(ProxyAddress::Smtp("OLD@s.test", true));
-  EXPECT_EQ(set.ToStrings(), (std::vector<std::string>{"smtp:new@t.test", "SMTP:OLD@s.test", "X500:/o=S/cn=a"}));
+  EXPECT_EQ(set.ToStrings(),
+            (std::vector<std::string>{"smtp:new@t.test", "SMTP:OLD@s.test", "X500:/o=S/cn=a"}));
   EXPECT_TRUE(set.CheckPrimaries().ok());
 }
 
@@ -74,8 +76,11 @@ TEST(ProxyAddressSet, ExactlyOnePrimarySmtpRule) {
   EXPECT_FALSE(ProxyAddressSet::Parse({"SMTP:a@x.test", "SMTP:b@x.test"})->CheckPrimaries().ok());
   EXPECT_FALSE(ProxyAddressSet::Parse({"smtp:a@x.test", "smtp:b@x.test"})->CheckPrimaries().ok());
   // Several X500 addresses are normal; two primary X400 are not.
-  EXPECT_TRUE(ProxyAddressSet::Parse({"SMTP:a@x.test", "X500:/o=a", "X500:/o=b"})->CheckPrimaries().ok());
-  EXPECT_FALSE(ProxyAddressSet::Parse({"SMTP:a@x.test", "X400:c=US;a= ;", "X400:c=DE;a= ;"})->CheckPrimaries().ok());
+  EXPECT_TRUE(
+      ProxyAddressSet::Parse({"SMTP:a@x.test", "X500:/o=a", "X500:/o=b"})->CheckPrimaries().ok());
+  EXPECT_FALSE(ProxyAddressSet::Parse({"SMTP:a@x.test", "X400:c=US;a= ;", "X400:c=DE;a= ;"})
+                   ->CheckPrimaries()
+                   .ok());
 }
 
 }  // namespace

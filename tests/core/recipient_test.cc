@@ -11,30 +11,40 @@ Entry Make(std::vector<std::pair<std::string, std::vector<std::string>>> attrs) 
   return e;
 }
 
+RecipientKind KindOf(const Entry& e) {
+  static const AttributeProfile kProfile;
+  return Recipient(e, kProfile).kind();
+}
+
 TEST(Recipient, ClassifiesByTypeDetails) {
   AttributeProfile p;
-  EXPECT_EQ(Recipient(Make({{"msExchRecipientTypeDetails", {"1"}}}), p).kind(), RecipientKind::kMailbox);
-  EXPECT_EQ(Recipient(Make({{"msExchRecipientTypeDetails", {"4"}}}), p).kind(), RecipientKind::kMailbox);
-  EXPECT_EQ(Recipient(Make({{"msExchRecipientTypeDetails", {"64"}}}), p).kind(), RecipientKind::kMailContact);
-  EXPECT_EQ(Recipient(Make({{"msExchRecipientTypeDetails", {"128"}}}), p).kind(), RecipientKind::kMailUser);
+  EXPECT_EQ(KindOf(Make({{"msExchRecipientTypeDetails", {"1"}}})), RecipientKind::kMailbox);
+  EXPECT_EQ(KindOf(Make({{"msExchRecipientTypeDetails", {"4"}}})), RecipientKind::kMailbox);
+  EXPECT_EQ(KindOf(Make({{"msExchRecipientTypeDetails", {"64"}}})), RecipientKind::kMailContact);
+  EXPECT_EQ(KindOf(Make({{"msExchRecipientTypeDetails", {"128"}}})), RecipientKind::kMailUser);
   // 64-bit values: RemoteUserMailbox (2^31) and RemoteSharedMailbox (2^35) are mail users here.
-  EXPECT_EQ(Recipient(Make({{"msExchRecipientTypeDetails", {"2147483648"}}}), p).kind(), RecipientKind::kMailUser);
-  EXPECT_EQ(Recipient(Make({{"msExchRecipientTypeDetails", {"34359738368"}}}), p).kind(), RecipientKind::kMailUser);
+  EXPECT_EQ(KindOf(Make({{"msExchRecipientTypeDetails", {"2147483648"}}})),
+            RecipientKind::kMailUser);
+  EXPECT_EQ(KindOf(Make({{"msExchRecipientTypeDetails", {"34359738368"}}})),
+            RecipientKind::kMailUser);
   EXPECT_EQ(RecipientTypeName(34359738368ULL), "RemoteSharedMailbox");
 }
 
 TEST(Recipient, InfersKindWithoutTypeDetails) {
   AttributeProfile p;
-  EXPECT_EQ(Recipient(Make({{"objectClass", {"user"}}, {"homeMDB", {"CN=DB"}}}), p).kind(), RecipientKind::kMailbox);
-  EXPECT_EQ(Recipient(Make({{"objectClass", {"user"}}, {"targetAddress", {"SMTP:a@b.c"}}}), p).kind(), RecipientKind::kMailUser);
-  EXPECT_EQ(Recipient(Make({{"objectClass", {"contact"}}, {"targetAddress", {"SMTP:a@b.c"}}}), p).kind(),
+  EXPECT_EQ(KindOf(Make({{"objectClass", {"user"}}, {"homeMDB", {"CN=DB"}}})),
+            RecipientKind::kMailbox);
+  EXPECT_EQ(KindOf(Make({{"objectClass", {"user"}}, {"targetAddress", {"SMTP:a@b.c"}}})),
+            RecipientKind::kMailUser);
+  EXPECT_EQ(KindOf(Make({{"objectClass", {"contact"}}, {"targetAddress", {"SMTP:a@b.c"}}})),
             RecipientKind::kMailContact);
-  EXPECT_EQ(Recipient(Make({{"objectClass", {"user"}}}), p).kind(), RecipientKind::kUser);
+  EXPECT_EQ(KindOf(Make({{"objectClass", {"user"}}})), RecipientKind::kUser);
 }
 
 TEST(Recipient, PrimarySmtpAndForwarding) {
   AttributeProfile p;
-  Entry e = Make({{"proxyAddresses", {"smtp:b@x.test", "SMTP:a@x.test"}}, {"mail", {"other@x.test"}},
+  Entry e = Make({{"proxyAddresses", {"smtp:b@x.test", "SMTP:a@x.test"}},
+                  {"mail", {"other@x.test"}},
                   {"targetAddress", {"SMTP:a@t.test"}}});
   Recipient r(e, p);
   EXPECT_EQ(r.primary_smtp(), "a@x.test");

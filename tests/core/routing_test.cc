@@ -48,7 +48,8 @@ objectClass: organizationalUnit
 ou: Migrated
 )";
 
-const std::string kOldLegacy = "/o=Fabrikam/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=alice.adams";
+const std::string kOldLegacy =
+    "/o=Fabrikam/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=alice.adams";
 
 class RoutingAfterPlan : public ::testing::Test {
  protected:
@@ -74,7 +75,9 @@ class RoutingAfterPlan : public ::testing::Test {
   }
 
   static RoutingModel Model(Directory& src, Directory& tgt) {
-    auto all = [](Directory& d) { return *d.Search(d.base_dn(), Scope::kSubtree, Filter::Present("objectClass")); };
+    auto all = [](Directory& d) {
+      return *d.Search(d.base_dn(), Scope::kSubtree, Filter::Present("objectClass"));
+    };
     return RoutingModel({{"source", {"fabrikam.test", "fabrikam-legacy.test"}, all(src), {}},
                          {"target", {"contoso.test"}, all(tgt), {}}});
   }
@@ -92,8 +95,8 @@ class RoutingAfterPlan : public ::testing::Test {
 
 TEST_F(RoutingAfterPlan, CreateSourceContactForwardsEveryOldAddressToTheNewMailbox) {
   RoutingModel model = Migrate(CleanupOption::kCreateSourceContact);
-  for (const char* a : {"alice.adams@fabrikam.test", "ALICE.ADAMS@FABRIKAM.TEST", "Alice@Fabrikam.Test",
-                        "aadams@fabrikam-legacy.test"}) {
+  for (const char* a : {"alice.adams@fabrikam.test", "ALICE.ADAMS@FABRIKAM.TEST",
+                        "Alice@Fabrikam.Test", "aadams@fabrikam-legacy.test"}) {
     ExpectDeliveredToNewMailbox(model, a);
   }
   ExpectDeliveredToNewMailbox(model, "X500:" + kOldLegacy);
@@ -107,7 +110,8 @@ TEST_F(RoutingAfterPlan, CreateSourceContactForwardsEveryOldAddressToTheNewMailb
 
 TEST_F(RoutingAfterPlan, MailEnableSourceAccountForwardsEveryOldAddressToTheNewMailbox) {
   RoutingModel model = Migrate(CleanupOption::kMailEnableSourceAccount);
-  for (const char* a : {"alice.adams@fabrikam.test", "aLiCe@fabrikam.test", "aadams@FABRIKAM-LEGACY.test"}) {
+  for (const char* a :
+       {"alice.adams@fabrikam.test", "aLiCe@fabrikam.test", "aadams@FABRIKAM-LEGACY.test"}) {
     ExpectDeliveredToNewMailbox(model, a);
   }
   ExpectDeliveredToNewMailbox(model, "X500:" + kOldLegacy);
@@ -117,7 +121,8 @@ TEST_F(RoutingAfterPlan, MailEnableSourceAccountForwardsEveryOldAddressToTheNewM
 
 TEST_F(RoutingAfterPlan, DeleteSourceMailboxLeavesOldAddressesBouncing) {
   RoutingModel model = Migrate(CleanupOption::kDeleteSourceMailbox);
-  for (const char* a : {"alice.adams@fabrikam.test", "alice@fabrikam.test", "aadams@fabrikam-legacy.test"}) {
+  for (const char* a :
+       {"alice.adams@fabrikam.test", "alice@fabrikam.test", "aadams@fabrikam-legacy.test"}) {
     Route r = model.Resolve(a);
     EXPECT_EQ(r.outcome, RouteOutcome::kNdrUnknown) << a;
     EXPECT_EQ(NdrCode(r.outcome), "5.1.1");
@@ -157,8 +162,10 @@ Entry Mailbox(std::string dn, std::vector<std::string> proxies) {
 }
 
 TEST(Routing, DuplicateAddressIsAmbiguous) {
-  RoutingModel model({{"source", {"s.test"},
-                       {Mailbox("CN=a,DC=s", {"SMTP:dup@s.test"}), Mailbox("CN=b,DC=s", {"smtp:DUP@s.test", "SMTP:b@s.test"})},
+  RoutingModel model({{"source",
+                       {"s.test"},
+                       {Mailbox("CN=a,DC=s", {"SMTP:dup@s.test"}),
+                        Mailbox("CN=b,DC=s", {"smtp:DUP@s.test", "SMTP:b@s.test"})},
                        {}}});
   Route r = model.Resolve("dup@s.test");
   EXPECT_EQ(r.outcome, RouteOutcome::kNdrAmbiguous);
@@ -167,13 +174,15 @@ TEST(Routing, DuplicateAddressIsAmbiguous) {
 }
 
 TEST(Routing, ContactPointingAtItselfIsALoop) {
-  RoutingModel model({{"source", {"s.test"}, {Contact("CN=c,DC=s", {"SMTP:c@s.test"}, "SMTP:c@s.test")}, {}}});
+  RoutingModel model(
+      {{"source", {"s.test"}, {Contact("CN=c,DC=s", {"SMTP:c@s.test"}, "SMTP:c@s.test")}, {}}});
   EXPECT_EQ(model.Resolve("c@s.test").outcome, RouteOutcome::kNdrLoop);
 }
 
 TEST(Routing, TwoOrganizationsForwardingToEachOtherIsALoop) {
-  RoutingModel model({{"source", {"s.test"}, {Contact("CN=a,DC=s", {"SMTP:a@s.test"}, "SMTP:a@t.test")}, {}},
-                      {"target", {"t.test"}, {Contact("CN=a,DC=t", {"SMTP:a@t.test"}, "SMTP:a@s.test")}, {}}});
+  RoutingModel model(
+      {{"source", {"s.test"}, {Contact("CN=a,DC=s", {"SMTP:a@s.test"}, "SMTP:a@t.test")}, {}},
+       {"target", {"t.test"}, {Contact("CN=a,DC=t", {"SMTP:a@t.test"}, "SMTP:a@s.test")}, {}}});
   Route r = model.Resolve("a@s.test");
   EXPECT_EQ(r.outcome, RouteOutcome::kNdrLoop);
   EXPECT_EQ(NdrCode(r.outcome), "5.4.6");
@@ -182,7 +191,8 @@ TEST(Routing, TwoOrganizationsForwardingToEachOtherIsALoop) {
 TEST(Routing, LongForwardingChainStopsAtTheHopLimit) {
   std::vector<Entry> chain;
   for (int i = 0; i < 15; ++i) {
-    chain.push_back(Contact("CN=c" + std::to_string(i) + ",DC=s", {"SMTP:c" + std::to_string(i) + "@s.test"},
+    chain.push_back(Contact("CN=c" + std::to_string(i) + ",DC=s",
+                            {"SMTP:c" + std::to_string(i) + "@s.test"},
                             "SMTP:c" + std::to_string(i + 1) + "@s.test"));
   }
   RoutingModel model({{"source", {"s.test"}, chain, {}}});
@@ -190,7 +200,10 @@ TEST(Routing, LongForwardingChainStopsAtTheHopLimit) {
 }
 
 TEST(Routing, UnknownDomainLeavesTheModelledOrganizations) {
-  RoutingModel model({{"source", {"s.test"}, {Contact("CN=p,DC=s", {"SMTP:p@s.test"}, "SMTP:p@partner.example")}, {}}});
+  RoutingModel model({{"source",
+                       {"s.test"},
+                       {Contact("CN=p,DC=s", {"SMTP:p@s.test"}, "SMTP:p@partner.example")},
+                       {}}});
   Route r = model.Resolve("p@s.test");
   EXPECT_EQ(r.outcome, RouteOutcome::kExternal);
   EXPECT_EQ(model.Resolve("nobody@s.test").outcome, RouteOutcome::kNdrUnknown);

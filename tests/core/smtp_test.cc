@@ -1,5 +1,5 @@
-#include "core/address_template.h"
 #include "core/smtp.h"
+#include "core/address_template.h"
 
 #include <gtest/gtest.h>
 
@@ -7,16 +7,16 @@ namespace cm {
 namespace {
 
 TEST(Smtp, AcceptsOrdinaryAddresses) {
-  for (const char* ok : {"alice@fabrikam.test", "john.smith@mail.fabrikam.test", "o'neil+tag@x-y.example",
-                         "a_b@sub.domain.co.uk"}) {
+  for (const char* ok : {"alice@fabrikam.test", "john.smith@mail.fabrikam.test",
+                         "o'neil+tag@x-y.example", "a_b@sub.domain.co.uk"}) {
     EXPECT_TRUE(ValidateSmtpAddress(ok).ok()) << ok;
   }
 }
 
 TEST(Smtp, RejectsMalformedAddresses) {
-  for (const char* bad : {"no-at-sign", "@fabrikam.test", "alice@", "a..b@x.test", ".a@x.test", "a.@x.test",
-                          "a b@x.test", "alice@localhost", "alice@-x.test", "alice@x_y.test", "zoë@x.test",
-                          "alice@x..test"}) {
+  for (const char* bad : {"no-at-sign", "@fabrikam.test", "alice@", "a..b@x.test", ".a@x.test",
+                          "a.@x.test", "a b@x.test", "alice@localhost", "alice@-x.test",
+                          "alice@x_y.test", "zoë@x.test", "alice@x..test"}) {
     EXPECT_FALSE(ValidateSmtpAddress(bad).ok()) << bad;
   }
   EXPECT_FALSE(ValidateSmtpAddress(std::string(65, 'a') + "@x.test").ok());
@@ -54,7 +54,8 @@ TEST(AddressTemplate, ExpandsPlaceholdersAndCounts) {
   TemplateFields f{"john.smith", "John", "Smith", "Smith, John", "JS"};
   EXPECT_EQ(*ExpandAddressTemplate("%m", f, "contoso.test"), "john.smith@contoso.test");
   EXPECT_EQ(*ExpandAddressTemplate("%g.%s", f, "contoso.test"), "John.Smith@contoso.test");
-  EXPECT_EQ(*ExpandAddressTemplate("%1g%s@corp.contoso.test", f, "contoso.test"), "JSmith@corp.contoso.test");
+  EXPECT_EQ(*ExpandAddressTemplate("%1g%s@corp.contoso.test", f, "contoso.test"),
+            "JSmith@corp.contoso.test");
   EXPECT_EQ(*ExpandAddressTemplate("%3s_%%x", f, "contoso.test"), "Smi_%x@contoso.test");
 }
 
@@ -71,7 +72,8 @@ TEST(AddressTemplate, RejectsBadTemplates) {
   EXPECT_FALSE(ValidateAddressTemplate("%m@bad_domain").ok());
   EXPECT_TRUE(ValidateAddressTemplate("%g.%s@contoso.test").ok());
   TemplateFields cjk{"", "太郎", "山田", "", ""};
-  EXPECT_FALSE(ExpandAddressTemplate("%g.%s", cjk, "contoso.test").ok());  // nothing left of the names
+  EXPECT_FALSE(
+      ExpandAddressTemplate("%g.%s", cjk, "contoso.test").ok());  // nothing left of the names
 }
 
 }  // namespace

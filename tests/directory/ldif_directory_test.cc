@@ -1,1 +1,268 @@
+// The embedded directory: LDAP semantics, AD-like schema rules, atomic saves.
+#include "directory/ldif_directory.h"
+
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "directory/schema.h"
+#include "io/file.h"
+
+namespace cm {
+namespace {
+
+const char* kOrg = R"(version: 1
+
+dn: DC=fabrikam,DC=test
+objectClass: domain
+dc: fabrikam
+
+dn: OU=People,DC=fabrikam,DC=test
+objectClass: organizationalUnit
+ou: People
+
+dn: CN=Smith\, John,OU=People,DC=fabrikam,DC=test
+objectClass: user
+cn: Smith, John
+sAMAccountName: jsmith
+proxyAddresses: SMTP:john.smith@fabrikam.test
+proxyAddresses: smtp:jsmith@fabrikam-legacy.test
+legacyExchangeDN: /o=Fabrikam/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=jsmith
+msExchRecipientTypeDetails: 1
+objectGUID:: AAECAwQFBgcICQoLDA0ODw==
+
+dn: CN=Star*Power,OU=People,DC=fabrikam,DC=test
+objectClass: user
+cn: Star*Power
+sAMAccountName: star
+msExchRecipientTypeDetails: 2147483648
+)";
+
+std::unique_ptr<LdifDirectory> Org() {
+  auto d = LdifDirectory::FromText(kOrg, "org.ldif");
+  EXPECT_TRUE(d.ok()) << d.status().ToString();
+  return std::move(*d);
+}
+
+std::vector<std::string> Dns(const Result<std::vector<Entry>>& r) {
+  std::vector<std::string> out;
+  if (r.ok())
+    for (const auto& e : *r) out.push_back(e.dn());
+  return out;
+}
+
+TEST(LdifDirectory, SearchUsesMatchingRulesOfEachSyntax) {
+  auto d = Org();
+  const std::string base = "DC=fabrikam,DC=test";
+  EXPECT_EQ(Dns(d->Search(base, Scope::kSubtree,
+                          Filter::Eq("proxyAddresses", "smtp:JOHN.SMITH@fabrikam.test")))
+                .size(),
+            1u);
+  EXPECT_EQ(Dns(d->Search(base, Scope::kSubtree,
+                          Filter::Eq("legacyExchangeDN",
+                                     "/O=Fabrikam/ou=Exchange Administrative Group "
+                                     "(FYDIBOHF23SPDLT)/cn=Recipients/cn=JSMITH")))
+                .size(),
+            1u);
+  EXPECT_EQ(Dns(d->Search(base, Scope::kSubtree,
+                          Filter::GreaterOrEqual("msExchRecipientTypeDetails", "128"))),
+            std::vector<std::string>{
+                "CN=Star*Power,OU=People,DC=fabrikam,DC=test"});  // integer, not text, order
+  EXPECT_EQ(Dns(d->Search(base, Scope::kSubtree,
+                          Filter::Eq("objectGUID",
+                                     GuidFromString("{03020100-0504-0706-0809-0a0b0c0d0e0f}"))))
+                .size(),
+            1u);
+  auto sub = Filter::Parse("(proxyAddresses=*@fabrikam-legacy.test)");
+  EXPECT_EQ(Dns(d->Search(base, Scope::kSubtree, *sub)).size(), 1u);
+}
+
+TEST(LdifDirectory, LiteralStarInAValueIsNotAWildcard) {
+  auto d = Org();
+  auto exact = d->Search("DC=fabrikam,DC=test", Scope::kSubtree, Filter::Eq("cn", "Star*Power"));
+  EXPECT_EQ(Dns(exact).size(), 1u);
+  auto crafted = d->Search("DC=fabrikam,DC=test", Scope::kSubtree,
+                           Filter::Eq("sAMAccountName", "*)(objectClass=*"));
+  EXPECT_TRUE(Dns(crafted).empty());
+  auto star = d->Search("DC=fabrikam,DC=test", Scope::kSubtree, Filter::Eq("sAMAccountName", "*"));
+  EXPECT_TRUE(Dns(star).empty());  // an equality on "*" is not presence
+}
+
+TEST(LdifDirectory, Scopes) {
+  auto d = Org();
+  EXPECT_EQ(
+      Dns(d->Search("OU=People,DC=fabrikam,DC=test", Scope::kBase, Filter::Present("objectClass")))
+          .size(),
+      1u);
+  EXPECT_EQ(Dns(d->Search("OU=People,DC=fabrikam,DC=test", Scope::kOneLevel,
+                          Filter::Present("objectClass")))
+                .size(),
+            2u);
+  EXPECT_EQ(Dns(d->Search("DC=fabrikam,DC=test", Scope::kOneLevel, Filter::Present("objectClass")))
+                .size(),
+            1u);
+  EXPECT_EQ(
+      d->Search("OU=Nowhere,DC=fabrikam,DC=test", Scope::kSubtree, Filter::Present("objectClass"))
+          .status()
+          .code(),
+      Status::Code::kNotFound);
+}
+
+TEST(LdifDirectory, ModifyFollowsLdapSemanticsAtomically) {
+  auto d = Org();
+  const std::string dn =
+      "cn=smith\\2c john,ou=people,dc=fabrikam,dc=test";  // any spelling of the DN
+  using Op = Modification::Op;
+  // A failing modification leaves the entry untouched, even after earlier successful ones.
+  Status s = d->Modify(dn, {{Op::kReplace, "title", {"Boss"}},
+                            {Op::kAdd, "proxyAddresses", {"SMTP:JOHN.SMITH@FABRIKAM.TEST"}}});
+  EXPECT_EQ(s.code(), Status::Code::kConstraint) << s.ToString();
+  EXPECT_FALSE(d->Read(dn)->Has("title"));
+  EXPECT_FALSE(d->Modify(dn, {{Op::kDelete, "mail", {}}}).ok());  // no such attribute
+  EXPECT_FALSE(d->Modify(dn, {{Op::kDelete, "proxyAddresses", {"smtp:nope@x.test"}}})
+                   .ok());                                                     // no such value
+  EXPECT_FALSE(d->Modify(dn, {{Op::kAdd, "mailNickname", {"a", "b"}}}).ok());  // single-valued
+  EXPECT_FALSE(
+      d->Modify(dn, {{Op::kReplace, "sAMAccountName", {"STAR"}}}).ok());  // unique in the domain
+  EXPECT_FALSE(d->Modify(dn, {{Op::kDelete, "cn", {}}}).ok());            // naming attribute
+  ASSERT_TRUE(d->Modify(dn, {{Op::kDelete, "proxyAddresses", {"SMTP:JSMITH@fabrikam-legacy.test"}},
+                             {Op::kReplace, "title", {"Boss"}}})
+                  .ok());
+  Entry e = *d->Read(dn);
+  EXPECT_EQ(e.Get("proxyAddresses"), Values{"SMTP:john.smith@fabrikam.test"});
+  EXPECT_EQ(e.First("title"), "Boss");
+}
+
+TEST(LdifDirectory, AddAndDeleteRules) {
+  auto d = Org();
+  Entry orphan("CN=x,OU=Missing,DC=fabrikam,DC=test");
+  orphan.Set("objectClass", {"contact"});
+  orphan.Set("cn", {"x"});
+  EXPECT_EQ(d->Add(orphan).code(), Status::Code::kNotFound);
+  Entry no_cn("CN=x,OU=People,DC=fabrikam,DC=test");
+  no_cn.Set("objectClass", {"contact"});
+  no_cn.Set("displayName", {"x"});
+  EXPECT_EQ(d->Add(no_cn).code(), Status::Code::kConstraint);
+  Entry dup("CN=Smith\\2C John,OU=People,DC=fabrikam,DC=test");
+  dup.Set("objectClass", {"contact"});
+  dup.Set("cn", {"Smith, John"});
+  EXPECT_EQ(d->Add(dup).code(), Status::Code::kAlreadyExists);
+  EXPECT_EQ(d->Delete("OU=People,DC=fabrikam,DC=test").code(),
+            Status::Code::kConstraint);  // has children
+  EXPECT_TRUE(d->Delete("CN=Star*Power,OU=People,DC=fabrikam,DC=test").ok());
+  EXPECT_EQ(d->Delete("CN=Star*Power,OU=People,DC=fabrikam,DC=test").code(),
+            Status::Code::kNotFound);
+}
+
+TEST(LdifDirectory, RenameMovesAndUpdatesTheNamingAttribute) {
+  auto d = Org();
+  ASSERT_TRUE(d->Add([] {
+                 Entry ou("OU=Leavers,DC=fabrikam,DC=test");
+                 ou.Set("objectClass", {"organizationalUnit"});
+                 ou.Set("ou", {"Leavers"});
+                 return ou;
+               }())
+                  .ok());
+  ASSERT_TRUE(d->Rename("CN=Star*Power,OU=People,DC=fabrikam,DC=test", "CN=Star Power",
+                        "OU=Leavers,DC=fabrikam,DC=test")
+                  .ok());
+  auto moved = d->Read("CN=Star Power,OU=Leavers,DC=fabrikam,DC=test");
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ(moved->Get("cn"), Values{"Star Power"});
+  EXPECT_FALSE(d->Read("CN=Star*Power,OU=People,DC=fabrikam,DC=test").ok());
+}
+
+TEST(LdifDirectoryErrors, LoadRefusesBrokenDirectories) {
+  EXPECT_NE(LdifDirectory::FromText("dn: CN=a,DC=x\ncn: a\n", "d.ldif")
+                .status()
+                .message()
+                .find("d.ldif:1"),
+            std::string::npos);  // no objectClass
+  auto dup = LdifDirectory::FromText(
+      "dn: DC=x\nobjectClass: domain\ndc: x\n\ndn: dc=X\nobjectClass: domain\ndc: x\n", "d.ldif");
+  EXPECT_NE(dup.status().message().find("d.ldif:5: duplicate entry"), std::string::npos);
+  auto change = LdifDirectory::FromText("dn: DC=x\nchangetype: delete\n", "d.ldif");
+  EXPECT_FALSE(change.ok());
+  auto two_names = LdifDirectory::FromText(
+      "dn: DC=x\nobjectClass: domain\ndc: x\n\ndn: CN=u,DC=x\nobjectClass: user\ncn: u\nmail: "
+      "a@x.test\nmail: b@x.test\n",
+      "d.ldif");
+  EXPECT_NE(two_names.status().message().find("single-valued"), std::string::npos);
+}
+
+class LdifFile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/crossmove-ldif-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    path_ = dir_ + "/org.ldif";
+    std::ofstream(path_) << kOrg;
+  }
+  void TearDown() override {
+    unlink(path_.c_str());
+    rmdir(dir_.c_str());
+  }
+  std::string dir_, path_;
+};
+
+TEST_F(LdifFile, EveryWriteIsSavedAndReloadsIdentically) {
+  auto d = LdifDirectory::Open(path_, false);
+  ASSERT_TRUE(d.ok());
+  ASSERT_TRUE(
+      (*d)->Modify("CN=Smith\\, John,OU=People,DC=fabrikam,DC=test",
+                   {{Modification::Op::kReplace, "displayName", {"Smith, John (Zoë's team)"}}})
+          .ok());
+  auto reloaded = LdifDirectory::Open(path_, true);
+  ASSERT_TRUE(reloaded.ok()) << reloaded.status().ToString();
+  EXPECT_EQ(
+      (*reloaded)->Read("CN=Smith\\, John,OU=People,DC=fabrikam,DC=test")->First("displayName"),
+      "Smith, John (Zoë's team)");
+  EXPECT_EQ((*reloaded)->Serialize(), (*d)->Serialize());
+  EXPECT_EQ(access((path_ + ".tmp").c_str(), F_OK), -1);  // no temporary left behind
+}
+
+TEST_F(LdifFile, ReadOnlyRefusesWritesAndNeverTouchesTheFile) {
+  auto before = ReadWholeFile(path_);
+  auto d = LdifDirectory::Open(path_, true);
+  ASSERT_TRUE(d.ok());
+  EXPECT_FALSE((*d)->Delete("CN=Star*Power,OU=People,DC=fabrikam,DC=test").ok());
+  EXPECT_EQ(*ReadWholeFile(path_), *before);
+}
+
+TEST_F(LdifFile, AFailedSaveLeavesMemoryEqualToTheFile) {
+  auto d = LdifDirectory::Open(path_, false);
+  ASSERT_TRUE(d.ok());
+  // Make the directory unwritable so the temp file cannot be created (root ignores modes:
+  // occupy the temp name with a directory instead).
+  ASSERT_EQ(mkdir((path_ + ".tmp").c_str(), 0700), 0);
+  Status s = (*d)->Delete("CN=Star*Power,OU=People,DC=fabrikam,DC=test");
+  rmdir((path_ + ".tmp").c_str());
+  EXPECT_EQ(s.code(), Status::Code::kIOError);
+  EXPECT_TRUE((*d)->Read("CN=Star*Power,OU=People,DC=fabrikam,DC=test").ok());
+}
+
+TEST(LdifDirectory, ApplyChangeFileStopsAtTheFailingRecord) {
+  auto d = Org();
+  Status s = d->ApplyChangeFile(
+      "dn: CN=Star*Power,OU=People,DC=fabrikam,DC=test\nchangetype: modify\nreplace: title\ntitle: "
+      "Pilot\n-\n\n"
+      "dn: CN=Nobody,OU=People,DC=fabrikam,DC=test\nchangetype: delete\n",
+      "changes.ldif");
+  EXPECT_EQ(s.code(), Status::Code::kNotFound);
+  EXPECT_NE(s.message().find("changes.ldif:7"), std::string::npos) << s.message();
+  EXPECT_EQ(d->Read("CN=Star*Power,OU=People,DC=fabrikam,DC=test")->First("title"), "Pilot");
+}
+
+TEST(Schema, GuidTextFormIsAdsMixedEndianForm) {
+  std::string bytes("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f", 16);
+  EXPECT_EQ(GuidToString(bytes), "03020100-0504-0706-0809-0a0b0c0d0e0f");
+  EXPECT_EQ(GuidFromString("{03020100-0504-0706-0809-0A0B0C0D0E0F}"), bytes);
+  EXPECT_EQ(GuidFromString("not-a-guid"), "");
+  EXPECT_EQ(GuidToString("short"), "");
+}
+
+}  // namespace
+}  // namespace cm

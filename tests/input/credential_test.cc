@@ -1,1 +1,81 @@
+// Secrets come from a 0600 file, an environment variable or a prompt — never argv.
+#include "input/credential.h"
+
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+
+namespace cm {
+namespace {
+
+class CredentialFile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/crossmove-cred-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    path_ = dir_ + "/secret";
+  }
+  void TearDown() override {
+    unlink(path_.c_str());
+    rmdir(dir_.c_str());
+  }
+  void Write(const std::string& text, mode_t mode) {
+    std::ofstream(path_) << text;
+    chmod(path_.c_str(), mode);
+  }
+  std::string dir_, path_;
+};
+
+TEST_F(CredentialFile, ReadsTheFirstLineOfA0600File) {
+  Write("s3cret-Pass\nignored\n", 0600);
+  auto s = LoadSecret("file:" + path_, "source.credential");
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->text, "s3cret-Pass");
+  EXPECT_EQ(s->source, "file " + path_);
+}
+
+TEST_F(CredentialFile, RefusesAFileOthersCanRead) {
+  Write("s3cret-Pass\n", 0644);
+  auto s = LoadSecret("file:" + path_, "source.credential");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), Status::Code::kPermissionDenied);
+  EXPECT_NE(s.status().message().find("mode 0644"), std::string::npos);
+  EXPECT_NE(s.status().message().find("chmod 600"), std::string::npos);
+  EXPECT_EQ(s.status().message().find("s3cret"), std::string::npos);  // the secret is never echoed
+}
+
+TEST_F(CredentialFile, RefusesAnEmptyOrMissingFile) {
+  Write("", 0600);
+  EXPECT_FALSE(LoadSecret("file:" + path_, "x").ok());
+  EXPECT_FALSE(LoadSecret("file:" + dir_ + "/missing", "x").ok());
+  EXPECT_FALSE(LoadSecret("file:" + dir_, "x").ok());  // a directory
+}
+
+TEST(Credential, FromEnvironment) {
+  setenv("CROSSMOVE_TEST_SECRET", "from-env", 1);
+  auto s = LoadSecret("env:CROSSMOVE_TEST_SECRET", "target.credential");
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->text, "from-env");
+  unsetenv("CROSSMOVE_TEST_SECRET");
+  EXPECT_FALSE(LoadSecret("env:CROSSMOVE_TEST_SECRET", "target.credential").ok());
+}
+
+TEST(Credential, APasswordItselfIsNeverAcceptedOrEchoed) {
+  auto s = LoadSecret("hunter2", "source.credential");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().message().find("hunter2"), std::string::npos);
+}
+
+TEST(Credential, PromptNeedsATerminal) {
+  if (isatty(STDIN_FILENO)) GTEST_SKIP() << "stdin is a terminal here";
+  auto s = LoadSecret("prompt", "source.credential");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("terminal"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cm
