@@ -80,13 +80,7 @@ Result<std::string> ExpandAddressTemplate(std::string_view tmpl, const TemplateF
   size_t at = tmpl.find('@');
   auto local = ExpandLocal(tmpl.substr(0, at), &fields);
   if (!local.ok()) return local.status();
-  // Periods left at the ends or doubled by empty fields (`%g.%s` with no given name) are dropped.
-  std::string cleaned;
-  for (char c : *local) {
-    if (c == '.' && (cleaned.empty() || cleaned.back() == '.')) continue;
-    cleaned += c;
-  }
-  while (!cleaned.empty() && cleaned.back() == '.') cleaned.pop_back();
+  std::string cleaned = CollapsePeriods(*local);  // `%g.%s` with no given name
   if (cleaned.empty()) {
     return Status::InvalidInput(fmt::format(
         "address template '{}' gives an empty local part for alias '{}'", tmpl, fields.alias));

@@ -112,6 +112,18 @@ class AddBuilder {
   std::vector<Modification> mods_;
 };
 
+// The person's address-book identity, the same on the new user and on a source contact.
+void PutPerson(AddBuilder& add, const std::string& cn, const Recipient& src,
+               const AttributeProfile& profile) {
+  const Entry& source = src.entry();
+  add.Put(profile.cn, cn);
+  add.Put(profile.surname, source.Get(profile.surname));
+  add.Put(profile.given_name, source.Get(profile.given_name));
+  add.Put(profile.initials, source.Get(profile.initials));
+  add.Put(profile.display_name, src.display_name());
+  for (const auto& attr : profile.gal_attributes) add.Put(attr, source.Get(attr));
+}
+
 // Deletes of every listed attribute the entry holds, except `keep`.
 void DeleteMailboxAttributes(const Entry& source, const AttributeProfile& profile,
                              const std::set<std::string, ILess>& keep,
@@ -286,12 +298,7 @@ Result<MailboxPlan> PlanMailbox(const Entry& source, const std::vector<Entry>& t
 
     AddBuilder add;
     add.Put("objectClass", profile.user_classes);
-    add.Put(profile.cn, cn);
-    add.Put(profile.surname, source.Get(profile.surname));
-    add.Put(profile.given_name, source.Get(profile.given_name));
-    add.Put(profile.initials, source.Get(profile.initials));
-    add.Put(profile.display_name, src.display_name());
-    for (const auto& attr : profile.gal_attributes) add.Put(attr, source.Get(attr));
+    PutPerson(add, cn, src, profile);
     add.Put(profile.sam_account_name, sam);
     // Disabled: passwords are not migrated, an administrator enables the account after the move.
     add.Put(profile.user_account_control, "514");
@@ -355,12 +362,7 @@ Result<MailboxPlan> PlanMailbox(const Entry& source, const std::vector<Entry>& t
       std::string contact_dn = MakeDn("CN", cn, params.contacts_ou);
       AddBuilder add;
       add.Put("objectClass", profile.contact_classes);
-      add.Put(profile.cn, cn);
-      add.Put(profile.surname, source.Get(profile.surname));
-      add.Put(profile.given_name, source.Get(profile.given_name));
-      add.Put(profile.initials, source.Get(profile.initials));
-      add.Put(profile.display_name, src.display_name());
-      for (const auto& attr : profile.gal_attributes) add.Put(attr, source.Get(attr));
+      PutPerson(add, cn, src, profile);
       add.Put(profile.mail_nickname, plan.alias);
       add.Put(profile.mail, forwarding_mail);
       add.Put(profile.target_address, target_address);

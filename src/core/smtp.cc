@@ -140,9 +140,12 @@ std::string AliasCharactersOf(std::string_view text) {
     out += Fold(cp);
     i += len;
   }
-  // Collapse periods that the dropped characters left adjacent or at the ends.
+  return CollapsePeriods(out);
+}
+
+std::string CollapsePeriods(std::string_view text) {
   std::string cleaned;
-  for (char c : out) {
+  for (char c : text) {
     if (c == '.' && (cleaned.empty() || cleaned.back() == '.')) continue;
     cleaned += c;
   }

@@ -26,5 +26,8 @@ std::string DomainOf(std::string_view address);
 // Picks the characters an alias may hold out of free text (for computed names), ASCII-folding
 // common accented Latin letters (é -> e, ß -> ss) as Exchange's address policies do.
 std::string AliasCharactersOf(std::string_view text);
+// Drops periods at the ends and doubled ones, which dropped characters or empty template fields
+// leave behind ("..john." -> "john").
+std::string CollapsePeriods(std::string_view text);
 
 }  // namespace cm
