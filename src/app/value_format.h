@@ -8,6 +8,5 @@
 namespace cm {
 
 std::string DisplayValue(std::string_view attribute, std::string_view value);
-std::string Base64(std::string_view bytes);
 
 }  // namespace cm

@@ -1,0 +1,416 @@
+#include "journal/journal.h"
+
+#include <fmt/format.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+
+namespace cm {
+
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs(
+  id INTEGER PRIMARY KEY, started TEXT NOT NULL, pid INTEGER NOT NULL, host TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS mailboxes(
+  id INTEGER PRIMARY KEY,
+  identity TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  line INTEGER NOT NULL,
+  source_dn TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending',
+  failed_step TEXT NOT NULL DEFAULT '',
+  reason TEXT NOT NULL DEFAULT '',
+  snapshot TEXT NOT NULL DEFAULT '',
+  plan TEXT NOT NULL DEFAULT '',
+  updated TEXT NOT NULL,
+  holder_run INTEGER, holder_pid INTEGER, holder_host TEXT, holder_since TEXT);
+CREATE TABLE IF NOT EXISTS steps(
+  id INTEGER PRIMARY KEY, mailbox INTEGER NOT NULL, run INTEGER NOT NULL,
+  step TEXT NOT NULL, phase TEXT NOT NULL, at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS messages(
+  mailbox INTEGER NOT NULL, folder TEXT NOT NULL, source_key TEXT NOT NULL,
+  state TEXT NOT NULL, target_folder TEXT NOT NULL DEFAULT '', target_key TEXT NOT NULL DEFAULT '',
+  size INTEGER NOT NULL DEFAULT 0, note TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY(mailbox, folder, source_key));
+)sql";
+
+std::string Now() {
+  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string HostName() {
+  char h[256] = "localhost";
+  ::gethostname(h, sizeof(h) - 1);
+  return h;
+}
+
+// A prepared statement that finalizes itself.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
+    rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr);
+  }
+  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt& Bind(int i, const std::string& v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& Bind(int i, int64_t v) {
+    sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  // SQLITE_ROW / SQLITE_DONE, or an error status.
+  Result<bool> Step() {
+    if (rc_ != SQLITE_OK) return Error();
+    int rc = sqlite3_step(s_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return Error();
+  }
+  std::string Text(int col) const {
+    const unsigned char* t = sqlite3_column_text(s_, col);
+    return t ? std::string(reinterpret_cast<const char*>(t),
+                           static_cast<size_t>(sqlite3_column_bytes(s_, col)))
+             : "";
+  }
+  int64_t Int(int col) const { return sqlite3_column_int64(s_, col); }
+  bool Null(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
+
+ private:
+  Status Error() const { return Status::IOError(fmt::format("journal: {}", sqlite3_errmsg(db_))); }
+  sqlite3* db_;
+  sqlite3_stmt* s_ = nullptr;
+  int rc_;
+};
+
+Status Done(Result<bool> r) { return r.ok() ? Status::Ok() : r.status(); }
+
+}  // namespace
+
+std::string_view ToString(MailboxState s) {
+  switch (s) {
+    case MailboxState::kPending:
+      return "pending";
+    case MailboxState::kSnapshotted:
+      return "snapshotted";
+    case MailboxState::kTargetProvisioned:
+      return "target-provisioned";
+    case MailboxState::kContentCopied:
+      return "content-copied";
+    case MailboxState::kContentVerified:
+      return "content-verified";
+    case MailboxState::kSourceCleaned:
+      return "source-cleaned";
+    case MailboxState::kRoutingVerified:
+      return "routing-verified";
+    case MailboxState::kFailed:
+      return "failed";
+    case MailboxState::kRolledBack:
+      return "rolled-back";
+  }
+  return "?";
+}
+
+Result<MailboxState> ParseMailboxState(std::string_view text) {
+  for (auto s :
+       {MailboxState::kPending, MailboxState::kSnapshotted, MailboxState::kTargetProvisioned,
+        MailboxState::kContentCopied, MailboxState::kContentVerified, MailboxState::kSourceCleaned,
+        MailboxState::kRoutingVerified, MailboxState::kFailed, MailboxState::kRolledBack}) {
+    if (ToString(s) == text) return s;
+  }
+  return Status::InvalidInput(fmt::format("journal: unknown state '{}'", text));
+}
+
+Result<std::unique_ptr<Journal>> Journal::Open(const std::string& path) {
+  std::unique_ptr<Journal> j(new Journal());
+  j->path_ = path;
+  if (sqlite3_open_v2(path.c_str(), &j->db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    return Status::IOError(fmt::format("cannot open journal {}: {}", path,
+                                       j->db_ ? sqlite3_errmsg(j->db_) : "out of memory"));
+  }
+  sqlite3_busy_timeout(j->db_, 10000);
+  // WAL + NORMAL: a commit survives a process crash; the mail store is synced at step ends.
+  CM_RETURN_IF_ERROR(j->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
+  CM_RETURN_IF_ERROR(j->Exec(kSchema));
+  {
+    Stmt q(j->db_, "SELECT value FROM meta WHERE key='schema_version'");
+    auto row = q.Step();
+    if (!row.ok()) return row.status();
+    if (*row && std::atoi(q.Text(0).c_str()) != kSchemaVersion) {
+      return Status::InvalidInput(
+          fmt::format("journal {} has schema version {}, this crossmove reads {}", path, q.Text(0),
+                      kSchemaVersion));
+    }
+  }
+  CM_RETURN_IF_ERROR(j->Exec(
+      fmt::format("INSERT OR IGNORE INTO meta VALUES('schema_version','{}')", kSchemaVersion)));
+  Stmt run(j->db_, "INSERT INTO runs(started, pid, host) VALUES(?,?,?)");
+  CM_RETURN_IF_ERROR(Done(
+      run.Bind(1, Now()).Bind(2, static_cast<int64_t>(::getpid())).Bind(3, HostName()).Step()));
+  j->run_id_ = sqlite3_last_insert_rowid(j->db_);
+  if (const char* crash = std::getenv("CROSSMOVE_CRASH_AFTER_STEP"))
+    j->crash_after_ = std::atol(crash);
+  return j;
+}
+
+Journal::~Journal() {
+  if (db_) {
+    Exec(
+        fmt::format("UPDATE mailboxes SET holder_run=NULL, holder_pid=NULL, holder_host=NULL, "
+                    "holder_since=NULL "
+                    "WHERE holder_run={}",
+                    run_id_));
+    sqlite3_close(db_);
+  }
+}
+
+Status Journal::Exec(const std::string& sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    return Status::IOError(fmt::format("journal {}: {}", path_, msg));
+  }
+  return Status::Ok();
+}
+
+void Journal::StepTaken() {
+  ++steps_;
+  if (crash_after_ >= 0 && steps_ >= crash_after_) ::kill(::getpid(), SIGKILL);
+}
+
+namespace {
+const char* kSelect =
+    "SELECT id, identity, line, source_dn, state, failed_step, reason, snapshot, plan, updated, "
+    "holder_run, "
+    "holder_pid, holder_host, holder_since FROM mailboxes";
+
+Result<JournalMailbox> Row(Stmt& q) {
+  JournalMailbox m;
+  m.id = q.Int(0);
+  m.identity = q.Text(1);
+  m.line = static_cast<unsigned long>(q.Int(2));
+  m.source_dn = q.Text(3);
+  auto state = ParseMailboxState(q.Text(4));
+  if (!state.ok()) return state.status();
+  m.state = *state;
+  m.failed_step = q.Text(5);
+  m.reason = q.Text(6);
+  m.snapshot = q.Text(7);
+  m.plan = q.Text(8);
+  m.updated = q.Text(9);
+  if (!q.Null(10))
+    m.holder =
+        fmt::format("run {} (pid {} on {}) since {}", q.Int(10), q.Int(11), q.Text(12), q.Text(13));
+  return m;
+}
+}  // namespace
+
+Result<std::optional<JournalMailbox>> Journal::Find(const std::string& identity) {
+  Stmt q(db_, (std::string(kSelect) + " WHERE identity=?").c_str());
+  q.Bind(1, identity);
+  auto row = q.Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return std::optional<JournalMailbox>();
+  auto m = Row(q);
+  if (!m.ok()) return m.status();
+  return std::optional<JournalMailbox>(std::move(*m));
+}
+
+Result<std::vector<JournalMailbox>> Journal::All() {
+  Stmt q(db_, (std::string(kSelect) + " ORDER BY id").c_str());
+  std::vector<JournalMailbox> out;
+  while (true) {
+    auto row = q.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    auto m = Row(q);
+    if (!m.ok()) return m.status();
+    out.push_back(std::move(*m));
+  }
+  return out;
+}
+
+Result<int64_t> Journal::Register(const std::string& identity, unsigned long line,
+                                  const std::string& source_dn) {
+  Stmt ins(db_,
+           "INSERT OR IGNORE INTO mailboxes(identity, line, source_dn, updated) VALUES(?,?,?,?)");
+  CM_RETURN_IF_ERROR(Done(ins.Bind(1, identity)
+                              .Bind(2, static_cast<int64_t>(line))
+                              .Bind(3, source_dn)
+                              .Bind(4, Now())
+                              .Step()));
+  Stmt q(db_, "SELECT id FROM mailboxes WHERE identity=?");
+  q.Bind(1, identity);
+  auto row = q.Step();
+  if (!row.ok()) return row.status();
+  return q.Int(0);
+}
+
+Status Journal::Claim(int64_t mailbox) {
+  CM_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  auto rollback = [&](Status s) {
+    Exec("ROLLBACK");
+    return s;
+  };
+  Stmt q(db_,
+         "SELECT holder_run, holder_pid, holder_host, holder_since, identity FROM mailboxes WHERE "
+         "id=?");
+  q.Bind(1, mailbox);
+  auto row = q.Step();
+  if (!row.ok()) return rollback(row.status());
+  if (!*row) return rollback(Status::NotFound(fmt::format("journal: no mailbox {}", mailbox)));
+  if (!q.Null(0) && q.Int(0) != run_id_) {
+    // A holder on this host that no longer exists left a stale lock (kill -9): take it over.
+    bool alive =
+        q.Text(2) != HostName() || ::kill(static_cast<pid_t>(q.Int(1)), 0) == 0 || errno != ESRCH;
+    if (alive) {
+      return rollback(
+          Status::Unavailable(fmt::format("{} is being moved by run {} (pid {} on {}) since {}",
+                                          q.Text(4), q.Int(0), q.Int(1), q.Text(2), q.Text(3))));
+    }
+  }
+  Stmt up(
+      db_,
+      "UPDATE mailboxes SET holder_run=?, holder_pid=?, holder_host=?, holder_since=? WHERE id=?");
+  Status s = Done(up.Bind(1, run_id_)
+                      .Bind(2, static_cast<int64_t>(::getpid()))
+                      .Bind(3, HostName())
+                      .Bind(4, Now())
+                      .Bind(5, mailbox)
+                      .Step());
+  if (!s.ok()) return rollback(s);
+  return Exec("COMMIT");
+}
+
+Status Journal::Release(int64_t mailbox) {
+  Stmt up(
+      db_,
+      "UPDATE mailboxes SET holder_run=NULL, holder_pid=NULL, holder_host=NULL, holder_since=NULL "
+      "WHERE id=? AND holder_run=?");
+  return Done(up.Bind(1, mailbox).Bind(2, run_id_).Step());
+}
+
+Status Journal::Begin(int64_t mailbox, std::string_view step) {
+  Stmt ins(db_, "INSERT INTO steps(mailbox, run, step, phase, at) VALUES(?,?,?,'intent',?)");
+  CM_RETURN_IF_ERROR(
+      Done(ins.Bind(1, mailbox).Bind(2, run_id_).Bind(3, std::string(step)).Bind(4, Now()).Step()));
+  StepTaken();
+  return Status::Ok();
+}
+
+Status Journal::Finish(int64_t mailbox, MailboxState state) {
+  CM_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  Stmt up(db_, "UPDATE mailboxes SET state=?, failed_step='', reason='', updated=? WHERE id=?");
+  Status s = Done(up.Bind(1, std::string(ToString(state))).Bind(2, Now()).Bind(3, mailbox).Step());
+  Stmt ins(db_, "INSERT INTO steps(mailbox, run, step, phase, at) VALUES(?,?,?,'done',?)");
+  if (s.ok())
+    s = Done(ins.Bind(1, mailbox)
+                 .Bind(2, run_id_)
+                 .Bind(3, std::string(ToString(state)))
+                 .Bind(4, Now())
+                 .Step());
+  if (!s.ok()) {
+    Exec("ROLLBACK");
+    return s;
+  }
+  CM_RETURN_IF_ERROR(Exec("COMMIT"));
+  StepTaken();
+  return Status::Ok();
+}
+
+Status Journal::Fail(int64_t mailbox, std::string_view step, const std::string& reason) {
+  Stmt up(db_,
+          "UPDATE mailboxes SET state='failed', failed_step=?, reason=?, updated=? WHERE id=?");
+  return Done(up.Bind(1, std::string(step)).Bind(2, reason).Bind(3, Now()).Bind(4, mailbox).Step());
+}
+
+Status Journal::SaveSnapshot(int64_t mailbox, const std::string& snapshot_json,
+                             const std::string& plan_json) {
+  Stmt up(db_, "UPDATE mailboxes SET snapshot=?, plan=?, updated=? WHERE id=?");
+  return Done(up.Bind(1, snapshot_json).Bind(2, plan_json).Bind(3, Now()).Bind(4, mailbox).Step());
+}
+
+namespace {
+
+class SqliteMessageMap : public MessageMap {
+ public:
+  SqliteMessageMap(sqlite3* db, int64_t mailbox) : db_(db), mailbox_(mailbox) {}
+
+  Result<std::map<std::string, Entry>> Load(const std::string& folder) override {
+    Stmt q(db_, "SELECT source_key, state, target_key FROM messages WHERE mailbox=? AND folder=?");
+    q.Bind(1, mailbox_).Bind(2, folder);
+    std::map<std::string, Entry> out;
+    while (true) {
+      auto row = q.Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      std::string state = q.Text(1);
+      Entry e;
+      e.state = state == "copied"    ? State::kCopied
+                : state == "refused" ? State::kRefused
+                                     : State::kIntended;
+      e.target_key = q.Text(2);
+      out[q.Text(0)] = e;
+    }
+    return out;
+  }
+  Status Intend(const std::string& folder, const MessageMeta& m) override {
+    Stmt q(db_,
+           "INSERT OR REPLACE INTO messages(mailbox, folder, source_key, state, size) "
+           "VALUES(?,?,?,'intended',?)");
+    return Done(q.Bind(1, mailbox_)
+                    .Bind(2, folder)
+                    .Bind(3, m.key)
+                    .Bind(4, static_cast<int64_t>(m.size))
+                    .Step());
+  }
+  Status Copied(const std::string& folder, const std::string& key, const std::string& target_folder,
+                const std::string& target_key, uint64_t size) override {
+    Stmt q(db_,
+           "INSERT OR REPLACE INTO messages(mailbox, folder, source_key, state, target_folder, "
+           "target_key, size) "
+           "VALUES(?,?,?,'copied',?,?,?)");
+    return Done(q.Bind(1, mailbox_)
+                    .Bind(2, folder)
+                    .Bind(3, key)
+                    .Bind(4, target_folder)
+                    .Bind(5, target_key)
+                    .Bind(6, static_cast<int64_t>(size))
+                    .Step());
+  }
+  Status Refused(const std::string& folder, const std::string& key,
+                 const std::string& reason) override {
+    Stmt q(db_,
+           "INSERT OR REPLACE INTO messages(mailbox, folder, source_key, state, note) "
+           "VALUES(?,?,?,'refused',?)");
+    return Done(q.Bind(1, mailbox_).Bind(2, folder).Bind(3, key).Bind(4, reason).Step());
+  }
+
+ private:
+  sqlite3* db_;
+  int64_t mailbox_;
+};
+
+}  // namespace
+
+std::unique_ptr<MessageMap> Journal::MessagesOf(int64_t mailbox) {
+  return std::make_unique<SqliteMessageMap>(db_, mailbox);
+}
+
+}  // namespace cm

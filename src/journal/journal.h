@@ -1,0 +1,90 @@
+// The journal (SPEC §5): one SQLite database (WAL) per migration that records, for each
+// mailbox, its state, its snapshot, its plan and the per-message map. Every step is written
+// before it starts (intent) and after it ends (done), so a rerun after any crash, kill -9
+// included, finishes the work without repeating a side effect. It holds no secret.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "mailstore/copy_engine.h"
+
+struct sqlite3;
+
+namespace cm {
+
+enum class MailboxState {
+  kPending,
+  kSnapshotted,
+  kTargetProvisioned,
+  kContentCopied,
+  kContentVerified,
+  kSourceCleaned,
+  kRoutingVerified,
+  kFailed,
+  kRolledBack,
+};
+std::string_view ToString(MailboxState state);
+Result<MailboxState> ParseMailboxState(std::string_view text);
+
+struct JournalMailbox {
+  int64_t id = 0;
+  std::string identity;  // the users-file identity, as written
+  unsigned long line = 0;
+  std::string source_dn;
+  MailboxState state = MailboxState::kPending;
+  std::string failed_step;
+  std::string reason;
+  std::string snapshot;  // JSON: the source object and its folders (what rollback restores)
+  std::string plan;      // JSON: the planned operations and names
+  std::string updated;   // ISO 8601 UTC
+  std::string holder;    // "run 3 (pid 123 on host) since ..." when held
+};
+
+class Journal {
+ public:
+  // Opens (creating) the journal and registers this process as a run.
+  static Result<std::unique_ptr<Journal>> Open(const std::string& path);
+  ~Journal();
+
+  int64_t run_id() const { return run_id_; }
+  const std::string& path() const { return path_; }
+
+  Result<std::optional<JournalMailbox>> Find(const std::string& identity);
+  Result<std::vector<JournalMailbox>> All();
+  // Records a mailbox the first time it is seen (state pending); returns its id either way.
+  Result<int64_t> Register(const std::string& identity, unsigned long line,
+                           const std::string& source_dn);
+
+  // Takes a mailbox for this run; fails naming the live run that holds it and since when.
+  Status Claim(int64_t mailbox);
+  Status Release(int64_t mailbox);
+
+  // Step bookkeeping: Begin records the intent, Finish the new state. Both count as journal
+  // steps for the crash hook.
+  Status Begin(int64_t mailbox, std::string_view step);
+  Status Finish(int64_t mailbox, MailboxState state);
+  Status Fail(int64_t mailbox, std::string_view step, const std::string& reason);
+  Status SaveSnapshot(int64_t mailbox, const std::string& snapshot_json,
+                      const std::string& plan_json);
+
+  // The per-message map of one mailbox, for the copy engine.
+  std::unique_ptr<MessageMap> MessagesOf(int64_t mailbox);
+
+ private:
+  Journal() = default;
+  Status Exec(const std::string& sql);
+  void StepTaken();  // the crash hook: CROSSMOVE_CRASH_AFTER_STEP=N kills the process after step N
+
+  sqlite3* db_ = nullptr;
+  std::string path_;
+  int64_t run_id_ = 0;
+  long crash_after_ = -1;
+  long steps_ = 0;
+};
+
+}  // namespace cm

@@ -1,0 +1,89 @@
+// The copy engine: folder mapping, streaming byte-for-byte copy, and verification (SPEC §5).
+// It talks to stores only through MailStore and to the journal only through MessageMap, so any
+// pair of drivers (Maildir, IMAP) copies the same way and a rerun copies nothing twice.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "mailstore/mail_store.h"
+
+namespace cm {
+
+// The per-message map the journal keeps: source folder + key -> target folder + key.
+class MessageMap {
+ public:
+  enum class State { kNone, kIntended, kCopied, kRefused };
+  struct Entry {
+    State state = State::kNone;
+    std::string target_key;
+  };
+  virtual ~MessageMap() = default;
+  // Everything recorded for one source folder, by source key.
+  virtual Result<std::map<std::string, Entry>> Load(const std::string& source_folder) = 0;
+  // Recorded before the append, so a crash in between is recognised on the rerun.
+  virtual Status Intend(const std::string& source_folder, const MessageMeta& source) = 0;
+  virtual Status Copied(const std::string& source_folder, const std::string& source_key,
+                        const std::string& target_folder, const std::string& target_key,
+                        uint64_t size) = 0;
+  virtual Status Refused(const std::string& source_folder, const std::string& source_key,
+                         const std::string& reason) = 0;
+};
+
+struct FolderMapping {
+  Folder source;
+  Folder target;
+};
+
+// INBOX to INBOX; a special-use folder (and its children) to the target's folder of that use
+// (source `Sent Items` -> target `Sent`); anything else to the same path. Parents that exist
+// only by implication are not mapped: they hold no mail and the target implies them too.
+std::vector<FolderMapping> MapFolders(const std::vector<Folder>& source,
+                                      const MailStoreOptions& target_names);
+
+struct FolderStats {
+  std::string source;
+  std::string target;
+  uint64_t messages = 0;  // copied in this pass
+  uint64_t bytes = 0;
+  uint64_t skipped = 0;  // already in the target from an earlier pass
+  uint64_t refused = 0;  // the target would not take them
+  double seconds = 0;
+};
+
+struct CopyProgress {
+  uint64_t messages = 0;
+  uint64_t bytes = 0;
+};
+
+struct CopyOptions {
+  int bad_item_limit = 0;
+  std::function<void(const CopyProgress&)> progress;  // called after each message
+};
+
+struct CopyStats {
+  std::vector<FolderStats> folders;
+  std::vector<std::string> refused;  // "folder key: reason", for the report
+  uint64_t messages = 0, bytes = 0, skipped = 0;
+};
+
+// Copies every message not yet in the map. Refused messages count against bad_item_limit; past
+// it the copy fails. Safe to run again at any point: it continues where the map says.
+Result<CopyStats> CopyMailbox(MailStore& source, MailStore& target, MessageMap& map,
+                              const CopyOptions& options, const MailStoreOptions& target_names);
+
+struct VerifyReport {
+  uint64_t messages = 0;
+  std::vector<std::string> problems;  // empty when the target holds every source message intact
+  bool ok() const { return problems.empty(); }
+};
+
+// Per folder: every source message is in the target (by the map), with the same size, flags,
+// keywords and INTERNALDATE; with `full`, the same SHA-256 of the content.
+Result<VerifyReport> VerifyMailbox(MailStore& source, MailStore& target, MessageMap& map, bool full,
+                                   const MailStoreOptions& target_names);
+
+}  // namespace cm

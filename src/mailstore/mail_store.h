@@ -1,0 +1,88 @@
+// The one seam every mail store sits behind (isync's driver idea): `maildir:` now, `imap:` next.
+// A MailStore is one user's mailbox. Contracts:
+// - Folder paths are UTF-8 components ({"INBOX"}, {"Projects", "Été"}): each driver translates
+//   to its own separator and encoding, so the copy engine never sees either.
+// - A message's `key` is stable for the life of the message in its folder (IMAP: the UID with
+//   UIDVALIDITY; Maildir: the base file name) and is what the journal records.
+// - Reading streams: ReadMessage hands the bytes to a sink in bounded chunks; nothing holds a
+//   whole message. Appending streams the same way through a MessageWriter.
+// - Every write is all-or-nothing per message: an aborted writer leaves no message behind.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace cm {
+
+enum class SpecialUse { kNone, kSent, kDrafts, kTrash, kJunk, kArchive };
+std::string_view ToString(SpecialUse use);  // "\\Sent", ... ("" for none)
+
+struct Folder {
+  std::vector<std::string> path;  // UTF-8 components; {"INBOX"} is the inbox
+  SpecialUse special_use = SpecialUse::kNone;
+  bool selectable = true;  // false: a parent that exists only by implication (\Noselect)
+  bool subscribed = false;
+  std::string Name() const;  // components joined with '/', for people and the journal
+  bool IsInbox() const;
+};
+
+struct MessageMeta {
+  std::string key;
+  uint64_t size = 0;
+  std::vector<std::string> flags;     // system flags: \Seen \Answered \Flagged \Deleted \Draft
+  std::vector<std::string> keywords;  // $Forwarded, $Junk, ...
+  int64_t internal_date = 0;          // seconds since the epoch (INTERNALDATE)
+  std::string message_id;             // filled only when asked for (fingerprinting)
+};
+
+class MessageWriter {
+ public:
+  virtual ~MessageWriter() = default;  // destroying an uncommitted writer aborts it
+  virtual Status Write(std::string_view chunk) = 0;
+  // Makes the message visible; returns its key in the target folder.
+  virtual Result<std::string> Commit() = 0;
+};
+
+using ChunkSink = std::function<Status(std::string_view)>;
+
+class MailStore {
+ public:
+  virtual ~MailStore() = default;
+  virtual const std::string& location() const = 0;
+  // Every folder, INBOX first, parents before children.
+  virtual Result<std::vector<Folder>> ListFolders() = 0;
+  virtual Result<std::vector<MessageMeta>> ListMessages(const Folder& folder,
+                                                        bool with_message_id) = 0;
+  virtual Status ReadMessage(const Folder& folder, const std::string& key,
+                             const ChunkSink& sink) = 0;
+  // Creates the folder (not its implied parents); does nothing when it exists.
+  virtual Status CreateFolder(const Folder& folder) = 0;
+  virtual Status SetSubscribed(const Folder& folder, bool subscribed) = 0;
+  virtual Result<std::unique_ptr<MessageWriter>> BeginAppend(const Folder& folder,
+                                                             const MessageMeta& meta) = 0;
+  // Makes everything written so far durable (called at step boundaries, not per message).
+  virtual Status Flush() = 0;
+};
+
+// Well-known folder names of each special use, as Exchange, Dovecot and Outlook name them.
+SpecialUse SpecialUseOfName(std::string_view top_level_name);
+
+struct MailStoreOptions {
+  bool read_only = false;  // the source store is only read (SPEC §5)
+  // The target's name for each special-use folder (`Sent`, `Drafts`, ...).
+  std::string sent = "Sent", drafts = "Drafts", trash = "Trash", junk = "Junk", archive = "Archive";
+};
+
+// `maildir:/var/vmail/%d/%n` with %u (address), %n (local part), %d (domain), %m (alias).
+Result<std::string> ExpandStoreLocation(std::string_view tmpl, std::string_view address,
+                                        std::string_view alias);
+Result<std::unique_ptr<MailStore>> OpenMailStore(std::string_view location,
+                                                 const MailStoreOptions& options);
+
+}  // namespace cm

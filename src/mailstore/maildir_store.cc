@@ -1,0 +1,488 @@
+#include "mailstore/maildir_store.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <set>
+
+#include "core/mutf7.h"
+#include "core/strings.h"
+#include "io/file.h"
+
+namespace cm {
+
+namespace {
+
+constexpr size_t kChunk = 64 * 1024;
+
+bool IsDir(const std::string& p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+Status MakeDir(const std::string& p) {
+  if (::mkdir(p.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Status::IOError(fmt::format("cannot create {}: {}", p, std::strerror(errno)));
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<std::string>> ListDir(const std::string& dir) {
+  std::vector<std::string> names;
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) {
+    if (errno == ENOENT) return names;
+    return Status::IOError(fmt::format("cannot list {}: {}", dir, std::strerror(errno)));
+  }
+  while (dirent* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n != "." && n != "..") names.push_back(std::move(n));
+  }
+  ::closedir(d);
+  return names;
+}
+
+// Maildir flag letters in the ASCII order Maildir requires, and their IMAP flags.
+constexpr struct {
+  char letter;
+  std::string_view flag;
+} kFlagLetters[] = {
+    {'D', "\\Draft"}, {'F', "\\Flagged"}, {'R', "\\Answered"}, {'S', "\\Seen"}, {'T', "\\Deleted"}};
+
+std::string BaseOf(const std::string& file) {
+  size_t colon = file.find(':');
+  return colon == std::string::npos ? file : file.substr(0, colon);
+}
+
+// The Message-ID header of a file (first occurrence in the header block), unfolded.
+std::string ReadMessageId(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  std::string head(16384, '\0');
+  ssize_t n = ::read(fd, head.data(), head.size());
+  ::close(fd);
+  if (n <= 0) return "";
+  head.resize(static_cast<size_t>(n));
+  size_t end = head.find("\n\n");
+  if (end == std::string::npos) end = head.find("\r\n\r\n");
+  if (end != std::string::npos) head.resize(end);
+  size_t pos = 0;
+  while (pos < head.size()) {
+    size_t eol = head.find('\n', pos);
+    std::string_view line(head.data() + pos, (eol == std::string::npos ? head.size() : eol) - pos);
+    if (IStartsWith(line, "message-id:")) {
+      std::string value(Trim(line.substr(11)));
+      // Folded continuation lines.
+      size_t next = eol;
+      while (next != std::string::npos && next + 1 < head.size() &&
+             (head[next + 1] == ' ' || head[next + 1] == '\t')) {
+        size_t e2 = head.find('\n', next + 1);
+        value += std::string(Trim(std::string_view(head).substr(
+            next + 1, (e2 == std::string::npos ? head.size() : e2) - next - 1)));
+        next = e2;
+      }
+      return value;
+    }
+    if (eol == std::string::npos) break;
+    pos = eol + 1;
+  }
+  return "";
+}
+
+}  // namespace
+
+MaildirStore::MaildirStore(std::string root, MailStoreOptions options)
+    : root_(std::move(root)), location_("maildir:" + root_), options_(std::move(options)) {
+  while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
+}
+
+Result<std::string> MaildirStore::FolderDir(const Folder& folder) const {
+  if (folder.IsInbox()) return root_;
+  std::string name = root_ + "/";
+  for (const auto& component : folder.path) {
+    if (component.empty() || component.find('.') != std::string::npos ||
+        component.find('/') != std::string::npos) {
+      return Status::InvalidInput(fmt::format(
+          "folder '{}' cannot be stored in Maildir++: a name part holds '.' or '/' or is empty",
+          folder.Name()));
+    }
+    auto enc = EncodeMutf7(component);
+    if (!enc.ok()) return enc.status();
+    name += "." + *enc;
+  }
+  return name;
+}
+
+Result<std::vector<std::vector<std::string>>> MaildirStore::ReadSubscriptions() const {
+  std::vector<std::vector<std::string>> out;
+  auto text = ReadWholeFile(root_ + "/subscriptions");
+  if (!text.ok()) {
+    if (text.status().code() == Status::Code::kNotFound) return out;
+    return text.status();
+  }
+  bool v2 = text->starts_with("V\t2\n\n");
+  std::string_view body = *text;
+  if (v2) body.remove_prefix(5);
+  for (const auto& line : Split(body, '\n')) {
+    if (line.empty()) continue;
+    std::vector<std::string> path;
+    for (const auto& part : Split(line, v2 ? '\t' : '.')) {
+      auto dec = DecodeMutf7(part);
+      path.push_back(dec.ok() ? *dec : part);
+    }
+    out.push_back(std::move(path));
+  }
+  return out;
+}
+
+Status MaildirStore::WriteSubscriptions(const std::vector<std::vector<std::string>>& subscribed) {
+  std::string text = "V\t2\n\n";
+  for (const auto& path : subscribed) {
+    std::vector<std::string> parts;
+    for (const auto& c : path) {
+      auto enc = EncodeMutf7(c);
+      if (!enc.ok()) return enc.status();
+      parts.push_back(*enc);
+    }
+    text += Join(parts, "\t") + "\n";
+  }
+  return WriteFileAtomically(root_ + "/subscriptions", text, 0600);
+}
+
+Result<std::vector<Folder>> MaildirStore::ListFolders() {
+  std::vector<Folder> folders;
+  folders.push_back(Folder{{"INBOX"}, SpecialUse::kNone, true, false});
+  auto names = ListDir(root_);
+  if (!names.ok()) return names.status();
+  std::set<std::vector<std::string>> seen;
+  std::vector<Folder> found;
+  for (const auto& n : *names) {
+    if (n.size() < 2 || n[0] != '.' || !IsDir(root_ + "/" + n)) continue;
+    std::vector<std::string> path;
+    bool ok = true;
+    for (const auto& part : Split(std::string_view(n).substr(1), '.')) {
+      auto dec = DecodeMutf7(part);
+      if (!dec.ok() || part.empty()) {
+        ok = false;
+        break;
+      }
+      path.push_back(*dec);
+    }
+    if (!ok) continue;  // not a Maildir++ folder Dovecot would show either
+    seen.insert(path);
+    found.push_back(Folder{path, SpecialUse::kNone, true, false});
+  }
+  // Parents that exist only by implication are listed as not selectable.
+  std::vector<Folder> implied;
+  for (const auto& f : found) {
+    for (size_t k = 1; k < f.path.size(); ++k) {
+      std::vector<std::string> parent(f.path.begin(), f.path.begin() + static_cast<long>(k));
+      if (seen.insert(parent).second)
+        implied.push_back(Folder{parent, SpecialUse::kNone, false, false});
+    }
+  }
+  found.insert(found.end(), implied.begin(), implied.end());
+  std::sort(found.begin(), found.end(),
+            [](const Folder& a, const Folder& b) { return a.path < b.path; });
+  auto subs = ReadSubscriptions();
+  if (!subs.ok()) return subs.status();
+  for (auto& f : found) {
+    if (f.path.size() == 1) f.special_use = SpecialUseOfName(f.path[0]);
+    folders.push_back(std::move(f));
+  }
+  for (auto& f : folders) {
+    for (const auto& s : *subs) {
+      if (s == f.path || (f.IsInbox() && s.size() == 1 && IEquals(s[0], "INBOX")))
+        f.subscribed = true;
+    }
+  }
+  return folders;
+}
+
+Result<std::vector<std::string>> MaildirStore::Keywords(const std::string& dir) {
+  std::vector<std::string> out(26);
+  auto text = ReadWholeFile(dir + "/dovecot-keywords");
+  if (!text.ok()) {
+    if (text.status().code() == Status::Code::kNotFound) return out;
+    return text.status();
+  }
+  for (const auto& line : Split(*text, '\n')) {
+    size_t sp = line.find(' ');
+    if (sp == std::string::npos) continue;
+    int index = std::atoi(line.substr(0, sp).c_str());
+    if (index >= 0 && index < 26) out[static_cast<size_t>(index)] = line.substr(sp + 1);
+  }
+  return out;
+}
+
+Result<std::vector<MessageMeta>> MaildirStore::ListMessages(const Folder& folder,
+                                                            bool with_message_id) {
+  auto dir = FolderDir(folder);
+  if (!dir.ok()) return dir.status();
+  auto keywords = Keywords(*dir);
+  if (!keywords.ok()) return keywords.status();
+  std::vector<MessageMeta> out;
+  auto& paths = paths_[*dir];
+  paths.clear();
+  for (const char* sub : {"new", "cur"}) {
+    std::string subdir = *dir + "/" + sub;
+    auto names = ListDir(subdir);
+    if (!names.ok()) return names.status();
+    for (const auto& name : *names) {
+      if (name.starts_with('.')) continue;
+      std::string path = subdir + "/" + name;
+      struct stat st;
+      if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+      MessageMeta m;
+      m.key = BaseOf(name);
+      m.size = static_cast<uint64_t>(st.st_size);
+      m.internal_date = st.st_mtime;
+      size_t info = name.find(":2,");
+      if (info != std::string::npos) {
+        std::string letters = name.substr(info + 3);
+        letters = letters.substr(0, letters.find(','));
+        for (char c : letters) {
+          for (const auto& fl : kFlagLetters) {
+            if (fl.letter == c) m.flags.emplace_back(fl.flag);
+          }
+          if (c >= 'a' && c <= 'z' && !(*keywords)[static_cast<size_t>(c - 'a')].empty()) {
+            m.keywords.push_back((*keywords)[static_cast<size_t>(c - 'a')]);
+          }
+        }
+      }
+      if (with_message_id) m.message_id = ReadMessageId(path);
+      paths[m.key] = path;
+      out.push_back(std::move(m));
+    }
+  }
+  // Delivery order: Maildir names begin with the delivery time.
+  std::sort(out.begin(), out.end(),
+            [](const MessageMeta& a, const MessageMeta& b) { return a.key < b.key; });
+  return out;
+}
+
+Result<std::string> MaildirStore::FindFile(const std::string& dir, const std::string& key) {
+  auto& paths = paths_[dir];
+  auto it = paths.find(key);
+  if (it != paths.end() && ::access(it->second.c_str(), F_OK) == 0) return it->second;
+  // Flags may have changed (the file was renamed) since the listing: look again.
+  for (const char* sub : {"cur", "new"}) {
+    auto names = ListDir(dir + "/" + sub);
+    if (!names.ok()) return names.status();
+    for (const auto& n : *names) {
+      if (BaseOf(n) == key) return paths[key] = dir + "/" + sub + "/" + n;
+    }
+  }
+  return Status::NotFound(fmt::format("message {} is gone from {}", key, dir));
+}
+
+Status MaildirStore::ReadMessage(const Folder& folder, const std::string& key,
+                                 const ChunkSink& sink) {
+  auto dir = FolderDir(folder);
+  if (!dir.ok()) return dir.status();
+  auto path = FindFile(*dir, key);
+  if (!path.ok()) return path.status();
+  int fd = ::open(path->c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return Status::IOError(fmt::format("cannot open {}: {}", *path, std::strerror(errno)));
+  std::string buf(kChunk, '\0');
+  Status result;
+  while (true) {
+    ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      result = Status::IOError(fmt::format("cannot read {}: {}", *path, std::strerror(errno)));
+      break;
+    }
+    if (n == 0) break;
+    result = sink(std::string_view(buf.data(), static_cast<size_t>(n)));
+    if (!result.ok()) break;
+  }
+  ::close(fd);
+  return result;
+}
+
+Status MaildirStore::CreateFolder(const Folder& folder) {
+  if (options_.read_only)
+    return Status::Internal(fmt::format("{} is read-only (create {})", location_, folder.Name()));
+  auto dir = FolderDir(folder);
+  if (!dir.ok()) return dir.status();
+  CM_RETURN_IF_ERROR(MakeDir(root_));
+  CM_RETURN_IF_ERROR(MakeDir(*dir));
+  for (const char* sub : {"cur", "new", "tmp"}) CM_RETURN_IF_ERROR(MakeDir(*dir + "/" + sub));
+  if (!folder.IsInbox()) {
+    std::string marker = *dir + "/maildirfolder";
+    int fd = ::open(marker.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+      return Status::IOError(fmt::format("cannot create {}: {}", marker, std::strerror(errno)));
+    ::close(fd);
+  }
+  return Status::Ok();
+}
+
+Status MaildirStore::SetSubscribed(const Folder& folder, bool subscribed) {
+  if (options_.read_only) return Status::Internal(fmt::format("{} is read-only", location_));
+  auto subs = ReadSubscriptions();
+  if (!subs.ok()) return subs.status();
+  auto it = std::find(subs->begin(), subs->end(), folder.path);
+  if (subscribed == (it != subs->end())) return Status::Ok();
+  if (subscribed) {
+    subs->push_back(folder.path);
+  } else {
+    subs->erase(it);
+  }
+  CM_RETURN_IF_ERROR(MakeDir(root_));
+  return WriteSubscriptions(*subs);
+}
+
+Result<std::string> MaildirStore::KeywordLetters(const std::string& dir,
+                                                 const std::vector<std::string>& keywords) {
+  if (keywords.empty()) return std::string();
+  auto table = Keywords(dir);
+  if (!table.ok()) return table.status();
+  bool changed = false;
+  std::string letters;
+  for (const auto& kw : keywords) {
+    size_t index = 26;
+    for (size_t i = 0; i < 26; ++i) {
+      if ((*table)[i] == kw) index = i;
+    }
+    if (index == 26) {
+      for (size_t i = 0; i < 26 && index == 26; ++i) {
+        if ((*table)[i].empty()) index = i;
+      }
+      if (index == 26) {
+        return Status::Constraint(
+            fmt::format("{}: more than 26 keywords; '{}' cannot be stored in Maildir", dir, kw));
+      }
+      (*table)[index] = kw;
+      changed = true;
+    }
+    letters += static_cast<char>('a' + index);
+  }
+  if (changed) {
+    std::string text;
+    for (size_t i = 0; i < 26; ++i) {
+      if (!(*table)[i].empty()) text += fmt::format("{} {}\n", i, (*table)[i]);
+    }
+    CM_RETURN_IF_ERROR(WriteFileAtomically(dir + "/dovecot-keywords", text, 0600));
+  }
+  std::sort(letters.begin(), letters.end());
+  return letters;
+}
+
+class MaildirWriter : public MessageWriter {
+ public:
+  MaildirWriter(std::string dir, std::string base, std::string info, int64_t internal_date, int fd)
+      : dir_(std::move(dir)),
+        base_(std::move(base)),
+        info_(std::move(info)),
+        date_(internal_date),
+        fd_(fd) {}
+  ~MaildirWriter() override {
+    if (fd_ >= 0) ::close(fd_);
+    if (!committed_) ::unlink(TmpPath().c_str());
+  }
+  Status Write(std::string_view chunk) override {
+    for (char c : chunk) {
+      if (c == '\n' && last_ != '\r') ++bare_lf_;
+      last_ = c;
+    }
+    size_t off = 0;
+    while (off < chunk.size()) {
+      ssize_t n = ::write(fd_, chunk.data() + off, chunk.size() - off);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return Status::IOError(fmt::format("cannot write {}: {}", TmpPath(), std::strerror(errno)));
+      }
+      off += static_cast<size_t>(n);
+    }
+    size_ += chunk.size();
+    return Status::Ok();
+  }
+  Result<std::string> Commit() override {
+    timespec times[2];
+    times[0].tv_sec = times[1].tv_sec = date_;
+    times[0].tv_nsec = times[1].tv_nsec = 0;
+    if (::futimens(fd_, times) != 0 || ::close(fd_) != 0) {
+      fd_ = -1;
+      return Status::IOError(fmt::format("cannot finish {}: {}", TmpPath(), std::strerror(errno)));
+    }
+    fd_ = -1;
+    // W= is the size with CRLF line ends (RFC822.SIZE), so Dovecot need not compute it.
+    std::string key = fmt::format("{},S={},W={}", base_, size_, size_ + bare_lf_);
+    std::string final_path = fmt::format("{}/cur/{}:2,{}", dir_, key, info_);
+    if (::rename(TmpPath().c_str(), final_path.c_str()) != 0) {
+      return Status::IOError(
+          fmt::format("cannot move {} into cur/: {}", TmpPath(), std::strerror(errno)));
+    }
+    committed_ = true;
+    return key;
+  }
+
+ private:
+  std::string TmpPath() const { return dir_ + "/tmp/" + base_; }
+  std::string dir_, base_, info_;
+  int64_t date_;
+  int fd_;
+  uint64_t size_ = 0, bare_lf_ = 0;
+  char last_ = 0;
+  bool committed_ = false;
+};
+
+Result<std::unique_ptr<MessageWriter>> MaildirStore::BeginAppend(const Folder& folder,
+                                                                 const MessageMeta& meta) {
+  if (options_.read_only)
+    return Status::Internal(fmt::format("{} is read-only (append)", location_));
+  auto dir = FolderDir(folder);
+  if (!dir.ok()) return dir.status();
+  if (!IsDir(*dir + "/tmp")) CM_RETURN_IF_ERROR(CreateFolder(folder));
+  std::string info;
+  for (const auto& fl : kFlagLetters) {
+    for (const auto& f : meta.flags) {
+      if (IEquals(f, fl.flag)) info += fl.letter;
+    }
+  }
+  auto letters = KeywordLetters(*dir, meta.keywords);
+  if (!letters.ok()) return letters.status();
+  info += *letters;
+  static const std::string host = [] {
+    char h[256] = "localhost";
+    ::gethostname(h, sizeof(h) - 1);
+    std::string s(h);
+    std::replace(s.begin(), s.end(), '/', '_');
+    std::replace(s.begin(), s.end(), ':', '_');
+    return s;
+  }();
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  auto secs = std::chrono::duration_cast<std::chrono::seconds>(now).count();
+  auto usec = std::chrono::duration_cast<std::chrono::microseconds>(now).count() % 1000000;
+  std::string base = fmt::format("{}.M{}P{}Q{}.{}", secs, usec, ::getpid(), ++counter_, host);
+  std::string tmp = *dir + "/tmp/" + base;
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return Status::IOError(fmt::format("cannot create {}: {}", tmp, std::strerror(errno)));
+  return std::unique_ptr<MessageWriter>(
+      new MaildirWriter(*dir, base, info, meta.internal_date, fd));
+}
+
+Status MaildirStore::Flush() {
+  if (options_.read_only) return Status::Ok();
+  int fd = ::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Status::Ok();  // nothing was written
+  int rc = ::syncfs(fd);
+  ::close(fd);
+  if (rc != 0)
+    return Status::IOError(fmt::format("cannot sync {}: {}", root_, std::strerror(errno)));
+  return Status::Ok();
+}
+
+}  // namespace cm

@@ -1,0 +1,49 @@
+// Maildir++ exactly as Dovecot lays it out, so a Dovecot pointed at the tree serves it:
+// INBOX is the root's cur/new/tmp; folder A/B is `.A.B` with each component in modified UTF-7;
+// messages go tmp/ -> cur/ by rename as `<unique>,S=<size>,W=<vsize>:2,<flags>` with flags in
+// ASCII order and keywords as the letters of the folder's `dovecot-keywords`; the file mtime is
+// the INTERNALDATE; subscriptions are Dovecot's version-2 `subscriptions` file.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "mailstore/mail_store.h"
+
+namespace cm {
+
+class MaildirStore : public MailStore {
+ public:
+  MaildirStore(std::string root, MailStoreOptions options);
+
+  const std::string& location() const override { return location_; }
+  Result<std::vector<Folder>> ListFolders() override;
+  Result<std::vector<MessageMeta>> ListMessages(const Folder& folder,
+                                                bool with_message_id) override;
+  Status ReadMessage(const Folder& folder, const std::string& key, const ChunkSink& sink) override;
+  Status CreateFolder(const Folder& folder) override;
+  Status SetSubscribed(const Folder& folder, bool subscribed) override;
+  Result<std::unique_ptr<MessageWriter>> BeginAppend(const Folder& folder,
+                                                     const MessageMeta& meta) override;
+  Status Flush() override;
+
+  // The directory of a folder ("" for an unrepresentable name).
+  Result<std::string> FolderDir(const Folder& folder) const;
+
+ private:
+  friend class MaildirWriter;
+  Result<std::vector<std::string>> Keywords(const std::string& dir);
+  Result<std::string> KeywordLetters(const std::string& dir,
+                                     const std::vector<std::string>& keywords);
+  Result<std::vector<std::vector<std::string>>> ReadSubscriptions() const;
+  Status WriteSubscriptions(const std::vector<std::vector<std::string>>& subscribed);
+  Result<std::string> FindFile(const std::string& dir, const std::string& key);
+
+  std::string root_;
+  std::string location_;
+  MailStoreOptions options_;
+  std::map<std::string, std::map<std::string, std::string>> paths_;  // dir -> key -> file path
+  unsigned long counter_ = 0;
+};
+
+}  // namespace cm
