@@ -1,7 +1,9 @@
-// Applies a batch's planned operations to the two directories, in plan order. `run` will wrap
-// each step in the journal; tests use it directly to compare with `plan --ldif` + ldapmodify.
+// Applies planned operations to directories. `run` applies each operation idempotently: what
+// is already in effect (after a crash between the write and the journal's record of it) is not
+// written again, and what is left is written — so every step can be re-run.
 #pragma once
 
+#include "app/event_log.h"
 #include "app/validator.h"
 #include "directory/directory.h"
 
@@ -9,5 +11,10 @@ namespace cm {
 
 Status ApplyMailboxPlan(const MailboxPlan& plan, Directory& source, Directory& target);
 Status ApplyBatch(const Batch& batch, Directory& source, Directory& target);
+
+// Applies `op` unless it is already in effect; returns whether anything was written. Every
+// attribute it changes goes to `log` (when given) with its values before and after.
+Result<bool> ApplyIdempotent(Directory& dir, const DirectoryOp& op, EventLog* log,
+                             const std::string& mailbox);
 
 }  // namespace cm

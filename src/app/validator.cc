@@ -181,12 +181,26 @@ PlannerParams ValidateParameters(const Config& config, Organizations& orgs, Name
 }
 
 Batch PrepareBatch(const Config& config, Organizations& orgs, const UsersFile& users,
-                   Problems& problems) {
+                   Problems& problems, const std::vector<MailboxPlan>& reserved) {
   Batch batch;
   batch.users_file = users.path;
   batch.identity_column = users.identity_column;
   NameRegistry names;
   PlannerParams defaults = ValidateParameters(config, orgs, names, problems);
+  for (const MailboxPlan& p : reserved) {
+    names.target_dns.insert(NormalizeDn(p.target_dn));
+    names.target_legacy_dns.insert(p.target_legacy_dn);
+    names.target_smtp_addresses.insert(p.target_primary_smtp);
+    for (const auto& op : p.provision) {
+      if (op.kind == DirectoryOp::Kind::kAdd) {
+        std::string sam = op.AsEntry().First(config.profile.sam_account_name);
+        if (!sam.empty()) names.target_sam_names.insert(sam);
+      }
+    }
+    for (const auto& op : p.cleanup_ops) {
+      if (op.kind == DirectoryOp::Kind::kAdd) names.source_dns.insert(NormalizeDn(op.dn));
+    }
+  }
   if (!orgs.source || !orgs.target) return batch;
   const AttributeProfile& p = config.profile;
   std::string column = "column " + users.identity_column;

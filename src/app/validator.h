@@ -34,7 +34,8 @@ PlannerParams ValidateParameters(const Config& config, Organizations& orgs, Name
                                  Problems& problems);
 
 // Resolves, validates and plans every row. Rows with problems are left out of the batch.
+// `reserved`: plans of earlier runs (in the journal) whose names must not be handed out again.
 Batch PrepareBatch(const Config& config, Organizations& orgs, const UsersFile& users,
-                   Problems& problems);
+                   Problems& problems, const std::vector<MailboxPlan>& reserved = {});
 
 }  // namespace cm

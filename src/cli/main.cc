@@ -9,6 +9,7 @@
 #include <map>
 
 #include "app/commands.h"
+#include "app/run.h"
 #include "input/config.h"
 
 extern char** environ;
@@ -64,6 +65,28 @@ int main(int argc, char** argv) {
                   "joins multi-valued cells (default ';')");
   exp->add_flag("--all", export_options.all_recipients, "every mail recipient, not just mailboxes");
 
+  cm::RunOptions run_options;
+  bool dry_run = false;
+  CLI::App* run = app.add_subcommand(
+      "run", "move the mailboxes: snapshot, provision, copy, verify, clean up, prove routing");
+  run->add_flag("--dry-run", dry_run,
+                "validate and print every change; write nothing (same as plan)");
+  run->add_flag("--json", run_options.json, "machine-readable summary");
+  CLI::App* status =
+      app.add_subcommand("status", "summarise the journal: states, failures, who holds what");
+  status->add_flag("--json", run_options.json, "machine-readable output");
+  status->add_option("identities", run_options.identities,
+                     "show these mailboxes (substring of the identity)");
+  CLI::App* verify =
+      app.add_subcommand("verify", "prove mail continuity: where every old address lands now");
+  verify->add_flag("--json", run_options.json, "machine-readable output");
+  verify->add_option("identities", run_options.identities, "list every address of these mailboxes");
+  CLI::App* rollback =
+      app.add_subcommand("rollback", "restore cleaned source objects from their snapshots");
+  rollback->add_flag("--all", run_options.all, "every mailbox in the journal");
+  rollback->add_option("identities", run_options.identities,
+                       "identities as in the users file, or source DNs");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -102,5 +125,12 @@ int main(int argc, char** argv) {
   }
   if (plan->parsed()) return cm::RunPlan(config, plan_options, console);
   if (exp->parsed()) return cm::RunExport(config, export_options, console);
+  if (run->parsed()) {
+    if (dry_run) return cm::RunPlan(config, cm::PlanOptions{run_options.json, ""}, console);
+    return cm::RunMigration(config, run_options, console);
+  }
+  if (status->parsed()) return cm::RunStatus(config, run_options, console);
+  if (verify->parsed()) return cm::RunVerify(config, run_options, console);
+  if (rollback->parsed()) return cm::RunRollback(config, run_options, console);
   return cm::kExitUsage;
 }

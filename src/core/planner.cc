@@ -168,6 +168,7 @@ Result<MailboxPlan> PlanMailbox(const Entry& source, const std::vector<Entry>& t
   MailboxPlan plan;
   plan.source_dn = source.dn();
   plan.cleanup = params.cleanup;
+  plan.target_database_dn = params.target_database_dn;
   plan.alias = src.alias();
   if (plan.alias.empty()) plan.alias = AliasCharactersOf(src.sam_account_name());
   if (plan.alias.empty()) plan.alias = AliasCharactersOf(src.display_name());

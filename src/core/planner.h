@@ -62,6 +62,7 @@ struct MailboxPlan {
   std::string target_dn;
   std::string target_primary_smtp;
   std::string target_legacy_dn;
+  std::string target_database_dn;  // homeMDB of the new mailbox: names its mail store
   CleanupOption cleanup = CleanupOption::kNone;
   std::vector<DirectoryOp> provision;    // target side, in order
   std::vector<DirectoryOp> cleanup_ops;  // source side, in order

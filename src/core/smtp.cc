@@ -28,8 +28,10 @@ Status ValidateDotAtom(std::string_view s, std::string_view what, std::string_vi
     }
     if (!IsAtext(s[i])) {
       auto u = static_cast<unsigned char>(s[i]);
+      // Show the whole character (a name's 'é'), not its first byte.
+      size_t len = u >= 0xF0 ? 4 : u >= 0xE0 ? 3 : u >= 0xC0 ? 2 : 1;
       std::string shown =
-          u < 0x20 || u >= 0x7f ? fmt::format("\\x{:02x}", u) : std::string(1, s[i]);
+          u < 0x20 || u == 0x7f ? fmt::format("\\x{:02x}", u) : std::string(s.substr(i, len));
       return Status::InvalidInput(fmt::format(
           "{} '{}' contains the character '{}', which is not allowed", what, whole, shown));
     }

@@ -5,6 +5,7 @@
 #include <toml++/toml.h>
 #include <charconv>
 
+#include "core/dn.h"
 #include "core/strings.h"
 
 namespace cm {
@@ -24,7 +25,10 @@ const std::vector<KeyInfo>& KnownKeys() {
       {"keep-source-primary", "the forwarding object keeps the old primary SMTP address"},
       {"parallel", "mailboxes moved at once (-MaxThreads)"},
       {"bad-item-limit", "messages the target may refuse before a move fails (-BadItemLimit)"},
-      {"report", "per-mailbox report file (-ReportFile)"},
+      {"report", "per-run report, written as REPORT.csv and REPORT.html (-ReportFile)"},
+      {"journal", "the journal database (resumable state of every mailbox)"},
+      {"event-log", "JSON-lines log of every change (default: JOURNAL.events.jsonl)"},
+      {"verify", "content verification: normal (counts, sizes, flags, dates) or full (+ SHA-256)"},
       {"csv-delimiter", "users file delimiter (default ',')"},
       {"source.gc", "source directory URL for reads (-SourceGlobalCatalog)"},
       {"source.dc", "source directory URL for writes (-SourceDomainController)"},
@@ -63,7 +67,8 @@ bool IsKnownKey(std::string_view key) {
   for (const auto& k : KnownKeys()) {
     if (k.key == key) return true;
   }
-  return key.starts_with("target.databases.") || key.starts_with("profile.");
+  return key.starts_with("target.databases.") || key.starts_with("source.databases.") ||
+         key.starts_with("profile.");
 }
 
 std::string ValueText(const toml::node& node, bool* ok) {
@@ -94,7 +99,14 @@ std::string ResolvePath(const std::string& key, std::string value, const std::st
   if (slash == std::string::npos) return value;
   std::string dir = file.substr(0, slash + 1);
   auto relative = [](std::string_view p) { return !p.empty() && p.front() != '/'; };
-  if ((key == "users-file" || key == "report") && relative(value)) return dir + value;
+  if ((key == "users-file" || key == "report" || key == "journal" || key == "event-log") &&
+      relative(value)) {
+    return dir + value;
+  }
+  if (key.ends_with(".store") && IStartsWith(value, "maildir:") &&
+      relative(std::string_view(value).substr(8))) {
+    return "maildir:" + dir + value.substr(8);
+  }
   for (std::string_view scheme : {"ldif:", "file:"}) {
     if (IStartsWith(value, scheme) && relative(std::string_view(value).substr(scheme.size()))) {
       return std::string(scheme) + dir + value.substr(scheme.size());
@@ -190,6 +202,22 @@ const DatabaseConfig* Config::FindDatabase(std::string_view name) const {
   return nullptr;
 }
 
+namespace {
+const DatabaseConfig* ByDn(const std::vector<DatabaseConfig>& dbs, std::string_view home_mdb) {
+  for (const auto& d : dbs) {
+    if (!d.dn.empty() && DnEquals(d.dn, home_mdb)) return &d;
+  }
+  return dbs.size() == 1 ? &dbs.front() : nullptr;
+}
+}  // namespace
+
+const DatabaseConfig* Config::SourceDatabaseFor(std::string_view home_mdb) const {
+  return ByDn(source_databases, home_mdb);
+}
+const DatabaseConfig* Config::TargetDatabaseFor(std::string_view home_mdb) const {
+  return ByDn(databases, home_mdb);
+}
+
 std::string Config::OriginOf(std::string_view key) const {
   auto it = origin.find(std::string(key));
   return it == origin.end() ? "default" : it->second;
@@ -276,6 +304,14 @@ Config BuildConfig(const Settings& settings, Problems& problems) {
   str("target-smtp-domain", c.target_smtp_domain);
   str("address-template", c.address_template);
   str("report", c.report);
+  str("journal", c.journal);
+  str("event-log", c.event_log);
+  str("verify", c.verify);
+  if (c.verify != "normal" && c.verify != "full") {
+    problems.push_back(ProblemAt(*settings.Get("verify"), "verify",
+                                 fmt::format("'{}' is not normal or full", c.verify)));
+  }
+  if (c.event_log.empty()) c.event_log = c.journal + ".events.jsonl";
   boolean("allow-merge", c.allow_merge);
   boolean("keep-source-primary", c.keep_source_primary);
   integer("parallel", c.parallel, 1, 256);
@@ -288,29 +324,33 @@ Config BuildConfig(const Settings& settings, Problems& problems) {
       c.csv_delimiter = s->value[0];
     }
   }
-  // [target.databases.NAME] dn / server / store
-  for (const auto& [key, s] : settings.WithPrefix("target.databases.")) {
-    std::string rest = key.substr(std::string_view("target.databases.").size());
-    size_t dot = rest.rfind('.');
-    if (dot == std::string::npos) {
-      problems.push_back(
-          ProblemAt(s, key, "a database is a table: [target.databases.NAME] with dn = \"...\""));
-      continue;
-    }
-    std::string name = rest.substr(0, dot), field = rest.substr(dot + 1);
-    DatabaseConfig* db = nullptr;
-    for (auto& d : c.databases) {
-      if (d.name == name) db = &d;
-    }
-    if (!db) db = &c.databases.emplace_back(DatabaseConfig{name, "", "", ""});
-    if (field == "dn") {
-      db->dn = s.value;
-    } else if (field == "server") {
-      db->server = s.value;
-    } else if (field == "store") {
-      db->store = s.value;
-    } else {
-      problems.push_back(ProblemAt(s, key, "unknown database setting (dn, server, store)"));
+  // [source|target.databases.NAME] dn / server / store
+  for (auto [prefix, list] :
+       {std::pair<std::string, std::vector<DatabaseConfig>*>{"target.databases.", &c.databases},
+        {"source.databases.", &c.source_databases}}) {
+    for (const auto& [key, s] : settings.WithPrefix(prefix)) {
+      std::string rest = key.substr(prefix.size());
+      size_t dot = rest.rfind('.');
+      if (dot == std::string::npos) {
+        problems.push_back(ProblemAt(
+            s, key, fmt::format("a database is a table: [{}NAME] with dn = \"...\"", prefix)));
+        continue;
+      }
+      std::string name = rest.substr(0, dot), field = rest.substr(dot + 1);
+      DatabaseConfig* db = nullptr;
+      for (auto& d : *list) {
+        if (d.name == name) db = &d;
+      }
+      if (!db) db = &list->emplace_back(DatabaseConfig{name, "", "", ""});
+      if (field == "dn") {
+        db->dn = s.value;
+      } else if (field == "server") {
+        db->server = s.value;
+      } else if (field == "store") {
+        db->store = s.value;
+      } else {
+        problems.push_back(ProblemAt(s, key, "unknown database setting (dn, server, store)"));
+      }
     }
   }
   // [profile] remaps attribute names: a key is a field of AttributeProfile.

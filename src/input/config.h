@@ -81,11 +81,18 @@ struct Config {
   int parallel = 4;
   int bad_item_limit = 0;
   char csv_delimiter = ',';
-  std::vector<DatabaseConfig> databases;  // target mail stores
+  std::vector<DatabaseConfig> databases;         // target databases and their mail stores
+  std::vector<DatabaseConfig> source_databases;  // source databases (homeMDB -> mail store)
+  std::string journal = "crossmove.journal";
+  std::string event_log;          // default: <journal>.events.jsonl
+  std::string verify = "normal";  // normal | full (content hashes)
   AttributeProfile profile;
   std::map<std::string, std::string> origin;  // key -> where its value came from
 
   const DatabaseConfig* FindDatabase(std::string_view name) const;
+  // The source database whose dn is `home_mdb`, or the only one configured.
+  const DatabaseConfig* SourceDatabaseFor(std::string_view home_mdb) const;
+  const DatabaseConfig* TargetDatabaseFor(std::string_view home_mdb) const;
   std::string OriginOf(std::string_view key) const;
 };
 

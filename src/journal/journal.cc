@@ -116,8 +116,6 @@ std::string_view ToString(MailboxState s) {
       return "source-cleaned";
     case MailboxState::kRoutingVerified:
       return "routing-verified";
-    case MailboxState::kFailed:
-      return "failed";
     case MailboxState::kRolledBack:
       return "rolled-back";
   }
@@ -128,7 +126,7 @@ Result<MailboxState> ParseMailboxState(std::string_view text) {
   for (auto s :
        {MailboxState::kPending, MailboxState::kSnapshotted, MailboxState::kTargetProvisioned,
         MailboxState::kContentCopied, MailboxState::kContentVerified, MailboxState::kSourceCleaned,
-        MailboxState::kRoutingVerified, MailboxState::kFailed, MailboxState::kRolledBack}) {
+        MailboxState::kRoutingVerified, MailboxState::kRolledBack}) {
     if (ToString(s) == text) return s;
   }
   return Status::InvalidInput(fmt::format("journal: unknown state '{}'", text));
@@ -335,8 +333,7 @@ Status Journal::Finish(int64_t mailbox, MailboxState state) {
 }
 
 Status Journal::Fail(int64_t mailbox, std::string_view step, const std::string& reason) {
-  Stmt up(db_,
-          "UPDATE mailboxes SET state='failed', failed_step=?, reason=?, updated=? WHERE id=?");
+  Stmt up(db_, "UPDATE mailboxes SET failed_step=?, reason=?, updated=? WHERE id=?");
   return Done(up.Bind(1, std::string(step)).Bind(2, reason).Bind(3, Now()).Bind(4, mailbox).Step());
 }
 

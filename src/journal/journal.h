@@ -25,7 +25,6 @@ enum class MailboxState {
   kContentVerified,
   kSourceCleaned,
   kRoutingVerified,
-  kFailed,
   kRolledBack,
 };
 std::string_view ToString(MailboxState state);
@@ -36,9 +35,10 @@ struct JournalMailbox {
   std::string identity;  // the users-file identity, as written
   unsigned long line = 0;
   std::string source_dn;
-  MailboxState state = MailboxState::kPending;
-  std::string failed_step;
+  MailboxState state = MailboxState::kPending;  // the last step completed
+  std::string failed_step;  // set when the next step failed; the state stays where it was
   std::string reason;
+  bool failed() const { return !failed_step.empty(); }
   std::string snapshot;  // JSON: the source object and its folders (what rollback restores)
   std::string plan;      // JSON: the planned operations and names
   std::string updated;   // ISO 8601 UTC
@@ -68,6 +68,7 @@ class Journal {
   // steps for the crash hook.
   Status Begin(int64_t mailbox, std::string_view step);
   Status Finish(int64_t mailbox, MailboxState state);
+  // Records that `step` failed; the state stays, so a rerun retries that step.
   Status Fail(int64_t mailbox, std::string_view step, const std::string& reason);
   Status SaveSnapshot(int64_t mailbox, const std::string& snapshot_json,
                       const std::string& plan_json);

@@ -113,6 +113,7 @@ nlohmann::json PlanToJsonValue(const MailboxPlan& p) {
           {"target_dn", p.target_dn},
           {"target_primary_smtp", p.target_primary_smtp},
           {"target_legacy_dn", p.target_legacy_dn},
+          {"target_database_dn", p.target_database_dn},
           {"cleanup", static_cast<int>(p.cleanup)},
           {"provision", OpsToJson(p.provision)},
           {"cleanup_ops", OpsToJson(p.cleanup_ops)}};
@@ -127,6 +128,7 @@ Result<MailboxPlan> PlanFromJson(const nlohmann::json& j) {
     p.target_dn = j.at("target_dn").get<std::string>();
     p.target_primary_smtp = j.at("target_primary_smtp").get<std::string>();
     p.target_legacy_dn = j.at("target_legacy_dn").get<std::string>();
+    p.target_database_dn = j.at("target_database_dn").get<std::string>();
     p.cleanup = static_cast<CleanupOption>(j.at("cleanup").get<int>());
     auto provision = OpsFromJson(j.at("provision"));
     if (!provision.ok()) return provision.status();

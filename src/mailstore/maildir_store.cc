@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <set>
 
 #include "core/mutf7.h"
@@ -315,7 +316,10 @@ Status MaildirStore::CreateFolder(const Folder& folder) {
     return Status::Internal(fmt::format("{} is read-only (create {})", location_, folder.Name()));
   auto dir = FolderDir(folder);
   if (!dir.ok()) return dir.status();
-  CM_RETURN_IF_ERROR(MakeDir(root_));
+  // The root and its parents (`/var/vmail/contoso.test/`) may not exist yet.
+  std::error_code ec;
+  std::filesystem::create_directories(root_, ec);
+  if (ec) return Status::IOError(fmt::format("cannot create {}: {}", root_, ec.message()));
   CM_RETURN_IF_ERROR(MakeDir(*dir));
   for (const char* sub : {"cur", "new", "tmp"}) CM_RETURN_IF_ERROR(MakeDir(*dir + "/" + sub));
   if (!folder.IsInbox()) {
@@ -339,7 +343,9 @@ Status MaildirStore::SetSubscribed(const Folder& folder, bool subscribed) {
   } else {
     subs->erase(it);
   }
-  CM_RETURN_IF_ERROR(MakeDir(root_));
+  std::error_code ec;
+  std::filesystem::create_directories(root_, ec);
+  if (ec) return Status::IOError(fmt::format("cannot create {}: {}", root_, ec.message()));
   return WriteSubscriptions(*subs);
 }
 

@@ -1,0 +1,116 @@
+#include "app/report.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "io/file.h"
+
+namespace cm {
+
+namespace {
+
+std::string Csv(std::string_view v) {
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string Html(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    switch (c) {
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string Chart(const std::vector<ThroughputSample>& samples) {
+  if (samples.size() < 2) return "<p>Too short a run to chart.</p>";
+  double max_t = std::max(samples.back().elapsed, 0.001);
+  double max_m = std::max<double>(static_cast<double>(samples.back().messages), 1);
+  const int w = 640, h = 200;
+  std::string points;
+  for (const auto& s : samples) {
+    points += fmt::format("{:.1f},{:.1f} ", s.elapsed / max_t * w,
+                          h - static_cast<double>(s.messages) / max_m * h);
+  }
+  return fmt::format(
+      "<svg width=\"{0}\" height=\"{1}\" viewBox=\"-40 -10 {2} {3}\" role=\"img\" "
+      "aria-label=\"messages copied over time\">"
+      "<rect x=\"0\" y=\"0\" width=\"{0}\" height=\"{1}\" fill=\"#f7f7f7\"/>"
+      "<polyline fill=\"none\" stroke=\"#2a6\" stroke-width=\"2\" points=\"{4}\"/>"
+      "<text x=\"-35\" y=\"10\" font-size=\"11\">{5}</text><text x=\"-35\" y=\"{1}\" "
+      "font-size=\"11\">0</text>"
+      "<text x=\"{6}\" y=\"{7}\" font-size=\"11\">{8:.1f} s</text></svg>",
+      w, h, w + 60, h + 30, points, static_cast<uint64_t>(max_m), w - 40, h + 15, max_t);
+}
+
+}  // namespace
+
+Status WriteReport(const std::string& base, const RunReport& r) {
+  std::string csv =
+      "identity,source_dn,target_dn,target_primary_smtp,cleanup,state,failure,messages,bytes,"
+      "seconds,refused\r\n";
+  for (const auto& row : r.rows) {
+    std::string refused;
+    for (const auto& x : row.refused) refused += (refused.empty() ? "" : "; ") + x;
+    csv += fmt::format("{},{},{},{},{},{},{},{},{},{:.2f},{}\r\n", Csv(row.identity),
+                       Csv(row.source_dn), Csv(row.target_dn), Csv(row.target_primary_smtp),
+                       Csv(row.cleanup), Csv(row.state), Csv(row.failure), row.messages, row.bytes,
+                       row.seconds, Csv(refused));
+  }
+  CM_RETURN_IF_ERROR(WriteFileAtomically(base + ".csv", csv, 0600));
+
+  size_t failed = 0;
+  uint64_t messages = 0, bytes = 0;
+  for (const auto& row : r.rows) {
+    failed += !row.failure.empty();
+    messages += row.messages;
+    bytes += row.bytes;
+  }
+  std::string rows;
+  for (const auto& row : r.rows) {
+    rows += fmt::format(
+        "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td "
+        "class=n>{}</td>"
+        "<td class=n>{:.1f}</td><td>{}</td></tr>\n",
+        row.failure.empty() ? "ok" : "bad", Html(row.identity), Html(row.target_primary_smtp),
+        Html(row.target_dn), Html(row.cleanup), Html(row.state), Html(row.failure), row.messages,
+        static_cast<double>(row.bytes) / 1e6, row.refused.size());
+  }
+  std::string html = fmt::format(
+      "<!doctype html><html><head><meta charset=\"utf-8\"><title>{0}</title><style>"
+      "body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px "
+      "solid #ccc;"
+      "padding:3px "
+      "6px;font-size:13px}}tr.bad{{background:#fdd}}td.n{{text-align:right}}</style></head><body>"
+      "<h1>{0}</h1><p>{1} mailboxes, {2} failed; {3} messages, {4:.1f} MB copied in {5:.1f} s.</p>"
+      "<h2>Throughput</h2>{6}<h2>Mailboxes</h2><table><tr><th>identity</th><th>new primary "
+      "SMTP</th><th>target object</th>"
+      "<th>cleanup</th><th>state</th><th>failure</th><th>messages</th><th>MB</th><th>refused</th></"
+      "tr>\n{7}</table>"
+      "</body></html>\n",
+      Html(r.title), r.rows.size(), failed, messages, static_cast<double>(bytes) / 1e6, r.seconds,
+      Chart(r.samples), rows);
+  return WriteFileAtomically(base + ".html", html, 0600);
+}
+
+}  // namespace cm

@@ -1,0 +1,847 @@
+#include "app/run.h"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "app/apply.h"
+#include "app/event_log.h"
+#include "app/organizations.h"
+#include "app/plan_output.h"
+#include "app/report.h"
+#include "app/validator.h"
+#include "core/dn.h"
+#include "core/routing.h"
+#include "core/smtp.h"
+#include "core/strings.h"
+#include "journal/journal.h"
+#include "journal/serialize.h"
+#include "mailstore/copy_engine.h"
+
+namespace cm {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Live progress (SPEC §9): redrawn in place at most 4 times a second on a terminal, one plain
+// line per mailbox otherwise.
+class Progress {
+ public:
+  Progress(Console console, size_t total)
+      : console_(console), total_(total), tty_(::isatty(STDERR_FILENO)) {}
+  void Copied(const std::string& mailbox, const CopyProgress& p) {
+    if (!tty_) return;
+    auto now = Clock::now();
+    if (now - last_ < std::chrono::milliseconds(250)) return;
+    last_ = now;
+    double secs = std::chrono::duration<double>(now - start_).count();
+    uint64_t msgs = messages_ + p.messages;
+    double rate = secs > 0 ? static_cast<double>(msgs) / secs : 0;
+    console_.err
+        << fmt::format(
+               "\r\033[K[{}/{}] {}: {} msgs, {:.1f} MB this mailbox; {} msgs total, {:.0f} msg/s",
+               done_ + 1, total_, mailbox, p.messages, static_cast<double>(p.bytes) / 1e6, msgs,
+               rate)
+        << std::flush;
+  }
+  void MailboxDone(const std::string& mailbox, const std::string& outcome, uint64_t messages) {
+    messages_ += messages;
+    ++done_;
+    double secs = std::chrono::duration<double>(Clock::now() - start_).count();
+    double per = done_ ? secs / static_cast<double>(done_) : 0;
+    double eta = per * static_cast<double>(total_ - done_);
+    if (tty_) console_.err << "\r\033[K";
+    console_.err << fmt::format("[{}/{}] {}: {} ({} messages; ETA {:.0f} s)\n", done_, total_,
+                                mailbox, outcome, messages, eta);
+    samples_.push_back({secs, messages_});
+  }
+  const std::vector<ThroughputSample>& samples() const { return samples_; }
+  double elapsed() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
+
+ private:
+  Console console_;
+  size_t total_, done_ = 0;
+  bool tty_;
+  uint64_t messages_ = 0;
+  Clock::time_point start_ = Clock::now(), last_{};
+  std::vector<ThroughputSample> samples_{{0, 0}};
+};
+
+struct Context {
+  const Config& config;
+  Console console;
+  Organizations orgs;
+  std::unique_ptr<Journal> journal;
+  std::unique_ptr<EventLog> log;
+  MailStoreOptions target_names;
+};
+
+struct Work {
+  JournalMailbox jm;
+  MailboxPlan plan;
+  Snapshot snapshot;
+  ReportRow row;
+};
+
+std::string IdentityKey(const std::string& column, const std::string& identity) {
+  return column + "=" + identity;
+}
+
+Result<std::unique_ptr<MailStore>> SourceStore(const Snapshot& snap) {
+  MailStoreOptions o;
+  o.read_only = true;  // the source store is only read (SPEC §5)
+  return OpenMailStore(snap.store, o);
+}
+
+Result<std::unique_ptr<MailStore>> TargetStore(const Context& ctx, const MailboxPlan& plan) {
+  const DatabaseConfig* db = ctx.config.TargetDatabaseFor(plan.target_database_dn);
+  if (!db || db->store.empty()) {
+    return Status::InvalidInput(
+        fmt::format("no mail store configured for target database {}", plan.target_database_dn));
+  }
+  auto location = ExpandStoreLocation(db->store, plan.target_primary_smtp, plan.alias);
+  if (!location.ok()) return location.status();
+  return OpenMailStore(*location, ctx.target_names);
+}
+
+Result<CopyStats> Copy(Context& ctx, Work& w, Progress& progress) {
+  auto src = SourceStore(w.snapshot);
+  if (!src.ok()) return src.status();
+  auto dst = TargetStore(ctx, w.plan);
+  if (!dst.ok()) return dst.status();
+  auto map = ctx.journal->MessagesOf(w.jm.id);
+  CopyOptions options;
+  options.bad_item_limit = ctx.config.bad_item_limit;
+  options.progress = [&](const CopyProgress& p) { progress.Copied(w.plan.alias, p); };
+  auto stats = CopyMailbox(**src, **dst, *map, options, ctx.target_names);
+  if (!stats.ok()) return stats;
+  for (const auto& f : stats->folders) {
+    if (f.messages || f.refused) ctx.log->FolderCopied(w.jm.identity, f);
+  }
+  w.row.messages += stats->messages;
+  w.row.bytes += stats->bytes;
+  w.row.refused.insert(w.row.refused.end(), stats->refused.begin(), stats->refused.end());
+  return stats;
+}
+
+Status ApplyAll(Context& ctx, Work& w, const std::vector<DirectoryOp>& ops) {
+  for (const auto& op : ops) {
+    Directory& dir = op.side == Side::kTarget ? *ctx.orgs.target : *ctx.orgs.source;
+    auto applied = ApplyIdempotent(dir, op, ctx.log.get(), w.jm.identity);
+    if (!applied.ok()) return applied.status();
+  }
+  return Status::Ok();
+}
+
+// One step of the state machine: intent, work, done. Returns false when the mailbox stops.
+bool Step(Context& ctx, Work& w, std::string_view name, MailboxState next,
+          const std::function<Status()>& work) {
+  Status s = ctx.journal->Begin(w.jm.id, name);
+  if (s.ok()) s = work();
+  if (s.ok()) s = ctx.journal->Finish(w.jm.id, next);
+  if (!s.ok()) {
+    ctx.journal->Fail(w.jm.id, name, s.message());
+    ctx.log->StateChange(w.jm.identity, "failed", fmt::format("{}: {}", name, s.message()));
+    w.row.failure = fmt::format("{}: {}", name, s.message());
+    return false;
+  }
+  w.jm.state = next;
+  ctx.log->StateChange(w.jm.identity, ToString(next));
+  return true;
+}
+
+// Moves one mailbox from whatever state the journal has up to source-cleaned.
+void MoveMailbox(Context& ctx, Work& w, Progress& progress) {
+  auto started = Clock::now();
+  if (Status s = ctx.journal->Claim(w.jm.id); !s.ok()) {
+    w.row.failure = s.message();
+    return;
+  }
+  bool ok = true;
+  if (w.jm.state == MailboxState::kPending) {
+    ok = Step(ctx, w, "snapshot", MailboxState::kSnapshotted, [&]() -> Status {
+      const DatabaseConfig* db =
+          ctx.config.SourceDatabaseFor(w.snapshot.source.First(ctx.config.profile.home_mdb));
+      if (!db || db->store.empty()) {
+        return Status::InvalidInput(
+            "no source mail store configured for its homeMDB (add [source.databases.NAME])");
+      }
+      Recipient r(w.snapshot.source, ctx.config.profile);
+      auto location = ExpandStoreLocation(db->store, r.primary_smtp(), r.alias());
+      if (!location.ok()) return location.status();
+      w.snapshot.store = *location;
+      auto store = SourceStore(w.snapshot);
+      if (!store.ok()) return store.status();
+      auto folders = (*store)->ListFolders();
+      if (!folders.ok()) return folders.status();
+      w.snapshot.folders.clear();
+      for (const auto& f : *folders) {
+        if (!f.selectable) continue;
+        auto messages = (*store)->ListMessages(f, false);
+        if (!messages.ok()) return messages.status();
+        FolderSnapshot fs{f.Name(), messages->size(), 0};
+        for (const auto& m : *messages) fs.bytes += m.size;
+        w.snapshot.folders.push_back(fs);
+      }
+      return ctx.journal->SaveSnapshot(w.jm.id, SnapshotToJson(w.snapshot),
+                                       PlanToJsonValue(w.plan).dump());
+    });
+  }
+  if (ok && w.jm.state == MailboxState::kSnapshotted) {
+    ok = Step(ctx, w, "provision", MailboxState::kTargetProvisioned,
+              [&] { return ApplyAll(ctx, w, w.plan.provision); });
+  }
+  if (ok && w.jm.state == MailboxState::kTargetProvisioned) {
+    ok = Step(ctx, w, "copy", MailboxState::kContentCopied,
+              [&] { return Copy(ctx, w, progress).status(); });
+  }
+  if (ok && w.jm.state == MailboxState::kContentCopied) {
+    ok = Step(ctx, w, "verify", MailboxState::kContentVerified, [&]() -> Status {
+      auto src = SourceStore(w.snapshot);
+      if (!src.ok()) return src.status();
+      auto dst = TargetStore(ctx, w.plan);
+      if (!dst.ok()) return dst.status();
+      auto map = ctx.journal->MessagesOf(w.jm.id);
+      auto report =
+          VerifyMailbox(**src, **dst, *map, ctx.config.verify == "full", ctx.target_names);
+      if (!report.ok()) return report.status();
+      if (!report->ok()) {
+        std::vector<std::string> first(
+            report->problems.begin(), report->problems.begin() + static_cast<long>(std::min<size_t>(
+                                                                     5, report->problems.size())));
+        return Status::Constraint(fmt::format("{} of {} messages differ: {}",
+                                              report->problems.size(), report->messages,
+                                              Join(first, "; ")));
+      }
+      return Status::Ok();
+    });
+  }
+  if (ok && w.jm.state == MailboxState::kContentVerified) {
+    // Final delta pass (mail that arrived since the bulk copy), then the source cleanup.
+    ok = Step(ctx, w, "cleanup", MailboxState::kSourceCleaned, [&]() -> Status {
+      auto delta = Copy(ctx, w, progress);
+      if (!delta.ok()) return delta.status();
+      return ApplyAll(ctx, w, w.plan.cleanup_ops);
+    });
+  }
+  w.row.seconds += std::chrono::duration<double>(Clock::now() - started).count();
+  ctx.journal->Release(w.jm.id);
+}
+
+std::vector<std::string> Domains(const std::vector<std::string>& configured,
+                                 const std::vector<std::string>& derived) {
+  return configured.empty() ? derived : configured;
+}
+
+}  // namespace
+
+// Where every address of a snapshot lands now, and whether that is what the state predicts.
+struct AddressCheck {
+  std::string address;
+  Route route;
+  std::string expected;  // "new mailbox", "old mailbox", "NDR"
+  bool as_expected = false;
+  bool warning = false;  // as predicted, but mail does not reach the new mailbox (None)
+};
+
+namespace {
+
+std::vector<std::string> AddressesOf(const Entry& source, const AttributeProfile& p) {
+  std::vector<std::string> out;
+  for (const auto& v : source.Get(p.proxy_addresses)) {
+    auto proxy = ProxyAddress::Parse(v);
+    if (!proxy.ok()) continue;
+    if (proxy->IsSmtp()) out.push_back(proxy->address());
+    if (proxy->IsX500()) out.push_back("X500:" + proxy->address());
+  }
+  std::string legacy = source.First(p.legacy_dn);
+  if (!legacy.empty()) out.push_back("X500:" + legacy);
+  return out;
+}
+
+std::vector<AddressCheck> CheckContinuity(const RoutingModel& model, const JournalMailbox& jm,
+                                          const Snapshot& snap, const MailboxPlan& plan,
+                                          const AttributeProfile& profile) {
+  bool cleaned =
+      jm.state == MailboxState::kSourceCleaned || jm.state == MailboxState::kRoutingVerified;
+  std::vector<AddressCheck> out;
+  for (const auto& address : AddressesOf(snap.source, profile)) {
+    AddressCheck c;
+    c.address = address;
+    c.route = model.Resolve(address, "source");
+    const RouteHop* last = c.route.final_hop();
+    auto delivered_to = [&](const std::string& org, const std::string& dn) {
+      return c.route.delivered() && last && last->org == org && DnEquals(last->dn, dn);
+    };
+    if (!cleaned || plan.cleanup == CleanupOption::kNone) {
+      c.expected = "old mailbox";
+      c.as_expected = delivered_to("source", snap.source.dn());
+      c.warning = cleaned;
+    } else if (plan.cleanup == CleanupOption::kCreateSourceContact ||
+               plan.cleanup == CleanupOption::kMailEnableSourceAccount) {
+      c.expected = "new mailbox";
+      c.as_expected = delivered_to("target", plan.target_dn);
+    } else {
+      c.expected = "NDR";
+      c.as_expected = !c.route.delivered();
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+Result<RoutingModel> BuildModel(Organizations& orgs, const Config& config,
+                                const std::vector<Snapshot>& snapshots,
+                                const std::vector<MailboxPlan>& plans) {
+  auto everything = [](Directory& d, const std::string& base) {
+    return d.Search(base, Scope::kSubtree, Filter::Present("objectClass"));
+  };
+  auto src = everything(*orgs.source, orgs.source_base);
+  if (!src.ok()) return src.status();
+  auto tgt = everything(*orgs.target, orgs.target_base);
+  if (!tgt.ok()) return tgt.status();
+  // Accepted domains default to those the moved mailboxes use on each side.
+  std::set<std::string> source_domains, target_domains;
+  for (const auto& s : snapshots) {
+    for (const auto& a : AddressesOf(s.source, config.profile)) {
+      if (!a.starts_with("X500:")) source_domains.insert(DomainOf(a));
+    }
+  }
+  for (const auto& p : plans) target_domains.insert(DomainOf(p.target_primary_smtp));
+  if (!config.target_smtp_domain.empty())
+    target_domains.insert(AsciiLower(config.target_smtp_domain));
+  return RoutingModel(
+      {{"source", Domains(config.source.domains, {source_domains.begin(), source_domains.end()}),
+        std::move(*src), config.profile},
+       {"target", Domains(config.target.domains, {target_domains.begin(), target_domains.end()}),
+        std::move(*tgt), config.profile}});
+}
+
+struct Loaded {
+  JournalMailbox jm;
+  Snapshot snapshot;
+  MailboxPlan plan;
+};
+
+Result<std::vector<Loaded>> LoadJournal(Journal& journal) {
+  auto all = journal.All();
+  if (!all.ok()) return all.status();
+  std::vector<Loaded> out;
+  for (auto& jm : *all) {
+    if (jm.snapshot.empty()) continue;  // registered, never snapshotted: nothing happened yet
+    auto snap = SnapshotFromJson(jm.snapshot);
+    if (!snap.ok()) return snap.status().Annotate(jm.identity);
+    auto plan = PlanFromJson(nlohmann::json::parse(jm.plan, nullptr, false));
+    if (!plan.ok()) return plan.status().Annotate(jm.identity);
+    out.push_back({std::move(jm), std::move(*snap), std::move(*plan)});
+  }
+  return out;
+}
+
+int Unreachable(const Status& s, Console console) {
+  console.err << "crossmove: cannot reach a directory: " << s.message() << "\n";
+  return kExitUnreachable;
+}
+
+bool FileExists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+}  // namespace
+
+int RunMigration(const Config& config, const RunOptions& options, Console console) {
+  Problems problems;
+  if (config.users_file.empty())
+    problems.push_back({"", 0, "users-file", "not set (the CSV of mailboxes to move)"});
+  auto orgs = OpenOrganizations(config, /*read_only=*/false, problems);
+  if (!orgs.ok() && orgs.status().code() == Status::Code::kUnavailable)
+    return Unreachable(orgs.status(), console);
+  UsersFile users;
+  if (!config.users_file.empty()) {
+    auto read = ReadUsersFile(config.users_file, config.csv_delimiter, problems);
+    if (read.ok()) {
+      users = std::move(*read);
+    } else {
+      problems.push_back({"", 0, "", read.status().message()});
+    }
+  }
+  if (!problems.empty() || !orgs.ok()) {
+    PrintProblems(problems, console);
+    return kExitUsage;
+  }
+  // Mailboxes an earlier run snapshotted continue from the journal: their source may already be
+  // a contact, so they are not validated again. Only new rows are.
+  std::vector<Loaded> journaled;
+  if (FileExists(config.journal)) {
+    auto existing = Journal::Open(config.journal);
+    if (!existing.ok()) {
+      console.err << "crossmove: " << existing.status().message() << "\n";
+      return kExitUsage;
+    }
+    auto loaded = LoadJournal(**existing);
+    if (!loaded.ok()) {
+      console.err << "crossmove: " << loaded.status().message() << "\n";
+      return kExitUsage;
+    }
+    journaled = std::move(*loaded);
+  }
+  std::map<std::string, const Loaded*, ILess> by_identity;
+  std::vector<MailboxPlan> reserved;
+  for (const auto& l : journaled) {
+    by_identity[l.jm.identity] = &l;
+    reserved.push_back(l.plan);
+  }
+  UsersFile fresh = users;
+  fresh.rows.clear();
+  for (const auto& row : users.rows) {
+    if (!by_identity.count(IdentityKey(users.identity_column, row.identity)))
+      fresh.rows.push_back(row);
+  }
+  Batch batch;
+  if (!fresh.rows.empty()) batch = PrepareBatch(config, *orgs, fresh, problems, reserved);
+  for (const auto& m : batch.mailboxes) {
+    const DatabaseConfig* sdb = config.SourceDatabaseFor(m.source.First(config.profile.home_mdb));
+    if (!sdb || sdb->store.empty()) {
+      problems.push_back(
+          {users.path, m.row.line, "homeMDB",
+           fmt::format(
+               "{}: no source mail store for database {} (add [source.databases.NAME] with dn "
+               "and store)",
+               m.source.dn(), m.source.First(config.profile.home_mdb))});
+    }
+    const DatabaseConfig* tdb = config.TargetDatabaseFor(m.plan.target_database_dn);
+    if (!tdb || tdb->store.empty()) {
+      problems.push_back({users.path, m.row.line, "target-database",
+                          fmt::format("no mail store configured for target database {}",
+                                      m.plan.target_database_dn)});
+    }
+  }
+  if (!problems.empty()) {
+    PrintProblems(problems, console);
+    return kExitUsage;
+  }
+
+  Context ctx{config, console, std::move(*orgs), nullptr, nullptr, {}};
+  auto journal = Journal::Open(config.journal);
+  if (!journal.ok()) {
+    console.err << "crossmove: " << journal.status().message() << "\n";
+    return kExitUsage;
+  }
+  ctx.journal = std::move(*journal);
+  auto log = EventLog::Open(config.event_log, ctx.journal->run_id());
+  if (!log.ok()) {
+    console.err << "crossmove: " << log.status().message() << "\n";
+    return kExitUsage;
+  }
+  ctx.log = std::move(*log);
+
+  // The work list, in users-file order.
+  std::vector<Work> work;
+  std::map<std::string, size_t, ILess> planned;
+  for (size_t i = 0; i < batch.mailboxes.size(); ++i) {
+    planned[IdentityKey(users.identity_column, batch.mailboxes[i].row.identity)] = i;
+  }
+  for (const auto& row : users.rows) {
+    std::string key = IdentityKey(users.identity_column, row.identity);
+    Work w;
+    if (auto it = by_identity.find(key); it != by_identity.end()) {
+      auto fresh_state = ctx.journal->Find(key);
+      w.jm = fresh_state.ok() && *fresh_state ? **fresh_state : it->second->jm;
+      w.snapshot = it->second->snapshot;
+      w.plan = it->second->plan;
+    } else {
+      const PlannedMailbox& m = batch.mailboxes[planned.at(key)];
+      auto id = ctx.journal->Register(key, row.line, m.source.dn());
+      if (!id.ok()) {
+        console.err << "crossmove: " << id.status().message() << "\n";
+        return kExitUsage;
+      }
+      auto jm = ctx.journal->Find(key);
+      if (!jm.ok() || !*jm) return kExitUsage;
+      w.jm = **jm;
+      w.plan = m.plan;
+      w.snapshot.source = m.source;
+      for (const auto& match : m.target_matches) {
+        for (const auto& op : m.plan.provision) {
+          if (op.kind == DirectoryOp::Kind::kDelete && DnEquals(op.dn, match.dn()))
+            w.snapshot.replaced_target_objects.push_back(match);
+        }
+      }
+    }
+    w.row = {key,
+             w.plan.source_dn,
+             w.plan.target_dn,
+             w.plan.target_primary_smtp,
+             std::string(ToString(w.plan.cleanup)),
+             "",
+             "",
+             0,
+             0,
+             0,
+             {}};
+    work.push_back(std::move(w));
+  }
+
+  Progress progress(console, work.size());
+  for (auto& w : work) {
+    if (w.jm.state == MailboxState::kRolledBack) {
+      w.row.failure = "rolled back; remove it from the journal to move it again";
+    } else if (w.jm.state < MailboxState::kSourceCleaned) {
+      MoveMailbox(ctx, w, progress);
+    }
+    progress.MailboxDone(
+        w.plan.alias,
+        w.row.failure.empty() ? std::string(ToString(w.jm.state)) : "FAILED " + w.row.failure,
+        w.row.messages);
+  }
+
+  // Sweep (mail that reached the source during the cleanup) and the proof of continuity.
+  std::vector<Snapshot> snapshots;
+  std::vector<MailboxPlan> plans;
+  for (const auto& w : work) {
+    snapshots.push_back(w.snapshot);
+    plans.push_back(w.plan);
+  }
+  auto model = BuildModel(ctx.orgs, config, snapshots, plans);
+  for (auto& w : work) {
+    if (w.jm.state != MailboxState::kSourceCleaned || !w.row.failure.empty()) continue;
+    if (Status s = ctx.journal->Claim(w.jm.id); !s.ok()) {
+      w.row.failure = s.message();
+      continue;
+    }
+    Step(ctx, w, "routing", MailboxState::kRoutingVerified, [&]() -> Status {
+      auto sweep = Copy(ctx, w, progress);
+      if (!sweep.ok()) return sweep.status();
+      if (!model.ok()) return model.status();
+      std::vector<std::string> wrong;
+      for (const auto& c : CheckContinuity(*model, w.jm, w.snapshot, w.plan, config.profile)) {
+        if (!c.as_expected)
+          wrong.push_back(
+              fmt::format("{} ({}: {})", c.address, ToString(c.route.outcome), c.route.detail));
+      }
+      if (!wrong.empty())
+        return Status::Constraint("addresses do not route as predicted: " + Join(wrong, "; "));
+      return Status::Ok();
+    });
+    ctx.journal->Release(w.jm.id);
+  }
+
+  RunReport report{fmt::format("crossmove run {} ({})", ctx.journal->run_id(), users.path),
+                   {},
+                   progress.samples(),
+                   progress.elapsed()};
+  size_t failed = 0, moved = 0;
+  uint64_t messages = 0, bytes = 0;
+  for (auto& w : work) {
+    w.row.state = std::string(ToString(w.jm.state));
+    failed += !w.row.failure.empty();
+    moved += w.jm.state == MailboxState::kRoutingVerified;
+    messages += w.row.messages;
+    bytes += w.row.bytes;
+    report.rows.push_back(w.row);
+  }
+  std::string report_base = config.report.empty() ? config.journal + ".report" : config.report;
+  if (Status s = WriteReport(report_base, report); !s.ok())
+    console.err << "crossmove: " << s.message() << "\n";
+  std::string summary = fmt::format(
+      "{} of {} mailboxes moved and verified, {} failed; {} messages ({:.1f} MB) copied in {:.1f} "
+      "s. Report: {}.html",
+      moved, work.size(), failed, messages, static_cast<double>(bytes) / 1e6, progress.elapsed(),
+      report_base);
+  if (options.json) {
+    nlohmann::json j = {{"moved", moved},
+                        {"failed", failed},
+                        {"messages", messages},
+                        {"bytes", bytes},
+                        {"report", report_base + ".html"}};
+    console.out << j.dump(2) << "\n";
+  } else {
+    console.out << summary << "\n";
+  }
+  return failed ? kExitSomeFailed : kExitOk;
+}
+
+int RunStatus(const Config& config, const RunOptions& options, Console console) {
+  if (!FileExists(config.journal)) {
+    console.err << "crossmove: no journal at " << config.journal << " (nothing has run yet)\n";
+    return kExitUsage;
+  }
+  auto journal = Journal::Open(config.journal);
+  if (!journal.ok()) {
+    console.err << "crossmove: " << journal.status().message() << "\n";
+    return kExitUsage;
+  }
+  auto all = (*journal)->All();
+  if (!all.ok()) {
+    console.err << "crossmove: " << all.status().message() << "\n";
+    return kExitUsage;
+  }
+  std::map<std::string, size_t> counts;
+  size_t failed = 0;
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& m : *all) {
+    ++counts[std::string(ToString(m.state))];
+    failed += m.failed();
+    bool wanted = options.identities.empty();
+    for (const auto& id : options.identities) wanted |= m.identity.find(id) != std::string::npos;
+    if (!wanted) continue;
+    rows.push_back({{"identity", m.identity},
+                    {"line", m.line},
+                    {"source_dn", m.source_dn},
+                    {"state", ToString(m.state)},
+                    {"failed_step", m.failed_step},
+                    {"reason", m.reason},
+                    {"updated", m.updated},
+                    {"held_by", m.holder}});
+  }
+  if (options.json) {
+    console.out << nlohmann::json{{"counts", counts}, {"failed", failed}, {"mailboxes", rows}}.dump(
+                       2)
+                << "\n";
+    return kExitOk;
+  }
+  console.out << fmt::format("{} mailboxes in {}\n", all->size(), config.journal);
+  for (const auto& [state, n] : counts) console.out << fmt::format("  {:<20} {}\n", state, n);
+  if (failed) console.out << fmt::format("  {:<20} {}\n", "failed", failed);
+  for (const auto& r : rows) {
+    bool show = !options.identities.empty() || !r["failed_step"].get<std::string>().empty();
+    if (!show) continue;
+    console.out << fmt::format(
+        "{}  {}  {}{}\n", r["identity"].get<std::string>(), r["state"].get<std::string>(),
+        r["failed_step"].get<std::string>().empty()
+            ? ""
+            : fmt::format("FAILED at {}: {}", r["failed_step"].get<std::string>(),
+                          r["reason"].get<std::string>()),
+        r["held_by"].get<std::string>().empty() ? ""
+                                                : "  held by " + r["held_by"].get<std::string>());
+  }
+  return kExitOk;
+}
+
+int RunVerify(const Config& config, const RunOptions& options, Console console) {
+  Problems problems;
+  auto orgs = OpenOrganizations(config, /*read_only=*/true, problems);
+  if (!orgs.ok() && orgs.status().code() == Status::Code::kUnavailable)
+    return Unreachable(orgs.status(), console);
+  if (!problems.empty() || !orgs.ok()) {
+    PrintProblems(problems, console);
+    return kExitUsage;
+  }
+  if (!FileExists(config.journal)) {
+    console.err << "crossmove: no journal at " << config.journal
+                << ": verify checks the mailboxes a run snapshotted\n";
+    return kExitUsage;
+  }
+  auto journal = Journal::Open(config.journal);
+  if (!journal.ok()) {
+    console.err << "crossmove: " << journal.status().message() << "\n";
+    return kExitUsage;
+  }
+  auto loaded = LoadJournal(**journal);
+  if (!loaded.ok()) {
+    console.err << "crossmove: " << loaded.status().message() << "\n";
+    return kExitUsage;
+  }
+  std::vector<Snapshot> snapshots;
+  std::vector<MailboxPlan> plans;
+  for (const auto& l : *loaded) {
+    snapshots.push_back(l.snapshot);
+    plans.push_back(l.plan);
+  }
+  auto model = BuildModel(*orgs, config, snapshots, plans);
+  if (!model.ok()) {
+    console.err << "crossmove: " << model.status().message() << "\n";
+    return kExitUnreachable;
+  }
+  size_t unexpected = 0, warnings = 0, addresses = 0;
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& l : *loaded) {
+    auto checks = CheckContinuity(*model, l.jm, l.snapshot, l.plan, config.profile);
+    size_t bad = 0;
+    nlohmann::json rows = nlohmann::json::array();
+    std::string text;
+    for (const auto& c : checks) {
+      ++addresses;
+      bad += !c.as_expected;
+      warnings += c.warning;
+      const RouteHop* last = c.route.final_hop();
+      std::string where = c.route.delivered() && last
+                              ? fmt::format("{} {}", last->org, last->dn)
+                              : fmt::format("{} {}", NdrCode(c.route.outcome), c.route.detail);
+      rows.push_back({{"address", c.address},
+                      {"outcome", ToString(c.route.outcome)},
+                      {"lands", where},
+                      {"expected", c.expected},
+                      {"as_expected", c.as_expected}});
+      text += fmt::format("    {:<4} {:<60} -> {}\n",
+                          c.as_expected ? (c.warning ? "warn" : "ok") : "FAIL", c.address, where);
+    }
+    unexpected += bad;
+    out.push_back({{"identity", l.jm.identity},
+                   {"state", ToString(l.jm.state)},
+                   {"cleanup", ToString(l.plan.cleanup)},
+                   {"addresses", rows}});
+    if (!options.json) {
+      console.out << fmt::format(
+          "{} [{}, {}]: {} of {} addresses as expected ({})\n", l.jm.identity, ToString(l.jm.state),
+          ToString(l.plan.cleanup), checks.size() - bad, checks.size(),
+          bad                                    ? "UNEXPECTED"
+          : checks.empty() || !checks[0].warning ? checks.empty() ? "-" : checks[0].expected
+                                                 : "still the old mailbox");
+      if (bad || !options.identities.empty()) console.out << text;
+    }
+  }
+  if (options.json) {
+    console.out << nlohmann::json{{"mailboxes", out},
+                                  {"unexpected", unexpected},
+                                  {"warnings", warnings}}
+                       .dump(2)
+                << "\n";
+  } else {
+    console.out << fmt::format(
+        "verify: {} mailboxes, {} addresses, {} unexpected, {} still delivering to the old "
+        "mailbox\n",
+        loaded->size(), addresses, unexpected, warnings);
+  }
+  return unexpected ? kExitSomeFailed : kExitOk;
+}
+
+int RunRollback(const Config& config, const RunOptions& options, Console console) {
+  if (!options.all && options.identities.empty()) {
+    console.err << "crossmove: rollback needs --all or the identities to roll back\n";
+    return kExitUsage;
+  }
+  Problems problems;
+  auto orgs = OpenOrganizations(config, /*read_only=*/false, problems);
+  if (!orgs.ok() && orgs.status().code() == Status::Code::kUnavailable)
+    return Unreachable(orgs.status(), console);
+  if (!problems.empty() || !orgs.ok()) {
+    PrintProblems(problems, console);
+    return kExitUsage;
+  }
+  if (!FileExists(config.journal)) {
+    console.err << "crossmove: no journal at " << config.journal << "\n";
+    return kExitUsage;
+  }
+  auto journal = Journal::Open(config.journal);
+  if (!journal.ok()) {
+    console.err << "crossmove: " << journal.status().message() << "\n";
+    return kExitUsage;
+  }
+  auto loaded = LoadJournal(**journal);
+  if (!loaded.ok()) {
+    console.err << "crossmove: " << loaded.status().message() << "\n";
+    return kExitUsage;
+  }
+  auto log = EventLog::Open(config.event_log, (*journal)->run_id());
+  if (!log.ok()) {
+    console.err << "crossmove: " << log.status().message() << "\n";
+    return kExitUsage;
+  }
+  const AttributeProfile& p = config.profile;
+  size_t done = 0, failed = 0;
+  std::set<std::string> matched;
+  for (const auto& l : *loaded) {
+    bool wanted = options.all;
+    for (const auto& id : options.identities) {
+      if (IEquals(l.jm.identity, id) || l.jm.identity.ends_with("=" + id) ||
+          DnEquals(l.jm.source_dn, id)) {
+        wanted = true;
+        matched.insert(id);
+      }
+    }
+    if (!wanted || l.jm.state == MailboxState::kRolledBack) continue;
+    std::vector<DirectoryOp> ops;
+    const Entry& snap = l.snapshot.source;
+    // Source: remove the forwarding contact, then restore the object as it was.
+    for (const auto& op : l.plan.cleanup_ops) {
+      if (op.kind == DirectoryOp::Kind::kAdd)
+        ops.push_back({Side::kSource,
+                       DirectoryOp::Kind::kDelete,
+                       op.dn,
+                       {},
+                       "",
+                       "",
+                       "remove the forwarding contact"});
+    }
+    auto current = orgs->source->Read(snap.dn());
+    if (!current.ok() && current.status().code() == Status::Code::kNotFound) {
+      std::vector<Modification> attrs;
+      for (const auto& [name, values] : snap.attributes())
+        attrs.push_back({Modification::Op::kAdd, name, values});
+      ops.push_back({Side::kSource, DirectoryOp::Kind::kAdd, snap.dn(), attrs, "", "",
+                     "recreate the source object from its snapshot"});
+    } else if (current.ok()) {
+      std::vector<Modification> mods;
+      for (const auto& [name, values] : current->attributes()) {
+        if (!snap.Has(name)) mods.push_back({Modification::Op::kDelete, name, {}});
+      }
+      for (const auto& [name, values] : snap.attributes())
+        mods.push_back({Modification::Op::kReplace, name, values});
+      ops.push_back({Side::kSource, DirectoryOp::Kind::kModify, snap.dn(), mods, "", "",
+                     "restore every snapshotted value"});
+    } else {
+      console.err << "crossmove: " << l.jm.identity << ": " << current.status().message() << "\n";
+      ++failed;
+      continue;
+    }
+    // Target: the mailbox user becomes a mail user that forwards back to the old mailbox. Its
+    // mail is kept.
+    if (l.jm.state >= MailboxState::kTargetProvisioned) {
+      auto target = orgs->target->Read(l.plan.target_dn);
+      if (target.ok()) {
+        std::vector<Modification> mods;
+        for (const auto& attr : {p.home_mdb, p.home_server}) {
+          if (target->Has(attr)) mods.push_back({Modification::Op::kDelete, attr, {}});
+        }
+        mods.push_back({Modification::Op::kReplace,
+                        p.target_address,
+                        {"SMTP:" + Recipient(snap, p).primary_smtp()}});
+        mods.push_back({Modification::Op::kReplace,
+                        p.type_details,
+                        {std::to_string(recipient_type::kMailUser)}});
+        mods.push_back({Modification::Op::kReplace,
+                        p.display_type,
+                        {std::to_string(recipient_type::kDisplayRemoteMailUser)}});
+        ops.push_back({Side::kTarget, DirectoryOp::Kind::kModify, l.plan.target_dn, mods, "", "",
+                       "moved back: forwards to the old mailbox"});
+      }
+    }
+    Status s = (*journal)->Claim(l.jm.id);
+    if (s.ok()) s = (*journal)->Begin(l.jm.id, "rollback");
+    for (const auto& op : ops) {
+      if (!s.ok()) break;
+      Directory& dir = op.side == Side::kTarget ? *orgs->target : *orgs->source;
+      auto applied = ApplyIdempotent(dir, op, log->get(), l.jm.identity);
+      if (!applied.ok()) s = applied.status();
+    }
+    if (s.ok()) s = (*journal)->Finish(l.jm.id, MailboxState::kRolledBack);
+    (*journal)->Release(l.jm.id);
+    if (!s.ok()) {
+      (*journal)->Fail(l.jm.id, "rollback", s.message());
+      console.err << "crossmove: " << l.jm.identity << ": rollback failed: " << s.message() << "\n";
+      ++failed;
+      continue;
+    }
+    (*log)->StateChange(l.jm.identity, "rolled-back");
+    ++done;
+    console.out << fmt::format("{}: rolled back ({} restored; mail in both stores kept)\n",
+                               l.jm.identity, snap.dn());
+  }
+  for (const auto& id : options.identities) {
+    if (!matched.count(id)) {
+      console.err << "crossmove: " << id << " is not in the journal\n";
+      ++failed;
+    }
+  }
+  console.out << fmt::format("rollback: {} mailboxes rolled back, {} failed\n", done, failed);
+  return failed ? kExitSomeFailed : kExitOk;
+}
+
+}  // namespace cm

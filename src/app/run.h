@@ -1,0 +1,23 @@
+// `run`, `status`, `verify` and `rollback`: the journaled move of SPEC §5-§8.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "app/commands.h"
+#include "input/config.h"
+
+namespace cm {
+
+struct RunOptions {
+  bool json = false;
+  bool all = false;                     // rollback: every mailbox in the journal
+  std::vector<std::string> identities;  // rollback / status: these mailboxes
+};
+
+int RunMigration(const Config& config, const RunOptions& options, Console console);
+int RunStatus(const Config& config, const RunOptions& options, Console console);
+int RunVerify(const Config& config, const RunOptions& options, Console console);
+int RunRollback(const Config& config, const RunOptions& options, Console console);
+
+}  // namespace cm
