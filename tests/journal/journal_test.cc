@@ -1,0 +1,123 @@
+// The journal: states, failures that keep their place, one holder per mailbox, durability.
+#include "journal/journal.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "journal/serialize.h"
+#include "mailstore/temp_dir.h"
+
+namespace cm {
+namespace {
+
+using testing::TempDir;
+
+TEST(Journal, RecordsStatesAndKeepsThePlaceOfAFailure) {
+  TempDir t;
+  auto j = Journal::Open(t / "j.db");
+  ASSERT_TRUE(j.ok());
+  auto id = (*j)->Register("Alias=john.smith", 4, "CN=Smith\\, John,OU=People,DC=x");
+  ASSERT_TRUE(id.ok());
+  EXPECT_EQ(*(*j)->Register("alias=JOHN.SMITH", 4, "ignored"), *id);  // identities compare case-insensitively
+  ASSERT_TRUE((*j)->Finish(*id, MailboxState::kSnapshotted).ok());
+  ASSERT_TRUE((*j)->Fail(*id, "provision", "constraint violation: homeMDB").ok());
+  auto m = (*j)->Find("Alias=john.smith");
+  ASSERT_TRUE(m.ok() && *m);
+  EXPECT_EQ((*m)->state, MailboxState::kSnapshotted);  // a rerun retries provisioning
+  EXPECT_TRUE((*m)->failed());
+  EXPECT_EQ((*m)->failed_step, "provision");
+  ASSERT_TRUE((*j)->Finish(*id, MailboxState::kTargetProvisioned).ok());
+  m = (*j)->Find("Alias=john.smith");
+  EXPECT_FALSE((*m)->failed());
+}
+
+TEST(Journal, AMailboxIsHeldByOneLiveRunAtATime) {
+  TempDir t;
+  auto first = Journal::Open(t / "j.db");
+  auto second = Journal::Open(t / "j.db");
+  ASSERT_TRUE(first.ok() && second.ok());
+  auto id = (*first)->Register("Alias=a", 2, "CN=a,DC=x");
+  ASSERT_TRUE((*first)->Claim(*id).ok());
+  Status s = (*second)->Claim(*id);
+  EXPECT_EQ(s.code(), Status::Code::kUnavailable);
+  EXPECT_NE(s.message().find(fmt::format("run {}", (*first)->run_id())), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("since"), std::string::npos);
+  auto held = (*second)->Find("Alias=a");
+  EXPECT_NE((*held)->holder.find(fmt::format("run {}", (*first)->run_id())), std::string::npos);
+  ASSERT_TRUE((*first)->Release(*id).ok());
+  EXPECT_TRUE((*second)->Claim(*id).ok());
+}
+
+TEST(Journal, ALockLeftByAKilledRunIsTakenOver) {
+  TempDir t;
+  auto j = Journal::Open(t / "j.db");
+  auto id = (*j)->Register("Alias=a", 2, "CN=a,DC=x");
+  pid_t child = fork();
+  if (child == 0) _exit(0);
+  waitpid(child, nullptr, 0);  // a pid that no longer exists
+  sqlite3* db;
+  ASSERT_EQ(sqlite3_open((t / "j.db").c_str(), &db), SQLITE_OK);
+  char host[256] = "";
+  gethostname(host, sizeof(host) - 1);
+  std::string sql = fmt::format("UPDATE mailboxes SET holder_run=999, holder_pid={}, holder_host='{}', holder_since='x'", child, host);
+  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_TRUE((*j)->Claim(*id).ok());
+}
+
+TEST(Journal, RefusesAJournalOfAnotherSchemaVersion) {
+  TempDir t;
+  { ASSERT_TRUE(Journal::Open(t / "j.db").ok()); }
+  sqlite3* db;
+  ASSERT_EQ(sqlite3_open((t / "j.db").c_str(), &db), SQLITE_OK);
+  sqlite3_exec(db, "UPDATE meta SET value='99' WHERE key='schema_version'", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  auto j = Journal::Open(t / "j.db");
+  ASSERT_FALSE(j.ok());
+  EXPECT_NE(j.status().message().find("schema version 99"), std::string::npos);
+}
+
+TEST(Journal, TheMessageMapSurvivesAReopen) {
+  TempDir t;
+  int64_t id;
+  {
+    auto j = Journal::Open(t / "j.db");
+    id = *(*j)->Register("Alias=a", 2, "CN=a,DC=x");
+    auto map = (*j)->MessagesOf(id);
+    MessageMeta m;
+    m.key = "1690000000.M1P1.host";
+    m.size = 10;
+    ASSERT_TRUE(map->Intend("INBOX", m).ok());
+    ASSERT_TRUE(map->Copied("INBOX", m.key, "INBOX", "target-key", 10).ok());
+    m.key = "second";
+    ASSERT_TRUE(map->Intend("INBOX", m).ok());
+  }
+  auto j = Journal::Open(t / "j.db");
+  auto loaded = (*j)->MessagesOf(id)->Load("INBOX");
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ((*loaded)["1690000000.M1P1.host"].state, MessageMap::State::kCopied);
+  EXPECT_EQ((*loaded)["1690000000.M1P1.host"].target_key, "target-key");
+  EXPECT_EQ((*loaded)["second"].state, MessageMap::State::kIntended);
+}
+
+TEST(Serialize, SnapshotsKeepEveryValueIncludingBinary) {
+  Snapshot s;
+  s.source = Entry("CN=Zoë,DC=x");
+  s.source.Set("proxyAddresses", {"SMTP:zoe@x.test", "X400:c=US;a= ;p=X;"});
+  s.source.Set("msExchMailboxGuid", {std::string("\x00\xff\x10\x80", 4)});
+  s.store = "maildir:/m/x.test/zoe";
+  s.folders = {{"INBOX", 3, 1200}, {"Projets/Été", 1, 10}};
+  auto back = SnapshotFromJson(SnapshotToJson(s));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->source.dn(), s.source.dn());
+  EXPECT_EQ(back->source.Get("proxyAddresses"), s.source.Get("proxyAddresses"));
+  EXPECT_EQ(back->source.Get("msExchMailboxGuid"), s.source.Get("msExchMailboxGuid"));
+  EXPECT_EQ(back->folders[1].name, "Projets/Été");
+  EXPECT_FALSE(SnapshotFromJson("{not json").ok());
+}
+
+}  // namespace
+}  // namespace cm

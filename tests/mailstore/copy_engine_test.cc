@@ -1,0 +1,205 @@
+// The copy engine between two real Maildir stores, with the real SQLite journal as its map.
+#include "mailstore/copy_engine.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "journal/journal.h"
+#include "mailstore/maildir_store.h"
+#include "mailstore/temp_dir.h"
+
+namespace cm {
+namespace {
+
+using testing::TempDir;
+namespace fs = std::filesystem;
+
+void Put(MailStore& store, const Folder& f, const std::string& body, std::vector<std::string> flags = {},
+         int64_t date = 1690000000) {
+  MessageMeta meta;
+  meta.size = body.size();
+  meta.flags = std::move(flags);
+  meta.internal_date = date;
+  auto w = store.BeginAppend(f, meta);
+  ASSERT_TRUE(w.ok());
+  ASSERT_TRUE((*w)->Write(body).ok());
+  ASSERT_TRUE((*w)->Commit().ok());
+}
+
+size_t Count(MailStore& store, const Folder& f) {
+  auto l = store.ListMessages(f, false);
+  return l.ok() ? l->size() : 0;
+}
+
+// A real Maildir target that refuses messages over a size, as an IMAP server's TOOBIG does.
+class SizeLimitedStore : public MaildirStore {
+ public:
+  SizeLimitedStore(std::string root, uint64_t limit) : MaildirStore(std::move(root), {}), limit_(limit) {}
+  Result<std::unique_ptr<MessageWriter>> BeginAppend(const Folder& f, const MessageMeta& m) override {
+    if (m.size > limit_) return Status::Constraint("message too large for the target ([TOOBIG])");
+    return MaildirStore::BeginAppend(f, m);
+  }
+
+ private:
+  uint64_t limit_;
+};
+
+// The journal's map, failing `Copied` once: a crash after the append, before its record.
+class FailOnceMap : public MessageMap {
+ public:
+  explicit FailOnceMap(MessageMap& real) : real_(real) {}
+  Result<std::map<std::string, Entry>> Load(const std::string& f) override { return real_.Load(f); }
+  Status Intend(const std::string& f, const MessageMeta& m) override { return real_.Intend(f, m); }
+  Status Copied(const std::string& f, const std::string& k, const std::string& tf, const std::string& tk, uint64_t s) override {
+    if (!failed_) {
+      failed_ = true;
+      return Status::IOError("simulated crash after the append");
+    }
+    return real_.Copied(f, k, tf, tk, s);
+  }
+  Status Refused(const std::string& f, const std::string& k, const std::string& r) override { return real_.Refused(f, k, r); }
+
+ private:
+  MessageMap& real_;
+  bool failed_ = false;
+};
+
+class CopyEngine : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    src_ = std::make_unique<MaildirStore>(t_ / "src", MailStoreOptions{});
+    Put(*src_, {{"INBOX"}}, "Message-ID: <1@x>\n\none\n", {"\\Seen"});
+    Put(*src_, {{"INBOX"}}, "Message-ID: <2@x>\n\ntwo\n", {"\\Flagged"}, 1690000100);
+    Put(*src_, {{"Sent Items"}}, "Message-ID: <3@x>\n\nsent\n", {"\\Seen"});
+    Put(*src_, {{"Sent Items", "2023"}}, "Message-ID: <4@x>\n\nold sent\n");
+    Put(*src_, {{"Projets", "Été 2024"}}, "Message-ID: <5@x>\n\nété\n", {"\\Answered", "\\Seen"});
+    ASSERT_TRUE(src_->SetSubscribed({{"Projets", "Été 2024"}}, true).ok());
+    MailStoreOptions ro;
+    ro.read_only = true;
+    source_ = std::make_unique<MaildirStore>(t_ / "src", ro);
+    target_ = std::make_unique<MaildirStore>(t_ / "dst", MailStoreOptions{});
+    auto j = Journal::Open(t_ / "journal.db");
+    ASSERT_TRUE(j.ok());
+    journal_ = std::move(*j);
+    mailbox_ = *journal_->Register("Alias=a", 2, "CN=a,DC=x");
+    map_ = journal_->MessagesOf(mailbox_);
+  }
+  TempDir t_;
+  std::unique_ptr<MaildirStore> src_, source_, target_;
+  std::unique_ptr<Journal> journal_;
+  int64_t mailbox_ = 0;
+  std::unique_ptr<MessageMap> map_;
+  MailStoreOptions names_;
+};
+
+TEST_F(CopyEngine, MapsSpecialUseFoldersAndTheirChildren) {
+  auto folders = source_->ListFolders();
+  ASSERT_TRUE(folders.ok());
+  std::map<std::string, std::string> mapping;
+  for (const auto& fm : MapFolders(*folders, names_)) mapping[fm.source.Name()] = fm.target.Name();
+  EXPECT_EQ(mapping["INBOX"], "INBOX");
+  EXPECT_EQ(mapping["Sent Items"], "Sent");
+  EXPECT_EQ(mapping["Sent Items/2023"], "Sent/2023");
+  EXPECT_EQ(mapping["Projets/Été 2024"], "Projets/Été 2024");
+  EXPECT_EQ(mapping.count("Projets"), 0u);  // an implied parent is not made a real folder
+}
+
+TEST_F(CopyEngine, CopiesEverythingOnceAndVerifies) {
+  auto stats = CopyMailbox(*source_, *target_, *map_, {}, names_);
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(stats->messages, 5u);
+  EXPECT_EQ(Count(*target_, {{"Sent"}}), 1u);
+  EXPECT_EQ(Count(*target_, {{"Sent", "2023"}}), 1u);
+  EXPECT_FALSE(fs::exists(t_.path() / "dst" / ".Projets"));
+  auto folders = target_->ListFolders();
+  for (const auto& f : *folders) {
+    if (f.Name() == "Projets/Été 2024") {
+      EXPECT_TRUE(f.subscribed);
+    }
+  }
+  auto report = VerifyMailbox(*source_, *target_, *map_, true, names_);
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok()) << report->problems.front();
+  EXPECT_EQ(report->messages, 5u);
+  auto again = CopyMailbox(*source_, *target_, *map_, {}, names_);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->messages, 0u);
+  EXPECT_EQ(again->skipped, 5u);
+  EXPECT_EQ(Count(*target_, {{"INBOX"}}), 2u);
+}
+
+TEST_F(CopyEngine, DeltaPassCopiesOnlyNewMail) {
+  ASSERT_TRUE(CopyMailbox(*source_, *target_, *map_, {}, names_).ok());
+  Put(*src_, {{"INBOX"}}, "Message-ID: <6@x>\n\nlate arrival\n");
+  auto delta = CopyMailbox(*source_, *target_, *map_, {}, names_);
+  ASSERT_TRUE(delta.ok());
+  EXPECT_EQ(delta->messages, 1u);
+  EXPECT_EQ(Count(*target_, {{"INBOX"}}), 3u);
+}
+
+TEST_F(CopyEngine, ACrashBetweenAppendAndRecordDoesNotDuplicate) {
+  FailOnceMap crashing(*map_);
+  EXPECT_FALSE(CopyMailbox(*source_, *target_, crashing, {}, names_).ok());
+  EXPECT_EQ(Count(*target_, {{"INBOX"}}), 1u);  // appended, not recorded
+  auto rerun = CopyMailbox(*source_, *target_, *map_, {}, names_);
+  ASSERT_TRUE(rerun.ok()) << rerun.status().ToString();
+  EXPECT_EQ(Count(*target_, {{"INBOX"}}), 2u);
+  auto report = VerifyMailbox(*source_, *target_, *map_, true, names_);
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok());
+}
+
+TEST_F(CopyEngine, RefusedMessagesCountAgainstTheBadItemLimit) {
+  Put(*src_, {{"INBOX"}}, "Message-ID: <big@x>\n\n" + std::string(5000, 'x') + "\n");
+  SizeLimitedStore limited(t_ / "dst", 1000);
+  auto failed = CopyMailbox(*source_, limited, *map_, CopyOptions{0, nullptr}, names_);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.status().message().find("bad-item-limit 0"), std::string::npos);
+  auto tolerated = CopyMailbox(*source_, limited, *map_, CopyOptions{1, nullptr}, names_);
+  ASSERT_TRUE(tolerated.ok()) << tolerated.status().ToString();
+  auto report = VerifyMailbox(*source_, limited, *map_, false, names_);
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok());  // the refused message is reported by the copy, not as missing
+}
+
+TEST_F(CopyEngine, VerificationCatchesChangedContentFlagsAndMissingMail) {
+  ASSERT_TRUE(CopyMailbox(*source_, *target_, *map_, {}, names_).ok());
+  fs::path cur = t_.path() / "dst" / "cur";
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(cur)) files.push_back(e.path());
+  ASSERT_EQ(files.size(), 2u);
+  std::sort(files.begin(), files.end());
+  // Same size, different byte: only a full verification sees it.
+  std::string body;
+  {
+    std::ifstream in(files[0], std::ios::binary);
+    body.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  body.back() = body.back() == 'X' ? 'Y' : 'X';
+  auto mtime = fs::last_write_time(files[0]);
+  std::ofstream(files[0], std::ios::binary | std::ios::trunc) << body;
+  fs::last_write_time(files[0], mtime);  // same size, flags and date: only the bytes differ
+  auto quick = VerifyMailbox(*source_, *target_, *map_, false, names_);
+  ASSERT_TRUE(quick.ok());
+  EXPECT_TRUE(quick->ok());
+  auto full = VerifyMailbox(*source_, *target_, *map_, true, names_);
+  ASSERT_TRUE(full.ok());
+  bool content = false;
+  for (const auto& p : full->problems) content |= p.find("content differs") != std::string::npos;
+  EXPECT_TRUE(content);
+  fs::rename(files[1], cur / (files[1].filename().string() + "T"));  // \Deleted added
+  auto flags = VerifyMailbox(*source_, *target_, *map_, false, names_);
+  bool flag_problem = false;
+  for (const auto& p : flags->problems) flag_problem |= p.find("flags differ") != std::string::npos;
+  EXPECT_TRUE(flag_problem);
+  fs::remove(t_.path() / "dst" / ".Sent" / "cur" / fs::directory_iterator(t_.path() / "dst" / ".Sent" / "cur")->path().filename());
+  auto missing = VerifyMailbox(*source_, *target_, *map_, false, names_);
+  bool gone = false;
+  for (const auto& p : missing->problems) gone |= p.find("missing from target Sent") != std::string::npos;
+  EXPECT_TRUE(gone);
+}
+
+}  // namespace
+}  // namespace cm
