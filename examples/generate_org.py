@@ -89,7 +89,7 @@ def people(n):
             alias += str(i)
         seen.add(alias)
         display = f"{sn}, {given}" if i % 5 == 1 else (f'{given} "{sn[0]}." {sn}' if i % 17 == 3 else f"{given} {sn}")
-        cn = display if i % 9 else display + f" ({i})"
+        cn = display if i % 9 != 8 else display + f" ({i})"
         out.append({"i": i, "given": given, "sn": sn, "display": display, "cn": cn, "alias": alias,
                     "sam": alias.replace(".", "")[:17] + str(i)})
     return out

@@ -21,7 +21,8 @@ TEST(Journal, RecordsStatesAndKeepsThePlaceOfAFailure) {
   ASSERT_TRUE(j.ok());
   auto id = (*j)->Register("Alias=john.smith", 4, "CN=Smith\\, John,OU=People,DC=x");
   ASSERT_TRUE(id.ok());
-  EXPECT_EQ(*(*j)->Register("alias=JOHN.SMITH", 4, "ignored"), *id);  // identities compare case-insensitively
+  EXPECT_EQ(*(*j)->Register("alias=JOHN.SMITH", 4, "ignored"),
+            *id);  // identities compare case-insensitively
   ASSERT_TRUE((*j)->Finish(*id, MailboxState::kSnapshotted).ok());
   ASSERT_TRUE((*j)->Fail(*id, "provision", "constraint violation: homeMDB").ok());
   auto m = (*j)->Find("Alias=john.smith");
@@ -43,7 +44,8 @@ TEST(Journal, AMailboxIsHeldByOneLiveRunAtATime) {
   ASSERT_TRUE((*first)->Claim(*id).ok());
   Status s = (*second)->Claim(*id);
   EXPECT_EQ(s.code(), Status::Code::kUnavailable);
-  EXPECT_NE(s.message().find(fmt::format("run {}", (*first)->run_id())), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find(fmt::format("run {}", (*first)->run_id())), std::string::npos)
+      << s.message();
   EXPECT_NE(s.message().find("since"), std::string::npos);
   auto held = (*second)->Find("Alias=a");
   EXPECT_NE((*held)->holder.find(fmt::format("run {}", (*first)->run_id())), std::string::npos);
@@ -62,7 +64,9 @@ TEST(Journal, ALockLeftByAKilledRunIsTakenOver) {
   ASSERT_EQ(sqlite3_open((t / "j.db").c_str(), &db), SQLITE_OK);
   char host[256] = "";
   gethostname(host, sizeof(host) - 1);
-  std::string sql = fmt::format("UPDATE mailboxes SET holder_run=999, holder_pid={}, holder_host='{}', holder_since='x'", child, host);
+  std::string sql = fmt::format(
+      "UPDATE mailboxes SET holder_run=999, holder_pid={}, holder_host='{}', holder_since='x'",
+      child, host);
   ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
   EXPECT_TRUE((*j)->Claim(*id).ok());
@@ -73,7 +77,8 @@ TEST(Journal, RefusesAJournalOfAnotherSchemaVersion) {
   { ASSERT_TRUE(Journal::Open(t / "j.db").ok()); }
   sqlite3* db;
   ASSERT_EQ(sqlite3_open((t / "j.db").c_str(), &db), SQLITE_OK);
-  sqlite3_exec(db, "UPDATE meta SET value='99' WHERE key='schema_version'", nullptr, nullptr, nullptr);
+  sqlite3_exec(db, "UPDATE meta SET value='99' WHERE key='schema_version'", nullptr, nullptr,
+               nullptr);
   sqlite3_close(db);
   auto j = Journal::Open(t / "j.db");
   ASSERT_FALSE(j.ok());

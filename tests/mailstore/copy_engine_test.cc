@@ -16,8 +16,8 @@ namespace {
 using testing::TempDir;
 namespace fs = std::filesystem;
 
-void Put(MailStore& store, const Folder& f, const std::string& body, std::vector<std::string> flags = {},
-         int64_t date = 1690000000) {
+void Put(MailStore& store, const Folder& f, const std::string& body,
+         std::vector<std::string> flags = {}, int64_t date = 1690000000) {
   MessageMeta meta;
   meta.size = body.size();
   meta.flags = std::move(flags);
@@ -36,8 +36,10 @@ size_t Count(MailStore& store, const Folder& f) {
 // A real Maildir target that refuses messages over a size, as an IMAP server's TOOBIG does.
 class SizeLimitedStore : public MaildirStore {
  public:
-  SizeLimitedStore(std::string root, uint64_t limit) : MaildirStore(std::move(root), {}), limit_(limit) {}
-  Result<std::unique_ptr<MessageWriter>> BeginAppend(const Folder& f, const MessageMeta& m) override {
+  SizeLimitedStore(std::string root, uint64_t limit)
+      : MaildirStore(std::move(root), {}), limit_(limit) {}
+  Result<std::unique_ptr<MessageWriter>> BeginAppend(const Folder& f,
+                                                     const MessageMeta& m) override {
     if (m.size > limit_) return Status::Constraint("message too large for the target ([TOOBIG])");
     return MaildirStore::BeginAppend(f, m);
   }
@@ -52,14 +54,17 @@ class FailOnceMap : public MessageMap {
   explicit FailOnceMap(MessageMap& real) : real_(real) {}
   Result<std::map<std::string, Entry>> Load(const std::string& f) override { return real_.Load(f); }
   Status Intend(const std::string& f, const MessageMeta& m) override { return real_.Intend(f, m); }
-  Status Copied(const std::string& f, const std::string& k, const std::string& tf, const std::string& tk, uint64_t s) override {
+  Status Copied(const std::string& f, const std::string& k, const std::string& tf,
+                const std::string& tk, uint64_t s) override {
     if (!failed_) {
       failed_ = true;
       return Status::IOError("simulated crash after the append");
     }
     return real_.Copied(f, k, tf, tk, s);
   }
-  Status Refused(const std::string& f, const std::string& k, const std::string& r) override { return real_.Refused(f, k, r); }
+  Status Refused(const std::string& f, const std::string& k, const std::string& r) override {
+    return real_.Refused(f, k, r);
+  }
 
  private:
   MessageMap& real_;
@@ -194,10 +199,12 @@ TEST_F(CopyEngine, VerificationCatchesChangedContentFlagsAndMissingMail) {
   bool flag_problem = false;
   for (const auto& p : flags->problems) flag_problem |= p.find("flags differ") != std::string::npos;
   EXPECT_TRUE(flag_problem);
-  fs::remove(t_.path() / "dst" / ".Sent" / "cur" / fs::directory_iterator(t_.path() / "dst" / ".Sent" / "cur")->path().filename());
+  fs::remove(t_.path() / "dst" / ".Sent" / "cur" /
+             fs::directory_iterator(t_.path() / "dst" / ".Sent" / "cur")->path().filename());
   auto missing = VerifyMailbox(*source_, *target_, *map_, false, names_);
   bool gone = false;
-  for (const auto& p : missing->problems) gone |= p.find("missing from target Sent") != std::string::npos;
+  for (const auto& p : missing->problems)
+    gone |= p.find("missing from target Sent") != std::string::npos;
   EXPECT_TRUE(gone);
 }
 

@@ -14,8 +14,9 @@ namespace {
 using testing::TempDir;
 namespace fs = std::filesystem;
 
-std::string Append(MailStore& store, const Folder& f, const std::string& body, std::vector<std::string> flags,
-                   std::vector<std::string> keywords, int64_t date) {
+std::string Append(MailStore& store, const Folder& f, const std::string& body,
+                   std::vector<std::string> flags, std::vector<std::string> keywords,
+                   int64_t date) {
   MessageMeta meta;
   meta.size = body.size();
   meta.flags = std::move(flags);
@@ -51,18 +52,21 @@ TEST(Maildir, FolderNamesAreModifiedUtf7AndDotSeparated) {
   ASSERT_TRUE(folders.ok());
   std::vector<std::string> names;
   for (const auto& f : *folders) names.push_back(f.Name() + (f.selectable ? "" : " (noselect)"));
-  EXPECT_EQ(names, (std::vector<std::string>{"INBOX", "Kunden & Partner", "Projets (noselect)", "Projets/Été 2024"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"INBOX", "Kunden & Partner", "Projets (noselect)",
+                                             "Projets/Été 2024"}));
 }
 
 TEST(Maildir, AppendWritesFlagsKeywordsSizesAndInternalDate) {
   TempDir t;
   MaildirStore store(t / "box", {});
   std::string body = "Subject: x\nMessage-ID: <a@b>\n\nline\n";  // bare LFs: W= counts CRLF size
-  std::string key = Append(store, {{"INBOX"}}, body, {"\\Seen", "\\Flagged", "\\Answered"}, {"$Label1", "Important"}, 1700000000);
+  std::string key = Append(store, {{"INBOX"}}, body, {"\\Seen", "\\Flagged", "\\Answered"},
+                           {"$Label1", "Important"}, 1700000000);
   auto names = Files(t.path() / "box" / "cur");
   ASSERT_EQ(names.size(), 1u);
   EXPECT_EQ(names[0], key + ":2,FRSab");  // flags in ASCII order, then keyword letters
-  EXPECT_NE(key.find(",S=" + std::to_string(body.size()) + ",W=" + std::to_string(body.size() + 4)), std::string::npos);
+  EXPECT_NE(key.find(",S=" + std::to_string(body.size()) + ",W=" + std::to_string(body.size() + 4)),
+            std::string::npos);
   struct stat st;
   ASSERT_EQ(stat((t.path() / "box" / "cur" / names[0]).c_str(), &st), 0);
   EXPECT_EQ(st.st_mtime, 1700000000);
@@ -93,10 +97,13 @@ TEST(Maildir, ReadsWhatDovecotDeliversToNew) {
   ASSERT_EQ(listed->size(), 1u);
   EXPECT_TRUE((*listed)[0].flags.empty());
   std::string read;
-  ASSERT_TRUE(store.ReadMessage({{"INBOX"}}, (*listed)[0].key, [&](std::string_view c) {
-    read += c;
-    return Status::Ok();
-  }).ok());
+  ASSERT_TRUE(store
+                  .ReadMessage({{"INBOX"}}, (*listed)[0].key,
+                               [&](std::string_view c) {
+                                 read += c;
+                                 return Status::Ok();
+                               })
+                  .ok());
   EXPECT_EQ(read, "Subject: new\n\nhi\n");
 }
 
@@ -106,12 +113,15 @@ TEST(Maildir, StreamsLargeMessagesInBoundedChunks) {
   std::string big(3 * 1024 * 1024 + 17, 'x');
   std::string key = Append(store, {{"INBOX"}}, big, {}, {}, 1);
   size_t chunks = 0, largest = 0, total = 0;
-  ASSERT_TRUE(store.ReadMessage({{"INBOX"}}, key, [&](std::string_view c) {
-    ++chunks;
-    largest = std::max(largest, c.size());
-    total += c.size();
-    return Status::Ok();
-  }).ok());
+  ASSERT_TRUE(store
+                  .ReadMessage({{"INBOX"}}, key,
+                               [&](std::string_view c) {
+                                 ++chunks;
+                                 largest = std::max(largest, c.size());
+                                 total += c.size();
+                                 return Status::Ok();
+                               })
+                  .ok());
   EXPECT_EQ(total, big.size());
   EXPECT_GT(chunks, 40u);
   EXPECT_LE(largest, 64u * 1024);
@@ -136,7 +146,8 @@ TEST(Maildir, SubscriptionsUseDovecotsVersion2File) {
 TEST(Maildir, SpecialUseComesFromWellKnownTopLevelNames) {
   TempDir t;
   MaildirStore store(t / "box", {});
-  for (const char* n : {"Sent Items", "Deleted Items", "Junk E-mail", "Drafts", "Notes"}) ASSERT_TRUE(store.CreateFolder({{n}}).ok());
+  for (const char* n : {"Sent Items", "Deleted Items", "Junk E-mail", "Drafts", "Notes"})
+    ASSERT_TRUE(store.CreateFolder({{n}}).ok());
   ASSERT_TRUE(store.CreateFolder({{"Notes", "Sent Items"}}).ok());
   auto folders = store.ListFolders();
   ASSERT_TRUE(folders.ok());

@@ -1,0 +1,227 @@
+// `crossmove run` end to end on generated organizations, one test per cleanup option.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/org.h"
+#include "core/planner.h"
+#include "core/proxy_address.h"
+
+namespace cm {
+namespace {
+
+using testing::MailOf;
+using testing::Org;
+using testing::Total;
+
+constexpr int kMailboxes = 6;
+constexpr int kMessages = 240;
+
+void ExpectEveryMessageOnceIntact(const Org& org) {
+  namespace fs = std::filesystem;
+  int boxes = 0;
+  for (const auto& user : fs::directory_iterator(org.dir() / "source-mail" / "fabrikam.test")) {
+    auto source = MailOf(user.path(), true);
+    auto target = MailOf(org.dir() / "target-mail" / "contoso.test" / user.path().filename());
+    EXPECT_TRUE(target == source) << user.path().filename() << " (target left, source right):\n"
+                                  << testing::Difference(target, source);
+    EXPECT_GT(Total(source), 0);
+    ++boxes;
+  }
+  EXPECT_EQ(boxes, kMailboxes);
+}
+
+class MoveEveryOption : public ::testing::TestWithParam<CleanupOption> {};
+
+TEST_P(MoveEveryOption, MovesMailAndLeavesTheDirectoriesAsTheSpecSays) {
+  Org org(kMailboxes, kMessages, std::string(ToString(GetParam())));
+  ASSERT_TRUE(org.ok()) << org.error();
+  auto r = org.Run({"run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_NE(
+      r.out.find(fmt::format("{0} of {0} mailboxes moved and verified, 0 failed; {1} messages",
+                             kMailboxes, kMessages)),
+      std::string::npos)
+      << r.out;
+  ExpectEveryMessageOnceIntact(org);
+
+  auto source = org.Directory("source.ldif");
+  auto target = org.Directory("target.ldif");
+  ASSERT_TRUE(source && target);
+  const std::string user_dn = "CN=Alice Adams,OU=People,DC=fabrikam,DC=test";
+  auto mailbox = target->Read("CN=Alice Adams,OU=Migrated Users,DC=contoso,DC=test");
+  ASSERT_TRUE(mailbox.ok());
+  EXPECT_EQ(mailbox->First("msExchRecipientTypeDetails"), "1");
+  EXPECT_EQ(mailbox->First("homeMDB"), "CN=DB-Contoso-01,OU=Exchange,DC=contoso,DC=test");
+  EXPECT_EQ(mailbox->First("userAccountControl"), "514");
+  const Values& target_proxies = mailbox->Get("proxyAddresses");
+  EXPECT_EQ(target_proxies.front(), "SMTP:alice.adams@contoso.test");
+  auto contact = source->Read("CN=Alice Adams,OU=Contacts,DC=fabrikam,DC=test");
+  auto user = source->Read(user_dn);
+  switch (GetParam()) {
+    case CleanupOption::kNone:
+      ASSERT_TRUE(user.ok());
+      EXPECT_EQ(user->First("msExchRecipientTypeDetails"), "1");
+      EXPECT_FALSE(contact.ok());
+      break;
+    case CleanupOption::kDeleteSourceMailbox:
+      ASSERT_TRUE(user.ok());
+      for (const char* a :
+           {"homeMDB", "msExchMailboxGuid", "proxyAddresses", "mail", "mailNickname",
+            "legacyExchangeDN", "msExchRecipientTypeDetails", "targetAddress"}) {
+        EXPECT_FALSE(user->Has(a)) << a;
+      }
+      EXPECT_EQ(user->First("sAMAccountName"), "aliceadams0");
+      break;
+    case CleanupOption::kDeleteSourceNTAccount:
+      EXPECT_FALSE(user.ok());
+      EXPECT_FALSE(contact.ok());
+      break;
+    case CleanupOption::kCreateSourceContact:
+    case CleanupOption::kMailEnableSourceAccount: {
+      const Entry& fwd = GetParam() == CleanupOption::kCreateSourceContact ? *contact : *user;
+      if (GetParam() == CleanupOption::kCreateSourceContact) {
+        ASSERT_TRUE(contact.ok());
+        EXPECT_FALSE(user.ok());
+        EXPECT_EQ(fwd.First("msExchRecipientTypeDetails"), "64");
+      } else {
+        ASSERT_TRUE(user.ok());
+        EXPECT_FALSE(contact.ok());
+        EXPECT_EQ(fwd.First("msExchRecipientTypeDetails"), "128");
+        EXPECT_FALSE(fwd.Has("homeMDB"));
+        EXPECT_FALSE(fwd.Has("msExchMailboxGuid"));
+      }
+      EXPECT_EQ(fwd.First("targetAddress"), "SMTP:alice.adams@contoso.test");
+      EXPECT_EQ(fwd.First("msExchRecipientDisplayType"), "6");
+      EXPECT_EQ(fwd.First("legacyExchangeDN"),
+                "/o=Fabrikam/ou=Exchange Administrative Group "
+                "(FYDIBOHF23SPDLT)/cn=Recipients/cn=alice.adams");
+      auto proxies = ProxyAddressSet::Parse(fwd.Get("proxyAddresses"));
+      ASSERT_TRUE(proxies.ok());
+      EXPECT_TRUE(proxies->CheckPrimaries().ok());
+      EXPECT_EQ(proxies->Primary("SMTP")->address(), "alice.adams@contoso.test");
+      for (const char* p :
+           {"smtp:alice.adams@fabrikam.test", "smtp:aliceadams0@fabrikam-legacy.test",
+            "X500:/o=Contoso/ou=Exchange Administrative Group "
+            "(FYDIBOHF23SPDLT)/cn=Recipients/cn=alice.adams",
+            "X500:/o=Fabrikam/ou=Exchange Administrative Group "
+            "(FYDIBOHF23SPDLT)/cn=Recipients/cn=alice.adams",
+            "X500:/o=Northwind/ou=First Administrative Group/cn=Recipients/cn=aliceadams0"}) {
+        EXPECT_TRUE(proxies->Contains(*ProxyAddress::Parse(p))) << p;
+      }
+      break;
+    }
+  }
+
+  auto verify = org.Run({"verify", "--json"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  auto j = nlohmann::json::parse(verify.out);
+  EXPECT_EQ(j["unexpected"], 0);
+  EXPECT_EQ(j["mailboxes"].size(), static_cast<size_t>(kMailboxes));
+  std::string expected = GetParam() == CleanupOption::kNone ? "old mailbox"
+                         : GetParam() == CleanupOption::kDeleteSourceMailbox ||
+                                 GetParam() == CleanupOption::kDeleteSourceNTAccount
+                             ? "NDR"
+                             : "new mailbox";
+  for (const auto& m : j["mailboxes"]) {
+    for (const auto& a : m["addresses"]) {
+      EXPECT_EQ(a["expected"], expected) << a["address"];
+      EXPECT_TRUE(a["as_expected"].get<bool>()) << a["address"] << " " << a["lands"];
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Cli, MoveEveryOption, ::testing::ValuesIn(kAllCleanupOptions),
+                         [](const auto& info) { return std::string(ToString(info.param)); });
+
+TEST(Move, ARerunAfterSuccessWritesNothing) {
+  Org org(kMailboxes, kMessages, "CreateSourceContact");
+  ASSERT_TRUE(org.ok()) << org.error();
+  ASSERT_EQ(org.Run({"run"}).exit_code, 0);
+  std::string source = org.Read("source.ldif"), target = org.Read("target.ldif");
+  auto mail = MailOf(org.dir() / "target-mail");
+  std::string events = org.Read("crossmove.journal.events.jsonl");
+  auto again = org.Run({"run"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find("0 messages"), std::string::npos) << again.out;
+  EXPECT_EQ(org.Read("source.ldif"), source);
+  EXPECT_EQ(org.Read("target.ldif"), target);
+  EXPECT_EQ(MailOf(org.dir() / "target-mail"), mail);
+  std::string new_events = org.Read("crossmove.journal.events.jsonl").substr(events.size());
+  EXPECT_EQ(new_events.find("\"event\":\"directory\""), std::string::npos) << new_events;
+  EXPECT_EQ(new_events.find("\"event\":\"folder\""), std::string::npos) << new_events;
+}
+
+TEST(Move, MailDeliveredBetweenCopyAndCleanupReachesTheNewMailbox) {
+  Org org(kMailboxes, kMessages, "CreateSourceContact");
+  ASSERT_TRUE(org.ok()) << org.error();
+  // Steps per mailbox: snapshot, provision, copy, verify (intent + done each): stop right after
+  // the first mailbox's content is verified, before its final delta pass and cleanup.
+  auto stopped = org.Run({"run"}, {"CROSSMOVE_CRASH_AFTER_STEP=8"});
+  ASSERT_EQ(stopped.exit_code, 137) << stopped.err;
+  auto status = nlohmann::json::parse(org.Run({"status", "--json"}).out);
+  EXPECT_EQ(status["counts"]["content-verified"], 1);
+  std::filesystem::path inbox = org.dir() / "source-mail" / "fabrikam.test" / "alice.adams" / "new";
+  testing::Spit(inbox / "1800000000.M1P1.late",
+                "Message-ID: <late@x>\r\nSubject: arrived mid-move\r\n\r\nhello\r\n");
+  auto finished = org.Run({"run"});
+  ASSERT_EQ(finished.exit_code, 0) << finished.err;
+  auto target = MailOf(org.dir() / "target-mail" / "contoso.test" / "alice.adams");
+  bool found = false;
+  for (const auto& [k, n] : target) {
+    if (k.find(testing::Sha256(inbox / "1800000000.M1P1.late")) != std::string::npos)
+      found = n == 1;
+  }
+  EXPECT_TRUE(found);
+  ExpectEveryMessageOnceIntact(org);
+}
+
+TEST(Move, ReportEventLogAndStatusTellWhatHappened) {
+  Org org(kMailboxes, kMessages, "MailEnableSourceAccount");
+  ASSERT_TRUE(org.ok()) << org.error();
+  ASSERT_EQ(org.Run({"run"}).exit_code, 0);
+  std::string csv = org.Read("crossmove-report.csv");
+  EXPECT_NE(csv.find("\"PrimarySmtpAddress=alice.adams@fabrikam.test\""), std::string::npos);
+  EXPECT_NE(csv.find("\"routing-verified\""), std::string::npos);
+  std::string html = org.Read("crossmove-report.html");
+  EXPECT_NE(html.find("<svg"), std::string::npos);
+  EXPECT_NE(html.find("6 mailboxes, 0 failed"), std::string::npos);
+  std::string events = org.Read("crossmove.journal.events.jsonl");
+  size_t lines = 0, directory = 0, folders = 0;
+  for (const auto& line : Split(events, '\n')) {
+    if (line.empty()) continue;
+    auto j = nlohmann::json::parse(line);
+    ++lines;
+    if (j["event"] == "directory") {
+      ++directory;
+      EXPECT_TRUE(j.contains("before") && j.contains("after"));
+    }
+    folders += j["event"] == "folder";
+  }
+  EXPECT_GT(directory, 6u * 5);
+  EXPECT_GT(folders, 6u * 3);
+  auto status = org.Run({"status"});
+  EXPECT_NE(status.out.find("routing-verified     6"), std::string::npos) << status.out;
+}
+
+TEST(Move, AMailboxThatCannotBeVerifiedIsNotCleanedUp) {
+  Org org(kMailboxes, kMessages, "CreateSourceContact");
+  ASSERT_TRUE(org.ok()) << org.error();
+  // Stop after the first mailbox's copy, then damage the target copy of one message.
+  ASSERT_EQ(org.Run({"run"}, {"CROSSMOVE_CRASH_AFTER_STEP=6"}).exit_code, 137);
+  namespace fs = std::filesystem;
+  fs::path cur = org.dir() / "target-mail" / "contoso.test" / "alice.adams" / "cur";
+  fs::remove(fs::directory_iterator(cur)->path());
+  auto r = org.Run({"run"});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  auto status = nlohmann::json::parse(org.Run({"status", "--json", "alice.adams"}).out);
+  ASSERT_EQ(status["mailboxes"].size(), 1u);
+  EXPECT_EQ(status["mailboxes"][0]["state"], "content-copied");
+  EXPECT_EQ(status["mailboxes"][0]["failed_step"], "verify");
+  auto source = org.Directory("source.ldif");
+  EXPECT_TRUE(source->Read("CN=Alice Adams,OU=People,DC=fabrikam,DC=test").ok());  // not cleaned up
+}
+
+}  // namespace
+}  // namespace cm
