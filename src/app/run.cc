@@ -4,9 +4,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <thread>
 
 #include "app/apply.h"
 #include "app/event_log.h"
@@ -36,6 +39,7 @@ class Progress {
       : console_(console), total_(total), tty_(::isatty(STDERR_FILENO)) {}
   void Copied(const std::string& mailbox, const CopyProgress& p) {
     if (!tty_) return;
+    std::lock_guard<std::mutex> lock(mu_);
     auto now = Clock::now();
     if (now - last_ < std::chrono::milliseconds(250)) return;
     last_ = now;
@@ -50,6 +54,7 @@ class Progress {
         << std::flush;
   }
   void MailboxDone(const std::string& mailbox, const std::string& outcome, uint64_t messages) {
+    std::lock_guard<std::mutex> lock(mu_);
     messages_ += messages;
     ++done_;
     double secs = std::chrono::duration<double>(Clock::now() - start_).count();
@@ -70,6 +75,7 @@ class Progress {
   uint64_t messages_ = 0;
   Clock::time_point start_ = Clock::now(), last_{};
   std::vector<ThroughputSample> samples_{{0, 0}};
+  std::mutex mu_;
 };
 
 struct Context {
@@ -79,6 +85,9 @@ struct Context {
   std::unique_ptr<Journal> journal;
   std::unique_ptr<EventLog> log;
   MailStoreOptions target_names;
+  // Directory writes are serialized: the ldif: backend has one writer, and an LDAP DC is best
+  // fed one mailbox's ordered changes at a time. Copies run in parallel.
+  std::mutex directory_mu;
 };
 
 struct Work {
@@ -130,6 +139,7 @@ Result<CopyStats> Copy(Context& ctx, Work& w, Progress& progress) {
 }
 
 Status ApplyAll(Context& ctx, Work& w, const std::vector<DirectoryOp>& ops) {
+  std::lock_guard<std::mutex> lock(ctx.directory_mu);
   for (const auto& op : ops) {
     Directory& dir = op.side == Side::kTarget ? *ctx.orgs.target : *ctx.orgs.source;
     auto applied = ApplyIdempotent(dir, op, ctx.log.get(), w.jm.identity);
@@ -427,7 +437,7 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
     return kExitUsage;
   }
 
-  Context ctx{config, console, std::move(*orgs), nullptr, nullptr, {}};
+  Context ctx{config, console, std::move(*orgs), nullptr, nullptr, {}, {}};
   auto journal = Journal::Open(config.journal);
   if (!journal.ok()) {
     console.err << "crossmove: " << journal.status().message() << "\n";
@@ -489,17 +499,27 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
   }
 
   Progress progress(console, work.size());
-  for (auto& w : work) {
-    if (w.jm.state == MailboxState::kRolledBack) {
-      w.row.failure = "rolled back; remove it from the journal to move it again";
-    } else if (w.jm.state < MailboxState::kSourceCleaned) {
-      MoveMailbox(ctx, w, progress);
+  // `parallel` mailboxes at once (-MaxThreads); each worker takes the next mailbox in file order.
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i = next++; i < work.size(); i = next++) {
+      Work& w = work[i];
+      if (w.jm.state == MailboxState::kRolledBack) {
+        w.row.failure = "rolled back; remove it from the journal to move it again";
+      } else if (w.jm.state < MailboxState::kSourceCleaned) {
+        MoveMailbox(ctx, w, progress);
+      }
+      progress.MailboxDone(
+          w.plan.alias,
+          w.row.failure.empty() ? std::string(ToString(w.jm.state)) : "FAILED " + w.row.failure,
+          w.row.messages);
     }
-    progress.MailboxDone(
-        w.plan.alias,
-        w.row.failure.empty() ? std::string(ToString(w.jm.state)) : "FAILED " + w.row.failure,
-        w.row.messages);
-  }
+  };
+  size_t threads = std::min<size_t>(static_cast<size_t>(std::max(1, config.parallel)), work.size());
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
 
   // Sweep (mail that reached the source during the cleanup) and the proof of continuity.
   std::vector<Snapshot> snapshots;

@@ -220,6 +220,7 @@ Result<JournalMailbox> Row(Stmt& q) {
 }  // namespace
 
 Result<std::optional<JournalMailbox>> Journal::Find(const std::string& identity) {
+  std::lock_guard<std::recursive_mutex> lock(*mu_);
   Stmt q(db_, (std::string(kSelect) + " WHERE identity=?").c_str());
   q.Bind(1, identity);
   auto row = q.Step();
@@ -231,6 +232,7 @@ Result<std::optional<JournalMailbox>> Journal::Find(const std::string& identity)
 }
 
 Result<std::vector<JournalMailbox>> Journal::All() {
+  std::lock_guard<std::recursive_mutex> lock(*mu_);
   Stmt q(db_, (std::string(kSelect) + " ORDER BY id").c_str());
   std::vector<JournalMailbox> out;
   while (true) {
@@ -246,6 +248,7 @@ Result<std::vector<JournalMailbox>> Journal::All() {
 
 Result<int64_t> Journal::Register(const std::string& identity, unsigned long line,
                                   const std::string& source_dn) {
+  std::lock_guard<std::recursive_mutex> lock(*mu_);
   Stmt ins(db_,
            "INSERT OR IGNORE INTO mailboxes(identity, line, source_dn, updated) VALUES(?,?,?,?)");
   CM_RETURN_IF_ERROR(Done(ins.Bind(1, identity)
@@ -261,6 +264,7 @@ Result<int64_t> Journal::Register(const std::string& identity, unsigned long lin
 }
 
 Status Journal::Claim(int64_t mailbox) {
+  std::lock_guard<std::recursive_mutex> lock(*mu_);
   CM_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
   auto rollback = [&](Status s) {
     Exec("ROLLBACK");
@@ -297,6 +301,7 @@ Status Journal::Claim(int64_t mailbox) {
 }
 
 Status Journal::Release(int64_t mailbox) {
+  std::lock_guard<std::recursive_mutex> lock(*mu_);
   Stmt up(
       db_,
       "UPDATE mailboxes SET holder_run=NULL, holder_pid=NULL, holder_host=NULL, holder_since=NULL "
@@ -305,6 +310,7 @@ Status Journal::Release(int64_t mailbox) {
 }
 
 Status Journal::Begin(int64_t mailbox, std::string_view step) {
+  std::lock_guard<std::recursive_mutex> lock(*mu_);
   Stmt ins(db_, "INSERT INTO steps(mailbox, run, step, phase, at) VALUES(?,?,?,'intent',?)");
   CM_RETURN_IF_ERROR(
       Done(ins.Bind(1, mailbox).Bind(2, run_id_).Bind(3, std::string(step)).Bind(4, Now()).Step()));
@@ -313,6 +319,7 @@ Status Journal::Begin(int64_t mailbox, std::string_view step) {
 }
 
 Status Journal::Finish(int64_t mailbox, MailboxState state) {
+  std::lock_guard<std::recursive_mutex> lock(*mu_);
   CM_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
   Stmt up(db_, "UPDATE mailboxes SET state=?, failed_step='', reason='', updated=? WHERE id=?");
   Status s = Done(up.Bind(1, std::string(ToString(state))).Bind(2, Now()).Bind(3, mailbox).Step());
@@ -333,12 +340,14 @@ Status Journal::Finish(int64_t mailbox, MailboxState state) {
 }
 
 Status Journal::Fail(int64_t mailbox, std::string_view step, const std::string& reason) {
+  std::lock_guard<std::recursive_mutex> lock(*mu_);
   Stmt up(db_, "UPDATE mailboxes SET failed_step=?, reason=?, updated=? WHERE id=?");
   return Done(up.Bind(1, std::string(step)).Bind(2, reason).Bind(3, Now()).Bind(4, mailbox).Step());
 }
 
 Status Journal::SaveSnapshot(int64_t mailbox, const std::string& snapshot_json,
                              const std::string& plan_json) {
+  std::lock_guard<std::recursive_mutex> lock(*mu_);
   Stmt up(db_, "UPDATE mailboxes SET snapshot=?, plan=?, updated=? WHERE id=?");
   return Done(up.Bind(1, snapshot_json).Bind(2, plan_json).Bind(3, Now()).Bind(4, mailbox).Step());
 }
@@ -347,9 +356,11 @@ namespace {
 
 class SqliteMessageMap : public MessageMap {
  public:
-  SqliteMessageMap(sqlite3* db, int64_t mailbox) : db_(db), mailbox_(mailbox) {}
+  SqliteMessageMap(sqlite3* db, int64_t mailbox, std::shared_ptr<std::recursive_mutex> mu)
+      : db_(db), mailbox_(mailbox), mu_(std::move(mu)) {}
 
   Result<std::map<std::string, Entry>> Load(const std::string& folder) override {
+    std::lock_guard<std::recursive_mutex> lock(*mu_);
     Stmt q(db_, "SELECT source_key, state, target_key FROM messages WHERE mailbox=? AND folder=?");
     q.Bind(1, mailbox_).Bind(2, folder);
     std::map<std::string, Entry> out;
@@ -368,6 +379,7 @@ class SqliteMessageMap : public MessageMap {
     return out;
   }
   Status Intend(const std::string& folder, const MessageMeta& m) override {
+    std::lock_guard<std::recursive_mutex> lock(*mu_);
     Stmt q(db_,
            "INSERT OR REPLACE INTO messages(mailbox, folder, source_key, state, size) "
            "VALUES(?,?,?,'intended',?)");
@@ -379,6 +391,7 @@ class SqliteMessageMap : public MessageMap {
   }
   Status Copied(const std::string& folder, const std::string& key, const std::string& target_folder,
                 const std::string& target_key, uint64_t size) override {
+    std::lock_guard<std::recursive_mutex> lock(*mu_);
     Stmt q(db_,
            "INSERT OR REPLACE INTO messages(mailbox, folder, source_key, state, target_folder, "
            "target_key, size) "
@@ -393,6 +406,7 @@ class SqliteMessageMap : public MessageMap {
   }
   Status Refused(const std::string& folder, const std::string& key,
                  const std::string& reason) override {
+    std::lock_guard<std::recursive_mutex> lock(*mu_);
     Stmt q(db_,
            "INSERT OR REPLACE INTO messages(mailbox, folder, source_key, state, note) "
            "VALUES(?,?,?,'refused',?)");
@@ -402,12 +416,13 @@ class SqliteMessageMap : public MessageMap {
  private:
   sqlite3* db_;
   int64_t mailbox_;
+  std::shared_ptr<std::recursive_mutex> mu_;
 };
 
 }  // namespace
 
 std::unique_ptr<MessageMap> Journal::MessagesOf(int64_t mailbox) {
-  return std::make_unique<SqliteMessageMap>(db_, mailbox);
+  return std::make_unique<SqliteMessageMap>(db_, mailbox, mu_);
 }
 
 }  // namespace cm

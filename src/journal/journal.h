@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,6 +46,7 @@ struct JournalMailbox {
   std::string holder;    // "run 3 (pid 123 on host) since ..." when held
 };
 
+// Thread-safe: one Journal serves every worker of a run.
 class Journal {
  public:
   // Opens (creating) the journal and registers this process as a run.
@@ -81,6 +83,9 @@ class Journal {
   Status Exec(const std::string& sql);
   void StepTaken();  // the crash hook: CROSSMOVE_CRASH_AFTER_STEP=N kills the process after step N
 
+  // One connection shared by the run's worker threads: every call holds this lock, so a
+  // multi-statement transaction (Claim, Finish) is never interleaved with another thread's.
+  std::shared_ptr<std::recursive_mutex> mu_ = std::make_shared<std::recursive_mutex>();
   sqlite3* db_ = nullptr;
   std::string path_;
   int64_t run_id_ = 0;

@@ -158,7 +158,7 @@ TEST(Move, MailDeliveredBetweenCopyAndCleanupReachesTheNewMailbox) {
   ASSERT_TRUE(org.ok()) << org.error();
   // Steps per mailbox: snapshot, provision, copy, verify (intent + done each): stop right after
   // the first mailbox's content is verified, before its final delta pass and cleanup.
-  auto stopped = org.Run({"run"}, {"CROSSMOVE_CRASH_AFTER_STEP=8"});
+  auto stopped = org.Run({"run", "--parallel", "1"}, {"CROSSMOVE_CRASH_AFTER_STEP=8"});
   ASSERT_EQ(stopped.exit_code, 137) << stopped.err;
   auto status = nlohmann::json::parse(org.Run({"status", "--json"}).out);
   EXPECT_EQ(status["counts"]["content-verified"], 1);
@@ -209,7 +209,7 @@ TEST(Move, AMailboxThatCannotBeVerifiedIsNotCleanedUp) {
   Org org(kMailboxes, kMessages, "CreateSourceContact");
   ASSERT_TRUE(org.ok()) << org.error();
   // Stop after the first mailbox's copy, then damage the target copy of one message.
-  ASSERT_EQ(org.Run({"run"}, {"CROSSMOVE_CRASH_AFTER_STEP=6"}).exit_code, 137);
+  ASSERT_EQ(org.Run({"run", "--parallel", "1"}, {"CROSSMOVE_CRASH_AFTER_STEP=6"}).exit_code, 137);
   namespace fs = std::filesystem;
   fs::path cur = org.dir() / "target-mail" / "contoso.test" / "alice.adams" / "cur";
   fs::remove(fs::directory_iterator(cur)->path());
