@@ -24,17 +24,21 @@ measure() {  # label command... -> "seconds rss_kb"
 }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-declare -a cm_t cm_m cp_t cp_m
+declare -a cm_t cm_m cp_t cp_m cs_t
 for i in $(seq "$runs"); do
   rm -rf "$work/org"; cp -a "$work/pristine" "$work/org"
-  read -r t m < <(measure "$bin" --config "$work/org/crossmove.toml" run)
+  read -r t m < <(measure "$bin" --config "$work/org/crossmove.toml" run ${CROSSMOVE_ARGS:-})
   cm_t+=("$t"); cm_m+=("$m")
   rm -rf "$work/copy"
   read -r t m < <(measure cp -a "$work/org/source-mail" "$work/copy")
   cp_t+=("$t"); cp_m+=("$m")
+  rm -rf "$work/copy"
+  read -r t m < <(measure sh -c "cp -a '$work/org/source-mail' '$work/copy' && sync")
+  cs_t+=("$t")
 done
 cmt=$(printf '%s\n' "${cm_t[@]}" | median); cmm=$(printf '%s\n' "${cm_m[@]}" | median)
 cpt=$(printf '%s\n' "${cp_t[@]}" | median); cpm=$(printf '%s\n' "${cp_m[@]}" | median)
+cst=$(printf '%s\n' "${cs_t[@]}" | median)
 
 # One 100 MB message: peak RSS must not grow with the message.
 rm -rf "$work/big"; python3 examples/generate_org.py "$work/big" --mailboxes 1 --messages 1 >/dev/null
@@ -55,4 +59,6 @@ printf '\n%-34s %10s %10s %12s %10s\n' "maildir -> maildir, $msgs msgs, ${mb} MB
 div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 printf '%-34s %10s %10.0f %12.2f %8d MB\n' "crossmove run (whole move)" "$cmt" "$(div "$msgs" "$cmt")" "$(div "$cmt" "$cpt")" $((cmm / 1024))
 printf '%-34s %10s %10.0f %12.2f %8d MB\n' "cp -a (same tree)" "$cpt" "$(div "$msgs" "$cpt")" 1 $((cpm / 1024))
+printf '%-34s %10s %10.0f %12.2f %11s\n' "cp -a + sync (same durability)" "$cst" "$(div "$msgs" "$cst")" "$(div "$cst" "$cpt")" "-"
+printf '%-34s %10s %10s %12.2f\n' "crossmove run / (cp -a + sync)" "" "" "$(div "$cmt" "$cst")"
 printf '%-34s %10s %10s %12s %8d MB\n' "crossmove run, one 100 MB message" "$bt" "-" "-" $((bm / 1024))

@@ -192,7 +192,7 @@ void MoveMailbox(Context& ctx, Work& w, Progress& progress) {
       w.snapshot.folders.clear();
       for (const auto& f : *folders) {
         if (!f.selectable) continue;
-        auto messages = (*store)->ListMessages(f, false);
+        auto messages = (*store)->ListMessages(f, Detail::kNames);
         if (!messages.ok()) return messages.status();
         FolderSnapshot fs{f.Name(), messages->size(), 0};
         for (const auto& m : *messages) fs.bytes += m.size;

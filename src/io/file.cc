@@ -24,7 +24,8 @@ Result<std::string> ReadWholeFile(const std::string& path) {
   return ss.str();
 }
 
-Status WriteFileAtomically(const std::string& path, std::string_view data, unsigned mode) {
+Status WriteFileAtomically(const std::string& path, std::string_view data, unsigned mode,
+                           bool durable) {
   std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return Status::IOError(fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
@@ -40,7 +41,7 @@ Status WriteFileAtomically(const std::string& path, std::string_view data, unsig
     }
     off += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0) {
+  if (durable && ::fsync(fd) != 0) {
     int err = errno;
     ::close(fd);
     ::unlink(tmp.c_str());

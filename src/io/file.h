@@ -10,8 +10,11 @@ namespace cm {
 
 // kNotFound when the file does not exist, kIOError otherwise.
 Result<std::string> ReadWholeFile(const std::string& path);
-// Writes PATH.tmp, fsyncs it and renames it over PATH: a crash leaves the old or the new file,
-// never half of one. The file is created with `mode` (0600: plans and directories hold PII).
-Status WriteFileAtomically(const std::string& path, std::string_view data, unsigned mode = 0600);
+// Writes PATH.tmp and renames it over PATH: a crash leaves the old or the new file, never half
+// of one. With `durable` the data is fsynced first (a power cut keeps it too); callers that sync
+// a whole tree at a step boundary (the Maildir store) pass false. Created with `mode` (0600:
+// plans and directories hold personal data).
+Status WriteFileAtomically(const std::string& path, std::string_view data, unsigned mode = 0600,
+                           bool durable = true);
 
 }  // namespace cm

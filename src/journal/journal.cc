@@ -354,75 +354,117 @@ Status Journal::SaveSnapshot(int64_t mailbox, const std::string& snapshot_json,
 
 namespace {
 
+// The map of one mailbox on a connection of its own, so its batched writes (one transaction per
+// 256 records, committed at every Flush) never share a transaction with another worker's.
 class SqliteMessageMap : public MessageMap {
  public:
-  SqliteMessageMap(sqlite3* db, int64_t mailbox, std::shared_ptr<std::recursive_mutex> mu)
-      : db_(db), mailbox_(mailbox), mu_(std::move(mu)) {}
-
-  Result<std::map<std::string, Entry>> Load(const std::string& folder) override {
-    std::lock_guard<std::recursive_mutex> lock(*mu_);
-    Stmt q(db_, "SELECT source_key, state, target_key FROM messages WHERE mailbox=? AND folder=?");
-    q.Bind(1, mailbox_).Bind(2, folder);
-    std::map<std::string, Entry> out;
-    while (true) {
-      auto row = q.Step();
-      if (!row.ok()) return row.status();
-      if (!*row) break;
-      std::string state = q.Text(1);
-      Entry e;
-      e.state = state == "copied"    ? State::kCopied
-                : state == "refused" ? State::kRefused
-                                     : State::kIntended;
-      e.target_key = q.Text(2);
-      out[q.Text(0)] = e;
+  SqliteMessageMap(const std::string& path, int64_t mailbox) : mailbox_(mailbox) {
+    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK) {
+      sqlite3_busy_timeout(db_, 30000);
+      sqlite3_exec(db_, "PRAGMA synchronous=NORMAL", nullptr, nullptr, nullptr);
     }
-    return out;
   }
-  Status Intend(const std::string& folder, const MessageMeta& m) override {
-    std::lock_guard<std::recursive_mutex> lock(*mu_);
-    Stmt q(db_,
-           "INSERT OR REPLACE INTO messages(mailbox, folder, source_key, state, size) "
-           "VALUES(?,?,?,'intended',?)");
-    return Done(q.Bind(1, mailbox_)
-                    .Bind(2, folder)
-                    .Bind(3, m.key)
-                    .Bind(4, static_cast<int64_t>(m.size))
-                    .Step());
+  ~SqliteMessageMap() override {
+    Flush();
+    sqlite3_finalize(insert_);
+    sqlite3_close(db_);
+  }
+
+  // The whole mailbox's map is read once (one query, not one per folder per pass) and kept
+  // current as records are written.
+  Result<std::map<std::string, Entry>> Load(const std::string& folder) override {
+    if (!loaded_) {
+      Stmt q(db_, "SELECT folder, source_key, state, target_key FROM messages WHERE mailbox=?");
+      q.Bind(1, mailbox_);
+      while (true) {
+        auto row = q.Step();
+        if (!row.ok()) return row.status();
+        if (!*row) break;
+        std::string state = q.Text(2);
+        Entry e;
+        e.state = state == "copied"    ? State::kCopied
+                  : state == "refused" ? State::kRefused
+                                       : State::kForeign;
+        e.target_key = q.Text(3);
+        cache_[q.Text(0)][q.Text(1)] = e;
+      }
+      loaded_ = true;
+    }
+    return cache_[folder];
   }
   Status Copied(const std::string& folder, const std::string& key, const std::string& target_folder,
                 const std::string& target_key, uint64_t size) override {
-    std::lock_guard<std::recursive_mutex> lock(*mu_);
-    Stmt q(db_,
-           "INSERT OR REPLACE INTO messages(mailbox, folder, source_key, state, target_folder, "
-           "target_key, size) "
-           "VALUES(?,?,?,'copied',?,?,?)");
-    return Done(q.Bind(1, mailbox_)
-                    .Bind(2, folder)
-                    .Bind(3, key)
-                    .Bind(4, target_folder)
-                    .Bind(5, target_key)
-                    .Bind(6, static_cast<int64_t>(size))
-                    .Step());
+    return Write("copied", folder, key, target_folder, target_key, static_cast<int64_t>(size), "");
   }
   Status Refused(const std::string& folder, const std::string& key,
                  const std::string& reason) override {
-    std::lock_guard<std::recursive_mutex> lock(*mu_);
-    Stmt q(db_,
-           "INSERT OR REPLACE INTO messages(mailbox, folder, source_key, state, note) "
-           "VALUES(?,?,?,'refused',?)");
-    return Done(q.Bind(1, mailbox_).Bind(2, folder).Bind(3, key).Bind(4, reason).Step());
+    return Write("refused", folder, key, "", "", 0, reason);
+  }
+  Status Foreign(const std::string& folder, const std::string& target_key) override {
+    return Write("foreign", folder, "foreign:" + target_key, "", target_key, 0, "");
+  }
+  Status Flush() override {
+    if (!in_transaction_) return Status::Ok();
+    in_transaction_ = false;
+    pending_ = 0;
+    if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+      return Status::IOError(fmt::format("journal: {}", sqlite3_errmsg(db_)));
+    }
+    return Status::Ok();
   }
 
  private:
-  sqlite3* db_;
+  Status Open() {
+    if (!db_) return Status::IOError("journal: cannot open the message map");
+    if (in_transaction_) return Status::Ok();
+    if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {
+      return Status::IOError(fmt::format("journal: {}", sqlite3_errmsg(db_)));
+    }
+    in_transaction_ = true;
+    return Status::Ok();
+  }
+  // One prepared statement for every record: preparing per message cost more than the insert.
+  Status Write(const char* state, const std::string& folder, const std::string& key,
+               const std::string& target_folder, const std::string& target_key, int64_t size,
+               const std::string& note) {
+    CM_RETURN_IF_ERROR(Open());
+    if (!insert_ &&
+        sqlite3_prepare_v2(
+            db_,
+            "INSERT OR REPLACE INTO messages(mailbox, folder, source_key, state, target_folder, "
+            "target_key, size, note) VALUES(?,?,?,?,?,?,?,?)",
+            -1, &insert_, nullptr) != SQLITE_OK) {
+      return Status::IOError(fmt::format("journal: {}", sqlite3_errmsg(db_)));
+    }
+    sqlite3_reset(insert_);
+    sqlite3_bind_int64(insert_, 1, mailbox_);
+    sqlite3_bind_text(insert_, 2, folder.data(), static_cast<int>(folder.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_text(insert_, 3, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_text(insert_, 4, state, -1, SQLITE_STATIC);
+    sqlite3_bind_text(insert_, 5, target_folder.data(), static_cast<int>(target_folder.size()),
+                      SQLITE_TRANSIENT);
+    sqlite3_bind_text(insert_, 6, target_key.data(), static_cast<int>(target_key.size()),
+                      SQLITE_TRANSIENT);
+    sqlite3_bind_int64(insert_, 7, size);
+    sqlite3_bind_text(insert_, 8, note.data(), static_cast<int>(note.size()), SQLITE_TRANSIENT);
+    if (sqlite3_step(insert_) != SQLITE_DONE)
+      return Status::IOError(fmt::format("journal: {}", sqlite3_errmsg(db_)));
+    return ++pending_ >= 256 ? Flush() : Status::Ok();
+  }
+
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* insert_ = nullptr;
+  bool loaded_ = false;
+  std::map<std::string, std::map<std::string, Entry>> cache_;  // folder -> source key -> entry
   int64_t mailbox_;
-  std::shared_ptr<std::recursive_mutex> mu_;
+  bool in_transaction_ = false;
+  int pending_ = 0;
 };
 
 }  // namespace
 
 std::unique_ptr<MessageMap> Journal::MessagesOf(int64_t mailbox) {
-  return std::make_unique<SqliteMessageMap>(db_, mailbox, mu_);
+  return std::make_unique<SqliteMessageMap>(path_, mailbox);
 }
 
 }  // namespace cm

@@ -82,74 +82,106 @@ std::vector<FolderMapping> MapFolders(const std::vector<Folder>& source,
   return out;
 }
 
+namespace {
+
+// Source messages no record accounts for may already be in the target (a crash between the
+// append and its record, or mail that was there before): match them by fingerprint, once per
+// folder and only when the target holds messages no record claims.
+Status ClaimAppendedBefore(MailStore& source, MailStore& target, MessageMap& map,
+                           const FolderMapping& fm, const std::vector<MessageMeta>& messages,
+                           std::map<std::string, MessageMap::Entry>& recorded) {
+  std::set<std::string> claimed;
+  for (const auto& [key, e] : recorded) {
+    if (e.state == MessageMap::State::kCopied || e.state == MessageMap::State::kForeign)
+      claimed.insert(e.target_key);
+  }
+  bool unmapped = false;
+  for (const auto& m : messages) unmapped |= !recorded.count(m.key);
+  if (!unmapped) return Status::Ok();
+  auto listing = target.ListMessages(fm.target, Detail::kNames);
+  if (!listing.ok()) return listing.status();
+  bool unclaimed = false;
+  for (const auto& t : *listing) unclaimed |= !claimed.count(t.key);
+  if (!unclaimed) return Status::Ok();
+  auto with_ids = target.ListMessages(fm.target, Detail::kFullWithMessageId);
+  if (!with_ids.ok()) return with_ids.status();
+  std::multimap<std::string, std::string> by_fingerprint;  // fingerprint -> target key
+  auto fingerprint = [](const MessageMeta& m) {
+    return fmt::format("{}|{}|{}", m.size, m.internal_date, m.message_id);
+  };
+  for (const auto& t : *with_ids) {
+    if (!claimed.count(t.key)) by_fingerprint.emplace(fingerprint(t), t.key);
+  }
+  auto source_ids = source.ListMessages(fm.source, Detail::kFullWithMessageId);
+  if (!source_ids.ok()) return source_ids.status();
+  for (const auto& m : *source_ids) {
+    if (recorded.count(m.key)) continue;
+    auto it = by_fingerprint.find(fingerprint(m));
+    if (it == by_fingerprint.end()) continue;
+    CM_RETURN_IF_ERROR(map.Copied(fm.source.Name(), m.key, fm.target.Name(), it->second, m.size));
+    recorded[m.key] = {MessageMap::State::kCopied, it->second};
+    by_fingerprint.erase(it);
+  }
+  for (const auto& [fp, key] : by_fingerprint) {
+    CM_RETURN_IF_ERROR(map.Foreign(fm.source.Name(), key));
+    recorded["foreign:" + key] = {MessageMap::State::kForeign, key};
+  }
+  return map.Flush();
+}
+
+}  // namespace
+
 Result<CopyStats> CopyMailbox(MailStore& source, MailStore& target, MessageMap& map,
                               const CopyOptions& options, const MailStoreOptions& target_names) {
   CopyStats stats;
   auto folders = source.ListFolders();
   if (!folders.ok()) return folders.status();
   CopyProgress progress;
+  // Whatever happens, the records made so far are kept.
+  struct FlushOnExit {
+    MessageMap& map;
+    ~FlushOnExit() { map.Flush(); }
+  } flush_on_exit{map};
+  auto target_folders = target.ListFolders();
+  if (!target_folders.ok()) return target_folders.status();
   for (const FolderMapping& fm : MapFolders(*folders, target_names)) {
     auto started = std::chrono::steady_clock::now();
     FolderStats fs{fm.source.Name(), fm.target.Name()};
-    auto messages = source.ListMessages(fm.source, false);
-    if (!messages.ok()) return messages.status().Annotate(fm.source.Name());
+    const Folder* existing = nullptr;
+    for (const auto& f : *target_folders) {
+      if (f.path == fm.target.path && f.selectable) existing = &f;
+    }
+    if (!existing) CM_RETURN_IF_ERROR(target.CreateFolder(fm.target).Annotate(fm.target.Name()));
+    if (fm.source.subscribed && !(existing && existing->subscribed)) {
+      CM_RETURN_IF_ERROR(target.SetSubscribed(fm.target, true));
+    }
     auto recorded = map.Load(fm.source.Name());
     if (!recorded.ok()) return recorded.status();
-    CM_RETURN_IF_ERROR(target.CreateFolder(fm.target).Annotate(fm.target.Name()));
-    if (fm.source.subscribed) CM_RETURN_IF_ERROR(target.SetSubscribed(fm.target, true));
-
-    // Messages whose append may have happened before a crash: match them by fingerprint.
-    std::vector<MessageMeta> target_listing;
-    bool listed_target = false;
-    std::set<std::string> claimed;
-    for (const auto& [key, e] : *recorded) {
-      if (e.state == MessageMap::State::kCopied) claimed.insert(e.target_key);
+    // A delta pass over a folder whose every message is recorded costs one names listing.
+    auto names = source.ListMessages(fm.source, Detail::kNames);
+    if (!names.ok()) return names.status().Annotate(fm.source.Name());
+    bool unrecorded = false;
+    for (const auto& m : *names) unrecorded |= !recorded->count(m.key);
+    if (!unrecorded) {
+      fs.skipped = names->size();
+      stats.skipped += fs.skipped;
+      stats.folders.push_back(std::move(fs));
+      continue;
     }
+    auto messages = source.ListMessages(fm.source, Detail::kFull);
+    if (!messages.ok()) return messages.status().Annotate(fm.source.Name());
+    CM_RETURN_IF_ERROR(ClaimAppendedBefore(source, target, map, fm, *messages, *recorded));
     for (const MessageMeta& m : *messages) {
-      auto rec = recorded->find(m.key);
-      MessageMap::State state =
-          rec == recorded->end() ? MessageMap::State::kNone : rec->second.state;
-      if (state == MessageMap::State::kCopied || state == MessageMap::State::kRefused) {
+      if (recorded->count(m.key)) {
         ++fs.skipped;
         continue;
       }
-      if (state == MessageMap::State::kIntended) {
-        if (!listed_target) {
-          auto listing = target.ListMessages(fm.target, true);
-          if (!listing.ok()) return listing.status();
-          target_listing = std::move(*listing);
-          listed_target = true;
-        }
-        MessageMeta with_id = m;
-        auto source_listing_id =
-            source.ListMessages(fm.source, true);  // rare path: crash recovery only
-        if (source_listing_id.ok()) {
-          for (const auto& s : *source_listing_id) {
-            if (s.key == m.key) with_id.message_id = s.message_id;
-          }
-        }
-        const MessageMeta* found = nullptr;
-        for (const auto& t : target_listing) {
-          if (!claimed.count(t.key) && t.size == m.size && t.internal_date == m.internal_date &&
-              t.message_id == with_id.message_id) {
-            found = &t;
-            break;
-          }
-        }
-        if (found) {
-          claimed.insert(found->key);
-          CM_RETURN_IF_ERROR(
-              map.Copied(fm.source.Name(), m.key, fm.target.Name(), found->key, m.size));
-          ++fs.skipped;
-          continue;
-        }
-      }
-      CM_RETURN_IF_ERROR(map.Intend(fm.source.Name(), m));
       auto writer = target.BeginAppend(fm.target, m);
       Status s = writer.ok() ? Status::Ok() : writer.status();
-      if (s.ok())
+      if (s.ok()) {
         s = source.ReadMessage(fm.source, m.key,
                                [&](std::string_view chunk) { return (*writer)->Write(chunk); });
+      }
       Result<std::string> key = s.ok() ? (*writer)->Commit() : Result<std::string>(s);
       if (!key.ok()) {
         Status err = key.status();
@@ -166,7 +198,6 @@ Result<CopyStats> CopyMailbox(MailStore& source, MailStore& target, MessageMap& 
         }
         continue;
       }
-      claimed.insert(*key);
       CM_RETURN_IF_ERROR(map.Copied(fm.source.Name(), m.key, fm.target.Name(), *key, m.size));
       ++fs.messages;
       fs.bytes += m.size;
@@ -174,6 +205,7 @@ Result<CopyStats> CopyMailbox(MailStore& source, MailStore& target, MessageMap& 
       progress.bytes += m.size;
       if (options.progress) options.progress(progress);
     }
+    CM_RETURN_IF_ERROR(map.Flush());
     fs.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     stats.messages += fs.messages;
     stats.bytes += fs.bytes;
@@ -190,9 +222,9 @@ Result<VerifyReport> VerifyMailbox(MailStore& source, MailStore& target, Message
   auto folders = source.ListFolders();
   if (!folders.ok()) return folders.status();
   for (const FolderMapping& fm : MapFolders(*folders, target_names)) {
-    auto src = source.ListMessages(fm.source, false);
+    auto src = source.ListMessages(fm.source, Detail::kFull);
     if (!src.ok()) return src.status();
-    auto dst = target.ListMessages(fm.target, false);
+    auto dst = target.ListMessages(fm.target, Detail::kFull);
     if (!dst.ok()) return dst.status();
     auto recorded = map.Load(fm.source.Name());
     if (!recorded.ok()) return recorded.status();
@@ -204,8 +236,7 @@ Result<VerifyReport> VerifyMailbox(MailStore& source, MailStore& target, Message
     for (const MessageMeta& m : *src) {
       ++report.messages;
       auto rec = recorded->find(m.key);
-      if (rec == recorded->end() || rec->second.state == MessageMap::State::kNone ||
-          rec->second.state == MessageMap::State::kIntended) {
+      if (rec == recorded->end() || rec->second.state == MessageMap::State::kNone) {
         problem(m, "not copied");
         continue;
       }

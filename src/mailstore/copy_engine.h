@@ -13,24 +13,29 @@
 
 namespace cm {
 
-// The per-message map the journal keeps: source folder + key -> target folder + key.
+// The per-message map the journal keeps: source folder + key -> target folder + key. Records may
+// be batched: a crash can lose the last few, and the engine recognises what it had appended by
+// fingerprint on the next pass (size, INTERNALDATE, Message-ID) instead of appending it again.
 class MessageMap {
  public:
-  enum class State { kNone, kIntended, kCopied, kRefused };
+  enum class State { kNone, kCopied, kRefused, kForeign };
   struct Entry {
     State state = State::kNone;
     std::string target_key;
   };
   virtual ~MessageMap() = default;
-  // Everything recorded for one source folder, by source key.
+  // Everything recorded for one source folder, by source key. kForeign entries (target
+  // messages no source message accounts for) are keyed "foreign:<target key>".
   virtual Result<std::map<std::string, Entry>> Load(const std::string& source_folder) = 0;
-  // Recorded before the append, so a crash in between is recognised on the rerun.
-  virtual Status Intend(const std::string& source_folder, const MessageMeta& source) = 0;
   virtual Status Copied(const std::string& source_folder, const std::string& source_key,
                         const std::string& target_folder, const std::string& target_key,
                         uint64_t size) = 0;
   virtual Status Refused(const std::string& source_folder, const std::string& source_key,
                          const std::string& reason) = 0;
+  // A target message that was there before us (or whose source is gone): never ours to match.
+  virtual Status Foreign(const std::string& source_folder, const std::string& target_key) = 0;
+  // Makes every record so far durable.
+  virtual Status Flush() = 0;
 };
 
 struct FolderMapping {

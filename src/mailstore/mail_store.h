@@ -51,14 +51,21 @@ class MessageWriter {
 
 using ChunkSink = std::function<Status(std::string_view)>;
 
+// How much a listing must fill in: drivers skip work the caller does not need (a Maildir names
+// listing is a readdir; an IMAP one a UID SEARCH).
+enum class Detail {
+  kNames,              // key, flags, keywords, size where the store has it cheaply (Maildir ,S=)
+  kFull,               // + size and INTERNALDATE
+  kFullWithMessageId,  // + Message-ID (fingerprinting after a crash)
+};
+
 class MailStore {
  public:
   virtual ~MailStore() = default;
   virtual const std::string& location() const = 0;
   // Every folder, INBOX first, parents before children.
   virtual Result<std::vector<Folder>> ListFolders() = 0;
-  virtual Result<std::vector<MessageMeta>> ListMessages(const Folder& folder,
-                                                        bool with_message_id) = 0;
+  virtual Result<std::vector<MessageMeta>> ListMessages(const Folder& folder, Detail detail) = 0;
   virtual Status ReadMessage(const Folder& folder, const std::string& key,
                              const ChunkSink& sink) = 0;
   // Creates the folder (not its implied parents); does nothing when it exists.

@@ -155,7 +155,7 @@ Status MaildirStore::WriteSubscriptions(const std::vector<std::vector<std::strin
     }
     text += Join(parts, "\t") + "\n";
   }
-  return WriteFileAtomically(root_ + "/subscriptions", text, 0600);
+  return WriteFileAtomically(root_ + "/subscriptions", text, 0600, /*durable=*/false);
 }
 
 Result<std::vector<Folder>> MaildirStore::ListFolders() {
@@ -209,10 +209,11 @@ Result<std::vector<Folder>> MaildirStore::ListFolders() {
 }
 
 Result<std::vector<std::string>> MaildirStore::Keywords(const std::string& dir) {
+  if (auto cached = keywords_.find(dir); cached != keywords_.end()) return cached->second;
   std::vector<std::string> out(26);
   auto text = ReadWholeFile(dir + "/dovecot-keywords");
   if (!text.ok()) {
-    if (text.status().code() == Status::Code::kNotFound) return out;
+    if (text.status().code() == Status::Code::kNotFound) return keywords_[dir] = out;
     return text.status();
   }
   for (const auto& line : Split(*text, '\n')) {
@@ -221,11 +222,11 @@ Result<std::vector<std::string>> MaildirStore::Keywords(const std::string& dir) 
     int index = std::atoi(line.substr(0, sp).c_str());
     if (index >= 0 && index < 26) out[static_cast<size_t>(index)] = line.substr(sp + 1);
   }
+  keywords_[dir] = out;
   return out;
 }
 
-Result<std::vector<MessageMeta>> MaildirStore::ListMessages(const Folder& folder,
-                                                            bool with_message_id) {
+Result<std::vector<MessageMeta>> MaildirStore::ListMessages(const Folder& folder, Detail detail) {
   auto dir = FolderDir(folder);
   if (!dir.ok()) return dir.status();
   auto keywords = Keywords(*dir);
@@ -240,12 +241,18 @@ Result<std::vector<MessageMeta>> MaildirStore::ListMessages(const Folder& folder
     for (const auto& name : *names) {
       if (name.starts_with('.')) continue;
       std::string path = subdir + "/" + name;
-      struct stat st;
-      if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
       MessageMeta m;
       m.key = BaseOf(name);
-      m.size = static_cast<uint64_t>(st.st_size);
-      m.internal_date = st.st_mtime;
+      // Dovecot writes the size into the name (,S=): a names listing then needs no stat.
+      size_t s_field = m.key.find(",S=");
+      bool sized = s_field != std::string::npos;
+      if (sized) m.size = std::strtoull(m.key.c_str() + s_field + 3, nullptr, 10);
+      if (detail != Detail::kNames || !sized) {
+        struct stat st;
+        if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+        m.size = static_cast<uint64_t>(st.st_size);
+        m.internal_date = st.st_mtime;
+      }
       size_t info = name.find(":2,");
       if (info != std::string::npos) {
         std::string letters = name.substr(info + 3);
@@ -259,7 +266,7 @@ Result<std::vector<MessageMeta>> MaildirStore::ListMessages(const Folder& folder
           }
         }
       }
-      if (with_message_id) m.message_id = ReadMessageId(path);
+      if (detail == Detail::kFullWithMessageId) m.message_id = ReadMessageId(path);
       paths[m.key] = path;
       out.push_back(std::move(m));
     }
@@ -273,7 +280,7 @@ Result<std::vector<MessageMeta>> MaildirStore::ListMessages(const Folder& folder
 Result<std::string> MaildirStore::FindFile(const std::string& dir, const std::string& key) {
   auto& paths = paths_[dir];
   auto it = paths.find(key);
-  if (it != paths.end() && ::access(it->second.c_str(), F_OK) == 0) return it->second;
+  if (it != paths.end()) return it->second;
   // Flags may have changed (the file was renamed) since the listing: look again.
   for (const char* sub : {"cur", "new"}) {
     auto names = ListDir(dir + "/" + sub);
@@ -292,6 +299,12 @@ Status MaildirStore::ReadMessage(const Folder& folder, const std::string& key,
   auto path = FindFile(*dir, key);
   if (!path.ok()) return path.status();
   int fd = ::open(path->c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT) {  // renamed since the listing (its flags changed): look again
+    paths_[*dir].erase(key);
+    path = FindFile(*dir, key);
+    if (!path.ok()) return path.status();
+    fd = ::open(path->c_str(), O_RDONLY | O_CLOEXEC);
+  }
   if (fd < 0)
     return Status::IOError(fmt::format("cannot open {}: {}", *path, std::strerror(errno)));
   std::string buf(kChunk, '\0');
@@ -312,6 +325,7 @@ Status MaildirStore::ReadMessage(const Folder& folder, const std::string& key,
 }
 
 Status MaildirStore::CreateFolder(const Folder& folder) {
+  if (auto known = FolderDir(folder); known.ok() && ready_dirs_.count(*known)) return Status::Ok();
   if (options_.read_only)
     return Status::Internal(fmt::format("{} is read-only (create {})", location_, folder.Name()));
   auto dir = FolderDir(folder);
@@ -329,6 +343,7 @@ Status MaildirStore::CreateFolder(const Folder& folder) {
       return Status::IOError(fmt::format("cannot create {}: {}", marker, std::strerror(errno)));
     ::close(fd);
   }
+  ready_dirs_.insert(*dir);
   return Status::Ok();
 }
 
@@ -379,7 +394,9 @@ Result<std::string> MaildirStore::KeywordLetters(const std::string& dir,
     for (size_t i = 0; i < 26; ++i) {
       if (!(*table)[i].empty()) text += fmt::format("{} {}\n", i, (*table)[i]);
     }
-    CM_RETURN_IF_ERROR(WriteFileAtomically(dir + "/dovecot-keywords", text, 0600));
+    CM_RETURN_IF_ERROR(
+        WriteFileAtomically(dir + "/dovecot-keywords", text, 0600, /*durable=*/false));
+    keywords_[dir] = *table;
   }
   std::sort(letters.begin(), letters.end());
   return letters;
@@ -450,7 +467,10 @@ Result<std::unique_ptr<MessageWriter>> MaildirStore::BeginAppend(const Folder& f
     return Status::Internal(fmt::format("{} is read-only (append)", location_));
   auto dir = FolderDir(folder);
   if (!dir.ok()) return dir.status();
-  if (!IsDir(*dir + "/tmp")) CM_RETURN_IF_ERROR(CreateFolder(folder));
+  if (!ready_dirs_.count(*dir)) {
+    if (!IsDir(*dir + "/tmp")) CM_RETURN_IF_ERROR(CreateFolder(folder));
+    ready_dirs_.insert(*dir);
+  }
   std::string info;
   for (const auto& fl : kFlagLetters) {
     for (const auto& f : meta.flags) {
@@ -471,7 +491,8 @@ Result<std::unique_ptr<MessageWriter>> MaildirStore::BeginAppend(const Folder& f
   auto now = std::chrono::system_clock::now().time_since_epoch();
   auto secs = std::chrono::duration_cast<std::chrono::seconds>(now).count();
   auto usec = std::chrono::duration_cast<std::chrono::microseconds>(now).count() % 1000000;
-  std::string base = fmt::format("{}.M{}P{}Q{}.{}", secs, usec, ::getpid(), ++counter_, host);
+  static const pid_t pid = ::getpid();
+  std::string base = fmt::format("{}.M{}P{}Q{}.{}", secs, usec, pid, ++counter_, host);
   std::string tmp = *dir + "/tmp/" + base;
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0)

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 
 #include "mailstore/mail_store.h"
@@ -18,8 +19,7 @@ class MaildirStore : public MailStore {
 
   const std::string& location() const override { return location_; }
   Result<std::vector<Folder>> ListFolders() override;
-  Result<std::vector<MessageMeta>> ListMessages(const Folder& folder,
-                                                bool with_message_id) override;
+  Result<std::vector<MessageMeta>> ListMessages(const Folder& folder, Detail detail) override;
   Status ReadMessage(const Folder& folder, const std::string& key, const ChunkSink& sink) override;
   Status CreateFolder(const Folder& folder) override;
   Status SetSubscribed(const Folder& folder, bool subscribed) override;
@@ -44,6 +44,8 @@ class MaildirStore : public MailStore {
   MailStoreOptions options_;
   std::map<std::string, std::map<std::string, std::string>> paths_;  // dir -> key -> file path
   unsigned long counter_ = 0;
+  std::set<std::string> ready_dirs_;  // folders known to exist (no stat per append)
+  std::map<std::string, std::vector<std::string>> keywords_;  // dir -> dovecot-keywords table
 };
 
 }  // namespace cm

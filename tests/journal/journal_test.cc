@@ -95,17 +95,15 @@ TEST(Journal, TheMessageMapSurvivesAReopen) {
     MessageMeta m;
     m.key = "1690000000.M1P1.host";
     m.size = 10;
-    ASSERT_TRUE(map->Intend("INBOX", m).ok());
     ASSERT_TRUE(map->Copied("INBOX", m.key, "INBOX", "target-key", 10).ok());
-    m.key = "second";
-    ASSERT_TRUE(map->Intend("INBOX", m).ok());
+    ASSERT_TRUE(map->Foreign("INBOX", "was-there-before").ok());
   }
   auto j = Journal::Open(t / "j.db");
   auto loaded = (*j)->MessagesOf(id)->Load("INBOX");
   ASSERT_TRUE(loaded.ok());
   EXPECT_EQ((*loaded)["1690000000.M1P1.host"].state, MessageMap::State::kCopied);
   EXPECT_EQ((*loaded)["1690000000.M1P1.host"].target_key, "target-key");
-  EXPECT_EQ((*loaded)["second"].state, MessageMap::State::kIntended);
+  EXPECT_EQ((*loaded)["foreign:was-there-before"].state, MessageMap::State::kForeign);
 }
 
 TEST(Serialize, SnapshotsKeepEveryValueIncludingBinary) {

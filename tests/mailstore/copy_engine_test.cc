@@ -29,7 +29,7 @@ void Put(MailStore& store, const Folder& f, const std::string& body,
 }
 
 size_t Count(MailStore& store, const Folder& f) {
-  auto l = store.ListMessages(f, false);
+  auto l = store.ListMessages(f, Detail::kFull);
   return l.ok() ? l->size() : 0;
 }
 
@@ -53,7 +53,6 @@ class FailOnceMap : public MessageMap {
  public:
   explicit FailOnceMap(MessageMap& real) : real_(real) {}
   Result<std::map<std::string, Entry>> Load(const std::string& f) override { return real_.Load(f); }
-  Status Intend(const std::string& f, const MessageMeta& m) override { return real_.Intend(f, m); }
   Status Copied(const std::string& f, const std::string& k, const std::string& tf,
                 const std::string& tk, uint64_t s) override {
     if (!failed_) {
@@ -65,6 +64,10 @@ class FailOnceMap : public MessageMap {
   Status Refused(const std::string& f, const std::string& k, const std::string& r) override {
     return real_.Refused(f, k, r);
   }
+  Status Foreign(const std::string& f, const std::string& k) override {
+    return real_.Foreign(f, k);
+  }
+  Status Flush() override { return real_.Flush(); }
 
  private:
   MessageMap& real_;

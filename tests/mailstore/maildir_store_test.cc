@@ -75,7 +75,7 @@ TEST(Maildir, AppendWritesFlagsKeywordsSizesAndInternalDate) {
   EXPECT_EQ(text, "0 $Label1\n1 Important\n");
   EXPECT_TRUE(Files(t.path() / "box" / "tmp").empty());
 
-  auto listed = store.ListMessages({{"INBOX"}}, true);
+  auto listed = store.ListMessages({{"INBOX"}}, Detail::kFullWithMessageId);
   ASSERT_TRUE(listed.ok());
   ASSERT_EQ(listed->size(), 1u);
   const MessageMeta& m = (*listed)[0];
@@ -92,7 +92,7 @@ TEST(Maildir, ReadsWhatDovecotDeliversToNew) {
   MaildirStore store(t / "box", {});
   ASSERT_TRUE(store.CreateFolder({{"INBOX"}}).ok());
   std::ofstream(t.path() / "box" / "new" / "1690000000.M1P2.host") << "Subject: new\n\nhi\n";
-  auto listed = store.ListMessages({{"INBOX"}}, false);
+  auto listed = store.ListMessages({{"INBOX"}}, Detail::kFull);
   ASSERT_TRUE(listed.ok());
   ASSERT_EQ(listed->size(), 1u);
   EXPECT_TRUE((*listed)[0].flags.empty());
