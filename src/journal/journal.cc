@@ -447,8 +447,16 @@ class SqliteMessageMap : public MessageMap {
                       SQLITE_TRANSIENT);
     sqlite3_bind_int64(insert_, 7, size);
     sqlite3_bind_text(insert_, 8, note.data(), static_cast<int>(note.size()), SQLITE_TRANSIENT);
-    if (sqlite3_step(insert_) != SQLITE_DONE)
+    if (sqlite3_step(insert_) != SQLITE_DONE) {
       return Status::IOError(fmt::format("journal: {}", sqlite3_errmsg(db_)));
+    }
+    if (loaded_) {  // keep the cache equal to the table
+      std::string_view st(state);
+      cache_[folder][key] = {st == "copied"    ? State::kCopied
+                             : st == "refused" ? State::kRefused
+                                               : State::kForeign,
+                             target_key};
+    }
     return ++pending_ >= 256 ? Flush() : Status::Ok();
   }
 
