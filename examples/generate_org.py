@@ -17,6 +17,8 @@ import os
 import random
 import unicodedata
 
+from ldif_text import dn_escape, entry
+
 SRC_BASE = "DC=fabrikam,DC=test"
 TGT_BASE = "DC=contoso,DC=test"
 ADMIN_GROUP = "Exchange Administrative Group (FYDIBOHF23SPDLT)"
@@ -55,29 +57,10 @@ def mutf7(name):
     return "".join(out)
 
 
-def dn_escape(value):
-    out = []
-    for i, ch in enumerate(value):
-        if ch in ',+"\\<>;=' or (i == 0 and ch in '# ') or (i == len(value) - 1 and ch == ' '):
-            out.append('\\' + ch)
-        else:
-            out.append(ch)
-    return ''.join(out)
 
 
-def ldif_line(attr, value):
-    if isinstance(value, bytes):
-        return f"{attr}:: {base64.b64encode(value).decode()}"
-    safe = value and value[0] not in ' :<' and value[-1] != ' ' and all(32 <= ord(c) < 127 for c in value)
-    return f"{attr}: {value}" if safe else f"{attr}:: {base64.b64encode(value.encode()).decode()}"
 
 
-def entry(dn, attrs):
-    lines = [ldif_line("dn", dn)]
-    for attr, values in attrs:
-        for v in values if isinstance(values, list) else [values]:
-            lines.append(ldif_line(attr, v))
-    return "\n".join(lines) + "\n\n"
 
 
 def people(n):

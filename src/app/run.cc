@@ -363,6 +363,31 @@ bool FileExists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
+// The journal of earlier runs with every snapshotted mailbox, for status / verify / rollback.
+// Prints why not and returns nullopt when there is none to read.
+struct OpenedJournal {
+  std::unique_ptr<Journal> journal;
+  std::vector<Loaded> mailboxes;
+};
+std::optional<OpenedJournal> OpenExistingJournal(const Config& config, Console console,
+                                                 std::string_view why) {
+  if (!FileExists(config.journal)) {
+    console.err << "crossmove: no journal at " << config.journal << why << "\n";
+    return std::nullopt;
+  }
+  auto journal = Journal::Open(config.journal);
+  if (!journal.ok()) {
+    console.err << "crossmove: " << journal.status().message() << "\n";
+    return std::nullopt;
+  }
+  auto loaded = LoadJournal(**journal);
+  if (!loaded.ok()) {
+    console.err << "crossmove: " << loaded.status().message() << "\n";
+    return std::nullopt;
+  }
+  return OpenedJournal{std::move(*journal), std::move(*loaded)};
+}
+
 }  // namespace
 
 int RunMigration(const Config& config, const RunOptions& options, Console console) {
@@ -653,21 +678,10 @@ int RunVerify(const Config& config, const RunOptions& options, Console console) 
     PrintProblems(problems, console);
     return kExitUsage;
   }
-  if (!FileExists(config.journal)) {
-    console.err << "crossmove: no journal at " << config.journal
-                << ": verify checks the mailboxes a run snapshotted\n";
-    return kExitUsage;
-  }
-  auto journal = Journal::Open(config.journal);
-  if (!journal.ok()) {
-    console.err << "crossmove: " << journal.status().message() << "\n";
-    return kExitUsage;
-  }
-  auto loaded = LoadJournal(**journal);
-  if (!loaded.ok()) {
-    console.err << "crossmove: " << loaded.status().message() << "\n";
-    return kExitUsage;
-  }
+  auto opened =
+      OpenExistingJournal(config, console, ": verify checks the mailboxes a run snapshotted");
+  if (!opened) return kExitUsage;
+  const std::vector<Loaded>* loaded = &opened->mailboxes;
   std::vector<Snapshot> snapshots;
   std::vector<MailboxPlan> plans;
   for (const auto& l : *loaded) {
@@ -745,20 +759,10 @@ int RunRollback(const Config& config, const RunOptions& options, Console console
     PrintProblems(problems, console);
     return kExitUsage;
   }
-  if (!FileExists(config.journal)) {
-    console.err << "crossmove: no journal at " << config.journal << "\n";
-    return kExitUsage;
-  }
-  auto journal = Journal::Open(config.journal);
-  if (!journal.ok()) {
-    console.err << "crossmove: " << journal.status().message() << "\n";
-    return kExitUsage;
-  }
-  auto loaded = LoadJournal(**journal);
-  if (!loaded.ok()) {
-    console.err << "crossmove: " << loaded.status().message() << "\n";
-    return kExitUsage;
-  }
+  auto opened = OpenExistingJournal(config, console, "");
+  if (!opened) return kExitUsage;
+  std::unique_ptr<Journal>* journal = &opened->journal;
+  const std::vector<Loaded>* loaded = &opened->mailboxes;
   auto log = EventLog::Open(config.event_log, (*journal)->run_id());
   if (!log.ok()) {
     console.err << "crossmove: " << log.status().message() << "\n";

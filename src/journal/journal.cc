@@ -98,6 +98,14 @@ class Stmt {
 
 Status Done(Result<bool> r) { return r.ok() ? Status::Ok() : r.status(); }
 
+// Waits for another connection's write lock in 0.2 ms naps for up to 30 s. SQLite's own
+// busy_timeout backs off in steps of up to 100 ms, which parallel workers turned into seconds.
+int BusyWait(void*, int attempts) {
+  if (attempts >= 150000) return 0;
+  ::usleep(200);
+  return 1;
+}
+
 }  // namespace
 
 std::string_view ToString(MailboxState s) {
@@ -141,7 +149,7 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& path) {
     return Status::IOError(fmt::format("cannot open journal {}: {}", path,
                                        j->db_ ? sqlite3_errmsg(j->db_) : "out of memory"));
   }
-  sqlite3_busy_timeout(j->db_, 10000);
+  sqlite3_busy_handler(j->db_, BusyWait, nullptr);
   // WAL + NORMAL: a commit survives a process crash; the mail store is synced at step ends.
   CM_RETURN_IF_ERROR(j->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
   CM_RETURN_IF_ERROR(j->Exec(kSchema));
@@ -360,7 +368,7 @@ class SqliteMessageMap : public MessageMap {
  public:
   SqliteMessageMap(const std::string& path, int64_t mailbox) : mailbox_(mailbox) {
     if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK) {
-      sqlite3_busy_timeout(db_, 30000);
+      sqlite3_busy_handler(db_, BusyWait, nullptr);
       sqlite3_exec(db_, "PRAGMA synchronous=NORMAL", nullptr, nullptr, nullptr);
     }
   }
@@ -374,6 +382,7 @@ class SqliteMessageMap : public MessageMap {
   // current as records are written.
   Result<std::map<std::string, Entry>> Load(const std::string& folder) override {
     if (!loaded_) {
+      CM_RETURN_IF_ERROR(Flush());  // nothing buffered may be missing from what is read
       Stmt q(db_, "SELECT folder, source_key, state, target_key FROM messages WHERE mailbox=?");
       q.Bind(1, mailbox_);
       while (true) {
@@ -403,70 +412,76 @@ class SqliteMessageMap : public MessageMap {
   Status Foreign(const std::string& folder, const std::string& target_key) override {
     return Write("foreign", folder, "foreign:" + target_key, "", target_key, 0, "");
   }
+  // Writes the buffered records in one short transaction: the write lock is held for the
+  // inserts only, never while messages are being copied.
   Status Flush() override {
-    if (!in_transaction_) return Status::Ok();
-    in_transaction_ = false;
-    pending_ = 0;
-    if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
-      return Status::IOError(fmt::format("journal: {}", sqlite3_errmsg(db_)));
-    }
-    return Status::Ok();
-  }
-
- private:
-  Status Open() {
+    if (buffer_.empty()) return Status::Ok();
     if (!db_) return Status::IOError("journal: cannot open the message map");
-    if (in_transaction_) return Status::Ok();
     if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {
       return Status::IOError(fmt::format("journal: {}", sqlite3_errmsg(db_)));
     }
-    in_transaction_ = true;
-    return Status::Ok();
-  }
-  // One prepared statement for every record: preparing per message cost more than the insert.
-  Status Write(const char* state, const std::string& folder, const std::string& key,
-               const std::string& target_folder, const std::string& target_key, int64_t size,
-               const std::string& note) {
-    CM_RETURN_IF_ERROR(Open());
     if (!insert_ &&
         sqlite3_prepare_v2(
             db_,
             "INSERT OR REPLACE INTO messages(mailbox, folder, source_key, state, target_folder, "
             "target_key, size, note) VALUES(?,?,?,?,?,?,?,?)",
             -1, &insert_, nullptr) != SQLITE_OK) {
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
       return Status::IOError(fmt::format("journal: {}", sqlite3_errmsg(db_)));
     }
-    sqlite3_reset(insert_);
-    sqlite3_bind_int64(insert_, 1, mailbox_);
-    sqlite3_bind_text(insert_, 2, folder.data(), static_cast<int>(folder.size()), SQLITE_TRANSIENT);
-    sqlite3_bind_text(insert_, 3, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
-    sqlite3_bind_text(insert_, 4, state, -1, SQLITE_STATIC);
-    sqlite3_bind_text(insert_, 5, target_folder.data(), static_cast<int>(target_folder.size()),
-                      SQLITE_TRANSIENT);
-    sqlite3_bind_text(insert_, 6, target_key.data(), static_cast<int>(target_key.size()),
-                      SQLITE_TRANSIENT);
-    sqlite3_bind_int64(insert_, 7, size);
-    sqlite3_bind_text(insert_, 8, note.data(), static_cast<int>(note.size()), SQLITE_TRANSIENT);
-    if (sqlite3_step(insert_) != SQLITE_DONE) {
+    for (const Record& r : buffer_) {
+      sqlite3_reset(insert_);
+      sqlite3_bind_int64(insert_, 1, mailbox_);
+      sqlite3_bind_text(insert_, 2, r.folder.data(), static_cast<int>(r.folder.size()),
+                        SQLITE_STATIC);
+      sqlite3_bind_text(insert_, 3, r.key.data(), static_cast<int>(r.key.size()), SQLITE_STATIC);
+      sqlite3_bind_text(insert_, 4, r.state, -1, SQLITE_STATIC);
+      sqlite3_bind_text(insert_, 5, r.target_folder.data(),
+                        static_cast<int>(r.target_folder.size()), SQLITE_STATIC);
+      sqlite3_bind_text(insert_, 6, r.target_key.data(), static_cast<int>(r.target_key.size()),
+                        SQLITE_STATIC);
+      sqlite3_bind_int64(insert_, 7, r.size);
+      sqlite3_bind_text(insert_, 8, r.note.data(), static_cast<int>(r.note.size()), SQLITE_STATIC);
+      if (sqlite3_step(insert_) != SQLITE_DONE) {
+        Status err = Status::IOError(fmt::format("journal: {}", sqlite3_errmsg(db_)));
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        return err;
+      }
+    }
+    if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
       return Status::IOError(fmt::format("journal: {}", sqlite3_errmsg(db_)));
     }
-    if (loaded_) {  // keep the cache equal to the table
+    buffer_.clear();
+    return Status::Ok();
+  }
+
+ private:
+  struct Record {
+    const char* state;
+    std::string folder, key, target_folder, target_key;
+    int64_t size;
+    std::string note;
+  };
+  Status Write(const char* state, const std::string& folder, const std::string& key,
+               const std::string& target_folder, const std::string& target_key, int64_t size,
+               const std::string& note) {
+    buffer_.push_back({state, folder, key, target_folder, target_key, size, note});
+    if (loaded_) {  // keep the cache equal to what the table will hold
       std::string_view st(state);
       cache_[folder][key] = {st == "copied"    ? State::kCopied
                              : st == "refused" ? State::kRefused
                                                : State::kForeign,
                              target_key};
     }
-    return ++pending_ >= 256 ? Flush() : Status::Ok();
+    return buffer_.size() >= 256 ? Flush() : Status::Ok();
   }
 
+  std::vector<Record> buffer_;
   sqlite3* db_ = nullptr;
   sqlite3_stmt* insert_ = nullptr;
   bool loaded_ = false;
   std::map<std::string, std::map<std::string, Entry>> cache_;  // folder -> source key -> entry
   int64_t mailbox_;
-  bool in_transaction_ = false;
-  int pending_ = 0;
 };
 
 }  // namespace

@@ -144,6 +144,7 @@ Result<CopyStats> CopyMailbox(MailStore& source, MailStore& target, MessageMap& 
   } flush_on_exit{map};
   auto target_folders = target.ListFolders();
   if (!target_folders.ok()) return target_folders.status();
+  bool created_folders = false;
   for (const FolderMapping& fm : MapFolders(*folders, target_names)) {
     auto started = std::chrono::steady_clock::now();
     FolderStats fs{fm.source.Name(), fm.target.Name()};
@@ -151,7 +152,10 @@ Result<CopyStats> CopyMailbox(MailStore& source, MailStore& target, MessageMap& 
     for (const auto& f : *target_folders) {
       if (f.path == fm.target.path && f.selectable) existing = &f;
     }
-    if (!existing) CM_RETURN_IF_ERROR(target.CreateFolder(fm.target).Annotate(fm.target.Name()));
+    if (!existing) {
+      CM_RETURN_IF_ERROR(target.CreateFolder(fm.target).Annotate(fm.target.Name()));
+      created_folders = true;
+    }
     if (fm.source.subscribed && !(existing && existing->subscribed)) {
       CM_RETURN_IF_ERROR(target.SetSubscribed(fm.target, true));
     }
@@ -212,7 +216,10 @@ Result<CopyStats> CopyMailbox(MailStore& source, MailStore& target, MessageMap& 
     stats.skipped += fs.skipped;
     stats.folders.push_back(std::move(fs));
   }
-  CM_RETURN_IF_ERROR(target.Flush());
+  // Durable before the journal records the step; a pass that wrote nothing has nothing to sync.
+  bool wrote = stats.messages > 0;
+  for (const auto& f : stats.folders) wrote |= f.refused > 0;
+  if (wrote || created_folders) CM_RETURN_IF_ERROR(target.Flush());
   return stats;
 }
 

@@ -19,32 +19,9 @@
 
 namespace cm::testing {
 
-inline RunResult RunProgram(const std::vector<std::string>& argv_in,
+inline RunResult RunProgram(const std::vector<std::string>& argv,
                             const std::filesystem::path& cwd) {
-  std::filesystem::path out_file = cwd / ".pstdout", err_file = cwd / ".pstderr";
-  pid_t pid = fork();
-  if (pid == 0) {
-    if (chdir(cwd.c_str()) != 0) _exit(126);
-    int out = open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int err = open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    dup2(out, 1);
-    dup2(err, 2);
-    std::vector<std::string> a = argv_in;
-    std::vector<char*> argv;
-    for (auto& s : a) argv.push_back(s.data());
-    argv.push_back(nullptr);
-    execvp(argv[0], argv.data());
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  RunResult r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = Slurp(out_file);
-  r.err = Slurp(err_file);
-  std::filesystem::remove(out_file);
-  std::filesystem::remove(err_file);
-  return r;
+  return Spawn(argv, cwd, nullptr);
 }
 
 class Org {

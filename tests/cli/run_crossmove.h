@@ -69,11 +69,12 @@ class Workspace {
   std::filesystem::path dir_;
 };
 
-// Runs crossmove with `args` in `cwd`, a clean environment plus `env`, and no terminal.
-inline RunResult RunCrossmove(const std::vector<std::string>& args,
-                              const std::filesystem::path& cwd,
-                              const std::vector<std::string>& env = {}) {
-  std::filesystem::path out_file = cwd / ".stdout", err_file = cwd / ".stderr";
+// Runs argv[0] (looked up in PATH) in `cwd` with no terminal and stdin from /dev/null. With
+// `env`, the environment is exactly PATH, HOME, the sanitizer options and `env`; without, it is
+// inherited.
+inline RunResult Spawn(const std::vector<std::string>& args, const std::filesystem::path& cwd,
+                       const std::vector<std::string>* env) {
+  std::filesystem::path out_file = cwd / ".spawn-stdout", err_file = cwd / ".spawn-stderr";
   pid_t pid = fork();
   if (pid == 0) {
     if (chdir(cwd.c_str()) != 0) _exit(126);
@@ -83,20 +84,23 @@ inline RunResult RunCrossmove(const std::vector<std::string>& args,
     dup2(in, 0);
     dup2(out, 1);
     dup2(err, 2);
-    std::vector<std::string> argv_s = {CROSSMOVE_BINARY};
-    argv_s.insert(argv_s.end(), args.begin(), args.end());
+    std::vector<std::string> argv_s = args;
     std::vector<char*> argv;
     for (auto& a : argv_s) argv.push_back(a.data());
     argv.push_back(nullptr);
+    if (!env) {
+      execvp(argv[0], argv.data());
+      _exit(127);
+    }
     std::vector<std::string> env_s = {"PATH=/usr/bin:/bin", "HOME=/tmp"};
     for (const char* keep : {"ASAN_OPTIONS", "UBSAN_OPTIONS"}) {
       if (const char* v = getenv(keep)) env_s.push_back(std::string(keep) + "=" + v);
     }
-    env_s.insert(env_s.end(), env.begin(), env.end());
+    env_s.insert(env_s.end(), env->begin(), env->end());
     std::vector<char*> envp;
     for (auto& e : env_s) envp.push_back(e.data());
     envp.push_back(nullptr);
-    execve(CROSSMOVE_BINARY, argv.data(), envp.data());
+    execve(argv[0], argv.data(), envp.data());
     _exit(127);
   }
   int status = 0;
@@ -108,6 +112,16 @@ inline RunResult RunCrossmove(const std::vector<std::string>& args,
   std::filesystem::remove(out_file);
   std::filesystem::remove(err_file);
   return r;
+}
+
+// Runs crossmove with `args` in `cwd`, a clean environment plus `env`: no CROSSMOVE_* variable
+// of the developer's shell leaks into a test.
+inline RunResult RunCrossmove(const std::vector<std::string>& args,
+                              const std::filesystem::path& cwd,
+                              const std::vector<std::string>& env = {}) {
+  std::vector<std::string> argv = {CROSSMOVE_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return Spawn(argv, cwd, &env);
 }
 
 }  // namespace cm::testing
