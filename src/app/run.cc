@@ -450,6 +450,19 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
                "and store)",
                m.source.dn(), m.source.First(config.profile.home_mdb))});
     }
+    if (sdb && !sdb->store.empty()) {
+      Recipient r(m.source, config.profile);
+      auto location = ExpandStoreLocation(sdb->store, r.primary_smtp(), r.alias());
+      MailStoreOptions read_only;
+      read_only.read_only = true;
+      auto store = location.ok() ? OpenMailStore(*location, read_only)
+                                 : Result<std::unique_ptr<MailStore>>(location.status());
+      Status access = store.ok() ? (*store)->CheckAccess() : store.status();
+      if (!access.ok()) {
+        problems.push_back({users.path, m.row.line, "source mailbox",
+                            fmt::format("{}: {}", m.source.dn(), access.message())});
+      }
+    }
     const DatabaseConfig* tdb = config.TargetDatabaseFor(m.plan.target_database_dn);
     if (!tdb || tdb->store.empty()) {
       problems.push_back({users.path, m.row.line, "target-database",

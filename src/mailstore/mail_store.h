@@ -59,10 +59,22 @@ enum class Detail {
   kFullWithMessageId,  // + Message-ID (fingerprinting after a crash)
 };
 
+// What a store can do, so the engine asks only for what it will get.
+struct Capabilities {
+  bool append_returns_key = false;  // Commit() names the new message (Maildir; IMAP with UIDPLUS)
+  bool keywords = false;            // custom keywords are kept (Maildir: up to 26 per folder)
+  bool special_use = false;         // folders carry special-use attributes (IMAP SPECIAL-USE)
+  bool subscriptions = false;
+};
+
 class MailStore {
  public:
   virtual ~MailStore() = default;
   virtual const std::string& location() const = 0;
+  virtual Capabilities capabilities() const = 0;
+  // The mailbox exists and can be opened with the credentials given ("can be logged into",
+  // SPEC §4): checked for every source mailbox before anything is written.
+  virtual Status CheckAccess() = 0;
   // Every folder, INBOX first, parents before children.
   virtual Result<std::vector<Folder>> ListFolders() = 0;
   virtual Result<std::vector<MessageMeta>> ListMessages(const Folder& folder, Detail detail) = 0;

@@ -105,6 +105,20 @@ MaildirStore::MaildirStore(std::string root, MailStoreOptions options)
   while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
 }
 
+Status MaildirStore::CheckAccess() {
+  // A missing mailbox directory is a wrong store template far more often than an empty
+  // mailbox: moving "nothing" and then cleaning up the source would strand the mail.
+  if (!IsDir(root_ + "/cur") && !IsDir(root_ + "/new")) {
+    return Status::NotFound(
+        fmt::format("mailbox {} does not exist (no cur/ or new/ in it)", root_));
+  }
+  if (::access(root_.c_str(), R_OK | X_OK) != 0) {
+    return Status::PermissionDenied(
+        fmt::format("cannot read mailbox {}: {}", root_, std::strerror(errno)));
+  }
+  return Status::Ok();
+}
+
 Result<std::string> MaildirStore::FolderDir(const Folder& folder) const {
   if (folder.IsInbox()) return root_;
   std::string name = root_ + "/";

@@ -18,6 +18,9 @@ class MaildirStore : public MailStore {
   MaildirStore(std::string root, MailStoreOptions options);
 
   const std::string& location() const override { return location_; }
+  // Special use comes from well-known names, not attributes: Maildir has none.
+  Capabilities capabilities() const override { return {true, true, false, true}; }
+  Status CheckAccess() override;
   Result<std::vector<Folder>> ListFolders() override;
   Result<std::vector<MessageMeta>> ListMessages(const Folder& folder, Detail detail) override;
   Status ReadMessage(const Folder& folder, const std::string& key, const ChunkSink& sink) override;

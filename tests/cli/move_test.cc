@@ -205,6 +205,28 @@ TEST(Move, ReportEventLogAndStatusTellWhatHappened) {
   EXPECT_NE(status.out.find("routing-verified     6"), std::string::npos) << status.out;
 }
 
+TEST(Move, AWrongStoreTemplateIsRefusedBeforeAnythingIsWritten) {
+  Org org(kMailboxes, kMessages, "CreateSourceContact");
+  ASSERT_TRUE(org.ok()) << org.error();
+  std::string toml = org.Read("crossmove.toml");
+  size_t at = toml.find("maildir:source-mail/%d/%n");
+  ASSERT_NE(at, std::string::npos);
+  testing::Spit(org.dir() / "crossmove.toml", toml.replace(at, 25, "maildir:source-mail/%n"));
+  std::string source = org.Read("source.ldif"), target = org.Read("target.ldif");
+  auto r = org.Run({"run"});
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(
+      r.err.find(
+          "users.csv:3: source mailbox: CN=Alice Adams,OU=People,DC=fabrikam,DC=test: mailbox"),
+      std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("does not exist"), std::string::npos);
+  EXPECT_EQ(org.Read("source.ldif"), source);
+  EXPECT_EQ(org.Read("target.ldif"), target);
+  EXPECT_FALSE(std::filesystem::exists(org.dir() / "crossmove.journal"));
+  EXPECT_FALSE(std::filesystem::exists(org.dir() / "target-mail"));
+}
+
 TEST(Move, AMailboxThatCannotBeVerifiedIsNotCleanedUp) {
   Org org(kMailboxes, kMessages, "CreateSourceContact");
   ASSERT_TRUE(org.ok()) << org.error();

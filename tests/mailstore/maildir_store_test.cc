@@ -186,6 +186,16 @@ TEST(Maildir, RefusesWhatItCannotRepresentAndWritesNothingWhenReadOnly) {
   EXPECT_FALSE(fs::exists(t.path() / "src"));
 }
 
+TEST(Maildir, SaysWhatItCanDo) {
+  TempDir t;
+  MaildirStore store(t / "box", {});
+  Capabilities c = store.capabilities();
+  EXPECT_TRUE(c.append_returns_key);
+  EXPECT_TRUE(c.keywords);
+  EXPECT_TRUE(c.subscriptions);
+  EXPECT_FALSE(c.special_use);
+}
+
 TEST(Maildir, StoreLocationTemplates) {
   EXPECT_EQ(*ExpandStoreLocation("maildir:/var/vmail/%d/%n", "John.Smith@Contoso.test", "john"),
             "maildir:/var/vmail/contoso.test/john.smith");
