@@ -10,6 +10,11 @@
 
 namespace cm {
 
+int Unreachable(const Status& s, Console console) {
+  console.err << "crossmove: cannot reach a directory: " << s.message() << "\n";
+  return kExitUnreachable;
+}
+
 void PrintProblems(const Problems& problems, Console console) {
   console.err << fmt::format("crossmove: {} problem{} found; nothing was written:\n",
                              problems.size(), problems.size() == 1 ? "" : "s");
@@ -22,11 +27,6 @@ int ReportProblems(const Problems& problems, bool json, Console console) {
   if (json) console.out << nlohmann::json{{"problems", ProblemsToJson(problems)}}.dump(2) << "\n";
   PrintProblems(problems, console);
   return kExitUsage;
-}
-
-int Unreachable(const Status& s, Console console) {
-  console.err << "crossmove: cannot reach a directory: " << s.message() << "\n";
-  return kExitUnreachable;
 }
 
 }  // namespace

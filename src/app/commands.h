@@ -33,6 +33,8 @@ struct PlanOptions {
 int RunPlan(const Config& config, const PlanOptions& options, Console console);
 int RunExport(const Config& config, const ExportOptions& options, Console console);
 
+// "cannot reach a directory: ..." and exit code 3.
+int Unreachable(const Status& s, Console console);
 // Prints problems as "crossmove: N problems; nothing was written" plus one line each.
 void PrintProblems(const Problems& problems, Console console);
 

@@ -353,11 +353,6 @@ Result<std::vector<Loaded>> LoadJournal(Journal& journal) {
   return out;
 }
 
-int Unreachable(const Status& s, Console console) {
-  console.err << "crossmove: cannot reach a directory: " << s.message() << "\n";
-  return kExitUnreachable;
-}
-
 bool FileExists(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0;

@@ -9,6 +9,7 @@
 
 #include "directory/schema.h"
 #include "io/file.h"
+#include "mailstore/temp_dir.h"
 
 namespace cm {
 namespace {
@@ -194,18 +195,9 @@ TEST(LdifDirectoryErrors, LoadRefusesBrokenDirectories) {
 
 class LdifFile : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/crossmove-ldif-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    path_ = dir_ + "/org.ldif";
-    std::ofstream(path_) << kOrg;
-  }
-  void TearDown() override {
-    unlink(path_.c_str());
-    rmdir(dir_.c_str());
-  }
-  std::string dir_, path_;
+  void SetUp() override { std::ofstream(path_) << kOrg; }
+  testing::TempDir t_;
+  std::string path_ = t_ / "org.ldif";
 };
 
 TEST_F(LdifFile, EveryWriteIsSavedAndReloadsIdentically) {

@@ -1,6 +1,8 @@
 // Secrets come from a 0600 file, an environment variable or a prompt — never argv.
 #include "input/credential.h"
 
+#include "mailstore/temp_dir.h"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,21 +15,12 @@ namespace {
 
 class CredentialFile : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/crossmove-cred-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    path_ = dir_ + "/secret";
-  }
-  void TearDown() override {
-    unlink(path_.c_str());
-    rmdir(dir_.c_str());
-  }
   void Write(const std::string& text, mode_t mode) {
     std::ofstream(path_) << text;
     chmod(path_.c_str(), mode);
   }
-  std::string dir_, path_;
+  testing::TempDir t_;
+  std::string dir_ = t_.path().string(), path_ = t_ / "secret";
 };
 
 TEST_F(CredentialFile, ReadsTheFirstLineOfA0600File) {
