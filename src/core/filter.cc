@@ -96,8 +96,6 @@ std::string Filter::ToString() const {
       return fmt::format("({}>={})", attr_, EscapeFilterValue(value_));
     case Kind::kLessOrEqual:
       return fmt::format("({}<={})", attr_, EscapeFilterValue(value_));
-    case Kind::kApprox:
-      return fmt::format("({}~={})", attr_, EscapeFilterValue(value_));
     case Kind::kPresent:
       return fmt::format("({}=*)", attr_);
     case Kind::kSubstring: {
@@ -214,9 +212,9 @@ class Parser {
     Filter::Kind kind = Filter::Kind::kEquality;
     size_t attr_end = eq;
     char op = item[eq - 1];
+    // `~=` (approximate) is read as equality, as OpenLDAP does without a phonetic index.
     if (op == '>' || op == '<' || op == '~') {
-      kind = op == '>' ? Filter::Kind::kGreaterOrEqual
-                       : (op == '<' ? Filter::Kind::kLessOrEqual : Filter::Kind::kApprox);
+      if (op != '~') kind = op == '>' ? Filter::Kind::kGreaterOrEqual : Filter::Kind::kLessOrEqual;
       --attr_end;
     }
     std::string attr(Trim(item.substr(0, attr_end)));
@@ -251,10 +249,6 @@ class Parser {
     Filter f = Filter::Eq(attr, *value);
     if (kind == Filter::Kind::kGreaterOrEqual) f = Filter::GreaterOrEqual(attr, *value);
     if (kind == Filter::Kind::kLessOrEqual) f = Filter::LessOrEqual(attr, *value);
-    if (kind == Filter::Kind::kApprox) {
-      // Approximate match is treated as equality, as OpenLDAP does without a phonetic index.
-      f = Filter::Eq(attr, *value);
-    }
     return f;
   }
 

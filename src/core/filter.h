@@ -24,7 +24,6 @@ class Filter {
     kPresent,
     kGreaterOrEqual,
     kLessOrEqual,
-    kApprox
   };
 
   static Filter Eq(std::string attr, std::string value);
@@ -41,7 +40,7 @@ class Filter {
 
   Kind kind() const { return kind_; }
   const std::string& attribute() const { return attr_; }
-  const std::string& value() const { return value_; }  // equality/ordering/approx
+  const std::string& value() const { return value_; }  // equality/ordering
   const std::string& initial() const { return value_; }
   const std::vector<std::string>& any() const { return any_; }
   const std::string& final_part() const { return final_; }

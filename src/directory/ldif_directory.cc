@@ -29,7 +29,6 @@ bool Matches(const Filter& f, const Entry& e) {
     case Filter::Kind::kPresent:
       return e.Has(f.attribute());
     case Filter::Kind::kEquality:
-    case Filter::Kind::kApprox:
       for (const auto& v : e.Get(f.attribute())) {
         if (ValuesEqual(f.attribute(), v, f.value())) return true;
       }

@@ -63,6 +63,13 @@ TEST(Filter, PresenceAndBareItem) {
   EXPECT_EQ(bare->ToString(), "(department=Finance)");
 }
 
+TEST(Filter, ApproximateMatchIsReadAsEquality) {
+  auto f = Filter::Parse("(sn~=Muller)");
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->kind(), Filter::Kind::kEquality);
+  EXPECT_EQ(f->ToString(), "(sn=Muller)");
+}
+
 TEST(Filter, RejectsMalformedFilters) {
   for (const char* bad : {"(cn=a", "cn=a)", "(cn=a\\zz)", "(&(cn=a)", "((cn=a))", "(=a)",
                           "(cn=a)(cn=b)", "(cn=a\\2)"}) {
