@@ -463,6 +463,16 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
       problems.push_back({users.path, m.row.line, "target-database",
                           fmt::format("no mail store configured for target database {}",
                                       m.plan.target_database_dn)});
+    } else {
+      // The target store is created by the copy, but its template and scheme must be right
+      // before the target directory is written.
+      auto location = ExpandStoreLocation(tdb->store, m.plan.target_primary_smtp, m.plan.alias);
+      auto store = location.ok() ? OpenMailStore(*location, {})
+                                 : Result<std::unique_ptr<MailStore>>(location.status());
+      if (!store.ok()) {
+        problems.push_back({users.path, m.row.line, "target.databases." + tdb->name + ".store",
+                            store.status().message()});
+      }
     }
   }
   if (!problems.empty()) {

@@ -227,6 +227,23 @@ TEST(Move, AWrongStoreTemplateIsRefusedBeforeAnythingIsWritten) {
   EXPECT_FALSE(std::filesystem::exists(org.dir() / "target-mail"));
 }
 
+TEST(Move, AWrongTargetStoreIsRefusedBeforeTheTargetIsWritten) {
+  Org org(kMailboxes, kMessages, "CreateSourceContact");
+  ASSERT_TRUE(org.ok()) << org.error();
+  std::string toml = org.Read("crossmove.toml");
+  size_t at = toml.find("maildir:target-mail/%d/%n");
+  ASSERT_NE(at, std::string::npos);
+  testing::Spit(org.dir() / "crossmove.toml", toml.replace(at, 25, "maildr:target-mail/%d/%n"));
+  std::string target = org.Read("target.ldif");
+  auto r = org.Run({"run"});
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.err.find("users.csv:3: target.databases.DB-Contoso-01.store: mail store 'maildr:"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(org.Read("target.ldif"), target);
+  EXPECT_FALSE(std::filesystem::exists(org.dir() / "crossmove.journal"));
+}
+
 TEST(Move, AMailboxThatCannotBeVerifiedIsNotCleanedUp) {
   Org org(kMailboxes, kMessages, "CreateSourceContact");
   ASSERT_TRUE(org.ok()) << org.error();
