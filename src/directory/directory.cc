@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/strings.h"
+#include "directory/ldap_directory.h"
 #include "directory/ldif_directory.h"
 
 namespace cm {
@@ -33,6 +34,10 @@ Status Directory::Apply(const DirectoryOp& op) {
   return Status::Internal("unknown operation");
 }
 
+Status Directory::ApplyAtomically(const std::vector<DirectoryOp>&) {
+  return Status::Internal(fmt::format("{}: the directory has no transactions", url()));
+}
+
 Result<std::unique_ptr<Directory>> OpenDirectory(std::string_view url,
                                                  const DirectoryOptions& options) {
   if (IStartsWith(url, "ldif:")) {
@@ -45,9 +50,9 @@ Result<std::unique_ptr<Directory>> OpenDirectory(std::string_view url,
     return std::unique_ptr<Directory>(std::move(*dir));
   }
   if (IStartsWith(url, "ldap://") || IStartsWith(url, "ldaps://") || IStartsWith(url, "ldapi://")) {
-    return Status::Unavailable(fmt::format(
-        "directory URL '{}': the LDAP backend is not built yet (this build supports ldif: only)",
-        url));
+    auto dir = LdapDirectory::Open(url, options);
+    if (!dir.ok()) return dir.status();
+    return std::unique_ptr<Directory>(std::move(*dir));
   }
   return Status::InvalidInput(fmt::format(
       "directory URL '{}': unknown scheme (expected ldif:, ldap://, ldaps://, ldapi://)", url));

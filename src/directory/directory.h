@@ -38,19 +38,38 @@ class Directory {
   virtual Status Rename(std::string_view dn, std::string_view new_rdn,
                         std::string_view new_superior) = 0;
 
+  // RFC 5805 transactions: several operations applied all or none (OpenLDAP advertises them,
+  // Active Directory does not). Callers check CanApplyAtomically and otherwise apply in order.
+  virtual bool CanApplyAtomically() const { return false; }
+  virtual Status ApplyAtomically(const std::vector<DirectoryOp>& ops);
+
   // One object with every attribute; NotFound when absent.
   Result<Entry> Read(std::string_view dn);
   // Applies one planned operation.
   Status Apply(const DirectoryOp& op);
 };
 
+// How to reach an LDAP server (ignored by ldif:). Certificate verification is on unless an
+// administrator turns it off, and then every connection says so on stderr.
+struct DirectoryConnection {
+  std::string sasl_mech;  // "" = simple bind (anonymous without an identity)
+  bool start_tls = false;
+  bool tls_verify = true;
+  std::string ca_file;
+  int timeout_seconds = 30;
+  int page_size = 500;  // below AD's MaxPageSize of 1,000
+};
+
 struct DirectoryOptions {
   bool read_only = false;  // `plan`, `export`, `--dry-run`: a write is an internal error
   std::string bind_identity;
   std::string secret;  // never logged
+  DirectoryConnection connection;
 };
 
-// `ldif:PATH` (relative paths are taken from the working directory).
+// `ldif:PATH` (relative paths are taken from the working directory), `ldap://HOST:PORT`,
+// `ldaps://HOST:PORT`, `ldapi://PATH-ESCAPED`. An LDAP URL may end in "/BASE-DN" to name the
+// naming context instead of reading it from the rootDSE.
 Result<std::unique_ptr<Directory>> OpenDirectory(std::string_view url,
                                                  const DirectoryOptions& options);
 

@@ -36,6 +36,13 @@ const std::vector<KeyInfo>& KnownKeys() {
       {"source.bind", "source bind identity"},
       {"source.credential", "source secret: file:PATH (mode 0600), env:VAR or prompt"},
       {"source.domains", "source accepted domains (comma-separated)"},
+      {"source.sasl-mech", "source SASL mechanism (EXTERNAL, GSSAPI); empty: simple bind"},
+      {"source.starttls", "source: StartTLS on an ldap:// URL (certificate verified)"},
+      {"source.tls-verify",
+       "source: verify the server certificate (default true; false is logged)"},
+      {"source.ca-file", "source: PEM file of trusted CAs (default: the system store)"},
+      {"source.timeout", "source directory: seconds to wait for a connection or an answer"},
+      {"source.page-size", "source directory: entries per page of a paged search (RFC 2696)"},
       {"source.org-name", "source Exchange organization name"},
       {"target.gc", "target directory URL for reads (-GlobalCatalog)"},
       {"target.dc", "target directory URL for writes (-DomainController)"},
@@ -43,6 +50,13 @@ const std::vector<KeyInfo>& KnownKeys() {
       {"target.bind", "target bind identity"},
       {"target.credential", "target secret: file:PATH (mode 0600), env:VAR or prompt"},
       {"target.domains", "target accepted domains (comma-separated)"},
+      {"target.sasl-mech", "target SASL mechanism (EXTERNAL, GSSAPI); empty: simple bind"},
+      {"target.starttls", "target: StartTLS on an ldap:// URL (certificate verified)"},
+      {"target.tls-verify",
+       "target: verify the server certificate (default true; false is logged)"},
+      {"target.ca-file", "target: PEM file of trusted CAs (default: the system store)"},
+      {"target.timeout", "target directory: seconds to wait for a connection or an answer"},
+      {"target.page-size", "target directory: entries per page of a paged search (RFC 2696)"},
       {"target.org-name", "target Exchange organization name (the /o= of legacyExchangeDN)"},
   };
   return kKeys;
@@ -294,6 +308,12 @@ Config BuildConfig(const Settings& settings, Problems& problems) {
     str(prefix + "credential", org->credential);
     str(prefix + "org-name", org->org_name);
     list(prefix + "domains", org->domains);
+    str(prefix + "sasl-mech", org->connection.sasl_mech);
+    boolean(prefix + "starttls", org->connection.start_tls);
+    boolean(prefix + "tls-verify", org->connection.tls_verify);
+    str(prefix + "ca-file", org->connection.ca_file);
+    integer(prefix + "timeout", org->connection.timeout_seconds, 1, 3600);
+    integer(prefix + "page-size", org->connection.page_size, 1, 100000);
     if (org->dc.empty()) org->dc = org->gc;
   }
   str("users-file", c.users_file);

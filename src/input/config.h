@@ -13,6 +13,7 @@
 #include "core/problem.h"
 #include "core/recipient.h"
 #include "core/status.h"
+#include "directory/directory.h"
 
 namespace cm {
 
@@ -57,6 +58,7 @@ struct OrgConfig {
   std::string credential;            // file:PATH | env:VAR | prompt
   std::vector<std::string> domains;  // accepted domains
   std::string org_name;              // /o= of legacyExchangeDNs
+  DirectoryConnection connection;    // TLS, SASL, timeouts, paging (LDAP only)
 };
 
 struct DatabaseConfig {

@@ -1,0 +1,65 @@
+// The `ldap:` / `ldaps:` / `ldapi:` backend: OpenLDAP and Active Directory (Samba AD) behind
+// the Directory seam, on libldap. libldap's C handles live in this file only, owned by RAII
+// wrappers; every failure becomes a Status naming the server, the operation, the DN and the LDAP
+// result code.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "directory/directory.h"
+
+typedef struct ldap LDAP;
+
+namespace cm {
+
+class LdapDirectory : public Directory {
+ public:
+  static Result<std::unique_ptr<LdapDirectory>> Open(std::string_view url,
+                                                     const DirectoryOptions& options);
+  ~LdapDirectory() override;
+
+  const std::string& url() const override { return url_; }
+  std::string base_dn() const override { return base_dn_; }
+  Result<std::vector<Entry>> Search(std::string_view base, Scope scope, const Filter& filter,
+                                    const std::vector<std::string>& attributes = {}) override;
+  Status Add(const Entry& entry) override;
+  Status Modify(std::string_view dn, const std::vector<Modification>& mods) override;
+  Status Delete(std::string_view dn) override;
+  Status Rename(std::string_view dn, std::string_view new_rdn,
+                std::string_view new_superior) override;
+  bool CanApplyAtomically() const override { return supports_transactions_; }
+  Status ApplyAtomically(const std::vector<DirectoryOp>& ops) override;
+
+  // Pages the last Search took (tests prove paging with it).
+  int last_search_pages() const { return last_search_pages_; }
+
+ private:
+  LdapDirectory() = default;
+  Status Connect();
+  Status ReadRootDse();
+  // The LDAP* of a live connection, reconnecting once when the last one was lost.
+  Result<LDAP*> Handle();
+  Status Failure(int rc, std::string_view operation, std::string_view dn,
+                 const std::string& diagnostic = "");
+  Result<std::vector<Entry>> SearchLocked(std::string_view base, Scope scope,
+                                          const std::string& filter,
+                                          const std::vector<std::string>& attributes);
+  Status FetchRanges(Entry& entry);
+  Status Write(const DirectoryOp& op, void* txn_control);
+  Status CheckWritable(std::string_view operation, std::string_view dn) const;
+
+  std::string url_;      // as configured, with the base
+  std::string server_;   // scheme://host:port, what libldap connects to
+  std::string base_dn_;  // from the URL or the rootDSE
+  DirectoryOptions options_;
+  std::mutex mu_;  // one handle; libldap's synchronous calls are not interleaved
+  LDAP* ld_ = nullptr;
+  bool supports_paging_ = true;
+  bool supports_transactions_ = false;
+  int last_search_pages_ = 0;
+};
+
+}  // namespace cm
