@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
+#include <set>
 
 #include "core/dn.h"
 #include "directory/schema.h"
@@ -83,57 +85,124 @@ Result<std::optional<Entry>> ReadIfExists(Directory& dir, std::string_view dn) {
   return e.status();
 }
 
+// What `op` still has to do on `dir`: nothing (nullopt) when it is already in effect, a modify
+// reduced to the changes not yet made, or an error when the directory contradicts the plan.
+Result<std::optional<DirectoryOp>> Outstanding(Directory& dir, const DirectoryOp& op,
+                                               std::optional<Entry>& before) {
+  auto read = ReadIfExists(dir, op.dn);
+  if (!read.ok()) return read.status();
+  before = std::move(*read);
+  auto fail = [&](const Status& s) {
+    return s.Annotate(fmt::format("{} {} {}", ToString(op.side), ToString(op.kind), op.dn));
+  };
+  using Pending = std::optional<DirectoryOp>;
+  switch (op.kind) {
+    case DirectoryOp::Kind::kAdd:
+      if (!before) return Pending(op);
+      // Ours from an earlier attempt if it already holds every value we would add.
+      if (Remaining(*before, op.mods).empty()) return Pending();
+      return fail(Status::AlreadyExists(
+          "an object with this name exists and is not the one the plan creates"));
+    case DirectoryOp::Kind::kDelete:
+      return before ? Pending(op) : Pending();
+    case DirectoryOp::Kind::kModify: {
+      if (!before) return fail(Status::NotFound("the object to modify does not exist"));
+      auto left = Remaining(*before, op.mods);
+      if (left.empty()) return Pending();
+      DirectoryOp reduced = op;
+      reduced.mods = std::move(left);
+      return Pending(std::move(reduced));
+    }
+    case DirectoryOp::Kind::kRename: {
+      if (before) return Pending(op);
+      std::string parent = op.new_superior.empty() ? ParentDn(op.dn) : op.new_superior;
+      std::string new_dn = parent.empty() ? op.new_rdn : op.new_rdn + "," + parent;
+      auto moved = ReadIfExists(dir, new_dn);
+      if (moved.ok() && *moved) return Pending();
+      return fail(Status::NotFound("the object to rename does not exist"));
+    }
+  }
+  return Pending();
+}
+
+std::string DnAfter(const DirectoryOp& op) {
+  if (op.kind != DirectoryOp::Kind::kRename) return op.dn;
+  std::string parent = op.new_superior.empty() ? ParentDn(op.dn) : op.new_superior;
+  return parent.empty() ? op.new_rdn : op.new_rdn + "," + parent;
+}
+
+void LogApplied(Directory& dir, const DirectoryOp& op, const std::optional<Entry>& before,
+                EventLog* log, const std::string& mailbox) {
+  if (!log) return;
+  if (op.kind == DirectoryOp::Kind::kDelete) {
+    log->DirectoryChange(mailbox, op, &*before, nullptr);
+    return;
+  }
+  auto after = ReadIfExists(dir, DnAfter(op));
+  if (after.ok() && *after)
+    log->DirectoryChange(mailbox, op, before ? &*before : nullptr, &**after);
+}
+
 }  // namespace
 
 Result<bool> ApplyIdempotent(Directory& dir, const DirectoryOp& op, EventLog* log,
                              const std::string& mailbox) {
-  auto before = ReadIfExists(dir, op.dn);
-  if (!before.ok()) return before.status();
-  auto fail = [&](const Status& s) {
-    return s.Annotate(fmt::format("{} {} {}", ToString(op.side), ToString(op.kind), op.dn));
-  };
-  switch (op.kind) {
-    case DirectoryOp::Kind::kAdd: {
-      if (*before) {
-        // Ours from an earlier attempt if it already holds every value we would add.
-        if (Remaining(**before, op.mods).empty()) return false;
-        return fail(Status::AlreadyExists(
-            "an object with this name exists and is not the one the plan creates"));
-      }
-      Entry e = op.AsEntry();
-      CM_RETURN_IF_ERROR(fail(dir.Add(e)));
-      if (log) log->DirectoryChange(mailbox, op, nullptr, &e);
-      return true;
+  std::optional<Entry> before;
+  auto pending = Outstanding(dir, op, before);
+  if (!pending.ok()) return pending.status();
+  if (!*pending) return false;
+  CM_RETURN_IF_ERROR(dir.Apply(**pending).Annotate(
+      fmt::format("{} {} {}", ToString(op.side), ToString(op.kind), op.dn)));
+  LogApplied(dir, **pending, before, log, mailbox);
+  return true;
+}
+
+Status ApplyAllIdempotent(Directory& dir, const std::vector<DirectoryOp>& ops, EventLog* log,
+                          const std::string& mailbox) {
+  std::set<std::string> dns;
+  for (const auto& op : ops) dns.insert(NormalizeDn(op.dn));
+  // One transaction only when the operations touch different objects: then what each still
+  // has to do can be read before any of them is sent.
+  if (ops.size() < 2 || !dir.CanApplyAtomically() || dns.size() != ops.size()) {
+    for (const auto& op : ops) {
+      auto applied = ApplyIdempotent(dir, op, log, mailbox);
+      if (!applied.ok()) return applied.status();
     }
-    case DirectoryOp::Kind::kDelete:
-      if (!*before) return false;
-      CM_RETURN_IF_ERROR(fail(dir.Delete(op.dn)));
-      if (log) log->DirectoryChange(mailbox, op, &**before, nullptr);
-      return true;
-    case DirectoryOp::Kind::kModify: {
-      if (!*before) return fail(Status::NotFound("the object to modify does not exist"));
-      auto left = Remaining(**before, op.mods);
-      if (left.empty()) return false;
-      CM_RETURN_IF_ERROR(fail(dir.Modify(op.dn, left)));
-      auto after = ReadIfExists(dir, op.dn);
-      if (log && after.ok() && *after) log->DirectoryChange(mailbox, op, &**before, &**after);
-      return true;
-    }
-    case DirectoryOp::Kind::kRename: {
-      std::string parent = op.new_superior.empty() ? ParentDn(op.dn) : op.new_superior;
-      std::string new_dn = parent.empty() ? op.new_rdn : op.new_rdn + "," + parent;
-      if (!*before) {
-        auto moved = ReadIfExists(dir, new_dn);
-        if (moved.ok() && *moved) return false;
-        return fail(Status::NotFound("the object to rename does not exist"));
+    return Status::Ok();
+  }
+  std::vector<DirectoryOp> pending;
+  std::vector<std::optional<Entry>> befores;
+  for (const auto& op : ops) {
+    std::optional<Entry> before;
+    auto left = Outstanding(dir, op, before);
+    if (!left.ok()) return left.status();
+    if (!*left) continue;
+    pending.push_back(std::move(**left));
+    befores.push_back(std::move(before));
+  }
+  if (pending.empty()) return Status::Ok();
+  if (pending.size() == 1) {
+    CM_RETURN_IF_ERROR(dir.Apply(pending[0])
+                           .Annotate(fmt::format("{} {} {}", ToString(pending[0].side),
+                                                 ToString(pending[0].kind), pending[0].dn)));
+  } else {
+    Status atomic = dir.ApplyAtomically(pending);
+    if (!atomic.ok()) {
+      if (atomic.code() == Status::Code::kUnavailable) return atomic;
+      // A refused transaction changed nothing. The server may also refuse what it would accept
+      // one by one (slapd 2.5.13 fails a transaction deleting an entry whose RDN holds an
+      // escaped ',', with "other" and a reply libldap cannot decode), so the operations are
+      // applied in the plan's order instead: the real error, if any, is then the one reported,
+      // and a crash in between is completed by the journal as on any other server.
+      for (const auto& op : ops) {
+        auto applied = ApplyIdempotent(dir, op, log, mailbox);
+        if (!applied.ok()) return applied.status();
       }
-      CM_RETURN_IF_ERROR(fail(dir.Rename(op.dn, op.new_rdn, op.new_superior)));
-      auto after = ReadIfExists(dir, new_dn);
-      if (log && after.ok() && *after) log->DirectoryChange(mailbox, op, &**before, &**after);
-      return true;
+      return Status::Ok();
     }
   }
-  return false;
+  for (size_t i = 0; i < pending.size(); ++i) LogApplied(dir, pending[i], befores[i], log, mailbox);
+  return Status::Ok();
 }
 
 }  // namespace cm

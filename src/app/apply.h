@@ -16,5 +16,9 @@ Status ApplyBatch(const Batch& batch, Directory& source, Directory& target);
 // attribute it changes goes to `log` (when given) with its values before and after.
 Result<bool> ApplyIdempotent(Directory& dir, const DirectoryOp& op, EventLog* log,
                              const std::string& mailbox);
+// Every operation of one side of one step, idempotently; where the directory has transactions
+// (RFC 5805) the ones still outstanding are applied all or none.
+Status ApplyAllIdempotent(Directory& dir, const std::vector<DirectoryOp>& ops, EventLog* log,
+                          const std::string& mailbox);
 
 }  // namespace cm

@@ -140,10 +140,15 @@ Result<CopyStats> Copy(Context& ctx, Work& w, Progress& progress) {
 
 Status ApplyAll(Context& ctx, Work& w, const std::vector<DirectoryOp>& ops) {
   std::lock_guard<std::mutex> lock(ctx.directory_mu);
-  for (const auto& op : ops) {
-    Directory& dir = op.side == Side::kTarget ? *ctx.orgs.target : *ctx.orgs.source;
-    auto applied = ApplyIdempotent(dir, op, ctx.log.get(), w.jm.identity);
-    if (!applied.ok()) return applied.status();
+  // Consecutive operations on one side form one group (one transaction where the server has
+  // them); the order between groups is the plan's.
+  for (size_t i = 0; i < ops.size();) {
+    size_t j = i;
+    while (j < ops.size() && ops[j].side == ops[i].side) ++j;
+    Directory& dir = ops[i].side == Side::kTarget ? *ctx.orgs.target : *ctx.orgs.source;
+    std::vector<DirectoryOp> group(ops.begin() + i, ops.begin() + j);
+    CM_RETURN_IF_ERROR(ApplyAllIdempotent(dir, group, ctx.log.get(), w.jm.identity));
+    i = j;
   }
   return Status::Ok();
 }

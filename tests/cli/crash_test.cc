@@ -24,8 +24,8 @@ struct EndState {
 
 EndState StateOf(const Org& org) {
   auto status = nlohmann::json::parse(org.Run({"status", "--json"}).out);
-  return {org.Read("source.ldif"), org.Read("target.ldif"), MailOf(org.dir() / "target-mail"),
-          status["counts"]};
+  return {org.DirectoryText("source"), org.DirectoryText("target"),
+          MailOf(org.dir() / "target-mail"), status["counts"]};
 }
 
 class CrashAtEveryStep : public ::testing::TestWithParam<const char*> {};

@@ -3,8 +3,11 @@
 // compared by reading the Maildir files themselves.
 #pragma once
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
+#include <netinet/in.h>
 #include <openssl/evp.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -15,9 +18,78 @@
 #include <string>
 
 #include "cli/run_crossmove.h"
+#include "core/dn.h"
+#include "directory/directory.h"
 #include "directory/ldif_directory.h"
+#include "directory/ldif_format.h"
 
 namespace cm::testing {
+
+// Which directories the organization lives in. One test source is compiled once per backend
+// (CROSSMOVE_TEST_BACKEND), so every scenario runs on the embedded LDIF files, on two OpenLDAP
+// servers and on two Samba AD domain controllers alike.
+enum class Backend { kLdif, kOpenLdap, kSamba };
+#ifndef CROSSMOVE_TEST_BACKEND
+#define CROSSMOVE_TEST_BACKEND kLdif
+#endif
+inline constexpr Backend kBackend = Backend::CROSSMOVE_TEST_BACKEND;
+
+// A TCP port nobody listens on now (the kernel's choice for an ephemeral bind).
+inline int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+// Every object of a directory as LDIF, sorted by DN, without what the server generates: the
+// text two runs are compared by.
+inline std::string DirectoryText(cm::Directory& dir) {
+  auto all = dir.Search(dir.base_dn(), Scope::kSubtree, Filter::Present("objectClass"));
+  if (!all.ok()) return "error: " + all.status().ToString();
+  static const char* kGenerated[] = {"objectGUID",
+                                     "objectSid",
+                                     "whenCreated",
+                                     "whenChanged",
+                                     "uSNCreated",
+                                     "uSNChanged",
+                                     "dSCorePropagationData",
+                                     "instanceType",
+                                     "objectCategory",
+                                     "name",
+                                     "distinguishedName",
+                                     "sAMAccountType",
+                                     "primaryGroupID",
+                                     "pwdLastSet",
+                                     "badPwdCount",
+                                     "badPasswordTime",
+                                     "lastLogon",
+                                     "lastLogoff",
+                                     "logonCount",
+                                     "accountExpires",
+                                     "codePage",
+                                     "countryCode",
+                                     "memberOf",
+                                     "isCriticalSystemObject",
+                                     "showInAdvancedViewOnly",
+                                     "systemFlags",
+                                     "userPassword"};  // salted anew by every fixture load
+  std::vector<std::pair<std::string, std::string>> sorted;
+  for (auto& e : *all) {
+    for (const char* g : kGenerated) e.Remove(g);
+    if (e.Has("msDS-cachedPassword")) continue;
+    sorted.push_back({NormalizeDn(e.dn()), FormatEntry(e)});
+  }
+  std::sort(sorted.begin(), sorted.end());
+  std::string out;
+  for (const auto& [dn, text] : sorted) out += text + "\n";
+  return out;
+}
 
 inline RunResult RunProgram(const std::vector<std::string>& argv,
                             const std::filesystem::path& cwd) {
@@ -38,6 +110,7 @@ class Org {
                         dir_);
     ok_ = r.exit_code == 0;
     error_ = r.err;
+    if (ok_) StartDirectories();
   }
   // A copy of another organization's files (cheaper than generating it again).
   explicit Org(const Org& other) {
@@ -47,25 +120,97 @@ class Org {
     auto r = RunProgram({"cp", "-a", other.dir_.string() + "/.", dir_.string()}, dir_);
     ok_ = r.exit_code == 0 && other.ok_;
     error_ = r.err;
+    if (ok_) StartDirectories();
   }
   Org& operator=(const Org&) = delete;
-  ~Org() { std::filesystem::remove_all(dir_); }
+  ~Org() {
+    if (kBackend == Backend::kOpenLdap) {
+      for (const char* side : {"source", "target"})
+        RunProgram({LdapServerScript(), "kill", (dir_ / "ldap" / side).string()}, dir_);
+    }
+    std::filesystem::remove_all(dir_);
+  }
   bool ok() const { return ok_; }
   const std::string& error() const { return error_; }
   const std::filesystem::path& dir() const { return dir_; }
   RunResult Run(std::vector<std::string> args, std::vector<std::string> env = {}) const {
     return RunCrossmove(args, dir_, env);
   }
-  std::unique_ptr<LdifDirectory> Directory(const std::string& file) const {
-    auto d = LdifDirectory::Open((dir_ / file).string(), true);
+  // The organization's directory ("source" or "target"), read-only, opened as an administrator
+  // would look at it: the LDIF file, or the server over LDAP.
+  std::unique_ptr<cm::Directory> Directory(const std::string& side) const {
+    if (kBackend == Backend::kLdif) {
+      auto d = LdifDirectory::Open((dir_ / (side + ".ldif")).string(), true);
+      return d.ok() ? std::unique_ptr<cm::Directory>(std::move(*d)) : nullptr;
+    }
+    DirectoryOptions options;
+    options.read_only = true;
+    options.bind_identity = side == "source" ? source_bind_ : target_bind_;
+    options.secret = kSecret;
+    auto d = OpenDirectory(side == "source" ? source_url_ : target_url_, options);
     return d.ok() ? std::move(*d) : nullptr;
   }
+  // The whole directory as sorted LDIF (for "nothing changed" and "same end state" checks).
+  std::string DirectoryText(const std::string& side) const {
+    auto d = Directory(side);
+    return d ? testing::DirectoryText(*d) : "cannot open " + side;
+  }
   std::string Read(const std::string& file) const { return Slurp(dir_ / file); }
+  const std::string& source_url() const { return source_url_; }
+
+  static constexpr const char* kSecret = "secret";
 
  private:
+  static std::string LdapServerScript() {
+    return std::string(CROSSMOVE_EXAMPLES) + "/../scripts/ldap-server";
+  }
+  // Points crossmove.toml at the backend's directories, loaded with the generated source.ldif
+  // and target.ldif (kept untouched as the fixture).
+  void StartDirectories() {
+    if (kBackend == Backend::kLdif) return;
+    namespace fs = std::filesystem;
+    if (!fs::exists(dir_ / "crossmove.ldif.toml"))
+      fs::copy_file(dir_ / "crossmove.toml", dir_ / "crossmove.ldif.toml");
+    fs::remove_all(dir_ / "ldap");
+    Spit(dir_ / "directory.secret", std::string(kSecret) + "\n");
+    fs::permissions(dir_ / "directory.secret", fs::perms::owner_read | fs::perms::owner_write);
+    if (kBackend == Backend::kOpenLdap) {
+      for (const char* side : {"source", "target"}) {
+        int port = FreePort();
+        auto r = RunProgram({LdapServerScript(), "start", (dir_ / "ldap" / side).string(),
+                             std::to_string(port), (dir_ / (std::string(side) + ".ldif")).string()},
+                            dir_);
+        if (r.exit_code != 0) {
+          ok_ = false;
+          error_ += r.err;
+        }
+        (side == std::string("source") ? source_url_ : target_url_) =
+            fmt::format("ldap://127.0.0.1:{}", port);
+      }
+      source_bind_ = "CN=crossmove,DC=fabrikam,DC=test";
+      target_bind_ = "CN=crossmove,DC=contoso,DC=test";
+    }
+    std::string toml = Slurp(dir_ / "crossmove.ldif.toml");
+    auto point = [&](const std::string& from, const std::string& url, const std::string& bind) {
+      size_t at = toml.find(from);
+      if (at == std::string::npos) {
+        ok_ = false;
+        error_ += "crossmove.toml has no " + from;
+        return;
+      }
+      toml.replace(at, from.size(),
+                   fmt::format("gc = \"{}\"\nbind = \"{}\"\ncredential = \"file:directory.secret\"",
+                               url, bind));
+    };
+    point("gc = \"ldif:source.ldif\"", source_url_, source_bind_);
+    point("gc = \"ldif:target.ldif\"", target_url_, target_bind_);
+    Spit(dir_ / "crossmove.toml", toml);
+  }
+
   std::filesystem::path dir_;
   bool ok_ = false;
   std::string error_;
+  std::string source_url_, target_url_, source_bind_, target_bind_;
 };
 
 inline std::string Sha256(const std::filesystem::path& p) {
