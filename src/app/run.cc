@@ -820,17 +820,22 @@ int RunRollback(const Config& config, const RunOptions& options, Console console
     auto current = orgs->source->Read(snap.dn());
     if (!current.ok() && current.status().code() == Status::Code::kNotFound) {
       std::vector<Modification> attrs;
-      for (const auto& [name, values] : snap.attributes())
-        attrs.push_back({Modification::Op::kAdd, name, values});
+      for (const auto& [name, values] : snap.attributes()) {
+        if (!orgs->source->IsServerManaged(name))
+          attrs.push_back({Modification::Op::kAdd, name, values});
+      }
       ops.push_back({Side::kSource, DirectoryOp::Kind::kAdd, snap.dn(), attrs, "", "",
                      "recreate the source object from its snapshot"});
     } else if (current.ok()) {
       std::vector<Modification> mods;
       for (const auto& [name, values] : current->attributes()) {
-        if (!snap.Has(name)) mods.push_back({Modification::Op::kDelete, name, {}});
+        if (!snap.Has(name) && !orgs->source->IsServerManaged(name))
+          mods.push_back({Modification::Op::kDelete, name, {}});
       }
-      for (const auto& [name, values] : snap.attributes())
-        mods.push_back({Modification::Op::kReplace, name, values});
+      for (const auto& [name, values] : snap.attributes()) {
+        if (!orgs->source->IsServerManaged(name))
+          mods.push_back({Modification::Op::kReplace, name, values});
+      }
       ops.push_back({Side::kSource, DirectoryOp::Kind::kModify, snap.dn(), mods, "", "",
                      "restore every snapshotted value"});
     } else {

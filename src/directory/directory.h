@@ -38,6 +38,10 @@ class Directory {
   virtual Status Rename(std::string_view dn, std::string_view new_rdn,
                         std::string_view new_superior) = 0;
 
+  // Whether the server maintains `attribute` itself and refuses it from a client (Active
+  // Directory's objectSid, whenChanged ...): such values are journaled but never written back.
+  virtual bool IsServerManaged(std::string_view /*attribute*/) const { return false; }
+
   // RFC 5805 transactions: several operations applied all or none (OpenLDAP advertises them,
   // Active Directory does not). Callers check CanApplyAtomically and otherwise apply in order.
   virtual bool CanApplyAtomically() const { return false; }

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "core/strings.h"
+#include "directory/schema.h"
 
 namespace cm {
 
@@ -17,6 +18,7 @@ namespace {
 constexpr const char* kPagedResultsOid = LDAP_CONTROL_PAGEDRESULTS;  // RFC 2696
 constexpr const char* kTxnStartOid = "1.3.6.1.1.21.1";               // RFC 5805
 constexpr const char* kTxnSpecOid = "1.3.6.1.1.21.2";
+constexpr const char* kActiveDirectoryOid = "1.2.840.113556.1.4.800";  // LDAP_CAP_ACTIVE_DIRECTORY
 
 // Owners of libldap's C allocations, so no early return leaks one.
 struct MessageFree {
@@ -292,15 +294,19 @@ Status LdapDirectory::Connect() {
   return Status::Ok();
 }
 
+bool LdapDirectory::IsServerManaged(std::string_view attribute) const {
+  return active_directory_ && IsActiveDirectoryManaged(attribute);
+}
+
 Result<LDAP*> LdapDirectory::Handle() {
   if (!ld_) CM_RETURN_IF_ERROR(Connect());
   return ld_;
 }
 
 Status LdapDirectory::ReadRootDse() {
-  auto root = SearchLocked(
-      "", Scope::kBase, "(objectClass=*)",
-      {"defaultNamingContext", "namingContexts", "supportedControl", "supportedExtension"});
+  auto root = SearchLocked("", Scope::kBase, "(objectClass=*)",
+                           {"defaultNamingContext", "namingContexts", "supportedControl",
+                            "supportedExtension", "supportedCapabilities"});
   if (!root.ok()) return root.status();
   if (root->empty()) return Status::Unavailable(fmt::format("{}: no rootDSE", server_));
   const Entry& dse = root->front();
@@ -315,6 +321,8 @@ Status LdapDirectory::ReadRootDse() {
   for (const auto& oid : dse.Get("supportedControl")) supports_paging_ |= oid == kPagedResultsOid;
   for (const auto& oid : dse.Get("supportedExtension"))
     supports_transactions_ |= oid == kTxnStartOid;
+  for (const auto& oid : dse.Get("supportedCapabilities"))
+    active_directory_ |= oid == kActiveDirectoryOid;
   return Status::Ok();
 }
 

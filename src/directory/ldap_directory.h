@@ -30,6 +30,7 @@ class LdapDirectory : public Directory {
   Status Delete(std::string_view dn) override;
   Status Rename(std::string_view dn, std::string_view new_rdn,
                 std::string_view new_superior) override;
+  bool IsServerManaged(std::string_view attribute) const override;
   bool CanApplyAtomically() const override { return supports_transactions_; }
   Status ApplyAtomically(const std::vector<DirectoryOp>& ops) override;
 
@@ -59,6 +60,7 @@ class LdapDirectory : public Directory {
   LDAP* ld_ = nullptr;
   bool supports_paging_ = true;
   bool supports_transactions_ = false;
+  bool active_directory_ = false;  // the rootDSE names AD's capabilities
   int last_search_pages_ = 0;
 };
 

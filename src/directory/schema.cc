@@ -122,6 +122,36 @@ std::vector<std::string> RequiredAttributes(std::string_view cls) {
   return {};
 }
 
+bool IsActiveDirectoryManaged(std::string_view a) {
+  return InList(a, {"objectGUID",
+                    "objectSid",
+                    "whenCreated",
+                    "whenChanged",
+                    "uSNCreated",
+                    "uSNChanged",
+                    "dSCorePropagationData",
+                    "instanceType",
+                    "name",
+                    "distinguishedName",
+                    "sAMAccountType",
+                    "badPwdCount",
+                    "badPasswordTime",
+                    "lastLogon",
+                    "lastLogoff",
+                    "lastLogonTimestamp",
+                    "logonCount",
+                    "memberOf",
+                    "pwdLastSet",
+                    "primaryGroupID",
+                    "objectCategory",
+                    "isCriticalSystemObject",
+                    "replPropertyMetaData",
+                    "msDS-KeyVersionNumber",
+                    "codePage",
+                    "countryCode",
+                    "accountExpires"});
+}
+
 std::string GuidToString(std::string_view b) {
   if (b.size() != 16) return "";
   auto u = [&](size_t i) { return static_cast<unsigned>(static_cast<unsigned char>(b[i])); };

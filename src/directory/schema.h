@@ -22,6 +22,10 @@ std::vector<std::string> RequiredAttributes(std::string_view object_class);
 
 // AD's GUID text form: {33221100-5544-7766-8899-aabbccddeeff} for bytes 00 11 22 ... ff
 // (first three groups little-endian). "" when the value is not 16 bytes.
+// Attributes Active Directory maintains itself and refuses from a client (objectGUID, objectSid,
+// whenChanged ...): never written back when an object is recreated or restored.
+bool IsActiveDirectoryManaged(std::string_view attribute);
+
 std::string GuidToString(std::string_view bytes);
 // Accepts the form above with or without braces; empty on malformed input.
 std::string GuidFromString(std::string_view text);

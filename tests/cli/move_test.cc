@@ -37,7 +37,7 @@ class MoveEveryOption : public ::testing::TestWithParam<CleanupOption> {};
 
 TEST_P(MoveEveryOption, MovesMailAndLeavesTheDirectoriesAsTheSpecSays) {
   Org org(kMailboxes, kMessages, std::string(ToString(GetParam())));
-  ASSERT_TRUE(org.ok()) << org.error();
+  CM_ASSERT_ORG(org);
   auto r = org.Run({"run"});
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   EXPECT_NE(
@@ -140,7 +140,7 @@ INSTANTIATE_TEST_SUITE_P(Cli, MoveEveryOption, ::testing::ValuesIn(kAllCleanupOp
 
 TEST(Move, ARerunAfterSuccessWritesNothing) {
   Org org(kMailboxes, kMessages, "CreateSourceContact");
-  ASSERT_TRUE(org.ok()) << org.error();
+  CM_ASSERT_ORG(org);
   ASSERT_EQ(org.Run({"run"}).exit_code, 0);
   std::string source = org.DirectoryText("source"), target = org.DirectoryText("target");
   auto mail = MailOf(org.dir() / "target-mail");
@@ -158,7 +158,7 @@ TEST(Move, ARerunAfterSuccessWritesNothing) {
 
 TEST(Move, MailDeliveredBetweenCopyAndCleanupReachesTheNewMailbox) {
   Org org(kMailboxes, kMessages, "CreateSourceContact");
-  ASSERT_TRUE(org.ok()) << org.error();
+  CM_ASSERT_ORG(org);
   // Steps per mailbox: snapshot, provision, copy, verify (intent + done each): stop right after
   // the first mailbox's content is verified, before its final delta pass and cleanup.
   auto stopped = org.Run({"run", "--parallel", "1"}, {"CROSSMOVE_CRASH_AFTER_STEP=8"});
@@ -182,7 +182,7 @@ TEST(Move, MailDeliveredBetweenCopyAndCleanupReachesTheNewMailbox) {
 
 TEST(Move, ReportEventLogAndStatusTellWhatHappened) {
   Org org(kMailboxes, kMessages, "MailEnableSourceAccount");
-  ASSERT_TRUE(org.ok()) << org.error();
+  CM_ASSERT_ORG(org);
   ASSERT_EQ(org.Run({"run"}).exit_code, 0);
   std::string csv = org.Read("crossmove-report.csv");
   EXPECT_NE(csv.find("\"PrimarySmtpAddress=alice.adams@fabrikam.test\""), std::string::npos);
@@ -210,7 +210,7 @@ TEST(Move, ReportEventLogAndStatusTellWhatHappened) {
 
 TEST(Move, AWrongStoreTemplateIsRefusedBeforeAnythingIsWritten) {
   Org org(kMailboxes, kMessages, "CreateSourceContact");
-  ASSERT_TRUE(org.ok()) << org.error();
+  CM_ASSERT_ORG(org);
   std::string toml = org.Read("crossmove.toml");
   size_t at = toml.find("maildir:source-mail/%d/%n");
   ASSERT_NE(at, std::string::npos);
@@ -232,7 +232,7 @@ TEST(Move, AWrongStoreTemplateIsRefusedBeforeAnythingIsWritten) {
 
 TEST(Move, AWrongTargetStoreIsRefusedBeforeTheTargetIsWritten) {
   Org org(kMailboxes, kMessages, "CreateSourceContact");
-  ASSERT_TRUE(org.ok()) << org.error();
+  CM_ASSERT_ORG(org);
   std::string toml = org.Read("crossmove.toml");
   size_t at = toml.find("maildir:target-mail/%d/%n");
   ASSERT_NE(at, std::string::npos);
@@ -249,7 +249,7 @@ TEST(Move, AWrongTargetStoreIsRefusedBeforeTheTargetIsWritten) {
 
 TEST(Move, AMailboxThatCannotBeVerifiedIsNotCleanedUp) {
   Org org(kMailboxes, kMessages, "CreateSourceContact");
-  ASSERT_TRUE(org.ok()) << org.error();
+  CM_ASSERT_ORG(org);
   // Stop after the first mailbox's copy, then damage the target copy of one message.
   ASSERT_EQ(org.Run({"run", "--parallel", "1"}, {"CROSSMOVE_CRASH_AFTER_STEP=6"}).exit_code, 137);
   namespace fs = std::filesystem;

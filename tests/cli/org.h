@@ -22,6 +22,7 @@
 #include "directory/directory.h"
 #include "directory/ldif_directory.h"
 #include "directory/ldif_format.h"
+#include "directory/schema.h"
 
 namespace cm::testing {
 
@@ -47,42 +48,37 @@ inline int FreePort() {
   return ntohs(a.sin_port);
 }
 
+inline std::string SambaRoot() {
+  const char* root = getenv("CROSSMOVE_SAMBA_ROOT");
+  return root ? root : "/tmp/crossmove-samba";
+}
+
+inline std::string LdapiUrl(const std::string& socket) {
+  std::string out = "ldapi://";
+  for (char c : socket) out += c == '/' ? std::string("%2F") : std::string(1, c);
+  return out;
+}
+
 // Every object of a directory as LDIF, sorted by DN, without what the server generates: the
 // text two runs are compared by.
-inline std::string DirectoryText(cm::Directory& dir) {
-  auto all = dir.Search(dir.base_dn(), Scope::kSubtree, Filter::Present("objectClass"));
-  if (!all.ok()) return "error: " + all.status().ToString();
-  static const char* kGenerated[] = {"objectGUID",
-                                     "objectSid",
-                                     "whenCreated",
-                                     "whenChanged",
-                                     "uSNCreated",
-                                     "uSNChanged",
-                                     "dSCorePropagationData",
-                                     "instanceType",
-                                     "objectCategory",
-                                     "name",
-                                     "distinguishedName",
-                                     "sAMAccountType",
-                                     "primaryGroupID",
-                                     "pwdLastSet",
-                                     "badPwdCount",
-                                     "badPasswordTime",
-                                     "lastLogon",
-                                     "lastLogoff",
-                                     "logonCount",
-                                     "accountExpires",
-                                     "codePage",
-                                     "countryCode",
-                                     "memberOf",
-                                     "isCriticalSystemObject",
-                                     "showInAdvancedViewOnly",
-                                     "systemFlags",
-                                     "userPassword"};  // salted anew by every fixture load
+inline std::string DirectoryText(cm::Directory& dir, const std::vector<std::string>& bases = {}) {
+  std::vector<Entry> found;
+  for (const auto& base : bases.empty() ? std::vector<std::string>{dir.base_dn()} : bases) {
+    auto part = dir.Search(base, Scope::kSubtree, Filter::Present("objectClass"));
+    if (!part.ok() && part.status().code() != Status::Code::kNotFound)
+      return "error: " + part.status().ToString();
+    if (part.ok()) found.insert(found.end(), part->begin(), part->end());
+  }
   std::vector<std::pair<std::string, std::string>> sorted;
-  for (auto& e : *all) {
-    for (const char* g : kGenerated) e.Remove(g);
-    if (e.Has("msDS-cachedPassword")) continue;
+  for (auto& e : found) {
+    std::vector<std::string> generated;
+    for (const auto& [name, values] : e.attributes()) {
+      // What the server maintains, and passwords (salted anew by every fixture load).
+      if (IsActiveDirectoryManaged(name) || IEquals(name, "userPassword") ||
+          IEquals(name, "showInAdvancedViewOnly") || IEquals(name, "systemFlags"))
+        generated.push_back(name);
+    }
+    for (const auto& name : generated) e.Remove(name);
     sorted.push_back({NormalizeDn(e.dn()), FormatEntry(e)});
   }
   std::sort(sorted.begin(), sorted.end());
@@ -146,24 +142,79 @@ class Org {
     DirectoryOptions options;
     options.read_only = true;
     options.bind_identity = side == "source" ? source_bind_ : target_bind_;
-    options.secret = kSecret;
+    options.secret = secret_;
     auto d = OpenDirectory(side == "source" ? source_url_ : target_url_, options);
     return d.ok() ? std::move(*d) : nullptr;
   }
   // The whole directory as sorted LDIF (for "nothing changed" and "same end state" checks).
+  // On a shared AD forest only the fixture's own subtrees are the test's.
   std::string DirectoryText(const std::string& side) const {
     auto d = Directory(side);
-    return d ? testing::DirectoryText(*d) : "cannot open " + side;
+    if (!d) return "cannot open " + side;
+    return testing::DirectoryText(
+        *d, kBackend == Backend::kSamba ? FixtureTops(side) : std::vector<std::string>{});
   }
+  // Set when the backend cannot run on this machine (Samba without a network namespace).
+  const std::string& skip_reason() const { return skip_reason_; }
   std::string Read(const std::string& file) const { return Slurp(dir_ / file); }
   const std::string& source_url() const { return source_url_; }
-
-  static constexpr const char* kSecret = "secret";
 
  private:
   static std::string LdapServerScript() {
     return std::string(CROSSMOVE_EXAMPLES) + "/../scripts/ldap-server";
   }
+  std::unique_ptr<LdifDirectory> Fixture(const std::string& side) const {
+    auto f = LdifDirectory::Open((dir_ / (side + ".ldif")).string(), true);
+    return f.ok() ? std::move(*f) : nullptr;
+  }
+  // The fixture's objects right below its naming context (OU=People ...).
+  std::vector<std::string> FixtureTops(const std::string& side) const {
+    std::vector<std::string> tops;
+    auto f = Fixture(side);
+    if (!f) return tops;
+    auto found = f->Search(f->base_dn(), Scope::kOneLevel, Filter::Present("objectClass"));
+    if (found.ok()) {
+      for (const auto& e : *found) tops.push_back(e.dn());
+    }
+    return tops;
+  }
+  // Replaces the fixture's subtrees in a running Samba forest with the generated objects, in
+  // the forms AD accepts: a container stands for the mailbox database (AD has no Exchange
+  // classes), and accounts are disabled (AD refuses an enabled account without a password).
+  void LoadIntoForest(const std::string& side) {
+    auto fail = [&](const std::string& what) {
+      ok_ = false;
+      error_ += side + ": " + what + "\n";
+    };
+    auto fixture = Fixture(side);
+    if (!fixture) return fail("cannot read the fixture");
+    DirectoryOptions options;
+    options.bind_identity = side == "source" ? source_bind_ : target_bind_;
+    options.secret = secret_;
+    auto server = OpenDirectory(side == "source" ? source_url_ : target_url_, options);
+    if (!server.ok()) return fail(server.status().ToString());
+    for (const auto& top : FixtureTops(side)) {
+      auto old = (*server)->Search(top, Scope::kSubtree, Filter::Present("objectClass"), {"cn"});
+      if (!old.ok()) continue;  // not there
+      std::sort(old->begin(), old->end(), [](const Entry& a, const Entry& b) {
+        return a.dn().size() > b.dn().size();  // children first
+      });
+      for (const auto& e : *old) {
+        Status s = (*server)->Delete(e.dn());
+        if (!s.ok()) return fail(s.ToString());
+      }
+    }
+    auto all = fixture->Search(fixture->base_dn(), Scope::kSubtree, Filter::Present("objectClass"));
+    if (!all.ok()) return fail(all.status().ToString());
+    for (Entry e : *all) {
+      if (DnEquals(e.dn(), fixture->base_dn())) continue;
+      if (e.HasClass("msExchPrivateMDB")) e.Set("objectClass", {"top", "container"});
+      if (e.First("userAccountControl") == "512") e.Set("userAccountControl", {"514"});
+      Status s = (*server)->Add(e);
+      if (!s.ok()) return fail(s.ToString());
+    }
+  }
+
   // Points crossmove.toml at the backend's directories, loaded with the generated source.ldif
   // and target.ldif (kept untouched as the fixture).
   void StartDirectories() {
@@ -172,7 +223,23 @@ class Org {
     if (!fs::exists(dir_ / "crossmove.ldif.toml"))
       fs::copy_file(dir_ / "crossmove.toml", dir_ / "crossmove.ldif.toml");
     fs::remove_all(dir_ / "ldap");
-    Spit(dir_ / "directory.secret", std::string(kSecret) + "\n");
+    if (kBackend == Backend::kSamba) {
+      if (!fs::exists(SambaRoot() + "/up")) {
+        ok_ = false;
+        skip_reason_ = error_ =
+            "the Samba AD test forests are not running: scripts/samba-dc up (it exits 77 where no "
+            "network namespace can be created)";
+        return;
+      }
+      secret_ = Slurp(SambaRoot() + "/admin.secret");
+      while (!secret_.empty() && secret_.back() == '\n') secret_.pop_back();
+      source_url_ = LdapiUrl(SambaRoot() + "/fabrikam/private/ldapi");
+      target_url_ = LdapiUrl(SambaRoot() + "/contoso/private/ldapi");
+      source_bind_ = "Administrator@FABRIKAM.TEST";
+      target_bind_ = "Administrator@CONTOSO.TEST";
+      for (const char* side : {"source", "target"}) LoadIntoForest(side);
+    }
+    Spit(dir_ / "directory.secret", secret_ + "\n");
     fs::permissions(dir_ / "directory.secret", fs::perms::owner_read | fs::perms::owner_write);
     if (kBackend == Backend::kOpenLdap) {
       for (const char* side : {"source", "target"}) {
@@ -211,6 +278,8 @@ class Org {
   bool ok_ = false;
   std::string error_;
   std::string source_url_, target_url_, source_bind_, target_bind_;
+  std::string secret_ = "secret";
+  std::string skip_reason_;
 };
 
 inline std::string Sha256(const std::filesystem::path& p) {
@@ -293,3 +362,11 @@ inline int Total(const std::map<std::string, int>& mail) {
 }
 
 }  // namespace cm::testing
+
+// Skips a test whose backend cannot run here (said once, with the reason); fails on any other
+// set-up problem.
+#define CM_ASSERT_ORG(org)                                                 \
+  do {                                                                     \
+    if (!(org).skip_reason().empty()) GTEST_SKIP() << (org).skip_reason(); \
+    ASSERT_TRUE((org).ok()) << (org).error();                              \
+  } while (0)

@@ -17,7 +17,7 @@ class RollbackAfter : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(RollbackAfter, RestoresEverySnapshottedValueAndTheOldRouting) {
   Org org(4, 80, GetParam());
-  ASSERT_TRUE(org.ok()) << org.error();
+  CM_ASSERT_ORG(org);
   auto before = LdifDirectory::FromText(org.DirectoryText("source"), "before");
   ASSERT_TRUE(before.ok());
   auto mail_before = testing::MailOf(org.dir() / "source-mail");
@@ -84,7 +84,7 @@ INSTANTIATE_TEST_SUITE_P(Cli, RollbackAfter,
 
 TEST(Rollback, NamesIdentitiesItDoesNotKnow) {
   Org org(2, 10, "CreateSourceContact");
-  ASSERT_TRUE(org.ok());
+  CM_ASSERT_ORG(org);
   ASSERT_EQ(org.Run({"run"}).exit_code, 0);
   auto r = org.Run({"rollback", "nobody@fabrikam.test"});
   EXPECT_EQ(r.exit_code, 1);
