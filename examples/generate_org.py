@@ -64,7 +64,7 @@ def mutf7(name):
 
 
 def people(n):
-    seen, out = set(), []
+    seen, seen_cn, out = set(), set(), []
     for i in range(n):
         given, sn = GIVEN[i % len(GIVEN)], SURNAME[(i * 7) % len(SURNAME)]
         alias = f"{ascii_alias(given)}.{ascii_alias(sn)}"
@@ -73,6 +73,9 @@ def people(n):
         seen.add(alias)
         display = f"{sn}, {given}" if i % 5 == 1 else (f'{given} "{sn[0]}." {sn}' if i % 17 == 3 else f"{given} {sn}")
         cn = display if i % 9 != 8 else display + f" ({i})"
+        if cn.lower() in seen_cn:  # names repeat past a few hundred people; DNs must not
+            cn = display + f" ({i})"
+        seen_cn.add(cn.lower())
         out.append({"i": i, "given": given, "sn": sn, "display": display, "cn": cn, "alias": alias,
                     "sam": alias.replace(".", "")[:17] + str(i)})
     return out

@@ -25,6 +25,7 @@ Result<Organizations> OpenOrganizations(const Config& config, bool read_only, Pr
   for (int i = 0; i < 2; ++i) {
     options[i].read_only = read_only;
     options[i].bind_identity = cfgs[i]->bind;
+    options[i].connection = cfgs[i]->connection;
     if (!cfgs[i]->credential.empty()) {
       std::string key = std::string(names[i]) + ".credential";
       auto secret = LoadSecret(cfgs[i]->credential, key);

@@ -242,6 +242,14 @@ Status LdapDirectory::Failure(int rc, std::string_view operation, std::string_vi
     ldap_unbind_ext_s(ld_, nullptr, nullptr);
     ld_ = nullptr;
   }
+  bool tls = options_.connection.start_tls || IStartsWith(server_, "ldaps://");
+  if (tls && (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR) && !detail.empty() &&
+      detail.find("certificate") == std::string::npos) {
+    // GnuTLS (Debian's libldap) reports an untrusted certificate as "(unknown error code)".
+    detail +=
+        "; if the TLS handshake failed, the server's certificate may not be trusted: "
+        "name its CA with ca-file (tls-verify = false only for a lab)";
+  }
   std::string target = dn.empty() ? "" : fmt::format(" '{}'", dn);
   return MakeStatus(CodeOf(rc),
                     fmt::format("{}: {}{}: {} (LDAP result {}){}", server_, operation, target,

@@ -171,8 +171,9 @@ Status LdifDirectory::CheckEntry(const Entry& e, const Entry* replacing) const {
   std::string sam = e.First("sAMAccountName");
   if (!sam.empty()) {
     for (const auto& other : entries_) {
-      if (other.get() == replacing || DnEquals(other->dn(), e.dn())) continue;
-      if (IEquals(other->First("sAMAccountName"), sam)) {
+      // The cheap comparison first: this runs for every pair of accounts while a file loads.
+      if (!IEquals(other->First("sAMAccountName"), sam)) continue;
+      if (other.get() != replacing && !DnEquals(other->dn(), e.dn())) {
         return Status::Constraint(
             fmt::format("{}: sAMAccountName '{}' is already used by {}", e.dn(), sam, other->dn()));
       }

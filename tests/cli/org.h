@@ -134,13 +134,13 @@ class Org {
   }
   // The organization's directory ("source" or "target"), read-only, opened as an administrator
   // would look at it: the LDIF file, or the server over LDAP.
-  std::unique_ptr<cm::Directory> Directory(const std::string& side) const {
+  std::unique_ptr<cm::Directory> Directory(const std::string& side, bool writable = false) const {
     if (kBackend == Backend::kLdif) {
       auto d = LdifDirectory::Open((dir_ / (side + ".ldif")).string(), true);
       return d.ok() ? std::unique_ptr<cm::Directory>(std::move(*d)) : nullptr;
     }
     DirectoryOptions options;
-    options.read_only = true;
+    options.read_only = !writable;
     options.bind_identity = side == "source" ? source_bind_ : target_bind_;
     options.secret = secret_;
     auto d = OpenDirectory(side == "source" ? source_url_ : target_url_, options);
@@ -157,7 +157,17 @@ class Org {
   // Set when the backend cannot run on this machine (Samba without a network namespace).
   const std::string& skip_reason() const { return skip_reason_; }
   std::string Read(const std::string& file) const { return Slurp(dir_ / file); }
-  const std::string& source_url() const { return source_url_; }
+  const std::string& url(const std::string& side) const {
+    return side == "source" ? source_url_ : target_url_;
+  }
+  // Replaces `from` in crossmove.toml (false when it is not there: a test must not miss it).
+  bool EditConfig(const std::string& from, const std::string& to) const {
+    std::string toml = Read("crossmove.toml");
+    size_t at = toml.find(from);
+    if (at == std::string::npos) return false;
+    Spit(dir_ / "crossmove.toml", toml.replace(at, from.size(), to));
+    return true;
+  }
 
  private:
   static std::string LdapServerScript() {

@@ -1,0 +1,310 @@
+// What only a real directory server shows: escaping of every special character in names and
+// filters, paged searches past the server's size limit, and the failures administrators meet
+// (wrong password, server down, untrusted certificate, ACL, existing object, constraint). Built
+// once per server kind (ldap_: OpenLDAP, samba_: Samba AD).
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/org.h"
+#include "core/dn.h"
+#include "directory/ldap_directory.h"
+
+namespace cm {
+namespace {
+
+using testing::Backend;
+using testing::kBackend;
+using testing::Org;
+
+const std::string kPeople = "OU=People,DC=fabrikam,DC=test";
+const std::string kLegacyPrefix =
+    "/o=Fabrikam/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn=";
+
+int CountLines(const std::string& text, const std::string& needle) {
+  int n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+// Names holding every character RFC 4514 or RFC 4515 treats specially.
+const std::vector<std::string> kHardNames = {
+    "Star * Name",      "Paren (x) Name", "Back\\slash Name", "Comma, Name",   "Plus + Name",
+    "Quote \"Q\" Name", "Angle <a> Name", "Semi; Name",       "Equals = Name", " Leading Space",
+    "Trailing Space ",  "#Hash Name",     "Zoë Ñandú 山田"};
+
+TEST(Escaping, NamesWithEverySpecialCharacterAreWrittenFoundAndDeleted) {
+  Org org(1, 0, "None");
+  CM_ASSERT_ORG(org);
+  auto dir = org.Directory("source", true);
+  ASSERT_TRUE(dir);
+  for (size_t i = 0; i < kHardNames.size(); ++i) {
+    const std::string& name = kHardNames[i];
+    std::string dn = MakeDn("CN", name, kPeople);
+    std::string legacy = kLegacyPrefix + name;
+    Entry e(dn);
+    e.Set("objectClass", {"top", "person", "organizationalPerson", "contact"});
+    e.Set("cn", {name});
+    e.Set("sn", {"Hard"});
+    e.Set("proxyAddresses", {fmt::format("SMTP:hard{}@fabrikam.test", i)});
+    e.Set("legacyExchangeDN", {legacy});
+    ASSERT_TRUE(dir->Add(e).ok()) << name << ": " << dir->Add(e).ToString();
+
+    auto by_cn = dir->Search(kPeople, Scope::kSubtree, Filter::Eq("cn", name));
+    ASSERT_TRUE(by_cn.ok()) << name << ": " << by_cn.status().ToString();
+    ASSERT_EQ(by_cn->size(), 1u) << name;
+    EXPECT_EQ(by_cn->front().First("cn"), name);
+    EXPECT_TRUE(DnEquals(by_cn->front().dn(), dn)) << by_cn->front().dn() << " vs " << dn;
+    auto by_legacy = dir->Search(kPeople, Scope::kSubtree, Filter::Eq("legacyExchangeDN", legacy));
+    ASSERT_TRUE(by_legacy.ok());
+    EXPECT_EQ(by_legacy->size(), 1u) << legacy;
+    auto x500 =
+        dir->Search(kPeople, Scope::kSubtree,
+                    Filter::Eq("proxyAddresses", fmt::format("smtp:HARD{}@fabrikam.test", i)));
+    ASSERT_TRUE(x500.ok());
+    EXPECT_EQ(x500->size(), 1u) << "proxyAddresses match case-insensitively";
+
+    ASSERT_TRUE(dir->Modify(dn, {{Modification::Op::kReplace, "description", {"changed"}}}).ok());
+    auto read = dir->Read(dn);
+    ASSERT_TRUE(read.ok()) << name;
+    EXPECT_EQ(read->First("description"), "changed");
+    ASSERT_TRUE(dir->Delete(dn).ok()) << name;
+    EXPECT_EQ(dir->Read(dn).status().code(), Status::Code::kNotFound) << name;
+  }
+}
+
+TEST(Escaping, ACraftedIdentityCannotWidenASearch) {
+  Org org(3, 6, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  auto dir = org.Directory("source");
+  auto every = dir->Search(dir->base_dn(), Scope::kSubtree, Filter::Present("proxyAddresses"));
+  ASSERT_TRUE(every.ok());
+  ASSERT_GE(every->size(), 3u);
+  for (const char* crafted :
+       {"*", "alice*", "*)(objectClass=*", "alice.adams@fabrikam.test)(|(mail=*"}) {
+    auto found = dir->Search(dir->base_dn(), Scope::kSubtree, Filter::Eq("mail", crafted));
+    ASSERT_TRUE(found.ok()) << crafted;
+    EXPECT_TRUE(found->empty()) << crafted << " matched " << found->size();
+  }
+  std::string csv = "PrimarySmtpAddress\n*\nalice*\n\"*)(objectClass=*\"\n";
+  testing::Spit(org.dir() / "users.csv", csv);
+  std::string target_before = org.DirectoryText("target");
+  auto r = org.Run({"plan"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_EQ(CountLines(r.err, "users.csv:"), 3) << r.err;
+  EXPECT_NE(r.err.find("users.csv:2"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("mailboxes planned"), std::string::npos) << r.out;
+  EXPECT_EQ(org.DirectoryText("target"), target_before);
+}
+
+// Active Directory returns at most 1,000 objects to a search (MaxPageSize); the OpenLDAP test
+// servers are configured the same way for every account but the rootDN.
+TEST(Paging, ExportAndPlanEveryOneOf2500Mailboxes) {
+  constexpr int kMany = 2500;
+  Org org(kMany, 0, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  std::filesystem::remove_all(org.dir() / "source-mail");  // plan and export read no mail
+
+  auto exported = org.Run({"export", "--format", "json"});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  auto j = nlohmann::json::parse(exported.out);
+  EXPECT_EQ(j.size(), static_cast<size_t>(kMany));
+  auto plan = org.Run({"plan"});
+  ASSERT_EQ(plan.exit_code, 0) << plan.err.substr(0, 2000);
+  EXPECT_NE(plan.out.find(fmt::format("{} mailboxes planned", kMany)), std::string::npos)
+      << plan.out.substr(plan.out.size() > 400 ? plan.out.size() - 400 : 0);
+
+  auto dir = org.Directory("source");
+  auto* ldap = dynamic_cast<LdapDirectory*>(dir.get());
+  ASSERT_NE(ldap, nullptr);
+  auto all = ldap->Search(kPeople, Scope::kOneLevel, Filter::Present("objectClass"), {"cn"});
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_EQ(all->size(), static_cast<size_t>(kMany));
+  EXPECT_GE(ldap->last_search_pages(), kMany / 1000) << "the search was not paged";
+  if (kBackend == Backend::kOpenLdap) {
+    // Proof that the server really stops an unpaged search at 1,000 (-y takes the file whole).
+    testing::Spit(org.dir() / "password.raw", "secret");
+    auto unpaged = testing::RunProgram(
+        {"ldapsearch", "-x", "-H", org.url("source"), "-D", "CN=crossmove,DC=fabrikam,DC=test",
+         "-y", "password.raw", "-b", kPeople, "-s", "one", "(objectClass=*)", "1.1"},
+        org.dir());
+    EXPECT_EQ(unpaged.exit_code, 4)
+        << unpaged.out.substr(0, 300) << unpaged.err;  // sizeLimitExceeded
+  }
+}
+
+TEST(Failure, AWrongPasswordIsNamedAndNothingIsWritten) {
+  Org org(2, 4, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  testing::Spit(org.dir() / "directory.secret", "not-the-password\n");
+  std::string source = org.DirectoryText("source");
+  auto r = org.Run({"run"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("source.gc"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(org.url("source")), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("Invalid credentials (LDAP result 49)"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("not-the-password"), std::string::npos) << "the secret was printed";
+  EXPECT_EQ(org.DirectoryText("source"), source);
+  EXPECT_FALSE(std::filesystem::exists(org.dir() / "crossmove.journal"));
+}
+
+TEST(Failure, AServerThatIsDownIsUnreachableNotABadParameter) {
+  if (kBackend != Backend::kOpenLdap) GTEST_SKIP() << "stops a server: OpenLDAP only";
+  Org org(2, 4, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  testing::RunProgram({std::string(CROSSMOVE_EXAMPLES) + "/../scripts/ldap-server", "stop",
+                       (org.dir() / "ldap" / "target").string()},
+                      org.dir());
+  auto r = org.Run({"plan"});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_NE(r.err.find(org.url("target")), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("Can't contact LDAP server"), std::string::npos) << r.err;
+}
+
+TEST(Failure, AnUntrustedCertificateIsRefusedUnlessItsCaIsNamed) {
+  if (kBackend != Backend::kOpenLdap) GTEST_SKIP() << "TLS test server: OpenLDAP only";
+  Org org(2, 4, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  int port = testing::FreePort(), tls_port = testing::FreePort();
+  std::string tls_dir = (org.dir() / "ldap" / "tls").string();
+  auto started = testing::RunProgram(
+      {std::string(CROSSMOVE_EXAMPLES) + "/../scripts/ldap-server", "start", tls_dir,
+       std::to_string(port), (org.dir() / "source.ldif").string(), std::to_string(tls_port)},
+      org.dir());
+  ASSERT_EQ(started.exit_code, 0) << started.err;
+  std::string ldaps = fmt::format("ldaps://127.0.0.1:{}", tls_port);
+  ASSERT_TRUE(org.EditConfig(fmt::format("gc = \"{}\"", org.url("source")),
+                             fmt::format("gc = \"{}\"", ldaps)));
+  auto refused = org.Run({"plan"});
+  EXPECT_EQ(refused.exit_code, 3) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find(ldaps), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("certificate may not be trusted: name its CA with ca-file"),
+            std::string::npos)
+      << refused.err;
+
+  auto trusted = org.Run({"plan", "--source-ca-file", tls_dir + "/cert.pem"});
+  EXPECT_EQ(trusted.exit_code, 0) << trusted.err;
+  auto unverified = org.Run({"plan", "--source-tls-verify", "false"});
+  EXPECT_EQ(unverified.exit_code, 0) << unverified.err;
+  EXPECT_NE(unverified.err.find("TLS certificate verification is off"), std::string::npos);
+  testing::RunProgram(
+      {std::string(CROSSMOVE_EXAMPLES) + "/../scripts/ldap-server", "kill", tls_dir}, org.dir());
+}
+
+TEST(Failure, AWriteRefusedByAclFailsThatMailboxAndARerunWithRightsCompletesIt) {
+  if (kBackend != Backend::kOpenLdap) GTEST_SKIP() << "read-only account: OpenLDAP test servers";
+  Org org(3, 30, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  ASSERT_TRUE(org.EditConfig("bind = \"CN=crossmove,DC=fabrikam,DC=test\"",
+                             "bind = \"CN=reader,DC=fabrikam,DC=test\""));
+  auto refused = org.Run({"run"});
+  EXPECT_EQ(refused.exit_code, 1) << refused.out << refused.err;
+  EXPECT_NE((refused.out + refused.err).find("Insufficient access (LDAP result 50)"),
+            std::string::npos)
+      << refused.out << refused.err;
+  auto status = nlohmann::json::parse(org.Run({"status", "--json"}).out);
+  for (const auto& m : status["mailboxes"]) {
+    EXPECT_EQ(m["state"], "content-verified") << m;  // moved, not cleaned up
+    EXPECT_EQ(m["failed_step"], "cleanup") << m;
+  }
+  ASSERT_TRUE(org.EditConfig("bind = \"CN=reader,DC=fabrikam,DC=test\"",
+                             "bind = \"CN=crossmove,DC=fabrikam,DC=test\""));
+  auto rerun = org.Run({"run"});
+  EXPECT_EQ(rerun.exit_code, 0) << rerun.out << rerun.err;
+  EXPECT_NE(rerun.out.find("3 of 3 mailboxes moved and verified, 0 failed"), std::string::npos)
+      << rerun.out;
+  EXPECT_EQ(org.Run({"verify"}).exit_code, 0);
+}
+
+TEST(Failure, AnObjectInTheWayFailsOnlyThatMailboxUntilItIsGone) {
+  Org org(3, 30, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  // Stop after the first mailbox is snapshotted and planned, before anything is provisioned.
+  ASSERT_EQ(org.Run({"run", "--parallel", "1"}, {"CROSSMOVE_CRASH_AFTER_STEP=2"}).exit_code, 137);
+  const std::string in_the_way = "CN=Alice Adams,OU=Migrated Users,DC=contoso,DC=test";
+  auto target = org.Directory("target", true);
+  Entry squatter(in_the_way);
+  squatter.Set("objectClass", {"top", "person", "organizationalPerson", "contact"});
+  squatter.Set("cn", {"Alice Adams"});
+  squatter.Set("sn", {"Squatter"});
+  ASSERT_TRUE(target->Add(squatter).ok());
+
+  auto blocked = org.Run({"run", "--parallel", "1"});
+  EXPECT_EQ(blocked.exit_code, 1) << blocked.out << blocked.err;
+  EXPECT_NE((blocked.out + blocked.err).find("not the one the plan creates"), std::string::npos)
+      << blocked.out << blocked.err;
+  EXPECT_NE(blocked.out.find("2 of 3 mailboxes moved"), std::string::npos) << blocked.out;
+  auto source = org.Directory("source");
+  EXPECT_TRUE(source->Read("CN=Alice Adams,OU=People,DC=fabrikam,DC=test").ok())
+      << "a mailbox that was not moved must not be cleaned up";
+
+  ASSERT_TRUE(target->Delete(in_the_way).ok());
+  auto finished = org.Run({"run"});
+  EXPECT_EQ(finished.exit_code, 0) << finished.out << finished.err;
+  EXPECT_EQ(org.Run({"verify"}).exit_code, 0);
+}
+
+// A domain controller enforces what a plan made earlier cannot foresee: here an account created
+// in the target after the plan took the new user's sAMAccountName (unique in a domain).
+TEST(Failure, ARuleOfTheDomainControllerFailsThatMailboxAndARerunFinishesOnceItIsResolved) {
+  if (kBackend != Backend::kSamba) GTEST_SKIP() << "sAMAccountName uniqueness: AD only";
+  Org org(2, 20, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  ASSERT_EQ(org.Run({"run", "--parallel", "1"}, {"CROSSMOVE_CRASH_AFTER_STEP=2"}).exit_code, 137);
+  const std::string rival = "CN=Rival Account,CN=Users,DC=contoso,DC=test";
+  auto target = org.Directory("target", true);
+  Entry account(rival);
+  account.Set("objectClass", {"top", "person", "organizationalPerson", "user"});
+  account.Set("cn", {"Rival Account"});
+  account.Set("sAMAccountName", {"aliceadams0"});
+  account.Set("userAccountControl", {"514"});
+  ASSERT_TRUE(target->Add(account).ok());
+
+  auto refused = org.Run({"run", "--parallel", "1"});
+  EXPECT_EQ(refused.exit_code, 1) << refused.out << refused.err;
+  std::string said = refused.out + refused.err;
+  EXPECT_NE(said.find("target add CN=Alice Adams,OU=Migrated Users,DC=contoso,DC=test"),
+            std::string::npos)
+      << said;
+  EXPECT_NE(said.find("(LDAP result "), std::string::npos) << said;
+  EXPECT_NE(refused.out.find("1 of 2 mailboxes moved"), std::string::npos) << refused.out;
+  EXPECT_EQ(target->Read("CN=Alice Adams,OU=Migrated Users,DC=contoso,DC=test").status().code(),
+            Status::Code::kNotFound)
+      << "nothing half-written";
+  EXPECT_TRUE(org.Directory("source")->Read("CN=Alice Adams,OU=People,DC=fabrikam,DC=test").ok());
+
+  ASSERT_TRUE(target->Delete(rival).ok());
+  auto finished = org.Run({"run"});
+  EXPECT_EQ(finished.exit_code, 0) << finished.out << finished.err;
+  EXPECT_EQ(org.Run({"verify"}).exit_code, 0);
+}
+
+// A DN reference to an object that is gone (AD refuses it with a constraint violation) is found
+// by pre-validation of the rerun, before anything is written.
+TEST(Failure, AMissingDatabaseObjectIsFoundBeforeAnythingIsWritten) {
+  Org org(2, 20, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  ASSERT_EQ(org.Run({"run", "--parallel", "1"}, {"CROSSMOVE_CRASH_AFTER_STEP=2"}).exit_code, 137);
+  const std::string database = "CN=DB-Contoso-01,OU=Exchange,DC=contoso,DC=test";
+  auto target = org.Directory("target", true);
+  auto saved = target->Read(database);
+  ASSERT_TRUE(saved.ok());
+  ASSERT_TRUE(target->Delete(database).ok());
+  std::string before = org.DirectoryText("target");
+  auto refused = org.Run({"run"});
+  EXPECT_EQ(refused.exit_code, 2) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("target.databases.DB-Contoso-01.dn"), std::string::npos)
+      << refused.err;
+  EXPECT_EQ(org.DirectoryText("target"), before);
+
+  Entry again(database);
+  again.Set("objectClass", saved->Get("objectClass"));
+  again.Set("cn", {"DB-Contoso-01"});
+  ASSERT_TRUE(target->Add(again).ok());
+  auto finished = org.Run({"run"});
+  EXPECT_EQ(finished.exit_code, 0) << finished.out << finished.err;
+}
+
+}  // namespace
+}  // namespace cm
