@@ -40,13 +40,17 @@ Result<Organizations> OpenOrganizations(const Config& config, bool read_only, Pr
   std::unique_ptr<Directory>* slots[2] = {&orgs.source, &orgs.target};
   std::string* bases[2] = {&orgs.source_base, &orgs.target_base};
   for (int i = 0; i < 2; ++i) {
-    // Reads go to the GC; with an ldif: directory GC and DC are one file, so one handle serves
-    // both.
-    auto dir = OpenDirectory(cfgs[i]->gc, options[i]);
+    // Reads go to the GC, writes to the DC (one handle when they are the same URL).
+    auto dir = OpenDirectoryPair(cfgs[i]->gc, cfgs[i]->dc, options[i]);
     if (!dir.ok()) {
-      if (dir.status().code() == Status::Code::kUnavailable)
-        return dir.status().Annotate(std::string(names[i]) + ".gc");
-      problems.push_back({"", 0, std::string(names[i]) + ".gc", dir.status().message()});
+      // Name the setting whose server failed.
+      std::string key =
+          std::string(names[i]) + (dir.status().message().find(cfgs[i]->gc) != std::string::npos ||
+                                           cfgs[i]->dc == cfgs[i]->gc
+                                       ? ".gc"
+                                       : ".dc");
+      if (dir.status().code() == Status::Code::kUnavailable) return dir.status().Annotate(key);
+      problems.push_back({"", 0, key, dir.status().message()});
       continue;
     }
     *slots[i] = std::move(*dir);

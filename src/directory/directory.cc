@@ -38,6 +38,53 @@ Status Directory::ApplyAtomically(const std::vector<DirectoryOp>&) {
   return Status::Internal(fmt::format("{}: the directory has no transactions", url()));
 }
 
+namespace {
+
+// SPEC §2: searches go to the global catalog, writes to the domain controller. Reads of one
+// object (base scope) go to the DC as well: they check what a write just did, and a GC may not
+// have replicated it yet.
+class SplitDirectory : public Directory {
+ public:
+  SplitDirectory(std::unique_ptr<Directory> gc, std::unique_ptr<Directory> dc)
+      : gc_(std::move(gc)), dc_(std::move(dc)) {}
+  const std::string& url() const override { return dc_->url(); }
+  std::string base_dn() const override { return gc_->base_dn(); }
+  Result<std::vector<Entry>> Search(std::string_view base, Scope scope, const Filter& filter,
+                                    const std::vector<std::string>& attributes) override {
+    return (scope == Scope::kBase ? dc_ : gc_)->Search(base, scope, filter, attributes);
+  }
+  Status Add(const Entry& entry) override { return dc_->Add(entry); }
+  Status Modify(std::string_view dn, const std::vector<Modification>& mods) override {
+    return dc_->Modify(dn, mods);
+  }
+  Status Delete(std::string_view dn) override { return dc_->Delete(dn); }
+  Status Rename(std::string_view dn, std::string_view new_rdn,
+                std::string_view new_superior) override {
+    return dc_->Rename(dn, new_rdn, new_superior);
+  }
+  bool IsServerManaged(std::string_view attribute) const override {
+    return dc_->IsServerManaged(attribute);
+  }
+  bool CanApplyAtomically() const override { return dc_->CanApplyAtomically(); }
+  Status ApplyAtomically(const std::vector<DirectoryOp>& ops) override {
+    return dc_->ApplyAtomically(ops);
+  }
+
+ private:
+  std::unique_ptr<Directory> gc_, dc_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Directory>> OpenDirectoryPair(std::string_view gc, std::string_view dc,
+                                                     const DirectoryOptions& options) {
+  auto reads = OpenDirectory(gc, options);
+  if (!reads.ok() || dc.empty() || dc == gc) return reads;
+  auto writes = OpenDirectory(dc, options);
+  if (!writes.ok()) return writes;
+  return std::unique_ptr<Directory>(new SplitDirectory(std::move(*reads), std::move(*writes)));
+}
+
 Result<std::unique_ptr<Directory>> OpenDirectory(std::string_view url,
                                                  const DirectoryOptions& options) {
   if (IStartsWith(url, "ldif:")) {

@@ -162,6 +162,25 @@ TEST(Failure, AServerThatIsDownIsUnreachableNotABadParameter) {
   EXPECT_NE(r.err.find("Can't contact LDAP server"), std::string::npos) << r.err;
 }
 
+// SPEC §2: searches go to the GC, writes to the DC. With the DC down, `plan` (reads only) works
+// and `run` is refused naming the DC.
+TEST(Failure, ReadsGoToTheGlobalCatalogAndWritesToTheDomainController) {
+  if (kBackend != Backend::kOpenLdap) GTEST_SKIP() << "stops a server: OpenLDAP only";
+  Org org(2, 4, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  int dead = testing::FreePort();
+  std::string dc = fmt::format("ldap://127.0.0.1:{}", dead);
+  auto plan = org.Run({"plan", "--target-dc", dc});
+  EXPECT_EQ(plan.exit_code, 3) << "the DC is opened up front: " << plan.out << plan.err;
+  EXPECT_NE(plan.err.find("target.dc"), std::string::npos) << plan.err;
+  EXPECT_NE(plan.err.find(dc), std::string::npos) << plan.err;
+  // Same server under another URL (its ldapi socket) as DC: everything works.
+  std::string ldapi = testing::LdapiUrl((org.dir() / "ldap" / "target" / "ldapi").string());
+  auto run = org.Run({"run", "--target-dc", ldapi});
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_EQ(org.Run({"verify"}).exit_code, 0);
+}
+
 TEST(Failure, AnUntrustedCertificateIsRefusedUnlessItsCaIsNamed) {
   if (kBackend != Backend::kOpenLdap) GTEST_SKIP() << "TLS test server: OpenLDAP only";
   Org org(2, 4, "CreateSourceContact");
