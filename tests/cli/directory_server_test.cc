@@ -134,6 +134,51 @@ TEST(Paging, ExportAndPlanEveryOneOf2500Mailboxes) {
   }
 }
 
+// Active Directory hands out a large multi-valued attribute in slices; the backend asks for the
+// rest until the last slice. Asking for a two-value slice makes Samba slice a small group.
+TEST(RangeRetrieval, EveryValueOfASlicedAttributeIsRead) {
+  if (kBackend != Backend::kSamba) GTEST_SKIP() << "range retrieval is Active Directory's";
+  Org org(7, 0, "None");
+  CM_ASSERT_ORG(org);
+  auto dir = org.Directory("source", true);
+  auto people = dir->Search(kPeople, Scope::kOneLevel, Filter::Eq("objectClass", "user"), {"cn"});
+  ASSERT_TRUE(people.ok());
+  ASSERT_EQ(people->size(), 7u);
+  const std::string group = "CN=Sliced Group," + kPeople;
+  Entry g(group);
+  g.Set("objectClass", {"top", "group"});
+  g.Set("cn", {"Sliced Group"});
+  g.Set("sAMAccountName", {"slicedgroup"});
+  for (const auto& p : *people) g.Add("member", p.dn());
+  ASSERT_TRUE(dir->Add(g).ok()) << dir->Add(g).ToString();
+  auto sliced =
+      dir->Search(group, Scope::kBase, Filter::Present("objectClass"), {"member;range=0-1"});
+  ASSERT_TRUE(sliced.ok()) << sliced.status().ToString();
+  ASSERT_EQ(sliced->size(), 1u);
+  EXPECT_EQ(sliced->front().Get("member").size(), 7u);
+  EXPECT_FALSE(sliced->front().Has("member;range=0-1"));
+  EXPECT_TRUE(dir->Delete(group).ok());
+}
+
+// SASL EXTERNAL over ldapi: the server knows the local user from the socket; no secret at all.
+TEST(Sasl, ExternalOverLdapiNeedsNoSecret) {
+  if (kBackend != Backend::kOpenLdap) GTEST_SKIP() << "ldapi peer credentials: OpenLDAP";
+  Org org(2, 4, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  std::string ldapi = testing::LdapiUrl((org.dir() / "ldap" / "source" / "ldapi").string());
+  ASSERT_TRUE(
+      org.EditConfig(fmt::format("gc = \"{}\"\nbind = \"CN=crossmove,DC=fabrikam,DC=test\"\n"
+                                 "credential = \"file:directory.secret\"",
+                                 org.url("source")),
+                     fmt::format("gc = \"{}\"\nsasl-mech = \"EXTERNAL\"", ldapi)));
+  auto plan = org.Run({"plan"});
+  EXPECT_EQ(plan.exit_code, 0) << plan.out << plan.err;
+  EXPECT_NE(plan.out.find("2 mailboxes planned"), std::string::npos) << plan.out;
+  auto wrong = org.Run({"plan", "--source-sasl-mech", "NO-SUCH-MECH"});
+  EXPECT_EQ(wrong.exit_code, 2) << wrong.out << wrong.err;
+  EXPECT_NE(wrong.err.find("SASL NO-SUCH-MECH bind"), std::string::npos) << wrong.err;
+}
+
 TEST(Failure, AWrongPasswordIsNamedAndNothingIsWritten) {
   Org org(2, 4, "CreateSourceContact");
   CM_ASSERT_ORG(org);
