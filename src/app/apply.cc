@@ -159,17 +159,21 @@ Result<bool> ApplyIdempotent(Directory& dir, const DirectoryOp& op, EventLog* lo
 
 Status ApplyAllIdempotent(Directory& dir, const std::vector<DirectoryOp>& ops, EventLog* log,
                           const std::string& mailbox) {
-  std::set<std::string> dns;
-  for (const auto& op : ops) dns.insert(NormalizeDn(op.dn));
-  // One transaction only when the operations touch different objects: then what each still
-  // has to do can be read before any of them is sent.
-  if (ops.size() < 2 || !dir.CanApplyAtomically() || dns.size() != ops.size()) {
+  auto in_order = [&]() -> Status {
     for (const auto& op : ops) {
       auto applied = ApplyIdempotent(dir, op, log, mailbox);
       if (!applied.ok()) return applied.status();
     }
     return Status::Ok();
-  }
+  };
+  std::set<std::string> dns;
+  for (const auto& op : ops) dns.insert(NormalizeDn(op.dn));
+  // Operations on one object depend on each other: what the second has to do is only known
+  // after the first.
+  if (ops.size() < 2 || dns.size() != ops.size()) return in_order();
+  // Different objects: every operation is checked against the directory before any is sent, so
+  // an object in the way of the second (a contact's name taken) stops the step before the first
+  // (deleting the user) has made the old addresses bounce.
   std::vector<DirectoryOp> pending;
   std::vector<std::optional<Entry>> befores;
   for (const auto& op : ops) {
@@ -180,27 +184,21 @@ Status ApplyAllIdempotent(Directory& dir, const std::vector<DirectoryOp>& ops, E
     pending.push_back(std::move(**left));
     befores.push_back(std::move(before));
   }
-  if (pending.empty()) return Status::Ok();
-  if (pending.size() == 1) {
-    CM_RETURN_IF_ERROR(dir.Apply(pending[0])
-                           .Annotate(fmt::format("{} {} {}", ToString(pending[0].side),
-                                                 ToString(pending[0].kind), pending[0].dn)));
-  } else {
-    Status atomic = dir.ApplyAtomically(pending);
-    if (!atomic.ok()) {
-      if (atomic.code() == Status::Code::kUnavailable) return atomic;
-      // A refused transaction changed nothing. The server may also refuse what it would accept
-      // one by one (slapd 2.5.13 fails a transaction deleting an entry whose RDN holds an
-      // escaped ',', with "other" and a reply libldap cannot decode), so the operations are
-      // applied in the plan's order instead: the real error, if any, is then the one reported,
-      // and a crash in between is completed by the journal as on any other server.
-      for (const auto& op : ops) {
-        auto applied = ApplyIdempotent(dir, op, log, mailbox);
-        if (!applied.ok()) return applied.status();
-      }
-      return Status::Ok();
-    }
+  if (pending.size() < 2 || !dir.CanApplyAtomically()) return in_order();
+  Status atomic = dir.ApplyAtomically(pending);
+  if (atomic.code() == Status::Code::kInternal) {
+    // A transaction the server failed for its own reasons changed nothing, and the server may
+    // take the same operations one by one (slapd 2.5.13 failed the transaction deleting
+    // `CN=Al-Farsi\, Bob` and adding its contact with "other", MDB_NOTFOUND in its log, and a
+    // reply libldap could not decode): they are applied in the plan's order instead, and a crash
+    // in between is completed by the journal as on a server without transactions.
+    return in_order();
   }
+  // Any other refusal (constraint, access, an object that exists) is the operation's own: the
+  // transaction is rolled back whole and the error reported.
+  CM_RETURN_IF_ERROR(
+      atomic.Annotate(fmt::format("{} transaction of {} operations from {}",
+                                  ToString(pending[0].side), pending.size(), pending[0].dn)));
   for (size_t i = 0; i < pending.size(); ++i) LogApplied(dir, pending[i], befores[i], log, mailbox);
   return Status::Ok();
 }

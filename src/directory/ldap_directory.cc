@@ -211,10 +211,8 @@ Result<std::unique_ptr<LdapDirectory>> LdapDirectory::Open(std::string_view url,
   std::unique_ptr<LdapDirectory> dir(new LdapDirectory());
   dir->url_ = std::string(url);
   dir->options_ = options;
-  if (!SplitUrl(url, &dir->server_, &dir->base_dn_) ||
-      ldap_is_ldap_url(dir->server_.c_str()) + ldap_is_ldaps_url(dir->server_.c_str()) +
-              ldap_is_ldapi_url(dir->server_.c_str()) ==
-          0) {
+  // ldap_is_ldap_url accepts ldap://, ldaps:// and ldapi:// alike.
+  if (!SplitUrl(url, &dir->server_, &dir->base_dn_) || !ldap_is_ldap_url(dir->server_.c_str())) {
     return Status::InvalidInput(fmt::format("directory URL '{}' is not an LDAP URL", url));
   }
   std::lock_guard lock(dir->mu_);

@@ -31,7 +31,9 @@ class LdapDirectory : public Directory {
   Status Rename(std::string_view dn, std::string_view new_rdn,
                 std::string_view new_superior) override;
   bool IsServerManaged(std::string_view attribute) const override;
-  bool CanApplyAtomically() const override { return supports_transactions_; }
+  bool CanApplyAtomically() const override {
+    return supports_transactions_ && options_.connection.transactions;
+  }
   Status ApplyAtomically(const std::vector<DirectoryOp>& ops) override;
 
   // Pages the last Search took (tests prove paging with it).

@@ -42,6 +42,8 @@ const std::vector<KeyInfo>& KnownKeys() {
        "source: verify the server certificate (default true; false is logged)"},
       {"source.ca-file", "source: PEM file of trusted CAs (default: the system store)"},
       {"source.timeout", "source directory: seconds to wait for a connection or an answer"},
+      {"source.transactions",
+       "source directory: RFC 5805 transactions where offered (default false)"},
       {"source.page-size", "source directory: entries per page of a paged search (RFC 2696)"},
       {"source.org-name", "source Exchange organization name"},
       {"target.gc", "target directory URL for reads (-GlobalCatalog)"},
@@ -56,6 +58,8 @@ const std::vector<KeyInfo>& KnownKeys() {
        "target: verify the server certificate (default true; false is logged)"},
       {"target.ca-file", "target: PEM file of trusted CAs (default: the system store)"},
       {"target.timeout", "target directory: seconds to wait for a connection or an answer"},
+      {"target.transactions",
+       "target directory: RFC 5805 transactions where offered (default false)"},
       {"target.page-size", "target directory: entries per page of a paged search (RFC 2696)"},
       {"target.org-name", "target Exchange organization name (the /o= of legacyExchangeDN)"},
   };
@@ -314,6 +318,7 @@ Config BuildConfig(const Settings& settings, Problems& problems) {
     str(prefix + "ca-file", org->connection.ca_file);
     integer(prefix + "timeout", org->connection.timeout_seconds, 1, 3600);
     integer(prefix + "page-size", org->connection.page_size, 1, 100000);
+    boolean(prefix + "transactions", org->connection.transactions);
     if (org->dc.empty()) org->dc = org->gc;
   }
   str("users-file", c.users_file);

@@ -179,6 +179,23 @@ TEST(Sasl, ExternalOverLdapiNeedsNoSecret) {
   EXPECT_NE(wrong.err.find("SASL NO-SUCH-MECH bind"), std::string::npos) << wrong.err;
 }
 
+// With transactions on (OpenLDAP offers RFC 5805), a mailbox's cleanup (delete the user, add
+// its contact) is one transaction; the end state is the one of a run without.
+TEST(Transactions, ACleanupAppliedAsOneTransactionEndsAsWithout) {
+  if (kBackend != Backend::kOpenLdap) GTEST_SKIP() << "AD has no LDAP transactions";
+  Org plain(1, 10, "CreateSourceContact");
+  CM_ASSERT_ORG(plain);
+  Org atomic(plain);
+  CM_ASSERT_ORG(atomic);
+  ASSERT_EQ(plain.Run({"run"}).exit_code, 0);
+  auto r = atomic.Run({"run", "--source-transactions", "true"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(atomic.DirectoryText("source"), plain.DirectoryText("source"));
+  EXPECT_TRUE(
+      atomic.Directory("source")->Read("CN=Alice Adams,OU=Contacts,DC=fabrikam,DC=test").ok());
+  EXPECT_EQ(atomic.Run({"verify"}).exit_code, 0);
+}
+
 TEST(Failure, AWrongPasswordIsNamedAndNothingIsWritten) {
   Org org(2, 4, "CreateSourceContact");
   CM_ASSERT_ORG(org);

@@ -180,6 +180,32 @@ TEST(Move, MailDeliveredBetweenCopyAndCleanupReachesTheNewMailbox) {
   ExpectEveryMessageOnceIntact(org);
 }
 
+// Each cleanup step is checked whole before any of it is written: a contact's name taken in the
+// meantime stops the step before the user is deleted, so the old addresses never bounce.
+TEST(Move, AnObjectInTheWayOfTheContactLeavesTheSourceUserInPlace) {
+  Org org(kMailboxes, kMessages, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  ASSERT_EQ(org.Run({"run", "--parallel", "1"}, {"CROSSMOVE_CRASH_AFTER_STEP=8"}).exit_code, 137);
+  const std::string user = "CN=Alice Adams,OU=People,DC=fabrikam,DC=test";
+  const std::string contact = "CN=Alice Adams,OU=Contacts,DC=fabrikam,DC=test";
+  Entry squatter(contact);
+  squatter.Set("objectClass", {"top", "person", "organizationalPerson", "contact"});
+  squatter.Set("cn", {"Alice Adams"});
+  squatter.Set("sn", {"Squatter"});
+  ASSERT_TRUE(org.Directory("source", true)->Add(squatter).ok());
+  auto blocked = org.Run({"run"});
+  EXPECT_EQ(blocked.exit_code, 1) << blocked.out << blocked.err;
+  EXPECT_NE((blocked.out + blocked.err).find("not the one the plan creates"), std::string::npos)
+      << blocked.out << blocked.err;
+  EXPECT_TRUE(org.Directory("source")->Read(user).ok()) << "the user was deleted: mail bounces";
+
+  ASSERT_TRUE(org.Directory("source", true)->Delete(contact).ok());
+  auto finished = org.Run({"run"});
+  EXPECT_EQ(finished.exit_code, 0) << finished.out << finished.err;
+  EXPECT_FALSE(org.Directory("source")->Read(user).ok());
+  EXPECT_EQ(org.Run({"verify"}).exit_code, 0);
+}
+
 TEST(Move, ReportEventLogAndStatusTellWhatHappened) {
   Org org(kMailboxes, kMessages, "MailEnableSourceAccount");
   CM_ASSERT_ORG(org);

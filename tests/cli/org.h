@@ -136,7 +136,7 @@ class Org {
   // would look at it: the LDIF file, or the server over LDAP.
   std::unique_ptr<cm::Directory> Directory(const std::string& side, bool writable = false) const {
     if (kBackend == Backend::kLdif) {
-      auto d = LdifDirectory::Open((dir_ / (side + ".ldif")).string(), true);
+      auto d = LdifDirectory::Open((dir_ / (side + ".ldif")).string(), !writable);
       return d.ok() ? std::unique_ptr<cm::Directory>(std::move(*d)) : nullptr;
     }
     DirectoryOptions options;
