@@ -138,6 +138,11 @@ void LogApplied(Directory& dir, const DirectoryOp& op, const std::optional<Entry
     log->DirectoryChange(mailbox, op, &*before, nullptr);
     return;
   }
+  if (op.kind == DirectoryOp::Kind::kAdd) {  // what was added is what the plan says: no read
+    Entry added = op.AsEntry();
+    log->DirectoryChange(mailbox, op, nullptr, &added);
+    return;
+  }
   auto after = ReadIfExists(dir, DnAfter(op));
   if (after.ok() && *after)
     log->DirectoryChange(mailbox, op, before ? &*before : nullptr, &**after);

@@ -139,7 +139,9 @@ Result<CopyStats> Copy(Context& ctx, Work& w, Progress& progress) {
 }
 
 Status ApplyAll(Context& ctx, Work& w, const std::vector<DirectoryOp>& ops) {
-  std::lock_guard<std::mutex> lock(ctx.directory_mu);
+  // Workers write at the same time where both directories take concurrent calls (LDAP).
+  std::unique_lock<std::mutex> lock(ctx.directory_mu, std::defer_lock);
+  if (!ctx.orgs.source->IsThreadSafe() || !ctx.orgs.target->IsThreadSafe()) lock.lock();
   // Consecutive operations on one side form one group (one transaction where the server has
   // them); the order between groups is the plan's.
   for (size_t i = 0; i < ops.size();) {

@@ -65,6 +65,7 @@ class SplitDirectory : public Directory {
   bool IsServerManaged(std::string_view attribute) const override {
     return dc_->IsServerManaged(attribute);
   }
+  bool IsThreadSafe() const override { return gc_->IsThreadSafe() && dc_->IsThreadSafe(); }
   bool CanApplyAtomically() const override { return dc_->CanApplyAtomically(); }
   Status ApplyAtomically(const std::vector<DirectoryOp>& ops) override {
     return dc_->ApplyAtomically(ops);

@@ -42,6 +42,10 @@ class Directory {
   // Directory's objectSid, whenChanged ...): such values are journaled but never written back.
   virtual bool IsServerManaged(std::string_view /*attribute*/) const { return false; }
 
+  // Whether calls may come from several threads at once (the LDAP backend holds a pool of
+  // connections; the LDIF file is one object in memory).
+  virtual bool IsThreadSafe() const { return false; }
+
   // RFC 5805 transactions: several operations applied all or none (OpenLDAP advertises them,
   // Active Directory does not). Callers check CanApplyAtomically and otherwise apply in order.
   virtual bool CanApplyAtomically() const { return false; }
@@ -62,6 +66,10 @@ struct DirectoryConnection {
   std::string ca_file;
   int timeout_seconds = 30;
   int page_size = 500;  // below AD's MaxPageSize of 1,000
+  // Whether calls may come from several threads at once (the LDAP backend holds a pool of
+  // connections; the LDIF file is one object in memory).
+  virtual bool IsThreadSafe() const { return false; }
+
   // RFC 5805 transactions where the server offers them. Off by default: slapd 2.5.13 (Debian 12)
   // failed transactions that delete a user and add its contact (MDB_NOTFOUND) and once crashed
   // committing one, under the test suite's load (docs/DIRECTORIES.md).

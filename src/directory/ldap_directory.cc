@@ -206,6 +206,53 @@ int ScopeOf(Scope scope) {
 
 }  // namespace
 
+// One connection of the pool for the duration of a call; a connection the server dropped is
+// closed instead of going back.
+class LdapLease {
+ public:
+  explicit LdapLease(LdapDirectory& dir) : dir_(dir) {
+    {
+      std::lock_guard lock(dir_.pool_mu_);
+      if (!dir_.idle_.empty()) {
+        ld_ = dir_.idle_.back();
+        dir_.idle_.pop_back();
+        return;
+      }
+    }
+    auto fresh = dir_.Connect();
+    if (fresh.ok()) {
+      ld_ = *fresh;
+    } else {
+      status_ = fresh.status();
+    }
+  }
+  ~LdapLease() {
+    if (!ld_) return;
+    if (broken_) {
+      ldap_unbind_ext_s(ld_, nullptr, nullptr);
+      return;
+    }
+    std::lock_guard lock(dir_.pool_mu_);
+    dir_.idle_.push_back(ld_);
+  }
+  LdapLease(const LdapLease&) = delete;
+  LdapLease& operator=(const LdapLease&) = delete;
+  bool ok() const { return ld_ != nullptr; }
+  const Status& status() const { return status_; }
+  LDAP* get() const { return ld_; }
+  // Passes a result through; a connection the server dropped is not reused.
+  Status Check(Status s) {
+    if (s.code() == Status::Code::kUnavailable) broken_ = true;
+    return s;
+  }
+
+ private:
+  LdapDirectory& dir_;
+  LDAP* ld_ = nullptr;
+  bool broken_ = false;
+  Status status_;
+};
+
 Result<std::unique_ptr<LdapDirectory>> LdapDirectory::Open(std::string_view url,
                                                            const DirectoryOptions& options) {
   std::unique_ptr<LdapDirectory> dir(new LdapDirectory());
@@ -215,30 +262,28 @@ Result<std::unique_ptr<LdapDirectory>> LdapDirectory::Open(std::string_view url,
   if (!SplitUrl(url, &dir->server_, &dir->base_dn_) || !ldap_is_ldap_url(dir->server_.c_str())) {
     return Status::InvalidInput(fmt::format("directory URL '{}' is not an LDAP URL", url));
   }
-  std::lock_guard lock(dir->mu_);
-  CM_RETURN_IF_ERROR(dir->Connect());
-  CM_RETURN_IF_ERROR(dir->ReadRootDse());
+  auto first = dir->Connect();
+  if (!first.ok()) return first.status();
+  dir->idle_.push_back(*first);
+  LdapLease lease(*dir);
+  if (!lease.ok()) return lease.status();
+  CM_RETURN_IF_ERROR(dir->ReadRootDse(lease.get()));
   return dir;
 }
 
 LdapDirectory::~LdapDirectory() {
-  if (ld_) ldap_unbind_ext_s(ld_, nullptr, nullptr);
+  for (LDAP* ld : idle_) ldap_unbind_ext_s(ld, nullptr, nullptr);
 }
 
-Status LdapDirectory::Failure(int rc, std::string_view operation, std::string_view dn,
-                              const std::string& diagnostic) {
+Status LdapDirectory::Failure(LDAP* ld, int rc, std::string_view operation, std::string_view dn,
+                              const std::string& diagnostic) const {
   std::string detail = diagnostic;
-  if (detail.empty() && ld_) {
+  if (detail.empty() && ld) {
     char* msg = nullptr;
-    if (ldap_get_option(ld_, LDAP_OPT_DIAGNOSTIC_MESSAGE, &msg) == LDAP_OPT_SUCCESS && msg) {
+    if (ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &msg) == LDAP_OPT_SUCCESS && msg) {
       detail = msg;
       ldap_memfree(msg);
     }
-  }
-  if (rc == LDAP_SERVER_DOWN && ld_) {
-    // The handle is dead; the next call connects again.
-    ldap_unbind_ext_s(ld_, nullptr, nullptr);
-    ld_ = nullptr;
   }
   bool tls = options_.connection.start_tls || IStartsWith(server_, "ldaps://");
   if (tls && (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR) && !detail.empty() &&
@@ -254,65 +299,62 @@ Status LdapDirectory::Failure(int rc, std::string_view operation, std::string_vi
                                 ldap_err2string(rc), rc, detail.empty() ? "" : ": " + detail));
 }
 
-Status LdapDirectory::Connect() {
+Result<LDAP*> LdapDirectory::Connect() {
   const DirectoryConnection& c = options_.connection;
   LDAP* ld = nullptr;
   int rc = ldap_initialize(&ld, server_.c_str());
-  if (rc != LDAP_SUCCESS) return Failure(rc, "connect", "");
-  ld_ = ld;
+  if (rc != LDAP_SUCCESS) return Failure(nullptr, rc, "connect", "");
+  // Closed on every early return below.
+  std::unique_ptr<LDAP, void (*)(LDAP*)> owner(
+      ld, [](LDAP* l) { ldap_unbind_ext_s(l, nullptr, nullptr); });
   int version = LDAP_VERSION3;
-  ldap_set_option(ld_, LDAP_OPT_PROTOCOL_VERSION, &version);
+  ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &version);
   // AD hands out referrals to other partitions (CN=Configuration, DomainDnsZones); following
   // them would bind elsewhere with our credential. They are not our objects: off.
-  ldap_set_option(ld_, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
+  ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
   timeval timeout{c.timeout_seconds, 0};
-  ldap_set_option(ld_, LDAP_OPT_NETWORK_TIMEOUT, &timeout);
-  ldap_set_option(ld_, LDAP_OPT_TIMEOUT, &timeout);
+  ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &timeout);
+  ldap_set_option(ld, LDAP_OPT_TIMEOUT, &timeout);
   int require = c.tls_verify ? LDAP_OPT_X_TLS_DEMAND : LDAP_OPT_X_TLS_NEVER;
-  ldap_set_option(ld_, LDAP_OPT_X_TLS_REQUIRE_CERT, &require);
-  if (!c.ca_file.empty()) ldap_set_option(ld_, LDAP_OPT_X_TLS_CACERTFILE, c.ca_file.c_str());
+  ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &require);
+  if (!c.ca_file.empty()) ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, c.ca_file.c_str());
   int is_server = 0;
-  ldap_set_option(ld_, LDAP_OPT_X_TLS_NEWCTX, &is_server);
+  ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &is_server);
   bool tls = c.start_tls || IStartsWith(server_, "ldaps://");
   if (tls && !c.tls_verify) {
     fmt::print(stderr, "warning: {}: TLS certificate verification is off (tls-verify = false)\n",
                server_);
   }
   if (c.start_tls) {
-    rc = ldap_start_tls_s(ld_, nullptr, nullptr);
-    if (rc != LDAP_SUCCESS) return Failure(rc, "StartTLS", "");
+    rc = ldap_start_tls_s(ld, nullptr, nullptr);
+    if (rc != LDAP_SUCCESS) return Failure(ld, rc, "StartTLS", "");
   }
   if (c.sasl_mech.empty()) {
     berval cred{static_cast<ber_len_t>(options_.secret.size()),
                 const_cast<char*>(options_.secret.data())};
-    rc = ldap_sasl_bind_s(ld_, options_.bind_identity.c_str(), LDAP_SASL_SIMPLE, &cred, nullptr,
+    rc = ldap_sasl_bind_s(ld, options_.bind_identity.c_str(), LDAP_SASL_SIMPLE, &cred, nullptr,
                           nullptr, nullptr);
     if (rc != LDAP_SUCCESS) {
-      return Failure(rc, options_.bind_identity.empty() ? "anonymous bind" : "bind as",
+      return Failure(ld, rc, options_.bind_identity.empty() ? "anonymous bind" : "bind as",
                      options_.bind_identity);
     }
   } else {
     SaslDefaults defaults{options_.bind_identity};
-    rc = ldap_sasl_interactive_bind_s(ld_, nullptr, c.sasl_mech.c_str(), nullptr, nullptr,
+    rc = ldap_sasl_interactive_bind_s(ld, nullptr, c.sasl_mech.c_str(), nullptr, nullptr,
                                       LDAP_SASL_QUIET, SaslInteract, &defaults);
-    if (rc != LDAP_SUCCESS) return Failure(rc, "SASL " + c.sasl_mech + " bind", "");
+    if (rc != LDAP_SUCCESS) return Failure(ld, rc, "SASL " + c.sasl_mech + " bind", "");
   }
-  return Status::Ok();
+  return owner.release();
 }
 
 bool LdapDirectory::IsServerManaged(std::string_view attribute) const {
   return active_directory_ && IsActiveDirectoryManaged(attribute);
 }
 
-Result<LDAP*> LdapDirectory::Handle() {
-  if (!ld_) CM_RETURN_IF_ERROR(Connect());
-  return ld_;
-}
-
-Status LdapDirectory::ReadRootDse() {
-  auto root = SearchLocked("", Scope::kBase, "(objectClass=*)",
-                           {"defaultNamingContext", "namingContexts", "supportedControl",
-                            "supportedExtension", "supportedCapabilities"});
+Status LdapDirectory::ReadRootDse(LDAP* ld) {
+  auto root = SearchOn(ld, "", Scope::kBase, "(objectClass=*)",
+                       {"defaultNamingContext", "namingContexts", "supportedControl",
+                        "supportedExtension", "supportedCapabilities"});
   if (!root.ok()) return root.status();
   if (root->empty()) return Status::Unavailable(fmt::format("{}: no rootDSE", server_));
   const Entry& dse = root->front();
@@ -335,20 +377,20 @@ Status LdapDirectory::ReadRootDse() {
 Result<std::vector<Entry>> LdapDirectory::Search(std::string_view base, Scope scope,
                                                  const Filter& filter,
                                                  const std::vector<std::string>& attributes) {
-  std::lock_guard lock(mu_);
-  auto found = SearchLocked(base, scope, filter.ToString(), attributes);
   // A lost connection is retried once on a new one: a search changes nothing.
-  if (!found.ok() && found.status().code() == Status::Code::kUnavailable && !ld_) {
-    found = SearchLocked(base, scope, filter.ToString(), attributes);
+  for (int attempt = 0;; ++attempt) {
+    LdapLease lease(*this);
+    if (!lease.ok()) return lease.status();
+    auto found = SearchOn(lease.get(), base, scope, filter.ToString(), attributes);
+    lease.Check(found.status());
+    if (found.ok() || found.status().code() != Status::Code::kUnavailable || attempt > 0)
+      return found;
   }
-  return found;
 }
 
-Result<std::vector<Entry>> LdapDirectory::SearchLocked(std::string_view base, Scope scope,
-                                                       const std::string& filter,
-                                                       const std::vector<std::string>& attributes) {
-  auto ld = Handle();
-  if (!ld.ok()) return ld.status();
+Result<std::vector<Entry>> LdapDirectory::SearchOn(LDAP* ld, std::string_view base, Scope scope,
+                                                   const std::string& filter,
+                                                   const std::vector<std::string>& attributes) {
   std::vector<char*> attrs;
   for (const auto& a : attributes) attrs.push_back(const_cast<char*>(a.c_str()));
   attrs.push_back(nullptr);
@@ -357,7 +399,7 @@ Result<std::vector<Entry>> LdapDirectory::SearchLocked(std::string_view base, Sc
   berval cookie{0, nullptr};
   BervalPtr cookie_owner;
   timeval timeout{options_.connection.timeout_seconds, 0};
-  last_search_pages_ = 0;
+  int pages = 0;
   // Every search is paged (RFC 2696): Active Directory returns at most MaxPageSize (1,000)
   // entries to an unpaged search and calls that success.
   bool paged = supports_paging_ && scope != Scope::kBase;
@@ -365,35 +407,35 @@ Result<std::vector<Entry>> LdapDirectory::SearchLocked(std::string_view base, Sc
     LDAPControl* page = nullptr;
     ControlPtr page_owner;
     if (paged) {
-      int rc = ldap_create_page_control(*ld, options_.connection.page_size, &cookie, 0, &page);
-      if (rc != LDAP_SUCCESS) return Failure(rc, "search", base_dn);
+      int rc = ldap_create_page_control(ld, options_.connection.page_size, &cookie, 0, &page);
+      if (rc != LDAP_SUCCESS) return Failure(ld, rc, "search", base_dn);
       page_owner.reset(page);
     }
     LDAPControl* server_controls[] = {page, nullptr};
     LDAPMessage* raw = nullptr;
-    int rc = ldap_search_ext_s(*ld, base_dn.c_str(), ScopeOf(scope), filter.c_str(),
+    int rc = ldap_search_ext_s(ld, base_dn.c_str(), ScopeOf(scope), filter.c_str(),
                                attributes.empty() ? nullptr : attrs.data(), 0,
                                paged ? server_controls : nullptr, nullptr, &timeout, LDAP_NO_LIMIT,
                                &raw);
     MessagePtr result(raw);
     if (rc != LDAP_SUCCESS && !raw) {
-      return Failure(rc, fmt::format("search {} in", filter), base_dn);
+      return Failure(ld, rc, fmt::format("search {} in", filter), base_dn);
     }
-    ++last_search_pages_;
-    for (LDAPMessage* m = ldap_first_message(*ld, raw); m; m = ldap_next_message(*ld, m)) {
+    ++pages;
+    for (LDAPMessage* m = ldap_first_message(ld, raw); m; m = ldap_next_message(ld, m)) {
       int type = ldap_msgtype(m);
       if (type == LDAP_RES_SEARCH_REFERENCE) continue;  // other partitions: not followed
       if (type == LDAP_RES_SEARCH_RESULT) {
         int code = LDAP_SUCCESS;
         char* diagnostic = nullptr;
         LDAPControl** controls = nullptr;
-        int prc = ldap_parse_result(*ld, m, &code, nullptr, &diagnostic, nullptr, &controls, 0);
+        int prc = ldap_parse_result(ld, m, &code, nullptr, &diagnostic, nullptr, &controls, 0);
         ControlsPtr controls_owner(controls);
         LdapString diagnostic_owner(diagnostic);
-        if (prc != LDAP_SUCCESS) return Failure(prc, "search", base_dn);
+        if (prc != LDAP_SUCCESS) return Failure(ld, prc, "search", base_dn);
         if (code == LDAP_NO_SUCH_OBJECT && scope == Scope::kBase) return out;
         if (code != LDAP_SUCCESS) {
-          return Failure(code, fmt::format("search {} in", filter), base_dn, Str(diagnostic));
+          return Failure(ld, code, fmt::format("search {} in", filter), base_dn, Str(diagnostic));
         }
         cookie = {0, nullptr};
         cookie_owner.reset();
@@ -402,7 +444,7 @@ Result<std::vector<Entry>> LdapDirectory::SearchLocked(std::string_view base, Sc
           if (response) {
             ber_int_t estimate = 0;
             berval next{0, nullptr};
-            if (ldap_parse_pageresponse_control(*ld, response, &estimate, &next) == LDAP_SUCCESS &&
+            if (ldap_parse_pageresponse_control(ld, response, &estimate, &next) == LDAP_SUCCESS &&
                 next.bv_len > 0) {
               cookie_owner.reset(ber_bvdup(&next));
               cookie = *cookie_owner;
@@ -413,30 +455,31 @@ Result<std::vector<Entry>> LdapDirectory::SearchLocked(std::string_view base, Sc
         continue;
       }
       if (type != LDAP_RES_SEARCH_ENTRY) continue;
-      LdapString dn(ldap_get_dn(*ld, m));
+      LdapString dn(ldap_get_dn(ld, m));
       Entry entry(Str(dn.get()));
       BerElement* ber = nullptr;
       bool ranged = false;
-      for (char* a = ldap_first_attribute(*ld, m, &ber); a; a = ldap_next_attribute(*ld, m, ber)) {
+      for (char* a = ldap_first_attribute(ld, m, &ber); a; a = ldap_next_attribute(ld, m, ber)) {
         LdapString name(a);
-        berval** values = ldap_get_values_len(*ld, m, a);
+        berval** values = ldap_get_values_len(ld, m, a);
         if (SplitRange(a).second != -2) ranged = true;
         for (int i = 0; values && values[i]; ++i)
           entry.Add(a, std::string(values[i]->bv_val, values[i]->bv_len));
         ldap_value_free_len(values);
       }
       if (ber) ber_free(ber, 0);
-      if (ranged) CM_RETURN_IF_ERROR(FetchRanges(entry));
+      if (ranged) CM_RETURN_IF_ERROR(FetchRanges(ld, entry));
       out.push_back(std::move(entry));
     }
     if (!paged || cookie.bv_len == 0) break;
   }
+  last_search_pages_ = pages;
   return out;
 }
 
 // Active Directory returns a large multi-valued attribute in slices ("member;range=0-1499");
 // each further slice is asked for by name until the server answers with an end of "*".
-Status LdapDirectory::FetchRanges(Entry& entry) {
+Status LdapDirectory::FetchRanges(LDAP* ld, Entry& entry) {
   std::vector<std::pair<std::string, std::string>> pending;  // full name, attribute
   for (const auto& [name, values] : entry.attributes()) {
     auto [attr, last] = SplitRange(name);
@@ -447,7 +490,7 @@ Status LdapDirectory::FetchRanges(Entry& entry) {
     long last = SplitRange(slice).second;
     while (last >= 0) {
       std::string next = fmt::format("{};range={}-*", attr, last + 1);
-      auto part = SearchLocked(entry.dn(), Scope::kBase, "(objectClass=*)", {next});
+      auto part = SearchOn(ld, entry.dn(), Scope::kBase, "(objectClass=*)", {next});
       if (!part.ok()) return part.status();
       if (part->empty()) break;
       last = -1;
@@ -470,9 +513,7 @@ Status LdapDirectory::CheckWritable(std::string_view operation, std::string_view
                                       server_, operation, dn));
 }
 
-Status LdapDirectory::Write(const DirectoryOp& op, void* txn_control) {
-  auto ld = Handle();
-  if (!ld.ok()) return ld.status();
+Status LdapDirectory::Write(LDAP* ld, const DirectoryOp& op, void* txn_control) {
   LDAPControl* controls[] = {static_cast<LDAPControl*>(txn_control), nullptr};
   LDAPControl** server_controls = txn_control ? controls : nullptr;
   int rc = LDAP_SUCCESS;
@@ -482,7 +523,7 @@ Status LdapDirectory::Write(const DirectoryOp& op, void* txn_control) {
       what = "add";
       ModArray mods;
       for (const auto& m : op.mods) mods.Add(LDAP_MOD_ADD, m.attribute, m.values);
-      rc = ldap_add_ext_s(*ld, op.dn.c_str(), mods.get(), server_controls, nullptr);
+      rc = ldap_add_ext_s(ld, op.dn.c_str(), mods.get(), server_controls, nullptr);
       break;
     }
     case DirectoryOp::Kind::kModify: {
@@ -494,21 +535,21 @@ Status LdapDirectory::Write(const DirectoryOp& op, void* txn_control) {
                                                         : LDAP_MOD_DELETE;
         mods.Add(kind, m.attribute, m.values);
       }
-      rc = ldap_modify_ext_s(*ld, op.dn.c_str(), mods.get(), server_controls, nullptr);
+      rc = ldap_modify_ext_s(ld, op.dn.c_str(), mods.get(), server_controls, nullptr);
       break;
     }
     case DirectoryOp::Kind::kDelete:
       what = "delete";
-      rc = ldap_delete_ext_s(*ld, op.dn.c_str(), server_controls, nullptr);
+      rc = ldap_delete_ext_s(ld, op.dn.c_str(), server_controls, nullptr);
       break;
     case DirectoryOp::Kind::kRename:
       what = "rename";
-      rc = ldap_rename_s(*ld, op.dn.c_str(), op.new_rdn.c_str(),
+      rc = ldap_rename_s(ld, op.dn.c_str(), op.new_rdn.c_str(),
                          op.new_superior.empty() ? nullptr : op.new_superior.c_str(), 1,
                          server_controls, nullptr);
       break;
   }
-  if (rc != LDAP_SUCCESS) return Failure(rc, what, op.dn);
+  if (rc != LDAP_SUCCESS) return Failure(ld, rc, what, op.dn);
   return Status::Ok();
 }
 
@@ -517,66 +558,64 @@ Status LdapDirectory::Add(const Entry& entry) {
   DirectoryOp op{Side::kSource, DirectoryOp::Kind::kAdd, entry.dn(), {}, "", "", ""};
   for (const auto& [attr, values] : entry.attributes())
     op.mods.push_back({Modification::Op::kAdd, attr, values});
-  std::lock_guard lock(mu_);
-  return Write(op, nullptr);
+  return ApplyOne(op);
 }
 
 Status LdapDirectory::Modify(std::string_view dn, const std::vector<Modification>& mods) {
   CM_RETURN_IF_ERROR(CheckWritable("modify", dn));
-  std::lock_guard lock(mu_);
-  return Write({Side::kSource, DirectoryOp::Kind::kModify, std::string(dn), mods, "", "", ""},
-               nullptr);
+  return ApplyOne({Side::kSource, DirectoryOp::Kind::kModify, std::string(dn), mods, "", "", ""});
 }
 
 Status LdapDirectory::Delete(std::string_view dn) {
   CM_RETURN_IF_ERROR(CheckWritable("delete", dn));
-  std::lock_guard lock(mu_);
-  return Write({Side::kSource, DirectoryOp::Kind::kDelete, std::string(dn), {}, "", "", ""},
-               nullptr);
+  return ApplyOne({Side::kSource, DirectoryOp::Kind::kDelete, std::string(dn), {}, "", "", ""});
 }
 
 Status LdapDirectory::Rename(std::string_view dn, std::string_view new_rdn,
                              std::string_view new_superior) {
   CM_RETURN_IF_ERROR(CheckWritable("rename", dn));
-  std::lock_guard lock(mu_);
-  return Write({Side::kSource,
-                DirectoryOp::Kind::kRename,
-                std::string(dn),
-                {},
-                std::string(new_rdn),
-                std::string(new_superior),
-                ""},
-               nullptr);
+  return ApplyOne({Side::kSource,
+                   DirectoryOp::Kind::kRename,
+                   std::string(dn),
+                   {},
+                   std::string(new_rdn),
+                   std::string(new_superior),
+                   ""});
+}
+
+Status LdapDirectory::ApplyOne(const DirectoryOp& op) {
+  LdapLease lease(*this);
+  if (!lease.ok()) return lease.status();
+  return lease.Check(Write(lease.get(), op, nullptr));
 }
 
 // RFC 5805: start a transaction, send every update with its specification control, commit. The
 // server applies them all or none; an abort leaves the directory as it was.
 Status LdapDirectory::ApplyAtomically(const std::vector<DirectoryOp>& ops) {
   for (const auto& op : ops) CM_RETURN_IF_ERROR(CheckWritable(ToString(op.kind), op.dn));
-  std::lock_guard lock(mu_);
-  auto ld = Handle();
-  if (!ld.ok()) return ld.status();
+  LdapLease lease(*this);
+  if (!lease.ok()) return lease.status();
+  LDAP* ld = lease.get();
   berval* raw_id = nullptr;
-  int rc = ldap_txn_start_s(*ld, nullptr, nullptr, &raw_id);
+  int rc = ldap_txn_start_s(ld, nullptr, nullptr, &raw_id);
   BervalPtr txn_id(raw_id);
-  if (rc != LDAP_SUCCESS || !raw_id) return Failure(rc, "start transaction", "");
+  if (rc != LDAP_SUCCESS || !raw_id) return lease.Check(Failure(ld, rc, "start transaction", ""));
   LDAPControl* spec = nullptr;
   rc = ldap_control_create(kTxnSpecOid, 1, txn_id.get(), 1, &spec);
   ControlPtr spec_owner(spec);
-  if (rc != LDAP_SUCCESS) return Failure(rc, "start transaction", "");
+  if (rc != LDAP_SUCCESS) return Failure(ld, rc, "start transaction", "");
   for (const auto& op : ops) {
-    Status s = Write(op, spec);
+    Status s = Write(ld, op, spec);
     if (!s.ok()) {
-      if (ld_) {
-        int ignored = 0;
-        ldap_txn_end_s(ld_, 0, txn_id.get(), nullptr, nullptr, &ignored);
-      }
-      return s;
+      int ignored = 0;
+      ldap_txn_end_s(ld, 0, txn_id.get(), nullptr, nullptr, &ignored);
+      return lease.Check(s);
     }
   }
   int failed_message = 0;
-  rc = ldap_txn_end_s(*ld, 1, txn_id.get(), nullptr, nullptr, &failed_message);
-  if (rc != LDAP_SUCCESS) return Failure(rc, "commit transaction of", ops.front().dn);
+  rc = ldap_txn_end_s(ld, 1, txn_id.get(), nullptr, nullptr, &failed_message);
+  if (rc != LDAP_SUCCESS)
+    return lease.Check(Failure(ld, rc, "commit transaction of", ops.front().dn));
   return Status::Ok();
 }
 

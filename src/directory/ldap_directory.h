@@ -4,6 +4,7 @@
 // result code.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -31,6 +32,7 @@ class LdapDirectory : public Directory {
   Status Rename(std::string_view dn, std::string_view new_rdn,
                 std::string_view new_superior) override;
   bool IsServerManaged(std::string_view attribute) const override;
+  bool IsThreadSafe() const override { return true; }
   bool CanApplyAtomically() const override {
     return supports_transactions_ && options_.connection.transactions;
   }
@@ -40,30 +42,33 @@ class LdapDirectory : public Directory {
   int last_search_pages() const { return last_search_pages_; }
 
  private:
+  friend class LdapLease;
   LdapDirectory() = default;
-  Status Connect();
-  Status ReadRootDse();
-  // The LDAP* of a live connection, reconnecting once when the last one was lost.
-  Result<LDAP*> Handle();
-  Status Failure(int rc, std::string_view operation, std::string_view dn,
-                 const std::string& diagnostic = "");
-  Result<std::vector<Entry>> SearchLocked(std::string_view base, Scope scope,
-                                          const std::string& filter,
-                                          const std::vector<std::string>& attributes);
-  Status FetchRanges(Entry& entry);
-  Status Write(const DirectoryOp& op, void* txn_control);
+  // A new connection, bound; errors name the server and the bind.
+  Result<LDAP*> Connect();
+  Status ReadRootDse(LDAP* ld);
+  Status Failure(LDAP* ld, int rc, std::string_view operation, std::string_view dn,
+                 const std::string& diagnostic = "") const;
+  Result<std::vector<Entry>> SearchOn(LDAP* ld, std::string_view base, Scope scope,
+                                      const std::string& filter,
+                                      const std::vector<std::string>& attributes);
+  Status FetchRanges(LDAP* ld, Entry& entry);
+  Status Write(LDAP* ld, const DirectoryOp& op, void* txn_control);
+  Status ApplyOne(const DirectoryOp& op);
   Status CheckWritable(std::string_view operation, std::string_view dn) const;
 
   std::string url_;      // as configured, with the base
   std::string server_;   // scheme://host:port, what libldap connects to
   std::string base_dn_;  // from the URL or the rootDSE
   DirectoryOptions options_;
-  std::mutex mu_;  // one handle; libldap's synchronous calls are not interleaved
-  LDAP* ld_ = nullptr;
+  // Bound connections not in use. Each call takes one (or opens one) for its duration, so the
+  // parallel workers of a run talk to the server at the same time.
+  std::mutex pool_mu_;
+  std::vector<LDAP*> idle_;
   bool supports_paging_ = true;
   bool supports_transactions_ = false;
   bool active_directory_ = false;  // the rootDSE names AD's capabilities
-  int last_search_pages_ = 0;
+  std::atomic<int> last_search_pages_ = 0;
 };
 
 }  // namespace cm
