@@ -103,10 +103,10 @@ def message(rng, person, n, date):
     return text.encode()
 
 
-def write_mailbox(root, person, count, rng):
-    weights = [w for _, w in FOLDERS]
+def write_mailbox(root, person, count, rng, folders=FOLDERS):
+    weights = [w for _, w in folders]
     subscribed = []
-    for path, _ in FOLDERS:
+    for path, _ in folders:
         d = root if path == ["INBOX"] else os.path.join(root, "." + ".".join(mutf7(c) for c in path))
         for sub in ("cur", "new", "tmp"):
             os.makedirs(os.path.join(d, sub), exist_ok=True)
@@ -118,7 +118,7 @@ def write_mailbox(root, person, count, rng):
     with open(os.path.join(root, "subscriptions"), "w") as f:
         f.write("V\t2\n\n" + "".join(s + "\n" for s in subscribed))
     for n in range(count):
-        path = rng.choices([p for p, _ in FOLDERS], weights)[0]
+        path = rng.choices([p for p, _ in folders], weights)[0]
         d = root if path == ["INBOX"] else os.path.join(root, "." + ".".join(mutf7(c) for c in path))
         when = 1672531200 + rng.randrange(365 * 86400)
         date = email.utils.formatdate(when, localtime=False)
@@ -148,6 +148,7 @@ def main():
     ap.add_argument("--messages", type=int, default=6000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--cleanup", default="CreateSourceContact")
+    ap.add_argument("--inbox-only", action="store_true", help="mailboxes without other folders")
     a = ap.parse_args()
     rng = random.Random(a.seed)
     os.makedirs(a.outdir, exist_ok=True)
@@ -174,7 +175,8 @@ def main():
             ("homeMDB", SRC_DB), ("msExchMailboxGuid", hashlib.md5(p["alias"].encode()).digest()),
             ("msExchRecipientTypeDetails", "1"), ("msExchRecipientDisplayType", "1073741824")]))
         rows.append(",".join('"' + v.replace('"', '""') + '"' for v in [p["cn"], p["alias"], primary]))
-        write_mailbox(os.path.join(a.outdir, "source-mail", "fabrikam.test", p["alias"]), p, count, rng)
+        write_mailbox(os.path.join(a.outdir, "source-mail", "fabrikam.test", p["alias"]), p, count, rng,
+                      FOLDERS[:1] if a.inbox_only else FOLDERS)
     tgt = ["version: 1\n\n", entry(TGT_BASE, [("objectClass", ["top", "domain"]), ("dc", "contoso")])]
     for ou in ["Migrated Users", "Exchange"]:
         tgt.append(entry(f"OU={ou},{TGT_BASE}", [("objectClass", ["top", "organizationalUnit"]), ("ou", ou)]))

@@ -174,6 +174,10 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& path) {
   return j;
 }
 
+Journal::MapConnections::~MapConnections() {
+  for (sqlite3* db : idle) sqlite3_close(db);
+}
+
 Journal::~Journal() {
   if (db_) {
     Exec(
@@ -366,16 +370,32 @@ namespace {
 // 256 records, committed at every Flush) never share a transaction with another worker's.
 class SqliteMessageMap : public MessageMap {
  public:
-  SqliteMessageMap(const std::string& path, int64_t mailbox) : mailbox_(mailbox) {
+  using Pool = std::shared_ptr<Journal::MapConnections>;
+  SqliteMessageMap(const std::string& path, int64_t mailbox, Pool pool)
+      : mailbox_(mailbox), pool_(std::move(pool)) {
+    {
+      std::lock_guard lock(pool_->mu);
+      if (!pool_->idle.empty()) {
+        db_ = pool_->idle.back();
+        pool_->idle.pop_back();
+        return;
+      }
+    }
     if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK) {
       sqlite3_busy_handler(db_, BusyWait, nullptr);
       sqlite3_exec(db_, "PRAGMA synchronous=NORMAL", nullptr, nullptr, nullptr);
     }
   }
   ~SqliteMessageMap() override {
-    Flush();
+    Status flushed = Flush();
     sqlite3_finalize(insert_);
-    sqlite3_close(db_);
+    if (!db_) return;
+    if (!flushed.ok() || !sqlite3_get_autocommit(db_)) {  // not in a clean state: not reused
+      sqlite3_close(db_);
+      return;
+    }
+    std::lock_guard lock(pool_->mu);
+    pool_->idle.push_back(db_);
   }
 
   // The whole mailbox's map is read once (one query, not one per folder per pass) and kept
@@ -482,12 +502,13 @@ class SqliteMessageMap : public MessageMap {
   bool loaded_ = false;
   std::map<std::string, std::map<std::string, Entry>> cache_;  // folder -> source key -> entry
   int64_t mailbox_;
+  Pool pool_;
 };
 
 }  // namespace
 
 std::unique_ptr<MessageMap> Journal::MessagesOf(int64_t mailbox) {
-  return std::make_unique<SqliteMessageMap>(path_, mailbox);
+  return std::make_unique<SqliteMessageMap>(path_, mailbox, map_connections_);
 }
 
 }  // namespace cm

@@ -78,6 +78,14 @@ class Journal {
   // The per-message map of one mailbox, for the copy engine.
   std::unique_ptr<MessageMap> MessagesOf(int64_t mailbox);
 
+  // (Internal) connections of finished message maps, reused by the next: opening one reads the
+  // schema again, which cost more than a whole move of an empty mailbox.
+  struct MapConnections {
+    std::mutex mu;
+    std::vector<sqlite3*> idle;
+    ~MapConnections();
+  };
+
  private:
   Journal() = default;
   Status Exec(const std::string& sql);
@@ -88,6 +96,7 @@ class Journal {
   std::shared_ptr<std::recursive_mutex> mu_ = std::make_shared<std::recursive_mutex>();
   sqlite3* db_ = nullptr;
   std::string path_;
+  std::shared_ptr<MapConnections> map_connections_ = std::make_shared<MapConnections>();
   int64_t run_id_ = 0;
   long crash_after_ = -1;
   long steps_ = 0;
