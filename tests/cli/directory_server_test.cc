@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include <nlohmann/json.hpp>
 
 #include "cli/org.h"
@@ -160,6 +162,23 @@ TEST(RangeRetrieval, EveryValueOfASlicedAttributeIsRead) {
   EXPECT_TRUE(dir->Delete(group).ok());
 }
 
+// An LDAP URL may name its naming context ("/BASE", percent-encoded) instead of the rootDSE's.
+TEST(Url, ABaseInTheUrlIsTheSearchBase) {
+  if (kBackend != Backend::kOpenLdap) GTEST_SKIP() << "TCP URL of the slapd test servers";
+  Org org(2, 0, "None");
+  CM_ASSERT_ORG(org);
+  DirectoryOptions options;
+  options.read_only = true;
+  auto dir = OpenDirectory(org.url("source") + "/OU=People,DC=fabrikam%2CDC=test", options);
+  ASSERT_TRUE(dir.ok()) << dir.status().ToString();
+  EXPECT_EQ((*dir)->base_dn(), "OU=People,DC=fabrikam,DC=test");
+  auto people = (*dir)->Search((*dir)->base_dn(), Scope::kOneLevel, Filter::Present("cn"));
+  ASSERT_TRUE(people.ok()) << people.status().ToString();
+  EXPECT_EQ(people->size(), 2u);
+  auto bad = OpenDirectory("ldap://127.0.0.1:1/%ZZ", options);
+  EXPECT_EQ(bad.status().code(), Status::Code::kInvalidInput);
+}
+
 // SASL EXTERNAL over ldapi: the server knows the local user from the socket; no secret at all.
 TEST(Sasl, ExternalOverLdapiNeedsNoSecret) {
   if (kBackend != Backend::kOpenLdap) GTEST_SKIP() << "ldapi peer credentials: OpenLDAP";
@@ -241,6 +260,32 @@ TEST(Failure, ReadsGoToTheGlobalCatalogAndWritesToTheDomainController) {
   auto run = org.Run({"run", "--target-dc", ldapi});
   EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
   EXPECT_EQ(org.Run({"verify"}).exit_code, 0);
+}
+
+// A server that accepts the connection and never answers (hung, or a firewall that eats replies)
+// costs `timeout` seconds, then is unreachable.
+TEST(Failure, AServerThatNeverAnswersTimesOut) {
+  if (kBackend != Backend::kOpenLdap) GTEST_SKIP() << "a TCP port of our own: once is enough";
+  Org org(2, 4, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  int silent = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(silent, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(listen(silent, 8), 0);  // the kernel completes handshakes; nobody ever reads
+  socklen_t len = sizeof a;
+  getsockname(silent, reinterpret_cast<sockaddr*>(&a), &len);
+  std::string url = fmt::format("ldap://127.0.0.1:{}", ntohs(a.sin_port));
+  auto started = std::chrono::steady_clock::now();
+  auto r = org.Run({"plan", "--source-gc", url, "--source-timeout", "2"});
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  close(silent);
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_NE(r.err.find(url), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("Timed out"), std::string::npos) << r.err;
+  EXPECT_LT(seconds, 30) << "the timeout was not applied";
 }
 
 TEST(Failure, AnUntrustedCertificateIsRefusedUnlessItsCaIsNamed) {
