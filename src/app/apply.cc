@@ -78,6 +78,11 @@ std::vector<Modification> Remaining(const Entry& e, const std::vector<Modificati
   return out;
 }
 
+// "source delete CN=..." for errors about one operation.
+std::string Describe(const DirectoryOp& op) {
+  return fmt::format("{} {} {}", ToString(op.side), ToString(op.kind), op.dn);
+}
+
 Result<std::optional<Entry>> ReadIfExists(Directory& dir, std::string_view dn) {
   auto e = dir.Read(dn);
   if (e.ok()) return std::optional<Entry>(std::move(*e));
@@ -92,9 +97,7 @@ Result<std::optional<DirectoryOp>> Outstanding(Directory& dir, const DirectoryOp
   auto read = ReadIfExists(dir, op.dn);
   if (!read.ok()) return read.status();
   before = std::move(*read);
-  auto fail = [&](const Status& s) {
-    return s.Annotate(fmt::format("{} {} {}", ToString(op.side), ToString(op.kind), op.dn));
-  };
+  auto fail = [&](const Status& s) { return s.Annotate(Describe(op)); };
   using Pending = std::optional<DirectoryOp>;
   switch (op.kind) {
     case DirectoryOp::Kind::kAdd:
@@ -156,8 +159,7 @@ Result<bool> ApplyIdempotent(Directory& dir, const DirectoryOp& op, EventLog* lo
   auto pending = Outstanding(dir, op, before);
   if (!pending.ok()) return pending.status();
   if (!*pending) return false;
-  CM_RETURN_IF_ERROR(dir.Apply(**pending).Annotate(
-      fmt::format("{} {} {}", ToString(op.side), ToString(op.kind), op.dn)));
+  CM_RETURN_IF_ERROR(dir.Apply(**pending).Annotate(Describe(op)));
   LogApplied(dir, **pending, before, log, mailbox);
   return true;
 }
@@ -189,7 +191,15 @@ Status ApplyAllIdempotent(Directory& dir, const std::vector<DirectoryOp>& ops, E
     pending.push_back(std::move(**left));
     befores.push_back(std::move(before));
   }
-  if (pending.size() < 2 || !dir.CanApplyAtomically()) return in_order();
+  // What is outstanding was just read: it is sent as it is, not read again.
+  auto pending_in_order = [&]() -> Status {
+    for (size_t i = 0; i < pending.size(); ++i) {
+      CM_RETURN_IF_ERROR(dir.Apply(pending[i]).Annotate(Describe(pending[i])));
+      LogApplied(dir, pending[i], befores[i], log, mailbox);
+    }
+    return Status::Ok();
+  };
+  if (pending.size() < 2 || !dir.CanApplyAtomically()) return pending_in_order();
   Status atomic = dir.ApplyAtomically(pending);
   if (atomic.code() == Status::Code::kInternal) {
     // A transaction the server failed for its own reasons changed nothing, and the server may
@@ -197,7 +207,7 @@ Status ApplyAllIdempotent(Directory& dir, const std::vector<DirectoryOp>& ops, E
     // `CN=Al-Farsi\, Bob` and adding its contact with "other", MDB_NOTFOUND in its log, and a
     // reply libldap could not decode): they are applied in the plan's order instead, and a crash
     // in between is completed by the journal as on a server without transactions.
-    return in_order();
+    return pending_in_order();
   }
   // Any other refusal (constraint, access, an object that exists) is the operation's own: the
   // transaction is rolled back whole and the error reported.

@@ -77,13 +77,9 @@ class SplitDirectory : public Directory {
 
 }  // namespace
 
-Result<std::unique_ptr<Directory>> OpenDirectoryPair(std::string_view gc, std::string_view dc,
-                                                     const DirectoryOptions& options) {
-  auto reads = OpenDirectory(gc, options);
-  if (!reads.ok() || dc.empty() || dc == gc) return reads;
-  auto writes = OpenDirectory(dc, options);
-  if (!writes.ok()) return writes;
-  return std::unique_ptr<Directory>(new SplitDirectory(std::move(*reads), std::move(*writes)));
+std::unique_ptr<Directory> SplitReadsAndWrites(std::unique_ptr<Directory> gc,
+                                               std::unique_ptr<Directory> dc) {
+  return std::make_unique<SplitDirectory>(std::move(gc), std::move(dc));
 }
 
 Result<std::unique_ptr<Directory>> OpenDirectory(std::string_view url,

@@ -89,8 +89,8 @@ struct DirectoryOptions {
 Result<std::unique_ptr<Directory>> OpenDirectory(std::string_view url,
                                                  const DirectoryOptions& options);
 
-// Reads from `gc`, writes (and reads of one object) to `dc`; one handle when they are the same.
-Result<std::unique_ptr<Directory>> OpenDirectoryPair(std::string_view gc, std::string_view dc,
-                                                     const DirectoryOptions& options);
+// Searches go to `gc`; writes, and reads of one object, to `dc` (SPEC §2).
+std::unique_ptr<Directory> SplitReadsAndWrites(std::unique_ptr<Directory> gc,
+                                               std::unique_ptr<Directory> dc);
 
 }  // namespace cm

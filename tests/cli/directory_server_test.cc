@@ -309,6 +309,11 @@ TEST(Failure, AnUntrustedCertificateIsRefusedUnlessItsCaIsNamed) {
             std::string::npos)
       << refused.err;
 
+  auto missing = org.Run({"plan", "--source-ca-file", tls_dir + "/no-such.pem"});
+  EXPECT_EQ(missing.exit_code, 2) << missing.out << missing.err;
+  EXPECT_NE(missing.err.find("source.ca-file: cannot read " + tls_dir + "/no-such.pem"),
+            std::string::npos)
+      << missing.err;
   auto trusted = org.Run({"plan", "--source-ca-file", tls_dir + "/cert.pem"});
   EXPECT_EQ(trusted.exit_code, 0) << trusted.err;
   auto unverified = org.Run({"plan", "--source-tls-verify", "false"});
