@@ -13,6 +13,7 @@
 
 #include "app/apply.h"
 #include "app/event_log.h"
+#include "app/mail_stores.h"
 #include "app/organizations.h"
 #include "app/plan_output.h"
 #include "app/report.h"
@@ -84,7 +85,7 @@ struct Context {
   Organizations orgs;
   std::unique_ptr<Journal> journal;
   std::unique_ptr<EventLog> log;
-  MailStoreOptions target_names;
+  MailStores stores;
   // Directory writes are serialized: the ldif: backend has one writer, and an LDAP DC is best
   // fed one mailbox's ordered changes at a time. Copies run in parallel.
   std::mutex directory_mu;
@@ -101,25 +102,16 @@ std::string IdentityKey(const std::string& column, const std::string& identity) 
   return column + "=" + identity;
 }
 
-Result<std::unique_ptr<MailStore>> SourceStore(const Snapshot& snap) {
-  MailStoreOptions o;
-  o.read_only = true;  // the source store is only read (SPEC §5)
-  return OpenMailStore(snap.store, o);
+Result<std::unique_ptr<MailStore>> SourceStore(const Context& ctx, const Snapshot& snap) {
+  return ctx.stores.OpenSource(snap.source, snap.store);
 }
 
 Result<std::unique_ptr<MailStore>> TargetStore(const Context& ctx, const MailboxPlan& plan) {
-  const DatabaseConfig* db = ctx.config.TargetDatabaseFor(plan.target_database_dn);
-  if (!db || db->store.empty()) {
-    return Status::InvalidInput(
-        fmt::format("no mail store configured for target database {}", plan.target_database_dn));
-  }
-  auto location = ExpandStoreLocation(db->store, plan.target_primary_smtp, plan.alias);
-  if (!location.ok()) return location.status();
-  return OpenMailStore(*location, ctx.target_names);
+  return ctx.stores.OpenTarget(plan);
 }
 
 Result<CopyStats> Copy(Context& ctx, Work& w, Progress& progress) {
-  auto src = SourceStore(w.snapshot);
+  auto src = SourceStore(ctx, w.snapshot);
   if (!src.ok()) return src.status();
   auto dst = TargetStore(ctx, w.plan);
   if (!dst.ok()) return dst.status();
@@ -127,7 +119,7 @@ Result<CopyStats> Copy(Context& ctx, Work& w, Progress& progress) {
   CopyOptions options;
   options.bad_item_limit = ctx.config.bad_item_limit;
   options.progress = [&](const CopyProgress& p) { progress.Copied(w.plan.alias, p); };
-  auto stats = CopyMailbox(**src, **dst, *map, options, ctx.target_names);
+  auto stats = CopyMailbox(**src, **dst, *map, options, ctx.stores.target_names());
   if (!stats.ok()) return stats;
   for (const auto& f : stats->folders) {
     if (f.messages || f.refused) ctx.log->FolderCopied(w.jm.identity, f);
@@ -182,17 +174,10 @@ void MoveMailbox(Context& ctx, Work& w, Progress& progress) {
   bool ok = true;
   if (w.jm.state == MailboxState::kPending) {
     ok = Step(ctx, w, "snapshot", MailboxState::kSnapshotted, [&]() -> Status {
-      const DatabaseConfig* db =
-          ctx.config.SourceDatabaseFor(w.snapshot.source.First(ctx.config.profile.home_mdb));
-      if (!db || db->store.empty()) {
-        return Status::InvalidInput(
-            "no source mail store configured for its homeMDB (add [source.databases.NAME])");
-      }
-      Recipient r(w.snapshot.source, ctx.config.profile);
-      auto location = ExpandStoreLocation(db->store, r.primary_smtp(), r.alias());
+      auto location = ctx.stores.SourceLocation(w.snapshot.source);
       if (!location.ok()) return location.status();
       w.snapshot.store = *location;
-      auto store = SourceStore(w.snapshot);
+      auto store = SourceStore(ctx, w.snapshot);
       if (!store.ok()) return store.status();
       auto folders = (*store)->ListFolders();
       if (!folders.ok()) return folders.status();
@@ -219,13 +204,13 @@ void MoveMailbox(Context& ctx, Work& w, Progress& progress) {
   }
   if (ok && w.jm.state == MailboxState::kContentCopied) {
     ok = Step(ctx, w, "verify", MailboxState::kContentVerified, [&]() -> Status {
-      auto src = SourceStore(w.snapshot);
+      auto src = SourceStore(ctx, w.snapshot);
       if (!src.ok()) return src.status();
       auto dst = TargetStore(ctx, w.plan);
       if (!dst.ok()) return dst.status();
       auto map = ctx.journal->MessagesOf(w.jm.id);
       auto report =
-          VerifyMailbox(**src, **dst, *map, ctx.config.verify == "full", ctx.target_names);
+          VerifyMailbox(**src, **dst, *map, ctx.config.verify == "full", ctx.stores.target_names());
       if (!report.ok()) return report.status();
       if (!report->ok()) {
         std::vector<std::string> first(
@@ -442,52 +427,41 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
   }
   Batch batch;
   if (!fresh.rows.empty()) batch = PrepareBatch(config, *orgs, fresh, problems, reserved);
+  MailStores stores = MailStores::Load(config, problems, console.err);
+  bool unreachable = false;
+  std::set<std::string> servers_checked;
   for (const auto& m : batch.mailboxes) {
-    const DatabaseConfig* sdb = config.SourceDatabaseFor(m.source.First(config.profile.home_mdb));
-    if (!sdb || sdb->store.empty()) {
-      problems.push_back(
-          {users.path, m.row.line, "homeMDB",
-           fmt::format(
-               "{}: no source mail store for database {} (add [source.databases.NAME] with dn "
-               "and store)",
-               m.source.dn(), m.source.First(config.profile.home_mdb))});
+    // Every source mailbox must exist and open with the credentials given (SPEC §4).
+    auto location = stores.SourceLocation(m.source);
+    auto store = location.ok() ? stores.OpenSource(m.source, *location)
+                               : Result<std::unique_ptr<MailStore>>(location.status());
+    Status access = store.ok() ? (*store)->CheckAccess() : store.status();
+    if (!access.ok()) {
+      unreachable |= access.code() == Status::Code::kUnavailable;
+      problems.push_back({users.path, m.row.line, location.ok() ? "source mailbox" : "homeMDB",
+                          fmt::format("{}: {}", m.source.dn(), access.message())});
     }
-    if (sdb && !sdb->store.empty()) {
-      Recipient r(m.source, config.profile);
-      auto location = ExpandStoreLocation(sdb->store, r.primary_smtp(), r.alias());
-      MailStoreOptions read_only;
-      read_only.read_only = true;
-      auto store = location.ok() ? OpenMailStore(*location, read_only)
-                                 : Result<std::unique_ptr<MailStore>>(location.status());
-      Status access = store.ok() ? (*store)->CheckAccess() : store.status();
-      if (!access.ok()) {
-        problems.push_back({users.path, m.row.line, "source mailbox",
-                            fmt::format("{}: {}", m.source.dn(), access.message())});
-      }
-    }
+    // The target store is created by the copy, but its template, scheme and server must be
+    // right before the target directory is written.
     const DatabaseConfig* tdb = config.TargetDatabaseFor(m.plan.target_database_dn);
-    if (!tdb || tdb->store.empty()) {
-      problems.push_back({users.path, m.row.line, "target-database",
-                          fmt::format("no mail store configured for target database {}",
-                                      m.plan.target_database_dn)});
-    } else {
-      // The target store is created by the copy, but its template and scheme must be right
-      // before the target directory is written.
-      auto location = ExpandStoreLocation(tdb->store, m.plan.target_primary_smtp, m.plan.alias);
-      auto store = location.ok() ? OpenMailStore(*location, {})
-                                 : Result<std::unique_ptr<MailStore>>(location.status());
-      if (!store.ok()) {
-        problems.push_back({users.path, m.row.line, "target.databases." + tdb->name + ".store",
-                            store.status().message()});
-      }
+    auto target = stores.OpenTarget(m.plan);
+    Status reachable = target.ok() ? Status::Ok() : target.status();
+    if (target.ok() && servers_checked.insert((*target)->server()).second)
+      reachable = (*target)->CheckServer();
+    if (!reachable.ok()) {
+      unreachable |= reachable.code() == Status::Code::kUnavailable;
+      problems.push_back({users.path, m.row.line,
+                          tdb && !tdb->store.empty() ? "target.databases." + tdb->name + ".store"
+                                                     : std::string("target-database"),
+                          reachable.message()});
     }
   }
   if (!problems.empty()) {
     PrintProblems(problems, console);
-    return kExitUsage;
+    return unreachable ? kExitUnreachable : kExitUsage;
   }
 
-  Context ctx{config, console, std::move(*orgs), nullptr, nullptr, {}, {}};
+  Context ctx{config, console, std::move(*orgs), nullptr, nullptr, std::move(stores), {}};
   auto journal = Journal::Open(config.journal);
   if (!journal.ok()) {
     console.err << "crossmove: " << journal.status().message() << "\n";

@@ -19,6 +19,8 @@ const char* CodeName(Status::Code c) {
       return "permission denied";
     case Status::Code::kUnavailable:
       return "unavailable";
+    case Status::Code::kResourceExhausted:
+      return "resource exhausted";
     case Status::Code::kIOError:
       return "I/O error";
     case Status::Code::kInternal:

@@ -11,13 +11,14 @@ class Status {
  public:
   enum class Code {
     kOk,
-    kInvalidInput,      // bad CSV, config, identity, LDIF: the user must fix the input
-    kNotFound,          // the object or file does not exist
-    kAlreadyExists,     // the object already exists
-    kConstraint,        // schema or uniqueness rule refused the change
-    kPermissionDenied,  // credential file mode, ACL
-    kUnavailable,       // cannot reach a server / open a store
-    kIOError,           // local file system failure
+    kInvalidInput,       // bad CSV, config, identity, LDIF: the user must fix the input
+    kNotFound,           // the object or file does not exist
+    kAlreadyExists,      // the object already exists
+    kConstraint,         // schema or uniqueness rule refused the change
+    kPermissionDenied,   // credential file mode, ACL
+    kUnavailable,        // cannot reach a server / open a store (retrying may help)
+    kResourceExhausted,  // the server is out of room for this user (IMAP OVERQUOTA)
+    kIOError,            // local file system failure
     kInternal,
   };
 
@@ -29,6 +30,9 @@ class Status {
   static Status Constraint(std::string m) { return {Code::kConstraint, std::move(m)}; }
   static Status PermissionDenied(std::string m) { return {Code::kPermissionDenied, std::move(m)}; }
   static Status Unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
+  static Status ResourceExhausted(std::string m) {
+    return {Code::kResourceExhausted, std::move(m)};
+  }
   static Status IOError(std::string m) { return {Code::kIOError, std::move(m)}; }
   static Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
 

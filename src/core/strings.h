@@ -3,6 +3,7 @@
 // what the directory server does, not us.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,5 +34,10 @@ std::string Utf8Prefix(std::string_view s, size_t max_chars);
 bool IsValidUtf8(std::string_view s);
 // Appends the UTF-8 encoding of a code point.
 void AppendUtf8(std::string& out, char32_t cp);
+
+// URL parts (RFC 3986): %XX escapes decoded; nullopt on a malformed escape.
+std::optional<std::string> PercentDecode(std::string_view s);
+// Every byte but the unreserved characters (ALPHA DIGIT - . _ ~) and those in `keep` as %XX.
+std::string PercentEncode(std::string_view s, std::string_view keep = "");
 
 }  // namespace cm

@@ -54,19 +54,9 @@ bool SplitUrl(std::string_view url, std::string* server, std::string* base) {
   base->clear();
   if (slash == std::string_view::npos) return true;
   std::string_view rest = url.substr(slash + 1);
-  for (size_t i = 0; i < rest.size(); ++i) {
-    if (rest[i] == '%' && i + 2 < rest.size()) {
-      unsigned v = 0;
-      auto [p, ec] = std::from_chars(rest.data() + i + 1, rest.data() + i + 3, v, 16);
-      if (ec != std::errc() || p != rest.data() + i + 3) return false;
-      *base += static_cast<char>(v);
-      i += 2;
-    } else if (rest[i] == '?') {
-      break;
-    } else {
-      *base += rest[i];
-    }
-  }
+  auto decoded = PercentDecode(rest.substr(0, rest.find('?')));
+  if (!decoded) return false;
+  *base = std::move(*decoded);
   return true;
 }
 

@@ -4,6 +4,7 @@
 
 #include <toml++/toml.h>
 #include <charconv>
+#include <set>
 
 #include "core/dn.h"
 #include "core/strings.h"
@@ -117,7 +118,8 @@ std::string ResolvePath(const std::string& key, std::string value, const std::st
   if (slash == std::string::npos) return value;
   std::string dir = file.substr(0, slash + 1);
   auto relative = [](std::string_view p) { return !p.empty() && p.front() != '/'; };
-  if ((key == "users-file" || key == "report" || key == "journal" || key == "event-log") &&
+  if ((key == "users-file" || key == "report" || key == "journal" || key == "event-log" ||
+       key.ends_with(".ca-file")) &&
       relative(value)) {
     return dir + value;
   }
@@ -259,6 +261,10 @@ Problem ProblemAt(const Setting& s, std::string_view key, std::string message) {
 
 }  // namespace
 
+Problem Config::ProblemWith(std::string_view key, std::string message) const {
+  return ProblemAt(Setting{"", OriginOf(key)}, key, std::move(message));
+}
+
 Config BuildConfig(const Settings& settings, Problems& problems) {
   Config c;
   auto str = [&](std::string_view key, std::string& out) {
@@ -349,7 +355,23 @@ Config BuildConfig(const Settings& settings, Problems& problems) {
       c.csv_delimiter = s->value[0];
     }
   }
-  // [source|target.databases.NAME] dn / server / store
+  // [source|target.databases.NAME]: where the database's mailboxes are and how to log in.
+  static const std::set<std::string_view> kDatabaseFields = {"dn",
+                                                             "server",
+                                                             "store",
+                                                             "admin",
+                                                             "credential",
+                                                             "master-form",
+                                                             "user-credentials",
+                                                             "starttls",
+                                                             "tls-verify",
+                                                             "ca-file",
+                                                             "compress",
+                                                             "timeout",
+                                                             "pipeline-depth",
+                                                             "max-connections",
+                                                             "batch-messages",
+                                                             "batch-megabytes"};
   for (auto [prefix, list] :
        {std::pair<std::string, std::vector<DatabaseConfig>*>{"target.databases.", &c.databases},
         {"source.databases.", &c.source_databases}}) {
@@ -362,20 +384,42 @@ Config BuildConfig(const Settings& settings, Problems& problems) {
         continue;
       }
       std::string name = rest.substr(0, dot), field = rest.substr(dot + 1);
-      DatabaseConfig* db = nullptr;
-      for (auto& d : *list) {
-        if (d.name == name) db = &d;
+      if (!kDatabaseFields.count(field)) {
+        problems.push_back(ProblemAt(
+            s, key,
+            "unknown database setting (dn, server, store; for IMAP stores admin, credential, "
+            "master-form, user-credentials, starttls, tls-verify, ca-file, compress, timeout, "
+            "pipeline-depth, max-connections, batch-messages, batch-megabytes)"));
+        continue;
       }
-      if (!db) db = &list->emplace_back(DatabaseConfig{name, "", "", ""});
-      if (field == "dn") {
-        db->dn = s.value;
-      } else if (field == "server") {
-        db->server = s.value;
-      } else if (field == "store") {
-        db->store = s.value;
-      } else {
-        problems.push_back(ProblemAt(s, key, "unknown database setting (dn, server, store)"));
+      bool known = false;
+      for (const auto& d : *list) known |= d.name == name;
+      if (!known) list->push_back(DatabaseConfig{name, "", "", "", {}});
+    }
+    for (DatabaseConfig& db : *list) {
+      std::string k = prefix + db.name + ".";
+      str(k + "dn", db.dn);
+      str(k + "server", db.server);
+      str(k + "store", db.store);
+      ImapSettings& imap = db.imap;
+      str(k + "admin", imap.admin);
+      str(k + "credential", imap.credential);
+      str(k + "master-form", imap.master_form);
+      if (imap.master_form != "authzid" && imap.master_form != "dovecot") {
+        problems.push_back(ProblemAt(*settings.Get(k + "master-form"), k + "master-form",
+                                     "expected \"authzid\" (SASL PLAIN authorization identity) "
+                                     "or \"dovecot\" (user*admin)"));
       }
+      str(k + "user-credentials", imap.user_credentials);
+      boolean(k + "starttls", imap.starttls);
+      boolean(k + "tls-verify", imap.tls_verify);
+      str(k + "ca-file", imap.ca_file);
+      boolean(k + "compress", imap.compress);
+      integer(k + "timeout", imap.timeout_seconds, 1, 3600);
+      integer(k + "pipeline-depth", imap.pipeline_depth, 1, 1024);
+      integer(k + "max-connections", imap.max_connections, 1, 10000);
+      integer(k + "batch-messages", imap.batch_messages, 1, 10000);
+      integer(k + "batch-megabytes", imap.batch_megabytes, 1, 1024);
     }
   }
   // [profile] remaps attribute names: a key is a field of AttributeProfile.

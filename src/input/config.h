@@ -61,11 +61,29 @@ struct OrgConfig {
   DirectoryConnection connection;    // TLS, SASL, timeouts, paging (LDAP only)
 };
 
+// How to log into a database's imap: stores. Secrets are named by reference only (SPEC §2).
+struct ImapSettings {
+  std::string admin;                    // admin (master) user; "" = users log in themselves
+  std::string credential;               // the admin's secret: file:PATH | env:NAME | prompt
+  std::string master_form = "authzid";  // "authzid" (SASL PLAIN) or "dovecot" ("user*admin")
+  std::string user_credentials;         // file:PATH of "user:password" lines, mode 0600
+  bool starttls = false;
+  bool tls_verify = true;
+  std::string ca_file;
+  bool compress = true;
+  int timeout_seconds = 60;
+  int pipeline_depth = 8;
+  int max_connections = 16;
+  int batch_messages = 100;
+  int batch_megabytes = 4;
+};
+
 struct DatabaseConfig {
   std::string name;
   std::string dn;      // homeMDB value
   std::string server;  // msExchHomeServerName, optional
   std::string store;   // mail store location (used by `run`)
+  ImapSettings imap;   // for imap:// and imaps:// stores
 };
 
 struct Config {
@@ -96,6 +114,8 @@ struct Config {
   const DatabaseConfig* SourceDatabaseFor(std::string_view home_mdb) const;
   const DatabaseConfig* TargetDatabaseFor(std::string_view home_mdb) const;
   std::string OriginOf(std::string_view key) const;
+  // A problem with a setting, placed where its value came from ("crossmove.toml", line 7).
+  Problem ProblemWith(std::string_view key, std::string message) const;
 };
 
 // Builds the typed config; every malformed value is a problem naming its origin.

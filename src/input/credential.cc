@@ -17,7 +17,8 @@ namespace cm {
 
 namespace {
 
-Result<Secret> FromFile(const std::string& path, std::string_view what) {
+// A credential file must be a regular file nobody else can read.
+Status CheckSecretFile(const std::string& path, std::string_view what) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
     return Status::InvalidInput(
@@ -32,6 +33,11 @@ Result<Secret> FromFile(const std::string& path, std::string_view what) {
         fmt::format("{}: credential file {} has mode {:04o}: others can read it; run chmod 600 {}",
                     what, path, st.st_mode & 07777, path));
   }
+  return Status::Ok();
+}
+
+Result<Secret> FromFile(const std::string& path, std::string_view what) {
+  CM_RETURN_IF_ERROR(CheckSecretFile(path, what));
   std::ifstream in(path);
   if (!in) {
     return Status::InvalidInput(
@@ -81,6 +87,31 @@ Result<Secret> LoadSecret(std::string_view spec, std::string_view what) {
   return Status::InvalidInput(fmt::format(
       "{}: expected file:PATH, env:NAME or prompt (a password itself is never accepted here)",
       what));
+}
+
+Result<std::map<std::string, std::string>> LoadSecretTable(std::string_view spec,
+                                                           std::string_view what) {
+  if (!IStartsWith(spec, "file:"))
+    return Status::InvalidInput(fmt::format("{}: expected file:PATH", what));
+  std::string path(spec.substr(5));
+  CM_RETURN_IF_ERROR(CheckSecretFile(path, what));
+  std::ifstream in(path);
+  if (!in) {
+    return Status::InvalidInput(
+        fmt::format("{}: cannot read credential file {}: {}", what, path, std::strerror(errno)));
+  }
+  std::map<std::string, std::string> out;
+  std::string line;
+  for (unsigned long n = 1; std::getline(in, line); ++n) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (Trim(line).empty() || Trim(line).front() == '#') continue;
+    size_t colon = line.find(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == line.size()) {
+      return Status::InvalidInput(fmt::format("{}: {}:{}: expected name:secret", what, path, n));
+    }
+    out[line.substr(0, colon)] = line.substr(colon + 1);
+  }
+  return out;
 }
 
 }  // namespace cm

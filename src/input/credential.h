@@ -3,6 +3,7 @@
 // (SPEC §2). A Secret's text is never formatted into a message.
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -18,5 +19,11 @@ struct Secret {
 // spec: `file:PATH` (first line; the file must not be readable by group or others),
 // `env:NAME`, or `prompt`. `what` names the setting in errors ("source.credential").
 Result<Secret> LoadSecret(std::string_view spec, std::string_view what);
+
+// `file:PATH` of "name:secret" lines (blank lines and '#' comments skipped; the first ':'
+// separates, so a secret may hold ':'), under the same mode rule: per-user mailbox passwords.
+// A malformed line is named by its number, never by its text.
+Result<std::map<std::string, std::string>> LoadSecretTable(std::string_view spec,
+                                                           std::string_view what);
 
 }  // namespace cm

@@ -40,6 +40,9 @@ CREATE TABLE IF NOT EXISTS messages(
   state TEXT NOT NULL, target_folder TEXT NOT NULL DEFAULT '', target_key TEXT NOT NULL DEFAULT '',
   size INTEGER NOT NULL DEFAULT 0, note TEXT NOT NULL DEFAULT '',
   PRIMARY KEY(mailbox, folder, source_key));
+CREATE TABLE IF NOT EXISTS folders(
+  mailbox INTEGER NOT NULL, folder TEXT NOT NULL, state TEXT NOT NULL,
+  PRIMARY KEY(mailbox, folder));
 )sql";
 
 std::string Now() {
@@ -431,6 +434,22 @@ class SqliteMessageMap : public MessageMap {
   }
   Status Foreign(const std::string& folder, const std::string& target_key) override {
     return Write("foreign", folder, "foreign:" + target_key, "", target_key, 0, "");
+  }
+  Result<std::string> FolderState(const std::string& folder) override {
+    if (!db_) return Status::IOError("journal: cannot open the message map");
+    Stmt q(db_, "SELECT state FROM folders WHERE mailbox=? AND folder=?");
+    q.Bind(1, mailbox_).Bind(2, folder);
+    auto row = q.Step();
+    if (!row.ok()) return row.status();
+    return *row ? q.Text(0) : std::string();
+  }
+  // Written after the folder's records: a state never claims messages the map lacks.
+  Status SaveFolderState(const std::string& folder, const std::string& state) override {
+    CM_RETURN_IF_ERROR(Flush());
+    Stmt q(db_, "INSERT OR REPLACE INTO folders(mailbox, folder, state) VALUES(?,?,?)");
+    q.Bind(1, mailbox_).Bind(2, folder).Bind(3, state);
+    auto done = q.Step();
+    return done.ok() ? Status::Ok() : done.status();
   }
   // Writes the buffered records in one short transaction: the write lock is held for the
   // inserts only, never while messages are being copied.

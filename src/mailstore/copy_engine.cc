@@ -7,6 +7,7 @@
 #include <chrono>
 #include <memory>
 #include <set>
+#include <thread>
 
 #include "core/strings.h"
 
@@ -37,21 +38,6 @@ std::vector<std::string> SortedFlags(std::vector<std::string> v) {
   for (auto& f : v) f = AsciiLower(f);
   std::sort(v.begin(), v.end());
   return v;
-}
-
-// SHA-256 of a message read through the store, streamed.
-Result<std::string> Digest(MailStore& store, const Folder& folder, const std::string& key) {
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-  Status s = store.ReadMessage(folder, key, [&](std::string_view chunk) {
-    EVP_DigestUpdate(ctx.get(), chunk.data(), chunk.size());
-    return Status::Ok();
-  });
-  if (!s.ok()) return s;
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx.get(), md, &len);
-  return std::string(reinterpret_cast<char*>(md), len);
 }
 
 }  // namespace
@@ -131,6 +117,181 @@ Status ClaimAppendedBefore(MailStore& source, MailStore& target, MessageMap& map
 
 }  // namespace
 
+namespace {
+
+bool IsRefusal(const Status& s) {
+  return s.code() == Status::Code::kConstraint || s.code() == Status::Code::kInvalidInput;
+}
+
+// One pass over one folder: every message the map does not hold goes from the source's bulk read
+// straight into the target's appender; outcomes are recorded as they come back.
+class FolderCopy : public MessageSink {
+ public:
+  FolderCopy(MailStore& source, MailStore& target, MessageMap& map, const FolderMapping& fm,
+             const CopyOptions& options, CopyStats& stats, FolderStats& fs, CopyProgress& progress)
+      : source_(source),
+        target_(target),
+        map_(map),
+        fm_(fm),
+        options_(options),
+        stats_(stats),
+        fs_(fs),
+        progress_(progress) {}
+
+  Status Run() {
+    auto recorded = map_.Load(fm_.source.Name());
+    if (!recorded.ok()) return recorded.status();
+    // A delta pass over a folder whose every message is recorded costs one names listing.
+    auto names = source_.ListMessages(fm_.source, Detail::kNames);
+    if (!names.ok()) return names.status().Annotate(fm_.source.Name());
+    bool unrecorded = false;
+    for (const auto& m : *names) unrecorded |= !recorded->count(m.key);
+    if (!unrecorded) {
+      fs_.skipped = names->size();
+      return Status::Ok();
+    }
+    auto messages = source_.ListMessages(fm_.source, Detail::kFull);
+    if (!messages.ok()) return messages.status().Annotate(fm_.source.Name());
+    CM_RETURN_IF_ERROR(ClaimAppendedBefore(source_, target_, map_, fm_, *messages, *recorded));
+    for (const MessageMeta& m : *messages) {
+      if (recorded->count(m.key)) {
+        ++fs_.skipped;
+      } else {
+        todo_.push_back(&m);
+      }
+    }
+    if (todo_.empty()) return Status::Ok();
+    auto appender = target_.OpenAppender(
+        fm_.target, [this](size_t seq, Result<std::string> key) { Outcome(seq, std::move(key)); });
+    if (!appender.ok()) return appender.status().Annotate(fm_.target.Name());
+    appender_ = std::move(*appender);
+    Status read = source_.ReadMessages(fm_.source, todo_, *this);
+    // What the target already took is recorded even when the read stopped early.
+    Status finished = appender_->Finish();
+    CM_RETURN_IF_ERROR(fatal_);
+    CM_RETURN_IF_ERROR(read.Annotate(fm_.source.Name()));
+    CM_RETURN_IF_ERROR(finished.Annotate(fm_.target.Name()));
+    // A target that cannot name what it took (no UIDPLUS): found by fingerprint now.
+    if (unnamed_) {
+      auto again = map_.Load(fm_.source.Name());
+      if (!again.ok()) return again.status();
+      CM_RETURN_IF_ERROR(ClaimAppendedBefore(source_, target_, map_, fm_, *messages, *again));
+    }
+    return map_.Flush();
+  }
+
+  Status Data(size_t index, std::string_view chunk) override {
+    CM_RETURN_IF_ERROR(fatal_);
+    CM_RETURN_IF_ERROR(BeginIfNeeded(index));
+    return appender_->Write(chunk);
+  }
+
+  Status Done(size_t index, const Status& read) override {
+    CM_RETURN_IF_ERROR(fatal_);
+    if (read.ok()) {
+      CM_RETURN_IF_ERROR(BeginIfNeeded(index));
+      begun_ = -1;
+      return appender_->End();
+    }
+    if (begun_ == static_cast<long>(index)) {
+      pending_.erase(next_seq_ - 1);
+      begun_ = -1;
+      CM_RETURN_IF_ERROR(appender_->Cancel());
+    }
+    // Deleted by its owner since the listing: there is nothing to move.
+    if (read.code() == Status::Code::kNotFound) return Status::Ok();
+    return read.Annotate(fmt::format("{} message {}", fm_.source.Name(), todo_[index]->key));
+  }
+
+ private:
+  Status BeginIfNeeded(size_t index) {
+    if (begun_ == static_cast<long>(index)) return Status::Ok();
+    begun_ = static_cast<long>(index);
+    pending_[next_seq_++] = todo_[index];  // before Begin: its outcome may come during it
+    auto seq = appender_->Begin(*todo_[index]);
+    return seq.ok() ? Status::Ok() : seq.status();
+  }
+
+  void Outcome(size_t seq, Result<std::string> key) {
+    auto it = pending_.find(seq);
+    if (it == pending_.end()) return;
+    const MessageMeta& m = *it->second;
+    pending_.erase(it);
+    if (!fatal_.ok()) return;
+    if (key.ok()) {
+      if (key->empty()) {
+        unnamed_ = true;
+        return;
+      }
+      fatal_ = map_.Copied(fm_.source.Name(), m.key, fm_.target.Name(), *key, m.size);
+      ++fs_.messages;
+      fs_.bytes += m.size;
+      progress_.messages++;
+      progress_.bytes += m.size;
+      if (options_.progress) options_.progress(progress_);
+      return;
+    }
+    const Status& err = key.status();
+    if (!IsRefusal(err)) {
+      fatal_ = err.Annotate(fmt::format("{} message {}", fm_.source.Name(), m.key));
+      return;
+    }
+    fatal_ = map_.Refused(fm_.source.Name(), m.key, err.message());
+    ++fs_.refused;
+    stats_.refused.push_back(fmt::format("{} {}: {}", fm_.source.Name(), m.key, err.message()));
+    if (fatal_.ok() && static_cast<int>(stats_.refused.size()) > options_.bad_item_limit) {
+      fatal_ = Status::Constraint(
+          fmt::format("{} messages refused by the target, more than bad-item-limit {}; last: {}",
+                      stats_.refused.size(), options_.bad_item_limit, err.message()));
+    }
+  }
+
+  MailStore& source_;
+  MailStore& target_;
+  MessageMap& map_;
+  const FolderMapping& fm_;
+  const CopyOptions& options_;
+  CopyStats& stats_;
+  FolderStats& fs_;
+  CopyProgress& progress_;
+  std::vector<const MessageMeta*> todo_;
+  std::unique_ptr<MessageAppender> appender_;
+  std::map<size_t, const MessageMeta*> pending_;  // appended, outcome not known yet
+  size_t next_seq_ = 0;
+  long begun_ = -1;  // the todo_ index being written
+  bool unnamed_ = false;
+  Status fatal_;
+};
+
+}  // namespace
+
+MailStoreOptions TargetNames(const std::vector<Folder>& target, const MailStoreOptions& defaults) {
+  MailStoreOptions names = defaults;
+  for (const auto& f : target) {
+    if (f.path.size() != 1 || !f.selectable) continue;
+    switch (f.special_use) {
+      case SpecialUse::kSent:
+        names.sent = f.path[0];
+        break;
+      case SpecialUse::kDrafts:
+        names.drafts = f.path[0];
+        break;
+      case SpecialUse::kTrash:
+        names.trash = f.path[0];
+        break;
+      case SpecialUse::kJunk:
+        names.junk = f.path[0];
+        break;
+      case SpecialUse::kArchive:
+        names.archive = f.path[0];
+        break;
+      case SpecialUse::kNone:
+        break;
+    }
+  }
+  return names;
+}
+
 Result<CopyStats> CopyMailbox(MailStore& source, MailStore& target, MessageMap& map,
                               const CopyOptions& options, const MailStoreOptions& target_names) {
   CopyStats stats;
@@ -144,8 +305,11 @@ Result<CopyStats> CopyMailbox(MailStore& source, MailStore& target, MessageMap& 
   } flush_on_exit{map};
   auto target_folders = target.ListFolders();
   if (!target_folders.ok()) return target_folders.status();
+  // Only a store that marks special use by attribute names its own; Maildir's are ours to name.
+  MailStoreOptions names =
+      target.capabilities().special_use ? TargetNames(*target_folders, target_names) : target_names;
   bool created_folders = false;
-  for (const FolderMapping& fm : MapFolders(*folders, target_names)) {
+  for (const FolderMapping& fm : MapFolders(*folders, names)) {
     auto started = std::chrono::steady_clock::now();
     FolderStats fs{fm.source.Name(), fm.target.Name()};
     const Folder* existing = nullptr;
@@ -159,57 +323,29 @@ Result<CopyStats> CopyMailbox(MailStore& source, MailStore& target, MessageMap& 
     if (fm.source.subscribed && !(existing && existing->subscribed)) {
       CM_RETURN_IF_ERROR(target.SetSubscribed(fm.target, true));
     }
-    auto recorded = map.Load(fm.source.Name());
-    if (!recorded.ok()) return recorded.status();
-    // A delta pass over a folder whose every message is recorded costs one names listing.
-    auto names = source.ListMessages(fm.source, Detail::kNames);
-    if (!names.ok()) return names.status().Annotate(fm.source.Name());
-    bool unrecorded = false;
-    for (const auto& m : *names) unrecorded |= !recorded->count(m.key);
-    if (!unrecorded) {
-      fs.skipped = names->size();
-      stats.skipped += fs.skipped;
-      stats.folders.push_back(std::move(fs));
-      continue;
-    }
-    auto messages = source.ListMessages(fm.source, Detail::kFull);
-    if (!messages.ok()) return messages.status().Annotate(fm.source.Name());
-    CM_RETURN_IF_ERROR(ClaimAppendedBefore(source, target, map, fm, *messages, *recorded));
-    for (const MessageMeta& m : *messages) {
-      if (recorded->count(m.key)) {
-        ++fs.skipped;
+    if (!fm.source.state.empty()) {
+      auto last = map.FolderState(fm.source.Name());
+      if (!last.ok()) return last.status();
+      if (*last == fm.source.state) {
+        fs.unchanged = true;
+        stats.folders.push_back(std::move(fs));
         continue;
       }
-      auto writer = target.BeginAppend(fm.target, m);
-      Status s = writer.ok() ? Status::Ok() : writer.status();
-      if (s.ok()) {
-        s = source.ReadMessage(fm.source, m.key,
-                               [&](std::string_view chunk) { return (*writer)->Write(chunk); });
-      }
-      Result<std::string> key = s.ok() ? (*writer)->Commit() : Result<std::string>(s);
-      if (!key.ok()) {
-        Status err = key.status();
-        bool refused =
-            err.code() == Status::Code::kConstraint || err.code() == Status::Code::kInvalidInput;
-        if (!refused) return err.Annotate(fmt::format("{} message {}", fm.source.Name(), m.key));
-        CM_RETURN_IF_ERROR(map.Refused(fm.source.Name(), m.key, err.message()));
-        ++fs.refused;
-        stats.refused.push_back(fmt::format("{} {}: {}", fm.source.Name(), m.key, err.message()));
-        if (static_cast<int>(stats.refused.size()) > options.bad_item_limit) {
-          return Status::Constraint(fmt::format(
-              "{} messages refused by the target, more than bad-item-limit {}; last: {}",
-              stats.refused.size(), options.bad_item_limit, err.message()));
-        }
-        continue;
-      }
-      CM_RETURN_IF_ERROR(map.Copied(fm.source.Name(), m.key, fm.target.Name(), *key, m.size));
-      ++fs.messages;
-      fs.bytes += m.size;
-      progress.messages++;
-      progress.bytes += m.size;
-      if (options.progress) options.progress(progress);
     }
-    CM_RETURN_IF_ERROR(map.Flush());
+    Status pass;
+    for (int attempt = 0;; ++attempt) {
+      FolderStats before = fs;
+      FolderCopy copy(source, target, map, fm, options, stats, fs, progress);
+      pass = copy.Run();
+      bool lost_connection = pass.code() == Status::Code::kUnavailable;
+      if (pass.ok() || !lost_connection || attempt >= options.retries) break;
+      fs.skipped = before.skipped;  // counted again by the next pass
+      std::this_thread::sleep_for(std::chrono::milliseconds(200 * (attempt + 1)));
+    }
+    CM_RETURN_IF_ERROR(pass);
+    // The state was read before the messages were listed: mail that came since changes it.
+    if (!fm.source.state.empty())
+      CM_RETURN_IF_ERROR(map.SaveFolderState(fm.source.Name(), fm.source.state));
     fs.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     stats.messages += fs.messages;
     stats.bytes += fs.bytes;
@@ -223,12 +359,52 @@ Result<CopyStats> CopyMailbox(MailStore& source, MailStore& target, MessageMap& 
   return stats;
 }
 
+namespace {
+
+// SHA-256 of every listed message, read in bulk.
+Result<std::map<std::string, std::string>> Digests(
+    MailStore& store, const Folder& folder, const std::vector<const MessageMeta*>& messages) {
+  struct Hasher : MessageSink {
+    const std::vector<const MessageMeta*>& messages;
+    std::map<std::string, std::string> out;
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx{EVP_MD_CTX_new(), EVP_MD_CTX_free};
+    long current = -1;
+    explicit Hasher(const std::vector<const MessageMeta*>& m) : messages(m) {}
+    Status Data(size_t i, std::string_view chunk) override {
+      if (current != static_cast<long>(i)) {
+        EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+        current = static_cast<long>(i);
+      }
+      EVP_DigestUpdate(ctx.get(), chunk.data(), chunk.size());
+      return Status::Ok();
+    }
+    Status Done(size_t i, const Status& read) override {
+      if (!read.ok()) return read;
+      if (current != static_cast<long>(i)) EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+      unsigned char md[EVP_MAX_MD_SIZE];
+      unsigned int len = 0;
+      EVP_DigestFinal_ex(ctx.get(), md, &len);
+      out[messages[i]->key] = std::string(reinterpret_cast<char*>(md), len);
+      current = -1;
+      return Status::Ok();
+    }
+  } hasher(messages);
+  CM_RETURN_IF_ERROR(store.ReadMessages(folder, messages, hasher));
+  return std::move(hasher.out);
+}
+
+}  // namespace
+
 Result<VerifyReport> VerifyMailbox(MailStore& source, MailStore& target, MessageMap& map, bool full,
                                    const MailStoreOptions& target_names) {
   VerifyReport report;
   auto folders = source.ListFolders();
   if (!folders.ok()) return folders.status();
-  for (const FolderMapping& fm : MapFolders(*folders, target_names)) {
+  auto target_folders = target.ListFolders();
+  if (!target_folders.ok()) return target_folders.status();
+  MailStoreOptions names =
+      target.capabilities().special_use ? TargetNames(*target_folders, target_names) : target_names;
+  for (const FolderMapping& fm : MapFolders(*folders, names)) {
     auto src = source.ListMessages(fm.source, Detail::kFull);
     if (!src.ok()) return src.status();
     auto dst = target.ListMessages(fm.target, Detail::kFull);
@@ -240,6 +416,7 @@ Result<VerifyReport> VerifyMailbox(MailStore& source, MailStore& target, Message
     auto problem = [&](const MessageMeta& m, std::string what) {
       report.problems.push_back(fmt::format("{} {}: {}", fm.source.Name(), m.key, what));
     };
+    std::vector<const MessageMeta*> compare_source, compare_target;
     for (const MessageMeta& m : *src) {
       ++report.messages;
       auto rec = recorded->find(m.key);
@@ -259,13 +436,17 @@ Result<VerifyReport> VerifyMailbox(MailStore& source, MailStore& target, Message
       if (SortedFlags(tm.flags) != SortedFlags(m.flags)) problem(m, "flags differ");
       if (SortedFlags(tm.keywords) != SortedFlags(m.keywords)) problem(m, "keywords differ");
       if (tm.internal_date != m.internal_date) problem(m, "INTERNALDATE differs");
-      if (full) {
-        auto a = Digest(source, fm.source, m.key);
-        auto b = Digest(target, fm.target, tm.key);
-        if (!a.ok()) return a.status();
-        if (!b.ok()) return b.status();
-        if (*a != *b) problem(m, "content differs");
-      }
+      compare_source.push_back(&m);
+      compare_target.push_back(&tm);
+    }
+    if (!full || compare_source.empty()) continue;
+    auto a = Digests(source, fm.source, compare_source);
+    if (!a.ok()) return a.status();
+    auto b = Digests(target, fm.target, compare_target);
+    if (!b.ok()) return b.status();
+    for (size_t k = 0; k < compare_source.size(); ++k) {
+      if ((*a)[compare_source[k]->key] != (*b)[compare_target[k]->key])
+        problem(*compare_source[k], "content differs");
     }
   }
   return report;

@@ -34,6 +34,9 @@ class MessageMap {
                          const std::string& reason) = 0;
   // A target message that was there before us (or whose source is gone): never ours to match.
   virtual Status Foreign(const std::string& source_folder, const std::string& target_key) = 0;
+  // The source folder's Folder::state when a pass last finished it ("" if never).
+  virtual Result<std::string> FolderState(const std::string& source_folder) = 0;
+  virtual Status SaveFolderState(const std::string& source_folder, const std::string& state) = 0;
   // Makes every record so far durable.
   virtual Status Flush() = 0;
 };
@@ -48,14 +51,18 @@ struct FolderMapping {
 // only by implication are not mapped: they hold no mail and the target implies them too.
 std::vector<FolderMapping> MapFolders(const std::vector<Folder>& source,
                                       const MailStoreOptions& target_names);
+// The target's names for special-use folders: the top-level folders it marks with a use
+// (IMAP SPECIAL-USE), else the configured names.
+MailStoreOptions TargetNames(const std::vector<Folder>& target, const MailStoreOptions& defaults);
 
 struct FolderStats {
   std::string source;
   std::string target;
   uint64_t messages = 0;  // copied in this pass
   uint64_t bytes = 0;
-  uint64_t skipped = 0;  // already in the target from an earlier pass
-  uint64_t refused = 0;  // the target would not take them
+  uint64_t skipped = 0;    // already in the target from an earlier pass
+  bool unchanged = false;  // its state says nothing happened since the last pass: not listed
+  uint64_t refused = 0;    // the target would not take them
   double seconds = 0;
 };
 
@@ -67,6 +74,9 @@ struct CopyProgress {
 struct CopyOptions {
   int bad_item_limit = 0;
   std::function<void(const CopyProgress&)> progress;  // called after each message
+  // A folder pass that loses its connection starts again this many times (after a pause): what
+  // was appended but not recorded is recognised by fingerprint, so nothing is doubled.
+  int retries = 3;
 };
 
 struct CopyStats {
@@ -75,8 +85,10 @@ struct CopyStats {
   uint64_t messages = 0, bytes = 0, skipped = 0;
 };
 
-// Copies every message not yet in the map. Refused messages count against bad_item_limit; past
-// it the copy fails. Safe to run again at any point: it continues where the map says.
+// Copies every message not yet in the map: the source reads in bulk (ReadMessages) straight
+// into the target's appender, so a network store keeps requests in flight both ways. Refused
+// messages count against bad_item_limit; past it the copy fails. Safe to run again at any point:
+// it continues where the map says.
 Result<CopyStats> CopyMailbox(MailStore& source, MailStore& target, MessageMap& map,
                               const CopyOptions& options, const MailStoreOptions& target_names);
 

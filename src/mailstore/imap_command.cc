@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cstdio>
+
 #include "core/mutf7.h"
 #include "core/strings.h"
 
@@ -86,16 +88,56 @@ ImapCommand& ImapCommand::List(const std::vector<std::string>& atoms) {
   return *this;
 }
 
-ImapCommand& ImapCommand::DateTime(int64_t unix_seconds) {
-  static const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+namespace {
+constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+}  // namespace
+
+std::string ImapDateTime(int64_t unix_seconds) {
   time_t t = static_cast<time_t>(unix_seconds);
   struct tm tm;
   gmtime_r(&t, &tm);
+  return fmt::format("\"{:02}-{}-{:04} {:02}:{:02}:{:02} +0000\"", tm.tm_mday, kMonths[tm.tm_mon],
+                     tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+Result<int64_t> ParseImapDateTime(std::string_view text) {
+  auto bad = [&] { return Status::InvalidInput(fmt::format("bad INTERNALDATE '{}'", text)); };
+  text = Trim(text);
+  if (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  int day, year, hour, minute, second, zone;
+  char month[4] = {0};
+  char sign;
+  std::string copy(text);
+  if (std::sscanf(copy.c_str(), "%d-%3c-%d %d:%d:%d %c%d", &day, month, &year, &hour, &minute,
+                  &second, &sign, &zone) != 8 ||
+      (sign != '+' && sign != '-'))
+    return bad();
+  int mon = -1;
+  for (int i = 0; i < 12; ++i) {
+    if (IEquals(month, kMonths[i])) mon = i;
+  }
+  if (mon < 0 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return bad();
+  struct tm tm {};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = mon;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  int64_t offset = (zone / 100) * 3600 + (zone % 100) * 60;
+  return static_cast<int64_t>(timegm(&tm)) - (sign == '+' ? offset : -offset);
+}
+
+std::string AppendMessageHeader(const std::vector<std::string>& flags, int64_t internal_date,
+                                uint64_t size, bool non_synchronizing) {
+  return fmt::format(" ({}) {} {{{}{}}}\r\n", Join(flags, " "), ImapDateTime(internal_date), size,
+                     non_synchronizing ? "+" : "");
+}
+
+ImapCommand& ImapCommand::DateTime(int64_t unix_seconds) {
   Space();
-  segments_.back() +=
-      fmt::format("\"{:02}-{}-{:04} {:02}:{:02}:{:02} +0000\"", tm.tm_mday, kMonths[tm.tm_mon],
-                  tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  segments_.back() += ImapDateTime(unix_seconds);
   return *this;
 }
 

@@ -30,6 +30,10 @@ class ImapCommand {
   // Announces a literal of `size` bytes whose content the caller streams itself (APPEND).
   ImapCommand& LiteralHeader(uint64_t size);
 
+  // The command so far, without its final CRLF: the start of a command the caller completes
+  // itself (APPEND's messages). Only for commands without synchronizing literals.
+  std::string Text() const { return segments_.back(); }
+
   // The bytes to send. A segment after the first follows a synchronizing literal marker: the
   // client sends it only after the server's continuation. The last segment ends with CRLF.
   std::vector<std::string> Segments() const;
@@ -43,6 +47,15 @@ class ImapCommand {
   bool literal_plus_;
   std::vector<std::string> segments_{std::string()};
 };
+
+// "17-Jul-1996 09:44:25 +0000" (UTC), quoted: INTERNALDATE as APPEND takes it.
+std::string ImapDateTime(int64_t unix_seconds);
+// INTERNALDATE as a server sends it ("17-Jul-1996 02:44:25 -0700", day maybe space-padded).
+Result<int64_t> ParseImapDateTime(std::string_view text);
+// One message's part of an APPEND: " (FLAGS) "DATE" {SIZE+}" and CRLF. Its bytes follow at once
+// when `non_synchronizing`, else after the server's "+".
+std::string AppendMessageHeader(const std::vector<std::string>& flags, int64_t internal_date,
+                                uint64_t size, bool non_synchronizing);
 
 // How a string is sent: what a test can check without building a command.
 enum class ImapStringForm { kAtom, kQuoted, kLiteral };

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include "core/strings.h"
+#include "mailstore/imap_client.h"
+#include "mailstore/imap_store.h"
 #include "mailstore/maildir_store.h"
 
 namespace cm {
@@ -29,6 +31,34 @@ std::string Folder::Name() const { return Join(path, "/"); }
 
 bool Folder::IsInbox() const { return path.size() == 1 && IEquals(path[0], "INBOX"); }
 
+std::string MessageIdOf(std::string_view head) {
+  size_t end = head.find("\n\n");
+  if (end == std::string_view::npos) end = head.find("\r\n\r\n");
+  if (end != std::string_view::npos) head = head.substr(0, end);
+  size_t pos = 0;
+  while (pos < head.size()) {
+    size_t eol = head.find('\n', pos);
+    std::string_view line =
+        head.substr(pos, (eol == std::string_view::npos ? head.size() : eol) - pos);
+    if (IStartsWith(line, "message-id:")) {
+      std::string value(Trim(line.substr(11)));
+      // Folded continuation lines.
+      size_t next = eol;
+      while (next != std::string_view::npos && next + 1 < head.size() &&
+             (head[next + 1] == ' ' || head[next + 1] == '\t')) {
+        size_t e2 = head.find('\n', next + 1);
+        value += std::string(Trim(
+            head.substr(next + 1, (e2 == std::string_view::npos ? head.size() : e2) - next - 1)));
+        next = e2;
+      }
+      return value;
+    }
+    if (eol == std::string_view::npos) break;
+    pos = eol + 1;
+  }
+  return "";
+}
+
 SpecialUse SpecialUseOfName(std::string_view name) {
   static const struct {
     std::string_view name;
@@ -48,8 +78,75 @@ SpecialUse SpecialUseOfName(std::string_view name) {
   return SpecialUse::kNone;
 }
 
+Status MailStore::ReadMessages(const Folder& folder,
+                               const std::vector<const MessageMeta*>& messages, MessageSink& sink) {
+  for (size_t i = 0; i < messages.size(); ++i) {
+    Status read = ReadMessage(folder, messages[i]->key,
+                              [&](std::string_view chunk) { return sink.Data(i, chunk); });
+    CM_RETURN_IF_ERROR(sink.Done(i, read));
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+// One message at a time through BeginAppend / Commit: every outcome is known when End returns.
+class WriterAppender : public MessageAppender {
+ public:
+  WriterAppender(MailStore& store, Folder folder, Outcome outcome)
+      : store_(store), folder_(std::move(folder)), outcome_(std::move(outcome)) {}
+  Result<size_t> Begin(const MessageMeta& meta) override {
+    auto writer = store_.BeginAppend(folder_, meta);
+    if (writer.ok()) {
+      writer_ = std::move(*writer);
+      refused_ = Status::Ok();
+    } else {
+      writer_.reset();
+      refused_ = writer.status();
+    }
+    return seq_;
+  }
+  Status Write(std::string_view chunk) override {
+    if (!writer_) return Status::Ok();
+    Status s = writer_->Write(chunk);
+    if (!s.ok()) {
+      writer_.reset();
+      refused_ = s;
+    }
+    return Status::Ok();
+  }
+  Status End() override {
+    Result<std::string> key = writer_ ? writer_->Commit() : Result<std::string>(refused_);
+    writer_.reset();
+    outcome_(seq_++, std::move(key));
+    return Status::Ok();
+  }
+  Status Cancel() override {
+    writer_.reset();  // an uncommitted writer leaves nothing behind
+    ++seq_;
+    return Status::Ok();
+  }
+  Status Finish() override { return Status::Ok(); }
+
+ private:
+  MailStore& store_;
+  Folder folder_;
+  Outcome outcome_;
+  std::unique_ptr<MessageWriter> writer_;
+  Status refused_;
+  size_t seq_ = 0;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<MessageAppender>> MailStore::OpenAppender(const Folder& folder,
+                                                                 MessageAppender::Outcome outcome) {
+  return std::unique_ptr<MessageAppender>(new WriterAppender(*this, folder, std::move(outcome)));
+}
+
 Result<std::string> ExpandStoreLocation(std::string_view tmpl, std::string_view address,
                                         std::string_view alias) {
+  bool url = IStartsWith(tmpl, "imap://") || IStartsWith(tmpl, "imaps://");
   size_t at = address.rfind('@');
   std::string local(address.substr(0, at)),
       domain = at == std::string_view::npos ? "" : AsciiLower(address.substr(at + 1));
@@ -81,6 +178,10 @@ Result<std::string> ExpandStoreLocation(std::string_view tmpl, std::string_view 
         return Status::InvalidInput(
             fmt::format("store location '{}': unknown placeholder '%{}'", tmpl, c));
     }
+    if (url) {
+      out += PercentEncode(value);
+      continue;
+    }
     // A value must not climb out of the store's directory.
     if (value.find('/') != std::string::npos || value == ".." || value == ".") {
       return Status::InvalidInput(
@@ -100,8 +201,18 @@ Result<std::unique_ptr<MailStore>> OpenMailStore(std::string_view location,
     return std::unique_ptr<MailStore>(new MaildirStore(path, options));
   }
   if (IStartsWith(location, "imap://") || IStartsWith(location, "imaps://")) {
-    return Status::Unavailable(
-        fmt::format("mail store '{}': the IMAP driver is not built yet (maildir: only)", location));
+    auto endpoint = ParseImapUrl(location);
+    if (!endpoint.ok()) return endpoint.status();
+    if (endpoint->user.empty()) {
+      return Status::InvalidInput(fmt::format(
+          "mail store '{}' names no user (imap://%u@host:port/ logs in for each mailbox)",
+          location));
+    }
+    if (!options.imap) {
+      return Status::InvalidInput(
+          fmt::format("mail store '{}': no IMAP login settings for its database", location));
+    }
+    return std::unique_ptr<MailStore>(new ImapStore(std::move(*endpoint), options));
   }
   return Status::InvalidInput(
       fmt::format("mail store '{}': unknown scheme (expected maildir: or imap://)", location));

@@ -1,5 +1,5 @@
-// The one seam every mail store sits behind (isync's driver idea): `maildir:` now, `imap:` next.
-// A MailStore is one user's mailbox. Contracts:
+// The one seam every mail store sits behind (isync's driver idea): `maildir:` and `imap:` /
+// `imaps:`. A MailStore is one user's mailbox. Contracts:
 // - Folder paths are UTF-8 components ({"INBOX"}, {"Projects", "Été"}): each driver translates
 //   to its own separator and encoding, so the copy engine never sees either.
 // - A message's `key` is stable for the life of the message in its folder (IMAP: the UID with
@@ -7,6 +7,8 @@
 // - Reading streams: ReadMessage hands the bytes to a sink in bounded chunks; nothing holds a
 //   whole message. Appending streams the same way through a MessageWriter.
 // - Every write is all-or-nothing per message: an aborted writer leaves no message behind.
+// - Bulk paths (ReadMessages, OpenAppender) exist so a network store can keep many requests in
+//   flight; their defaults do one message at a time through ReadMessage / BeginAppend.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +30,10 @@ struct Folder {
   SpecialUse special_use = SpecialUse::kNone;
   bool selectable = true;  // false: a parent that exists only by implication (\Noselect)
   bool subscribed = false;
+  // Changes whenever the folder's messages may have (IMAP: UIDVALIDITY, UIDNEXT, MESSAGES,
+  // HIGHESTMODSEQ from one LIST-STATUS); "" where the store cannot tell cheaply. A delta pass
+  // skips a folder whose state is what it was when the last pass finished it.
+  std::string state = {};
   std::string Name() const;  // components joined with '/', for people and the journal
   bool IsInbox() const;
 };
@@ -50,6 +56,35 @@ class MessageWriter {
 };
 
 using ChunkSink = std::function<Status(std::string_view)>;
+
+// Receives messages read in bulk: one message at a time (its chunks, then Done), in any order.
+class MessageSink {
+ public:
+  virtual ~MessageSink() = default;
+  virtual Status Data(size_t index, std::string_view chunk) = 0;
+  // messages[index] is complete, or could not be read (kNotFound: gone since it was listed).
+  // An error returned here stops the read.
+  virtual Status Done(size_t index, const Status& read) = 0;
+};
+
+// Appends many messages to one folder, possibly with many in flight: each message is Begin,
+// Write..., End (or Cancel), and its outcome (the new key, "" where the store cannot name it,
+// or why the store refused it) reaches the callback with the sequence number Begin returned,
+// perhaps only during a later call or in Finish. A Status returned by a call itself means the
+// store cannot go on (connection lost ...): what is in flight then has no outcome. Sequence
+// numbers count the Begins from 0, so a caller knows a message's number before Begin returns
+// (an outcome may come during Begin itself).
+class MessageAppender {
+ public:
+  using Outcome = std::function<void(size_t seq, Result<std::string> key)>;
+  virtual ~MessageAppender() = default;
+  // `meta.size` is the exact byte count that will be written.
+  virtual Result<size_t> Begin(const MessageMeta& meta) = 0;
+  virtual Status Write(std::string_view chunk) = 0;
+  virtual Status End() = 0;
+  virtual Status Cancel() = 0;  // the message begun is not appended (its outcome is never sent)
+  virtual Status Finish() = 0;  // waits for every outcome
+};
 
 // How much a listing must fill in: drivers skip work the caller does not need (a Maildir names
 // listing is a readdir; an IMAP one a UID SEARCH).
@@ -75,30 +110,49 @@ class MailStore {
   // The mailbox exists and can be opened with the credentials given ("can be logged into",
   // SPEC §4): checked for every source mailbox before anything is written.
   virtual Status CheckAccess() = 0;
+  // The server (or file system) the mailbox would live on can be reached, before the mailbox
+  // exists: checked once per target server before anything is written.
+  virtual Status CheckServer() { return Status::Ok(); }
+  // What CheckServer checks, for doing it once per server ("" = nothing to check).
+  virtual std::string server() const { return ""; }
   // Every folder, INBOX first, parents before children.
   virtual Result<std::vector<Folder>> ListFolders() = 0;
   virtual Result<std::vector<MessageMeta>> ListMessages(const Folder& folder, Detail detail) = 0;
   virtual Status ReadMessage(const Folder& folder, const std::string& key,
                              const ChunkSink& sink) = 0;
+  virtual Status ReadMessages(const Folder& folder, const std::vector<const MessageMeta*>& messages,
+                              MessageSink& sink);
   // Creates the folder (not its implied parents); does nothing when it exists.
   virtual Status CreateFolder(const Folder& folder) = 0;
   virtual Status SetSubscribed(const Folder& folder, bool subscribed) = 0;
   virtual Result<std::unique_ptr<MessageWriter>> BeginAppend(const Folder& folder,
                                                              const MessageMeta& meta) = 0;
+  virtual Result<std::unique_ptr<MessageAppender>> OpenAppender(const Folder& folder,
+                                                                MessageAppender::Outcome outcome);
   // Makes everything written so far durable (called at step boundaries, not per message).
   virtual Status Flush() = 0;
 };
 
+// The Message-ID header of a message's header block (first occurrence, unfolded); "" if none.
+std::string MessageIdOf(std::string_view message_head);
+
 // Well-known folder names of each special use, as Exchange, Dovecot and Outlook name them.
 SpecialUse SpecialUseOfName(std::string_view top_level_name);
 
+struct ImapAccess;
+
 struct MailStoreOptions {
   bool read_only = false;  // the source store is only read (SPEC §5)
-  // The target's name for each special-use folder (`Sent`, `Drafts`, ...).
+  // The target's name for each special-use folder (`Sent`, `Drafts`, ...), where the target does
+  // not mark one itself (IMAP SPECIAL-USE).
   std::string sent = "Sent", drafts = "Drafts", trash = "Trash", junk = "Junk", archive = "Archive";
+  // How to log into imap: stores (credentials, TLS, pipelining); shared by every mailbox of a
+  // database.
+  std::shared_ptr<const ImapAccess> imap;
 };
 
-// `maildir:/var/vmail/%d/%n` with %u (address), %n (local part), %d (domain), %m (alias).
+// `maildir:/var/vmail/%d/%n` or `imap://%u@host:port/` with %u (address), %n (local part), %d
+// (domain), %m (alias); in a URL the values are percent-encoded.
 Result<std::string> ExpandStoreLocation(std::string_view tmpl, std::string_view address,
                                         std::string_view alias);
 Result<std::unique_ptr<MailStore>> OpenMailStore(std::string_view location,

@@ -63,7 +63,7 @@ std::string BaseOf(const std::string& file) {
   return colon == std::string::npos ? file : file.substr(0, colon);
 }
 
-// The Message-ID header of a file (first occurrence in the header block), unfolded.
+// The Message-ID header of a file.
 std::string ReadMessageId(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return "";
@@ -72,30 +72,7 @@ std::string ReadMessageId(const std::string& path) {
   ::close(fd);
   if (n <= 0) return "";
   head.resize(static_cast<size_t>(n));
-  size_t end = head.find("\n\n");
-  if (end == std::string::npos) end = head.find("\r\n\r\n");
-  if (end != std::string::npos) head.resize(end);
-  size_t pos = 0;
-  while (pos < head.size()) {
-    size_t eol = head.find('\n', pos);
-    std::string_view line(head.data() + pos, (eol == std::string::npos ? head.size() : eol) - pos);
-    if (IStartsWith(line, "message-id:")) {
-      std::string value(Trim(line.substr(11)));
-      // Folded continuation lines.
-      size_t next = eol;
-      while (next != std::string::npos && next + 1 < head.size() &&
-             (head[next + 1] == ' ' || head[next + 1] == '\t')) {
-        size_t e2 = head.find('\n', next + 1);
-        value += std::string(Trim(std::string_view(head).substr(
-            next + 1, (e2 == std::string::npos ? head.size() : e2) - next - 1)));
-        next = e2;
-      }
-      return value;
-    }
-    if (eol == std::string::npos) break;
-    pos = eol + 1;
-  }
-  return "";
+  return MessageIdOf(head);
 }
 
 }  // namespace
@@ -174,7 +151,7 @@ Status MaildirStore::WriteSubscriptions(const std::vector<std::vector<std::strin
 
 Result<std::vector<Folder>> MaildirStore::ListFolders() {
   std::vector<Folder> folders;
-  folders.push_back(Folder{{"INBOX"}, SpecialUse::kNone, true, false});
+  folders.push_back(Folder{{"INBOX"}, SpecialUse::kNone, true, false, ""});
   auto names = ListDir(root_);
   if (!names.ok()) return names.status();
   std::set<std::vector<std::string>> seen;
@@ -193,7 +170,7 @@ Result<std::vector<Folder>> MaildirStore::ListFolders() {
     }
     if (!ok) continue;  // not a Maildir++ folder Dovecot would show either
     seen.insert(path);
-    found.push_back(Folder{path, SpecialUse::kNone, true, false});
+    found.push_back(Folder{path, SpecialUse::kNone, true, false, ""});
   }
   // Parents that exist only by implication are listed as not selectable.
   std::vector<Folder> implied;
@@ -201,7 +178,7 @@ Result<std::vector<Folder>> MaildirStore::ListFolders() {
     for (size_t k = 1; k < f.path.size(); ++k) {
       std::vector<std::string> parent(f.path.begin(), f.path.begin() + static_cast<long>(k));
       if (seen.insert(parent).second)
-        implied.push_back(Folder{parent, SpecialUse::kNone, false, false});
+        implied.push_back(Folder{parent, SpecialUse::kNone, false, false, ""});
     }
   }
   found.insert(found.end(), implied.begin(), implied.end());

@@ -67,6 +67,10 @@ class FailOnceMap : public MessageMap {
   Status Foreign(const std::string& f, const std::string& k) override {
     return real_.Foreign(f, k);
   }
+  Result<std::string> FolderState(const std::string& f) override { return real_.FolderState(f); }
+  Status SaveFolderState(const std::string& f, const std::string& s) override {
+    return real_.SaveFolderState(f, s);
+  }
   Status Flush() override { return real_.Flush(); }
 
  private:

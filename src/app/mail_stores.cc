@@ -1,0 +1,123 @@
+#include "app/mail_stores.h"
+
+#include <fmt/format.h>
+
+#include "core/recipient.h"
+#include "core/strings.h"
+#include "input/credential.h"
+#include "mailstore/imap_client.h"
+
+namespace cm {
+
+namespace {
+
+bool IsImap(std::string_view store) {
+  return IStartsWith(store, "imap://") || IStartsWith(store, "imaps://");
+}
+
+}  // namespace
+
+MailStores MailStores::Load(const Config& config, Problems& problems, std::ostream& warnings) {
+  MailStores stores;
+  stores.config_ = &config;
+  for (auto [side, list] :
+       {std::pair<std::string, const std::vector<DatabaseConfig>*>{"target", &config.databases},
+        {"source", &config.source_databases}}) {
+    for (const DatabaseConfig& db : *list) {
+      if (!IsImap(db.store)) continue;
+      std::string key = fmt::format("{}.databases.{}.", side, db.name);
+      const ImapSettings& s = db.imap;
+      auto access = std::make_shared<ImapAccess>();
+      access->admin = s.admin;
+      access->dovecot_master_form = s.master_form == "dovecot";
+      access->starttls = s.starttls;
+      access->tls.verify = s.tls_verify;
+      access->tls.ca_file = s.ca_file;
+      access->compress = s.compress;
+      access->timeout_seconds = s.timeout_seconds;
+      access->pipeline_depth = s.pipeline_depth;
+      access->max_connections = s.max_connections;
+      access->batch_messages = static_cast<size_t>(s.batch_messages);
+      access->batch_bytes = static_cast<size_t>(s.batch_megabytes) << 20;
+      auto problem = [&](const std::string& field, const std::string& message) {
+        problems.push_back(config.ProblemWith(key + field, message));
+      };
+      if (!s.admin.empty()) {
+        if (s.credential.empty()) {
+          problem("credential", fmt::format("admin '{}' needs a credential (file:PATH, env:NAME "
+                                            "or prompt)",
+                                            s.admin));
+        } else {
+          auto secret = LoadSecret(s.credential, key + "credential");
+          if (secret.ok()) {
+            access->admin_secret = secret->text;
+          } else {
+            problem("credential", secret.status().message());
+          }
+        }
+      }
+      if (!s.user_credentials.empty()) {
+        auto table = LoadSecretTable(s.user_credentials, key + "user-credentials");
+        if (table.ok()) {
+          access->user_secrets = std::move(*table);
+        } else {
+          problem("user-credentials", table.status().message());
+        }
+      }
+      if (s.admin.empty() && s.user_credentials.empty()) {
+        problem("admin",
+                "an IMAP store needs an admin (with credential) or user-credentials to log in");
+      }
+      if (!s.tls_verify) {
+        warnings << fmt::format(
+            "crossmove: warning: {}tls-verify = false: the certificates of {} are not checked\n",
+            key, db.store);
+      }
+      stores.imap_[&db] = std::move(access);
+    }
+  }
+  return stores;
+}
+
+MailStoreOptions MailStores::OptionsFor(const DatabaseConfig& db, bool read_only) const {
+  MailStoreOptions o = target_names_;
+  o.read_only = read_only;
+  if (auto it = imap_.find(&db); it != imap_.end()) o.imap = it->second;
+  return o;
+}
+
+const DatabaseConfig* MailStores::SourceDatabase(const Entry& source) const {
+  return config_->SourceDatabaseFor(source.First(config_->profile.home_mdb));
+}
+
+Result<std::string> MailStores::SourceLocation(const Entry& source) const {
+  const DatabaseConfig* db = SourceDatabase(source);
+  if (!db || db->store.empty()) {
+    return Status::InvalidInput(fmt::format(
+        "no source mail store for database {} (add [source.databases.NAME] with dn and store)",
+        source.First(config_->profile.home_mdb)));
+  }
+  Recipient r(source, config_->profile);
+  return ExpandStoreLocation(db->store, r.primary_smtp(), r.alias());
+}
+
+Result<std::unique_ptr<MailStore>> MailStores::OpenSource(const Entry& source,
+                                                          const std::string& location) const {
+  const DatabaseConfig* db = SourceDatabase(source);
+  if (!db) return Status::InvalidInput(fmt::format("no source database for {}", source.dn()));
+  // The source store is only read (SPEC §5).
+  return OpenMailStore(location, OptionsFor(*db, /*read_only=*/true));
+}
+
+Result<std::unique_ptr<MailStore>> MailStores::OpenTarget(const MailboxPlan& plan) const {
+  const DatabaseConfig* db = config_->TargetDatabaseFor(plan.target_database_dn);
+  if (!db || db->store.empty()) {
+    return Status::InvalidInput(
+        fmt::format("no mail store configured for target database {}", plan.target_database_dn));
+  }
+  auto location = ExpandStoreLocation(db->store, plan.target_primary_smtp, plan.alias);
+  if (!location.ok()) return location.status();
+  return OpenMailStore(*location, OptionsFor(*db, /*read_only=*/false));
+}
+
+}  // namespace cm

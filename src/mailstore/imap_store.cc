@@ -1,0 +1,972 @@
+#include "mailstore/imap_store.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "core/mutf7.h"
+#include "core/strings.h"
+
+namespace cm {
+
+namespace {
+
+// Messages up to this size are fetched whole; larger ones in partial fetches of this size.
+constexpr uint64_t kPartial = 1u << 20;
+// Small messages named in one UID FETCH command.
+constexpr size_t kFetchWindow = 64;
+
+// Sets the client's untagged-response handler for one operation and clears it after, so no
+// handler outlives the locals it captures.
+class HandlerScope {
+ public:
+  HandlerScope(ImapClient& client, ImapClient::Handler handler) : client_(client) {
+    client_.SetHandler(std::move(handler));
+  }
+  ~HandlerScope() { client_.SetHandler(nullptr); }
+
+ private:
+  ImapClient& client_;
+};
+
+uint64_t Number(const ImapValue& v) {
+  uint64_t n = 0;
+  std::from_chars(v.text.data(), v.text.data() + v.text.size(), n);
+  return n;
+}
+
+// What one FETCH response says of one message.
+struct Fetched {
+  uint32_t uid = 0;
+  bool has_flags = false;
+  std::vector<std::string> flags, keywords;
+  uint64_t size = 0;
+  int64_t internal_date = 0;
+  std::string header;  // BODY[HEADER.FIELDS (...)]
+  bool has_body = false;
+  std::string body;  // BODY[] or BODY[]<origin>
+};
+
+std::optional<Fetched> ParseFetch(ImapResponse& r) {
+  if (r.data.size() < 3 || !r.data[1].IsAtom("FETCH") || r.data[2].kind != ImapValue::Kind::kList)
+    return std::nullopt;
+  Fetched f;
+  auto& items = r.data[2].items;
+  for (size_t i = 0; i + 1 < items.size(); i += 2) {
+    std::string name = AsciiUpper(items[i].text);
+    ImapValue& value = items[i + 1];
+    if (name == "UID") {
+      f.uid = static_cast<uint32_t>(Number(value));
+    } else if (name == "FLAGS") {
+      f.has_flags = true;
+      for (const auto& flag : value.items) {
+        if (IEquals(flag.text, "\\Recent")) continue;
+        (flag.text.starts_with('\\') ? f.flags : f.keywords).push_back(flag.text);
+      }
+    } else if (name == "RFC822.SIZE") {
+      f.size = Number(value);
+    } else if (name == "INTERNALDATE") {
+      auto t = ParseImapDateTime(value.text);
+      if (t.ok()) f.internal_date = *t;
+    } else if (name.starts_with("BODY[HEADER.FIELDS")) {
+      f.header = std::move(value.text);
+    } else if (name.starts_with("BODY[]")) {
+      f.has_body = true;
+      f.body = std::move(value.text);
+    }
+  }
+  return f;
+}
+
+// "5:7,9" in order -> 5 6 7 9 (APPENDUID, RFC 4315).
+std::vector<uint32_t> ExpandUidSet(std::string_view set) {
+  std::vector<uint32_t> out;
+  for (const auto& part : Split(set, ',')) {
+    size_t colon = part.find(':');
+    uint32_t a = 0, b = 0;
+    std::from_chars(part.data(), part.data() + part.size(), a);
+    b = a;
+    if (colon != std::string::npos)
+      std::from_chars(part.data() + colon + 1, part.data() + part.size(), b);
+    if (a > b) std::swap(a, b);
+    if (a == 0 || b - a > 1000000) return {};
+    for (uint32_t u = a; u <= b; ++u) out.push_back(u);
+  }
+  return out;
+}
+
+std::string Key(uint32_t uidvalidity, uint32_t uid) {
+  return fmt::format("{}.{}", uidvalidity, uid);
+}
+
+SpecialUse SpecialUseOfAttribute(std::string_view attribute) {
+  for (SpecialUse use : {SpecialUse::kSent, SpecialUse::kDrafts, SpecialUse::kTrash,
+                         SpecialUse::kJunk, SpecialUse::kArchive}) {
+    if (IEquals(attribute, ToString(use))) return use;
+  }
+  return SpecialUse::kNone;
+}
+
+}  // namespace
+
+// A place among the connections to one server (`max-connections`), held while connected.
+class ConnectionSlot {
+ public:
+  static Result<std::unique_ptr<ConnectionSlot>> Take(const std::string& server, int max,
+                                                      int timeout_seconds) {
+    static std::mutex registry_mu;
+    static std::map<std::string, std::shared_ptr<Counter>> registry;
+    std::shared_ptr<Counter> counter;
+    {
+      std::lock_guard lock(registry_mu);
+      auto& c = registry[server];
+      if (!c) c = std::make_shared<Counter>();
+      counter = c;
+    }
+    std::unique_lock lock(counter->mu);
+    if (max > 0 && !counter->cv.wait_for(lock, std::chrono::seconds(timeout_seconds),
+                                         [&] { return counter->used < max; })) {
+      return Status::Unavailable(
+          fmt::format("{}: all {} connections (max-connections) stayed busy for {} s", server, max,
+                      timeout_seconds));
+    }
+    ++counter->used;
+    return std::unique_ptr<ConnectionSlot>(new ConnectionSlot(std::move(counter)));
+  }
+  ~ConnectionSlot() {
+    std::lock_guard lock(counter_->mu);
+    --counter_->used;
+    counter_->cv.notify_one();
+  }
+
+ private:
+  struct Counter {
+    std::mutex mu;
+    std::condition_variable cv;
+    int used = 0;
+  };
+  explicit ConnectionSlot(std::shared_ptr<Counter> c) : counter_(std::move(c)) {}
+  std::shared_ptr<Counter> counter_;
+};
+
+ImapStore::ImapStore(ImapEndpoint endpoint, MailStoreOptions options)
+    : endpoint_(std::move(endpoint)), options_(std::move(options)), location_(ImapUrl(endpoint_)) {}
+
+ImapStore::~ImapStore() = default;
+
+Capabilities ImapStore::capabilities() const { return capabilities_; }
+
+Status ImapStore::Drop(Status why) {
+  client_.reset();
+  selected_.clear();
+  return why;
+}
+
+Result<ImapClient*> ImapStore::Client() {
+  if (client_ && !client_->broken()) return client_.get();
+  bool reconnect = client_ != nullptr;
+  client_.reset();
+  selected_.clear();
+  const ImapAccess& access = *options_.imap;
+  if (!slot_) {
+    auto slot = ConnectionSlot::Take(fmt::format("{}:{}", endpoint_.host, endpoint_.port),
+                                     access.max_connections, access.timeout_seconds);
+    if (!slot.ok()) return slot.status();
+    slot_ = std::move(*slot);
+  }
+  // A first connection that fails is a setting or a server that is down: said at once. A
+  // connection lost mid-move is tried again with backoff (restarts, throttling).
+  int attempts = reconnect ? 4 : 1;
+  Status last;
+  for (int attempt = 0; attempt < attempts; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(250 << attempt));
+    auto c = ImapClient::Connect(endpoint_, access);
+    if (c.ok()) {
+      client_ = std::move(*c);
+      capabilities_.append_returns_key = client_->Has("UIDPLUS");
+      capabilities_.special_use = client_->Has("SPECIAL-USE");
+      if (!namespace_known_) CM_RETURN_IF_ERROR(LearnNamespace(*client_));
+      return client_.get();
+    }
+    last = c.status();
+    if (last.code() != Status::Code::kUnavailable) break;
+  }
+  return last;
+}
+
+Status ImapStore::LearnNamespace(ImapClient& client) {
+  if (client.Has("NAMESPACE")) {
+    bool personal_seen = false;
+    HandlerScope scope(client, [&](ImapResponse& r) {
+      if (r.data.size() < 2 || !r.data[0].IsAtom("NAMESPACE")) return;
+      for (size_t kind = 1; kind < r.data.size() && kind <= 3; ++kind) {
+        for (const auto& ns : r.data[kind].items) {
+          if (ns.items.size() < 2) continue;
+          if (kind == 1 && !personal_seen) {
+            personal_seen = true;
+            prefix_ = ns.items[0].text;
+            if (ns.items[1].kind == ImapValue::Kind::kString && !ns.items[1].text.empty())
+              separator_ = ns.items[1].text[0];
+          } else if (!ns.items[0].text.empty()) {
+            other_prefixes_.push_back(ns.items[0].text);
+          }
+        }
+      }
+    });
+    ImapCommand c(client.NextTag(), "NAMESPACE", false);
+    auto r = client.Execute(c, fmt::format("{}: NAMESPACE", location_));
+    if (!r.ok()) return r.status();
+    if (personal_seen) {
+      namespace_known_ = true;
+      return Status::Ok();
+    }
+  }
+  // No NAMESPACE: the hierarchy separator of the root, no prefix.
+  HandlerScope scope(client, [&](ImapResponse& r) {
+    if (r.data.size() >= 3 && r.data[0].IsAtom("LIST") &&
+        r.data[2].kind == ImapValue::Kind::kString && !r.data[2].text.empty())
+      separator_ = r.data[2].text[0];
+  });
+  ImapCommand c(client.NextTag(), "LIST", false);
+  c.String("").String("");
+  auto r = client.Execute(c, fmt::format("{}: LIST", location_));
+  if (!r.ok()) return r.status();
+  namespace_known_ = true;
+  return Status::Ok();
+}
+
+std::optional<std::vector<std::string>> ImapStore::PathOf(const std::string& mailbox) const {
+  if (IEquals(mailbox, "INBOX")) return std::vector<std::string>{"INBOX"};
+  std::string_view name = mailbox;
+  if (!prefix_.empty()) {
+    if (!name.starts_with(prefix_) || name.size() == prefix_.size()) return std::nullopt;
+    name.remove_prefix(prefix_.size());
+  } else {
+    for (const auto& other : other_prefixes_) {
+      if (name.starts_with(other) || name == std::string_view(other).substr(0, other.size() - 1))
+        return std::nullopt;
+    }
+  }
+  std::vector<std::string> path;
+  for (const auto& part : Split(name, separator_)) {
+    auto decoded = DecodeMutf7(part);
+    // A server that sends a name no encoder would produce: keep it as it is, if it is text.
+    if (!decoded.ok() && !IsValidUtf8(part)) return std::nullopt;
+    path.push_back(decoded.ok() ? *decoded : part);
+  }
+  return path;
+}
+
+Result<std::string> ImapStore::MailboxName(const Folder& folder) {
+  if (folder.IsInbox()) return std::string("INBOX");
+  if (!client_ && !namespace_known_) {
+    auto c = Client();
+    if (!c.ok()) return c.status();
+  }
+  std::vector<std::string> parts;
+  for (const auto& component : folder.path) {
+    if (component.empty() || component.find(separator_) != std::string::npos) {
+      return Status::InvalidInput(fmt::format(
+          "folder '{}' cannot be named on {}: a name part is empty or holds the separator '{}'",
+          folder.Name(), location_, separator_));
+    }
+    auto encoded = EncodeMutf7(component);
+    if (!encoded.ok()) return encoded.status();
+    parts.push_back(*encoded);
+  }
+  return prefix_ + Join(parts, std::string(1, separator_));
+}
+
+Status ImapStore::Examine(ImapClient& client, const std::string& mailbox) {
+  uint32_t uidvalidity = 0, exists = 0;
+  HandlerScope scope(client, [&](ImapResponse& r) {
+    if (r.code == "UIDVALIDITY") {
+      std::from_chars(r.code_argument.data(), r.code_argument.data() + r.code_argument.size(),
+                      uidvalidity);
+    }
+    if (r.data.size() == 2 && r.data[1].IsAtom("EXISTS"))
+      exists = static_cast<uint32_t>(Number(r.data[0]));
+  });
+  ImapCommand c(client.NextTag(), "EXAMINE", client.Has("LITERAL+"));
+  c.String(mailbox);
+  auto r = client.Execute(c, fmt::format("{}: EXAMINE {}", location_, mailbox));
+  if (!r.ok()) {
+    selected_.clear();
+    return r.status();
+  }
+  selected_ = mailbox;
+  uidvalidity_ = uidvalidity;
+  exists_ = exists;
+  return Status::Ok();
+}
+
+Result<uint32_t> ImapStore::UidOf(const std::string& key) const {
+  size_t dot = key.find('.');
+  uint32_t validity = 0, uid = 0;
+  if (dot == std::string::npos ||
+      std::from_chars(key.data(), key.data() + dot, validity).ec != std::errc() ||
+      std::from_chars(key.data() + dot + 1, key.data() + key.size(), uid).ec != std::errc()) {
+    return Status::InvalidInput(fmt::format("'{}' is not an IMAP message key", key));
+  }
+  if (validity != uidvalidity_) {
+    return Status::NotFound(
+        fmt::format("message {} is gone (UIDVALIDITY is now {})", key, uidvalidity_));
+  }
+  return uid;
+}
+
+Status ImapStore::CheckAccess() {
+  auto c = Client();
+  if (!c.ok()) return c.status();
+  return Examine(**c, "INBOX");
+}
+
+Status ImapStore::CheckServer() {
+  auto c = ImapClient::Probe(endpoint_, *options_.imap);
+  return c.ok() ? Status::Ok() : c.status();
+}
+
+std::string ImapStore::server() const {
+  return fmt::format("{}://{}:{}", endpoint_.implicit_tls ? "imaps" : "imap", endpoint_.host,
+                     endpoint_.port);
+}
+
+Result<std::vector<Folder>> ImapStore::ListFolders() {
+  auto c = Client();
+  if (!c.ok()) return c.status();
+  ImapClient& client = **c;
+  bool extended = client.Has("LIST-EXTENDED");
+  bool with_status = extended && client.Has("LIST-STATUS");
+  bool modseq = client.Has("CONDSTORE");
+  std::map<std::string, Folder> by_name;
+  std::map<std::string, std::string> states;
+  std::set<std::string> subscribed;
+  HandlerScope scope(client, [&](ImapResponse& r) {
+    if (r.data.size() >= 4 && (r.data[0].IsAtom("LIST") || r.data[0].IsAtom("LSUB"))) {
+      bool lsub = r.data[0].IsAtom("LSUB");
+      const std::string& name = r.data[3].text;
+      if (lsub) {
+        subscribed.insert(name);
+        return;
+      }
+      Folder f;
+      for (const auto& attr : r.data[1].items) {
+        if (attr.IsAtom("\\Noselect")) f.selectable = false;
+        if (attr.IsAtom("\\NonExistent")) return;  // subscribed to, but not there
+        if (attr.IsAtom("\\Subscribed")) subscribed.insert(name);
+        if (SpecialUse use = SpecialUseOfAttribute(attr.text); use != SpecialUse::kNone)
+          f.special_use = use;
+      }
+      auto path = PathOf(name);
+      if (!path) return;
+      f.path = std::move(*path);
+      by_name[name] = std::move(f);
+    } else if (r.data.size() >= 3 && r.data[0].IsAtom("STATUS")) {
+      std::string state;
+      for (size_t i = 0; i + 1 < r.data[2].items.size(); i += 2)
+        state += r.data[2].items[i].text + "=" + r.data[2].items[i + 1].text + " ";
+      states[r.data[1].text] = state;
+    }
+  });
+  std::string status_items =
+      modseq ? "(UIDVALIDITY UIDNEXT MESSAGES HIGHESTMODSEQ)" : "(UIDVALIDITY UIDNEXT MESSAGES)";
+  ImapCommand list(client.NextTag(), "LIST", client.Has("LITERAL+"));
+  list.String("").String("*");
+  if (extended) {
+    std::string returns = "(SUBSCRIBED";
+    if (client.Has("SPECIAL-USE")) returns += " SPECIAL-USE";
+    if (with_status) returns += " STATUS " + status_items;
+    list.Atom("RETURN").Atom(returns + ")");
+  }
+  CM_RETURN_IF_ERROR(client.Send(list));
+  std::string lsub_tag;
+  if (!extended) {
+    ImapCommand lsub(client.NextTag(), "LSUB", false);
+    lsub.String("").String("*");
+    lsub_tag = lsub.tag();
+    CM_RETURN_IF_ERROR(client.Send(lsub));
+  }
+  for (const std::string& tag : {list.tag(), lsub_tag}) {
+    if (tag.empty()) continue;
+    auto r = client.Wait(tag);
+    if (!r.ok()) return r.status();
+    if (r->status != "OK") return ImapFailure(*r, fmt::format("{}: LIST", location_));
+  }
+  by_name.try_emplace("INBOX", Folder{{"INBOX"}, SpecialUse::kNone, true, false, ""});
+  // Without LIST-STATUS: one STATUS per folder, all in flight at once.
+  if (!with_status) {
+    std::vector<std::string> tags;
+    for (const auto& [name, f] : by_name) {
+      if (!f.selectable) continue;
+      ImapCommand st(client.NextTag(), "STATUS", client.Has("LITERAL+"));
+      st.String(name).Atom(status_items);
+      tags.push_back(st.tag());
+      CM_RETURN_IF_ERROR(client.Send(st));
+    }
+    for (const auto& tag : tags) {
+      auto r = client.Wait(tag);
+      if (!r.ok()) return r.status();
+    }
+  }
+  std::vector<Folder> folders;
+  std::set<std::vector<std::string>> seen;
+  bool marked[6] = {false};
+  for (auto& [name, f] : by_name) {
+    f.subscribed = subscribed.count(name) > 0;
+    if (auto it = states.find(name); it != states.end() && f.selectable) f.state = it->second;
+    marked[static_cast<int>(f.special_use)] = true;
+    seen.insert(f.path);
+  }
+  for (auto& [name, f] : by_name) {
+    // A server that marks no folder of a use: the well-known names stand in (as for Maildir).
+    if (f.path.size() == 1 && f.special_use == SpecialUse::kNone && !f.IsInbox()) {
+      SpecialUse by_name_use = SpecialUseOfName(f.path[0]);
+      if (!marked[static_cast<int>(by_name_use)]) f.special_use = by_name_use;
+    }
+    folders.push_back(std::move(f));
+  }
+  // Parents that exist only by implication.
+  size_t listed = folders.size();
+  for (size_t i = 0; i < listed; ++i) {
+    for (size_t k = 1; k < folders[i].path.size(); ++k) {
+      std::vector<std::string> parent(folders[i].path.begin(),
+                                      folders[i].path.begin() + static_cast<long>(k));
+      if (seen.insert(parent).second)
+        folders.push_back(Folder{parent, SpecialUse::kNone, false, false, ""});
+    }
+  }
+  std::sort(folders.begin(), folders.end(), [](const Folder& a, const Folder& b) {
+    if (a.IsInbox() != b.IsInbox()) return a.IsInbox();
+    return a.path < b.path;
+  });
+  return folders;
+}
+
+Result<std::vector<MessageMeta>> ImapStore::ListMessages(const Folder& folder, Detail detail) {
+  auto name = MailboxName(folder);
+  if (!name.ok()) return name.status();
+  auto c = Client();
+  if (!c.ok()) return c.status();
+  ImapClient& client = **c;
+  CM_RETURN_IF_ERROR(Examine(client, *name));
+  std::vector<MessageMeta> out;
+  if (exists_ == 0) return out;
+  HandlerScope scope(client, [&](ImapResponse& r) {
+    auto f = ParseFetch(r);
+    if (!f || f->uid == 0 || !f->has_flags) return;
+    MessageMeta m;
+    m.key = Key(uidvalidity_, f->uid);
+    m.size = f->size;
+    m.flags = std::move(f->flags);
+    m.keywords = std::move(f->keywords);
+    m.internal_date = f->internal_date;
+    if (detail == Detail::kFullWithMessageId) m.message_id = MessageIdOf(f->header);
+    out.push_back(std::move(m));
+  });
+  ImapCommand fetch(client.NextTag(), "UID FETCH", false);
+  fetch.Atom("1:*");
+  fetch.Atom(detail == Detail::kFullWithMessageId
+                 ? "(UID FLAGS RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])"
+                 : "(UID FLAGS RFC822.SIZE INTERNALDATE)");
+  auto r = client.Execute(fetch, fmt::format("{}: UID FETCH in {}", location_, *name));
+  if (!r.ok()) return r.status();
+  auto uid = [](const MessageMeta& m) { return std::stoull(m.key.substr(m.key.find('.') + 1)); };
+  std::sort(out.begin(), out.end(),
+            [&](const MessageMeta& a, const MessageMeta& b) { return uid(a) < uid(b); });
+  return out;
+}
+
+Status ImapStore::ReadMessage(const Folder& folder, const std::string& key, const ChunkSink& sink) {
+  MessageMeta meta;
+  meta.key = key;
+  meta.size = 0;  // unknown: fetched whole
+  struct One : MessageSink {
+    const ChunkSink& sink;
+    Status result = Status::NotFound("message is gone");
+    explicit One(const ChunkSink& s) : sink(s) {}
+    Status Data(size_t, std::string_view chunk) override { return sink(chunk); }
+    Status Done(size_t, const Status& read) override {
+      result = read;
+      return Status::Ok();
+    }
+  } one(sink);
+  CM_RETURN_IF_ERROR(ReadMessages(folder, {&meta}, one));
+  return one.result.ok() ? one.result : one.result.Annotate(key);
+}
+
+Status ImapStore::ReadMessages(const Folder& folder,
+                               const std::vector<const MessageMeta*>& messages, MessageSink& sink) {
+  if (messages.empty()) return Status::Ok();
+  auto name = MailboxName(folder);
+  if (!name.ok()) return name.status();
+  auto c = Client();
+  if (!c.ok()) return c.status();
+  ImapClient& client = **c;
+  if (selected_ != *name) CM_RETURN_IF_ERROR(Examine(client, *name));
+
+  // The fetches to make: windows of whole small messages, or one range of a large one.
+  struct Fetch {
+    std::vector<size_t> indexes;
+    uint64_t offset = 0, length = 0;  // length 0: whole messages
+  };
+  std::vector<Fetch> fetches;
+  std::map<uint32_t, size_t> index_of_uid;
+  std::vector<uint64_t> received(messages.size(), 0);
+  std::vector<bool> done(messages.size(), false);
+  for (size_t i = 0; i < messages.size(); ++i) {
+    auto uid = UidOf(messages[i]->key);
+    if (!uid.ok()) {
+      done[i] = true;
+      CM_RETURN_IF_ERROR(sink.Done(i, uid.status()));
+      continue;
+    }
+    index_of_uid[*uid] = i;
+    uint64_t size = messages[i]->size;
+    if (size > kPartial) {
+      for (uint64_t off = 0; off < size; off += kPartial) fetches.push_back({{i}, off, kPartial});
+    } else if (!fetches.empty() && fetches.back().length == 0 &&
+               fetches.back().indexes.size() < kFetchWindow) {
+      fetches.back().indexes.push_back(i);
+    } else {
+      fetches.push_back({{i}, 0, 0});
+    }
+  }
+  auto uid_of = [&](size_t i) { return *UidOf(messages[i]->key); };
+
+  Status stopped;
+  HandlerScope scope(client, [&](ImapResponse& r) {
+    if (!stopped.ok()) return;
+    auto f = ParseFetch(r);
+    if (!f || !f->has_body) return;
+    auto it = index_of_uid.find(f->uid);
+    if (it == index_of_uid.end() || done[it->second]) return;
+    size_t i = it->second;
+    uint64_t size = messages[i]->size;
+    if (!f->body.empty()) stopped = sink.Data(i, f->body);
+    received[i] += f->body.size();
+    bool partial = size > kPartial;
+    // A partial fetch shorter than asked for is the end of the message.
+    bool complete = !partial || received[i] >= size || f->body.size() < kPartial;
+    if (stopped.ok() && complete) {
+      done[i] = true;
+      stopped = partial && received[i] != size
+                    ? sink.Done(i, Status::Constraint(
+                                       fmt::format("{} has {} bytes, not the {} the server listed",
+                                                   messages[i]->key, received[i], size)))
+                    : sink.Done(i, Status::Ok());
+    }
+  });
+  const int depth = std::max(1, options_.imap->pipeline_depth);
+  std::deque<std::pair<std::string, size_t>> in_flight;  // tag, fetch
+  size_t next = 0;
+  while ((next < fetches.size() && stopped.ok()) || !in_flight.empty()) {
+    while (stopped.ok() && next < fetches.size() && in_flight.size() < static_cast<size_t>(depth)) {
+      const Fetch& f = fetches[next];
+      std::vector<std::string> uids;
+      for (size_t i : f.indexes) uids.push_back(std::to_string(uid_of(i)));
+      ImapCommand cmd(client.NextTag(), "UID FETCH", false);
+      cmd.Atom(Join(uids, ","));
+      cmd.Atom(f.length == 0 ? "(UID BODY.PEEK[])"
+                             : fmt::format("(UID BODY.PEEK[]<{}.{}>)", f.offset, f.length));
+      CM_RETURN_IF_ERROR(client.Send(cmd));
+      in_flight.emplace_back(cmd.tag(), next++);
+    }
+    auto [tag, index] = in_flight.front();
+    in_flight.pop_front();
+    auto r = client.Wait(tag);
+    if (!r.ok()) return Drop(r.status());
+    if (r->status != "OK") {
+      Status failed = ImapFailure(*r, fmt::format("{}: UID FETCH in {}", location_, *name));
+      return Drop(failed);
+    }
+    // Messages the fetch covered that did not come: expunged since the listing.
+    const Fetch& f = fetches[index];
+    bool last_range = f.length == 0 || f.offset + f.length >= messages[f.indexes[0]]->size;
+    for (size_t i : f.indexes) {
+      if (!stopped.ok() || done[i] || !last_range) continue;
+      done[i] = true;
+      stopped = received[i] > 0
+                    ? sink.Done(i, Status::Constraint(fmt::format("{} ended after {} bytes",
+                                                                  messages[i]->key, received[i])))
+                    : sink.Done(i, Status::NotFound(fmt::format("message {} was expunged from {}",
+                                                                messages[i]->key, folder.Name())));
+    }
+  }
+  // A sink that stopped leaves fetched bytes unread: the connection is not reused.
+  if (!stopped.ok()) return Drop(stopped);
+  return Status::Ok();
+}
+
+Status ImapStore::CreateFolder(const Folder& folder) {
+  if (folder.IsInbox()) return Status::Ok();
+  if (options_.read_only)
+    return Status::Internal(fmt::format("{} is read-only (create {})", location_, folder.Name()));
+  auto name = MailboxName(folder);
+  if (!name.ok()) return name.status();
+  auto c = Client();
+  if (!c.ok()) return c.status();
+  ImapCommand create((*c)->NextTag(), "CREATE", (*c)->Has("LITERAL+"));
+  create.String(*name);
+  auto r = (*c)->Execute(create, fmt::format("{}: CREATE {}", location_, *name));
+  if (r.ok() || r.status().code() == Status::Code::kAlreadyExists) return Status::Ok();
+  // Servers without the ALREADYEXISTS code: is it there?
+  bool exists = false;
+  {
+    HandlerScope scope(**c, [&](ImapResponse& lr) {
+      if (lr.data.size() >= 4 && lr.data[0].IsAtom("LIST") && lr.data[3].text == *name) {
+        exists = true;
+        for (const auto& a : lr.data[1].items) exists &= !a.IsAtom("\\NonExistent");
+      }
+    });
+    ImapCommand list((*c)->NextTag(), "LIST", (*c)->Has("LITERAL+"));
+    list.String("").String(*name);
+    auto lr = (*c)->Execute(list, fmt::format("{}: LIST", location_));
+    if (!lr.ok()) return lr.status();
+  }
+  return exists ? Status::Ok() : r.status();
+}
+
+Status ImapStore::SetSubscribed(const Folder& folder, bool subscribed) {
+  if (options_.read_only) return Status::Internal(fmt::format("{} is read-only", location_));
+  auto name = MailboxName(folder);
+  if (!name.ok()) return name.status();
+  auto c = Client();
+  if (!c.ok()) return c.status();
+  ImapCommand cmd((*c)->NextTag(), subscribed ? "SUBSCRIBE" : "UNSUBSCRIBE", (*c)->Has("LITERAL+"));
+  cmd.String(*name);
+  auto r = (*c)->Execute(cmd, fmt::format("{}: SUBSCRIBE {}", location_, *name));
+  return r.ok() ? Status::Ok() : r.status();
+}
+
+// MULTIAPPEND batches in flight (see imap_store.h).
+class ImapAppender : public MessageAppender {
+ public:
+  ImapAppender(ImapStore& store, Folder folder, std::string mailbox, Outcome outcome)
+      : store_(store),
+        folder_(std::move(folder)),
+        mailbox_(std::move(mailbox)),
+        outcome_(std::move(outcome)),
+        access_(*store.options_.imap) {}
+
+  Result<size_t> Begin(const MessageMeta& meta) override {
+    Item item{next_seq_++, {}, meta.internal_date, building_.bytes.size(), meta.size};
+    for (const auto& f : meta.flags) {
+      if (!IEquals(f, "\\Recent")) item.flags.push_back(f);
+    }
+    item.flags.insert(item.flags.end(), meta.keywords.begin(), meta.keywords.end());
+    current_ = item;
+    if (meta.size > access_.batch_bytes) {
+      // Streams alone. Nothing stays in flight meanwhile: a failure mid-message costs only it.
+      CM_RETURN_IF_ERROR(SendBuilding());
+      CM_RETURN_IF_ERROR(Reap(/*all=*/true));
+      auto c = store_.Client();
+      if (!c.ok()) return c.status();
+      streaming_tag_ = (*c)->NextTag();
+      streamed_ = 0;
+      bool nonsync = (*c)->NonSynchronizing(meta.size);
+      CM_RETURN_IF_ERROR(
+          (*c)->SendRaw(CommandStart(**c, streaming_tag_) +
+                        AppendMessageHeader(item.flags, item.date, item.size, nonsync)));
+      if (!nonsync) {
+        Status s = (*c)->WaitContinuation(streaming_tag_);
+        if (!s.ok()) {
+          streaming_tag_.clear();
+          if (IsRefusal(s)) {
+            outcome_(item.seq, s);
+            current_.reset();
+            refused_stream_ = true;
+            return item.seq;
+          }
+          return s;
+        }
+      }
+    }
+    return item.seq;
+  }
+
+  Status Write(std::string_view chunk) override {
+    if (!current_ || refused_stream_) return Status::Ok();
+    if (streaming_tag_.empty()) {
+      building_.bytes.append(chunk);
+      return Status::Ok();
+    }
+    streamed_ += chunk.size();
+    if (streamed_ > current_->size) {
+      return store_.Drop(Status::Constraint(
+          fmt::format("message bigger than the {} bytes announced", current_->size)));
+    }
+    auto c = store_.Client();
+    if (!c.ok()) return c.status();
+    return (*c)->SendRaw(chunk);
+  }
+
+  Status End() override {
+    if (refused_stream_) {
+      refused_stream_ = false;
+      return Status::Ok();
+    }
+    if (!current_) return Status::Internal("IMAP append: End without Begin");
+    Item item = *current_;
+    current_.reset();
+    if (!streaming_tag_.empty()) {
+      std::string tag = std::move(streaming_tag_);
+      streaming_tag_.clear();
+      if (streamed_ != item.size) {
+        return store_.Drop(Status::Constraint(
+            fmt::format("message ended after {} of the {} bytes announced", streamed_, item.size)));
+      }
+      auto c = store_.Client();
+      if (!c.ok()) return c.status();
+      CM_RETURN_IF_ERROR((*c)->SendRaw("\r\n"));
+      Batch streamed;
+      streamed.tag = tag;
+      item.offset = 0;
+      streamed.items.push_back(item);
+      streamed.streamed = true;
+      in_flight_.push_back(std::move(streamed));
+      return Reap(false);
+    }
+    item.size = building_.bytes.size() - item.offset;
+    building_.items.push_back(item);
+    if (building_.items.size() >= access_.batch_messages ||
+        building_.bytes.size() >= access_.batch_bytes)
+      return SendBuilding();
+    return Status::Ok();
+  }
+
+  Status Cancel() override {
+    if (refused_stream_) {
+      refused_stream_ = false;
+      return Status::Ok();
+    }
+    if (!current_) return Status::Ok();
+    if (!streaming_tag_.empty()) {
+      // A literal cannot be taken back: the connection goes, and with it the half message.
+      streaming_tag_.clear();
+      current_.reset();
+      store_.Drop(Status::Ok());
+      return Status::Ok();
+    }
+    building_.bytes.resize(current_->offset);
+    current_.reset();
+    return Status::Ok();
+  }
+
+  Status Finish() override {
+    CM_RETURN_IF_ERROR(SendBuilding());
+    return Reap(/*all=*/true);
+  }
+
+ private:
+  struct Item {
+    size_t seq;
+    std::vector<std::string> flags;
+    int64_t date;
+    size_t offset;
+    uint64_t size;
+  };
+  struct Batch {
+    std::string tag;
+    std::string bytes;
+    std::vector<Item> items;
+    bool streamed = false;
+    bool created_folder = false;
+  };
+
+  static bool IsRefusal(const Status& s) {
+    return s.code() == Status::Code::kConstraint || s.code() == Status::Code::kInvalidInput ||
+           s.code() == Status::Code::kResourceExhausted;
+  }
+
+  std::string CommandStart(ImapClient& client, const std::string& tag) {
+    ImapCommand start(tag, "APPEND", client.Has("LITERAL+"));
+    start.String(mailbox_);
+    return start.Text();
+  }
+
+  Status SendBuilding() {
+    if (building_.items.empty()) return Status::Ok();
+    Batch batch = std::move(building_);
+    building_ = Batch();
+    return Send(std::move(batch));
+  }
+
+  // Sends a batch as one APPEND command (MULTIAPPEND when it holds several messages).
+  Status Send(Batch batch) {
+    auto c = store_.Client();
+    if (!c.ok()) return c.status();
+    ImapClient& client = **c;
+    if (batch.items.size() > 1 && !client.Has("MULTIAPPEND")) return SendOneByOne(batch);
+    batch.tag = client.NextTag();
+    CM_RETURN_IF_ERROR(client.SendRaw(CommandStart(client, batch.tag)));
+    for (const Item& item : batch.items) {
+      bool nonsync = client.NonSynchronizing(item.size);
+      CM_RETURN_IF_ERROR(
+          client.SendRaw(AppendMessageHeader(item.flags, item.date, item.size, nonsync)));
+      if (!nonsync) {
+        Status s = client.WaitContinuation(batch.tag);
+        if (!s.ok()) return Refused(batch, s);
+      }
+      CM_RETURN_IF_ERROR(
+          client.SendRaw(std::string_view(batch.bytes).substr(item.offset, item.size)));
+    }
+    CM_RETURN_IF_ERROR(client.SendRaw("\r\n"));
+    in_flight_.push_back(std::move(batch));
+    // Keep at most `pipeline-depth` commands in flight; collect what has come back meanwhile.
+    while (in_flight_.size() > static_cast<size_t>(std::max(1, access_.pipeline_depth))) {
+      auto reaped = ReapOne(true);
+      if (!reaped.ok()) return reaped.status();
+    }
+    return Reap(false);
+  }
+
+  Status SendOneByOne(const Batch& batch) {
+    for (const Item& item : batch.items) {
+      Batch one;
+      one.created_folder = batch.created_folder;
+      one.bytes = batch.bytes.substr(item.offset, item.size);
+      one.items.push_back(item);
+      one.items.back().offset = 0;
+      CM_RETURN_IF_ERROR(Send(std::move(one)));
+    }
+    return Status::Ok();
+  }
+
+  // The server refused a batch: find out which message it minds.
+  Status Refused(Batch& batch, const Status& why) {
+    if (why.code() == Status::Code::kNotFound && !batch.created_folder && !batch.streamed) {
+      // TRYCREATE: the folder went away (or never was): create it, send again once.
+      CM_RETURN_IF_ERROR(store_.CreateFolder(folder_));
+      batch.created_folder = true;
+      return batch.items.size() > 1 ? SendOneByOne(batch) : Send(std::move(batch));
+    }
+    if (!IsRefusal(why) && why.code() != Status::Code::kNotFound) return why;
+    if (batch.items.size() > 1 && why.code() != Status::Code::kResourceExhausted)
+      return SendOneByOne(batch);
+    for (const Item& item : batch.items) outcome_(item.seq, why);
+    return Status::Ok();
+  }
+
+  Status Complete(Batch& batch, const ImapResponse& r) {
+    if (r.status != "OK") {
+      return Refused(batch, ImapFailure(r, fmt::format("{}: APPEND to {}", store_.location(),
+                                                       folder_.Name())));
+    }
+    std::vector<uint32_t> uids;
+    std::string uidvalidity;
+    if (r.code == "APPENDUID") {
+      size_t sp = r.code_argument.find(' ');
+      if (sp != std::string::npos) {
+        uidvalidity = r.code_argument.substr(0, sp);
+        uids = ExpandUidSet(r.code_argument.substr(sp + 1));
+      }
+    }
+    // Without UIDPLUS (or a set that does not fit) the keys are found by fingerprint later.
+    bool named = uids.size() == batch.items.size();
+    for (size_t k = 0; k < batch.items.size(); ++k) {
+      outcome_(batch.items[k].seq,
+               named ? fmt::format("{}.{}", uidvalidity, uids[k]) : std::string());
+    }
+    return Status::Ok();
+  }
+
+  // The oldest batch's outcomes: waiting for them, or only if they have come. True if reaped.
+  Result<bool> ReapOne(bool wait) {
+    auto c = store_.Client();
+    if (!c.ok()) return c.status();
+    if (!wait) {
+      auto done = (*c)->Completed(in_flight_.front().tag);
+      if (!done.ok()) return done.status();
+      if (!*done) return false;
+    }
+    Batch batch = std::move(in_flight_.front());
+    in_flight_.pop_front();
+    auto r = (*c)->Wait(batch.tag);
+    if (!r.ok()) return r.status();
+    CM_RETURN_IF_ERROR(Complete(batch, *r));
+    return true;
+  }
+
+  // Collects outcomes, oldest first: every one (all), or those already answered.
+  Status Reap(bool all) {
+    while (!in_flight_.empty()) {
+      auto reaped = ReapOne(all);
+      if (!reaped.ok()) return reaped.status();
+      if (!*reaped) break;
+    }
+    return Status::Ok();
+  }
+
+  ImapStore& store_;
+  Folder folder_;
+  std::string mailbox_;
+  Outcome outcome_;
+  const ImapAccess& access_;
+  size_t next_seq_ = 0;
+  std::optional<Item> current_;
+  Batch building_;
+  std::deque<Batch> in_flight_;
+  std::string streaming_tag_;
+  uint64_t streamed_ = 0;
+  bool refused_stream_ = false;
+};
+
+Result<std::unique_ptr<MessageAppender>> ImapStore::OpenAppender(const Folder& folder,
+                                                                 MessageAppender::Outcome outcome) {
+  if (options_.read_only)
+    return Status::Internal(fmt::format("{} is read-only (append)", location_));
+  auto name = MailboxName(folder);
+  if (!name.ok()) return name.status();
+  return std::unique_ptr<MessageAppender>(
+      new ImapAppender(*this, folder, std::move(*name), std::move(outcome)));
+}
+
+namespace {
+
+// One message through the pipelined appender: what BeginAppend callers (tests, tools) use.
+class ImapWriter : public MessageWriter {
+ public:
+  static Result<std::unique_ptr<MessageWriter>> Open(ImapStore& store, const Folder& folder,
+                                                     const MessageMeta& meta) {
+    std::unique_ptr<ImapWriter> w(new ImapWriter());
+    auto appender = store.OpenAppender(
+        folder, [w = w.get()](size_t, Result<std::string> key) { w->key_ = std::move(key); });
+    if (!appender.ok()) return appender.status();
+    w->appender_ = std::move(*appender);
+    auto seq = w->appender_->Begin(meta);
+    if (!seq.ok()) return seq.status();
+    return std::unique_ptr<MessageWriter>(std::move(w));
+  }
+  Status Write(std::string_view chunk) override { return appender_->Write(chunk); }
+  Result<std::string> Commit() override {
+    committed_ = true;
+    CM_RETURN_IF_ERROR(appender_->End());
+    CM_RETURN_IF_ERROR(appender_->Finish());
+    return key_;
+  }
+  ~ImapWriter() override {
+    if (appender_ && !committed_) appender_->Cancel();
+  }
+
+ private:
+  ImapWriter() = default;
+  std::unique_ptr<MessageAppender> appender_;
+  Result<std::string> key_ = Status::Internal("not committed");
+  bool committed_ = false;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<MessageWriter>> ImapStore::BeginAppend(const Folder& folder,
+                                                              const MessageMeta& meta) {
+  return ImapWriter::Open(*this, folder, meta);
+}
+
+}  // namespace cm

@@ -1,0 +1,85 @@
+// The imap: / imaps: mail store: one user's mailbox on any RFC 3501 server, through our own
+// pipelined client (imap_client.h).
+// - Folders: the personal namespace (NAMESPACE) with its separator; names in modified UTF-7;
+//   special use from SPECIAL-USE attributes (by well-known name where the server marks none);
+//   subscriptions and a per-folder state token from one LIST-EXTENDED + LIST-STATUS command.
+// - Messages: key "UIDVALIDITY.UID"; listed with one UID FETCH per folder; read with UID FETCH
+//   windows kept in flight (a large message in 1 MiB partial fetches, so memory stays bounded);
+//   the source is only EXAMINEd and read with BODY.PEEK, so not even \Seen changes.
+// - Appends: MULTIAPPEND batches (one save transaction on the server: Dovecot syncs a folder per
+//   APPEND command, so batching is what makes it fast) with LITERAL+, several in flight;
+//   APPENDUID names each new message. A batch the server refuses is sent again one message at a
+//   time so that only the bad message is refused, by name. A message larger than a batch
+//   streams through alone.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mailstore/imap_client.h"
+#include "mailstore/mail_store.h"
+
+namespace cm {
+
+class ConnectionSlot;
+
+class ImapStore : public MailStore {
+ public:
+  ImapStore(ImapEndpoint endpoint, MailStoreOptions options);
+  ~ImapStore() override;
+
+  const std::string& location() const override { return location_; }
+  Capabilities capabilities() const override;
+  Status CheckAccess() override;
+  // Connects, reads the greeting and sets up TLS, without logging in: the mailbox's user may
+  // not exist before its target account is provisioned.
+  Status CheckServer() override;
+  std::string server() const override;
+  Result<std::vector<Folder>> ListFolders() override;
+  Result<std::vector<MessageMeta>> ListMessages(const Folder& folder, Detail detail) override;
+  Status ReadMessage(const Folder& folder, const std::string& key, const ChunkSink& sink) override;
+  Status ReadMessages(const Folder& folder, const std::vector<const MessageMeta*>& messages,
+                      MessageSink& sink) override;
+  Status CreateFolder(const Folder& folder) override;
+  Status SetSubscribed(const Folder& folder, bool subscribed) override;
+  Result<std::unique_ptr<MessageWriter>> BeginAppend(const Folder& folder,
+                                                     const MessageMeta& meta) override;
+  Result<std::unique_ptr<MessageAppender>> OpenAppender(const Folder& folder,
+                                                        MessageAppender::Outcome outcome) override;
+  // The server makes every APPEND durable before it answers OK.
+  Status Flush() override { return Status::Ok(); }
+
+  // The server's name for a folder: namespace prefix, separator, modified UTF-7.
+  Result<std::string> MailboxName(const Folder& folder);
+
+ private:
+  friend class ImapAppender;
+  // Connected and logged in; connects again (with backoff) after a dropped connection.
+  Result<ImapClient*> Client();
+  Status LearnNamespace(ImapClient& client);
+  // The folder's path in this mailbox, or nullopt for a name outside the personal namespace.
+  std::optional<std::vector<std::string>> PathOf(const std::string& mailbox) const;
+  // EXAMINE (read-only, so the source's \Recent and \Seen stay as they are); remembers
+  // UIDVALIDITY and the message count.
+  Status Examine(ImapClient& client, const std::string& mailbox);
+  Result<uint32_t> UidOf(const std::string& key) const;  // kNotFound for another UIDVALIDITY
+  Status Drop(Status why);  // closes a connection left in an unknown state
+
+  ImapEndpoint endpoint_;
+  MailStoreOptions options_;
+  std::string location_;
+  std::unique_ptr<ImapClient> client_;
+  std::unique_ptr<ConnectionSlot> slot_;
+  Capabilities capabilities_{true, true, true, true};
+  bool namespace_known_ = false;
+  std::string prefix_;  // personal namespace prefix ("" or "INBOX.")
+  char separator_ = '/';
+  std::vector<std::string> other_prefixes_;  // other users' and shared namespaces
+  std::string selected_;
+  uint32_t uidvalidity_ = 0;
+  uint32_t exists_ = 0;
+};
+
+}  // namespace cm
