@@ -32,6 +32,11 @@ SURNAME = ["Adams", "Smith", "Ångström", "Muñoz", "Żółkiewski", "Kierkegaa
 FOLDERS = [(["INBOX"], 40), (["Sent Items"], 20), (["Archive", "2023"], 10), (["Archive", "2024", "Q1"], 8),
            (["Projets", "Été 2024"], 8), (["Kunden & Partner"], 6), (["Drafts"], 3), (["Deleted Items"], 5)]
 KEYWORDS = ["$Forwarded", "$Label1", "Important", "$Junk"]
+# The benchmark corpus of ../shared/lab (gen_messages.py): 40% INBOX, 20% each of Sent, Archive/2023
+# and Projects/Alpha; text bodies of 5-120 lines, 5% with a 20-60 KB attachment.
+LAB_FOLDERS = [(["INBOX"], 40), (["Sent"], 20), (["Archive", "2023"], 20), (["Projects", "Alpha"], 20)]
+LAB_WORDS = ("migration mailbox tenant exchange directory forest proxy address target source "
+             "quarterly report meeting budget invoice schedule review draft final update").split()
 def ascii_alias(text):
     # Letters that do not decompose, then accents dropped by NFKD.
     text = text.translate(str.maketrans({"ß": "ss", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "đ": "d", "æ": "ae"}))
@@ -103,7 +108,27 @@ def message(rng, person, n, date):
     return text.encode()
 
 
-def write_mailbox(root, person, count, rng, folders=FOLDERS):
+def lab_message(rng, person, n, date):
+    frm = f"user{rng.randrange(1000):04d}@fabrikam.test"
+    subj = " ".join(rng.choice(LAB_WORDS) for _ in range(rng.randrange(3, 9)))
+    body = [" ".join(rng.choice(LAB_WORDS) for _ in range(12)) for _ in range(rng.randrange(5, 120))]
+    hdr = (f"From: Sender {n} <{frm}>\r\nTo: {person['alias']}@fabrikam.test\r\n"
+           f"Subject: [{n:05d}] {subj}\r\nDate: {date}\r\n"
+           f"Message-ID: <synthetic-{person['i']}-{n:06d}@fabrikam.test>\r\nMIME-Version: 1.0\r\n")
+    if rng.random() < 0.05:
+        att = base64.encodebytes(rng.randbytes(rng.randrange(15000, 45000))).replace(b"\n", b"\r\n").decode()
+        b = f"b{n:06d}"
+        text = (hdr + f'Content-Type: multipart/mixed; boundary="{b}"\r\n\r\n'
+                f"--{b}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + "\r\n".join(body) +
+                f"\r\n--{b}\r\nContent-Type: application/octet-stream; name=\"f{n}.bin\"\r\n"
+                f"Content-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename=\"f{n}.bin\"\r\n\r\n"
+                + att + f"--{b}--\r\n")
+    else:
+        text = hdr + "Content-Type: text/plain; charset=utf-8\r\n\r\n" + "\r\n".join(body) + "\r\n"
+    return text.encode()
+
+
+def write_mailbox(root, person, count, rng, folders=FOLDERS, make=message):
     weights = [w for _, w in folders]
     subscribed = []
     for path, _ in folders:
@@ -122,7 +147,7 @@ def write_mailbox(root, person, count, rng, folders=FOLDERS):
         d = root if path == ["INBOX"] else os.path.join(root, "." + ".".join(mutf7(c) for c in path))
         when = 1672531200 + rng.randrange(365 * 86400)
         date = email.utils.formatdate(when, localtime=False)
-        data = message(rng, person, n, date)
+        data = make(rng, person, n, date)
         flags = ""
         if rng.random() < 0.05:
             flags += "F"
@@ -149,6 +174,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--cleanup", default="CreateSourceContact")
     ap.add_argument("--inbox-only", action="store_true", help="mailboxes without other folders")
+    ap.add_argument("--lab-corpus", action="store_true",
+                    help="the benchmark corpus: 4 folders, larger text messages (../shared/lab)")
     a = ap.parse_args()
     rng = random.Random(a.seed)
     os.makedirs(a.outdir, exist_ok=True)
@@ -175,8 +202,9 @@ def main():
             ("homeMDB", SRC_DB), ("msExchMailboxGuid", hashlib.md5(p["alias"].encode()).digest()),
             ("msExchRecipientTypeDetails", "1"), ("msExchRecipientDisplayType", "1073741824")]))
         rows.append(",".join('"' + v.replace('"', '""') + '"' for v in [p["cn"], p["alias"], primary]))
+        folders = LAB_FOLDERS if a.lab_corpus else FOLDERS
         write_mailbox(os.path.join(a.outdir, "source-mail", "fabrikam.test", p["alias"]), p, count, rng,
-                      FOLDERS[:1] if a.inbox_only else FOLDERS)
+                      folders[:1] if a.inbox_only else folders, lab_message if a.lab_corpus else message)
     tgt = ["version: 1\n\n", entry(TGT_BASE, [("objectClass", ["top", "domain"]), ("dc", "contoso")])]
     for ou in ["Migrated Users", "Exchange"]:
         tgt.append(entry(f"OU={ou},{TGT_BASE}", [("objectClass", ["top", "organizationalUnit"]), ("ou", ou)]))

@@ -123,109 +123,187 @@ bool IsRefusal(const Status& s) {
   return s.code() == Status::Code::kConstraint || s.code() == Status::Code::kInvalidInput;
 }
 
-// One pass over one folder: every message the map does not hold goes from the source's bulk read
-// straight into the target's appender; outcomes are recorded as they come back.
-class FolderCopy : public MessageSink {
+using Clock = std::chrono::steady_clock;
+
+// One pass over a whole mailbox. Every folder's unrecorded messages go from the source's bulk
+// read straight into one target appender that keeps appends in flight across folder boundaries
+// (draining the pipeline at every folder cost a third of the time); outcomes are recorded as
+// they come back, and a folder's state is saved only once all of its outcomes are in.
+class MailboxPass {
  public:
-  FolderCopy(MailStore& source, MailStore& target, MessageMap& map, const FolderMapping& fm,
-             const CopyOptions& options, CopyStats& stats, FolderStats& fs, CopyProgress& progress)
+  MailboxPass(MailStore& source, MailStore& target, MessageMap& map, const CopyOptions& options,
+              const MailStoreOptions& target_names, bool trust_new_folders, CopyStats& stats,
+              CopyProgress& progress)
       : source_(source),
         target_(target),
         map_(map),
-        fm_(fm),
         options_(options),
+        target_names_(target_names),
+        trust_new_folders_(trust_new_folders),
         stats_(stats),
-        fs_(fs),
         progress_(progress) {}
 
   Status Run() {
-    auto recorded = map_.Load(fm_.source.Name());
-    if (!recorded.ok()) return recorded.status();
-    // A delta pass over a folder whose every message is recorded costs one names listing.
-    auto names = source_.ListMessages(fm_.source, Detail::kNames);
-    if (!names.ok()) return names.status().Annotate(fm_.source.Name());
-    bool unrecorded = false;
-    for (const auto& m : *names) unrecorded |= !recorded->count(m.key);
-    if (!unrecorded) {
-      fs_.skipped = names->size();
-      return Status::Ok();
-    }
-    auto messages = source_.ListMessages(fm_.source, Detail::kFull);
-    if (!messages.ok()) return messages.status().Annotate(fm_.source.Name());
-    CM_RETURN_IF_ERROR(ClaimAppendedBefore(source_, target_, map_, fm_, *messages, *recorded));
-    for (const MessageMeta& m : *messages) {
-      if (recorded->count(m.key)) {
-        ++fs_.skipped;
-      } else {
-        todo_.push_back(&m);
-      }
-    }
-    if (todo_.empty()) return Status::Ok();
+    auto folders = source_.ListFolders();
+    if (!folders.ok()) return folders.status();
+    auto target_folders = target_.ListFolders();
+    if (!target_folders.ok()) return target_folders.status();
+    // Only a store that marks special use by attribute names its own; Maildir's are ours.
+    MailStoreOptions names = target_.capabilities().special_use
+                                 ? TargetNames(*target_folders, target_names_)
+                                 : target_names_;
     auto appender = target_.OpenAppender(
-        fm_.target, [this](size_t seq, Result<std::string> key) { Outcome(seq, std::move(key)); });
-    if (!appender.ok()) return appender.status().Annotate(fm_.target.Name());
+        [this](size_t seq, Result<std::string> key) { Outcome(seq, std::move(key)); });
+    if (!appender.ok()) return appender.status();
     appender_ = std::move(*appender);
-    Status read = source_.ReadMessages(fm_.source, todo_, *this);
-    // What the target already took is recorded even when the read stopped early.
+    Status pass;
+    for (const FolderMapping& fm : MapFolders(*folders, names)) {
+      pass = Folder(fm, *target_folders);
+      if (!pass.ok() || !fatal_.ok()) break;
+    }
+    // What the target took is recorded even when the pass stopped early.
     Status finished = appender_->Finish();
     CM_RETURN_IF_ERROR(fatal_);
-    CM_RETURN_IF_ERROR(read.Annotate(fm_.source.Name()));
-    CM_RETURN_IF_ERROR(finished.Annotate(fm_.target.Name()));
-    // A target that cannot name what it took (no UIDPLUS): found by fingerprint now.
-    if (unnamed_) {
-      auto again = map_.Load(fm_.source.Name());
-      if (!again.ok()) return again.status();
-      CM_RETURN_IF_ERROR(ClaimAppendedBefore(source_, target_, map_, fm_, *messages, *again));
+    CM_RETURN_IF_ERROR(pass);
+    CM_RETURN_IF_ERROR(finished);
+    for (auto& w : work_) {
+      // A target that cannot name what it took (no UIDPLUS): found by fingerprint now.
+      if (w->unnamed) {
+        auto again = map_.Load(w->fm.source.Name());
+        if (!again.ok()) return again.status();
+        CM_RETURN_IF_ERROR(ClaimAppendedBefore(source_, target_, map_, w->fm, w->messages, *again));
+      }
+      CM_RETURN_IF_ERROR(map_.Flush());
+      // The state was read before the messages were listed: mail that came since changes it.
+      if (!w->fm.source.state.empty())
+        CM_RETURN_IF_ERROR(map_.SaveFolderState(w->fm.source.Name(), w->fm.source.state));
+      w->fs.seconds = std::chrono::duration<double>(w->last - w->started).count();
+      stats_.messages += w->fs.messages;
+      stats_.bytes += w->fs.bytes;
+      stats_.skipped += w->fs.skipped;
+      stats_.folders.push_back(std::move(w->fs));
     }
+    bool wrote = stats_.messages > 0 || !stats_.refused.empty();
+    if (wrote || created_folders_) CM_RETURN_IF_ERROR(target_.Flush());
     return map_.Flush();
   }
 
-  Status Data(size_t index, std::string_view chunk) override {
-    CM_RETURN_IF_ERROR(fatal_);
-    CM_RETURN_IF_ERROR(BeginIfNeeded(index));
-    return appender_->Write(chunk);
-  }
-
-  Status Done(size_t index, const Status& read) override {
-    CM_RETURN_IF_ERROR(fatal_);
-    if (read.ok()) {
-      CM_RETURN_IF_ERROR(BeginIfNeeded(index));
-      begun_ = -1;
-      return appender_->End();
-    }
-    if (begun_ == static_cast<long>(index)) {
-      pending_.erase(next_seq_ - 1);
-      begun_ = -1;
-      CM_RETURN_IF_ERROR(appender_->Cancel());
-    }
-    // Deleted by its owner since the listing: there is nothing to move.
-    if (read.code() == Status::Code::kNotFound) return Status::Ok();
-    return read.Annotate(fmt::format("{} message {}", fm_.source.Name(), todo_[index]->key));
-  }
-
  private:
-  Status BeginIfNeeded(size_t index) {
-    if (begun_ == static_cast<long>(index)) return Status::Ok();
-    begun_ = static_cast<long>(index);
-    pending_[next_seq_++] = todo_[index];  // before Begin: its outcome may come during it
-    auto seq = appender_->Begin(*todo_[index]);
-    return seq.ok() ? Status::Ok() : seq.status();
+  struct FolderWork : MessageSink {
+    MailboxPass* pass = nullptr;
+    FolderMapping fm;
+    FolderStats fs;
+    std::vector<MessageMeta> messages;
+    std::vector<const MessageMeta*> todo;
+    long begun = -1;  // the todo index being written
+    bool unnamed = false;
+    Clock::time_point started = Clock::now(), last = started;
+
+    Status Data(size_t index, std::string_view chunk) override {
+      CM_RETURN_IF_ERROR(pass->fatal_);
+      CM_RETURN_IF_ERROR(BeginIfNeeded(index));
+      return pass->appender_->Write(chunk);
+    }
+    Status Done(size_t index, const Status& read) override {
+      CM_RETURN_IF_ERROR(pass->fatal_);
+      if (read.ok()) {
+        CM_RETURN_IF_ERROR(BeginIfNeeded(index));
+        begun = -1;
+        return pass->appender_->End();
+      }
+      if (begun == static_cast<long>(index)) {
+        pass->pending_.erase(pass->next_seq_ - 1);
+        begun = -1;
+        CM_RETURN_IF_ERROR(pass->appender_->Cancel());
+      }
+      // Deleted by its owner since the listing: there is nothing to move.
+      if (read.code() == Status::Code::kNotFound) return Status::Ok();
+      return read.Annotate(fmt::format("{} message {}", fm.source.Name(), todo[index]->key));
+    }
+    Status BeginIfNeeded(size_t index) {
+      if (begun == static_cast<long>(index)) return Status::Ok();
+      begun = static_cast<long>(index);
+      // Registered before Begin: its outcome may come during it.
+      pass->pending_[pass->next_seq_++] = {this, todo[index]};
+      auto seq = pass->appender_->Begin(fm.target, *todo[index]);
+      return seq.ok() ? Status::Ok() : seq.status();
+    }
+  };
+
+  Status Folder(const FolderMapping& fm, const std::vector<cm::Folder>& target_folders) {
+    const cm::Folder* existing = nullptr;
+    for (const auto& f : target_folders) {
+      if (f.path == fm.target.path && f.selectable) existing = &f;
+    }
+    if (!existing) {
+      CM_RETURN_IF_ERROR(target_.CreateFolder(fm.target).Annotate(fm.target.Name()));
+      created_folders_ = true;
+    }
+    if (fm.source.subscribed && !(existing && existing->subscribed))
+      CM_RETURN_IF_ERROR(target_.SetSubscribed(fm.target, true));
+    if (!fm.source.state.empty()) {
+      auto last = map_.FolderState(fm.source.Name());
+      if (!last.ok()) return last.status();
+      if (*last == fm.source.state) {
+        FolderStats fs{fm.source.Name(), fm.target.Name()};
+        fs.unchanged = true;
+        stats_.folders.push_back(std::move(fs));
+        return Status::Ok();
+      }
+    }
+    auto& w = *work_.emplace_back(std::make_unique<FolderWork>());
+    w.pass = this;
+    w.fm = fm;
+    w.fs = FolderStats{fm.source.Name(), fm.target.Name()};
+    auto recorded = map_.Load(fm.source.Name());
+    if (!recorded.ok()) return recorded.status();
+    // A delta pass over a folder whose every message is recorded costs one names listing.
+    auto names = source_.ListMessages(fm.source, Detail::kNames);
+    if (!names.ok()) return names.status().Annotate(fm.source.Name());
+    bool unrecorded = false;
+    for (const auto& m : *names) unrecorded |= !recorded->count(m.key);
+    if (!unrecorded) {
+      w.fs.skipped = names->size();
+      return Status::Ok();
+    }
+    auto messages = source_.capabilities().names_are_full
+                        ? std::move(names)
+                        : source_.ListMessages(fm.source, Detail::kFull);
+    if (!messages.ok()) return messages.status().Annotate(fm.source.Name());
+    w.messages = std::move(*messages);
+    // A folder this pass created holds nothing to claim.
+    if (existing || !trust_new_folders_)
+      CM_RETURN_IF_ERROR(ClaimAppendedBefore(source_, target_, map_, fm, w.messages, *recorded));
+    for (const MessageMeta& m : w.messages) {
+      if (recorded->count(m.key)) {
+        ++w.fs.skipped;
+      } else {
+        w.todo.push_back(&m);
+      }
+    }
+    if (w.todo.empty()) return Status::Ok();
+    CM_RETURN_IF_ERROR(source_.ReadMessages(fm.source, w.todo, w).Annotate(fm.source.Name()));
+    // The folder's last batch goes now, not when the next folder has filled one.
+    return appender_->Flush().Annotate(fm.target.Name());
   }
 
   void Outcome(size_t seq, Result<std::string> key) {
     auto it = pending_.find(seq);
     if (it == pending_.end()) return;
-    const MessageMeta& m = *it->second;
+    auto [w, meta] = it->second;
+    const MessageMeta& m = *meta;
     pending_.erase(it);
+    w->last = Clock::now();
     if (!fatal_.ok()) return;
+    const std::string& folder = w->fm.source.Name();
     if (key.ok()) {
       if (key->empty()) {
-        unnamed_ = true;
+        w->unnamed = true;
         return;
       }
-      fatal_ = map_.Copied(fm_.source.Name(), m.key, fm_.target.Name(), *key, m.size);
-      ++fs_.messages;
-      fs_.bytes += m.size;
+      fatal_ = map_.Copied(folder, m.key, w->fm.target.Name(), *key, m.size);
+      ++w->fs.messages;
+      w->fs.bytes += m.size;
       progress_.messages++;
       progress_.bytes += m.size;
       if (options_.progress) options_.progress(progress_);
@@ -233,12 +311,12 @@ class FolderCopy : public MessageSink {
     }
     const Status& err = key.status();
     if (!IsRefusal(err)) {
-      fatal_ = err.Annotate(fmt::format("{} message {}", fm_.source.Name(), m.key));
+      fatal_ = err.Annotate(fmt::format("{} message {}", folder, m.key));
       return;
     }
-    fatal_ = map_.Refused(fm_.source.Name(), m.key, err.message());
-    ++fs_.refused;
-    stats_.refused.push_back(fmt::format("{} {}: {}", fm_.source.Name(), m.key, err.message()));
+    fatal_ = map_.Refused(folder, m.key, err.message());
+    ++w->fs.refused;
+    stats_.refused.push_back(fmt::format("{} {}: {}", folder, m.key, err.message()));
     if (fatal_.ok() && static_cast<int>(stats_.refused.size()) > options_.bad_item_limit) {
       fatal_ = Status::Constraint(
           fmt::format("{} messages refused by the target, more than bad-item-limit {}; last: {}",
@@ -249,17 +327,17 @@ class FolderCopy : public MessageSink {
   MailStore& source_;
   MailStore& target_;
   MessageMap& map_;
-  const FolderMapping& fm_;
   const CopyOptions& options_;
+  const MailStoreOptions& target_names_;
+  bool trust_new_folders_;
   CopyStats& stats_;
-  FolderStats& fs_;
   CopyProgress& progress_;
-  std::vector<const MessageMeta*> todo_;
   std::unique_ptr<MessageAppender> appender_;
-  std::map<size_t, const MessageMeta*> pending_;  // appended, outcome not known yet
+  std::vector<std::unique_ptr<FolderWork>> work_;
+  // Appended, outcome not known yet: sequence number -> folder and message.
+  std::map<size_t, std::pair<FolderWork*, const MessageMeta*>> pending_;
   size_t next_seq_ = 0;
-  long begun_ = -1;  // the todo_ index being written
-  bool unnamed_ = false;
+  bool created_folders_ = false;
   Status fatal_;
 };
 
@@ -295,68 +373,30 @@ MailStoreOptions TargetNames(const std::vector<Folder>& target, const MailStoreO
 Result<CopyStats> CopyMailbox(MailStore& source, MailStore& target, MessageMap& map,
                               const CopyOptions& options, const MailStoreOptions& target_names) {
   CopyStats stats;
-  auto folders = source.ListFolders();
-  if (!folders.ok()) return folders.status();
   CopyProgress progress;
   // Whatever happens, the records made so far are kept.
   struct FlushOnExit {
     MessageMap& map;
     ~FlushOnExit() { map.Flush(); }
   } flush_on_exit{map};
-  auto target_folders = target.ListFolders();
-  if (!target_folders.ok()) return target_folders.status();
-  // Only a store that marks special use by attribute names its own; Maildir's are ours to name.
-  MailStoreOptions names =
-      target.capabilities().special_use ? TargetNames(*target_folders, target_names) : target_names;
-  bool created_folders = false;
-  for (const FolderMapping& fm : MapFolders(*folders, names)) {
-    auto started = std::chrono::steady_clock::now();
-    FolderStats fs{fm.source.Name(), fm.target.Name()};
-    const Folder* existing = nullptr;
-    for (const auto& f : *target_folders) {
-      if (f.path == fm.target.path && f.selectable) existing = &f;
+  for (int attempt = 0;; ++attempt) {
+    CopyStats pass_stats;
+    pass_stats.refused = stats.refused;
+    // After a lost connection nothing is taken on trust: what a folder holds is claimed first.
+    MailboxPass pass(source, target, map, options, target_names, attempt == 0, pass_stats,
+                     progress);
+    Status s = pass.Run();
+    stats.refused = pass_stats.refused;
+    if (s.ok()) {
+      pass_stats.messages += stats.messages;
+      pass_stats.bytes += stats.bytes;
+      return pass_stats;
     }
-    if (!existing) {
-      CM_RETURN_IF_ERROR(target.CreateFolder(fm.target).Annotate(fm.target.Name()));
-      created_folders = true;
-    }
-    if (fm.source.subscribed && !(existing && existing->subscribed)) {
-      CM_RETURN_IF_ERROR(target.SetSubscribed(fm.target, true));
-    }
-    if (!fm.source.state.empty()) {
-      auto last = map.FolderState(fm.source.Name());
-      if (!last.ok()) return last.status();
-      if (*last == fm.source.state) {
-        fs.unchanged = true;
-        stats.folders.push_back(std::move(fs));
-        continue;
-      }
-    }
-    Status pass;
-    for (int attempt = 0;; ++attempt) {
-      FolderStats before = fs;
-      FolderCopy copy(source, target, map, fm, options, stats, fs, progress);
-      pass = copy.Run();
-      bool lost_connection = pass.code() == Status::Code::kUnavailable;
-      if (pass.ok() || !lost_connection || attempt >= options.retries) break;
-      fs.skipped = before.skipped;  // counted again by the next pass
-      std::this_thread::sleep_for(std::chrono::milliseconds(200 * (attempt + 1)));
-    }
-    CM_RETURN_IF_ERROR(pass);
-    // The state was read before the messages were listed: mail that came since changes it.
-    if (!fm.source.state.empty())
-      CM_RETURN_IF_ERROR(map.SaveFolderState(fm.source.Name(), fm.source.state));
-    fs.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    stats.messages += fs.messages;
-    stats.bytes += fs.bytes;
-    stats.skipped += fs.skipped;
-    stats.folders.push_back(std::move(fs));
+    stats.messages = progress.messages;
+    stats.bytes = progress.bytes;
+    if (s.code() != Status::Code::kUnavailable || attempt >= options.retries) return s;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200 * (attempt + 1)));
   }
-  // Durable before the journal records the step; a pass that wrote nothing has nothing to sync.
-  bool wrote = stats.messages > 0;
-  for (const auto& f : stats.folders) wrote |= f.refused > 0;
-  if (wrote || created_folders) CM_RETURN_IF_ERROR(target.Flush());
-  return stats;
 }
 
 namespace {

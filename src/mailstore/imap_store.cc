@@ -648,14 +648,19 @@ Status ImapStore::SetSubscribed(const Folder& folder, bool subscribed) {
 // MULTIAPPEND batches in flight (see imap_store.h).
 class ImapAppender : public MessageAppender {
  public:
-  ImapAppender(ImapStore& store, Folder folder, std::string mailbox, Outcome outcome)
-      : store_(store),
-        folder_(std::move(folder)),
-        mailbox_(std::move(mailbox)),
-        outcome_(std::move(outcome)),
-        access_(*store.options_.imap) {}
+  ImapAppender(ImapStore& store, Outcome outcome)
+      : store_(store), outcome_(std::move(outcome)), access_(*store.options_.imap) {}
 
-  Result<size_t> Begin(const MessageMeta& meta) override {
+  Result<size_t> Begin(const Folder& folder, const MessageMeta& meta) override {
+    // A batch is one APPEND command, so one folder.
+    if (!building_.items.empty() && building_.folder.path != folder.path)
+      CM_RETURN_IF_ERROR(SendBuilding());
+    if (building_.items.empty() && building_.folder.path != folder.path) {
+      auto mailbox = store_.MailboxName(folder);
+      if (!mailbox.ok()) return mailbox.status();
+      building_.folder = folder;
+      building_.mailbox = std::move(*mailbox);
+    }
     Item item{next_seq_++, {}, meta.internal_date, building_.bytes.size(), meta.size};
     for (const auto& f : meta.flags) {
       if (!IEquals(f, "\\Recent")) item.flags.push_back(f);
@@ -672,7 +677,7 @@ class ImapAppender : public MessageAppender {
       streamed_ = 0;
       bool nonsync = (*c)->NonSynchronizing(meta.size);
       CM_RETURN_IF_ERROR(
-          (*c)->SendRaw(CommandStart(**c, streaming_tag_) +
+          (*c)->SendRaw(CommandStart(**c, streaming_tag_, building_.mailbox) +
                         AppendMessageHeader(item.flags, item.date, item.size, nonsync)));
       if (!nonsync) {
         Status s = (*c)->WaitContinuation(streaming_tag_);
@@ -725,8 +730,11 @@ class ImapAppender : public MessageAppender {
       auto c = store_.Client();
       if (!c.ok()) return c.status();
       CM_RETURN_IF_ERROR((*c)->SendRaw("\r\n"));
+      CM_RETURN_IF_ERROR((*c)->Flush());
       Batch streamed;
       streamed.tag = tag;
+      streamed.folder = building_.folder;
+      streamed.mailbox = building_.mailbox;
       item.offset = 0;
       streamed.items.push_back(item);
       streamed.streamed = true;
@@ -759,6 +767,11 @@ class ImapAppender : public MessageAppender {
     return Status::Ok();
   }
 
+  Status Flush() override {
+    CM_RETURN_IF_ERROR(SendBuilding());
+    return Reap(/*all=*/false);
+  }
+
   Status Finish() override {
     CM_RETURN_IF_ERROR(SendBuilding());
     return Reap(/*all=*/true);
@@ -773,6 +786,8 @@ class ImapAppender : public MessageAppender {
     uint64_t size;
   };
   struct Batch {
+    Folder folder;
+    std::string mailbox;  // the folder's name on the server
     std::string tag;
     std::string bytes;
     std::vector<Item> items;
@@ -785,9 +800,10 @@ class ImapAppender : public MessageAppender {
            s.code() == Status::Code::kResourceExhausted;
   }
 
-  std::string CommandStart(ImapClient& client, const std::string& tag) {
+  static std::string CommandStart(ImapClient& client, const std::string& tag,
+                                  const std::string& mailbox) {
     ImapCommand start(tag, "APPEND", client.Has("LITERAL+"));
-    start.String(mailbox_);
+    start.String(mailbox);
     return start.Text();
   }
 
@@ -795,6 +811,8 @@ class ImapAppender : public MessageAppender {
     if (building_.items.empty()) return Status::Ok();
     Batch batch = std::move(building_);
     building_ = Batch();
+    building_.folder = batch.folder;  // the next message is likely in the same folder
+    building_.mailbox = batch.mailbox;
     return Send(std::move(batch));
   }
 
@@ -805,7 +823,7 @@ class ImapAppender : public MessageAppender {
     ImapClient& client = **c;
     if (batch.items.size() > 1 && !client.Has("MULTIAPPEND")) return SendOneByOne(batch);
     batch.tag = client.NextTag();
-    CM_RETURN_IF_ERROR(client.SendRaw(CommandStart(client, batch.tag)));
+    CM_RETURN_IF_ERROR(client.SendRaw(CommandStart(client, batch.tag, batch.mailbox)));
     for (const Item& item : batch.items) {
       bool nonsync = client.NonSynchronizing(item.size);
       CM_RETURN_IF_ERROR(
@@ -818,6 +836,7 @@ class ImapAppender : public MessageAppender {
           client.SendRaw(std::string_view(batch.bytes).substr(item.offset, item.size)));
     }
     CM_RETURN_IF_ERROR(client.SendRaw("\r\n"));
+    CM_RETURN_IF_ERROR(client.Flush());  // the server can work on it while we read the source
     in_flight_.push_back(std::move(batch));
     // Keep at most `pipeline-depth` commands in flight; collect what has come back meanwhile.
     while (in_flight_.size() > static_cast<size_t>(std::max(1, access_.pipeline_depth))) {
@@ -830,6 +849,8 @@ class ImapAppender : public MessageAppender {
   Status SendOneByOne(const Batch& batch) {
     for (const Item& item : batch.items) {
       Batch one;
+      one.folder = batch.folder;
+      one.mailbox = batch.mailbox;
       one.created_folder = batch.created_folder;
       one.bytes = batch.bytes.substr(item.offset, item.size);
       one.items.push_back(item);
@@ -843,7 +864,7 @@ class ImapAppender : public MessageAppender {
   Status Refused(Batch& batch, const Status& why) {
     if (why.code() == Status::Code::kNotFound && !batch.created_folder && !batch.streamed) {
       // TRYCREATE: the folder went away (or never was): create it, send again once.
-      CM_RETURN_IF_ERROR(store_.CreateFolder(folder_));
+      CM_RETURN_IF_ERROR(store_.CreateFolder(batch.folder));
       batch.created_folder = true;
       return batch.items.size() > 1 ? SendOneByOne(batch) : Send(std::move(batch));
     }
@@ -857,7 +878,7 @@ class ImapAppender : public MessageAppender {
   Status Complete(Batch& batch, const ImapResponse& r) {
     if (r.status != "OK") {
       return Refused(batch, ImapFailure(r, fmt::format("{}: APPEND to {}", store_.location(),
-                                                       folder_.Name())));
+                                                       batch.folder.Name())));
     }
     std::vector<uint32_t> uids;
     std::string uidvalidity;
@@ -905,8 +926,6 @@ class ImapAppender : public MessageAppender {
   }
 
   ImapStore& store_;
-  Folder folder_;
-  std::string mailbox_;
   Outcome outcome_;
   const ImapAccess& access_;
   size_t next_seq_ = 0;
@@ -918,14 +937,10 @@ class ImapAppender : public MessageAppender {
   bool refused_stream_ = false;
 };
 
-Result<std::unique_ptr<MessageAppender>> ImapStore::OpenAppender(const Folder& folder,
-                                                                 MessageAppender::Outcome outcome) {
+Result<std::unique_ptr<MessageAppender>> ImapStore::OpenAppender(MessageAppender::Outcome outcome) {
   if (options_.read_only)
     return Status::Internal(fmt::format("{} is read-only (append)", location_));
-  auto name = MailboxName(folder);
-  if (!name.ok()) return name.status();
-  return std::unique_ptr<MessageAppender>(
-      new ImapAppender(*this, folder, std::move(*name), std::move(outcome)));
+  return std::unique_ptr<MessageAppender>(new ImapAppender(*this, std::move(outcome)));
 }
 
 namespace {
@@ -937,10 +952,10 @@ class ImapWriter : public MessageWriter {
                                                      const MessageMeta& meta) {
     std::unique_ptr<ImapWriter> w(new ImapWriter());
     auto appender = store.OpenAppender(
-        folder, [w = w.get()](size_t, Result<std::string> key) { w->key_ = std::move(key); });
+        [w = w.get()](size_t, Result<std::string> key) { w->key_ = std::move(key); });
     if (!appender.ok()) return appender.status();
     w->appender_ = std::move(*appender);
-    auto seq = w->appender_->Begin(meta);
+    auto seq = w->appender_->Begin(folder, meta);
     if (!seq.ok()) return seq.status();
     return std::unique_ptr<MessageWriter>(std::move(w));
   }

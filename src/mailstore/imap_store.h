@@ -46,8 +46,7 @@ class ImapStore : public MailStore {
   Status SetSubscribed(const Folder& folder, bool subscribed) override;
   Result<std::unique_ptr<MessageWriter>> BeginAppend(const Folder& folder,
                                                      const MessageMeta& meta) override;
-  Result<std::unique_ptr<MessageAppender>> OpenAppender(const Folder& folder,
-                                                        MessageAppender::Outcome outcome) override;
+  Result<std::unique_ptr<MessageAppender>> OpenAppender(MessageAppender::Outcome outcome) override;
   // The server makes every APPEND durable before it answers OK.
   Status Flush() override { return Status::Ok(); }
 
@@ -72,7 +71,7 @@ class ImapStore : public MailStore {
   std::string location_;
   std::unique_ptr<ImapClient> client_;
   std::unique_ptr<ConnectionSlot> slot_;
-  Capabilities capabilities_{true, true, true, true};
+  Capabilities capabilities_{true, true, true, true, true};
   bool namespace_known_ = false;
   std::string prefix_;  // personal namespace prefix ("" or "INBOX.")
   char separator_ = '/';

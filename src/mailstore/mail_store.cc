@@ -93,10 +93,9 @@ namespace {
 // One message at a time through BeginAppend / Commit: every outcome is known when End returns.
 class WriterAppender : public MessageAppender {
  public:
-  WriterAppender(MailStore& store, Folder folder, Outcome outcome)
-      : store_(store), folder_(std::move(folder)), outcome_(std::move(outcome)) {}
-  Result<size_t> Begin(const MessageMeta& meta) override {
-    auto writer = store_.BeginAppend(folder_, meta);
+  WriterAppender(MailStore& store, Outcome outcome) : store_(store), outcome_(std::move(outcome)) {}
+  Result<size_t> Begin(const Folder& folder, const MessageMeta& meta) override {
+    auto writer = store_.BeginAppend(folder, meta);
     if (writer.ok()) {
       writer_ = std::move(*writer);
       refused_ = Status::Ok();
@@ -126,11 +125,11 @@ class WriterAppender : public MessageAppender {
     ++seq_;
     return Status::Ok();
   }
+  Status Flush() override { return Status::Ok(); }
   Status Finish() override { return Status::Ok(); }
 
  private:
   MailStore& store_;
-  Folder folder_;
   Outcome outcome_;
   std::unique_ptr<MessageWriter> writer_;
   Status refused_;
@@ -139,9 +138,8 @@ class WriterAppender : public MessageAppender {
 
 }  // namespace
 
-Result<std::unique_ptr<MessageAppender>> MailStore::OpenAppender(const Folder& folder,
-                                                                 MessageAppender::Outcome outcome) {
-  return std::unique_ptr<MessageAppender>(new WriterAppender(*this, folder, std::move(outcome)));
+Result<std::unique_ptr<MessageAppender>> MailStore::OpenAppender(MessageAppender::Outcome outcome) {
+  return std::unique_ptr<MessageAppender>(new WriterAppender(*this, std::move(outcome)));
 }
 
 Result<std::string> ExpandStoreLocation(std::string_view tmpl, std::string_view address,

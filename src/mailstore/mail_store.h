@@ -67,27 +67,28 @@ class MessageSink {
   virtual Status Done(size_t index, const Status& read) = 0;
 };
 
-// Appends many messages to one folder, possibly with many in flight: each message is Begin,
-// Write..., End (or Cancel), and its outcome (the new key, "" where the store cannot name it,
-// or why the store refused it) reaches the callback with the sequence number Begin returned,
-// perhaps only during a later call or in Finish. A Status returned by a call itself means the
-// store cannot go on (connection lost ...): what is in flight then has no outcome. Sequence
-// numbers count the Begins from 0, so a caller knows a message's number before Begin returns
-// (an outcome may come during Begin itself).
+// Appends many messages, possibly with many in flight (across folders too): each message is
+// Begin, Write..., End (or Cancel), and its outcome (the new key, "" where the store cannot
+// name it, or why the store refused it) reaches the callback with its sequence number, perhaps
+// only during a later call or in Finish. Sequence numbers count the Begins from 0, so a caller
+// knows a message's number before Begin returns (an outcome may come during Begin itself). A
+// Status returned by a call itself means the store cannot go on (connection lost ...): what is
+// in flight then has no outcome.
 class MessageAppender {
  public:
   using Outcome = std::function<void(size_t seq, Result<std::string> key)>;
   virtual ~MessageAppender() = default;
   // `meta.size` is the exact byte count that will be written.
-  virtual Result<size_t> Begin(const MessageMeta& meta) = 0;
+  virtual Result<size_t> Begin(const Folder& folder, const MessageMeta& meta) = 0;
   virtual Status Write(std::string_view chunk) = 0;
   virtual Status End() = 0;
   virtual Status Cancel() = 0;  // the message begun is not appended (its outcome is never sent)
+  virtual Status Flush() = 0;   // sends what is held back for batching; waits for nothing
   virtual Status Finish() = 0;  // waits for every outcome
 };
 
 // How much a listing must fill in: drivers skip work the caller does not need (a Maildir names
-// listing is a readdir; an IMAP one a UID SEARCH).
+// listing is a readdir).
 enum class Detail {
   kNames,              // key, flags, keywords, size where the store has it cheaply (Maildir ,S=)
   kFull,               // + size and INTERNALDATE
@@ -100,6 +101,7 @@ struct Capabilities {
   bool keywords = false;            // custom keywords are kept (Maildir: up to 26 per folder)
   bool special_use = false;         // folders carry special-use attributes (IMAP SPECIAL-USE)
   bool subscriptions = false;
+  bool names_are_full = false;  // a kNames listing has sizes and dates already (IMAP)
 };
 
 class MailStore {
@@ -127,8 +129,7 @@ class MailStore {
   virtual Status SetSubscribed(const Folder& folder, bool subscribed) = 0;
   virtual Result<std::unique_ptr<MessageWriter>> BeginAppend(const Folder& folder,
                                                              const MessageMeta& meta) = 0;
-  virtual Result<std::unique_ptr<MessageAppender>> OpenAppender(const Folder& folder,
-                                                                MessageAppender::Outcome outcome);
+  virtual Result<std::unique_ptr<MessageAppender>> OpenAppender(MessageAppender::Outcome outcome);
   // Makes everything written so far durable (called at step boundaries, not per message).
   virtual Status Flush() = 0;
 };

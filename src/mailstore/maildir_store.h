@@ -19,7 +19,7 @@ class MaildirStore : public MailStore {
 
   const std::string& location() const override { return location_; }
   // Special use comes from well-known names, not attributes: Maildir has none.
-  Capabilities capabilities() const override { return {true, true, false, true}; }
+  Capabilities capabilities() const override { return {true, true, false, true, false}; }
   Status CheckAccess() override;
   Result<std::vector<Folder>> ListFolders() override;
   Result<std::vector<MessageMeta>> ListMessages(const Folder& folder, Detail detail) override;

@@ -1,0 +1,227 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): IMAP -> IMAP between two real Dovecot servers on loopback (mail on
+# tmpfs), crossmove against the tools administrators use today, all in the same run, each into
+# a fresh target mailbox, median of N runs (default 3), with peak RSS:
+#   - crossmove run: the whole move (directories, snapshot, copy, verify, cleanup, routing);
+#   - mbsync (isync): one-way pull, CopyArrivalDate, pipelined;
+#   - doveadm backup -R with imapc: Dovecot pulling over IMAP and writing its own storage
+#     directly (no IMAP on the target side);
+#   - the target's raw MULTIAPPEND ceiling: bench/append_ceiling.cc appending the same messages
+#     from memory (100 per command, 8 in flight): what no tool can beat.
+# Then 200 mailboxes x 200 messages with --parallel against the ceiling for the same messages
+# (and crossmove's peak RSS at 50, 100 and 200 mailboxes), and one 100 MB message.
+#   bench/imap_copy.sh [runs]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-3}
+parallel=${PARALLEL:-4}
+need=()
+for p in dovecot-imapd isync time; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -q "${need[@]}" >/dev/null
+fi
+command -v systemctl >/dev/null && systemctl disable --now dovecot >/dev/null 2>&1 || true
+cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DCROSSMOVE_TESTS=OFF >/dev/null
+cmake --build build-bench -j2 --target crossmove append_ceiling >/dev/null
+bin=$PWD/build-bench/crossmove
+ceiling_bin=$PWD/build-bench/append_ceiling
+root=$(mktemp -d /dev/shm/crossmove-bench-imap-XXXXXX)
+src_port=$((30000 + RANDOM % 10000)) dst_port=$((40000 + RANDOM % 10000))
+cleanup() {
+  scripts/dovecot-server stop "$root/dovecot-source" || true
+  scripts/dovecot-server stop "$root/dovecot-target" || true
+  rm -rf "$root"
+}
+trap cleanup EXIT
+printf 'masterpass\n' > "$root/secret" && chmod 600 "$root/secret"
+
+measure() {  # command... -> "seconds rss_kb"
+  /usr/bin/time -f "%e %M" -o "$root/time" "$@" >"$root/out" 2>&1 || {
+    echo "failed: $*" >&2; cat "$root/out" >&2; exit 1; }
+  cat "$root/time"
+}
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+
+# An organization whose stores are the two Dovecots: generate_org.py's Maildir tree becomes the
+# source server's mail; crossmove.toml points both databases at IMAP.
+make_org() {  # dir mailboxes messages
+  python3 examples/generate_org.py "$1" --mailboxes "$2" --messages "$3" --lab-corpus >/dev/null
+  cp "$root/secret" "$1/imap.secret"
+  python3 - "$1/crossmove.toml" "$src_port" "$dst_port" <<'PY'
+import sys
+path, src, dst = sys.argv[1:]
+t = open(path).read()
+login = '\nadmin = "migrator"\ncredential = "file:imap.secret"'
+t = t.replace('store = "maildir:source-mail/%d/%n"', f'store = "imap://%u@127.0.0.1:{src}/"' + login)
+t = t.replace('store = "maildir:target-mail/%d/%n"', f'store = "imap://%u@127.0.0.1:{dst}/"' + login)
+open(path, "w").write(t)
+PY
+}
+reset_org() {  # dir: back to "nothing moved yet", keeping the source mail
+  rm -f "$1"/crossmove.journal* "$1"/crossmove-report.* "$1"/*.ldif.tmp
+  cp "$1/pristine-source.ldif" "$1/source.ldif"
+  cp "$1/pristine-target.ldif" "$1/target.ldif"
+}
+start_servers() {  # source-mail dir
+  scripts/dovecot-server start "$root/dovecot-source" "$src_port" --mail "$1" >/dev/null
+  scripts/dovecot-server start "$root/dovecot-target" "$dst_port" --mail "$root/target-mail" >/dev/null
+  # Every tool reads a source whose index is built: the first reader would pay for it alone.
+  for u in $(ls "$1/fabrikam.test"); do
+    doveadm -c "$root/dovecot-source/dovecot.conf" index -u "$u@fabrikam.test" '*' >/dev/null
+  done
+}
+wipe_target() { rm -rf "$root/target-mail/contoso.test/$1"; }
+
+# --- one mailbox, the lab corpus -------------------------------------------------------------
+org=$root/one
+make_org "$org" 1 5000
+cp "$org/source.ldif" "$org/pristine-source.ldif"; cp "$org/target.ldif" "$org/pristine-target.ldif"
+user=$(ls "$org/source-mail/fabrikam.test")
+start_servers "$org/source-mail"
+msgs=5000
+bytes=$(find "$org/source-mail" -type f -path '*/cur/*' -o -type f -path '*/new/*' | xargs cat | wc -c)
+mb=$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1e6 }')
+cat > "$root/mbsyncrc" <<CONF
+IMAPAccount src
+Host 127.0.0.1
+Port $src_port
+User $user@fabrikam.test*migrator
+PassCmd "cat $root/secret"
+SSLType None
+AuthMechs LOGIN
+PipelineDepth 50
+
+IMAPStore src
+Account src
+
+IMAPAccount dst
+Host 127.0.0.1
+Port $dst_port
+User mbsync@contoso.test*migrator
+PassCmd "cat $root/secret"
+SSLType None
+AuthMechs LOGIN
+PipelineDepth 50
+
+IMAPStore dst
+Account dst
+
+Channel migrate
+Far :src:
+Near :dst:
+Patterns *
+Create Near
+Sync Pull
+Expunge None
+CopyArrivalDate yes
+SyncState $root/mbsync-state/
+CONF
+cat > "$root/doveadm.conf" <<CONF
+!include $root/dovecot-target/dovecot.conf
+imapc_host = 127.0.0.1
+imapc_port = $src_port
+imapc_user = $user@fabrikam.test
+imapc_master_user = migrator
+imapc_password = masterpass
+imapc_features = rfc822.size fetch-headers
+mail_prefetch_count = 20
+CONF
+printf 'ceiling@contoso.test\t%s\n' "$org/source-mail/fabrikam.test/$user" > "$root/ceiling.list"
+
+declare -a cm_t cm_m mb_t mb_m da_t da_m ce_t
+for i in $(seq "$runs"); do
+  reset_org "$org"; wipe_target "$user"
+  read -r t m < <(measure "$bin" --config "$org/crossmove.toml" run)
+  cm_t+=("$t"); cm_m+=("$m")
+  wipe_target mbsync; rm -rf "$root/mbsync-state"; mkdir -p "$root/mbsync-state"
+  read -r t m < <(measure mbsync -c "$root/mbsyncrc" -a -q)
+  mb_t+=("$t"); mb_m+=("$m")
+  wipe_target doveadm
+  read -r t m < <(measure doveadm -c "$root/doveadm.conf" backup -R -u doveadm@contoso.test imapc:)
+  da_t+=("$t"); da_m+=("$m")
+  wipe_target ceiling
+  "$ceiling_bin" 127.0.0.1 "$dst_port" migrator "$root/secret" 1 "$root/ceiling.list" > "$root/ceiling.out"
+  ce_t+=("$(cut -d' ' -f3 "$root/ceiling.out")")
+done
+# Byte for byte, flags, keywords, dates, folders: the last crossmove target against the source.
+exact=$(python3 tests/imap/compare_mailboxes.py "127.0.0.1:$src_port" "$user@fabrikam.test" \
+  "127.0.0.1:$dst_port" "$user@contoso.test" --secret-file "$root/secret" --map "Sent=Sent" \
+  >/dev/null 2>&1 && echo "byte-exact" || echo "DIFFERENT")
+cmt=$(printf '%s\n' "${cm_t[@]}" | median); cmm=$(printf '%s\n' "${cm_m[@]}" | median)
+mbt=$(printf '%s\n' "${mb_t[@]}" | median); mbm=$(printf '%s\n' "${mb_m[@]}" | median)
+dat=$(printf '%s\n' "${da_t[@]}" | median); dam=$(printf '%s\n' "${da_m[@]}" | median)
+cet=$(printf '%s\n' "${ce_t[@]}" | median)
+cm_rate=$(div "$msgs" "$cmt")
+
+printf '\nIMAP -> IMAP, one mailbox, %s messages, %s MB (median of %s)\n' "$msgs" "$mb" "$runs"
+printf '%-44s %9s %9s %8s %11s %10s\n' "" "seconds" "msg/s" "MB/s" "crossmove/x" "peak RSS"
+row() {  # label seconds rss_kb
+  local rss="-"; [ -n "$3" ] && rss="$(($3 / 1024)) MB"
+  printf '%-44s %9s %9.0f %8.1f %11.2f %10s\n' "$1" "$2" "$(div "$msgs" "$2")" "$(div "$mb" "$2")" \
+    "$(div "$cm_rate" "$(div "$msgs" "$2")")" "$rss"
+}
+row "crossmove run (whole move; $exact)" "$cmt" "$cmm"
+row "mbsync (adds X-TUID to every message)" "$mbt" "$mbm"
+row "doveadm backup -R imapc: (writes storage)" "$dat" "$dam"
+row "raw MULTIAPPEND ceiling (from memory)" "$cet" ""
+
+# --- many mailboxes, --parallel ------------------------------------------------------------
+scripts/dovecot-server stop "$root/dovecot-source"; scripts/dovecot-server stop "$root/dovecot-target"
+rm -rf "$root/target-mail"
+many=$root/many
+make_org "$many" 200 40000
+cp "$many/source.ldif" "$many/pristine-source.ldif"; cp "$many/target.ldif" "$many/pristine-target.ldif"
+start_servers "$many/source-mail"
+for u in $(ls "$many/source-mail/fabrikam.test"); do
+  printf 'ceil-%s@contoso.test\t%s\n' "$u" "$many/source-mail/fabrikam.test/$u"
+done > "$root/ceiling-many.list"
+declare -a pm_t pm_m pc_t
+for i in $(seq "$runs"); do
+  reset_org "$many"; rm -rf "$root/target-mail/contoso.test"
+  read -r t m < <(measure "$bin" --config "$many/crossmove.toml" run --parallel "$parallel")
+  pm_t+=("$t"); pm_m+=("$m")
+  rm -rf "$root/target-mail/contoso.test"
+  "$ceiling_bin" 127.0.0.1 "$dst_port" migrator "$root/secret" "$parallel" "$root/ceiling-many.list" > "$root/ceiling.out"
+  pc_t+=("$(cut -d' ' -f3 "$root/ceiling.out")")
+done
+pmt=$(printf '%s\n' "${pm_t[@]}" | median); pmm=$(printf '%s\n' "${pm_m[@]}" | median)
+pct=$(printf '%s\n' "${pc_t[@]}" | median)
+# Peak RSS as the batch grows (first 50 and 100 mailboxes of the same organization).
+declare -A rss_at
+for n in 50 100; do
+  reset_org "$many"; rm -rf "$root/target-mail/contoso.test"
+  head -n $((n + 2)) "$many/users.csv" > "$many/users-$n.csv"
+  read -r t m < <(measure "$bin" --config "$many/crossmove.toml" run --parallel "$parallel" --users-file "$many/users-$n.csv")
+  rss_at[$n]=$m
+done
+printf '\n200 mailboxes x 200 messages (40,000), --parallel %s (median of %s)\n' "$parallel" "$runs"
+printf '%-44s %9s %9.0f %11s %10s\n' "crossmove run (whole move)" "$pmt" "$(div 40000 "$pmt")" \
+  "$(div "$(div 40000 "$pmt")" "$(div 40000 "$pct")")" "$((pmm / 1024)) MB"
+printf '%-44s %9s %9.0f %11s %10s\n' "raw MULTIAPPEND ceiling, $parallel connections" "$pct" "$(div 40000 "$pct")" "1.00" "-"
+printf '%-44s %s MB at 50, %s MB at 100, %s MB at 200 mailboxes\n' "crossmove peak RSS" \
+  "$((rss_at[50] / 1024))" "$((rss_at[100] / 1024))" "$((pmm / 1024))"
+
+# --- one 100 MB message ----------------------------------------------------------------------
+scripts/dovecot-server stop "$root/dovecot-source"; scripts/dovecot-server stop "$root/dovecot-target"
+rm -rf "$root/target-mail" "$many"
+big=$root/big
+make_org "$big" 1 1
+cp "$big/source.ldif" "$big/pristine-source.ldif"; cp "$big/target.ldif" "$big/pristine-target.ldif"
+inbox=$(ls -d "$big"/source-mail/fabrikam.test/*)/cur
+python3 - "$inbox" <<'PY'
+import os, sys
+path = os.path.join(sys.argv[1], "1700000000.M1P1.big,S=104857600:2,S")
+with open(path, "wb") as f:
+    f.write(b"Message-ID: <big@bench>\r\nSubject: 100 MB\r\n\r\n")
+    line = b"x" * 998 + b"\r\n"
+    while f.tell() + len(line) <= 100 * 1024 * 1024:
+        f.write(line)
+os.utime(path, (1700000000, 1700000000))
+PY
+start_servers "$big/source-mail"
+read -r bt bm < <(measure "$bin" --config "$big/crossmove.toml" run)
+printf '\n%-44s %9s s %20s %d MB\n' "one 100 MB message, IMAP -> IMAP" "$bt" "peak RSS" $((bm / 1024))
