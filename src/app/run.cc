@@ -118,6 +118,9 @@ Result<CopyStats> Copy(Context& ctx, Work& w, Progress& progress) {
   auto map = ctx.journal->MessagesOf(w.jm.id);
   CopyOptions options;
   options.bad_item_limit = ctx.config.bad_item_limit;
+  auto refused = ctx.journal->RefusedMessages(w.jm.id);
+  if (!refused.ok()) return refused.status();
+  options.refused_before = refused->size();
   options.progress = [&](const CopyProgress& p) { progress.Copied(w.plan.alias, p); };
   auto stats = CopyMailbox(**src, **dst, *map, options, ctx.stores.target_names());
   if (!stats.ok()) return stats;
@@ -126,7 +129,6 @@ Result<CopyStats> Copy(Context& ctx, Work& w, Progress& progress) {
   }
   w.row.messages += stats->messages;
   w.row.bytes += stats->bytes;
-  w.row.refused.insert(w.row.refused.end(), stats->refused.begin(), stats->refused.end());
   return stats;
 }
 
@@ -584,6 +586,9 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
   uint64_t messages = 0, bytes = 0;
   for (auto& w : work) {
     w.row.state = std::string(ToString(w.jm.state));
+    // Every refusal the journal holds for the mailbox, earlier runs' too.
+    if (auto refused = ctx.journal->RefusedMessages(w.jm.id); refused.ok())
+      w.row.refused = std::move(*refused);
     failed += !w.row.failure.empty();
     moved += w.jm.state == MailboxState::kRoutingVerified;
     messages += w.row.messages;

@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -371,6 +372,18 @@ namespace {
 
 // The map of one mailbox on a connection of its own, so its batched writes (one transaction per
 // 256 records, committed at every Flush) never share a transaction with another worker's.
+// The crash hook of copies: CROSSMOVE_CRASH_AFTER_MESSAGES=N kills the process as the N-th
+// message of the run is recorded (before the record is written): mid-folder, with appends in
+// flight that the server may or may not have committed.
+void MessageRecorded() {
+  static const long after = [] {
+    const char* v = std::getenv("CROSSMOVE_CRASH_AFTER_MESSAGES");
+    return v ? std::atol(v) : -1L;
+  }();
+  static std::atomic<long> seen{0};
+  if (after >= 0 && ++seen >= after) ::kill(::getpid(), SIGKILL);
+}
+
 class SqliteMessageMap : public MessageMap {
  public:
   using Pool = std::shared_ptr<Journal::MapConnections>;
@@ -426,6 +439,7 @@ class SqliteMessageMap : public MessageMap {
   }
   Status Copied(const std::string& folder, const std::string& key, const std::string& target_folder,
                 const std::string& target_key, uint64_t size) override {
+    MessageRecorded();
     return Write("copied", folder, key, target_folder, target_key, static_cast<int64_t>(size), "");
   }
   Status Refused(const std::string& folder, const std::string& key,
@@ -525,6 +539,21 @@ class SqliteMessageMap : public MessageMap {
 };
 
 }  // namespace
+
+Result<std::vector<std::string>> Journal::RefusedMessages(int64_t mailbox) {
+  std::lock_guard<std::recursive_mutex> lock(*mu_);
+  Stmt q(db_,
+         "SELECT folder, source_key, note FROM messages WHERE mailbox=? AND state='refused' "
+         "ORDER BY folder, source_key");
+  q.Bind(1, mailbox);
+  std::vector<std::string> out;
+  while (true) {
+    auto row = q.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    out.push_back(fmt::format("{} {}: {}", q.Text(0), q.Text(1), q.Text(2)));
+  }
+}
 
 std::unique_ptr<MessageMap> Journal::MessagesOf(int64_t mailbox) {
   return std::make_unique<SqliteMessageMap>(path_, mailbox, map_connections_);

@@ -75,6 +75,9 @@ class Journal {
   Status SaveSnapshot(int64_t mailbox, const std::string& snapshot_json,
                       const std::string& plan_json);
 
+  // Every message of a mailbox the target refused, in any run: "folder key: reason".
+  Result<std::vector<std::string>> RefusedMessages(int64_t mailbox);
+
   // The per-message map of one mailbox, for the copy engine.
   std::unique_ptr<MessageMap> MessagesOf(int64_t mailbox);
 

@@ -317,10 +317,11 @@ class MailboxPass {
     fatal_ = map_.Refused(folder, m.key, err.message());
     ++w->fs.refused;
     stats_.refused.push_back(fmt::format("{} {}: {}", folder, m.key, err.message()));
-    if (fatal_.ok() && static_cast<int>(stats_.refused.size()) > options_.bad_item_limit) {
+    size_t refused = options_.refused_before + stats_.refused.size();
+    if (fatal_.ok() && refused > static_cast<size_t>(options_.bad_item_limit)) {
       fatal_ = Status::Constraint(
           fmt::format("{} messages refused by the target, more than bad-item-limit {}; last: {}",
-                      stats_.refused.size(), options_.bad_item_limit, err.message()));
+                      refused, options_.bad_item_limit, err.message()));
     }
   }
 
@@ -374,6 +375,12 @@ Result<CopyStats> CopyMailbox(MailStore& source, MailStore& target, MessageMap& 
                               const CopyOptions& options, const MailStoreOptions& target_names) {
   CopyStats stats;
   CopyProgress progress;
+  if (options.refused_before > static_cast<size_t>(options.bad_item_limit)) {
+    return Status::Constraint(
+        fmt::format("{} messages refused by the target in earlier passes, more than "
+                    "bad-item-limit {}",
+                    options.refused_before, options.bad_item_limit));
+  }
   // Whatever happens, the records made so far are kept.
   struct FlushOnExit {
     MessageMap& map;

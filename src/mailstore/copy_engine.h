@@ -72,8 +72,9 @@ struct CopyProgress {
 };
 
 struct CopyOptions {
-  int bad_item_limit = 0;
-  std::function<void(const CopyProgress&)> progress;  // called after each message
+  int bad_item_limit = 0;  // counts this mailbox's refusals of every pass, earlier ones too
+  size_t refused_before = 0;
+  std::function<void(const CopyProgress&)> progress = {};  // called after each message
   // A folder pass that loses its connection starts again this many times (after a pause): what
   // was appended but not recorded is recognised by fingerprint, so nothing is doubled.
   int retries = 3;

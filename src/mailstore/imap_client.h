@@ -78,6 +78,8 @@ class ImapClient {
   bool NonSynchronizing(uint64_t size) const;
   // Set after a transport error or BYE: the connection must not be used again.
   bool broken() const { return !broken_.ok(); }
+  // Marks the connection unusable (left mid-command by its user); it closes with the object.
+  void Abandon(const Status& why) { Broken(why.ok() ? Status::Unavailable("abandoned") : why); }
 
   std::string NextTag();
   // Queues a command (flushed once enough is queued, or by Flush / Wait). Synchronizing literals

@@ -164,7 +164,8 @@ ImapStore::~ImapStore() = default;
 Capabilities ImapStore::capabilities() const { return capabilities_; }
 
 Status ImapStore::Drop(Status why) {
-  client_.reset();
+  // Not destroyed here: a caller up the stack may still hold the client. Client() replaces it.
+  if (client_) client_->Abandon(why);
   selected_.clear();
   return why;
 }
@@ -671,7 +672,7 @@ class ImapAppender : public MessageAppender {
       // Streams alone. Nothing stays in flight meanwhile: a failure mid-message costs only it.
       CM_RETURN_IF_ERROR(SendBuilding());
       CM_RETURN_IF_ERROR(Reap(/*all=*/true));
-      auto c = store_.Client();
+      auto c = Session(/*may_connect=*/true);
       if (!c.ok()) return c.status();
       streaming_tag_ = (*c)->NextTag();
       streamed_ = 0;
@@ -707,7 +708,7 @@ class ImapAppender : public MessageAppender {
       return store_.Drop(Status::Constraint(
           fmt::format("message bigger than the {} bytes announced", current_->size)));
     }
-    auto c = store_.Client();
+    auto c = Session(/*may_connect=*/false);
     if (!c.ok()) return c.status();
     return (*c)->SendRaw(chunk);
   }
@@ -727,7 +728,7 @@ class ImapAppender : public MessageAppender {
         return store_.Drop(Status::Constraint(
             fmt::format("message ended after {} of the {} bytes announced", streamed_, item.size)));
       }
-      auto c = store_.Client();
+      auto c = Session(/*may_connect=*/false);
       if (!c.ok()) return c.status();
       CM_RETURN_IF_ERROR((*c)->SendRaw("\r\n"));
       CM_RETURN_IF_ERROR((*c)->Flush());
@@ -795,6 +796,25 @@ class ImapAppender : public MessageAppender {
     bool created_folder = false;
   };
 
+  // The connection the appends in flight went out on. Once it is gone (dropped, replaced) their
+  // outcomes are lost: said at once, never waited for on another connection. A new one is
+  // made only when nothing is in flight.
+  Result<ImapClient*> Session(bool may_connect) {
+    bool idle = in_flight_.empty() && streaming_tag_.empty();
+    if (idle && may_connect) {
+      auto c = store_.Client();
+      if (!c.ok()) return c.status();
+      session_ = *c;
+      return *c;
+    }
+    if (!session_ || store_.client_.get() != session_ || session_->broken()) {
+      return Status::Unavailable(
+          fmt::format("{}: connection lost with {} APPEND commands in flight", store_.location(),
+                      in_flight_.size()));
+    }
+    return session_;
+  }
+
   static bool IsRefusal(const Status& s) {
     return s.code() == Status::Code::kConstraint || s.code() == Status::Code::kInvalidInput ||
            s.code() == Status::Code::kResourceExhausted;
@@ -818,7 +838,7 @@ class ImapAppender : public MessageAppender {
 
   // Sends a batch as one APPEND command (MULTIAPPEND when it holds several messages).
   Status Send(Batch batch) {
-    auto c = store_.Client();
+    auto c = Session(/*may_connect=*/true);
     if (!c.ok()) return c.status();
     ImapClient& client = **c;
     if (batch.items.size() > 1 && !client.Has("MULTIAPPEND")) return SendOneByOne(batch);
@@ -900,7 +920,7 @@ class ImapAppender : public MessageAppender {
 
   // The oldest batch's outcomes: waiting for them, or only if they have come. True if reaped.
   Result<bool> ReapOne(bool wait) {
-    auto c = store_.Client();
+    auto c = Session(/*may_connect=*/false);
     if (!c.ok()) return c.status();
     if (!wait) {
       auto done = (*c)->Completed(in_flight_.front().tag);
@@ -934,6 +954,7 @@ class ImapAppender : public MessageAppender {
   std::deque<Batch> in_flight_;
   std::string streaming_tag_;
   uint64_t streamed_ = 0;
+  ImapClient* session_ = nullptr;
   bool refused_stream_ = false;
 };
 

@@ -10,7 +10,6 @@
 namespace cm {
 namespace {
 
-using testing::MailOf;
 using testing::Org;
 
 // Fewer on a domain controller: every crash reloads the forest's objects.
@@ -25,8 +24,8 @@ struct EndState {
 
 EndState StateOf(const Org& org) {
   auto status = nlohmann::json::parse(org.Run({"status", "--json"}).out);
-  return {org.DirectoryText("source"), org.DirectoryText("target"),
-          MailOf(org.dir() / "target-mail"), status["counts"]};
+  return {org.DirectoryText("source"), org.DirectoryText("target"), org.TargetMail(),
+          status["counts"]};
 }
 
 class CrashAtEveryStep : public ::testing::TestWithParam<const char*> {};

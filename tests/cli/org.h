@@ -19,6 +19,7 @@
 
 #include "cli/run_crossmove.h"
 #include "core/dn.h"
+#include "core/strings.h"
 #include "directory/directory.h"
 #include "directory/ldif_directory.h"
 #include "directory/ldif_format.h"
@@ -34,6 +35,14 @@ enum class Backend { kLdif, kOpenLdap, kSamba };
 #define CROSSMOVE_TEST_BACKEND kLdif
 #endif
 inline constexpr Backend kBackend = Backend::CROSSMOVE_TEST_BACKEND;
+
+// Where the mailboxes live: the generated Maildir trees themselves, or two Dovecot servers (the
+// source one serving the generated trees, the target one empty), reached over IMAP.
+enum class Stores { kMaildir, kImap };
+#ifndef CROSSMOVE_TEST_STORES
+#define CROSSMOVE_TEST_STORES kMaildir
+#endif
+inline constexpr Stores kStores = Stores::CROSSMOVE_TEST_STORES;
 
 // A TCP port nobody listens on now (the kernel's choice for an ephemeral bind).
 inline int FreePort() {
@@ -91,206 +100,6 @@ inline RunResult RunProgram(const std::vector<std::string>& argv,
                             const std::filesystem::path& cwd) {
   return Spawn(argv, cwd, nullptr);
 }
-
-class Org {
- public:
-  Org(int mailboxes, int messages, const std::string& cleanup) {
-    // tmpfs when there is one: the tool fsyncs every directory write, which is right for real
-    // directories and makes hundreds of test runs crawl on a disk.
-    std::string root = std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : "/tmp";
-    std::string tmpl = root + "/crossmove-org-XXXXXX";
-    dir_ = mkdtemp(tmpl.data());
-    auto r = RunProgram({"python3", std::string(CROSSMOVE_EXAMPLES) + "/generate_org.py",
-                         dir_.string(), "--mailboxes", std::to_string(mailboxes), "--messages",
-                         std::to_string(messages), "--cleanup", cleanup},
-                        dir_);
-    ok_ = r.exit_code == 0;
-    error_ = r.err;
-    if (ok_) StartDirectories();
-  }
-  // A copy of another organization's files (cheaper than generating it again).
-  explicit Org(const Org& other) {
-    std::string tmpl = other.dir_.parent_path().string() + "/crossmove-org-XXXXXX";
-    dir_ = mkdtemp(tmpl.data());
-    // cp -a keeps mtimes, which in a Maildir are the INTERNALDATEs.
-    auto r = RunProgram({"cp", "-a", other.dir_.string() + "/.", dir_.string()}, dir_);
-    ok_ = r.exit_code == 0 && other.ok_;
-    error_ = r.err;
-    if (ok_) StartDirectories();
-  }
-  Org& operator=(const Org&) = delete;
-  ~Org() {
-    if (kBackend == Backend::kOpenLdap) {
-      for (const char* side : {"source", "target"})
-        RunProgram({LdapServerScript(), "kill", (dir_ / "ldap" / side).string()}, dir_);
-    }
-    std::filesystem::remove_all(dir_);
-  }
-  bool ok() const { return ok_; }
-  const std::string& error() const { return error_; }
-  const std::filesystem::path& dir() const { return dir_; }
-  RunResult Run(std::vector<std::string> args, std::vector<std::string> env = {}) const {
-    return RunCrossmove(args, dir_, env);
-  }
-  // The organization's directory ("source" or "target"), read-only, opened as an administrator
-  // would look at it: the LDIF file, or the server over LDAP.
-  std::unique_ptr<cm::Directory> Directory(const std::string& side, bool writable = false) const {
-    if (kBackend == Backend::kLdif) {
-      auto d = LdifDirectory::Open((dir_ / (side + ".ldif")).string(), !writable);
-      return d.ok() ? std::unique_ptr<cm::Directory>(std::move(*d)) : nullptr;
-    }
-    DirectoryOptions options;
-    options.read_only = !writable;
-    options.bind_identity = side == "source" ? source_bind_ : target_bind_;
-    options.secret = secret_;
-    auto d = OpenDirectory(side == "source" ? source_url_ : target_url_, options);
-    return d.ok() ? std::move(*d) : nullptr;
-  }
-  // The whole directory as sorted LDIF (for "nothing changed" and "same end state" checks).
-  // On a shared AD forest only the fixture's own subtrees are the test's.
-  std::string DirectoryText(const std::string& side) const {
-    auto d = Directory(side);
-    if (!d) return "cannot open " + side;
-    return testing::DirectoryText(
-        *d, kBackend == Backend::kSamba ? FixtureTops(side) : std::vector<std::string>{});
-  }
-  // Set when the backend cannot run on this machine (Samba without a network namespace).
-  const std::string& skip_reason() const { return skip_reason_; }
-  std::string Read(const std::string& file) const { return Slurp(dir_ / file); }
-  const std::string& url(const std::string& side) const {
-    return side == "source" ? source_url_ : target_url_;
-  }
-  // Replaces `from` in crossmove.toml (false when it is not there: a test must not miss it).
-  bool EditConfig(const std::string& from, const std::string& to) const {
-    std::string toml = Read("crossmove.toml");
-    size_t at = toml.find(from);
-    if (at == std::string::npos) return false;
-    Spit(dir_ / "crossmove.toml", toml.replace(at, from.size(), to));
-    return true;
-  }
-
- private:
-  static std::string LdapServerScript() {
-    return std::string(CROSSMOVE_EXAMPLES) + "/../scripts/ldap-server";
-  }
-  std::unique_ptr<LdifDirectory> Fixture(const std::string& side) const {
-    auto f = LdifDirectory::Open((dir_ / (side + ".ldif")).string(), true);
-    return f.ok() ? std::move(*f) : nullptr;
-  }
-  // The fixture's objects right below its naming context (OU=People ...).
-  std::vector<std::string> FixtureTops(const std::string& side) const {
-    std::vector<std::string> tops;
-    auto f = Fixture(side);
-    if (!f) return tops;
-    auto found = f->Search(f->base_dn(), Scope::kOneLevel, Filter::Present("objectClass"));
-    if (found.ok()) {
-      for (const auto& e : *found) tops.push_back(e.dn());
-    }
-    return tops;
-  }
-  // Replaces the fixture's subtrees in a running Samba forest with the generated objects, in
-  // the forms AD accepts: a container stands for the mailbox database (AD has no Exchange
-  // classes), and accounts are disabled (AD refuses an enabled account without a password).
-  void LoadIntoForest(const std::string& side) {
-    auto fail = [&](const std::string& what) {
-      ok_ = false;
-      error_ += side + ": " + what + "\n";
-    };
-    auto fixture = Fixture(side);
-    if (!fixture) return fail("cannot read the fixture");
-    DirectoryOptions options;
-    options.bind_identity = side == "source" ? source_bind_ : target_bind_;
-    options.secret = secret_;
-    auto server = OpenDirectory(side == "source" ? source_url_ : target_url_, options);
-    if (!server.ok()) return fail(server.status().ToString());
-    for (const auto& top : FixtureTops(side)) {
-      auto old = (*server)->Search(top, Scope::kSubtree, Filter::Present("objectClass"), {"cn"});
-      if (!old.ok()) continue;  // not there
-      std::sort(old->begin(), old->end(), [](const Entry& a, const Entry& b) {
-        return a.dn().size() > b.dn().size();  // children first
-      });
-      for (const auto& e : *old) {
-        Status s = (*server)->Delete(e.dn());
-        if (!s.ok()) return fail(s.ToString());
-      }
-    }
-    auto all = fixture->Search(fixture->base_dn(), Scope::kSubtree, Filter::Present("objectClass"));
-    if (!all.ok()) return fail(all.status().ToString());
-    for (Entry e : *all) {
-      if (DnEquals(e.dn(), fixture->base_dn())) continue;
-      if (e.HasClass("msExchPrivateMDB")) e.Set("objectClass", {"top", "container"});
-      if (e.First("userAccountControl") == "512") e.Set("userAccountControl", {"514"});
-      Status s = (*server)->Add(e);
-      if (!s.ok()) return fail(s.ToString());
-    }
-  }
-
-  // Points crossmove.toml at the backend's directories, loaded with the generated source.ldif
-  // and target.ldif (kept untouched as the fixture).
-  void StartDirectories() {
-    if (kBackend == Backend::kLdif) return;
-    namespace fs = std::filesystem;
-    if (!fs::exists(dir_ / "crossmove.ldif.toml"))
-      fs::copy_file(dir_ / "crossmove.toml", dir_ / "crossmove.ldif.toml");
-    fs::remove_all(dir_ / "ldap");
-    if (kBackend == Backend::kSamba) {
-      if (!fs::exists(SambaRoot() + "/up")) {
-        ok_ = false;
-        skip_reason_ = error_ =
-            "the Samba AD test forests are not running: scripts/samba-dc up (it exits 77 where no "
-            "network namespace can be created)";
-        return;
-      }
-      secret_ = Slurp(SambaRoot() + "/admin.secret");
-      while (!secret_.empty() && secret_.back() == '\n') secret_.pop_back();
-      source_url_ = LdapiUrl(SambaRoot() + "/fabrikam/private/ldapi");
-      target_url_ = LdapiUrl(SambaRoot() + "/contoso/private/ldapi");
-      source_bind_ = "Administrator@FABRIKAM.TEST";
-      target_bind_ = "Administrator@CONTOSO.TEST";
-      for (const char* side : {"source", "target"}) LoadIntoForest(side);
-    }
-    Spit(dir_ / "directory.secret", secret_ + "\n");
-    fs::permissions(dir_ / "directory.secret", fs::perms::owner_read | fs::perms::owner_write);
-    if (kBackend == Backend::kOpenLdap) {
-      for (const char* side : {"source", "target"}) {
-        int port = FreePort();
-        auto r = RunProgram({LdapServerScript(), "start", (dir_ / "ldap" / side).string(),
-                             std::to_string(port), (dir_ / (std::string(side) + ".ldif")).string()},
-                            dir_);
-        if (r.exit_code != 0) {
-          ok_ = false;
-          error_ += r.err;
-        }
-        (side == std::string("source") ? source_url_ : target_url_) =
-            fmt::format("ldap://127.0.0.1:{}", port);
-      }
-      source_bind_ = "CN=crossmove,DC=fabrikam,DC=test";
-      target_bind_ = "CN=crossmove,DC=contoso,DC=test";
-    }
-    std::string toml = Slurp(dir_ / "crossmove.ldif.toml");
-    auto point = [&](const std::string& from, const std::string& url, const std::string& bind) {
-      size_t at = toml.find(from);
-      if (at == std::string::npos) {
-        ok_ = false;
-        error_ += "crossmove.toml has no " + from;
-        return;
-      }
-      toml.replace(at, from.size(),
-                   fmt::format("gc = \"{}\"\nbind = \"{}\"\ncredential = \"file:directory.secret\"",
-                               url, bind));
-    };
-    point("gc = \"ldif:source.ldif\"", source_url_, source_bind_);
-    point("gc = \"ldif:target.ldif\"", target_url_, target_bind_);
-    Spit(dir_ / "crossmove.toml", toml);
-  }
-
-  std::filesystem::path dir_;
-  bool ok_ = false;
-  std::string error_;
-  std::string source_url_, target_url_, source_bind_, target_bind_;
-  std::string secret_ = "secret";
-  std::string skip_reason_;
-};
 
 inline std::string Sha256(const std::filesystem::path& p) {
   std::string data = Slurp(p);
@@ -370,6 +179,289 @@ inline int Total(const std::map<std::string, int>& mail) {
   for (const auto& [k, v] : mail) n += v;
   return n;
 }
+
+class Org {
+ public:
+  Org(int mailboxes, int messages, const std::string& cleanup) {
+    // tmpfs when there is one: the tool fsyncs every directory write, which is right for real
+    // directories and makes hundreds of test runs crawl on a disk.
+    std::string root = std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : "/tmp";
+    std::string tmpl = root + "/crossmove-org-XXXXXX";
+    dir_ = mkdtemp(tmpl.data());
+    auto r = RunProgram({"python3", std::string(CROSSMOVE_EXAMPLES) + "/generate_org.py",
+                         dir_.string(), "--mailboxes", std::to_string(mailboxes), "--messages",
+                         std::to_string(messages), "--cleanup", cleanup},
+                        dir_);
+    ok_ = r.exit_code == 0;
+    error_ = r.err;
+    if (ok_) Configure();
+  }
+  // A copy of another organization's files (cheaper than generating it again).
+  explicit Org(const Org& other) {
+    std::string tmpl = other.dir_.parent_path().string() + "/crossmove-org-XXXXXX";
+    dir_ = mkdtemp(tmpl.data());
+    // cp -a keeps mtimes, which in a Maildir are the INTERNALDATEs.
+    auto r = RunProgram({"cp", "-a", other.dir_.string() + "/.", dir_.string()}, dir_);
+    ok_ = r.exit_code == 0 && other.ok_;
+    error_ = r.err;
+    if (ok_) Configure();
+  }
+  Org& operator=(const Org&) = delete;
+  ~Org() {
+    if (kBackend == Backend::kOpenLdap) {
+      for (const char* side : {"source", "target"})
+        RunProgram({LdapServerScript(), "kill", (dir_ / "ldap" / side).string()}, dir_);
+    }
+    if (kStores == Stores::kImap) {
+      for (const char* side : {"source", "target"})
+        RunProgram({DovecotServerScript(), "kill", (dir_ / "dovecot" / side).string()}, dir_);
+    }
+    std::filesystem::remove_all(dir_);
+  }
+  bool ok() const { return ok_; }
+  const std::string& error() const { return error_; }
+  const std::filesystem::path& dir() const { return dir_; }
+  RunResult Run(std::vector<std::string> args, std::vector<std::string> env = {}) const {
+    return RunCrossmove(args, dir_, env);
+  }
+  // The organization's directory ("source" or "target"), read-only, opened as an administrator
+  // would look at it: the LDIF file, or the server over LDAP.
+  std::unique_ptr<cm::Directory> Directory(const std::string& side, bool writable = false) const {
+    if (kBackend == Backend::kLdif) {
+      auto d = LdifDirectory::Open((dir_ / (side + ".ldif")).string(), !writable);
+      return d.ok() ? std::unique_ptr<cm::Directory>(std::move(*d)) : nullptr;
+    }
+    DirectoryOptions options;
+    options.read_only = !writable;
+    options.bind_identity = side == "source" ? source_bind_ : target_bind_;
+    options.secret = secret_;
+    auto d = OpenDirectory(side == "source" ? source_url_ : target_url_, options);
+    return d.ok() ? std::move(*d) : nullptr;
+  }
+  // The whole directory as sorted LDIF (for "nothing changed" and "same end state" checks).
+  // On a shared AD forest only the fixture's own subtrees are the test's.
+  std::string DirectoryText(const std::string& side) const {
+    auto d = Directory(side);
+    if (!d) return "cannot open " + side;
+    return testing::DirectoryText(
+        *d, kBackend == Backend::kSamba ? FixtureTops(side) : std::vector<std::string>{});
+  }
+  // Set when the backend cannot run on this machine (Samba without a network namespace).
+  const std::string& skip_reason() const { return skip_reason_; }
+  std::string Read(const std::string& file) const { return Slurp(dir_ / file); }
+  const std::string& url(const std::string& side) const {
+    return side == "source" ? source_url_ : target_url_;
+  }
+  // Every message of the target organization's mailboxes (of one user: its local part), as
+  // an administrator would read them: the Maildir files, or over IMAP from the target server.
+  // "folder|sha256|date|flag letters|keywords" -> count, as MailOf.
+  std::map<std::string, int> TargetMail(const std::string& user = "") const {
+    namespace fs = std::filesystem;
+    fs::path root = dir_ / "target-mail" / "contoso.test";
+    if (kStores == Stores::kMaildir)
+      return MailOf(user.empty() ? dir_ / "target-mail" : root / user);
+    std::vector<std::string> argv = {"python3", ScriptDir() + "/../tests/imap/mailbox_digest.py",
+                                     fmt::format("127.0.0.1:{}", imap_port_[1]),
+                                     (dir_ / "imap.secret").string()};
+    if (!user.empty()) {
+      argv.push_back(user + "@contoso.test");
+    } else if (fs::exists(root)) {
+      for (const auto& d : fs::directory_iterator(root))
+        argv.push_back(d.path().filename().string() + "@contoso.test");
+    }
+    std::map<std::string, int> out;
+    if (argv.size() == 4) return out;
+    auto r = RunProgram(argv, dir_);
+    if (r.exit_code != 0) {
+      out["error reading the target over IMAP: " + r.err] = 1;
+      return out;
+    }
+    for (const auto& line : Split(r.out, '\n')) {
+      if (!line.empty()) ++out[line];
+    }
+    return out;
+  }
+  // The IMAP port of the source or target Dovecot (kImap).
+  int ImapPort(const std::string& side) const { return imap_port_[side == "source" ? 0 : 1]; }
+  // Starts a side's Dovecot again, same port, with scripts/dovecot-server options ("--sent",
+  // "Sent Messages" ...); "" on success, else what went wrong.
+  std::string RestartDovecot(const std::string& side,
+                             const std::vector<std::string>& options = {}) const {
+    std::vector<std::string> argv = {
+        DovecotServerScript(),          "start",  (dir_ / "dovecot" / side).string(),
+        std::to_string(ImapPort(side)), "--mail", (dir_ / (side + "-mail")).string()};
+    argv.insert(argv.end(), options.begin(), options.end());
+    auto r = RunProgram(argv, dir_);
+    return r.exit_code == 0 ? "" : r.err + r.out;
+  }
+
+  // Replaces `from` in crossmove.toml (false when it is not there: a test must not miss it).
+  bool EditConfig(const std::string& from, const std::string& to) const {
+    std::string toml = Read("crossmove.toml");
+    size_t at = toml.find(from);
+    if (at == std::string::npos) return false;
+    Spit(dir_ / "crossmove.toml", toml.replace(at, from.size(), to));
+    return true;
+  }
+
+ private:
+  static std::string ScriptDir() { return std::string(CROSSMOVE_EXAMPLES) + "/../scripts"; }
+  static std::string LdapServerScript() { return ScriptDir() + "/ldap-server"; }
+  static std::string DovecotServerScript() { return ScriptDir() + "/dovecot-server"; }
+  std::unique_ptr<LdifDirectory> Fixture(const std::string& side) const {
+    auto f = LdifDirectory::Open((dir_ / (side + ".ldif")).string(), true);
+    return f.ok() ? std::move(*f) : nullptr;
+  }
+  // The fixture's objects right below its naming context (OU=People ...).
+  std::vector<std::string> FixtureTops(const std::string& side) const {
+    std::vector<std::string> tops;
+    auto f = Fixture(side);
+    if (!f) return tops;
+    auto found = f->Search(f->base_dn(), Scope::kOneLevel, Filter::Present("objectClass"));
+    if (found.ok()) {
+      for (const auto& e : *found) tops.push_back(e.dn());
+    }
+    return tops;
+  }
+  // Replaces the fixture's subtrees in a running Samba forest with the generated objects, in
+  // the forms AD accepts: a container stands for the mailbox database (AD has no Exchange
+  // classes), and accounts are disabled (AD refuses an enabled account without a password).
+  void LoadIntoForest(const std::string& side) {
+    auto fail = [&](const std::string& what) {
+      ok_ = false;
+      error_ += side + ": " + what + "\n";
+    };
+    auto fixture = Fixture(side);
+    if (!fixture) return fail("cannot read the fixture");
+    DirectoryOptions options;
+    options.bind_identity = side == "source" ? source_bind_ : target_bind_;
+    options.secret = secret_;
+    auto server = OpenDirectory(side == "source" ? source_url_ : target_url_, options);
+    if (!server.ok()) return fail(server.status().ToString());
+    for (const auto& top : FixtureTops(side)) {
+      auto old = (*server)->Search(top, Scope::kSubtree, Filter::Present("objectClass"), {"cn"});
+      if (!old.ok()) continue;  // not there
+      std::sort(old->begin(), old->end(), [](const Entry& a, const Entry& b) {
+        return a.dn().size() > b.dn().size();  // children first
+      });
+      for (const auto& e : *old) {
+        Status s = (*server)->Delete(e.dn());
+        if (!s.ok()) return fail(s.ToString());
+      }
+    }
+    auto all = fixture->Search(fixture->base_dn(), Scope::kSubtree, Filter::Present("objectClass"));
+    if (!all.ok()) return fail(all.status().ToString());
+    for (Entry e : *all) {
+      if (DnEquals(e.dn(), fixture->base_dn())) continue;
+      if (e.HasClass("msExchPrivateMDB")) e.Set("objectClass", {"top", "container"});
+      if (e.First("userAccountControl") == "512") e.Set("userAccountControl", {"514"});
+      Status s = (*server)->Add(e);
+      if (!s.ok()) return fail(s.ToString());
+    }
+  }
+
+  // Points crossmove.toml (made from the generated one, kept as crossmove.generated.toml) at
+  // the backend's directories, loaded with the generated source.ldif and target.ldif (kept
+  // untouched as the fixture), and at the mail stores.
+  void Configure() {
+    namespace fs = std::filesystem;
+    if (!fs::exists(dir_ / "crossmove.generated.toml"))
+      fs::copy_file(dir_ / "crossmove.toml", dir_ / "crossmove.generated.toml");
+    std::string toml = Slurp(dir_ / "crossmove.generated.toml");
+    auto replace = [&](const std::string& from, const std::string& to) {
+      size_t at = toml.find(from);
+      if (at == std::string::npos) {
+        ok_ = false;
+        error_ += "crossmove.toml has no " + from;
+        return;
+      }
+      toml.replace(at, from.size(), to);
+    };
+    if (kBackend != Backend::kLdif) {
+      StartDirectories();
+      if (!ok_) return;
+      for (const char* side : {"source", "target"}) {
+        replace(
+            fmt::format("gc = \"ldif:{}.ldif\"", side),
+            fmt::format("gc = \"{}\"\nbind = \"{}\"\ncredential = \"file:directory.secret\"",
+                        url(side), side == std::string("source") ? source_bind_ : target_bind_));
+      }
+    }
+    if (kStores == Stores::kImap) {
+      Spit(dir_ / "imap.secret", "masterpass\n");
+      fs::permissions(dir_ / "imap.secret", fs::perms::owner_read | fs::perms::owner_write);
+      fs::remove_all(dir_ / "dovecot");
+      fs::create_directories(dir_ / "target-mail");
+      for (int i = 0; i < 2; ++i) {
+        std::string side = i == 0 ? "source" : "target";
+        imap_port_[i] = FreePort();
+        auto r = RunProgram(
+            {DovecotServerScript(), "start", (dir_ / "dovecot" / side).string(),
+             std::to_string(imap_port_[i]), "--mail", (dir_ / (side + "-mail")).string()},
+            dir_);
+        if (r.exit_code != 0) {
+          ok_ = false;
+          error_ += r.err;
+          return;
+        }
+        // Small MULTIAPPEND batches: a few dozen messages make several batches in flight.
+        replace(fmt::format("store = \"maildir:{}-mail/%d/%n\"", side),
+                fmt::format("store = \"imap://%u@127.0.0.1:{}/\"\nadmin = \"migrator\"\n"
+                            "credential = \"file:imap.secret\"\nbatch-messages = 4",
+                            imap_port_[i]));
+      }
+    }
+    Spit(dir_ / "crossmove.toml", toml);
+  }
+
+  // Starts the backend's directory servers (or finds the Samba forests).
+  void StartDirectories() {
+    namespace fs = std::filesystem;
+    fs::remove_all(dir_ / "ldap");
+    if (kBackend == Backend::kSamba) {
+      if (!fs::exists(SambaRoot() + "/up")) {
+        ok_ = false;
+        skip_reason_ = error_ =
+            "the Samba AD test forests are not running: scripts/samba-dc up (it exits 77 where no "
+            "network namespace can be created)";
+        return;
+      }
+      secret_ = Slurp(SambaRoot() + "/admin.secret");
+      while (!secret_.empty() && secret_.back() == '\n') secret_.pop_back();
+      source_url_ = LdapiUrl(SambaRoot() + "/fabrikam/private/ldapi");
+      target_url_ = LdapiUrl(SambaRoot() + "/contoso/private/ldapi");
+      source_bind_ = "Administrator@FABRIKAM.TEST";
+      target_bind_ = "Administrator@CONTOSO.TEST";
+      for (const char* side : {"source", "target"}) LoadIntoForest(side);
+    }
+    Spit(dir_ / "directory.secret", secret_ + "\n");
+    fs::permissions(dir_ / "directory.secret", fs::perms::owner_read | fs::perms::owner_write);
+    if (kBackend == Backend::kOpenLdap) {
+      for (const char* side : {"source", "target"}) {
+        int port = FreePort();
+        auto r = RunProgram({LdapServerScript(), "start", (dir_ / "ldap" / side).string(),
+                             std::to_string(port), (dir_ / (std::string(side) + ".ldif")).string()},
+                            dir_);
+        if (r.exit_code != 0) {
+          ok_ = false;
+          error_ += r.err;
+        }
+        (side == std::string("source") ? source_url_ : target_url_) =
+            fmt::format("ldap://127.0.0.1:{}", port);
+      }
+      source_bind_ = "CN=crossmove,DC=fabrikam,DC=test";
+      target_bind_ = "CN=crossmove,DC=contoso,DC=test";
+    }
+  }
+
+  std::filesystem::path dir_;
+  bool ok_ = false;
+  std::string error_;
+  std::string source_url_, target_url_, source_bind_, target_bind_;
+  std::string secret_ = "secret";
+  std::string skip_reason_;
+  int imap_port_[2] = {0, 0};
+};
 
 }  // namespace cm::testing
 

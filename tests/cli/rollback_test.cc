@@ -59,7 +59,7 @@ TEST_P(RollbackAfter, RestoresEverySnapshottedValueAndTheOldRouting) {
   EXPECT_EQ(moved_back->First("targetAddress"), "SMTP:alice.adams@fabrikam.test");
   EXPECT_EQ(moved_back->First("msExchRecipientTypeDetails"), "128");
   EXPECT_FALSE(moved_back->Has("homeMDB"));
-  EXPECT_EQ(testing::Total(testing::MailOf(org.dir() / "target-mail")), 80);
+  EXPECT_EQ(testing::Total(org.TargetMail()), 80);
   EXPECT_EQ(testing::MailOf(org.dir() / "source-mail"), mail_before);
 
   auto verify = org.Run({"verify", "--json"});

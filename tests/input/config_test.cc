@@ -117,3 +117,56 @@ TEST(Config, ProfileRemapsAttributeNames) {
 
 }  // namespace
 }  // namespace cm
+
+namespace cm {
+namespace {
+
+TEST(Config, ImapDatabaseSettingsAndTheirMistakes) {
+  Settings s;
+  Problems problems;
+  ASSERT_TRUE(s.LoadTomlText(R"([target.databases.DB1]
+dn = "CN=DB1,DC=contoso,DC=test"
+store = "imaps://%u@imap.contoso.test/"
+admin = "migrator"
+credential = "file:imap.secret"
+master-form = "dovecot"
+ca-file = "ca.pem"
+pipeline-depth = 16
+batch-megabytes = 8
+compress = false
+
+[source.databases.DB2]
+store = "imap://%u@127.0.0.1:1143/"
+master-form = "kerberos"
+pipeline-depth = 0
+pipelinedepth = 3
+)",
+                             "/etc/crossmove/c.toml", problems)
+                  .ok());
+  Config c = BuildConfig(s, problems);
+  ASSERT_EQ(c.databases.size(), 1u);
+  const ImapSettings& t = c.databases[0].imap;
+  EXPECT_EQ(t.admin, "migrator");
+  EXPECT_EQ(t.credential, "file:/etc/crossmove/imap.secret");
+  EXPECT_EQ(t.master_form, "dovecot");
+  EXPECT_EQ(t.ca_file, "/etc/crossmove/ca.pem");
+  EXPECT_EQ(t.pipeline_depth, 16);
+  EXPECT_EQ(t.batch_megabytes, 8);
+  EXPECT_FALSE(t.compress);
+  EXPECT_TRUE(t.tls_verify);
+  std::string all;
+  for (const auto& p : problems) all += p.ToString() + "\n";
+  EXPECT_EQ(problems.size(), 3u) << all;
+  EXPECT_NE(all.find("c.toml:14: source.databases.DB2.master-form: expected \"authzid\""),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("c.toml:15: source.databases.DB2.pipeline-depth: '0' is not a whole number"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("c.toml:16: source.databases.DB2.pipelinedepth: unknown database setting"),
+            std::string::npos)
+      << all;
+}
+
+}  // namespace
+}  // namespace cm

@@ -72,3 +72,29 @@ TEST(Credential, PromptNeedsATerminal) {
 
 }  // namespace
 }  // namespace cm
+
+namespace cm {
+namespace {
+
+TEST_F(CredentialFile, PerUserSecretsSplitAtTheFirstColonAndNameBadLinesByNumberOnly) {
+  Write("# users of the old server\nalice@fabrikam.test:pa:ss\n\nbob@fabrikam.test:b0b\n", 0600);
+  auto table = LoadSecretTable("file:" + path_, "source.databases.DB1.user-credentials");
+  ASSERT_TRUE(table.ok()) << table.status().ToString();
+  EXPECT_EQ(table->size(), 2u);
+  EXPECT_EQ(table->at("alice@fabrikam.test"), "pa:ss");
+  EXPECT_EQ(table->at("bob@fabrikam.test"), "b0b");
+
+  Write("alice@fabrikam.test:ok\nno-colon-s3cret\n", 0600);
+  auto bad = LoadSecretTable("file:" + path_, "user-credentials");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find(path_ + ":2: expected name:secret"), std::string::npos)
+      << bad.status().message();
+  EXPECT_EQ(bad.status().message().find("s3cret"), std::string::npos);
+
+  Write("alice@fabrikam.test:ok\n", 0640);
+  EXPECT_EQ(LoadSecretTable("file:" + path_, "user-credentials").status().code(),
+            Status::Code::kPermissionDenied);
+}
+
+}  // namespace
+}  // namespace cm

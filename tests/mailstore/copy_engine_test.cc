@@ -166,10 +166,11 @@ TEST_F(CopyEngine, ACrashBetweenAppendAndRecordDoesNotDuplicate) {
 TEST_F(CopyEngine, RefusedMessagesCountAgainstTheBadItemLimit) {
   Put(*src_, {{"INBOX"}}, "Message-ID: <big@x>\n\n" + std::string(5000, 'x') + "\n");
   SizeLimitedStore limited(t_ / "dst", 1000);
-  auto failed = CopyMailbox(*source_, limited, *map_, CopyOptions{0, nullptr}, names_);
+  auto failed = CopyMailbox(*source_, limited, *map_, CopyOptions{.bad_item_limit = 0}, names_);
   ASSERT_FALSE(failed.ok());
   EXPECT_NE(failed.status().message().find("bad-item-limit 0"), std::string::npos);
-  auto tolerated = CopyMailbox(*source_, limited, *map_, CopyOptions{1, nullptr}, names_);
+  auto tolerated = CopyMailbox(*source_, limited, *map_,
+                               CopyOptions{.bad_item_limit = 1, .refused_before = 1}, names_);
   ASSERT_TRUE(tolerated.ok()) << tolerated.status().ToString();
   auto report = VerifyMailbox(*source_, limited, *map_, false, names_);
   ASSERT_TRUE(report.ok());

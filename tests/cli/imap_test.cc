@@ -1,0 +1,344 @@
+// What only IMAP stores do, end to end against two real Dovecot servers: content read back from
+// both servers, special-use folders, a run killed mid-folder, refusals, a connection cut mid-
+// APPEND, TLS, logins, servers without LITERAL+ or with compression, delta passes.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "cli/org.h"
+
+namespace cm {
+namespace {
+
+using testing::Org;
+using testing::RunProgram;
+using testing::Slurp;
+using testing::Spit;
+namespace fs = std::filesystem;
+
+std::string Script(const std::string& name) {
+  return std::string(CROSSMOVE_EXAMPLES) + "/../tests/imap/" + name;
+}
+
+std::vector<std::string> Users(const Org& org) {
+  std::vector<std::string> users;
+  for (const auto& d : fs::directory_iterator(org.dir() / "source-mail" / "fabrikam.test"))
+    users.push_back(d.path().filename().string());
+  return users;
+}
+
+// Reads both servers and compares every mailbox (tests/imap/compare_mailboxes.py); "" when
+// every message is there once, byte for byte, with its flags, keywords, date, folder and
+// subscription.
+std::string CompareOverImap(const Org& org, const std::string& sent = "Sent") {
+  std::string differences;
+  for (const auto& user : Users(org)) {
+    auto r =
+        RunProgram({"python3", Script("compare_mailboxes.py"),
+                    fmt::format("127.0.0.1:{}", org.ImapPort("source")), user + "@fabrikam.test",
+                    fmt::format("127.0.0.1:{}", org.ImapPort("target")), user + "@contoso.test",
+                    "--secret-file", (org.dir() / "imap.secret").string(), "--map",
+                    "Sent Items=" + sent, "--map", "Deleted Items=Trash"},
+                   org.dir());
+    if (r.exit_code != 0) differences += r.out + r.err;
+  }
+  return differences;
+}
+
+// Every target mailbox against its source tree, message for message.
+std::string CompareEachMailbox(const Org& org) {
+  std::string out;
+  for (const auto& user : Users(org)) {
+    auto source = testing::MailOf(org.dir() / "source-mail" / "fabrikam.test" / user, true);
+    auto target = org.TargetMail(user);
+    if (source != target || testing::Total(source) == 0)
+      out += user + ":\n" + testing::Difference(target, source);
+  }
+  return out;
+}
+
+// A source Maildir folder written as Dovecot would (the source server finds it on its own).
+void AddFolder(const Org& org, const std::string& user, const std::string& dir_name,
+               const std::vector<std::string>& bodies) {
+  fs::path d = org.dir() / "source-mail" / "fabrikam.test" / user / dir_name;
+  for (const char* sub : {"cur", "new", "tmp"}) fs::create_directories(d / sub);
+  Spit(d / "maildirfolder", "");
+  for (size_t i = 0; i < bodies.size(); ++i)
+    Spit(d / "cur" / fmt::format("{}.M{}P7.test,S={}:2,S", 1690000000 + i, i, bodies[i].size()),
+         bodies[i]);
+  RunProgram({"chown", "-R", "vmail:vmail", d.string()}, org.dir());
+}
+
+// A proxy in front of a server (tests/imap/tcp_proxy.py), stopped at the end of the test.
+class Proxy {
+ public:
+  Proxy(const Org& org, int server_port, const std::vector<std::string>& options = {})
+      : state_(org.dir() / fmt::format("proxy-{}", server_port)) {
+    fs::create_directories(state_);
+    std::vector<std::string> argv = {"python3", Script("tcp_proxy.py"), state_.string(),
+                                     std::to_string(server_port)};
+    argv.insert(argv.end(), options.begin(), options.end());
+    ok_ = RunProgram(argv, org.dir()).exit_code == 0;
+    port_ = ok_ ? std::stoi(Slurp(state_ / "port")) : 0;
+  }
+  ~Proxy() {
+    for (int i = 0; i < 50 && !fs::exists(state_ / "pid"); ++i) usleep(20000);
+    if (fs::exists(state_ / "pid")) kill(std::stoi(Slurp(state_ / "pid")), SIGKILL);
+  }
+  bool ok() const { return ok_; }
+  int port() const { return port_; }
+  bool cut() const { return fs::exists(state_ / "cut"); }
+  std::string client_log() const { return Slurp(state_ / "client.log"); }
+
+ private:
+  fs::path state_;
+  bool ok_ = false;
+  int port_ = 0;
+};
+
+// Points a side's store at another port (a proxy).
+bool PointStoreAt(const Org& org, const std::string& side, int port) {
+  return org.EditConfig(fmt::format("imap://%u@127.0.0.1:{}/", org.ImapPort(side)),
+                        fmt::format("imap://%u@127.0.0.1:{}/", port));
+}
+
+size_t Count(const std::string& haystack, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = haystack.find(needle); at != std::string::npos;
+       at = haystack.find(needle, at + 1))
+    ++n;
+  return n;
+}
+
+TEST(Imap, EveryFolderArrivesByteForByteIntoTheTargetsSentFolder) {
+  Org org(3, 150, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  // The target marks its own \Sent folder; the source names its "Sent Items". Deep nesting,
+  // non-ASCII letters, '&' and spaces in one more folder of one mailbox.
+  ASSERT_EQ(org.RestartDovecot("target", {"--sent", "Sent Messages"}), "");
+  AddFolder(org, "alice.adams", ".Archive.2024.Q1.&AMk-quipe &- Co.Tief.Tiefer.Am tiefsten",
+            {"Message-ID: <deep1@x>\r\nSubject: deep\r\n\r\nfive levels down\r\n",
+             "Message-ID: <deep2@x>\r\nSubject: deeper\r\n\r\n\xc3\xa9t\xc3\xa9\r\n"});
+  auto r = org.Run({"run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_EQ(CompareOverImap(org, "Sent Messages"), "");
+  // The target's folder of that use took the mail; no "Sent Items" was made beside it.
+  auto target = org.TargetMail("alice.adams");
+  size_t sent = 0, sent_items = 0, deep = 0;
+  for (const auto& [k, n] : target) {
+    sent += k.starts_with(".Sent Messages|") ? n : 0;
+    sent_items += k.starts_with(".Sent Items|") ? n : 0;
+    deep += k.starts_with(".Archive.2024.Q1.&AMk-quipe &- Co.Tief.Tiefer.Am tiefsten|") ? n : 0;
+  }
+  EXPECT_GT(sent, 0u);
+  EXPECT_EQ(sent_items, 0u);
+  EXPECT_EQ(deep, 2u);
+}
+
+TEST(Imap, ARunKilledMidFolderResumesWithoutDuplicates) {
+  Org pristine(2, 80, "CreateSourceContact");
+  CM_ASSERT_ORG(pristine);
+  // Killed as the Nth message is recorded: batches of 4 are in flight, some committed by the
+  // server and never recorded.
+  for (int n : {1, 6, 23, 57}) {
+    Org org(pristine);
+    CM_ASSERT_ORG(org);
+    auto crashed =
+        org.Run({"run", "--parallel", "1"}, {fmt::format("CROSSMOVE_CRASH_AFTER_MESSAGES={}", n)});
+    ASSERT_EQ(crashed.exit_code, 137) << "after " << n << ": " << crashed.err;
+    auto rerun = org.Run({"run"});
+    ASSERT_EQ(rerun.exit_code, 0) << "after " << n << ": " << rerun.err << rerun.out;
+    EXPECT_EQ(CompareEachMailbox(org), "") << "killed after " << n << " messages";
+  }
+}
+
+TEST(Imap, AMessageTheTargetRefusesIsCountedAgainstTheLimitAndNamed) {
+  Org org(2, 120, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  // About 5% of the generated messages carry a 20-60 KB attachment.
+  ASSERT_EQ(org.RestartDovecot("target", {"--max-mail-size", "20000"}), "");
+  auto refused = org.Run({"run"});
+  EXPECT_EQ(refused.exit_code, 1) << refused.out << refused.err;
+  auto status = nlohmann::json::parse(org.Run({"status", "--json"}).out);
+  bool over_limit = false;
+  for (const auto& m : status["mailboxes"]) {
+    if (m["failed_step"] == "copy")
+      over_limit |= m["reason"].get<std::string>().find("bad-item-limit 0") != std::string::npos;
+  }
+  EXPECT_TRUE(over_limit) << status.dump(2);
+
+  auto tolerated = org.Run({"run", "--bad-item-limit", "100"});
+  ASSERT_EQ(tolerated.exit_code, 0) << tolerated.out << tolerated.err;
+  // The report names each refused message, its folder and the server's reason.
+  std::string report = org.Read("crossmove-report.csv");
+  EXPECT_NE(report.find("[LIMIT]"), std::string::npos) << report;
+  size_t big = 0;
+  for (const auto& user : Users(org)) {
+    auto source = testing::MailOf(org.dir() / "source-mail" / "fabrikam.test" / user, true);
+    auto target = org.TargetMail(user);
+    for (const auto& [k, n] : source) {
+      // Everything under the limit arrived; everything over it is in the report.
+      if (target.count(k)) continue;
+      ++big;
+    }
+  }
+  EXPECT_GT(big, 0u);
+  EXPECT_EQ(Count(report, "[LIMIT]"), big) << report;
+}
+
+TEST(Imap, AConnectionCutMidAppendIsRetriedWithoutADuplicate) {
+  Org org(1, 60, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  Proxy proxy(org, org.ImapPort("target"), {"--cut-after", "60000"});
+  ASSERT_TRUE(proxy.ok());
+  ASSERT_TRUE(PointStoreAt(org, "target", proxy.port()));
+  auto r = org.Run({"run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_TRUE(proxy.cut()) << "the connection was never cut";
+  EXPECT_EQ(CompareEachMailbox(org), "");
+}
+
+TEST(Imap, UnchangedFoldersCostNoListingInTheDeltaPasses) {
+  Org org(1, 60, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  Proxy proxy(org, org.ImapPort("source"));
+  ASSERT_TRUE(proxy.ok());
+  ASSERT_TRUE(PointStoreAt(org, "source", proxy.port()));
+  ASSERT_EQ(org.Run({"run"}).exit_code, 0);
+  // Each folder with mail is listed by the snapshot, the copy and the verification (an empty
+  // one by none: its EXAMINE says so); the final delta pass and the sweep see from one
+  // LIST-STATUS that nothing changed.
+  std::string sent = proxy.client_log();
+  std::set<std::string> with_mail;
+  for (const auto& [k, n] : testing::MailOf(org.dir() / "source-mail")) {
+    with_mail.insert(k.substr(0, k.find('|')));
+  }
+  EXPECT_EQ(Count(sent, "UID FETCH 1:* "), 3 * with_mail.size()) << sent.substr(0, 2000);
+  EXPECT_GE(Count(sent, "LIST \"\" \"*\" RETURN"), 4u);  // snapshot, copy, verify, delta, sweep
+}
+
+TEST(Imap, ServersWithoutLiteralPlusOrWithCompressionGetTheSameMail) {
+  for (std::string option : {"--no-literal-plus", "--compress"}) {
+    Org org(1, 40, "CreateSourceContact");
+    CM_ASSERT_ORG(org);
+    ASSERT_EQ(org.RestartDovecot("target", {option}), "");
+    ASSERT_EQ(org.RestartDovecot("source", {option}), "");
+    Proxy proxy(org, org.ImapPort("target"));
+    ASSERT_TRUE(proxy.ok());
+    ASSERT_TRUE(PointStoreAt(org, "target", proxy.port()));
+    auto r = org.Run({"run"});
+    ASSERT_EQ(r.exit_code, 0) << option << ": " << r.err << r.out;
+    EXPECT_EQ(CompareEachMailbox(org), "") << option;
+    std::string sent = proxy.client_log();
+    if (option == "--compress") {
+      EXPECT_NE(sent.find("COMPRESS DEFLATE\r\n"), std::string::npos);
+    } else {
+      // Every literal waited for the server's "+": none was sent as {n+}.
+      EXPECT_EQ(sent.find("+}\r\n"), std::string::npos);
+      EXPECT_NE(sent.find("}\r\n"), std::string::npos);
+    }
+  }
+}
+
+TEST(Imap, ImapsIsVerifiedUnlessAnAdministratorSaysOtherwise) {
+  Org org(1, 20, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  int tls_port = testing::FreePort();
+  ASSERT_EQ(org.RestartDovecot("target", {"--imaps", std::to_string(tls_port)}), "");
+  ASSERT_TRUE(org.EditConfig(fmt::format("imap://%u@127.0.0.1:{}/", org.ImapPort("target")),
+                             fmt::format("imaps://%u@127.0.0.1:{}/", tls_port)));
+  std::string before = org.DirectoryText("target");
+  auto untrusted = org.Run({"run"});
+  EXPECT_EQ(untrusted.exit_code, 3) << untrusted.out << untrusted.err;
+  EXPECT_NE(untrusted.err.find(fmt::format("127.0.0.1:{}", tls_port)), std::string::npos);
+  EXPECT_NE(untrusted.err.find("certificate"), std::string::npos) << untrusted.err;
+  EXPECT_EQ(org.DirectoryText("target"), before);
+  EXPECT_FALSE(fs::exists(org.dir() / "crossmove.journal"));
+
+  std::string store = fmt::format("imaps://%u@127.0.0.1:{}/\"", tls_port);
+  ASSERT_TRUE(org.EditConfig(store, store + "\nca-file = \"dovecot/target/cert.pem\""));
+  auto trusted = org.Run({"run"});
+  ASSERT_EQ(trusted.exit_code, 0) << trusted.err << trusted.out;
+  EXPECT_EQ(CompareEachMailbox(org), "");
+}
+
+TEST(Imap, AWrongAdminPasswordIsAProblemBeforeAnythingIsWritten) {
+  Org org(2, 20, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  Spit(org.dir() / "imap.secret", "not-the-password\n");
+  std::string source = org.DirectoryText("source"), target = org.DirectoryText("target");
+  auto r = org.Run({"run"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("users.csv:3: source mailbox"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("AUTHENTICATE PLAIN as migrator for alice.adams@fabrikam.test"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("not-the-password"), std::string::npos) << "the secret was printed";
+  EXPECT_EQ(org.DirectoryText("source"), source);
+  EXPECT_EQ(org.DirectoryText("target"), target);
+  EXPECT_FALSE(fs::exists(org.dir() / "crossmove.journal"));
+}
+
+TEST(Imap, AServerThatIsDownIsExitThree) {
+  Org org(1, 10, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  ASSERT_TRUE(PointStoreAt(org, "source", testing::FreePort()));
+  auto r = org.Run({"run"});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_NE(r.err.find("cannot connect"), std::string::npos) << r.err;
+}
+
+TEST(Imap, UsersCanLogInWithTheirOwnPasswordsWhereThereIsNoAdmin) {
+  Org org(2, 30, "MailEnableSourceAccount");
+  CM_ASSERT_ORG(org);
+  // Each user's own password, on both servers; crossmove reads them from a 0600 file.
+  std::string table, source_users, target_users;
+  for (const auto& user : Users(org)) {
+    table += fmt::format("{0}@fabrikam.test:src-{0}\n{0}@contoso.test:dst-{0}\n", user);
+    source_users += fmt::format("{0}@fabrikam.test:{{PLAIN}}src-{0}\n", user);
+    target_users += fmt::format("{0}@contoso.test:{{PLAIN}}dst-{0}\n", user);
+  }
+  Spit(org.dir() / "dovecot" / "source" / "users", source_users);
+  Spit(org.dir() / "dovecot" / "target" / "users", target_users);
+  ASSERT_EQ(org.RestartDovecot("source"), "");
+  ASSERT_EQ(org.RestartDovecot("target"), "");
+  Spit(org.dir() / "passwords", table);
+  fs::permissions(org.dir() / "passwords", fs::perms::owner_read | fs::perms::owner_write);
+  const std::string admin = "admin = \"migrator\"\ncredential = \"file:imap.secret\"";
+  ASSERT_TRUE(org.EditConfig(admin, "user-credentials = \"file:passwords\""));
+  ASSERT_TRUE(org.EditConfig(admin, "user-credentials = \"file:passwords\""));
+  auto r = org.Run({"run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_EQ(CompareEachMailbox(org), "");
+}
+
+TEST(Imap, MaildirAndImapStoresMoveIntoEachOther) {
+  // Maildir -> IMAP: the source read from its files, the target a server.
+  Org to_imap(2, 60, "CreateSourceContact");
+  CM_ASSERT_ORG(to_imap);
+  ASSERT_TRUE(to_imap.EditConfig(fmt::format("imap://%u@127.0.0.1:{}/", to_imap.ImapPort("source")),
+                                 "maildir:source-mail/%d/%n"));
+  auto r = to_imap.Run({"run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_EQ(CompareEachMailbox(to_imap), "");
+
+  // IMAP -> Maildir: the source a server, the target files.
+  Org to_maildir(2, 60, "CreateSourceContact");
+  CM_ASSERT_ORG(to_maildir);
+  ASSERT_TRUE(
+      to_maildir.EditConfig(fmt::format("imap://%u@127.0.0.1:{}/", to_maildir.ImapPort("target")),
+                            "maildir:maildir-target/%d/%n"));
+  r = to_maildir.Run({"run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  for (const auto& user : Users(to_maildir)) {
+    auto source = testing::MailOf(to_maildir.dir() / "source-mail" / "fabrikam.test" / user, true);
+    auto target = testing::MailOf(to_maildir.dir() / "maildir-target" / "contoso.test" / user);
+    EXPECT_TRUE(source == target) << user << "\n" << testing::Difference(target, source);
+  }
+}
+
+}  // namespace
+}  // namespace cm

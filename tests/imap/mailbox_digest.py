@@ -1,0 +1,52 @@
+#!/usr/bin/env python3
+"""Every message of IMAP mailboxes, one line each, read over IMAP as a user would see them:
+
+    FOLDER|SHA256|INTERNALDATE|FLAG LETTERS|KEYWORDS
+
+in the form tests/cli/org.h's MailOf gives for a Maildir tree (FOLDER ".A.B" in modified UTF-7,
+"INBOX"; flags as Maildir letters D F R S T; keywords sorted, each followed by a space), so that
+a mailbox on a server and one in files compare directly. Independent of crossmove's code.
+
+    mailbox_digest.py HOST:PORT SECRET_FILE USER...   (logs in as USER*migrator)
+"""
+import hashlib
+import imaplib
+import re
+import sys
+import time
+
+LETTERS = {"\\Draft": "D", "\\Flagged": "F", "\\Answered": "R", "\\Seen": "S", "\\Deleted": "T"}
+
+
+def main():
+    host, port = sys.argv[1].rsplit(":", 1)
+    secret = open(sys.argv[2]).read().strip()
+    for user in sys.argv[3:]:
+        m = imaplib.IMAP4(host, int(port))
+        m.login(f"{user}*migrator", secret)
+        for line in m.list()[1]:
+            got = re.match(rb'\((.*?)\) (?:"(.)"|NIL) (.*)$', line)
+            attrs, name = got.group(1).decode(), got.group(3).decode()
+            if name.startswith('"'):
+                name = name[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+            if "\\Noselect" in attrs or "\\NonExistent" in attrs:
+                continue
+            typ, data = m.select('"%s"' % name.replace("\\", "\\\\").replace('"', '\\"'), readonly=True)
+            if typ != "OK" or int(data[0]) == 0:
+                continue
+            folder = "INBOX" if name == "INBOX" else "." + name.replace("/", ".")
+            typ, msgs = m.uid("fetch", "1:*", "(FLAGS INTERNALDATE BODY.PEEK[])")
+            for part in msgs:
+                if not isinstance(part, tuple):
+                    continue
+                meta, body = part
+                flags = re.search(rb"FLAGS \(([^)]*)\)", meta).group(1).decode().split()
+                letters = "".join(sorted(LETTERS[f] for f in flags if f in LETTERS))
+                keywords = "".join(k + " " for k in sorted(f for f in flags if not f.startswith("\\")))
+                date = int(time.mktime(imaplib.Internaldate2tuple(meta)))
+                print(f"{folder}|{hashlib.sha256(body).hexdigest()}|{date}|{letters}|{keywords}")
+        m.logout()
+
+
+if __name__ == "__main__":
+    main()
