@@ -408,6 +408,35 @@ Result<CopyStats> CopyMailbox(MailStore& source, MailStore& target, MessageMap& 
 
 namespace {
 
+// Each message's size with every bare LF counted as CRLF (RFC822.SIZE as an IMAP server gives
+// it for a message it stores with LF line ends), read in bulk.
+Result<std::map<std::string, uint64_t>> CrlfSizes(MailStore& store, const Folder& folder,
+                                                  const std::vector<const MessageMeta*>& messages) {
+  struct Counter : MessageSink {
+    const std::vector<const MessageMeta*>& messages;
+    std::map<std::string, uint64_t> out;
+    uint64_t size = 0;
+    char last = 0;
+    explicit Counter(const std::vector<const MessageMeta*>& m) : messages(m) {}
+    Status Data(size_t, std::string_view chunk) override {
+      for (char c : chunk) {
+        size += (c == '\n' && last != '\r') ? 2 : 1;
+        last = c;
+      }
+      return Status::Ok();
+    }
+    Status Done(size_t i, const Status& read) override {
+      if (!read.ok()) return read;
+      out[messages[i]->key] = size;
+      size = 0;
+      last = 0;
+      return Status::Ok();
+    }
+  } counter(messages);
+  CM_RETURN_IF_ERROR(store.ReadMessages(folder, messages, counter));
+  return std::move(counter.out);
+}
+
 // SHA-256 of every listed message, read in bulk.
 Result<std::map<std::string, std::string>> Digests(
     MailStore& store, const Folder& folder, const std::vector<const MessageMeta*>& messages) {
@@ -463,7 +492,8 @@ Result<VerifyReport> VerifyMailbox(MailStore& source, MailStore& target, Message
     auto problem = [&](const MessageMeta& m, std::string what) {
       report.problems.push_back(fmt::format("{} {}: {}", fm.source.Name(), m.key, what));
     };
-    std::vector<const MessageMeta*> compare_source, compare_target;
+    std::vector<const MessageMeta*> compare_source, compare_target, other_size;
+    std::map<std::string, uint64_t> target_size;
     for (const MessageMeta& m : *src) {
       ++report.messages;
       auto rec = recorded->find(m.key);
@@ -478,13 +508,24 @@ Result<VerifyReport> VerifyMailbox(MailStore& source, MailStore& target, Message
         continue;
       }
       const MessageMeta& tm = *t->second;
-      if (tm.size != m.size)
-        problem(m, fmt::format("size {} in the target, {} in the source", tm.size, m.size));
+      if (tm.size != m.size) {
+        other_size.push_back(&m);  // decided below: a server may count line ends as CRLF
+        target_size[m.key] = tm.size;
+      }
       if (SortedFlags(tm.flags) != SortedFlags(m.flags)) problem(m, "flags differ");
       if (SortedFlags(tm.keywords) != SortedFlags(m.keywords)) problem(m, "keywords differ");
       if (tm.internal_date != m.internal_date) problem(m, "INTERNALDATE differs");
       compare_source.push_back(&m);
       compare_target.push_back(&tm);
+    }
+    if (!other_size.empty()) {
+      auto crlf = CrlfSizes(source, fm.source, other_size);
+      if (!crlf.ok()) return crlf.status();
+      for (const MessageMeta* m : other_size) {
+        if ((*crlf)[m->key] != target_size[m->key])
+          problem(*m, fmt::format("size {} in the target, {} in the source", target_size[m->key],
+                                  m->size));
+      }
     }
     if (!full || compare_source.empty()) continue;
     auto a = Digests(source, fm.source, compare_source);

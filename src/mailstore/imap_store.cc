@@ -858,8 +858,11 @@ class ImapAppender : public MessageAppender {
     CM_RETURN_IF_ERROR(client.SendRaw("\r\n"));
     CM_RETURN_IF_ERROR(client.Flush());  // the server can work on it while we read the source
     in_flight_.push_back(std::move(batch));
-    // Keep at most `pipeline-depth` commands in flight; collect what has come back meanwhile.
-    while (in_flight_.size() > static_cast<size_t>(std::max(1, access_.pipeline_depth))) {
+    in_flight_bytes_ += in_flight_.back().bytes.size();
+    // At most `pipeline-depth` commands in flight, and two batches' worth of bytes kept for a
+    // resend; what has come back meanwhile is collected.
+    while (in_flight_.size() > static_cast<size_t>(std::max(1, access_.pipeline_depth)) ||
+           (in_flight_.size() > 1 && in_flight_bytes_ > 2 * access_.batch_bytes)) {
       auto reaped = ReapOne(true);
       if (!reaped.ok()) return reaped.status();
     }
@@ -929,6 +932,7 @@ class ImapAppender : public MessageAppender {
     }
     Batch batch = std::move(in_flight_.front());
     in_flight_.pop_front();
+    in_flight_bytes_ -= batch.bytes.size();
     auto r = (*c)->Wait(batch.tag);
     if (!r.ok()) return r.status();
     CM_RETURN_IF_ERROR(Complete(batch, *r));
@@ -952,6 +956,7 @@ class ImapAppender : public MessageAppender {
   std::optional<Item> current_;
   Batch building_;
   std::deque<Batch> in_flight_;
+  size_t in_flight_bytes_ = 0;
   std::string streaming_tag_;
   uint64_t streamed_ = 0;
   ImapClient* session_ = nullptr;

@@ -243,26 +243,42 @@ TEST(Imap, ServersWithoutLiteralPlusOrWithCompressionGetTheSameMail) {
   }
 }
 
-TEST(Imap, ImapsIsVerifiedUnlessAnAdministratorSaysOtherwise) {
+TEST(Imap, TlsIsVerifiedUnlessAnAdministratorSaysOtherwise) {
   Org org(1, 20, "CreateSourceContact");
   CM_ASSERT_ORG(org);
-  int tls_port = testing::FreePort();
-  ASSERT_EQ(org.RestartDovecot("target", {"--imaps", std::to_string(tls_port)}), "");
-  ASSERT_TRUE(org.EditConfig(fmt::format("imap://%u@127.0.0.1:{}/", org.ImapPort("target")),
-                             fmt::format("imaps://%u@127.0.0.1:{}/", tls_port)));
+  // The target by imaps (TLS from the first byte), the source by STARTTLS on its plain port;
+  // both servers have self-signed certificates.
+  int source_tls = testing::FreePort(), target_tls = testing::FreePort();
+  ASSERT_EQ(org.RestartDovecot("source", {"--imaps", std::to_string(source_tls)}), "");
+  ASSERT_EQ(org.RestartDovecot("target", {"--imaps", std::to_string(target_tls)}), "");
+  Proxy source_proxy(org, org.ImapPort("source"));
+  ASSERT_TRUE(source_proxy.ok());
+  std::string source_store = fmt::format("imap://%u@127.0.0.1:{}/\"", source_proxy.port());
+  std::string target_store = fmt::format("imaps://%u@127.0.0.1:{}/\"", target_tls);
+  ASSERT_TRUE(
+      org.EditConfig(fmt::format("imap://%u@127.0.0.1:{}/\"", org.ImapPort("source")),
+                     source_store + "\nstarttls = true\nca-file = \"dovecot/source/cert.pem\""));
+  ASSERT_TRUE(org.EditConfig(fmt::format("imap://%u@127.0.0.1:{}/\"", org.ImapPort("target")),
+                             target_store));
   std::string before = org.DirectoryText("target");
   auto untrusted = org.Run({"run"});
   EXPECT_EQ(untrusted.exit_code, 3) << untrusted.out << untrusted.err;
-  EXPECT_NE(untrusted.err.find(fmt::format("127.0.0.1:{}", tls_port)), std::string::npos);
+  EXPECT_NE(untrusted.err.find(fmt::format("127.0.0.1:{}", target_tls)), std::string::npos);
   EXPECT_NE(untrusted.err.find("certificate"), std::string::npos) << untrusted.err;
   EXPECT_EQ(org.DirectoryText("target"), before);
   EXPECT_FALSE(fs::exists(org.dir() / "crossmove.journal"));
 
-  std::string store = fmt::format("imaps://%u@127.0.0.1:{}/\"", tls_port);
-  ASSERT_TRUE(org.EditConfig(store, store + "\nca-file = \"dovecot/target/cert.pem\""));
-  auto trusted = org.Run({"run"});
-  ASSERT_EQ(trusted.exit_code, 0) << trusted.err << trusted.out;
+  ASSERT_TRUE(org.EditConfig(target_store, target_store + "\ntls-verify = false"));
+  auto unchecked = org.Run({"run"});
+  ASSERT_EQ(unchecked.exit_code, 0) << unchecked.err << unchecked.out;
+  EXPECT_NE(unchecked.err.find("tls-verify = false: the certificates of imaps://"),
+            std::string::npos)
+      << unchecked.err;
   EXPECT_EQ(CompareEachMailbox(org), "");
+  // The source's login went inside TLS: nothing after STARTTLS is readable on the wire.
+  std::string wire = source_proxy.client_log();
+  EXPECT_NE(wire.find("STARTTLS\r\n"), std::string::npos);
+  EXPECT_EQ(wire.find("AUTHENTICATE"), std::string::npos);
 }
 
 TEST(Imap, AWrongAdminPasswordIsAProblemBeforeAnythingIsWritten) {
@@ -321,9 +337,29 @@ TEST(Imap, MaildirAndImapStoresMoveIntoEachOther) {
   CM_ASSERT_ORG(to_imap);
   ASSERT_TRUE(to_imap.EditConfig(fmt::format("imap://%u@127.0.0.1:{}/", to_imap.ImapPort("source")),
                                  "maildir:source-mail/%d/%n"));
+  // A message with bare LF line ends, as some MTAs deliver: sent as it is; the server counts
+  // (and serves) its line ends as CRLF, which verification must allow for.
+  const std::string lf = "Message-ID: <lf@x>\nSubject: LF only\n\nline one\nline two\n";
+  AddFolder(to_imap, "alice.adams", ".Unix", {lf});
   auto r = to_imap.Run({"run"});
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
-  EXPECT_EQ(CompareEachMailbox(to_imap), "");
+  fs::remove_all(to_imap.dir() / "source-mail" / "fabrikam.test" / "alice.adams" / ".Unix");
+  std::string crlf_sha;
+  for (const auto& [k, n] : to_imap.TargetMail("alice.adams")) {
+    if (k.starts_with(".Unix|")) crlf_sha = k.substr(6, 64);
+  }
+  std::string crlf;
+  for (char c : lf) crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
+  Spit(to_imap.dir() / "lf-as-crlf", crlf);
+  EXPECT_EQ(crlf_sha, testing::Sha256(to_imap.dir() / "lf-as-crlf"));
+  std::string rest;
+  for (const auto& user : Users(to_imap)) {
+    auto source = testing::MailOf(to_imap.dir() / "source-mail" / "fabrikam.test" / user, true);
+    auto target = to_imap.TargetMail(user);
+    std::erase_if(target, [](const auto& e) { return e.first.starts_with(".Unix|"); });
+    if (source != target) rest += user + ":\n" + testing::Difference(target, source);
+  }
+  EXPECT_EQ(rest, "");
 
   // IMAP -> Maildir: the source a server, the target files.
   Org to_maildir(2, 60, "CreateSourceContact");
