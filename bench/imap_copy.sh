@@ -132,11 +132,23 @@ mail_prefetch_count = 20
 CONF
 printf 'ceiling@contoso.test\t%s\n' "$org/source-mail/fabrikam.test/$user" > "$root/ceiling.list"
 
-declare -a cm_t cm_m mb_t mb_m da_t da_m ce_t
+copy_seconds() {  # the copy step of the last run, from the event log (provisioned -> copied)
+  python3 - "$1/crossmove.journal.events.jsonl" <<'PY'
+import datetime, json, sys
+t = lambda s: datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").timestamp()
+at = {}
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e["event"] == "state":
+        at.setdefault(e["state"], []).append(t(e["time"]))
+print(f"{max(at['content-copied']) - min(at['target-provisioned']):.3f}")
+PY
+}
+declare -a cm_t cm_m cm_c mb_t mb_m da_t da_m ce_t
 for i in $(seq "$runs"); do
   reset_org "$org"; wipe_target "$user"
   read -r t m < <(measure "$bin" --config "$org/crossmove.toml" run)
-  cm_t+=("$t"); cm_m+=("$m")
+  cm_t+=("$t"); cm_m+=("$m"); cm_c+=("$(copy_seconds "$org")")
   wipe_target mbsync; rm -rf "$root/mbsync-state"; mkdir -p "$root/mbsync-state"
   read -r t m < <(measure mbsync -c "$root/mbsyncrc" -a -q)
   mb_t+=("$t"); mb_m+=("$m")
@@ -152,22 +164,27 @@ exact=$(python3 tests/imap/compare_mailboxes.py "127.0.0.1:$src_port" "$user@fab
   "127.0.0.1:$dst_port" "$user@contoso.test" --secret-file "$root/secret" --map "Sent=Sent" \
   >/dev/null 2>&1 && echo "byte-exact" || echo "DIFFERENT")
 cmt=$(printf '%s\n' "${cm_t[@]}" | median); cmm=$(printf '%s\n' "${cm_m[@]}" | median)
+cmc=$(printf '%s\n' "${cm_c[@]}" | median)
 mbt=$(printf '%s\n' "${mb_t[@]}" | median); mbm=$(printf '%s\n' "${mb_m[@]}" | median)
 dat=$(printf '%s\n' "${da_t[@]}" | median); dam=$(printf '%s\n' "${da_m[@]}" | median)
 cet=$(printf '%s\n' "${ce_t[@]}" | median)
 cm_rate=$(div "$msgs" "$cmt")
 
+rate() { div "$msgs" "$1"; }
 printf '\nIMAP -> IMAP, one mailbox, %s messages, %s MB (median of %s)\n' "$msgs" "$mb" "$runs"
-printf '%-44s %9s %9s %8s %11s %10s\n' "" "seconds" "msg/s" "MB/s" "crossmove/x" "peak RSS"
+printf '%-46s %9s %9s %8s %10s\n' "" "seconds" "msg/s" "MB/s" "peak RSS"
 row() {  # label seconds rss_kb
   local rss="-"; [ -n "$3" ] && rss="$(($3 / 1024)) MB"
-  printf '%-44s %9s %9.0f %8.1f %11.2f %10s\n' "$1" "$2" "$(div "$msgs" "$2")" "$(div "$mb" "$2")" \
-    "$(div "$cm_rate" "$(div "$msgs" "$2")")" "$rss"
+  printf '%-46s %9s %9.0f %8.1f %10s\n' "$1" "$2" "$(rate "$2")" "$(div "$mb" "$2")" "$rss"
 }
 row "crossmove run (whole move; $exact)" "$cmt" "$cmm"
+row "  its copy step alone" "$cmc" ""
 row "mbsync (adds X-TUID to every message)" "$mbt" "$mbm"
 row "doveadm backup -R imapc: (writes storage)" "$dat" "$dam"
 row "raw MULTIAPPEND ceiling (from memory)" "$cet" ""
+printf 'crossmove msg/s: %sx mbsync, %sx doveadm backup; whole move %sx the ceiling, copy step %sx\n' \
+  "$(div "$(rate "$cmt")" "$(rate "$mbt")")" "$(div "$(rate "$cmt")" "$(rate "$dat")")" \
+  "$(div "$(rate "$cmt")" "$(rate "$cet")")" "$(div "$(rate "$cmc")" "$(rate "$cet")")"
 
 # --- many mailboxes, --parallel ------------------------------------------------------------
 scripts/dovecot-server stop "$root/dovecot-source"; scripts/dovecot-server stop "$root/dovecot-target"
@@ -179,13 +196,21 @@ start_servers "$many/source-mail"
 for u in $(ls "$many/source-mail/fabrikam.test"); do
   printf 'ceil-%s@contoso.test\t%s\n' "$u" "$many/source-mail/fabrikam.test/$u"
 done > "$root/ceiling-many.list"
+server_cpu() {  # CPU seconds used so far by a Dovecot instance and its children
+  awk '{ printf "%.2f", ($14 + $15 + $16 + $17) / 100 }' "/proc/$(cat "$root/dovecot-$1/run/master.pid")/stat"
+}
 declare -a pm_t pm_m pc_t
 for i in $(seq "$runs"); do
   reset_org "$many"; rm -rf "$root/target-mail/contoso.test"
+  s0=$(server_cpu source); t0=$(server_cpu target)
   read -r t m < <(measure "$bin" --config "$many/crossmove.toml" run --parallel "$parallel")
   pm_t+=("$t"); pm_m+=("$m")
+  pm_scpu=$(awk -v a="$(server_cpu source)" -v b="$s0" 'BEGIN { print a - b }')
+  pm_tcpu=$(awk -v a="$(server_cpu target)" -v b="$t0" 'BEGIN { print a - b }')
   rm -rf "$root/target-mail/contoso.test"
+  t0=$(server_cpu target)
   "$ceiling_bin" 127.0.0.1 "$dst_port" migrator "$root/secret" "$parallel" "$root/ceiling-many.list" > "$root/ceiling.out"
+  pc_tcpu=$(awk -v a="$(server_cpu target)" -v b="$t0" 'BEGIN { print a - b }')
   pc_t+=("$(cut -d' ' -f3 "$root/ceiling.out")")
 done
 pmt=$(printf '%s\n' "${pm_t[@]}" | median); pmm=$(printf '%s\n' "${pm_m[@]}" | median)
@@ -204,6 +229,8 @@ printf '%-44s %9s %9.0f %11s %10s\n' "crossmove run (whole move)" "$pmt" "$(div 
 printf '%-44s %9s %9.0f %11s %10s\n' "raw MULTIAPPEND ceiling, $parallel connections" "$pct" "$(div 40000 "$pct")" "1.00" "-"
 printf '%-44s %s MB at 50, %s MB at 100, %s MB at 200 mailboxes\n' "crossmove peak RSS" \
   "$((rss_at[50] / 1024))" "$((rss_at[100] / 1024))" "$((pmm / 1024))"
+printf 'server CPU in the last run: crossmove source %s s + target %s s; ceiling target %s s (2 cores shared)\n' \
+  "$pm_scpu" "$pm_tcpu" "$pc_tcpu"
 
 # --- one 100 MB message ----------------------------------------------------------------------
 scripts/dovecot-server stop "$root/dovecot-source"; scripts/dovecot-server stop "$root/dovecot-target"
@@ -214,11 +241,13 @@ cp "$big/source.ldif" "$big/pristine-source.ldif"; cp "$big/target.ldif" "$big/p
 inbox=$(ls -d "$big"/source-mail/fabrikam.test/*)/cur
 python3 - "$inbox" <<'PY'
 import os, sys
-path = os.path.join(sys.argv[1], "1700000000.M1P1.big,S=104857600:2,S")
+line = b"x" * 998 + b"\r\n"
+head = b"Message-ID: <big@bench>\r\nSubject: 100 MB\r\n\r\n"
+count = (100 * 1024 * 1024 - len(head)) // len(line)
+path = os.path.join(sys.argv[1], f"1700000000.M1P1.big,S={len(head) + count * len(line)}:2,S")
 with open(path, "wb") as f:
-    f.write(b"Message-ID: <big@bench>\r\nSubject: 100 MB\r\n\r\n")
-    line = b"x" * 998 + b"\r\n"
-    while f.tell() + len(line) <= 100 * 1024 * 1024:
+    f.write(head)
+    for _ in range(count):
         f.write(line)
 os.utime(path, (1700000000, 1700000000))
 PY

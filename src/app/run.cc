@@ -8,6 +8,7 @@
 #include <chrono>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -96,24 +97,36 @@ struct Work {
   MailboxPlan plan;
   Snapshot snapshot;
   ReportRow row;
+  // Open while the mailbox moves, so its steps share two connections instead of making two each.
+  std::unique_ptr<MailStore> source_store, target_store;
 };
 
 std::string IdentityKey(const std::string& column, const std::string& identity) {
   return column + "=" + identity;
 }
 
-Result<std::unique_ptr<MailStore>> SourceStore(const Context& ctx, const Snapshot& snap) {
-  return ctx.stores.OpenSource(snap.source, snap.store);
+Result<MailStore*> SourceStore(const Context& ctx, Work& w) {
+  if (!w.source_store) {
+    auto store = ctx.stores.OpenSource(w.snapshot.source, w.snapshot.store);
+    if (!store.ok()) return store.status();
+    w.source_store = std::move(*store);
+  }
+  return w.source_store.get();
 }
 
-Result<std::unique_ptr<MailStore>> TargetStore(const Context& ctx, const MailboxPlan& plan) {
-  return ctx.stores.OpenTarget(plan);
+Result<MailStore*> TargetStore(const Context& ctx, Work& w) {
+  if (!w.target_store) {
+    auto store = ctx.stores.OpenTarget(w.plan);
+    if (!store.ok()) return store.status();
+    w.target_store = std::move(*store);
+  }
+  return w.target_store.get();
 }
 
 Result<CopyStats> Copy(Context& ctx, Work& w, Progress& progress) {
-  auto src = SourceStore(ctx, w.snapshot);
+  auto src = SourceStore(ctx, w);
   if (!src.ok()) return src.status();
-  auto dst = TargetStore(ctx, w.plan);
+  auto dst = TargetStore(ctx, w);
   if (!dst.ok()) return dst.status();
   auto map = ctx.journal->MessagesOf(w.jm.id);
   CopyOptions options;
@@ -179,13 +192,18 @@ void MoveMailbox(Context& ctx, Work& w, Progress& progress) {
       auto location = ctx.stores.SourceLocation(w.snapshot.source);
       if (!location.ok()) return location.status();
       w.snapshot.store = *location;
-      auto store = SourceStore(ctx, w.snapshot);
+      auto store = SourceStore(ctx, w);
       if (!store.ok()) return store.status();
       auto folders = (*store)->ListFolders();
       if (!folders.ok()) return folders.status();
       w.snapshot.folders.clear();
       for (const auto& f : *folders) {
         if (!f.selectable) continue;
+        if (f.messages >= 0 && f.bytes >= 0) {  // counted by the folder listing (IMAP STATUS)
+          w.snapshot.folders.push_back(
+              {f.Name(), static_cast<uint64_t>(f.messages), static_cast<uint64_t>(f.bytes)});
+          continue;
+        }
         auto messages = (*store)->ListMessages(f, Detail::kNames);
         if (!messages.ok()) return messages.status();
         FolderSnapshot fs{f.Name(), messages->size(), 0};
@@ -206,9 +224,9 @@ void MoveMailbox(Context& ctx, Work& w, Progress& progress) {
   }
   if (ok && w.jm.state == MailboxState::kContentCopied) {
     ok = Step(ctx, w, "verify", MailboxState::kContentVerified, [&]() -> Status {
-      auto src = SourceStore(ctx, w.snapshot);
+      auto src = SourceStore(ctx, w);
       if (!src.ok()) return src.status();
-      auto dst = TargetStore(ctx, w.plan);
+      auto dst = TargetStore(ctx, w);
       if (!dst.ok()) return dst.status();
       auto map = ctx.journal->MessagesOf(w.jm.id);
       auto report =
@@ -233,6 +251,8 @@ void MoveMailbox(Context& ctx, Work& w, Progress& progress) {
       return ApplyAll(ctx, w, w.plan.cleanup_ops);
     });
   }
+  w.source_store.reset();
+  w.target_store.reset();
   w.row.seconds += std::chrono::duration<double>(Clock::now() - started).count();
   ctx.journal->Release(w.jm.id);
 }
@@ -377,6 +397,57 @@ std::optional<OpenedJournal> OpenExistingJournal(const Config& config, Console c
   return OpenedJournal{std::move(*journal), std::move(*loaded)};
 }
 
+// Every source mailbox must exist and open with the credentials given (SPEC §4), checked
+// `parallel` at once; a target store is created by the copy, but its template, scheme and
+// server must be right before the target directory is written (once per server). Returns
+// whether a server could not be reached.
+bool CheckStores(const Config& config, const MailStores& stores, const std::string& users_path,
+                 const Batch& batch, Problems& problems) {
+  const auto& boxes = batch.mailboxes;
+  std::vector<std::optional<Problem>> found(boxes.size());
+  std::vector<bool> down(boxes.size(), false);
+  std::atomic<size_t> next{0};
+  auto check = [&] {
+    for (size_t i = next++; i < boxes.size(); i = next++) {
+      const PlannedMailbox& m = boxes[i];
+      auto location = stores.SourceLocation(m.source);
+      auto store = location.ok() ? stores.OpenSource(m.source, *location)
+                                 : Result<std::unique_ptr<MailStore>>(location.status());
+      Status access = store.ok() ? (*store)->CheckAccess() : store.status();
+      if (access.ok()) continue;
+      down[i] = access.code() == Status::Code::kUnavailable;
+      found[i] = Problem{users_path, m.row.line, location.ok() ? "source mailbox" : "homeMDB",
+                         fmt::format("{}: {}", m.source.dn(), access.message())};
+    }
+  };
+  size_t threads =
+      std::min<size_t>(static_cast<size_t>(std::max(1, config.parallel)), boxes.size());
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(check);
+  check();
+  for (auto& t : pool) t.join();
+  bool unreachable = false;
+  std::set<std::string> servers_checked;
+  for (size_t i = 0; i < boxes.size(); ++i) {
+    const PlannedMailbox& m = boxes[i];
+    if (found[i]) problems.push_back(*found[i]);
+    unreachable |= down[i];
+    const DatabaseConfig* tdb = config.TargetDatabaseFor(m.plan.target_database_dn);
+    auto target = stores.OpenTarget(m.plan);
+    Status reachable = target.ok() ? Status::Ok() : target.status();
+    if (target.ok() && servers_checked.insert((*target)->server()).second)
+      reachable = (*target)->CheckServer();
+    if (!reachable.ok()) {
+      unreachable |= reachable.code() == Status::Code::kUnavailable;
+      problems.push_back({users_path, m.row.line,
+                          tdb && !tdb->store.empty() ? "target.databases." + tdb->name + ".store"
+                                                     : std::string("target-database"),
+                          reachable.message()});
+    }
+  }
+  return unreachable;
+}
+
 }  // namespace
 
 int RunMigration(const Config& config, const RunOptions& options, Console console) {
@@ -430,34 +501,7 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
   Batch batch;
   if (!fresh.rows.empty()) batch = PrepareBatch(config, *orgs, fresh, problems, reserved);
   MailStores stores = MailStores::Load(config, problems, console.err);
-  bool unreachable = false;
-  std::set<std::string> servers_checked;
-  for (const auto& m : batch.mailboxes) {
-    // Every source mailbox must exist and open with the credentials given (SPEC §4).
-    auto location = stores.SourceLocation(m.source);
-    auto store = location.ok() ? stores.OpenSource(m.source, *location)
-                               : Result<std::unique_ptr<MailStore>>(location.status());
-    Status access = store.ok() ? (*store)->CheckAccess() : store.status();
-    if (!access.ok()) {
-      unreachable |= access.code() == Status::Code::kUnavailable;
-      problems.push_back({users.path, m.row.line, location.ok() ? "source mailbox" : "homeMDB",
-                          fmt::format("{}: {}", m.source.dn(), access.message())});
-    }
-    // The target store is created by the copy, but its template, scheme and server must be
-    // right before the target directory is written.
-    const DatabaseConfig* tdb = config.TargetDatabaseFor(m.plan.target_database_dn);
-    auto target = stores.OpenTarget(m.plan);
-    Status reachable = target.ok() ? Status::Ok() : target.status();
-    if (target.ok() && servers_checked.insert((*target)->server()).second)
-      reachable = (*target)->CheckServer();
-    if (!reachable.ok()) {
-      unreachable |= reachable.code() == Status::Code::kUnavailable;
-      problems.push_back({users.path, m.row.line,
-                          tdb && !tdb->store.empty() ? "target.databases." + tdb->name + ".store"
-                                                     : std::string("target-database"),
-                          reachable.message()});
-    }
-  }
+  bool unreachable = CheckStores(config, stores, users.path, batch, problems);
   if (!problems.empty()) {
     PrintProblems(problems, console);
     return unreachable ? kExitUnreachable : kExitUsage;
@@ -555,11 +599,11 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
     plans.push_back(w.plan);
   }
   auto model = BuildModel(ctx.orgs, config, snapshots, plans);
-  for (auto& w : work) {
-    if (w.jm.state != MailboxState::kSourceCleaned || !w.row.failure.empty()) continue;
+  auto prove = [&](Work& w) {
+    if (w.jm.state != MailboxState::kSourceCleaned || !w.row.failure.empty()) return;
     if (Status s = ctx.journal->Claim(w.jm.id); !s.ok()) {
       w.row.failure = s.message();
-      continue;
+      return;
     }
     Step(ctx, w, "routing", MailboxState::kRoutingVerified, [&]() -> Status {
       auto sweep = Copy(ctx, w, progress);
@@ -575,8 +619,19 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
         return Status::Constraint("addresses do not route as predicted: " + Join(wrong, "; "));
       return Status::Ok();
     });
+    w.source_store.reset();
+    w.target_store.reset();
     ctx.journal->Release(w.jm.id);
-  }
+  };
+  // The sweeps run `parallel` at once too; the model is read-only.
+  next = 0;
+  auto prover = [&] {
+    for (size_t i = next++; i < work.size(); i = next++) prove(work[i]);
+  };
+  pool.clear();
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(prover);
+  prover();
+  for (auto& t : pool) t.join();
 
   RunReport report{fmt::format("crossmove run {} ({})", ctx.journal->run_id(), users.path),
                    {},

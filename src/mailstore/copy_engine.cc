@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 #include <memory>
 #include <set>
 #include <thread>
@@ -146,6 +147,21 @@ class MailboxPass {
   Status Run() {
     auto folders = source_.ListFolders();
     if (!folders.ok()) return folders.status();
+    // A delta pass over a mailbox whose every folder is as the last pass left it does not
+    // even connect to the target.
+    bool unchanged = true;
+    for (const auto& f : *folders) {
+      if (!f.selectable) continue;
+      if (f.state.empty()) {
+        unchanged = false;
+        break;
+      }
+      auto last = map_.FolderState(f.Name());
+      if (!last.ok()) return last.status();
+      unchanged &= *last == f.state;
+      if (!unchanged) break;
+    }
+    if (unchanged) return Status::Ok();
     auto target_folders = target_.ListFolders();
     if (!target_folders.ok()) return target_folders.status();
     // Only a store that marks special use by attribute names its own; Maildir's are ours.
@@ -271,8 +287,9 @@ class MailboxPass {
                         : source_.ListMessages(fm.source, Detail::kFull);
     if (!messages.ok()) return messages.status().Annotate(fm.source.Name());
     w.messages = std::move(*messages);
-    // A folder this pass created holds nothing to claim.
-    if (existing || !trust_new_folders_)
+    // A folder this pass created, or one the target lists as empty, holds nothing to claim.
+    bool empty = existing ? existing->messages == 0 : trust_new_folders_;
+    if (!empty || !trust_new_folders_)
       CM_RETURN_IF_ERROR(ClaimAppendedBefore(source_, target_, map_, fm, w.messages, *recorded));
     for (const MessageMeta& m : w.messages) {
       if (recorded->count(m.key)) {
@@ -481,9 +498,12 @@ Result<VerifyReport> VerifyMailbox(MailStore& source, MailStore& target, Message
   MailStoreOptions names =
       target.capabilities().special_use ? TargetNames(*target_folders, target_names) : target_names;
   for (const FolderMapping& fm : MapFolders(*folders, names)) {
-    auto src = source.ListMessages(fm.source, Detail::kFull);
-    if (!src.ok()) return src.status();
+    // Both sides are listed at once: they are different servers (or disks).
+    auto source_listing = std::async(std::launch::async,
+                                     [&] { return source.ListMessages(fm.source, Detail::kFull); });
     auto dst = target.ListMessages(fm.target, Detail::kFull);
+    auto src = source_listing.get();
+    if (!src.ok()) return src.status();
     if (!dst.ok()) return dst.status();
     auto recorded = map.Load(fm.source.Name());
     if (!recorded.ok()) return recorded.status();
@@ -498,7 +518,7 @@ Result<VerifyReport> VerifyMailbox(MailStore& source, MailStore& target, Message
       ++report.messages;
       auto rec = recorded->find(m.key);
       if (rec == recorded->end() || rec->second.state == MessageMap::State::kNone) {
-        problem(m, "not copied");
+        ++report.arrived;
         continue;
       }
       if (rec->second.state == MessageMap::State::kRefused) continue;  // reported by the copy

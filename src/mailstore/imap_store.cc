@@ -286,14 +286,12 @@ Result<std::string> ImapStore::MailboxName(const Folder& folder) {
 }
 
 Status ImapStore::Examine(ImapClient& client, const std::string& mailbox) {
-  uint32_t uidvalidity = 0, exists = 0;
+  uint32_t uidvalidity = 0;
   HandlerScope scope(client, [&](ImapResponse& r) {
     if (r.code == "UIDVALIDITY") {
       std::from_chars(r.code_argument.data(), r.code_argument.data() + r.code_argument.size(),
                       uidvalidity);
     }
-    if (r.data.size() == 2 && r.data[1].IsAtom("EXISTS"))
-      exists = static_cast<uint32_t>(Number(r.data[0]));
   });
   ImapCommand c(client.NextTag(), "EXAMINE", client.Has("LITERAL+"));
   c.String(mailbox);
@@ -304,7 +302,6 @@ Status ImapStore::Examine(ImapClient& client, const std::string& mailbox) {
   }
   selected_ = mailbox;
   uidvalidity_ = uidvalidity;
-  exists_ = exists;
   return Status::Ok();
 }
 
@@ -348,6 +345,10 @@ Result<std::vector<Folder>> ImapStore::ListFolders() {
   bool modseq = client.Has("CONDSTORE");
   std::map<std::string, Folder> by_name;
   std::map<std::string, std::string> states;
+  struct Counts {
+    int64_t messages = -1, bytes = -1;
+  };
+  std::map<std::string, Counts> sizes;
   std::set<std::string> subscribed;
   HandlerScope scope(client, [&](ImapResponse& r) {
     if (r.data.size() >= 4 && (r.data[0].IsAtom("LIST") || r.data[0].IsAtom("LSUB"))) {
@@ -371,13 +372,26 @@ Result<std::vector<Folder>> ImapStore::ListFolders() {
       by_name[name] = std::move(f);
     } else if (r.data.size() >= 3 && r.data[0].IsAtom("STATUS")) {
       std::string state;
-      for (size_t i = 0; i + 1 < r.data[2].items.size(); i += 2)
-        state += r.data[2].items[i].text + "=" + r.data[2].items[i + 1].text + " ";
+      Counts counts;
+      for (size_t i = 0; i + 1 < r.data[2].items.size(); i += 2) {
+        const std::string& item = r.data[2].items[i].text;
+        const std::string& value = r.data[2].items[i + 1].text;
+        if (IEquals(item, "SIZE")) {
+          counts.bytes = static_cast<int64_t>(Number(r.data[2].items[i + 1]));
+          continue;  // not part of the state: MESSAGES and UIDNEXT change with it
+        }
+        if (IEquals(item, "MESSAGES"))
+          counts.messages = static_cast<int64_t>(Number(r.data[2].items[i + 1]));
+        state += item + "=" + value + " ";
+      }
       states[r.data[1].text] = state;
+      sizes[r.data[1].text] = counts;
     }
   });
-  std::string status_items =
-      modseq ? "(UIDVALIDITY UIDNEXT MESSAGES HIGHESTMODSEQ)" : "(UIDVALIDITY UIDNEXT MESSAGES)";
+  std::string status_items = "(UIDVALIDITY UIDNEXT MESSAGES";
+  if (modseq) status_items += " HIGHESTMODSEQ";
+  if (client.Has("STATUS=SIZE")) status_items += " SIZE";  // RFC 8438: the snapshot's bytes
+  status_items += ")";
   ImapCommand list(client.NextTag(), "LIST", client.Has("LITERAL+"));
   list.String("").String("*");
   if (extended) {
@@ -421,7 +435,11 @@ Result<std::vector<Folder>> ImapStore::ListFolders() {
   bool marked[6] = {false};
   for (auto& [name, f] : by_name) {
     f.subscribed = subscribed.count(name) > 0;
-    if (auto it = states.find(name); it != states.end() && f.selectable) f.state = it->second;
+    if (auto it = states.find(name); it != states.end() && f.selectable) {
+      f.state = it->second;
+      f.messages = sizes[name].messages;
+      f.bytes = sizes[name].bytes;
+    }
     marked[static_cast<int>(f.special_use)] = true;
     seen.insert(f.path);
   }
@@ -456,31 +474,52 @@ Result<std::vector<MessageMeta>> ImapStore::ListMessages(const Folder& folder, D
   auto c = Client();
   if (!c.ok()) return c.status();
   ImapClient& client = **c;
-  CM_RETURN_IF_ERROR(Examine(client, *name));
+  // EXAMINE and the listing go together: one round trip per folder.
+  uint32_t uidvalidity = 0;
   std::vector<MessageMeta> out;
-  if (exists_ == 0) return out;
+  std::vector<Fetched> fetched;
   HandlerScope scope(client, [&](ImapResponse& r) {
+    if (r.code == "UIDVALIDITY") {
+      std::from_chars(r.code_argument.data(), r.code_argument.data() + r.code_argument.size(),
+                      uidvalidity);
+    }
     auto f = ParseFetch(r);
-    if (!f || f->uid == 0 || !f->has_flags) return;
-    MessageMeta m;
-    m.key = Key(uidvalidity_, f->uid);
-    m.size = f->size;
-    m.flags = std::move(f->flags);
-    m.keywords = std::move(f->keywords);
-    m.internal_date = f->internal_date;
-    if (detail == Detail::kFullWithMessageId) m.message_id = MessageIdOf(f->header);
-    out.push_back(std::move(m));
+    if (f && f->uid != 0 && f->has_flags) fetched.push_back(std::move(*f));
   });
+  ImapCommand examine(client.NextTag(), "EXAMINE", client.Has("LITERAL+"));
+  examine.String(*name);
   ImapCommand fetch(client.NextTag(), "UID FETCH", false);
   fetch.Atom("1:*");
   fetch.Atom(detail == Detail::kFullWithMessageId
                  ? "(UID FLAGS RFC822.SIZE INTERNALDATE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])"
                  : "(UID FLAGS RFC822.SIZE INTERNALDATE)");
-  auto r = client.Execute(fetch, fmt::format("{}: UID FETCH in {}", location_, *name));
-  if (!r.ok()) return r.status();
-  auto uid = [](const MessageMeta& m) { return std::stoull(m.key.substr(m.key.find('.') + 1)); };
-  std::sort(out.begin(), out.end(),
-            [&](const MessageMeta& a, const MessageMeta& b) { return uid(a) < uid(b); });
+  CM_RETURN_IF_ERROR(client.Send(examine));
+  CM_RETURN_IF_ERROR(client.Send(fetch));
+  auto examined = client.Wait(examine.tag());
+  if (!examined.ok()) return examined.status();
+  auto listed = client.Wait(fetch.tag());
+  if (!listed.ok()) return listed.status();
+  if (examined->status != "OK") {
+    selected_.clear();
+    return ImapFailure(*examined, fmt::format("{}: EXAMINE {}", location_, *name));
+  }
+  selected_ = *name;
+  uidvalidity_ = uidvalidity;
+  if (listed->status != "OK")
+    return ImapFailure(*listed, fmt::format("{}: UID FETCH in {}", location_, *name));
+  std::sort(fetched.begin(), fetched.end(),
+            [](const Fetched& a, const Fetched& b) { return a.uid < b.uid; });
+  out.reserve(fetched.size());
+  for (auto& f : fetched) {
+    MessageMeta m;
+    m.key = Key(uidvalidity_, f.uid);
+    m.size = f.size;
+    m.flags = std::move(f.flags);
+    m.keywords = std::move(f.keywords);
+    m.internal_date = f.internal_date;
+    if (detail == Detail::kFullWithMessageId) m.message_id = MessageIdOf(f.header);
+    out.push_back(std::move(m));
+  }
   return out;
 }
 

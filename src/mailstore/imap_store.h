@@ -61,7 +61,7 @@ class ImapStore : public MailStore {
   // The folder's path in this mailbox, or nullopt for a name outside the personal namespace.
   std::optional<std::vector<std::string>> PathOf(const std::string& mailbox) const;
   // EXAMINE (read-only, so the source's \Recent and \Seen stay as they are); remembers
-  // UIDVALIDITY and the message count.
+  // UIDVALIDITY.
   Status Examine(ImapClient& client, const std::string& mailbox);
   Result<uint32_t> UidOf(const std::string& key) const;  // kNotFound for another UIDVALIDITY
   Status Drop(Status why);  // closes a connection left in an unknown state
@@ -78,7 +78,6 @@ class ImapStore : public MailStore {
   std::vector<std::string> other_prefixes_;  // other users' and shared namespaces
   std::string selected_;
   uint32_t uidvalidity_ = 0;
-  uint32_t exists_ = 0;
 };
 
 }  // namespace cm

@@ -34,6 +34,10 @@ struct Folder {
   // HIGHESTMODSEQ from one LIST-STATUS); "" where the store cannot tell cheaply. A delta pass
   // skips a folder whose state is what it was when the last pass finished it.
   std::string state = {};
+  // Counted by the listing where the store has it cheaply (IMAP STATUS MESSAGES and SIZE);
+  // -1 otherwise.
+  int64_t messages = -1;
+  int64_t bytes = -1;
   std::string Name() const;  // components joined with '/', for people and the journal
   bool IsInbox() const;
 };
