@@ -26,6 +26,7 @@
 #include "journal/journal.h"
 #include "journal/serialize.h"
 #include "mailstore/copy_engine.h"
+#include "mta/smtp_probe.h"
 
 namespace cm {
 
@@ -166,8 +167,10 @@ Status ApplyAll(Context& ctx, Work& w, const std::vector<DirectoryOp>& ops) {
 bool Step(Context& ctx, Work& w, std::string_view name, MailboxState next,
           const std::function<Status()>& work) {
   Status s = ctx.journal->Begin(w.jm.id, name);
+  Journal::PauseHook();
   if (s.ok()) s = work();
   if (s.ok()) s = ctx.journal->Finish(w.jm.id, next);
+  Journal::PauseHook();
   if (!s.ok()) {
     ctx.journal->Fail(w.jm.id, name, s.message());
     ctx.log->StateChange(w.jm.identity, "failed", fmt::format("{}: {}", name, s.message()));
@@ -248,6 +251,7 @@ void MoveMailbox(Context& ctx, Work& w, Progress& progress) {
     ok = Step(ctx, w, "cleanup", MailboxState::kSourceCleaned, [&]() -> Status {
       auto delta = Copy(ctx, w, progress);
       if (!delta.ok()) return delta.status();
+      Journal::PauseHook();
       return ApplyAll(ctx, w, w.plan.cleanup_ops);
     });
   }
@@ -599,8 +603,12 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
     plans.push_back(w.plan);
   }
   auto model = BuildModel(ctx.orgs, config, snapshots, plans);
+  // A mailbox proven by an earlier run is swept again: mail the old organization delivered
+  // after that run's sweep (verify reports it as left behind) is not left there.
   auto prove = [&](Work& w) {
-    if (w.jm.state != MailboxState::kSourceCleaned || !w.row.failure.empty()) return;
+    bool cleaned =
+        w.jm.state == MailboxState::kSourceCleaned || w.jm.state == MailboxState::kRoutingVerified;
+    if (!cleaned || !w.row.failure.empty()) return;
     if (Status s = ctx.journal->Claim(w.jm.id); !s.ok()) {
       w.row.failure = s.message();
       return;
@@ -728,11 +736,39 @@ int RunStatus(const Config& config, const RunOptions& options, Console console) 
   return kExitOk;
 }
 
+namespace {
+
+// Messages still in the old mailbox of a move that was cleaned up, which no pass copied: mail
+// the old organization delivered after the last sweep. "folder key" each.
+Result<std::vector<std::string>> LeftBehind(const MailStores& stores, Journal& journal,
+                                            const Loaded& l) {
+  std::vector<std::string> out;
+  auto store = stores.OpenSource(l.snapshot.source, l.snapshot.store);
+  if (!store.ok()) return store.status();
+  auto folders = (*store)->ListFolders();
+  if (!folders.ok()) return folders.status();
+  auto map = journal.MessagesOf(l.jm.id);
+  for (const auto& f : *folders) {
+    if (!f.selectable || f.messages == 0) continue;
+    auto recorded = map->Load(f.Name());
+    if (!recorded.ok()) return recorded.status();
+    auto messages = (*store)->ListMessages(f, Detail::kNames);
+    if (!messages.ok()) return messages.status();
+    for (const auto& m : *messages) {
+      if (!recorded->count(m.key)) out.push_back(fmt::format("{} {}", f.Name(), m.key));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 int RunVerify(const Config& config, const RunOptions& options, Console console) {
   Problems problems;
   auto orgs = OpenOrganizations(config, /*read_only=*/true, problems);
   if (!orgs.ok() && orgs.status().code() == Status::Code::kUnavailable)
     return Unreachable(orgs.status(), console);
+  MailStores stores = MailStores::Load(config, problems, console.err);
   if (!problems.empty() || !orgs.ok()) {
     PrintProblems(problems, console);
     return kExitUsage;
@@ -752,55 +788,113 @@ int RunVerify(const Config& config, const RunOptions& options, Console console) 
     console.err << "crossmove: " << model.status().message() << "\n";
     return kExitUnreachable;
   }
-  size_t unexpected = 0, warnings = 0, addresses = 0;
+  std::vector<std::vector<AddressCheck>> checks;
+  for (const auto& l : *loaded)
+    checks.push_back(CheckContinuity(*model, l.jm, l.snapshot, l.plan, config.profile));
+  // The real MTA's answer for every SMTP address, to set against the model's.
+  std::map<std::string, RcptAnswer, ILess> mta;
+  if (!options.mta.empty()) {
+    std::vector<std::string> asked;
+    for (const auto& mailbox : checks) {
+      for (const auto& c : mailbox) {
+        if (!c.address.starts_with("X500:") && !mta.count(c.address)) {
+          mta[c.address] = {};
+          asked.push_back(c.address);
+        }
+      }
+    }
+    auto answers = ProbeRecipients(options.mta, asked, TlsOptions{}, 30);
+    if (!answers.ok()) {
+      console.err << "crossmove: --mta: " << answers.status().message() << "\n";
+      return answers.status().code() == Status::Code::kUnavailable ? kExitUnreachable : kExitUsage;
+    }
+    for (auto& a : *answers) mta[a.address] = std::move(a);
+  }
+  size_t unexpected = 0, warnings = 0, addresses = 0, disagreements = 0, left_behind = 0;
   nlohmann::json out = nlohmann::json::array();
-  for (const auto& l : *loaded) {
-    auto checks = CheckContinuity(*model, l.jm, l.snapshot, l.plan, config.profile);
-    size_t bad = 0;
+  for (size_t i = 0; i < loaded->size(); ++i) {
+    const Loaded& l = (*loaded)[i];
+    size_t bad = 0, bad_addresses = 0;
     nlohmann::json rows = nlohmann::json::array();
     std::string text;
-    for (const auto& c : checks) {
+    for (const auto& c : checks[i]) {
       ++addresses;
-      bad += !c.as_expected;
+      bad_addresses += !c.as_expected;
       warnings += c.warning;
       const RouteHop* last = c.route.final_hop();
       std::string where = c.route.delivered() && last
                               ? fmt::format("{} {}", last->org, last->dn)
                               : fmt::format("{} {}", NdrCode(c.route.outcome), c.route.detail);
-      rows.push_back({{"address", c.address},
-                      {"outcome", ToString(c.route.outcome)},
-                      {"lands", where},
-                      {"expected", c.expected},
-                      {"as_expected", c.as_expected}});
-      text += fmt::format("    {:<4} {:<60} -> {}\n",
-                          c.as_expected ? (c.warning ? "warn" : "ok") : "FAIL", c.address, where);
+      nlohmann::json row = {{"address", c.address},
+                            {"outcome", ToString(c.route.outcome)},
+                            {"lands", where},
+                            {"expected", c.expected},
+                            {"as_expected", c.as_expected}};
+      std::string mta_note;
+      if (auto it = mta.find(c.address); it != mta.end()) {
+        // The model delivers or forwards: the MTA must take the address; an NDR: refuse it.
+        bool agrees = c.route.delivered() ? it->second.accepted() : it->second.rejected();
+        disagreements += !agrees;
+        bad_addresses += !agrees && c.as_expected;
+        row["mta"] = {{"code", it->second.code}, {"text", it->second.text}, {"agrees", agrees}};
+        mta_note = fmt::format("  [MTA: {} {}{}]", it->second.code, it->second.text,
+                               agrees ? "" : " DISAGREES");
+      }
+      rows.push_back(std::move(row));
+      text += fmt::format("    {:<4} {:<60} -> {}{}\n",
+                          c.as_expected ? (c.warning ? "warn" : "ok") : "FAIL", c.address, where,
+                          mta_note);
+    }
+    bad += bad_addresses;
+    // After a cleanup that forwards or removes the old mailbox, nothing may be left in it.
+    nlohmann::json behind = nlohmann::json::array();
+    bool cleaned =
+        l.jm.state == MailboxState::kSourceCleaned || l.jm.state == MailboxState::kRoutingVerified;
+    if (cleaned && l.plan.cleanup != CleanupOption::kNone) {
+      auto found = LeftBehind(stores, *opened->journal, l);
+      if (!found.ok()) {
+        behind.push_back("cannot read the old mailbox: " + found.status().message());
+      } else {
+        for (const auto& m : *found) behind.push_back(m);
+      }
+      if (!behind.empty()) {
+        ++bad;
+        left_behind += behind.size();
+        text += fmt::format("    {} message(s) left behind in the old mailbox: {}\n", behind.size(),
+                            behind.dump());
+      }
     }
     unexpected += bad;
     out.push_back({{"identity", l.jm.identity},
                    {"state", ToString(l.jm.state)},
                    {"cleanup", ToString(l.plan.cleanup)},
-                   {"addresses", rows}});
+                   {"addresses", rows},
+                   {"left_behind", behind}});
     if (!options.json) {
+      const auto& first = checks[i];
       console.out << fmt::format(
           "{} [{}, {}]: {} of {} addresses as expected ({})\n", l.jm.identity, ToString(l.jm.state),
-          ToString(l.plan.cleanup), checks.size() - bad, checks.size(),
-          bad                                    ? "UNEXPECTED"
-          : checks.empty() || !checks[0].warning ? checks.empty() ? "-" : checks[0].expected
-                                                 : "still the old mailbox");
+          ToString(l.plan.cleanup), first.size() - bad_addresses, first.size(),
+          bad                                  ? "UNEXPECTED"
+          : first.empty() || !first[0].warning ? first.empty() ? "-" : first[0].expected
+                                               : "still the old mailbox");
       if (bad || !options.identities.empty()) console.out << text;
     }
   }
   if (options.json) {
-    console.out << nlohmann::json{{"mailboxes", out},
-                                  {"unexpected", unexpected},
-                                  {"warnings", warnings}}
-                       .dump(2)
-                << "\n";
+    nlohmann::json summary = {{"mailboxes", out},
+                              {"unexpected", unexpected},
+                              {"warnings", warnings},
+                              {"left_behind", left_behind}};
+    if (!options.mta.empty()) summary["mta_disagreements"] = disagreements;
+    console.out << summary.dump(2) << "\n";
   } else {
     console.out << fmt::format(
         "verify: {} mailboxes, {} addresses, {} unexpected, {} still delivering to the old "
-        "mailbox\n",
-        loaded->size(), addresses, unexpected, warnings);
+        "mailbox{}{}\n",
+        loaded->size(), addresses, unexpected, warnings,
+        options.mta.empty() ? "" : fmt::format("; the MTA disagrees on {}", disagreements),
+        left_behind ? fmt::format("; {} messages left behind", left_behind) : "");
   }
   return unexpected ? kExitSomeFailed : kExitOk;
 }

@@ -13,6 +13,7 @@ struct RunOptions {
   bool json = false;
   bool all = false;                     // rollback: every mailbox in the journal
   std::vector<std::string> identities;  // rollback / status: these mailboxes
+  std::string mta;                      // verify: smtp://HOST:PORT to ask about every address
 };
 
 int RunMigration(const Config& config, const RunOptions& options, Console console);

@@ -81,6 +81,9 @@ int main(int argc, char** argv) {
       app.add_subcommand("verify", "prove mail continuity: where every old address lands now");
   verify->add_flag("--json", run_options.json, "machine-readable output");
   verify->add_option("identities", run_options.identities, "list every address of these mailboxes");
+  verify->add_option("--mta", run_options.mta,
+                     "also ask this MTA (smtp://HOST:PORT) about every SMTP address, with RCPT TO "
+                     "and no message, and report where it disagrees with the model");
   CLI::App* rollback =
       app.add_subcommand("rollback", "restore cleaned source objects from their snapshots");
   rollback->add_flag("--all", run_options.all, "every mailbox in the journal");

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
+#include <thread>
 
 namespace cm {
 
@@ -201,6 +202,14 @@ Status Journal::Exec(const std::string& sql) {
     return Status::IOError(fmt::format("journal {}: {}", path_, msg));
   }
   return Status::Ok();
+}
+
+void Journal::PauseHook() {
+  static const long pause_ms = [] {
+    const char* v = std::getenv("CROSSMOVE_PAUSE_MS");
+    return v ? std::atol(v) : 0L;
+  }();
+  if (pause_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
 }
 
 void Journal::StepTaken() {

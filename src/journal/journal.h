@@ -78,6 +78,11 @@ class Journal {
   // Every message of a mailbox the target refused, in any run: "folder key: reason".
   Result<std::vector<std::string>> RefusedMessages(int64_t mailbox);
 
+  // The pause hook of tests: CROSSMOVE_PAUSE_MS=N sleeps N ms (called after every step's intent
+  // and end, and after a cleanup's final pass, before its directory writes), so that a test can
+  // send mail into every window of a move.
+  static void PauseHook();
+
   // The per-message map of one mailbox, for the copy engine.
   std::unique_ptr<MessageMap> MessagesOf(int64_t mailbox);
 

@@ -283,13 +283,20 @@ class Org {
   }
   // The IMAP port of the source or target Dovecot (kImap).
   int ImapPort(const std::string& side) const { return imap_port_[side == "source" ? 0 : 1]; }
+  // Its LMTP port: where an MTA delivers into that side's mailboxes.
+  int LmtpPort(const std::string& side) const { return lmtp_port_[side == "source" ? 0 : 1]; }
   // Starts a side's Dovecot again, same port, with scripts/dovecot-server options ("--sent",
   // "Sent Messages" ...); "" on success, else what went wrong.
   std::string RestartDovecot(const std::string& side,
                              const std::vector<std::string>& options = {}) const {
-    std::vector<std::string> argv = {
-        DovecotServerScript(),          "start",  (dir_ / "dovecot" / side).string(),
-        std::to_string(ImapPort(side)), "--mail", (dir_ / (side + "-mail")).string()};
+    std::vector<std::string> argv = {DovecotServerScript(),
+                                     "start",
+                                     (dir_ / "dovecot" / side).string(),
+                                     std::to_string(ImapPort(side)),
+                                     "--mail",
+                                     (dir_ / (side + "-mail")).string(),
+                                     "--lmtp",
+                                     std::to_string(LmtpPort(side))};
     argv.insert(argv.end(), options.begin(), options.end());
     auto r = RunProgram(argv, dir_);
     return r.exit_code == 0 ? "" : r.err + r.out;
@@ -395,10 +402,12 @@ class Org {
       for (int i = 0; i < 2; ++i) {
         std::string side = i == 0 ? "source" : "target";
         imap_port_[i] = FreePort();
-        auto r = RunProgram(
-            {DovecotServerScript(), "start", (dir_ / "dovecot" / side).string(),
-             std::to_string(imap_port_[i]), "--mail", (dir_ / (side + "-mail")).string()},
-            dir_);
+        lmtp_port_[i] = FreePort();
+        auto r =
+            RunProgram({DovecotServerScript(), "start", (dir_ / "dovecot" / side).string(),
+                        std::to_string(imap_port_[i]), "--mail", (dir_ / (side + "-mail")).string(),
+                        "--lmtp", std::to_string(lmtp_port_[i])},
+                       dir_);
         if (r.exit_code != 0) {
           ok_ = false;
           error_ += r.err;
@@ -461,6 +470,7 @@ class Org {
   std::string secret_ = "secret";
   std::string skip_reason_;
   int imap_port_[2] = {0, 0};
+  int lmtp_port_[2] = {0, 0};
 };
 
 }  // namespace cm::testing

@@ -8,6 +8,8 @@ in the form tests/cli/org.h's MailOf gives for a Maildir tree (FOLDER ".A.B" in 
 a mailbox on a server and one in files compare directly. Independent of crossmove's code.
 
     mailbox_digest.py HOST:PORT SECRET_FILE USER...   (logs in as USER*migrator)
+
+With --message-ids, prints "USER|FOLDER|MESSAGE-ID" per message instead.
 """
 import hashlib
 import imaplib
@@ -19,9 +21,11 @@ LETTERS = {"\\Draft": "D", "\\Flagged": "F", "\\Answered": "R", "\\Seen": "S", "
 
 
 def main():
-    host, port = sys.argv[1].rsplit(":", 1)
-    secret = open(sys.argv[2]).read().strip()
-    for user in sys.argv[3:]:
+    ids = "--message-ids" in sys.argv
+    args = [a for a in sys.argv[1:] if a != "--message-ids"]
+    host, port = args[0].rsplit(":", 1)
+    secret = open(args[1]).read().strip()
+    for user in args[2:]:
         m = imaplib.IMAP4(host, int(port))
         m.login(f"{user}*migrator", secret)
         for line in m.list()[1]:
@@ -35,6 +39,13 @@ def main():
             if typ != "OK" or int(data[0]) == 0:
                 continue
             folder = "INBOX" if name == "INBOX" else "." + name.replace("/", ".")
+            if ids:
+                typ, msgs = m.uid("fetch", "1:*", "(BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
+                for part in msgs:
+                    if isinstance(part, tuple):
+                        mid = part[1].decode(errors="replace").split(":", 1)[-1].strip()
+                        print(f"{user}|{folder}|{mid}")
+                continue
             typ, msgs = m.uid("fetch", "1:*", "(FLAGS INTERNALDATE BODY.PEEK[])")
             for part in msgs:
                 if not isinstance(part, tuple):
