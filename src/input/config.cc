@@ -25,6 +25,9 @@ const std::vector<KeyInfo>& KnownKeys() {
       {"allow-merge", "reuse a matching target mail user (-AllowMerge)"},
       {"keep-source-primary", "the forwarding object keeps the old primary SMTP address"},
       {"parallel", "mailboxes moved at once (-MaxThreads)"},
+      {"sweep-delay",
+       "seconds between a mailbox's cleanup and its sweep, for mail an MTA already queued for "
+       "the old mailbox (default 0)"},
       {"bad-item-limit", "messages the target may refuse before a move fails (-BadItemLimit)"},
       {"report", "per-run report, written as REPORT.csv and REPORT.html (-ReportFile)"},
       {"journal", "the journal database (resumable state of every mailbox)"},
@@ -346,6 +349,7 @@ Config BuildConfig(const Settings& settings, Problems& problems) {
   boolean("allow-merge", c.allow_merge);
   boolean("keep-source-primary", c.keep_source_primary);
   integer("parallel", c.parallel, 1, 256);
+  integer("sweep-delay", c.sweep_delay_seconds, 0, 86400);
   integer("bad-item-limit", c.bad_item_limit, 0, 1000000);
   if (const Setting* s = settings.Get("csv-delimiter")) {
     c.origin["csv-delimiter"] = s->origin;

@@ -99,6 +99,7 @@ struct Config {
   bool allow_merge = false;
   bool keep_source_primary = false;
   int parallel = 4;
+  int sweep_delay_seconds = 0;  // cleanup -> sweep, for mail already queued for the old mailbox
   int bad_item_limit = 0;
   char csv_delimiter = ',';
   std::vector<DatabaseConfig> databases;         // target databases and their mail stores

@@ -32,12 +32,26 @@ class SourceMta {
  public:
   explicit SourceMta(const Org& org) : org_(org), dir_(org.dir() / "postfix") {
     port_ = testing::FreePort();
-    auto r = RunProgram({Script("scripts/postfix-server"), "start", dir_.string(),
-                         std::to_string(port_), "--ldap", org.url("source"), "--base",
-                         "DC=fabrikam,DC=test", "--domains", "fabrikam.test,fabrikam-legacy.test",
-                         "--source-lmtp", std::to_string(org.LmtpPort("source")), "--target",
-                         fmt::format("contoso.test={}", org.LmtpPort("target"))},
-                        org.dir());
+    std::vector<std::string> argv = {Script("scripts/postfix-server"),
+                                     "start",
+                                     dir_.string(),
+                                     std::to_string(port_),
+                                     "--ldap",
+                                     org.url("source"),
+                                     "--base",
+                                     "DC=fabrikam,DC=test",
+                                     "--domains",
+                                     "fabrikam.test,fabrikam-legacy.test",
+                                     "--source-lmtp",
+                                     std::to_string(org.LmtpPort("source")),
+                                     "--target",
+                                     fmt::format("contoso.test={}", org.LmtpPort("target"))};
+    // Active Directory answers no anonymous search: Postfix binds as the organization's admin.
+    if (testing::kBackend == testing::Backend::kSamba) {
+      argv.insert(argv.end(), {"--bind", "Administrator@FABRIKAM.TEST", "--secret-file",
+                               (org.dir() / "directory.secret").string()});
+    }
+    auto r = RunProgram(argv, org.dir());
     error_ = r.exit_code == 0 ? "" : r.err + r.out;
   }
   ~SourceMta() { RunProgram({Script("scripts/postfix-server"), "kill", dir_.string()}, dir_); }
@@ -184,15 +198,19 @@ TEST(Postfix, MailSentDuringTheMoveArrivesOnceInTheNewMailbox) {
   for (const auto& [address, alias] : OldAddresses(org)) list += address + "\n";
   testing::Spit(org.dir() / "trickle-addresses", list);
   fs::create_directories(org.dir() / "trickle");
-  // 240 messages over ~6 s while the run takes as long: some before each mailbox's copy, some
-  // during it, some between its final pass and its cleanup, some after.
+  // 40 messages a second from before the run until after it, at least 240: some before each
+  // mailbox's copy, some during it, some between its final pass and its cleanup, some after.
   auto started = RunProgram(
       {"python3", Script("tests/imap/smtp_trickle.py"), mta.url().substr(7),
        (org.dir() / "trickle-addresses").string(), (org.dir() / "trickle").string(), "240", "40"},
       org.dir());
   ASSERT_EQ(started.exit_code, 0) << started.err;
-  auto run = org.Run({"run", "--parallel", "2"}, {"CROSSMOVE_PAUSE_MS=60"});
+  // The sweep waits a second after each cleanup for what Postfix already queued for the old
+  // mailbox.
+  auto run = org.Run({"run", "--parallel", "2", "--sweep-delay", "1"}, {"CROSSMOVE_PAUSE_MS=60"});
   ASSERT_EQ(run.exit_code, 0) << run.err << run.out;
+  sleep(1);  // mail after the run: every address forwards
+  testing::Spit(org.dir() / "trickle" / "stop", "");
   for (int i = 0; i < 600 && !fs::exists(org.dir() / "trickle" / "done"); ++i) usleep(50000);
   ASSERT_TRUE(fs::exists(org.dir() / "trickle" / "done"));
   ASSERT_EQ(mta.Flush(), "");
@@ -214,7 +232,7 @@ TEST(Postfix, MailSentDuringTheMoveArrivesOnceInTheNewMailbox) {
     elsewhere += copies == 1 && target.owner[id] != alias_of[cells[1]];
     if (cells[2] != "250" || copies != 1) details += line + " -> " + std::to_string(copies) + "\n";
   }
-  EXPECT_EQ(sent, 240u);
+  EXPECT_GE(sent, 240u);
   // The trickle covered the move: mail went into old mailboxes (and was moved from there) and
   // straight to new ones through the forwarding.
   std::string log = mta.Log();
@@ -226,7 +244,7 @@ TEST(Postfix, MailSentDuringTheMoveArrivesOnceInTheNewMailbox) {
   }
   EXPECT_GT(to_old, 20u);
   EXPECT_GT(to_new, 20u);
-  EXPECT_EQ(to_old + to_new, 240u);
+  EXPECT_EQ(to_old + to_new, sent);
   EXPECT_EQ(bounced, 0u) << details;
   EXPECT_EQ(lost, 0u) << details;
   EXPECT_EQ(duplicated, 0u) << details;

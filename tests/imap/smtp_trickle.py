@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Mail arriving during a move: sends COUNT messages over SMTP, one every 1/RATE seconds, to the
+"""Mail arriving during a move: sends messages over SMTP, one every 1/RATE seconds, to the
 addresses of ADDRESSES_FILE in turn (one per line), each with its own Message-ID
 <trickle-N@crossmove.test>, as a sending MTA would: a temporary failure (4xx) is tried again
-after a moment, a permanent one (5xx) is a bounce.
+after a moment, a permanent one (5xx) is a bounce. It sends at least COUNT messages and goes on
+until STATE_DIR/stop exists, so that the trickle outlasts a move however long the move takes.
 
     smtp_trickle.py HOST:PORT ADDRESSES_FILE STATE_DIR COUNT RATE
 
@@ -25,7 +26,11 @@ def main():
     log = open(os.path.join(state, "sent"), "a", buffering=1)
     smtp = None
     start = time.monotonic()
-    for n in range(count):
+    stop = os.path.join(state, "stop")
+    n = 0
+    # Ten minutes, or its directory gone: the test that started it has ended without a stop.
+    while (n < count or not os.path.exists(stop)) and time.monotonic() - start < 600 \
+            and os.path.isdir(state):
         delay = start + n / rate - time.monotonic()
         if delay > 0:
             time.sleep(delay)
@@ -48,6 +53,7 @@ def main():
                 break
             time.sleep(0.1)
         log.write(f"{n}\t{rcpt}\t{code}\n")
+        n += 1
     if smtp is not None:
         try:
             smtp.quit()
