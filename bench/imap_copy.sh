@@ -9,7 +9,8 @@
 #   - the target's raw MULTIAPPEND ceiling: bench/append_ceiling.cc appending the same messages
 #     from memory (100 per command, 8 in flight): what no tool can beat.
 # Then 200 mailboxes x 200 messages with --parallel against the ceiling for the same messages
-# (and crossmove's peak RSS at 50, 100 and 200 mailboxes), and one 100 MB message.
+# and against the source's read floor (bench/read_floor.py: every message read once, nothing
+# written), with crossmove's peak RSS at 50, 100 and 200 mailboxes; and one 100 MB message.
 #   bench/imap_copy.sh [runs]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -196,10 +197,11 @@ start_servers "$many/source-mail"
 for u in $(ls "$many/source-mail/fabrikam.test"); do
   printf 'ceil-%s@contoso.test\t%s\n' "$u" "$many/source-mail/fabrikam.test/$u"
 done > "$root/ceiling-many.list"
+ls "$many/source-mail/fabrikam.test" | sed 's/$/@fabrikam.test/' > "$root/readers-many.list"
 server_cpu() {  # CPU seconds used so far by a Dovecot instance and its children
   awk '{ printf "%.2f", ($14 + $15 + $16 + $17) / 100 }' "/proc/$(cat "$root/dovecot-$1/run/master.pid")/stat"
 }
-declare -a pm_t pm_m pc_t
+declare -a pm_t pm_m pc_t pr_t
 for i in $(seq "$runs"); do
   reset_org "$many"; rm -rf "$root/target-mail/contoso.test"
   s0=$(server_cpu source); t0=$(server_cpu target)
@@ -212,7 +214,12 @@ for i in $(seq "$runs"); do
   "$ceiling_bin" 127.0.0.1 "$dst_port" migrator "$root/secret" "$parallel" "$root/ceiling-many.list" > "$root/ceiling.out"
   pc_tcpu=$(awk -v a="$(server_cpu target)" -v b="$t0" 'BEGIN { print a - b }')
   pc_t+=("$(cut -d' ' -f3 "$root/ceiling.out")")
+  s0=$(server_cpu source)
+  python3 bench/read_floor.py 127.0.0.1 "$src_port" migrator "$root/secret" "$parallel" "$root/readers-many.list" > "$root/floor.out"
+  pr_scpu=$(awk -v a="$(server_cpu source)" -v b="$s0" 'BEGIN { print a - b }')
+  pr_t+=("$(cut -d' ' -f3 "$root/floor.out")")
 done
+prt=$(printf '%s\n' "${pr_t[@]}" | median)
 pmt=$(printf '%s\n' "${pm_t[@]}" | median); pmm=$(printf '%s\n' "${pm_m[@]}" | median)
 pct=$(printf '%s\n' "${pc_t[@]}" | median)
 # Peak RSS as the batch grows (first 50 and 100 mailboxes of the same organization).
@@ -227,10 +234,16 @@ printf '\n200 mailboxes x 200 messages (40,000), --parallel %s (median of %s)\n'
 printf '%-44s %9s %9.0f %11s %10s\n' "crossmove run (whole move)" "$pmt" "$(div 40000 "$pmt")" \
   "$(div "$(div 40000 "$pmt")" "$(div 40000 "$pct")")" "$((pmm / 1024)) MB"
 printf '%-44s %9s %9.0f %11s %10s\n' "raw MULTIAPPEND ceiling, $parallel connections" "$pct" "$(div 40000 "$pct")" "1.00" "-"
+printf '%-44s %9s %9.0f %11s %10s\n' "source read floor, $parallel connections (no writes)" "$prt" "$(div 40000 "$prt")" \
+  "$(div "$(div 40000 "$prt")" "$(div 40000 "$pct")")" "-"
 printf '%-44s %s MB at 50, %s MB at 100, %s MB at 200 mailboxes\n' "crossmove peak RSS" \
   "$((rss_at[50] / 1024))" "$((rss_at[100] / 1024))" "$((pmm / 1024))"
-printf 'server CPU in the last run: crossmove source %s s + target %s s; ceiling target %s s (2 cores shared)\n' \
-  "$pm_scpu" "$pm_tcpu" "$pc_tcpu"
+printf 'server CPU in the last run: crossmove source %s s + target %s s; ceiling target %s s; read floor source %s s\n' \
+  "$pm_scpu" "$pm_tcpu" "$pc_tcpu" "$pr_scpu"
+# The servers share this machine's cores: a move cannot use less server CPU than the read floor
+# plus the ceiling, so its best ratio to the ceiling here is about ceiling / (ceiling + floor).
+printf 'best ratio to the ceiling any IMAP -> IMAP move can reach on these shared cores: %s\n' \
+  "$(awk -v c="$pc_tcpu" -v f="$pr_scpu" -v n="$(nproc)" -v ct="$pct" 'BEGIN { w = (c + f) / n; if (w < ct) w = ct; printf "%.2f", ct / w }')"
 
 # --- one 100 MB message ----------------------------------------------------------------------
 scripts/dovecot-server stop "$root/dovecot-source"; scripts/dovecot-server stop "$root/dovecot-target"
