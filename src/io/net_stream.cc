@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 
 namespace cm {
@@ -66,6 +67,31 @@ NetStream::~NetStream() {
 }
 
 bool NetStream::compressed() const { return deflate_ != nullptr; }
+
+Result<HostPort> ParseHostPort(std::string_view authority, int default_port, std::string_view url) {
+  HostPort out{"", default_port};
+  std::string_view host = authority, rest;
+  if (!authority.empty() && authority.front() == '[') {
+    size_t close = authority.find(']');
+    if (close == std::string_view::npos)
+      return Status::InvalidInput(fmt::format("'{}': unterminated [IPv6] host", url));
+    host = authority.substr(1, close - 1);
+    rest = authority.substr(close + 1);
+  } else if (size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
+    host = authority.substr(0, colon);
+    rest = authority.substr(colon);
+  }
+  if (!rest.empty()) {
+    if (rest.front() != ':')
+      return Status::InvalidInput(fmt::format("'{}': expected ':PORT' after the host", url));
+    auto [end, ec] = std::from_chars(rest.data() + 1, rest.data() + rest.size(), out.port);
+    if (ec != std::errc() || end != rest.data() + rest.size() || out.port <= 0 || out.port > 65535)
+      return Status::InvalidInput(fmt::format("'{}': bad port", url));
+  }
+  if (host.empty()) return Status::InvalidInput(fmt::format("'{}' names no host", url));
+  out.host = std::string(host);
+  return out;
+}
 
 Result<std::unique_ptr<NetStream>> NetStream::Connect(const std::string& host, int port,
                                                       int timeout_seconds) {

@@ -23,6 +23,15 @@ struct TlsOptions {
   std::string ca_file;  // PEM; "" = the system's trust store
 };
 
+struct HostPort {
+  std::string host;  // a name, an IPv4 address or a bare IPv6 address
+  int port = 0;
+};
+
+// The authority of a URL, "HOST", "HOST:PORT" or "[IPv6]:PORT" (`default_port` when none);
+// errors name `url`. Shared by every URL a user gives (imap://, smtp://).
+Result<HostPort> ParseHostPort(std::string_view authority, int default_port, std::string_view url);
+
 class NetStream {
  public:
   // Connects to host:port within `timeout_seconds` (also the limit of every later wait).

@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
-
 #include "core/strings.h"
 #include "io/base64.h"
 
@@ -43,27 +41,10 @@ Result<ImapEndpoint> ParseImapUrl(std::string_view url) {
     if (!user) return Status::InvalidInput(fmt::format("'{}': bad %-escape in the user", url));
     e.user = *user;
   }
-  std::string_view host = rest;
-  if (!rest.empty() && rest.front() == '[') {  // [IPv6]:port
-    size_t close = rest.find(']');
-    if (close == std::string_view::npos)
-      return Status::InvalidInput(fmt::format("'{}': unterminated [IPv6] host", url));
-    host = rest.substr(1, close - 1);
-    rest = rest.substr(close + 1);
-  } else {
-    size_t colon = rest.rfind(':');
-    host = rest.substr(0, colon);
-    rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon);
-  }
-  if (!rest.empty()) {
-    if (rest.front() != ':')
-      return Status::InvalidInput(fmt::format("'{}': expected ':PORT' after the host", url));
-    auto [p, ec] = std::from_chars(rest.data() + 1, rest.data() + rest.size(), e.port);
-    if (ec != std::errc() || p != rest.data() + rest.size() || e.port <= 0 || e.port > 65535)
-      return Status::InvalidInput(fmt::format("'{}': bad port", url));
-  }
-  if (host.empty()) return Status::InvalidInput(fmt::format("'{}' names no host", url));
-  e.host = std::string(host);
+  auto address = ParseHostPort(rest, e.port, url);
+  if (!address.ok()) return address.status();
+  e.host = std::move(address->host);
+  e.port = address->port;
   return e;
 }
 

@@ -120,20 +120,12 @@ Result<std::vector<RcptAnswer>> ProbeRecipients(std::string_view url,
   }
   std::string_view rest = url.substr(implicit_tls ? 8 : 7);
   rest = rest.substr(0, rest.find('/'));
-  int port = implicit_tls ? 465 : 25;
-  std::string host(rest);
-  if (size_t colon = rest.rfind(':'); colon != std::string_view::npos) {
-    host = std::string(rest.substr(0, colon));
-    std::string_view p = rest.substr(colon + 1);
-    if (std::from_chars(p.data(), p.data() + p.size(), port).ec != std::errc() || port <= 0 ||
-        port > 65535)
-      return Status::InvalidInput(fmt::format("--mta '{}': bad port", url));
-  }
-  if (host.empty()) return Status::InvalidInput(fmt::format("--mta '{}' names no host", url));
+  auto address = ParseHostPort(rest, implicit_tls ? 465 : 25, url);
+  if (!address.ok()) return address.status();
   std::vector<RcptAnswer> answers;
   for (const auto& a : addresses) answers.push_back({a, 0, ""});
   for (size_t from = 0; from < answers.size(); from += kRecipientsPerSession) {
-    auto session = Session::Open(host, port, implicit_tls, tls, timeout_seconds);
+    auto session = Session::Open(address->host, address->port, implicit_tls, tls, timeout_seconds);
     if (!session.ok()) return session.status();
     CM_RETURN_IF_ERROR(
         AskAbout(**session, answers, from, std::min(answers.size(), from + kRecipientsPerSession)));

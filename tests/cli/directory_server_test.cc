@@ -234,9 +234,9 @@ TEST(Failure, AServerThatIsDownIsUnreachableNotABadParameter) {
   if (kBackend != Backend::kOpenLdap) GTEST_SKIP() << "stops a server: OpenLDAP only";
   Org org(2, 4, "CreateSourceContact");
   CM_ASSERT_ORG(org);
-  testing::RunProgram({std::string(CROSSMOVE_EXAMPLES) + "/../scripts/ldap-server", "stop",
-                       (org.dir() / "ldap" / "target").string()},
-                      org.dir());
+  testing::RunProgram(
+      {testing::RepoFile("scripts/ldap-server"), "stop", (org.dir() / "ldap" / "target").string()},
+      org.dir());
   auto r = org.Run({"plan"});
   EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
   EXPECT_NE(r.err.find(org.url("target")), std::string::npos) << r.err;
@@ -295,8 +295,8 @@ TEST(Failure, AnUntrustedCertificateIsRefusedUnlessItsCaIsNamed) {
   int port = testing::FreePort(), tls_port = testing::FreePort();
   std::string tls_dir = (org.dir() / "ldap" / "tls").string();
   auto started = testing::RunProgram(
-      {std::string(CROSSMOVE_EXAMPLES) + "/../scripts/ldap-server", "start", tls_dir,
-       std::to_string(port), (org.dir() / "source.ldif").string(), std::to_string(tls_port)},
+      {testing::RepoFile("scripts/ldap-server"), "start", tls_dir, std::to_string(port),
+       (org.dir() / "source.ldif").string(), std::to_string(tls_port)},
       org.dir());
   ASSERT_EQ(started.exit_code, 0) << started.err;
   std::string ldaps = fmt::format("ldaps://127.0.0.1:{}", tls_port);
@@ -319,8 +319,7 @@ TEST(Failure, AnUntrustedCertificateIsRefusedUnlessItsCaIsNamed) {
   auto unverified = org.Run({"plan", "--source-tls-verify", "false"});
   EXPECT_EQ(unverified.exit_code, 0) << unverified.err;
   EXPECT_NE(unverified.err.find("TLS certificate verification is off"), std::string::npos);
-  testing::RunProgram(
-      {std::string(CROSSMOVE_EXAMPLES) + "/../scripts/ldap-server", "kill", tls_dir}, org.dir());
+  testing::RunProgram({testing::RepoFile("scripts/ldap-server"), "kill", tls_dir}, org.dir());
 }
 
 TEST(Failure, AWriteRefusedByAclFailsThatMailboxAndARerunWithRightsCompletesIt) {

@@ -14,14 +14,11 @@ namespace cm {
 namespace {
 
 using testing::Org;
+using testing::RepoFile;
 using testing::RunProgram;
 using testing::Slurp;
 using testing::Spit;
 namespace fs = std::filesystem;
-
-std::string Script(const std::string& name) {
-  return std::string(CROSSMOVE_EXAMPLES) + "/../tests/imap/" + name;
-}
 
 std::vector<std::string> Users(const Org& org) {
   std::vector<std::string> users;
@@ -37,7 +34,7 @@ std::string CompareOverImap(const Org& org, const std::string& sent = "Sent") {
   std::string differences;
   for (const auto& user : Users(org)) {
     auto r =
-        RunProgram({"python3", Script("compare_mailboxes.py"),
+        RunProgram({"python3", RepoFile("tests/imap/compare_mailboxes.py"),
                     fmt::format("127.0.0.1:{}", org.ImapPort("source")), user + "@fabrikam.test",
                     fmt::format("127.0.0.1:{}", org.ImapPort("target")), user + "@contoso.test",
                     "--secret-file", (org.dir() / "imap.secret").string(), "--map",
@@ -78,8 +75,8 @@ class Proxy {
   Proxy(const Org& org, int server_port, const std::vector<std::string>& options = {})
       : state_(org.dir() / fmt::format("proxy-{}", server_port)) {
     fs::create_directories(state_);
-    std::vector<std::string> argv = {"python3", Script("tcp_proxy.py"), state_.string(),
-                                     std::to_string(server_port)};
+    std::vector<std::string> argv = {"python3", RepoFile("tests/imap/tcp_proxy.py"),
+                                     state_.string(), std::to_string(server_port)};
     argv.insert(argv.end(), options.begin(), options.end());
     ok_ = RunProgram(argv, org.dir()).exit_code == 0;
     port_ = ok_ ? std::stoi(Slurp(state_ / "port")) : 0;

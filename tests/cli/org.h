@@ -45,6 +45,11 @@ enum class Stores { kMaildir, kImap };
 inline constexpr Stores kStores = Stores::CROSSMOVE_TEST_STORES;
 
 // A TCP port nobody listens on now (the kernel's choice for an ephemeral bind).
+// A file of this repository (scripts, test helpers), by its path from the top.
+inline std::string RepoFile(const std::string& path) {
+  return std::string(CROSSMOVE_EXAMPLES) + "/../" + path;
+}
+
 inline int FreePort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
@@ -260,7 +265,7 @@ class Org {
     fs::path root = dir_ / "target-mail" / "contoso.test";
     if (kStores == Stores::kMaildir)
       return MailOf(user.empty() ? dir_ / "target-mail" : root / user);
-    std::vector<std::string> argv = {"python3", ScriptDir() + "/../tests/imap/mailbox_digest.py",
+    std::vector<std::string> argv = {"python3", RepoFile("tests/imap/mailbox_digest.py"),
                                      fmt::format("127.0.0.1:{}", imap_port_[1]),
                                      (dir_ / "imap.secret").string()};
     if (!user.empty()) {
@@ -312,7 +317,7 @@ class Org {
   }
 
  private:
-  static std::string ScriptDir() { return std::string(CROSSMOVE_EXAMPLES) + "/../scripts"; }
+  static std::string ScriptDir() { return RepoFile("scripts"); }
   static std::string LdapServerScript() { return ScriptDir() + "/ldap-server"; }
   static std::string DovecotServerScript() { return ScriptDir() + "/dovecot-server"; }
   std::unique_ptr<LdifDirectory> Fixture(const std::string& side) const {

@@ -19,20 +19,17 @@ namespace cm {
 namespace {
 
 using testing::Org;
+using testing::RepoFile;
 using testing::RunProgram;
 using testing::Slurp;
 namespace fs = std::filesystem;
-
-std::string Script(const std::string& path) {
-  return std::string(CROSSMOVE_EXAMPLES) + "/../" + path;
-}
 
 // The source organization's MTA (scripts/postfix-server), stopped with the test.
 class SourceMta {
  public:
   explicit SourceMta(const Org& org) : org_(org), dir_(org.dir() / "postfix") {
     port_ = testing::FreePort();
-    std::vector<std::string> argv = {Script("scripts/postfix-server"),
+    std::vector<std::string> argv = {RepoFile("scripts/postfix-server"),
                                      "start",
                                      dir_.string(),
                                      std::to_string(port_),
@@ -54,20 +51,20 @@ class SourceMta {
     auto r = RunProgram(argv, org.dir());
     error_ = r.exit_code == 0 ? "" : r.err + r.out;
   }
-  ~SourceMta() { RunProgram({Script("scripts/postfix-server"), "kill", dir_.string()}, dir_); }
+  ~SourceMta() { RunProgram({RepoFile("scripts/postfix-server"), "kill", dir_.string()}, dir_); }
   const std::string& error() const { return error_; }
   std::string url() const { return fmt::format("smtp://127.0.0.1:{}", port_); }
   // What Postfix logged (deliveries: "to=<...>, relay=127.0.0.1[127.0.0.1]:PORT ... status=sent").
   std::string Log() const { return Slurp(dir_ / "maillog"); }
   // Waits until every accepted message has been delivered.
   std::string Flush() const {
-    auto r = RunProgram({Script("scripts/postfix-server"), "flush", dir_.string()}, org_.dir());
+    auto r = RunProgram({RepoFile("scripts/postfix-server"), "flush", dir_.string()}, org_.dir());
     return r.exit_code == 0 ? "" : r.err;
   }
   // Sends one message to each address: address -> the server's code.
   std::map<std::string, int> Send(const std::string& tag,
                                   const std::vector<std::string>& addresses) const {
-    std::vector<std::string> argv = {"python3", Script("tests/imap/smtp_send.py"),
+    std::vector<std::string> argv = {"python3", RepoFile("tests/imap/smtp_send.py"),
                                      fmt::format("127.0.0.1:{}", port_), tag};
     argv.insert(argv.end(), addresses.begin(), addresses.end());
     auto r = RunProgram(argv, org_.dir());
@@ -116,7 +113,7 @@ Found MessageIds(const Org& org, const std::string& side) {
   Found found;
   fs::path root =
       org.dir() / (side + "-mail") / (side == "source" ? "fabrikam.test" : "contoso.test");
-  std::vector<std::string> argv = {"python3", Script("tests/imap/mailbox_digest.py"),
+  std::vector<std::string> argv = {"python3", RepoFile("tests/imap/mailbox_digest.py"),
                                    fmt::format("127.0.0.1:{}", org.ImapPort(side)),
                                    (org.dir() / "imap.secret").string(), "--message-ids"};
   for (const auto& d : fs::directory_iterator(root)) {
@@ -201,7 +198,7 @@ TEST(Postfix, MailSentDuringTheMoveArrivesOnceInTheNewMailbox) {
   // 40 messages a second from before the run until after it, at least 240: some before each
   // mailbox's copy, some during it, some between its final pass and its cleanup, some after.
   auto started = RunProgram(
-      {"python3", Script("tests/imap/smtp_trickle.py"), mta.url().substr(7),
+      {"python3", RepoFile("tests/imap/smtp_trickle.py"), mta.url().substr(7),
        (org.dir() / "trickle-addresses").string(), (org.dir() / "trickle").string(), "240", "40"},
       org.dir());
   ASSERT_EQ(started.exit_code, 0) << started.err;
