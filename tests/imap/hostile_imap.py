@@ -4,10 +4,15 @@ and, as a scenario says, answers out of order, cuts, stalls, lies about sizes an
 serves names no encoder would make. Python 3 standard library only.
 
     hostile_imap.py --scenario SCENARIO.json --port-file PORTFILE [--log FILE]
+                    [--background --pid-file PIDFILE]
 
 Binds 127.0.0.1 on a free port, writes the port to PORTFILE (atomically, once listening), and
 serves every connection in its own thread until killed. Every command received is logged (to
-stderr, or appended to --log FILE) as "#CONN C: <command>", long literals shortened.
+stderr, or appended to --log FILE) as "#CONN C: <command>", long literals shortened, with
+"#CONN S: ..." lines for logins, faults applied and closes. With --background (for a test that
+runs it as a program and waits for it to return, as tests/imap/tcp_proxy.py): it returns once
+listening, PIDFILE and PORTFILE both written; the server goes on in its own session until
+killed (SIGTERM or SIGKILL to the pid in PIDFILE).
 
 Scenario (JSON):
 
@@ -493,7 +498,6 @@ class Connection:
             if self.scenario.default.faults.get("split_all") else 0
         self.send(b"* OK [CAPABILITY " + self.scenario.capabilities.encode() +
                   b"] hostile_imap ready\r\n", split)
-        gather = self.scenario.spec.get("faults", {}).get("gather_ms", 50) / 1000
         while True:
             command = self.take_command()
             while command is None:
@@ -504,7 +508,7 @@ class Connection:
             if f.get("reorder") or f.get("interleave"):
                 # Everything the client has pipelined: what is in the buffer and what comes
                 # within gather_ms.
-                while self.fill(gather):
+                while self.fill(float(f.get("gather_ms", 50)) / 1000):
                     pass
             while True:
                 more = self.take_command()
@@ -812,7 +816,11 @@ def main():
     p.add_argument("--scenario", required=True)
     p.add_argument("--port-file", required=True)
     p.add_argument("--log")
+    p.add_argument("--background", action="store_true")
+    p.add_argument("--pid-file")
     a = p.parse_args()
+    if a.background and not a.pid_file:
+        p.error("--background needs --pid-file")
     scenario = Scenario(a.scenario)
     log = Log(a.log)
     server = Server(scenario, log)
@@ -820,6 +828,24 @@ def main():
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
     listener.listen(64)
+    if a.background:
+        child = os.fork()
+        if child:
+            for _ in range(500):
+                if os.path.exists(a.port_file):
+                    os._exit(0)
+                time.sleep(0.01)
+            os._exit(1)
+        os.setsid()
+        tmp = a.pid_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(str(os.getpid()))
+        os.replace(tmp, a.pid_file)
+        if not a.log:
+            log.out = open(os.devnull, "w")
+    elif a.pid_file:
+        with open(a.pid_file, "w") as f:
+            f.write(str(os.getpid()))
     tmp = a.port_file + ".tmp"
     with open(tmp, "w") as f:
         f.write(str(listener.getsockname()[1]))

@@ -474,8 +474,26 @@ def test_faults():
         check("users: a user's own folders and faults", fetch_uid(listing[0]) == 9 and bodies == [None], (listing, bodies))
 
 
+def test_background():
+    tmp, path = scenario()
+    port_file, pid_file = os.path.join(tmp, "port"), os.path.join(tmp, "pid")
+    rc = subprocess.run([sys.executable, os.path.join(HERE, "hostile_imap.py"), "--scenario", path,
+                         "--port-file", port_file, "--pid-file", pid_file, "--background"],
+                        timeout=10).returncode
+    check("--background returns with the port and pid files written",
+          rc == 0 and os.path.exists(port_file) and os.path.exists(pid_file), rc)
+    if rc == 0:
+        pid = int(open(pid_file).read())
+        try:
+            m = imaplib.IMAP4("127.0.0.1", int(open(port_file).read()))
+            check("--background serves", m.login("a", "b")[0] == "OK")
+            m.logout()
+        finally:
+            os.kill(pid, 9)
+
+
 def main():
-    for t in (test_happy_path, test_auth, test_pipelining, test_faults):
+    for t in (test_background, test_happy_path, test_auth, test_pipelining, test_faults):
         try:
             t()
         except Exception as e:  # a check that could not even run is a failure
