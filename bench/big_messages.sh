@@ -11,6 +11,7 @@
 # copy step alone (target-provisioned -> content-copied in the event log) of the default runs.
 #
 #   RUNS=30 bench/big_messages.sh
+#   KEEP_DIFFERENT=DIR: a target mailbox whose messages differ is copied there for a look
 #   CROSSMOVE=build-asan/crossmove RUNS=2 bench/big_messages.sh   (an existing binary; without
 #                                   it a Release build in build-bench is made, as imap_copy.sh)
 # Exits non-zero if any message differs.
@@ -131,8 +132,34 @@ move() {  # user users-file toml -> "seconds rss_kb copy_seconds"; compares both
         $(comm -13 "$root/source.digest" "$root/target.digest" | wc -l) ))
   [ "$n" -gt 0 ] || { echo "big_messages: no messages read from the source of $user" >&2; exit 1; }
   moves=$((moves + 1)) compared=$((compared + n)) differ=$((differ + d))
-  [ "$d" = 0 ] || { echo "big_messages: $d messages of $user differ" >&2;
-                    diff "$root/source.digest" "$root/target.digest" >&2 || true; }
+  if [ "$d" != 0 ]; then
+    echo "big_messages: $d messages of $user differ (move $moves)" >&2
+    diff "$root/source.digest" "$root/target.digest" >&2 || true
+    # Where the bytes part: each target file against the source file of its Message-ID, both
+    # with CRLF line ends as the servers serve them (Dovecot stores LF).
+    python3 - "$org/source-mail/fabrikam.test/$user" "$root/target-mail/contoso.test/$user" <<'PY' >&2 || true
+import glob, re, sys
+def load(p):
+    data = open(p, "rb").read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    return re.match(rb"Message-ID: (\S+)", data).group(1), data
+src = dict(load(p) for p in glob.glob(sys.argv[1] + "/cur/*"))
+for p in sorted(glob.glob(sys.argv[2] + "/cur/*") + glob.glob(sys.argv[2] + "/new/*")):
+    mid, a = load(p)
+    b = src.get(mid, b"")
+    if a != b:
+        at = next((i for i in range(min(len(a), len(b))) if a[i] != b[i]), min(len(a), len(b)))
+        found = b.find(a[at:at + 64])
+        there = f"{found} ({found / 1048576:.3f} MiB)" if found >= 0 else "nowhere"
+        print(f"  {mid.decode()}: target {len(a)} bytes, source {len(b)}; first difference at "
+              f"byte {at} ({at / 1048576:.3f} MiB); the target's bytes there are the source's at "
+              f"{there}")
+PY
+    if [ -n "${KEEP_DIFFERENT:-}" ]; then
+      mkdir -p "$KEEP_DIFFERENT/move-$moves"
+      cp -r "$root/target-mail/contoso.test/$user" "$KEEP_DIFFERENT/move-$moves/"
+      cp "$root/out" "$KEEP_DIFFERENT/move-$moves/crossmove.out"
+    fi
+  fi
   echo "$(cat "$root/time") $(copy_seconds)" > "$root/last"
 }
 
