@@ -37,6 +37,8 @@ Scenario (JSON):
                                 # the login before '*'); others get the top-level folders/faults
      "faults": {...}}
 
+Other top-level keys (e.g. "comment") are ignored. Ready-made scenarios: tests/imap/
+hostile_scenarios/*.json (the self-test loads each one).
 INBOX is always there (empty unless a folder named INBOX is given). body_random is a valid
 RFC 5322 message of exactly `size` bytes (CRLF lines of base64 of seeded random bytes).
 

@@ -294,7 +294,7 @@ def body_fetches(r, uids, tag_prefix=b"F"):
     return r.until([b"%s%d" % (tag_prefix, i) for i in range(len(uids))])
 
 
-def test_faults():
+def fault_00():
     with server({"reorder": "reverse"}) as (port, log):
         r = Raw(port)
         out = body_fetches(r, [3, 5, 7])
@@ -305,6 +305,8 @@ def test_faults():
         out = r.until([b"L", b"M"])
         check("reorder: the listing stays in order", out[3][0].startswith(b"L OK") and out[-1][0].startswith(b"M OK"), out)
 
+
+def fault_01():
     with server({"interleave": True}) as (port, log):
         r = Raw(port)
         r.send(b"E EXAMINE INBOX\r\n")
@@ -314,6 +316,8 @@ def test_faults():
         seq = [(fetch_uid(t) if t.startswith(b"*") else t.split(b" ")[0]) for t, _ in out]
         check("interleave: FETCHes round robin, tagged OKs after", seq == [3, 3, 5, 7, b"A", b"B"], seq)
 
+
+def fault_02():
     with server({"reorder": "reverse", "interleave": True}) as (port, log):
         r = Raw(port)
         r.send(b"E EXAMINE INBOX\r\n")
@@ -323,6 +327,8 @@ def test_faults():
         seq = [(fetch_uid(t) if t.startswith(b"*") else t.split(b" ")[0]) for t, _ in out]
         check("reverse + interleave", seq == [7, 3, 5, b"B", b"A"], seq)
 
+
+def fault_03():
     with server({"split_literals": 1, "split_sleep": 0.002}) as (port, log):
         r = Raw(port)
         out = body_fetches(r, [3])
@@ -333,6 +339,8 @@ def test_faults():
         r.until([b"N"])
         check("split_literals: other responses whole", r.recvs - before <= 2, r.recvs - before)
 
+
+def fault_04():
     with server({"stall_after_bytes": 1000}) as (port, log):
         r = Raw(port)
         r.sock.settimeout(1.5)
@@ -351,6 +359,8 @@ def test_faults():
         check("stall_after_bytes: socket open, silent", stalled and not r.eof, (stalled, r.eof))
         check("stall_after_bytes: exactly N body bytes sent", len(SMALL) + len(got) == 1000 and got == RANDOM_BODY[:len(got)], len(got))
 
+
+def fault_05():
     with server({"close_after_bytes": 1000}) as (port, log):
         r = Raw(port)
         r.send(b"E EXAMINE INBOX\r\nF UID FETCH 3,7 (UID BODY.PEEK[])\r\n")
@@ -366,6 +376,8 @@ def test_faults():
         got = data[data.find(marker) + len(marker):] if marker in data else b""
         check("close_after_bytes: closed after exactly N body bytes", r.eof and len(SMALL) + len(got) == 1000, (r.eof, len(got)))
 
+
+def fault_06():
     with server({"size_lie": {"5": -3, "7": 10}}) as (port, log):
         r = Raw(port)
         r.send(b"E EXAMINE INBOX\r\nL UID FETCH 1:* (UID RFC822.SIZE)\r\n")
@@ -375,6 +387,8 @@ def test_faults():
         out = body_fetches(r, [5])
         check("size_lie: the body is still whole", out[0][1] == [FILE_BODY])
 
+
+def fault_07():
     with server({"literal_lie": {"5": -10}}) as (port, log):
         r = Raw(port)
         r.send(b"E EXAMINE INBOX\r\nF UID FETCH 3,5 (UID BODY.PEEK[])\r\n")
@@ -387,12 +401,16 @@ def test_faults():
         got = r.buf[r.buf.find(marker) + len(marker):] if marker in r.buf else None
         check("literal_lie < 0: announces n, sends n-10, closes", r.eof and got == FILE_BODY[:-10], (r.eof, got and len(got)))
 
+
+def fault_08():
     with server({"literal_lie": {"3": 4}}) as (port, log):
         r = Raw(port)
         out = body_fetches(r, [3, 5])
         check("literal_lie > 0: n bytes, then the extra ones where ')' belongs",
               out[0][1] == [SMALL] and out[0][0].endswith(b"ZZZZ)\r\n") and out[2][1] == [FILE_BODY], out[0][0][-20:])
 
+
+def fault_09():
     with server({"wrong_uid": {"3": 5}}) as (port, log):
         r = Raw(port)
         out = body_fetches(r, [3])
@@ -401,15 +419,22 @@ def test_faults():
         out = r.until([b"L"])
         check("wrong_uid: the listing is honest", [fetch_uid(t) for t, _ in out[:-1]] == [3, 5, 7])
 
+
+def fault_10():
     with server({"extra_uid": 7}) as (port, log):
         r = Raw(port)
         out = body_fetches(r, [3])
         check("extra_uid: an answer for a UID not asked", [fetch_uid(t) for t, _ in out[:-1]] == [3, 7] and out[1][1] == [RANDOM_BODY])
+
+
+def fault_11():
     with server({"extra_uid": 99}) as (port, log):
         r = Raw(port)
         out = body_fetches(r, [3])
         check("extra_uid not in the folder: junk", [fetch_uid(t) for t, _ in out[:-1]] == [3, 99] and len(out[1][1][0]) == 100)
 
+
+def fault_12():
     with server({"omit_uids": [5]}) as (port, log):
         r = Raw(port)
         out = body_fetches(r, [5])
@@ -418,30 +443,42 @@ def test_faults():
         out = r.until([b"F", b"L"])
         check("omit_uids: others answered, the listing honest",
               fetched(out) == [3, 7, 3, 5, 7], out)
+
+
+def fault_13():
     with server({"omit_uids": [5], "apply_to_listing": True}) as (port, log):
         r = Raw(port)
         r.send(b"E EXAMINE INBOX\r\nL UID FETCH 1:* (UID FLAGS RFC822.SIZE)\r\n")
         out = r.until([b"L"])
         check("omit_uids + apply_to_listing", [fetch_uid(t) for t, _ in out if re.match(rb"\* \d+ FETCH", t)] == [3, 7], out)
 
+
+def fault_14():
     with server({"ok_only": True}) as (port, log):
         r = Raw(port)
         out = body_fetches(r, [3, 5])
         check("ok_only: just the tagged OKs", [t.split(b" ")[0] for t, _ in out] == [b"F0", b"F1"], out)
         r.send(b"L UID FETCH 1:* (UID FLAGS)\r\n")
         check("ok_only: the listing honest", len(r.until([b"L"])) == 4)
+
+
+def fault_15():
     with server({"ok_only": True, "apply_to_listing": True}) as (port, log):
         r = Raw(port)
         r.send(b"E EXAMINE INBOX\r\nL UID FETCH 1:* (UID FLAGS)\r\n")
         out = r.until([b"L"])
         check("ok_only + apply_to_listing", not fetched(out), out)
 
+
+def fault_16():
     with server({"duplicate_uid": 5}) as (port, log):
         r = Raw(port)
         r.send(b"E EXAMINE INBOX\r\nF UID FETCH 3,5,7 (UID BODY.PEEK[])\r\n")
         out = r.until([b"F"])
         check("duplicate_uid: sent twice", [fetch_uid(t) for t, _ in out if re.match(rb"\* \d+ FETCH", t)] == [3, 5, 5, 7])
 
+
+def fault_17():
     with server({"partial_origin_lie": True}) as (port, log):
         r = Raw(port)
         r.send(b"E EXAMINE INBOX\r\nF UID FETCH 7 (UID BODY.PEEK[]<1000.100>)\r\nG UID FETCH 7 (UID BODY.PEEK[])\r\n")
@@ -451,17 +488,23 @@ def test_faults():
               b"BODY[]<1001> {100}" in fetches[-2][0] and fetches[-2][1] == [RANDOM_BODY[1000:1100]], fetches[-2][0][:60])
         check("partial_origin_lie: whole fetches untouched", b"BODY[] {%d}" % len(RANDOM_BODY) in fetches[-1][0])
 
+
+def fault_18():
     with server({"omit_uids": [3], "fault_connections": [2]}) as (port, log):
         first = body_fetches(Raw(port), [3])
         second = body_fetches(Raw(port), [3])
         check("fault_connections: only the second connection", len(first) == 2 and len(second) == 1, (len(first), len(second)))
 
+
+def fault_19():
     with server({"omit_uids": [1], "fault_folders": ["Sent"]}) as (port, log):
         r = Raw(port)
         r.send(b"E EXAMINE Sent\r\nF UID FETCH 1 (UID BODY.PEEK[])\r\nG EXAMINE INBOX\r\nH UID FETCH 1:* (UID BODY.PEEK[])\r\n")
         out = r.until([b"F", b"H"])
         check("fault_folders: only in Sent", [fetch_uid(t) for t, _ in out if re.match(rb"\* \d+ FETCH", t)] == [3, 5, 7], out)
 
+
+def fault_20():
     users = {"bob@fabrikam.test": {"folders": [{"name": "INBOX", "messages": [{"uid": 9, "body_b64": base64.b64encode(SMALL).decode()}]}],
                                    "faults": {"ok_only": True}}}
     with server(users=users) as (port, log):
@@ -492,8 +535,21 @@ def test_background():
             os.kill(pid, 9)
 
 
+FAULT_CASES = [fault_00, fault_01, fault_02, fault_03, fault_04, fault_05, fault_06, fault_07, fault_08, fault_09, fault_10, fault_11, fault_12, fault_13, fault_14, fault_15, fault_16, fault_17, fault_18, fault_19, fault_20]
+
+
+def test_shipped_scenarios():
+    import glob
+    for path in sorted(glob.glob(os.path.join(HERE, "hostile_scenarios", "*.json"))):
+        try:
+            hostile_imap.Scenario(path)
+            check(f"scenario {os.path.basename(path)} loads", True)
+        except Exception as e:
+            check(f"scenario {os.path.basename(path)} loads", False, repr(e))
+
+
 def main():
-    for t in (test_background, test_happy_path, test_auth, test_pipelining, test_faults):
+    for t in [test_shipped_scenarios, test_background, test_happy_path, test_auth, test_pipelining] + FAULT_CASES:
         try:
             t()
         except Exception as e:  # a check that could not even run is a failure
