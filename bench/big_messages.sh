@@ -128,8 +128,12 @@ move() {  # user users-file toml -> "seconds rss_kb copy_seconds"; compares both
     sort > "$root/target.digest"
   local n d
   n=$(wc -l < "$root/source.digest")
-  d=$(( $(comm -23 "$root/source.digest" "$root/target.digest" | wc -l) +
-        $(comm -13 "$root/source.digest" "$root/target.digest" | wc -l) ))
+  # A message differs when the target has no identical copy of it; messages the target has
+  # beyond the source's count too (a corrupted copy is one missing plus one extra: counted once).
+  local missing extra
+  missing=$(comm -23 "$root/source.digest" "$root/target.digest" | wc -l)
+  extra=$(comm -13 "$root/source.digest" "$root/target.digest" | wc -l)
+  d=$(( missing > extra ? missing : extra ))
   [ "$n" -gt 0 ] || { echo "big_messages: no messages read from the source of $user" >&2; exit 1; }
   moves=$((moves + 1)) compared=$((compared + n)) differ=$((differ + d))
   if [ "$d" != 0 ]; then
