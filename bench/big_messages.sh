@@ -145,7 +145,8 @@ move() {  # user users-file toml -> "seconds rss_kb copy_seconds"; compares both
 import glob, re, sys
 def load(p):
     data = open(p, "rb").read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-    return re.match(rb"Message-ID: (\S+)", data).group(1), data
+    m = re.match(rb"Message-ID: (\S+)", data)  # a copy whose first bytes are wrong has none
+    return (m.group(1) if m else b"(no Message-ID first: " + p.rsplit("/", 1)[-1].encode() + b")"), data
 src = dict(load(p) for p in glob.glob(sys.argv[1] + "/cur/*"))
 for p in sorted(glob.glob(sys.argv[2] + "/cur/*") + glob.glob(sys.argv[2] + "/new/*")):
     mid, a = load(p)
