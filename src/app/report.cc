@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "core/strings.h"
 #include "io/file.h"
 
 namespace cm {
@@ -68,14 +69,12 @@ std::string Chart(const std::vector<ThroughputSample>& samples) {
 Status WriteReport(const std::string& base, const RunReport& r) {
   std::string csv =
       "identity,source_dn,target_dn,target_primary_smtp,cleanup,state,failure,messages,bytes,"
-      "seconds,refused\r\n";
+      "seconds,refused,repaired\r\n";
   for (const auto& row : r.rows) {
-    std::string refused;
-    for (const auto& x : row.refused) refused += (refused.empty() ? "" : "; ") + x;
-    csv += fmt::format("{},{},{},{},{},{},{},{},{},{:.2f},{}\r\n", Csv(row.identity),
+    csv += fmt::format("{},{},{},{},{},{},{},{},{},{:.2f},{},{}\r\n", Csv(row.identity),
                        Csv(row.source_dn), Csv(row.target_dn), Csv(row.target_primary_smtp),
                        Csv(row.cleanup), Csv(row.state), Csv(row.failure), row.messages, row.bytes,
-                       row.seconds, Csv(refused));
+                       row.seconds, Csv(Join(row.refused, "; ")), Csv(Join(row.repaired, "; ")));
   }
   CM_RETURN_IF_ERROR(WriteFileAtomically(base + ".csv", csv, 0600));
 
@@ -91,10 +90,11 @@ Status WriteReport(const std::string& base, const RunReport& r) {
     rows += fmt::format(
         "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td "
         "class=n>{}</td>"
-        "<td class=n>{:.1f}</td><td>{}</td></tr>\n",
+        "<td class=n>{:.1f}</td><td>{}</td><td title=\"{}\">{}</td></tr>\n",
         row.failure.empty() ? "ok" : "bad", Html(row.identity), Html(row.target_primary_smtp),
         Html(row.target_dn), Html(row.cleanup), Html(row.state), Html(row.failure), row.messages,
-        static_cast<double>(row.bytes) / 1e6, row.refused.size());
+        static_cast<double>(row.bytes) / 1e6, row.refused.size(), Html(Join(row.repaired, "; ")),
+        row.repaired.size());
   }
   std::string html = fmt::format(
       "<!doctype html><html><head><meta charset=\"utf-8\"><title>{0}</title><style>"
@@ -105,8 +105,8 @@ Status WriteReport(const std::string& base, const RunReport& r) {
       "<h1>{0}</h1><p>{1} mailboxes, {2} failed; {3} messages, {4:.1f} MB copied in {5:.1f} s.</p>"
       "<h2>Throughput</h2>{6}<h2>Mailboxes</h2><table><tr><th>identity</th><th>new primary "
       "SMTP</th><th>target object</th>"
-      "<th>cleanup</th><th>state</th><th>failure</th><th>messages</th><th>MB</th><th>refused</th></"
-      "tr>\n{7}</table>"
+      "<th>cleanup</th><th>state</th><th>failure</th><th>messages</th><th>MB</th><th>refused</th>"
+      "<th>repaired</th></tr>\n{7}</table>"
       "</body></html>\n",
       Html(r.title), r.rows.size(), failed, messages, static_cast<double>(bytes) / 1e6, r.seconds,
       Chart(r.samples), rows);

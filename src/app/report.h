@@ -20,7 +20,8 @@ struct ReportRow {
   uint64_t messages = 0;
   uint64_t bytes = 0;
   double seconds = 0;
-  std::vector<std::string> refused;
+  std::vector<std::string> refused = {};
+  std::vector<std::string> repaired = {};  // "folder key": copied again after a failed verification
 };
 
 struct ThroughputSample {

@@ -144,6 +144,7 @@ Result<CopyStats> Copy(Context& ctx, Work& w, Progress& progress) {
   }
   w.row.messages += stats->messages;
   w.row.bytes += stats->bytes;
+  w.row.repaired.insert(w.row.repaired.end(), stats->repaired.begin(), stats->repaired.end());
   return stats;
 }
 
@@ -233,16 +234,26 @@ void MoveMailbox(Context& ctx, Work& w, Progress& progress) {
       auto dst = TargetStore(ctx, w);
       if (!dst.ok()) return dst.status();
       auto map = ctx.journal->MessagesOf(w.jm.id);
-      auto report =
-          VerifyMailbox(**src, **dst, *map, ctx.config.verify == "full", ctx.stores.target_names());
+      auto mode = ParseVerifyMode(ctx.config.verify);
+      if (!mode.ok()) return mode.status();
+      auto report = VerifyMailbox(**src, **dst, *map, *mode, ctx.stores.target_names());
       if (!report.ok()) return report.status();
       if (!report->ok()) {
         std::vector<std::string> first(
             report->problems.begin(), report->problems.begin() + static_cast<long>(std::min<size_t>(
                                                                      5, report->problems.size())));
-        return Status::Constraint(fmt::format("{} of {} messages differ: {}",
+        std::string repair;
+        if (!report->bad.empty()) {
+          // Bad copies are removed (ours only) and marked, and the mailbox goes back to before
+          // the copy, so the next run copies them again, verifies and only then cleans up.
+          auto marked = MarkForRepair(**dst, *map, report->bad);
+          if (!marked.ok()) return marked.status().Annotate("preparing the repair");
+          CM_RETURN_IF_ERROR(ctx.journal->Finish(w.jm.id, MailboxState::kTargetProvisioned));
+          repair = fmt::format("; the next run copies {} of them again", *marked);
+        }
+        return Status::Constraint(fmt::format("{} problems in {} messages: {}{}",
                                               report->problems.size(), report->messages,
-                                              Join(first, "; ")));
+                                              Join(first, "; "), repair));
       }
       return Status::Ok();
     });

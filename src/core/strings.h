@@ -32,6 +32,9 @@ size_t Utf8Length(std::string_view s);
 std::string Utf8Prefix(std::string_view s, size_t max_chars);
 // True when s is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
 bool IsValidUtf8(std::string_view s);
+// The text safe to show on a terminal or in a log: control characters (C0, DEL, C1) as \xNN
+// (\t \n \r by name) and bytes that are not UTF-8 as \xNN. Valid non-ASCII letters stay.
+std::string Printable(std::string_view s);
 // Appends the UTF-8 encoding of a code point.
 void AppendUtf8(std::string& out, char32_t cp);
 

@@ -106,7 +106,7 @@ struct Config {
   std::vector<DatabaseConfig> source_databases;  // source databases (homeMDB -> mail store)
   std::string journal = "crossmove.journal";
   std::string event_log;          // default: <journal>.events.jsonl
-  std::string verify = "normal";  // normal | full (content hashes)
+  std::string verify = "content";  // content | full | sizes (copy_engine.h VerifyMode)
   AttributeProfile profile;
   std::map<std::string, std::string> origin;  // key -> where its value came from
 

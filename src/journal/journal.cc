@@ -16,7 +16,8 @@ namespace cm {
 
 namespace {
 
-constexpr int kSchemaVersion = 1;
+// 2: messages.digest and messages.appended (verification of the bytes as copied, and repair).
+constexpr int kSchemaVersion = 2;
 
 const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -41,6 +42,7 @@ CREATE TABLE IF NOT EXISTS messages(
   mailbox INTEGER NOT NULL, folder TEXT NOT NULL, source_key TEXT NOT NULL,
   state TEXT NOT NULL, target_folder TEXT NOT NULL DEFAULT '', target_key TEXT NOT NULL DEFAULT '',
   size INTEGER NOT NULL DEFAULT 0, note TEXT NOT NULL DEFAULT '',
+  digest TEXT NOT NULL DEFAULT '', appended INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY(mailbox, folder, source_key));
 CREATE TABLE IF NOT EXISTS folders(
   mailbox INTEGER NOT NULL, folder TEXT NOT NULL, state TEXT NOT NULL,
@@ -162,7 +164,17 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& path) {
     Stmt q(j->db_, "SELECT value FROM meta WHERE key='schema_version'");
     auto row = q.Step();
     if (!row.ok()) return row.status();
-    if (*row && std::atoi(q.Text(0).c_str()) != kSchemaVersion) {
+    int version = *row ? std::atoi(q.Text(0).c_str()) : kSchemaVersion;
+    if (version == 1) {
+      // A journal of an earlier crossmove: its copies have no digest, so verification reads
+      // their source again; none counts as appended by us, so none is ever removed in a repair.
+      CM_RETURN_IF_ERROR(
+          j->Exec("ALTER TABLE messages ADD COLUMN digest TEXT NOT NULL DEFAULT '';"
+                  "ALTER TABLE messages ADD COLUMN appended INTEGER NOT NULL DEFAULT 0;"
+                  "UPDATE meta SET value='2' WHERE key='schema_version';"));
+      version = kSchemaVersion;
+    }
+    if (version != kSchemaVersion) {
       return Status::InvalidInput(
           fmt::format("journal {} has schema version {}, this crossmove reads {}", path, q.Text(0),
                       kSchemaVersion));
@@ -428,18 +440,19 @@ class SqliteMessageMap : public MessageMap {
   Result<std::map<std::string, Entry>> Load(const std::string& folder) override {
     if (!loaded_) {
       CM_RETURN_IF_ERROR(Flush());  // nothing buffered may be missing from what is read
-      Stmt q(db_, "SELECT folder, source_key, state, target_key FROM messages WHERE mailbox=?");
+      Stmt q(db_,
+             "SELECT folder, source_key, state, target_key, digest, appended FROM messages "
+             "WHERE mailbox=?");
       q.Bind(1, mailbox_);
       while (true) {
         auto row = q.Step();
         if (!row.ok()) return row.status();
         if (!*row) break;
-        std::string state = q.Text(2);
         Entry e;
-        e.state = state == "copied"    ? State::kCopied
-                  : state == "refused" ? State::kRefused
-                                       : State::kForeign;
+        e.state = StateOf(q.Text(2));
         e.target_key = q.Text(3);
+        e.digest = q.Text(4);
+        e.appended = q.Int(5) != 0;
         cache_[q.Text(0)][q.Text(1)] = e;
       }
       loaded_ = true;
@@ -447,16 +460,25 @@ class SqliteMessageMap : public MessageMap {
     return cache_[folder];
   }
   Status Copied(const std::string& folder, const std::string& key, const std::string& target_folder,
-                const std::string& target_key, uint64_t size) override {
+                const std::string& target_key, uint64_t size, const std::string& digest,
+                bool appended) override {
     MessageRecorded();
-    return Write("copied", folder, key, target_folder, target_key, static_cast<int64_t>(size), "");
+    return Write({"copied", folder, key, target_folder, target_key, static_cast<int64_t>(size), "",
+                  digest, appended});
   }
   Status Refused(const std::string& folder, const std::string& key,
                  const std::string& reason) override {
-    return Write("refused", folder, key, "", "", 0, reason);
+    return Write({"refused", folder, key, "", "", 0, reason, "", false});
   }
   Status Foreign(const std::string& folder, const std::string& target_key) override {
-    return Write("foreign", folder, "foreign:" + target_key, "", target_key, 0, "");
+    return Write({"foreign", folder, "foreign:" + target_key, "", target_key, 0, "", "", false});
+  }
+  Status Gone(const std::string& folder, const std::string& key) override {
+    return Write({"gone", folder, key, "", "", 0, "", "", false});
+  }
+  Status Repair(const std::string& folder, const std::string& key,
+                const std::string& reason) override {
+    return Write({"repair", folder, key, "", "", 0, reason, "", false});
   }
   Result<std::string> FolderState(const std::string& folder) override {
     if (!db_) return Status::IOError("journal: cannot open the message map");
@@ -486,7 +508,7 @@ class SqliteMessageMap : public MessageMap {
         sqlite3_prepare_v2(
             db_,
             "INSERT OR REPLACE INTO messages(mailbox, folder, source_key, state, target_folder, "
-            "target_key, size, note) VALUES(?,?,?,?,?,?,?,?)",
+            "target_key, size, note, digest, appended) VALUES(?,?,?,?,?,?,?,?,?,?)",
             -1, &insert_, nullptr) != SQLITE_OK) {
       sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
       return Status::IOError(fmt::format("journal: {}", sqlite3_errmsg(db_)));
@@ -504,6 +526,9 @@ class SqliteMessageMap : public MessageMap {
                         SQLITE_STATIC);
       sqlite3_bind_int64(insert_, 7, r.size);
       sqlite3_bind_text(insert_, 8, r.note.data(), static_cast<int>(r.note.size()), SQLITE_STATIC);
+      sqlite3_bind_text(insert_, 9, r.digest.data(), static_cast<int>(r.digest.size()),
+                        SQLITE_STATIC);
+      sqlite3_bind_int(insert_, 10, r.appended ? 1 : 0);
       if (sqlite3_step(insert_) != SQLITE_DONE) {
         Status err = Status::IOError(fmt::format("journal: {}", sqlite3_errmsg(db_)));
         sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -523,18 +548,21 @@ class SqliteMessageMap : public MessageMap {
     std::string folder, key, target_folder, target_key;
     int64_t size;
     std::string note;
+    std::string digest;  // hex SHA-256 of the bytes as copied ("" where not known)
+    bool appended;       // appended by us, not claimed by fingerprint
   };
-  Status Write(const char* state, const std::string& folder, const std::string& key,
-               const std::string& target_folder, const std::string& target_key, int64_t size,
-               const std::string& note) {
-    buffer_.push_back({state, folder, key, target_folder, target_key, size, note});
+  static State StateOf(std::string_view st) {
+    return st == "copied"    ? State::kCopied
+           : st == "refused" ? State::kRefused
+           : st == "gone"    ? State::kGone
+           : st == "repair"  ? State::kRepair
+                             : State::kForeign;
+  }
+  Status Write(Record r) {
     if (loaded_) {  // keep the cache equal to what the table will hold
-      std::string_view st(state);
-      cache_[folder][key] = {st == "copied"    ? State::kCopied
-                             : st == "refused" ? State::kRefused
-                                               : State::kForeign,
-                             target_key};
+      cache_[r.folder][r.key] = {StateOf(r.state), r.target_key, r.digest, r.appended};
     }
+    buffer_.push_back(std::move(r));
     return buffer_.size() >= 256 ? Flush() : Status::Ok();
   }
 

@@ -34,6 +34,26 @@ std::string TargetNameOf(SpecialUse use, const MailStoreOptions& names) {
   return "";
 }
 
+// SHA-256 as lowercase hex, fed in chunks (OpenSSL's EVP).
+class Sha256 {
+ public:
+  Sha256() { Reset(); }
+  void Reset() { EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr); }
+  void Update(std::string_view chunk) { EVP_DigestUpdate(ctx_.get(), chunk.data(), chunk.size()); }
+  std::string HexAndReset() {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(ctx_.get(), md, &len);
+    std::string hex;
+    for (unsigned int k = 0; k < len; ++k) hex += fmt::format("{:02x}", md[k]);
+    Reset();
+    return hex;
+  }
+
+ private:
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx_{EVP_MD_CTX_new(), EVP_MD_CTX_free};
+};
+
 std::vector<std::string> SortedFlags(std::vector<std::string> v) {
   std::erase_if(v, [](const std::string& f) { return IEquals(f, "\\Recent"); });
   for (auto& f : v) f = AsciiLower(f);
@@ -58,6 +78,8 @@ std::vector<FolderMapping> MapFolders(const std::vector<Folder>& source,
     if (!f.selectable) continue;
     Folder target = f;
     target.special_use = SpecialUse::kNone;
+    target.listed_name.clear();  // the target's name is derived from the path, never copied
+    target.name_error.clear();
     if (f.IsInbox()) {
       target.path = {"INBOX"};
     } else if (auto it = renamed_tops.find(f.path[0]); it != renamed_tops.end()) {
@@ -74,9 +96,12 @@ namespace {
 // Source messages no record accounts for may already be in the target (a crash between the
 // append and its record, or mail that was there before): match them by fingerprint, once per
 // folder and only when the target holds messages no record claims.
+// `ours`: source key -> digest of messages this pass appended without learning their keys (a
+// target without UIDPLUS): claimed as appended by us, with the digest of what was sent.
 Status ClaimAppendedBefore(MailStore& source, MailStore& target, MessageMap& map,
                            const FolderMapping& fm, const std::vector<MessageMeta>& messages,
-                           std::map<std::string, MessageMap::Entry>& recorded) {
+                           std::map<std::string, MessageMap::Entry>& recorded,
+                           const std::map<std::string, std::string>& ours = {}) {
   std::set<std::string> claimed;
   for (const auto& [key, e] : recorded) {
     if (e.state == MessageMap::State::kCopied || e.state == MessageMap::State::kForeign)
@@ -105,8 +130,11 @@ Status ClaimAppendedBefore(MailStore& source, MailStore& target, MessageMap& map
     if (recorded.count(m.key)) continue;
     auto it = by_fingerprint.find(fingerprint(m));
     if (it == by_fingerprint.end()) continue;
-    CM_RETURN_IF_ERROR(map.Copied(fm.source.Name(), m.key, fm.target.Name(), it->second, m.size));
-    recorded[m.key] = {MessageMap::State::kCopied, it->second};
+    auto own = ours.find(m.key);
+    std::string digest = own != ours.end() ? own->second : "";
+    CM_RETURN_IF_ERROR(map.Copied(fm.source.Name(), m.key, fm.target.Name(), it->second, m.size,
+                                  digest, own != ours.end()));
+    recorded[m.key] = {MessageMap::State::kCopied, it->second, digest, own != ours.end()};
     by_fingerprint.erase(it);
   }
   for (const auto& [fp, key] : by_fingerprint) {
@@ -173,7 +201,14 @@ class MailboxPass {
     if (!appender.ok()) return appender.status();
     appender_ = std::move(*appender);
     Status pass;
+    std::vector<std::string> unnamed_folders;
     for (const FolderMapping& fm : MapFolders(*folders, names)) {
+      if (!fm.source.name_error.empty()) {
+        // Copied nowhere rather than under a guessed name; the mailbox fails below, naming it.
+        unnamed_folders.push_back(fmt::format("'{}': {}", Printable(fm.source.Name()),
+                                              fm.source.name_error));
+        continue;
+      }
       pass = Folder(fm, *target_folders);
       if (!pass.ok() || !fatal_.ok()) break;
     }
@@ -184,14 +219,16 @@ class MailboxPass {
     CM_RETURN_IF_ERROR(finished);
     for (auto& w : work_) {
       // A target that cannot name what it took (no UIDPLUS): found by fingerprint now.
-      if (w->unnamed) {
+      if (!w->unnamed_digests.empty()) {
         auto again = map_.Load(w->fm.source.Name());
         if (!again.ok()) return again.status();
-        CM_RETURN_IF_ERROR(ClaimAppendedBefore(source_, target_, map_, w->fm, w->messages, *again));
+        CM_RETURN_IF_ERROR(ClaimAppendedBefore(source_, target_, map_, w->fm, w->messages, *again,
+                                               w->unnamed_digests));
       }
       CM_RETURN_IF_ERROR(map_.Flush());
       // The state was read before the messages were listed: mail that came since changes it.
-      if (!w->fm.source.state.empty())
+      // A folder with messages the source did not return is listed again by the next pass.
+      if (!w->fm.source.state.empty() && w->gone == 0)
         CM_RETURN_IF_ERROR(map_.SaveFolderState(w->fm.source.Name(), w->fm.source.state));
       w->fs.seconds = std::chrono::duration<double>(w->last - w->started).count();
       stats_.messages += w->fs.messages;
@@ -201,7 +238,14 @@ class MailboxPass {
     }
     bool wrote = stats_.messages > 0 || !stats_.refused.empty();
     if (wrote || created_folders_) CM_RETURN_IF_ERROR(target_.Flush());
-    return map_.Flush();
+    CM_RETURN_IF_ERROR(map_.Flush());
+    if (!unnamed_folders.empty()) {
+      return Status::Constraint(fmt::format(
+          "{} source folder(s) have names that cannot be carried to the target, so they were not "
+          "copied: {}",
+          unnamed_folders.size(), Join(unnamed_folders, "; ")));
+    }
+    return Status::Ok();
   }
 
  private:
@@ -212,12 +256,16 @@ class MailboxPass {
     std::vector<MessageMeta> messages;
     std::vector<const MessageMeta*> todo;
     long begun = -1;  // the todo index being written
-    bool unnamed = false;
+    std::map<std::string, std::string> unnamed_digests;  // appended, key not named by the target
+    std::set<std::string> again;  // source keys verification sent back to be copied again
+    size_t gone = 0;              // listed, then not returned by the source
+    Sha256 digest;                // of the message being written, as read from the source
     Clock::time_point started = Clock::now(), last = started;
 
     Status Data(size_t index, std::string_view chunk) override {
       CM_RETURN_IF_ERROR(pass->fatal_);
       CM_RETURN_IF_ERROR(BeginIfNeeded(index));
+      digest.Update(chunk);
       return pass->appender_->Write(chunk);
     }
     Status Done(size_t index, const Status& read) override {
@@ -225,22 +273,31 @@ class MailboxPass {
       if (read.ok()) {
         CM_RETURN_IF_ERROR(BeginIfNeeded(index));
         begun = -1;
+        // Known before End: the outcome may come during it.
+        if (auto it = pass->pending_.find(pass->next_seq_ - 1); it != pass->pending_.end())
+          it->second.digest = digest.HexAndReset();
         return pass->appender_->End();
       }
       if (begun == static_cast<long>(index)) {
         pass->pending_.erase(pass->next_seq_ - 1);
         begun = -1;
+        digest.Reset();
         CM_RETURN_IF_ERROR(pass->appender_->Cancel());
       }
-      // Deleted by its owner since the listing: there is nothing to move.
-      if (read.code() == Status::Code::kNotFound) return Status::Ok();
+      if (read.code() == Status::Code::kNotFound) {
+        // Deleted by its owner since the listing: there is nothing to move. Recorded, so that
+        // verification can tell it from a message the source still lists.
+        ++gone;
+        return pass->map_.Gone(fm.source.Name(), todo[index]->key);
+      }
       return read.Annotate(fmt::format("{} message {}", fm.source.Name(), todo[index]->key));
     }
     Status BeginIfNeeded(size_t index) {
       if (begun == static_cast<long>(index)) return Status::Ok();
       begun = static_cast<long>(index);
+      digest.Reset();
       // Registered before Begin: its outcome may come during it.
-      pass->pending_[pass->next_seq_++] = {this, todo[index]};
+      pass->pending_[pass->next_seq_++] = {this, todo[index], ""};
       auto seq = pass->appender_->Begin(fm.target, *todo[index]);
       return seq.ok() ? Status::Ok() : seq.status();
     }
@@ -251,9 +308,10 @@ class MailboxPass {
     for (const auto& f : target_folders) {
       if (f.path == fm.target.path && f.selectable) existing = &f;
     }
-    if (!existing) {
+    // INBOX too, though every store lists one: an empty mailbox still gets its target mailbox.
+    if (!existing || fm.target.IsInbox()) {
       CM_RETURN_IF_ERROR(target_.CreateFolder(fm.target).Annotate(fm.target.Name()));
-      created_folders_ = true;
+      created_folders_ |= !existing;
     }
     if (fm.source.subscribed && !(existing && existing->subscribed))
       CM_RETURN_IF_ERROR(target_.SetSubscribed(fm.target, true));
@@ -273,6 +331,17 @@ class MailboxPass {
     w.fs = FolderStats{fm.source.Name(), fm.target.Name()};
     auto recorded = map_.Load(fm.source.Name());
     if (!recorded.ok()) return recorded.status();
+    // Sent back by verification, or not returned by the source last time: copied (again) like
+    // messages never seen.
+    for (auto it = recorded->begin(); it != recorded->end();) {
+      bool again = it->second.state == MessageMap::State::kRepair;
+      if (!again && it->second.state != MessageMap::State::kGone) {
+        ++it;
+        continue;
+      }
+      if (again) w.again.insert(it->first);
+      it = recorded->erase(it);
+    }
     // A delta pass over a folder whose every message is recorded costs one names listing.
     auto names = source_.ListMessages(fm.source, Detail::kNames);
     if (!names.ok()) return names.status().Annotate(fm.source.Name());
@@ -307,7 +376,7 @@ class MailboxPass {
   void Outcome(size_t seq, Result<std::string> key) {
     auto it = pending_.find(seq);
     if (it == pending_.end()) return;
-    auto [w, meta] = it->second;
+    auto [w, meta, digest] = std::move(it->second);
     const MessageMeta& m = *meta;
     pending_.erase(it);
     w->last = Clock::now();
@@ -315,10 +384,14 @@ class MailboxPass {
     const std::string& folder = w->fm.source.Name();
     if (key.ok()) {
       if (key->empty()) {
-        w->unnamed = true;
+        w->unnamed_digests[m.key] = digest;
         return;
       }
-      fatal_ = map_.Copied(folder, m.key, w->fm.target.Name(), *key, m.size);
+      fatal_ = map_.Copied(folder, m.key, w->fm.target.Name(), *key, m.size, digest, true);
+      if (w->again.count(m.key)) {
+        ++w->fs.repaired;
+        stats_.repaired.push_back(fmt::format("{} {}", folder, m.key));
+      }
       ++w->fs.messages;
       w->fs.bytes += m.size;
       progress_.messages++;
@@ -352,8 +425,13 @@ class MailboxPass {
   CopyProgress& progress_;
   std::unique_ptr<MessageAppender> appender_;
   std::vector<std::unique_ptr<FolderWork>> work_;
-  // Appended, outcome not known yet: sequence number -> folder and message.
-  std::map<size_t, std::pair<FolderWork*, const MessageMeta*>> pending_;
+  // Appended, outcome not known yet: sequence number -> folder, message, digest of its bytes.
+  struct Pending {
+    FolderWork* work;
+    const MessageMeta* meta;
+    std::string digest;
+  };
+  std::map<size_t, Pending> pending_;
   size_t next_seq_ = 0;
   bool created_folders_ = false;
   Status fatal_;
@@ -425,71 +503,70 @@ Result<CopyStats> CopyMailbox(MailStore& source, MailStore& target, MessageMap& 
 
 namespace {
 
-// Each message's size with every bare LF counted as CRLF (RFC822.SIZE as an IMAP server gives
-// it for a message it stores with LF line ends), read in bulk.
-Result<std::map<std::string, uint64_t>> CrlfSizes(MailStore& store, const Folder& folder,
-                                                  const std::vector<const MessageMeta*>& messages) {
-  struct Counter : MessageSink {
-    const std::vector<const MessageMeta*>& messages;
-    std::map<std::string, uint64_t> out;
-    uint64_t size = 0;
-    char last = 0;
-    explicit Counter(const std::vector<const MessageMeta*>& m) : messages(m) {}
-    Status Data(size_t, std::string_view chunk) override {
-      for (char c : chunk) {
-        size += (c == '\n' && last != '\r') ? 2 : 1;
-        last = c;
-      }
-      return Status::Ok();
-    }
-    Status Done(size_t i, const Status& read) override {
-      if (!read.ok()) return read;
-      out[messages[i]->key] = size;
-      size = 0;
-      last = 0;
-      return Status::Ok();
-    }
-  } counter(messages);
-  CM_RETURN_IF_ERROR(store.ReadMessages(folder, messages, counter));
-  return std::move(counter.out);
-}
+// What verification learns by reading messages: the SHA-256 of each as read, and, where asked,
+// its size and SHA-256 with every bare LF as CRLF (what an IMAP server stores and returns for a
+// Maildir message with LF line ends). Read in bulk, one message at a time.
+struct ContentOf {
+  std::string digest;
+  uint64_t crlf_size = 0;
+  std::string crlf_digest;
+};
 
-// SHA-256 of every listed message, read in bulk.
-Result<std::map<std::string, std::string>> Digests(
-    MailStore& store, const Folder& folder, const std::vector<const MessageMeta*>& messages) {
-  struct Hasher : MessageSink {
+Result<std::map<std::string, ContentOf>> ReadContent(
+    MailStore& store, const Folder& folder, const std::vector<const MessageMeta*>& messages,
+    bool crlf) {
+  struct Reader : MessageSink {
     const std::vector<const MessageMeta*>& messages;
-    std::map<std::string, std::string> out;
-    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx{EVP_MD_CTX_new(), EVP_MD_CTX_free};
-    long current = -1;
-    explicit Hasher(const std::vector<const MessageMeta*>& m) : messages(m) {}
-    Status Data(size_t i, std::string_view chunk) override {
-      if (current != static_cast<long>(i)) {
-        EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-        current = static_cast<long>(i);
+    bool crlf;
+    std::map<std::string, ContentOf> out;
+    Sha256 exact, normalized;
+    uint64_t crlf_size = 0;
+    char last = 0;
+    Reader(const std::vector<const MessageMeta*>& m, bool c) : messages(m), crlf(c) {}
+    Status Data(size_t, std::string_view chunk) override {
+      exact.Update(chunk);
+      if (!crlf) return Status::Ok();
+      size_t from = 0;
+      for (size_t k = 0; k < chunk.size(); ++k) {
+        if (chunk[k] == '\n' && (k > 0 ? chunk[k - 1] : last) != '\r') {
+          normalized.Update(chunk.substr(from, k - from));
+          normalized.Update("\r");
+          from = k;
+          ++crlf_size;
+        }
       }
-      EVP_DigestUpdate(ctx.get(), chunk.data(), chunk.size());
+      normalized.Update(chunk.substr(from));
+      crlf_size += chunk.size();
+      if (!chunk.empty()) last = chunk.back();
       return Status::Ok();
     }
     Status Done(size_t i, const Status& read) override {
-      if (!read.ok()) return read;
-      if (current != static_cast<long>(i)) EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-      unsigned char md[EVP_MAX_MD_SIZE];
-      unsigned int len = 0;
-      EVP_DigestFinal_ex(ctx.get(), md, &len);
-      out[messages[i]->key] = std::string(reinterpret_cast<char*>(md), len);
-      current = -1;
+      ContentOf c;
+      c.digest = exact.HexAndReset();
+      c.crlf_digest = normalized.HexAndReset();
+      c.crlf_size = crlf_size;
+      crlf_size = 0;
+      last = 0;
+      if (!read.ok()) return read.Annotate(messages[i]->key);
+      out[messages[i]->key] = std::move(c);
       return Status::Ok();
     }
-  } hasher(messages);
-  CM_RETURN_IF_ERROR(store.ReadMessages(folder, messages, hasher));
-  return std::move(hasher.out);
+  } reader(messages, crlf);
+  CM_RETURN_IF_ERROR(store.ReadMessages(folder, messages, reader));
+  return std::move(reader.out);
 }
 
 }  // namespace
 
-Result<VerifyReport> VerifyMailbox(MailStore& source, MailStore& target, MessageMap& map, bool full,
-                                   const MailStoreOptions& target_names) {
+Result<VerifyMode> ParseVerifyMode(std::string_view text) {
+  if (text == "sizes") return VerifyMode::kSizes;
+  if (text == "content") return VerifyMode::kContent;
+  if (text == "full") return VerifyMode::kFull;
+  return Status::InvalidInput(fmt::format("'{}' is not sizes, content or full", text));
+}
+
+Result<VerifyReport> VerifyMailbox(MailStore& source, MailStore& target, MessageMap& map,
+                                   VerifyMode mode, const MailStoreOptions& target_names) {
   VerifyReport report;
   auto folders = source.ListFolders();
   if (!folders.ok()) return folders.status();
@@ -498,22 +575,35 @@ Result<VerifyReport> VerifyMailbox(MailStore& source, MailStore& target, Message
   MailStoreOptions names =
       target.capabilities().special_use ? TargetNames(*target_folders, target_names) : target_names;
   for (const FolderMapping& fm : MapFolders(*folders, names)) {
+    if (!fm.source.name_error.empty()) {
+      report.problems.push_back(fmt::format("folder '{}' was not copied: {}",
+                                            Printable(fm.source.Name()), fm.source.name_error));
+      continue;
+    }
     // Both sides are listed at once: they are different servers (or disks).
     auto source_listing = std::async(std::launch::async,
                                      [&] { return source.ListMessages(fm.source, Detail::kFull); });
     auto dst = target.ListMessages(fm.target, Detail::kFull);
     auto src = source_listing.get();
-    if (!src.ok()) return src.status();
-    if (!dst.ok()) return dst.status();
+    if (!src.ok()) return src.status().Annotate(fm.source.Name());
+    if (!dst.ok()) return dst.status().Annotate(fm.target.Name());
     auto recorded = map.Load(fm.source.Name());
     if (!recorded.ok()) return recorded.status();
     std::map<std::string, const MessageMeta*> by_key;
     for (const auto& t : *dst) by_key[t.key] = &t;
-    auto problem = [&](const MessageMeta& m, std::string what) {
+    // Each source message's first problem, and whether its copy is there to be removed.
+    std::map<std::string, BadCopy> bad;
+    auto problem = [&](const MessageMeta& m, const std::string& target_key, std::string what) {
       report.problems.push_back(fmt::format("{} {}: {}", fm.source.Name(), m.key, what));
+      bad.try_emplace(m.key, BadCopy{fm.source.Name(), m.key, fm.target.path, target_key,
+                                     std::move(what)});
     };
-    std::vector<const MessageMeta*> compare_source, compare_target, other_size;
-    std::map<std::string, uint64_t> target_size;
+    struct Pair {
+      const MessageMeta* source;
+      const MessageMeta* target;
+      const MessageMap::Entry* entry;
+    };
+    std::vector<Pair> pairs;
     for (const MessageMeta& m : *src) {
       ++report.messages;
       auto rec = recorded->find(m.key);
@@ -521,43 +611,105 @@ Result<VerifyReport> VerifyMailbox(MailStore& source, MailStore& target, Message
         ++report.arrived;
         continue;
       }
-      if (rec->second.state == MessageMap::State::kRefused) continue;  // reported by the copy
+      switch (rec->second.state) {
+        case MessageMap::State::kRefused:
+          continue;  // reported by the copy, counted against bad-item-limit
+        case MessageMap::State::kGone:
+          problem(m, "", "the source lists it, but did not return it when it was copied");
+          continue;
+        case MessageMap::State::kRepair:
+          problem(m, "", "not copied again yet after an earlier verification failed");
+          continue;
+        default:
+          break;
+      }
       auto t = by_key.find(rec->second.target_key);
       if (t == by_key.end()) {
-        problem(m, fmt::format("missing from target {}", fm.target.Name()));
+        problem(m, "", fmt::format("missing from target {}", fm.target.Name()));
         continue;
       }
       const MessageMeta& tm = *t->second;
-      if (tm.size != m.size) {
-        other_size.push_back(&m);  // decided below: a server may count line ends as CRLF
-        target_size[m.key] = tm.size;
+      if (SortedFlags(tm.flags) != SortedFlags(m.flags)) problem(m, tm.key, "flags differ");
+      if (SortedFlags(tm.keywords) != SortedFlags(m.keywords))
+        problem(m, tm.key, "keywords differ");
+      if (tm.internal_date != m.internal_date) problem(m, tm.key, "INTERNALDATE differs");
+      pairs.push_back({&m, &tm, &rec->second});
+    }
+    // The source is read again where the listing alone cannot decide: a size that differs (a
+    // server may count line ends as CRLF), a copy without a digest, or every message (full).
+    std::vector<const MessageMeta*> reread, readback;
+    for (const Pair& p : pairs) {
+      bool sizes_differ = p.target->size != p.source->size;
+      bool digest_known = !p.entry->digest.empty() && !sizes_differ;
+      if (sizes_differ || mode == VerifyMode::kFull ||
+          (mode == VerifyMode::kContent && !digest_known))
+        reread.push_back(p.source);
+      if (mode != VerifyMode::kSizes) readback.push_back(p.target);
+    }
+    std::map<std::string, ContentOf> source_content, target_content;
+    if (!reread.empty()) {
+      auto read = ReadContent(source, fm.source, reread, /*crlf=*/true);
+      if (!read.ok()) return read.status().Annotate(fmt::format("reading {} again", fm.source.Name()));
+      source_content = std::move(*read);
+    }
+    if (!readback.empty()) {
+      auto read = ReadContent(target, fm.target, readback, /*crlf=*/false);
+      if (!read.ok()) return read.status().Annotate(fmt::format("reading back {}", fm.target.Name()));
+      target_content = std::move(*read);
+    }
+    for (const Pair& p : pairs) {
+      const MessageMeta& m = *p.source;
+      const MessageMeta& tm = *p.target;
+      bool sizes_differ = tm.size != m.size;
+      const ContentOf* sc = nullptr;
+      if (auto it = source_content.find(m.key); it != source_content.end()) sc = &it->second;
+      if (sizes_differ && (!sc || sc->crlf_size != tm.size)) {
+        problem(m, tm.key, fmt::format("size {} in the target, {} in the source", tm.size, m.size));
+        continue;
       }
-      if (SortedFlags(tm.flags) != SortedFlags(m.flags)) problem(m, "flags differ");
-      if (SortedFlags(tm.keywords) != SortedFlags(m.keywords)) problem(m, "keywords differ");
-      if (tm.internal_date != m.internal_date) problem(m, "INTERNALDATE differs");
-      compare_source.push_back(&m);
-      compare_target.push_back(&tm);
-    }
-    if (!other_size.empty()) {
-      auto crlf = CrlfSizes(source, fm.source, other_size);
-      if (!crlf.ok()) return crlf.status();
-      for (const MessageMeta* m : other_size) {
-        if ((*crlf)[m->key] != target_size[m->key])
-          problem(*m, fmt::format("size {} in the target, {} in the source", target_size[m->key],
-                                  m->size));
+      if (mode == VerifyMode::kSizes) continue;
+      const std::string& got = target_content[tm.key].digest;
+      // What the target must hold: the bytes as read from the source now, else as copied.
+      std::string want = sc ? (sizes_differ ? sc->crlf_digest : sc->digest) : p.entry->digest;
+      if (got != want) {
+        problem(m, tm.key, "content differs");
+      } else if (sc && !sizes_differ && !p.entry->digest.empty() && p.entry->digest != sc->digest) {
+        problem(m, tm.key, "the source's bytes now differ from the bytes as copied");
       }
     }
-    if (!full || compare_source.empty()) continue;
-    auto a = Digests(source, fm.source, compare_source);
-    if (!a.ok()) return a.status();
-    auto b = Digests(target, fm.target, compare_target);
-    if (!b.ok()) return b.status();
-    for (size_t k = 0; k < compare_source.size(); ++k) {
-      if ((*a)[compare_source[k]->key] != (*b)[compare_target[k]->key])
-        problem(*compare_source[k], "content differs");
-    }
+    for (auto& [key, b] : bad) report.bad.push_back(std::move(b));
   }
   return report;
+}
+
+Result<size_t> MarkForRepair(MailStore& target, MessageMap& map,
+                             const std::vector<BadCopy>& bad) {
+  std::set<std::string> folders;
+  for (const BadCopy& b : bad) {
+    auto recorded = map.Load(b.source_folder);
+    if (!recorded.ok()) return recorded.status();
+    auto rec = recorded->find(b.source_key);
+    if (!b.target_key.empty() && rec != recorded->end() &&
+        rec->second.state == MessageMap::State::kCopied && rec->second.target_key == b.target_key) {
+      if (rec->second.appended) {
+        Folder folder;
+        folder.path = b.target_path;
+        Status removed = target.DeleteMessage(folder, b.target_key);
+        if (!removed.ok() && removed.code() != Status::Code::kNotFound)
+          return removed.Annotate(
+              fmt::format("removing the bad copy {} of {} {}", b.target_key, b.source_folder,
+                          b.source_key));
+      } else {
+        // Claimed by fingerprint: perhaps the user's own message. Kept, and never claimed again.
+        CM_RETURN_IF_ERROR(map.Foreign(b.source_folder, b.target_key));
+      }
+    }
+    CM_RETURN_IF_ERROR(map.Repair(b.source_folder, b.source_key, b.problem));
+    folders.insert(b.source_folder);
+  }
+  for (const auto& f : folders) CM_RETURN_IF_ERROR(map.SaveFolderState(f, ""));
+  CM_RETURN_IF_ERROR(map.Flush());
+  return bad.size();
 }
 
 }  // namespace cm

@@ -18,10 +18,15 @@ namespace cm {
 // fingerprint on the next pass (size, INTERNALDATE, Message-ID) instead of appending it again.
 class MessageMap {
  public:
-  enum class State { kNone, kCopied, kRefused, kForeign };
+  // kGone: listed by a pass whose read the source then answered "no such message"; if the source
+  // still lists it at verification, the copy is incomplete. kRepair: a copy verification found
+  // missing or different (and removed, where it was ours): the next pass copies it again.
+  enum class State { kNone, kCopied, kRefused, kForeign, kGone, kRepair };
   struct Entry {
     State state = State::kNone;
-    std::string target_key;
+    std::string target_key = {};
+    std::string digest = {};  // kCopied: hex SHA-256 of the bytes as read and appended, or ""
+    bool appended = false;  // kCopied: appended by us (not claimed by fingerprint): ours to remove
   };
   virtual ~MessageMap() = default;
   // Everything recorded for one source folder, by source key. kForeign entries (target
@@ -29,11 +34,14 @@ class MessageMap {
   virtual Result<std::map<std::string, Entry>> Load(const std::string& source_folder) = 0;
   virtual Status Copied(const std::string& source_folder, const std::string& source_key,
                         const std::string& target_folder, const std::string& target_key,
-                        uint64_t size) = 0;
+                        uint64_t size, const std::string& digest, bool appended) = 0;
   virtual Status Refused(const std::string& source_folder, const std::string& source_key,
                          const std::string& reason) = 0;
   // A target message that was there before us (or whose source is gone): never ours to match.
   virtual Status Foreign(const std::string& source_folder, const std::string& target_key) = 0;
+  virtual Status Gone(const std::string& source_folder, const std::string& source_key) = 0;
+  virtual Status Repair(const std::string& source_folder, const std::string& source_key,
+                        const std::string& reason) = 0;
   // The source folder's Folder::state when a pass last finished it ("" if never).
   virtual Result<std::string> FolderState(const std::string& source_folder) = 0;
   virtual Status SaveFolderState(const std::string& source_folder, const std::string& state) = 0;
@@ -63,6 +71,7 @@ struct FolderStats {
   uint64_t skipped = 0;    // already in the target from an earlier pass
   bool unchanged = false;  // its state says nothing happened since the last pass: not listed
   uint64_t refused = 0;    // the target would not take them
+  uint64_t repaired = 0;   // copied again after verification found the earlier copy bad
   double seconds = 0;
 };
 
@@ -82,7 +91,8 @@ struct CopyOptions {
 
 struct CopyStats {
   std::vector<FolderStats> folders;
-  std::vector<std::string> refused;  // "folder key: reason", for the report
+  std::vector<std::string> refused;   // "folder key: reason", for the report
+  std::vector<std::string> repaired;  // "folder key": copied again after a failed verification
   uint64_t messages = 0, bytes = 0, skipped = 0;
 };
 
@@ -93,18 +103,45 @@ struct CopyStats {
 Result<CopyStats> CopyMailbox(MailStore& source, MailStore& target, MessageMap& map,
                               const CopyOptions& options, const MailStoreOptions& target_names);
 
+// How much verification reads (`verify` setting).
+enum class VerifyMode {
+  kSizes,    // listings only: sizes, flags, keywords, INTERNALDATE (an explicit opt-out)
+  kContent,  // + every target message read back and its SHA-256 compared with the bytes as
+             //   copied (the journal's digest; the source is read again where it has none)
+  kFull,     // + every source message read again too, and compared with both
+};
+Result<VerifyMode> ParseVerifyMode(std::string_view text);
+
+// A message verification found missing or different in the target.
+struct BadCopy {
+  std::string source_folder, source_key;
+  std::vector<std::string> target_path;
+  std::string target_key;  // "" when there is no copy to remove
+  std::string problem;
+};
+
 struct VerifyReport {
   uint64_t messages = 0;
-  std::vector<std::string> problems;  // empty when the target holds every copied message intact
+  std::vector<std::string> problems;  // empty when the target holds every source message intact
+  std::vector<BadCopy> bad;           // the problems a repair can mend (copy again)
   uint64_t arrived = 0;  // in the source but not copied yet: mail newer than the last pass
   bool ok() const { return problems.empty(); }
 };
 
-// Per folder: every source message the map says was copied is in the target, with the same
-// size, flags, keywords and INTERNALDATE; with `full`, the same SHA-256 of the content. Source
-// messages the map does not know arrived after the copy (mail keeps coming during a move): they
-// are counted, and left to the next pass, not held against the copy.
-Result<VerifyReport> VerifyMailbox(MailStore& source, MailStore& target, MessageMap& map, bool full,
-                                   const MailStoreOptions& target_names);
+// Against the source, not only our records: per selectable source folder, every message the
+// source lists must be in the target (same size, flags, keywords, INTERNALDATE and, from
+// kContent on, the same bytes), or refused by the target, or newer than the last pass. A message
+// the last pass listed but the source did not return, or a folder that could not be named in
+// the target, is a problem. Source messages the map does not know arrived after the copy (mail
+// keeps coming during a move): counted, and left to the next pass.
+Result<VerifyReport> VerifyMailbox(MailStore& source, MailStore& target, MessageMap& map,
+                                   VerifyMode mode, const MailStoreOptions& target_names);
+
+// Prepares the next pass to copy every bad copy again: a copy we appended is removed from the
+// target first (never a message we did not append: that one is set aside as foreign, and kept),
+// the source message is marked for repair, and its folder's state is forgotten so the next pass
+// lists it. Returns how many were marked.
+Result<size_t> MarkForRepair(MailStore& target, MessageMap& map,
+                             const std::vector<BadCopy>& bad);
 
 }  // namespace cm

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -20,8 +21,12 @@ namespace {
 
 // Messages up to this size are fetched whole; larger ones in partial fetches of this size.
 constexpr uint64_t kPartial = 1u << 20;
-// Small messages named in one UID FETCH command.
+// The size of a message read without a listing (ReadMessage): fetched whole, not checked.
+constexpr uint64_t kSizeUnknown = UINT64_MAX;
+// Small messages named in one UID FETCH command, and their bytes at most: answers are held
+// until they can be handed on in order, so this bounds what a read holds.
 constexpr size_t kFetchWindow = 64;
+constexpr uint64_t kWindowBytes = 4u << 20;
 
 // Sets the client's untagged-response handler for one operation and clears it after, so no
 // handler outlives the locals it captures.
@@ -47,10 +52,13 @@ struct Fetched {
   uint32_t uid = 0;
   bool has_flags = false;
   std::vector<std::string> flags, keywords;
+  bool has_size = false;  // an RFC822.SIZE that is a number
   uint64_t size = 0;
   int64_t internal_date = 0;
   std::string header;  // BODY[HEADER.FIELDS (...)]
   bool has_body = false;
+  bool has_origin = false;  // BODY[]<origin>: the answer to a partial fetch
+  uint64_t origin = 0;
   std::string body;  // BODY[] or BODY[]<origin>
 };
 
@@ -71,13 +79,24 @@ std::optional<Fetched> ParseFetch(ImapResponse& r) {
         (flag.text.starts_with('\\') ? f.flags : f.keywords).push_back(flag.text);
       }
     } else if (name == "RFC822.SIZE") {
-      f.size = Number(value);
+      const std::string& t = value.text;
+      auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), f.size);
+      f.has_size = value.kind == ImapValue::Kind::kAtom && !t.empty() && ec == std::errc() &&
+                   p == t.data() + t.size();
     } else if (name == "INTERNALDATE") {
       auto t = ParseImapDateTime(value.text);
       if (t.ok()) f.internal_date = *t;
     } else if (name.starts_with("BODY[HEADER.FIELDS")) {
       f.header = std::move(value.text);
     } else if (name.starts_with("BODY[]")) {
+      std::string_view rest = std::string_view(name).substr(6);
+      if (!rest.empty()) {
+        // "<origin>": anything else after BODY[] is not an answer to what we ask.
+        if (rest.size() < 3 || rest.front() != '<' || rest.back() != '>') continue;
+        auto [p, ec] = std::from_chars(rest.data() + 1, rest.data() + rest.size() - 1, f.origin);
+        if (ec != std::errc() || p != rest.data() + rest.size() - 1) continue;
+        f.has_origin = true;
+      }
       f.has_body = true;
       f.body = std::move(value.text);
     }
@@ -243,8 +262,13 @@ Status ImapStore::LearnNamespace(ImapClient& client) {
   return Status::Ok();
 }
 
-std::optional<std::vector<std::string>> ImapStore::PathOf(const std::string& mailbox) const {
-  if (IEquals(mailbox, "INBOX")) return std::vector<std::string>{"INBOX"};
+std::optional<Folder> ImapStore::FolderOf(const std::string& mailbox) const {
+  Folder folder;
+  folder.listed_name = mailbox;
+  if (IEquals(mailbox, "INBOX")) {
+    folder.path = {"INBOX"};
+    return folder;
+  }
   std::string_view name = mailbox;
   if (!prefix_.empty()) {
     if (!name.starts_with(prefix_) || name.size() == prefix_.size()) return std::nullopt;
@@ -255,17 +279,31 @@ std::optional<std::vector<std::string>> ImapStore::PathOf(const std::string& mai
         return std::nullopt;
     }
   }
-  std::vector<std::string> path;
   for (const auto& part : Split(name, separator_)) {
     auto decoded = DecodeMutf7(part);
-    // A server that sends a name no encoder would produce: keep it as it is, if it is text.
-    if (!decoded.ok() && !IsValidUtf8(part)) return std::nullopt;
-    path.push_back(decoded.ok() ? *decoded : part);
+    if (decoded.ok()) {
+      // Strict: only the one spelling an encoder produces, so that the target's name, encoded
+      // again, is the same name.
+      auto again = EncodeMutf7(*decoded);
+      if (again.ok() && *again == part) {
+        folder.path.push_back(*decoded);
+        continue;
+      }
+    }
+    if (folder.name_error.empty()) {
+      folder.name_error = decoded.ok() ? fmt::format("'{}' is not the canonical modified UTF-7 "
+                                                     "of '{}' (RFC 3501 5.1.3)",
+                                                     Printable(part), *decoded)
+                                       : decoded.status().message();
+    }
+    // Shown to people with what is not text escaped; never used to open or create a folder.
+    folder.path.push_back(Printable(part));
   }
-  return path;
+  return folder;
 }
 
 Result<std::string> ImapStore::MailboxName(const Folder& folder) {
+  if (!folder.listed_name.empty()) return folder.listed_name;
   if (folder.IsInbox()) return std::string("INBOX");
   if (!client_ && !namespace_known_) {
     auto c = Client();
@@ -358,7 +396,9 @@ Result<std::vector<Folder>> ImapStore::ListFolders() {
         subscribed.insert(name);
         return;
       }
-      Folder f;
+      auto listed = FolderOf(name);
+      if (!listed) return;
+      Folder f = std::move(*listed);
       for (const auto& attr : r.data[1].items) {
         if (attr.IsAtom("\\Noselect")) f.selectable = false;
         if (attr.IsAtom("\\NonExistent")) return;  // subscribed to, but not there
@@ -366,9 +406,6 @@ Result<std::vector<Folder>> ImapStore::ListFolders() {
         if (SpecialUse use = SpecialUseOfAttribute(attr.text); use != SpecialUse::kNone)
           f.special_use = use;
       }
-      auto path = PathOf(name);
-      if (!path) return;
-      f.path = std::move(*path);
       by_name[name] = std::move(f);
     } else if (r.data.size() >= 3 && r.data[0].IsAtom("STATUS")) {
       std::string state;
@@ -478,13 +515,26 @@ Result<std::vector<MessageMeta>> ImapStore::ListMessages(const Folder& folder, D
   uint32_t uidvalidity = 0;
   std::vector<MessageMeta> out;
   std::vector<Fetched> fetched;
+  // How many messages the server says the folder holds (EXISTS, less EXPUNGEs since) when the
+  // listing starts: a listing that names fewer is a server leaving answers out, never an emptier
+  // folder. (An EXISTS after the first answer is mail that came meanwhile.)
+  std::optional<uint64_t> exists, exists_when_listed;
+  bool listing_started = false;
   HandlerScope scope(client, [&](ImapResponse& r) {
     if (r.code == "UIDVALIDITY") {
       std::from_chars(r.code_argument.data(), r.code_argument.data() + r.code_argument.size(),
                       uidvalidity);
     }
+    if (r.data.size() >= 2 && r.data[0].kind == ImapValue::Kind::kAtom) {
+      if (r.data[1].IsAtom("EXISTS")) exists = Number(r.data[0]);
+      if (r.data[1].IsAtom("EXPUNGE") && exists && *exists > 0) --*exists;
+    }
     auto f = ParseFetch(r);
-    if (f && f->uid != 0 && f->has_flags) fetched.push_back(std::move(*f));
+    if (f && f->uid != 0 && f->has_flags) {
+      if (!listing_started) exists_when_listed = exists;
+      listing_started = true;
+      fetched.push_back(std::move(*f));
+    }
   });
   ImapCommand examine(client.NextTag(), "EXAMINE", client.Has("LITERAL+"));
   examine.String(*name);
@@ -509,6 +559,24 @@ Result<std::vector<MessageMeta>> ImapStore::ListMessages(const Folder& folder, D
     return ImapFailure(*listed, fmt::format("{}: UID FETCH in {}", location_, *name));
   std::sort(fetched.begin(), fetched.end(),
             [](const Fetched& a, const Fetched& b) { return a.uid < b.uid; });
+  for (size_t k = 0; k < fetched.size(); ++k) {
+    // Every read is checked against the size listed: a listing without one cannot be trusted.
+    if (!fetched[k].has_size) {
+      return Drop(Status::Unavailable(fmt::format(
+          "{}: the listing of {} gives UID {} no valid RFC822.SIZE", location_, *name,
+          fetched[k].uid)));
+    }
+    if (k > 0 && fetched[k].uid == fetched[k - 1].uid) {
+      return Drop(Status::Unavailable(fmt::format("{}: the listing of {} names UID {} twice",
+                                                  location_, *name, fetched[k].uid)));
+    }
+  }
+  if (!listing_started) exists_when_listed = exists;
+  if (exists_when_listed && fetched.size() < *exists_when_listed) {
+    return Drop(Status::Unavailable(
+        fmt::format("{}: {} holds {} messages (EXISTS), but the server listed only {}", location_,
+                    *name, *exists_when_listed, fetched.size())));
+  }
   out.reserve(fetched.size());
   for (auto& f : fetched) {
     MessageMeta m;
@@ -526,7 +594,7 @@ Result<std::vector<MessageMeta>> ImapStore::ListMessages(const Folder& folder, D
 Status ImapStore::ReadMessage(const Folder& folder, const std::string& key, const ChunkSink& sink) {
   MessageMeta meta;
   meta.key = key;
-  meta.size = 0;  // unknown: fetched whole
+  meta.size = kSizeUnknown;  // fetched whole
   struct One : MessageSink {
     const ChunkSink& sink;
     Status result = Status::NotFound("message is gone");
@@ -551,58 +619,198 @@ Status ImapStore::ReadMessages(const Folder& folder,
   ImapClient& client = **c;
   if (selected_ != *name) CM_RETURN_IF_ERROR(Examine(client, *name));
 
-  // The fetches to make: windows of whole small messages, or one range of a large one.
+  // Pipelined commands may be answered in any order, and a server may interleave the answers
+  // of several commands (RFC 9051 §5.5; Dovecot does): so nothing is passed on in the order it
+  // arrives. Each answer is checked against what was asked (UID, origin, length), held, and
+  // handed to the sink in the plan's order, each message's bytes by origin. What is held is at
+  // most what the commands in flight asked for. An answer that does not fit what was asked is
+  // the server's mistake or a corrupted stream: the connection is dropped and the read fails as
+  // kUnavailable, so the copy pass reads the message again (on a new connection, after a pause)
+  // and a server that keeps answering wrongly fails the mailbox naming the message.
   struct Fetch {
     std::vector<size_t> indexes;
     uint64_t offset = 0, length = 0;  // length 0: whole messages
   };
+  struct Message {
+    uint32_t uid = 0;
+    uint64_t size = 0;  // as listed (RFC822.SIZE), or kSizeUnknown
+    bool partial = false;
+    bool answered = false;                  // whole: its answer came
+    std::string whole;                      // whole: the bytes, until passed on
+    std::set<uint64_t> asked;               // partial: origins asked for, not yet answered
+    std::map<uint64_t, std::string> held;   // partial: origin -> bytes, not yet passed on
+    uint64_t passed = 0;                    // partial: bytes passed on (the next origin)
+    size_t commands_left = 0;               // commands asking for it that have not completed
+    bool finished = false;                  // Done was called
+    Status error;                           // the first answer that did not fit
+  };
+  std::vector<Message> state(messages.size());
   std::vector<Fetch> fetches;
+  std::vector<size_t> order;  // the order messages are handed to the sink
   std::map<uint32_t, size_t> index_of_uid;
-  std::vector<uint64_t> received(messages.size(), 0);
-  std::vector<bool> done(messages.size(), false);
+  size_t window_bytes = 0;
   for (size_t i = 0; i < messages.size(); ++i) {
+    Message& m = state[i];
     auto uid = UidOf(messages[i]->key);
     if (!uid.ok()) {
-      done[i] = true;
+      m.finished = true;
       CM_RETURN_IF_ERROR(sink.Done(i, uid.status()));
       continue;
     }
+    if (index_of_uid.count(*uid)) return Status::Internal("the same message asked for twice");
+    m.uid = *uid;
+    m.size = messages[i]->size;
     index_of_uid[*uid] = i;
-    uint64_t size = messages[i]->size;
-    if (size > kPartial) {
-      for (uint64_t off = 0; off < size; off += kPartial) fetches.push_back({{i}, off, kPartial});
-    } else if (!fetches.empty() && fetches.back().length == 0 &&
-               fetches.back().indexes.size() < kFetchWindow) {
-      fetches.back().indexes.push_back(i);
-    } else {
-      fetches.push_back({{i}, 0, 0});
+    order.push_back(i);
+    if (m.size != kSizeUnknown && m.size > kPartial) {
+      m.partial = true;
+      for (uint64_t off = 0; off < m.size; off += kPartial) {
+        m.asked.insert(off);
+        // The last range asks for one byte more than the listing promises: a message longer
+        // than its RFC822.SIZE shows itself instead of being cut short without a word.
+        uint64_t length = std::min<uint64_t>(kPartial, m.size - off);
+        if (off + length == m.size) ++length;
+        fetches.push_back({{i}, off, length});
+        ++m.commands_left;
+      }
+      continue;
     }
+    if (fetches.empty() || fetches.back().length != 0 ||
+        fetches.back().indexes.size() >= kFetchWindow ||
+        window_bytes + std::min(m.size, kPartial) > kWindowBytes) {
+      fetches.push_back({{}, 0, 0});
+      window_bytes = 0;
+    }
+    fetches.back().indexes.push_back(i);
+    window_bytes += m.size == kSizeUnknown ? kPartial : m.size;
+    m.commands_left = 1;
   }
-  auto uid_of = [&](size_t i) { return *UidOf(messages[i]->key); };
+  auto what = [&](size_t i, std::string problem) {
+    return Status::Unavailable(fmt::format("{}: message {} in {}: {}", location_,
+                                           messages[i]->key, folder.Name(), problem));
+  };
 
-  Status stopped;
-  HandlerScope scope(client, [&](ImapResponse& r) {
-    if (!stopped.ok()) return;
-    auto f = ParseFetch(r);
-    if (!f || !f->has_body) return;
-    auto it = index_of_uid.find(f->uid);
-    if (it == index_of_uid.end() || done[it->second]) return;
-    size_t i = it->second;
-    uint64_t size = messages[i]->size;
-    if (!f->body.empty()) stopped = sink.Data(i, f->body);
-    received[i] += f->body.size();
-    bool partial = size > kPartial;
-    // A partial fetch shorter than asked for is the end of the message.
-    bool complete = !partial || received[i] >= size || f->body.size() < kPartial;
-    if (stopped.ok() && complete) {
-      done[i] = true;
-      stopped = partial && received[i] != size
-                    ? sink.Done(i, Status::Constraint(
-                                       fmt::format("{} has {} bytes, not the {} the server listed",
-                                                   messages[i]->key, received[i], size)))
-                    : sink.Done(i, Status::Ok());
+  Status stopped;  // the sink's, or an answer no message can account for
+  size_t cursor = 0;
+  auto finish = [&](size_t i, const Status& read) {
+    state[i].finished = true;
+    state[i].whole = std::string();
+    state[i].held.clear();
+    if (stopped.ok()) stopped = sink.Done(i, read);
+  };
+  // Hands on what can go in order: the message at the cursor, its bytes by origin.
+  auto pump = [&] {
+    while (stopped.ok() && cursor < order.size()) {
+      size_t i = order[cursor];
+      Message& m = state[i];
+      if (m.finished) {
+        ++cursor;
+        continue;
+      }
+      if (!m.error.ok()) {
+        finish(i, m.error);
+        continue;
+      }
+      if (!m.partial) {
+        if (!m.answered) return;
+        if (!m.whole.empty()) stopped = sink.Data(i, m.whole);
+        finish(i, Status::Ok());
+        continue;
+      }
+      for (auto it = m.held.find(m.passed); stopped.ok() && it != m.held.end();
+           it = m.held.find(m.passed)) {
+        stopped = sink.Data(i, it->second);
+        m.passed += it->second.size();
+        m.held.erase(it);
+      }
+      if (m.passed != m.size) return;
+      finish(i, Status::Ok());
     }
+  };
+
+  // Set while a command asks whether messages that did not come are still there.
+  std::set<uint32_t>* still_listed = nullptr;
+  HandlerScope scope(client, [&](ImapResponse& r) {
+    auto f = ParseFetch(r);
+    if (!f) return;
+    if (!f->has_body) {
+      if (still_listed && f->uid != 0) still_listed->insert(f->uid);
+      return;  // a flag change another session made, or the answer to the check below
+    }
+    if (!stopped.ok()) return;
+    auto it = index_of_uid.find(f->uid);
+    if (it == index_of_uid.end()) {
+      stopped = Status::Unavailable(fmt::format(
+          "{}: the server sent the content of UID {} in {}, which was not asked for", location_,
+          f->uid, folder.Name()));
+      return;
+    }
+    size_t i = it->second;
+    Message& m = state[i];
+    if (!m.error.ok()) return;  // its other answers are not looked at
+    if (m.finished) {
+      stopped = what(i, "the server sent its content again after it was settled");
+      return;
+    }
+    if (!m.partial) {
+      if (f->has_origin) {
+        m.error = what(i, fmt::format("a partial answer (origin {}) to a whole fetch", f->origin));
+      } else if (m.answered) {
+        m.error = what(i, "the server sent its content twice");
+      } else if (m.size != kSizeUnknown && f->body.size() != m.size) {
+        m.error = what(i, fmt::format("the server sent {} bytes, but listed it as {} (RFC822.SIZE)",
+                                      f->body.size(), m.size));
+      } else {
+        m.answered = true;
+        m.whole = std::move(f->body);
+      }
+    } else if (!f->has_origin) {
+      m.error = what(i, "a partial fetch answered without its origin");
+    } else if (!m.asked.erase(f->origin)) {
+      m.error = what(i, fmt::format("bytes at origin {} were not asked for, or came twice",
+                                    f->origin));
+    } else if (uint64_t expected = std::min<uint64_t>(kPartial, m.size - f->origin);
+               f->body.size() != expected) {
+      m.error = what(i, fmt::format("{} bytes at origin {} where {} were due (listed as {} bytes, "
+                                    "RFC822.SIZE)",
+                                    f->body.size(), f->origin, expected, m.size));
+    } else {
+      m.held[f->origin] = std::move(f->body);
+    }
+    pump();
   });
+
+  // A command that completed without answering for a message: expunged since the listing, or a
+  // server that leaves answers out. Asked again by UID alone: a message it still lists but did
+  // not send is an error, never "nothing to copy".
+  auto settle_unanswered = [&](const std::vector<size_t>& unanswered) -> Status {
+    std::vector<std::string> uids;
+    for (size_t i : unanswered) uids.push_back(std::to_string(state[i].uid));
+    std::set<uint32_t> listed;
+    still_listed = &listed;
+    ImapCommand check(client.NextTag(), "UID FETCH", false);
+    check.Atom(Join(uids, ",")).Atom("(UID)");
+    auto r = client.Execute(check, fmt::format("{}: UID FETCH in {}", location_, *name));
+    still_listed = nullptr;
+    if (!r.ok()) return r.status();
+    for (size_t i : unanswered) {
+      Message& m = state[i];
+      if (!m.error.ok() || m.finished) continue;
+      if (listed.count(m.uid)) {
+        m.error = what(i, m.partial ? "the server left parts of it unanswered, though it still "
+                                      "lists it"
+                                    : "the server did not send it, though it still lists it");
+      } else if (m.partial && (m.passed > 0 || !m.held.empty())) {
+        m.error = what(i, "it went away while it was being read");
+      } else {
+        finish(i, Status::NotFound(fmt::format("message {} was expunged from {}",
+                                               messages[i]->key, folder.Name())));
+      }
+    }
+    pump();
+    return Status::Ok();
+  };
+
   const int depth = std::max(1, options_.imap->pipeline_depth);
   std::deque<std::pair<std::string, size_t>> in_flight;  // tag, fetch
   size_t next = 0;
@@ -610,7 +818,7 @@ Status ImapStore::ReadMessages(const Folder& folder,
     while (stopped.ok() && next < fetches.size() && in_flight.size() < static_cast<size_t>(depth)) {
       const Fetch& f = fetches[next];
       std::vector<std::string> uids;
-      for (size_t i : f.indexes) uids.push_back(std::to_string(uid_of(i)));
+      for (size_t i : f.indexes) uids.push_back(std::to_string(state[i].uid));
       ImapCommand cmd(client.NextTag(), "UID FETCH", false);
       cmd.Atom(Join(uids, ","));
       cmd.Atom(f.length == 0 ? "(UID BODY.PEEK[])"
@@ -626,21 +834,24 @@ Status ImapStore::ReadMessages(const Folder& folder,
       Status failed = ImapFailure(*r, fmt::format("{}: UID FETCH in {}", location_, *name));
       return Drop(failed);
     }
-    // Messages the fetch covered that did not come: expunged since the listing.
-    const Fetch& f = fetches[index];
-    bool last_range = f.length == 0 || f.offset + f.length >= messages[f.indexes[0]]->size;
-    for (size_t i : f.indexes) {
-      if (!stopped.ok() || done[i] || !last_range) continue;
-      done[i] = true;
-      stopped = received[i] > 0
-                    ? sink.Done(i, Status::Constraint(fmt::format("{} ended after {} bytes",
-                                                                  messages[i]->key, received[i])))
-                    : sink.Done(i, Status::NotFound(fmt::format("message {} was expunged from {}",
-                                                                messages[i]->key, folder.Name())));
+    std::vector<size_t> unanswered;
+    for (size_t i : fetches[index].indexes) {
+      Message& m = state[i];
+      if (--m.commands_left > 0 || m.finished || !m.error.ok()) continue;
+      if (m.partial ? !m.asked.empty() : !m.answered) unanswered.push_back(i);
     }
+    if (stopped.ok() && !unanswered.empty()) {
+      Status settled = settle_unanswered(unanswered);
+      if (!settled.ok()) return Drop(settled);
+    }
+    pump();
   }
-  // A sink that stopped leaves fetched bytes unread: the connection is not reused.
+  // A sink that stopped, or an answer that fits no message, leaves the stream in an unknown
+  // state: the connection is not reused.
   if (!stopped.ok()) return Drop(stopped);
+  if (cursor != order.size())
+    return Drop(Status::Internal(fmt::format("{}: a read in {} ended with messages unsettled",
+                                             location_, folder.Name())));
   return Status::Ok();
 }
 
@@ -671,6 +882,56 @@ Status ImapStore::CreateFolder(const Folder& folder) {
     if (!lr.ok()) return lr.status();
   }
   return exists ? Status::Ok() : r.status();
+}
+
+Status ImapStore::DeleteMessage(const Folder& folder, const std::string& key) {
+  if (options_.read_only)
+    return Status::Internal(fmt::format("{} is read-only (delete {})", location_, key));
+  auto name = MailboxName(folder);
+  if (!name.ok()) return name.status();
+  auto c = Client();
+  if (!c.ok()) return c.status();
+  ImapClient& client = **c;
+  // Only UID EXPUNGE (UIDPLUS) removes one message without touching others the user marked
+  // \Deleted; a plain EXPUNGE would remove those too.
+  if (!client.Has("UIDPLUS")) {
+    return Status::Constraint(fmt::format(
+        "{}: cannot remove the bad copy {} without UIDPLUS (UID EXPUNGE); remove it by hand",
+        location_, key));
+  }
+  ImapCommand select(client.NextTag(), "SELECT", client.Has("LITERAL+"));
+  select.String(*name);
+  uint32_t uidvalidity = 0;
+  {
+    HandlerScope scope(client, [&](ImapResponse& r) {
+      if (r.code == "UIDVALIDITY") {
+        std::from_chars(r.code_argument.data(), r.code_argument.data() + r.code_argument.size(),
+                        uidvalidity);
+      }
+    });
+    auto r = client.Execute(select, fmt::format("{}: SELECT {}", location_, *name));
+    selected_.clear();  // read-write now: the next read EXAMINEs again
+    if (!r.ok()) return r.status();
+  }
+  uidvalidity_ = uidvalidity;
+  auto uid = UidOf(key);
+  if (!uid.ok()) return uid.status();
+  ImapCommand store(client.NextTag(), "UID STORE", false);
+  store.Atom(std::to_string(*uid)).Atom("+FLAGS.SILENT").Atom("(\\Deleted)");
+  auto stored = client.Execute(store, fmt::format("{}: UID STORE in {}", location_, *name));
+  if (!stored.ok()) return stored.status();
+  ImapCommand expunge(client.NextTag(), "UID EXPUNGE", false);
+  expunge.Atom(std::to_string(*uid));
+  auto expunged = client.Execute(expunge, fmt::format("{}: UID EXPUNGE in {}", location_, *name));
+  if (!expunged.ok()) return expunged.status();
+  // Never CLOSE: it would expunge every message flagged \Deleted. UNSELECT (RFC 3691), or the
+  // next EXAMINE, leaves the folder without expunging anything.
+  if (client.Has("UNSELECT")) {
+    ImapCommand unselect(client.NextTag(), "UNSELECT", false);
+    auto done = client.Execute(unselect, fmt::format("{}: UNSELECT", location_));
+    if (!done.ok()) return done.status();
+  }
+  return Status::Ok();
 }
 
 Status ImapStore::SetSubscribed(const Folder& folder, bool subscribed) {

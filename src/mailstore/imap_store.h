@@ -46,6 +46,7 @@ class ImapStore : public MailStore {
   Status SetSubscribed(const Folder& folder, bool subscribed) override;
   Result<std::unique_ptr<MessageWriter>> BeginAppend(const Folder& folder,
                                                      const MessageMeta& meta) override;
+  Status DeleteMessage(const Folder& folder, const std::string& key) override;
   Result<std::unique_ptr<MessageAppender>> OpenAppender(MessageAppender::Outcome outcome) override;
   // The server makes every APPEND durable before it answers OK.
   Status Flush() override { return Status::Ok(); }
@@ -58,8 +59,9 @@ class ImapStore : public MailStore {
   // Connected and logged in; connects again (with backoff) after a dropped connection.
   Result<ImapClient*> Client();
   Status LearnNamespace(ImapClient& client);
-  // The folder's path in this mailbox, or nullopt for a name outside the personal namespace.
-  std::optional<std::vector<std::string>> PathOf(const std::string& mailbox) const;
+  // The folder's path in this mailbox (with name_error set where a part does not decode
+  // strictly), or nullopt for a name outside the personal namespace.
+  std::optional<Folder> FolderOf(const std::string& mailbox) const;
   // EXAMINE (read-only, so the source's \Recent and \Seen stay as they are); remembers
   // UIDVALIDITY.
   Status Examine(ImapClient& client, const std::string& mailbox);

@@ -38,6 +38,13 @@ struct Folder {
   // -1 otherwise.
   int64_t messages = -1;
   int64_t bytes = -1;
+  // The name exactly as the store listed it (IMAP: the mailbox name's bytes), by which the
+  // folder is opened again: a name re-encoded from `path` may name another folder, or none.
+  // Empty for a folder we name ourselves (a target folder, Maildir).
+  std::string listed_name = {};
+  // Why `path` is not a faithful decoding of `listed_name` (invalid or non-canonical modified
+  // UTF-7, bytes that are not text): such a folder can be read but not named in a target.
+  std::string name_error = {};
   std::string Name() const;  // components joined with '/', for people and the journal
   bool IsInbox() const;
 };
@@ -134,6 +141,9 @@ class MailStore {
   virtual Result<std::unique_ptr<MessageWriter>> BeginAppend(const Folder& folder,
                                                              const MessageMeta& meta) = 0;
   virtual Result<std::unique_ptr<MessageAppender>> OpenAppender(MessageAppender::Outcome outcome);
+  // Removes one message for good (a copy of ours that verification found bad, before it is
+  // copied again); kNotFound when it is not there.
+  virtual Status DeleteMessage(const Folder& folder, const std::string& key) = 0;
   // Makes everything written so far durable (called at step boundaries, not per message).
   virtual Status Flush() = 0;
 };

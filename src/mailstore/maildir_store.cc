@@ -315,6 +315,22 @@ Status MaildirStore::ReadMessage(const Folder& folder, const std::string& key,
   return result;
 }
 
+Status MaildirStore::DeleteMessage(const Folder& folder, const std::string& key) {
+  if (options_.read_only)
+    return Status::Internal(fmt::format("{} is read-only (delete {})", location_, key));
+  auto dir = FolderDir(folder);
+  if (!dir.ok()) return dir.status();
+  paths_[*dir].erase(key);  // flags may have renamed it: looked up afresh
+  auto path = FindFile(*dir, key);
+  if (!path.ok()) return path.status();
+  if (::unlink(path->c_str()) != 0) {
+    if (errno == ENOENT) return Status::NotFound(fmt::format("message {} is gone", key));
+    return Status::IOError(fmt::format("cannot remove {}: {}", *path, std::strerror(errno)));
+  }
+  paths_[*dir].erase(key);
+  return Status::Ok();
+}
+
 Status MaildirStore::CreateFolder(const Folder& folder) {
   if (auto known = FolderDir(folder); known.ok() && ready_dirs_.count(*known)) return Status::Ok();
   if (options_.read_only)

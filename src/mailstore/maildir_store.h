@@ -28,6 +28,7 @@ class MaildirStore : public MailStore {
   Status SetSubscribed(const Folder& folder, bool subscribed) override;
   Result<std::unique_ptr<MessageWriter>> BeginAppend(const Folder& folder,
                                                      const MessageMeta& meta) override;
+  Status DeleteMessage(const Folder& folder, const std::string& key) override;
   Status Flush() override;
 
   // The directory of a folder ("" for an unrepresentable name).

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "cli/org.h"
+#include "mailstore/hostile_server.h"
 
 namespace cm {
 namespace {
@@ -196,6 +197,81 @@ TEST(Imap, AConnectionCutMidAppendIsRetriedWithoutADuplicate) {
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   EXPECT_TRUE(proxy.cut()) << "the connection was never cut";
   EXPECT_EQ(CompareEachMailbox(org), "");
+}
+
+// A large message streams alone; a proxy cuts the target connection mid-APPEND (after 8 MB):
+// the pass starts again on a new connection and the message arrives whole, once.
+TEST(Imap, ATargetCutDuringALargeAppendResumesTheMessageFromItsStart) {
+  Org org(1, 5, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  std::vector<std::string> big;
+  for (uint32_t k = 0; k < 3; ++k) big.push_back(testing::MakeMessage(100 + k, (5u << 20) + k));
+  AddFolder(org, Users(org)[0], ".Large", big);
+  Proxy proxy(org, org.ImapPort("target"), {"--cut-after", "8000000"});
+  ASSERT_TRUE(proxy.ok());
+  ASSERT_TRUE(PointStoreAt(org, "target", proxy.port()));
+  auto r = org.Run({"run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_TRUE(proxy.cut()) << "the connection was never cut";
+  EXPECT_EQ(CompareEachMailbox(org), "");
+}
+
+// A source server that lies (tests/imap/hostile_imap.py): every lie fails the mailbox with the
+// server's mistake named, before anything is cleaned up; the honest server then completes it,
+// and the target holds the server's exact bytes (read back over IMAP by mailbox_digest.py).
+TEST(Imap, ASourceThatLiesFailsTheMailboxAndNothingIsCleanedUp) {
+  Org org(1, 1, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  const std::string user = Users(org)[0];
+  const std::string user_dn = "CN=Alice Adams,OU=People,DC=fabrikam,DC=test";
+  ASSERT_TRUE(org.Directory("source")->Read(user_dn).ok()) << user;
+  std::vector<testing::Msg> mail = {{1, testing::MakeMessage(1, 1200)},
+                                    {2, testing::MakeMessage(2, (2u << 20) + 333)},
+                                    {3, testing::MakeMessage(3, 4000)}};
+  int port = org.ImapPort("source");
+  struct Lie {
+    nlohmann::json faults;
+    std::string says;
+  };
+  for (const Lie& lie : std::vector<Lie>{
+           {{{"omit_uids", {3}}}, "though it still lists it"},
+           {{{"ok_only", true}}, "though it still lists it"},
+           {{{"omit_uids", {2}}, {"apply_to_listing", true}}, "but the server listed only"},
+           {{{"wrong_uid", {{"3", 1}}}}, "again after it was settled"},
+           {{{"size_lie", {{"3", -7}}}}, "listed it as"},
+           {{{"reorder", "reverse"}, {"partial_origin_lie", true}}, "origin"}}) {
+    SCOPED_TRACE(lie.faults.dump());
+    testing::HostileServer server("INBOX", mail, lie.faults);
+    ASSERT_NE(server.port(), 0);
+    ASSERT_TRUE(org.EditConfig(fmt::format("imap://%u@127.0.0.1:{}/", port),
+                               fmt::format("imap://%u@127.0.0.1:{}/", server.port())));
+    port = server.port();
+    auto r = org.Run({"run"});
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_NE((r.out + r.err).find(lie.says), std::string::npos) << r.out << r.err;
+    EXPECT_EQ(r.out.find("1 of 1 mailboxes moved"), std::string::npos) << r.out;
+    EXPECT_TRUE(org.Directory("source")->Read(user_dn).ok()) << "cleaned up after a bad copy";
+  }
+  testing::HostileServer honest("INBOX", mail, {{"reorder", "reverse"}, {"interleave", true}});
+  ASSERT_TRUE(org.EditConfig(fmt::format("imap://%u@127.0.0.1:{}/", port),
+                             fmt::format("imap://%u@127.0.0.1:{}/", honest.port())));
+  auto done = org.Run({"run"});
+  ASSERT_EQ(done.exit_code, 0) << done.out << done.err;
+  EXPECT_FALSE(org.Directory("source")->Read(user_dn).ok());
+  std::set<std::string> want, got;
+  for (const auto& m : mail) {
+    fs::path f = org.dir() / fmt::format("message-{}", m.uid);
+    Spit(f, m.bytes);
+    want.insert(testing::Sha256(f));
+  }
+  for (const auto& [line, n] : org.TargetMail(user)) {
+    auto parts = Split(line, '|');
+    ASSERT_GE(parts.size(), 2u) << line;
+    EXPECT_EQ(parts[0], "INBOX") << line;
+    EXPECT_EQ(n, 1) << line;
+    got.insert(parts[1]);
+  }
+  EXPECT_EQ(got, want);
 }
 
 TEST(Imap, UnchangedFoldersCostNoListingInTheDeltaPasses) {

@@ -2,6 +2,9 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "cli/org.h"
@@ -275,28 +278,67 @@ TEST(Move, AWrongTargetStoreIsRefusedBeforeTheTargetIsWritten) {
   EXPECT_FALSE(std::filesystem::exists(org.dir() / "crossmove.journal"));
 }
 
-TEST(Move, AMailboxThatCannotBeVerifiedIsNotCleanedUp) {
+// The first mailbox's copy is damaged behind the store's back (a disk fault, a careless
+// administrator, a target that lost mail it had acknowledged), right after its copy step:
+// `damage` gets the mailbox's target Maildir (Dovecot serves the same tree in the imap_ run).
+void DamageAfterTheCopyAndRecover(const std::function<void(const std::filesystem::path&)>& damage) {
   Org org(kMailboxes, kMessages, "CreateSourceContact");
   CM_ASSERT_ORG(org);
-  // Stop after the first mailbox's copy, then damage the target copy of one message.
   ASSERT_EQ(org.Run({"run", "--parallel", "1"}, {"CROSSMOVE_CRASH_AFTER_STEP=6"}).exit_code, 137);
-  namespace fs = std::filesystem;
-  // Behind the store's back, as a disk fault or a careless administrator would.
-  fs::path box = org.dir() / "target-mail" / "contoso.test" / "alice.adams";
-  fs::path victim;
-  for (const char* sub : {"cur", "new"}) {
-    for (const auto& f : fs::directory_iterator(box / sub)) victim = f.path();
-  }
-  ASSERT_FALSE(victim.empty());
-  fs::remove(victim);
+  damage(org.dir() / "target-mail" / "contoso.test" / "alice.adams");
+  if (::testing::Test::HasFatalFailure()) return;
   auto r = org.Run({"run"});
   EXPECT_EQ(r.exit_code, 1) << r.out;
   auto status = nlohmann::json::parse(org.Run({"status", "--json", "alice.adams"}).out);
   ASSERT_EQ(status["mailboxes"].size(), 1u);
-  EXPECT_EQ(status["mailboxes"][0]["state"], "content-copied");
+  // Back to before the copy: the next run copies the bad messages again.
+  EXPECT_EQ(status["mailboxes"][0]["state"], "target-provisioned");
   EXPECT_EQ(status["mailboxes"][0]["failed_step"], "verify");
   auto source = org.Directory("source");
   EXPECT_TRUE(source->Read("CN=Alice Adams,OU=People,DC=fabrikam,DC=test").ok());  // not cleaned up
+
+  auto repaired = org.Run({"run"});
+  EXPECT_EQ(repaired.exit_code, 0) << repaired.out << repaired.err;
+  ExpectEveryMessageOnceIntact(org);
+  EXPECT_FALSE(org.Directory("source")->Read("CN=Alice Adams,OU=People,DC=fabrikam,DC=test").ok());
+  EXPECT_EQ(org.Run({"verify"}).exit_code, 0);
+  // The report names what was copied again.
+  std::string csv = org.Read("crossmove-report.csv");
+  EXPECT_NE(csv.find("INBOX "), std::string::npos) << csv;
+}
+
+std::vector<std::filesystem::path> MessageFiles(const std::filesystem::path& box) {
+  std::vector<std::filesystem::path> files;
+  for (const char* sub : {"cur", "new"}) {
+    if (!std::filesystem::exists(box / sub)) continue;
+    for (const auto& f : std::filesystem::directory_iterator(box / sub)) files.push_back(f.path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+TEST(Move, MailTheTargetLostAfterTheCopyIsCopiedAgain) {
+  DamageAfterTheCopyAndRecover([](const std::filesystem::path& box) {
+    auto files = MessageFiles(box);
+    ASSERT_GE(files.size(), 3u);
+    for (size_t k = 0; k < 3; ++k) std::filesystem::remove(files[k]);
+  });
+}
+
+TEST(Move, OneChangedByteFailsDefaultVerificationAndIsReplaced) {
+  DamageAfterTheCopyAndRecover([](const std::filesystem::path& box) {
+    auto files = MessageFiles(box);
+    ASSERT_FALSE(files.empty());
+    // Same size, flags and date: only the bytes tell (one byte near the end of the body).
+    auto mtime = std::filesystem::last_write_time(files[0]);
+    std::fstream f(files[0], std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(-3, std::ios::end);
+    char c = static_cast<char>(f.get());
+    f.seekp(-3, std::ios::end);
+    f.put(c == 'X' ? 'Y' : 'X');
+    f.close();
+    std::filesystem::last_write_time(files[0], mtime);
+  });
 }
 
 }  // namespace

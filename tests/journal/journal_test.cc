@@ -95,7 +95,7 @@ TEST(Journal, TheMessageMapSurvivesAReopen) {
     MessageMeta m;
     m.key = "1690000000.M1P1.host";
     m.size = 10;
-    ASSERT_TRUE(map->Copied("INBOX", m.key, "INBOX", "target-key", 10).ok());
+    ASSERT_TRUE(map->Copied("INBOX", m.key, "INBOX", "target-key", 10, "", true).ok());
     ASSERT_TRUE(map->Foreign("INBOX", "was-there-before").ok());
   }
   auto j = Journal::Open(t / "j.db");

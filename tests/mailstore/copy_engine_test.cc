@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "journal/journal.h"
 #include "mailstore/maildir_store.h"
@@ -54,12 +55,16 @@ class FailOnceMap : public MessageMap {
   explicit FailOnceMap(MessageMap& real) : real_(real) {}
   Result<std::map<std::string, Entry>> Load(const std::string& f) override { return real_.Load(f); }
   Status Copied(const std::string& f, const std::string& k, const std::string& tf,
-                const std::string& tk, uint64_t s) override {
+                const std::string& tk, uint64_t s, const std::string& d, bool a) override {
     if (!failed_) {
       failed_ = true;
       return Status::IOError("simulated crash after the append");
     }
-    return real_.Copied(f, k, tf, tk, s);
+    return real_.Copied(f, k, tf, tk, s, d, a);
+  }
+  Status Gone(const std::string& f, const std::string& k) override { return real_.Gone(f, k); }
+  Status Repair(const std::string& f, const std::string& k, const std::string& r) override {
+    return real_.Repair(f, k, r);
   }
   Status Refused(const std::string& f, const std::string& k, const std::string& r) override {
     return real_.Refused(f, k, r);
@@ -131,7 +136,7 @@ TEST_F(CopyEngine, CopiesEverythingOnceAndVerifies) {
       EXPECT_TRUE(f.subscribed);
     }
   }
-  auto report = VerifyMailbox(*source_, *target_, *map_, true, names_);
+  auto report = VerifyMailbox(*source_, *target_, *map_, VerifyMode::kFull, names_);
   ASSERT_TRUE(report.ok());
   EXPECT_TRUE(report->ok()) << report->problems.front();
   EXPECT_EQ(report->messages, 5u);
@@ -146,7 +151,7 @@ TEST_F(CopyEngine, DeltaPassCopiesOnlyNewMail) {
   ASSERT_TRUE(CopyMailbox(*source_, *target_, *map_, {}, names_).ok());
   Put(*src_, {{"INBOX"}}, "Message-ID: <6@x>\n\nlate arrival\n");
   // Mail that arrives after the copy is not held against it: the next pass takes it.
-  auto verified = VerifyMailbox(*source_, *target_, *map_, false, names_);
+  auto verified = VerifyMailbox(*source_, *target_, *map_, VerifyMode::kSizes, names_);
   ASSERT_TRUE(verified.ok());
   EXPECT_TRUE(verified->ok());
   EXPECT_EQ(verified->arrived, 1u);
@@ -163,7 +168,7 @@ TEST_F(CopyEngine, ACrashBetweenAppendAndRecordDoesNotDuplicate) {
   auto rerun = CopyMailbox(*source_, *target_, *map_, {}, names_);
   ASSERT_TRUE(rerun.ok()) << rerun.status().ToString();
   EXPECT_EQ(Count(*target_, {{"INBOX"}}), 2u);
-  auto report = VerifyMailbox(*source_, *target_, *map_, true, names_);
+  auto report = VerifyMailbox(*source_, *target_, *map_, VerifyMode::kFull, names_);
   ASSERT_TRUE(report.ok());
   EXPECT_TRUE(report->ok());
 }
@@ -177,7 +182,7 @@ TEST_F(CopyEngine, RefusedMessagesCountAgainstTheBadItemLimit) {
   auto tolerated = CopyMailbox(*source_, limited, *map_,
                                CopyOptions{.bad_item_limit = 1, .refused_before = 1}, names_);
   ASSERT_TRUE(tolerated.ok()) << tolerated.status().ToString();
-  auto report = VerifyMailbox(*source_, limited, *map_, false, names_);
+  auto report = VerifyMailbox(*source_, limited, *map_, VerifyMode::kContent, names_);
   ASSERT_TRUE(report.ok());
   EXPECT_TRUE(report->ok());  // the refused message is reported by the copy, not as missing
 }
@@ -189,7 +194,7 @@ TEST_F(CopyEngine, VerificationCatchesChangedContentFlagsAndMissingMail) {
   for (const auto& e : fs::directory_iterator(cur)) files.push_back(e.path());
   ASSERT_EQ(files.size(), 2u);
   std::sort(files.begin(), files.end());
-  // Same size, different byte: only a full verification sees it.
+  // Same size, different byte: the listings cannot see it; reading the target back does.
   std::string body;
   {
     std::ifstream in(files[0], std::ios::binary);
@@ -199,26 +204,122 @@ TEST_F(CopyEngine, VerificationCatchesChangedContentFlagsAndMissingMail) {
   auto mtime = fs::last_write_time(files[0]);
   std::ofstream(files[0], std::ios::binary | std::ios::trunc) << body;
   fs::last_write_time(files[0], mtime);  // same size, flags and date: only the bytes differ
-  auto quick = VerifyMailbox(*source_, *target_, *map_, false, names_);
+  auto quick = VerifyMailbox(*source_, *target_, *map_, VerifyMode::kSizes, names_);
   ASSERT_TRUE(quick.ok());
   EXPECT_TRUE(quick->ok());
-  auto full = VerifyMailbox(*source_, *target_, *map_, true, names_);
+  auto by_default = VerifyMailbox(*source_, *target_, *map_, VerifyMode::kContent, names_);
+  ASSERT_TRUE(by_default.ok());
+  ASSERT_EQ(by_default->problems.size(), 1u);
+  EXPECT_NE(by_default->problems[0].find("content differs"), std::string::npos);
+  auto full = VerifyMailbox(*source_, *target_, *map_, VerifyMode::kFull, names_);
   ASSERT_TRUE(full.ok());
   bool content = false;
   for (const auto& p : full->problems) content |= p.find("content differs") != std::string::npos;
   EXPECT_TRUE(content);
   fs::rename(files[1], cur / (files[1].filename().string() + "T"));  // \Deleted added
-  auto flags = VerifyMailbox(*source_, *target_, *map_, false, names_);
+  auto flags = VerifyMailbox(*source_, *target_, *map_, VerifyMode::kSizes, names_);
   bool flag_problem = false;
   for (const auto& p : flags->problems) flag_problem |= p.find("flags differ") != std::string::npos;
   EXPECT_TRUE(flag_problem);
   fs::remove(t_.path() / "dst" / ".Sent" / "cur" /
              fs::directory_iterator(t_.path() / "dst" / ".Sent" / "cur")->path().filename());
-  auto missing = VerifyMailbox(*source_, *target_, *map_, false, names_);
+  auto missing = VerifyMailbox(*source_, *target_, *map_, VerifyMode::kSizes, names_);
   bool gone = false;
   for (const auto& p : missing->problems)
     gone |= p.find("missing from target Sent") != std::string::npos;
   EXPECT_TRUE(gone);
+}
+
+// The bytes of every file of a Maildir folder, by file content: an oracle that is not ours.
+std::multiset<std::string> FilesOf(const fs::path& dir) {
+  std::multiset<std::string> out;
+  for (const char* sub : {"cur", "new"}) {
+    if (!fs::exists(dir / sub)) continue;
+    for (const auto& e : fs::directory_iterator(dir / sub)) {
+      std::ifstream in(e.path(), std::ios::binary);
+      out.insert(std::string(std::istreambuf_iterator<char>(in), {}));
+    }
+  }
+  return out;
+}
+
+TEST_F(CopyEngine, ABadCopyIsRemovedAndCopiedAgain) {
+  ASSERT_TRUE(CopyMailbox(*source_, *target_, *map_, {}, names_).ok());
+  fs::path cur = t_.path() / "dst" / "cur";
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(cur)) files.push_back(e.path());
+  ASSERT_EQ(files.size(), 2u);
+  std::sort(files.begin(), files.end());
+  auto mtime = fs::last_write_time(files[0]);
+  {  // one byte of one copy changed (its date kept: only the bytes tell), the other copy lost
+    std::fstream f(files[0], std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(3);
+    f.put('#');
+  }
+  fs::last_write_time(files[0], mtime);
+  fs::remove(files[1]);
+  auto report = VerifyMailbox(*source_, *target_, *map_, VerifyMode::kContent, names_);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->problems.size(), 2u);
+  ASSERT_EQ(report->bad.size(), 2u);
+  auto marked = MarkForRepair(*target_, *map_, report->bad);
+  ASSERT_TRUE(marked.ok()) << marked.status().ToString();
+  EXPECT_EQ(*marked, 2u);
+  EXPECT_TRUE(FilesOf(t_.path() / "dst").empty());  // the bad copy (ours) is gone
+  auto again = CopyMailbox(*source_, *target_, *map_, {}, names_);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->messages, 2u);
+  EXPECT_EQ(again->repaired.size(), 2u);
+  EXPECT_EQ(FilesOf(t_.path() / "dst"), FilesOf(t_.path() / "src"));
+  auto verified = VerifyMailbox(*source_, *target_, *map_, VerifyMode::kContent, names_);
+  ASSERT_TRUE(verified.ok());
+  EXPECT_TRUE(verified->ok()) << verified->problems.front();
+}
+
+TEST_F(CopyEngine, AMessageClaimedByFingerprintIsNeverRemoved) {
+  // The user's own copy of message 1 is in the target before the move, with one byte changed.
+  fs::path src_cur = t_.path() / "src" / "cur";
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(src_cur)) files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  ASSERT_TRUE(target_->CreateFolder({{"INBOX"}}).ok());
+  fs::path theirs = t_.path() / "dst" / "cur" / files[0].filename();
+  fs::copy_file(files[0], theirs);
+  {
+    std::fstream f(theirs, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(fs::file_size(theirs) - 2));
+    f.put('#');
+  }
+  fs::last_write_time(theirs, fs::last_write_time(files[0]));
+  ASSERT_TRUE(CopyMailbox(*source_, *target_, *map_, {}, names_).ok());
+  auto report = VerifyMailbox(*source_, *target_, *map_, VerifyMode::kContent, names_);
+  ASSERT_TRUE(report.ok());
+  ASSERT_EQ(report->bad.size(), 1u);
+  ASSERT_TRUE(MarkForRepair(*target_, *map_, report->bad).ok());
+  EXPECT_TRUE(fs::exists(theirs));  // kept: we did not append it
+  ASSERT_TRUE(CopyMailbox(*source_, *target_, *map_, {}, names_).ok());
+  EXPECT_EQ(Count(*target_, {{"INBOX"}}), 3u);  // theirs, and both of ours
+  auto verified = VerifyMailbox(*source_, *target_, *map_, VerifyMode::kFull, names_);
+  ASSERT_TRUE(verified.ok());
+  EXPECT_TRUE(verified->ok()) << verified->problems.front();
+}
+
+TEST_F(CopyEngine, AnEmptyMailboxGetsItsTargetMailbox) {
+  TempDir empty;
+  MaildirStore made(empty / "src", {});
+  ASSERT_TRUE(made.CreateFolder({{"INBOX"}}).ok());
+  ASSERT_TRUE(made.CreateFolder({{"Archive", "2020"}}).ok());
+  MailStoreOptions ro;
+  ro.read_only = true;
+  MaildirStore source(empty / "src", ro);
+  MaildirStore target(empty / "dst", {});
+  auto stats = CopyMailbox(source, target, *map_, {}, names_);
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(stats->messages, 0u);
+  for (const char* sub : {"cur", "new", "tmp"}) {
+    EXPECT_TRUE(fs::is_directory(empty.path() / "dst" / sub)) << sub;
+    EXPECT_TRUE(fs::is_directory(empty.path() / "dst" / ".Archive.2020" / sub)) << sub;
+  }
 }
 
 }  // namespace
