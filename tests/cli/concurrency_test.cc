@@ -193,8 +193,8 @@ bool Running(pid_t pid) {
          info.si_pid == 0;
 }
 
-// Without --wait, runs started while one holds the journal are refused at once, name it, and
-// write nothing; status and verify are answered meanwhile.
+// Without --wait, runs (and a rollback) started while one holds the journal are refused at
+// once, name it, and write nothing; status and verify are answered meanwhile.
 TEST_F(Concurrent, ASecondRunOnOneJournalIsRefusedAtOnceNamingTheHolder) {
   Org org(*pristine_);
   CM_ASSERT_ORG(org);
@@ -229,6 +229,10 @@ TEST_F(Concurrent, ASecondRunOnOneJournalIsRefusedAtOnceNamingTheHolder) {
     EXPECT_EQ(r.out, "");
   }
   EXPECT_LT(Clock::now() - started, std::chrono::seconds(20)) << "refused, but not at once";
+  // rollback writes the directories and the journal too: the same lock, the same refusal.
+  auto rollback = org.Run({"rollback", "--all"});
+  EXPECT_EQ(rollback.exit_code, 4) << rollback.err << rollback.out;
+  EXPECT_NE(rollback.err.find(holder), std::string::npos) << rollback.err;
   // verify reads while the run writes; it is answered, not blocked (its verdict mid-run is not
   // the point: mailboxes are between steps).
   auto verify = org.Run({"verify", "--json"});
