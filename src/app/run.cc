@@ -717,9 +717,13 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
               : std::string(),
       messages, static_cast<double>(bytes) / 1e6, progress.elapsed(), report_base);
   if (options.json) {
-    nlohmann::json j = {{"moved", moved},          {"failed", failed},
-                        {"skipped", skipped_rows}, {"messages", messages},
-                        {"bytes", bytes},          {"report", report_base + ".html"}};
+    nlohmann::json j = {{"moved", moved},
+                        {"failed", failed},
+                        {"skipped", skipped},
+                        {"skipped_mailboxes", skipped_rows},  // identity and who holds it
+                        {"messages", messages},
+                        {"bytes", bytes},
+                        {"report", report_base + ".html"}};
     console.out << j.dump(2) << "\n";
   } else {
     console.out << summary << "\n";

@@ -290,6 +290,16 @@ TEST(Skipped, AMailboxHeldByAnotherLiveRunIsSkippedNotFailed) {
   auto status = nlohmann::json::parse(org.Run({"status", "--json"}).out);
   EXPECT_EQ(status["counts"]["routing-verified"], 5);
   EXPECT_EQ(status["failed"], 0);
+  // The same for programs: a rerun while it is still held skips it again.
+  auto json = org.Run({"run", "--json"});
+  EXPECT_EQ(json.exit_code, 0) << json.err;
+  auto summary = nlohmann::json::parse(json.out, nullptr, false);
+  ASSERT_FALSE(summary.is_discarded()) << json.out;
+  EXPECT_EQ(summary["failed"], 0);
+  EXPECT_EQ(summary["skipped"], 1);
+  ASSERT_EQ(summary["skipped_mailboxes"].size(), 1u);
+  EXPECT_EQ(summary["skipped_mailboxes"][0]["identity"], identity);
+  EXPECT_EQ(summary["skipped_mailboxes"][0]["reason"], held_by);
 
   // Once the other run lets go, the next run moves it.
   Sql(org, "crossmove.journal", "UPDATE mailboxes SET holder_run=NULL WHERE id=3");
