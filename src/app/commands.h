@@ -15,6 +15,7 @@ enum ExitCode : int {
   kExitSomeFailed = 1,
   kExitUsage = 2,        // usage or validation error
   kExitUnreachable = 3,  // cannot reach a server / open a directory
+  kExitBusy = 4,         // another run holds the journal; nothing was done (docs/DECISIONS.md)
 };
 
 struct Console {

@@ -69,19 +69,21 @@ std::string Chart(const std::vector<ThroughputSample>& samples) {
 Status WriteReport(const std::string& base, const RunReport& r) {
   std::string csv =
       "identity,source_dn,target_dn,target_primary_smtp,cleanup,state,failure,messages,bytes,"
-      "seconds,refused,repaired\r\n";
+      "seconds,refused,skipped,repaired\r\n";
   for (const auto& row : r.rows) {
-    csv += fmt::format("{},{},{},{},{},{},{},{},{},{:.2f},{},{}\r\n", Csv(row.identity),
+    csv += fmt::format("{},{},{},{},{},{},{},{},{},{:.2f},{},{},{}\r\n", Csv(row.identity),
                        Csv(row.source_dn), Csv(row.target_dn), Csv(row.target_primary_smtp),
                        Csv(row.cleanup), Csv(row.state), Csv(row.failure), row.messages, row.bytes,
-                       row.seconds, Csv(Join(row.refused, "; ")), Csv(Join(row.repaired, "; ")));
+                       row.seconds, Csv(Join(row.refused, "; ")), Csv(row.skipped),
+                       Csv(Join(row.repaired, "; ")));
   }
   CM_RETURN_IF_ERROR(WriteFileAtomically(base + ".csv", csv, 0600));
 
-  size_t failed = 0;
+  size_t failed = 0, skipped = 0;
   uint64_t messages = 0, bytes = 0;
   for (const auto& row : r.rows) {
     failed += !row.failure.empty();
+    skipped += !row.skipped.empty();
     messages += row.messages;
     bytes += row.bytes;
   }
@@ -91,25 +93,32 @@ Status WriteReport(const std::string& base, const RunReport& r) {
         "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td "
         "class=n>{}</td>"
         "<td class=n>{:.1f}</td><td>{}</td><td title=\"{}\">{}</td></tr>\n",
-        row.failure.empty() ? "ok" : "bad", Html(row.identity), Html(row.target_primary_smtp),
-        Html(row.target_dn), Html(row.cleanup), Html(row.state), Html(row.failure), row.messages,
-        static_cast<double>(row.bytes) / 1e6, row.refused.size(), Html(Join(row.repaired, "; ")),
-        row.repaired.size());
+        !row.failure.empty()  ? "bad"
+        : row.skipped.empty() ? "ok"
+                              : "skipped",
+        Html(row.identity), Html(row.target_primary_smtp), Html(row.target_dn), Html(row.cleanup),
+        Html(row.state),
+        Html(row.failure.empty() && !row.skipped.empty() ? "skipped: " + row.skipped : row.failure),
+        row.messages, static_cast<double>(row.bytes) / 1e6, row.refused.size(),
+        Html(Join(row.repaired, "; ")), row.repaired.size());
   }
   std::string html = fmt::format(
       "<!doctype html><html><head><meta charset=\"utf-8\"><title>{0}</title><style>"
       "body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px "
       "solid #ccc;"
       "padding:3px "
-      "6px;font-size:13px}}tr.bad{{background:#fdd}}td.n{{text-align:right}}</style></head><body>"
-      "<h1>{0}</h1><p>{1} mailboxes, {2} failed; {3} messages, {4:.1f} MB copied in {5:.1f} s.</p>"
+      "6px;font-size:13px}}tr.bad{{background:#fdd}}tr.skipped{{background:#ffd}}td.n{{text-align:"
+      "right}}</style></head><body>"
+      "<h1>{0}</h1><p>{1} mailboxes, {2} failed{8}; {3} messages, {4:.1f} MB copied in {5:.1f} "
+      "s.</p>"
       "<h2>Throughput</h2>{6}<h2>Mailboxes</h2><table><tr><th>identity</th><th>new primary "
       "SMTP</th><th>target object</th>"
       "<th>cleanup</th><th>state</th><th>failure</th><th>messages</th><th>MB</th><th>refused</th>"
       "<th>repaired</th></tr>\n{7}</table>"
       "</body></html>\n",
       Html(r.title), r.rows.size(), failed, messages, static_cast<double>(bytes) / 1e6, r.seconds,
-      Chart(r.samples), rows);
+      Chart(r.samples), rows,
+      skipped ? fmt::format(", {} skipped (held by another run)", skipped) : std::string());
   return WriteFileAtomically(base + ".html", html, 0600);
 }
 

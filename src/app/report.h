@@ -21,6 +21,9 @@ struct ReportRow {
   uint64_t bytes = 0;
   double seconds = 0;
   std::vector<std::string> refused = {};
+  // Held by another live run, so this run left it alone (not a failure): "... is being moved by
+  // run 3 (pid 123 on host) since ...".
+  std::string skipped = {};
   std::vector<std::string> repaired = {};  // "folder key": copied again after a failed verification
 };
 

@@ -24,6 +24,7 @@
 #include "core/smtp.h"
 #include "core/strings.h"
 #include "journal/journal.h"
+#include "journal/run_lock.h"
 #include "journal/serialize.h"
 #include "mailstore/copy_engine.h"
 #include "mta/smtp_probe.h"
@@ -165,6 +166,21 @@ Status ApplyAll(Context& ctx, Work& w, const std::vector<DirectoryOp>& ops) {
   return Status::Ok();
 }
 
+// Takes the mailbox for this run. One held by another live run is that run's work: skipped,
+// not failed (SPEC §5), so neither the exit code nor the report counts it as a failure.
+bool ClaimOrSkip(Context& ctx, Work& w) {
+  Status s = ctx.journal->Claim(w.jm.id);
+  if (s.ok()) return true;
+  if (s.code() != Status::Code::kUnavailable) {
+    w.row.failure = s.message();
+    return false;
+  }
+  auto now = ctx.journal->Find(w.jm.identity);
+  w.row.skipped =
+      now.ok() && *now && !(*now)->holder.empty() ? "held by " + (*now)->holder : s.message();
+  return false;
+}
+
 // One step of the state machine: intent, work, done. Returns false when the mailbox stops.
 bool Step(Context& ctx, Work& w, std::string_view name, MailboxState next,
           const std::function<Status()>& work) {
@@ -187,10 +203,7 @@ bool Step(Context& ctx, Work& w, std::string_view name, MailboxState next,
 // Moves one mailbox from whatever state the journal has up to source-cleaned.
 void MoveMailbox(Context& ctx, Work& w, Progress& progress) {
   auto started = Clock::now();
-  if (Status s = ctx.journal->Claim(w.jm.id); !s.ok()) {
-    w.row.failure = s.message();
-    return;
-  }
+  if (!ClaimOrSkip(ctx, w)) return;
   bool ok = true;
   if (w.jm.state == MailboxState::kPending) {
     ok = Step(ctx, w, "snapshot", MailboxState::kSnapshotted, [&]() -> Status {
@@ -466,9 +479,29 @@ bool CheckStores(const Config& config, const MailStores& stores, const std::stri
   return unreachable;
 }
 
+// The journal's run lock (journal/run_lock.h), taken by `run` and `rollback` before they read
+// anything, so a run that waited plans from what the one before it left. On refusal, prints
+// the holder and sets `exit_code`: kExitBusy when another run holds it (nothing was done).
+std::optional<RunLock> LockJournal(const Config& config, const RunOptions& options, Console console,
+                                   int& exit_code) {
+  auto lock = RunLock::Acquire(config.journal, options.wait, [&](const std::string& holder) {
+    console.err << fmt::format("crossmove: waiting for {} to finish with the journal {}\n", holder,
+                               config.journal);
+  });
+  if (lock.ok()) return std::move(*lock);
+  bool busy = lock.status().code() == Status::Code::kUnavailable;
+  console.err << "crossmove: " << lock.status().message()
+              << (busy ? "; nothing was done (--wait waits for it)" : "") << "\n";
+  exit_code = busy ? kExitBusy : kExitUsage;
+  return std::nullopt;
+}
+
 }  // namespace
 
 int RunMigration(const Config& config, const RunOptions& options, Console console) {
+  int refused = kExitUsage;
+  std::optional<RunLock> run_lock = LockJournal(config, options, console, refused);
+  if (!run_lock) return refused;
   Problems problems;
   if (config.users_file.empty())
     problems.push_back({"", 0, "users-file", "not set (the CSV of mailboxes to move)"});
@@ -532,6 +565,7 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
     return kExitUsage;
   }
   ctx.journal = std::move(*journal);
+  (void)run_lock->SetRun(ctx.journal->run_id());  // best effort: only names the run to others
   auto log = EventLog::Open(config.event_log, ctx.journal->run_id());
   if (!log.ok()) {
     console.err << "crossmove: " << log.status().message() << "\n";
@@ -582,7 +616,8 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
              0,
              0,
              0,
-             {}};
+             {},
+             ""};
     work.push_back(std::move(w));
   }
 
@@ -597,10 +632,11 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
       } else if (w.jm.state < MailboxState::kSourceCleaned) {
         MoveMailbox(ctx, w, progress);
       }
-      progress.MailboxDone(
-          w.plan.alias,
-          w.row.failure.empty() ? std::string(ToString(w.jm.state)) : "FAILED " + w.row.failure,
-          w.row.messages);
+      progress.MailboxDone(w.plan.alias,
+                           !w.row.failure.empty()   ? "FAILED " + w.row.failure
+                           : !w.row.skipped.empty() ? "SKIPPED: " + w.row.skipped
+                                                    : std::string(ToString(w.jm.state)),
+                           w.row.messages);
     }
   };
   size_t threads = std::min<size_t>(static_cast<size_t>(std::max(1, config.parallel)), work.size());
@@ -622,15 +658,12 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
   auto prove = [&](Work& w) {
     bool cleaned =
         w.jm.state == MailboxState::kSourceCleaned || w.jm.state == MailboxState::kRoutingVerified;
-    if (!cleaned || !w.row.failure.empty()) return;
+    if (!cleaned || !w.row.failure.empty() || !w.row.skipped.empty()) return;
     // Mail an MTA resolved to the old mailbox just before its cleanup may still be on its way.
     auto due = w.cleaned_at + std::chrono::seconds(config.sweep_delay_seconds);
     if (w.cleaned_at != Clock::time_point{} && Clock::now() < due)
       std::this_thread::sleep_until(due);
-    if (Status s = ctx.journal->Claim(w.jm.id); !s.ok()) {
-      w.row.failure = s.message();
-      return;
-    }
+    if (!ClaimOrSkip(ctx, w)) return;
     Step(ctx, w, "routing", MailboxState::kRoutingVerified, [&]() -> Status {
       auto sweep = Copy(ctx, w, progress);
       if (!sweep.ok()) return sweep.status();
@@ -663,14 +696,21 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
                    {},
                    progress.samples(),
                    progress.elapsed()};
-  size_t failed = 0, moved = 0;
+  size_t failed = 0, moved = 0, skipped = 0;
   uint64_t messages = 0, bytes = 0;
+  nlohmann::json skipped_rows = nlohmann::json::array();
+  std::set<std::string> holders;
   for (auto& w : work) {
     w.row.state = std::string(ToString(w.jm.state));
     // Every refusal the journal holds for the mailbox, earlier runs' too.
     if (auto refused = ctx.journal->RefusedMessages(w.jm.id); refused.ok())
       w.row.refused = std::move(*refused);
     failed += !w.row.failure.empty();
+    if (!w.row.skipped.empty()) {
+      ++skipped;
+      skipped_rows.push_back({{"identity", w.jm.identity}, {"reason", w.row.skipped}});
+      holders.insert(w.row.skipped);
+    }
     moved += w.jm.state == MailboxState::kRoutingVerified;
     messages += w.row.messages;
     bytes += w.row.bytes;
@@ -680,13 +720,18 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
   if (Status s = WriteReport(report_base, report); !s.ok())
     console.err << "crossmove: " << s.message() << "\n";
   std::string summary = fmt::format(
-      "{} of {} mailboxes moved and verified, {} failed; {} messages ({:.1f} MB) copied in {:.1f} "
-      "s. Report: {}.html",
-      moved, work.size(), failed, messages, static_cast<double>(bytes) / 1e6, progress.elapsed(),
-      report_base);
+      "{} of {} mailboxes moved and verified, {} failed{}; {} messages ({:.1f} MB) copied in "
+      "{:.1f} s. Report: {}.html",
+      moved, work.size(), failed,
+      skipped ? fmt::format(", {} skipped ({})", skipped,
+                            Join(std::vector<std::string>(holders.begin(), holders.end()), "; "))
+              : std::string(),
+      messages, static_cast<double>(bytes) / 1e6, progress.elapsed(), report_base);
   if (options.json) {
     nlohmann::json j = {{"moved", moved},
                         {"failed", failed},
+                        {"skipped", skipped},
+                        {"skipped_mailboxes", skipped_rows},  // identity and who holds it
                         {"messages", messages},
                         {"bytes", bytes},
                         {"report", report_base + ".html"}};
@@ -730,13 +775,20 @@ int RunStatus(const Config& config, const RunOptions& options, Console console) 
                     {"updated", m.updated},
                     {"held_by", m.holder}});
   }
+  // A run in progress is shown, never waited for: status takes no lock.
+  std::string running = RunLock::HolderOf(config.journal);
   if (options.json) {
-    console.out << nlohmann::json{{"counts", counts}, {"failed", failed}, {"mailboxes", rows}}.dump(
-                       2)
+    console.out << nlohmann::json{{"counts", counts},
+                                  {"failed", failed},
+                                  {"running",
+                                   running.empty() ? nlohmann::json() : nlohmann::json(running)},
+                                  {"mailboxes", rows}}
+                       .dump(2)
                 << "\n";
     return kExitOk;
   }
   console.out << fmt::format("{} mailboxes in {}\n", all->size(), config.journal);
+  if (!running.empty()) console.out << "  in progress: " << running << "\n";
   for (const auto& [state, n] : counts) console.out << fmt::format("  {:<20} {}\n", state, n);
   if (failed) console.out << fmt::format("  {:<20} {}\n", "failed", failed);
   for (const auto& r : rows) {
@@ -930,6 +982,9 @@ int RunRollback(const Config& config, const RunOptions& options, Console console
     console.err << "crossmove: rollback needs --all or the identities to roll back\n";
     return kExitUsage;
   }
+  int refused = kExitUsage;
+  std::optional<RunLock> run_lock = LockJournal(config, options, console, refused);
+  if (!run_lock) return refused;
   Problems problems;
   auto orgs = OpenOrganizations(config, /*read_only=*/false, problems);
   if (!orgs.ok() && orgs.status().code() == Status::Code::kUnavailable)
@@ -941,6 +996,7 @@ int RunRollback(const Config& config, const RunOptions& options, Console console
   auto opened = OpenExistingJournal(config, console, "");
   if (!opened) return kExitUsage;
   std::unique_ptr<Journal>* journal = &opened->journal;
+  (void)run_lock->SetRun((*journal)->run_id());  // best effort: only names the run to others
   const std::vector<Loaded>* loaded = &opened->mailboxes;
   auto log = EventLog::Open(config.event_log, (*journal)->run_id());
   if (!log.ok()) {

@@ -14,6 +14,7 @@ struct RunOptions {
   bool all = false;                     // rollback: every mailbox in the journal
   std::vector<std::string> identities;  // rollback / status: these mailboxes
   std::string mta;                      // verify: smtp://HOST:PORT to ask about every address
+  bool wait = false;  // run / rollback: wait for the run holding the journal instead of refusing
 };
 
 int RunMigration(const Config& config, const RunOptions& options, Console console);

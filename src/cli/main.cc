@@ -72,6 +72,8 @@ int main(int argc, char** argv) {
   run->add_flag("--dry-run", dry_run,
                 "validate and print every change; write nothing (same as plan)");
   run->add_flag("--json", run_options.json, "machine-readable summary");
+  run->add_flag("--wait", run_options.wait,
+                "when another run holds the journal, wait for it to end instead of refusing");
   CLI::App* status =
       app.add_subcommand("status", "summarise the journal: states, failures, who holds what");
   status->add_flag("--json", run_options.json, "machine-readable output");
@@ -87,6 +89,8 @@ int main(int argc, char** argv) {
   CLI::App* rollback =
       app.add_subcommand("rollback", "restore cleaned source objects from their snapshots");
   rollback->add_flag("--all", run_options.all, "every mailbox in the journal");
+  rollback->add_flag("--wait", run_options.wait,
+                     "when a run holds the journal, wait for it to end instead of refusing");
   rollback->add_option("identities", run_options.identities,
                        "identities as in the users file, or source DNs");
 

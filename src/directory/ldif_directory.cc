@@ -70,17 +70,46 @@ bool Matches(const Filter& f, const Entry& e) {
 
 Result<std::unique_ptr<LdifDirectory>> LdifDirectory::Open(const std::string& path,
                                                            bool read_only) {
-  auto text = ReadWholeFile(path);
-  if (!text.ok()) {
-    return Status::Unavailable(
-        fmt::format("cannot open directory file {}", text.status().message()));
-  }
   std::unique_ptr<LdifDirectory> dir(new LdifDirectory());
   dir->url_ = "ldif:" + path;
   dir->path_ = path;
   dir->read_only_ = read_only;
-  CM_RETURN_IF_ERROR(dir->Load(*text, path));
+  CM_RETURN_IF_ERROR(dir->Refresh());
   return dir;
+}
+
+Status LdifDirectory::Refresh() {
+  if (path_.empty()) return Status::Ok();
+  // One stat() when nothing changed: cheap enough to run before every search.
+  auto now = VersionOf(path_);
+  if (now.ok() && *now == version_) return Status::Ok();
+  FileVersion read_version;
+  auto text = ReadWholeFile(path_, read_version);
+  if (!text.ok()) {
+    return Status::Unavailable(
+        fmt::format("cannot open directory file {}", text.status().message()));
+  }
+  // A file that no longer parses leaves memory (and the version) as they were: the error is
+  // reported, and the next operation tries again.
+  auto old_entries = std::move(entries_);
+  auto old_index = std::move(by_dn_);
+  entries_.clear();
+  by_dn_.clear();
+  if (Status s = Load(*text, path_); !s.ok()) {
+    entries_ = std::move(old_entries);
+    by_dn_ = std::move(old_index);
+    return s;
+  }
+  version_ = read_version;
+  return Status::Ok();
+}
+
+Result<FileLock> LdifDirectory::BeginWrite() {
+  if (path_.empty()) return FileLock();
+  auto lock = FileLock::Acquire(path_ + ".lock", /*wait=*/true);
+  if (!lock.ok()) return lock.status();
+  CM_RETURN_IF_ERROR(Refresh());
+  return lock;
 }
 
 Result<std::unique_ptr<LdifDirectory>> LdifDirectory::FromText(std::string_view text,
@@ -94,6 +123,7 @@ Result<std::unique_ptr<LdifDirectory>> LdifDirectory::FromText(std::string_view 
 Status LdifDirectory::Load(std::string_view text, std::string_view name) {
   auto records = ParseLdif(text, name);
   if (!records.ok()) return records.status();
+  std::unordered_map<std::string, const Entry*> by_account;  // lower-cased sAMAccountName
   for (auto& rec : *records) {
     if (rec.op.kind != DirectoryOp::Kind::kAdd) {
       return Status::InvalidInput(
@@ -105,8 +135,17 @@ Status LdifDirectory::Load(std::string_view text, std::string_view name) {
     if (by_dn_.count(key))
       return Status::InvalidInput(
           fmt::format("{}:{}: duplicate entry {}", name, rec.line, entry->dn()));
-    Status s = CheckEntry(*entry, nullptr);
+    Status s = CheckEntry(*entry, nullptr, /*unique_account=*/false);
     if (!s.ok()) return Status::InvalidInput(fmt::format("{}:{}: {}", name, rec.line, s.message()));
+    // The file is reloaded whenever another process writes it: uniqueness by index, not pairs.
+    if (std::string sam = AsciiLower(entry->First("sAMAccountName")); !sam.empty()) {
+      auto [it, fresh] = by_account.emplace(sam, entry.get());
+      if (!fresh) {
+        return Status::InvalidInput(
+            fmt::format("{}:{}: {}: sAMAccountName '{}' is already used by {}", name, rec.line,
+                        entry->dn(), entry->First("sAMAccountName"), it->second->dn()));
+      }
+    }
     by_dn_[key] = entry.get();
     entries_.push_back(std::move(entry));
   }
@@ -134,7 +173,8 @@ bool LdifDirectory::HasChildren(const std::string& normalized_dn) const {
   return false;
 }
 
-Status LdifDirectory::CheckEntry(const Entry& e, const Entry* replacing) const {
+Status LdifDirectory::CheckEntry(const Entry& e, const Entry* replacing,
+                                 bool unique_account) const {
   const Values& classes = e.Get("objectClass");
   if (classes.empty()) return Status::Constraint(fmt::format("{}: no objectClass", e.dn()));
   for (const auto& cls : classes) {
@@ -168,7 +208,7 @@ Status LdifDirectory::CheckEntry(const Entry& e, const Entry* replacing) const {
     }
   }
   // sAMAccountName is unique in a domain (AD enforces it; other directories should).
-  std::string sam = e.First("sAMAccountName");
+  std::string sam = unique_account ? e.First("sAMAccountName") : std::string();
   if (!sam.empty()) {
     for (const auto& other : entries_) {
       // The cheap comparison first: this runs for every pair of accounts while a file loads.
@@ -185,6 +225,8 @@ Status LdifDirectory::CheckEntry(const Entry& e, const Entry* replacing) const {
 Result<std::vector<Entry>> LdifDirectory::Search(std::string_view base, Scope scope,
                                                  const Filter& filter,
                                                  const std::vector<std::string>& attributes) {
+  // Another process's writes made before this search are seen by it.
+  CM_RETURN_IF_ERROR(Refresh());
   std::string nbase = NormalizeDn(base);
   if (!nbase.empty() && !by_dn_.count(nbase)) {
     return Status::NotFound(fmt::format("search base {} does not exist in {}", base, url_));
@@ -221,6 +263,8 @@ Result<std::vector<Entry>> LdifDirectory::Search(std::string_view base, Scope sc
 Status LdifDirectory::Add(const Entry& entry) {
   if (read_only_)
     return Status::Internal(fmt::format("{} is open read-only (add {})", url_, entry.dn()));
+  auto lock = BeginWrite();
+  if (!lock.ok()) return lock.status();
   std::string key = NormalizeDn(entry.dn());
   if (by_dn_.count(key)) return Status::AlreadyExists(fmt::format("{} already exists", entry.dn()));
   std::string parent = ParentDn(entry.dn());
@@ -243,6 +287,8 @@ Status LdifDirectory::Add(const Entry& entry) {
 Status LdifDirectory::Modify(std::string_view dn, const std::vector<Modification>& mods) {
   if (read_only_)
     return Status::Internal(fmt::format("{} is open read-only (modify {})", url_, dn));
+  auto lock = BeginWrite();
+  if (!lock.ok()) return lock.status();
   Entry* current = Find(dn);
   if (!current) return Status::NotFound(fmt::format("cannot modify {}: no such object", dn));
   Entry updated = *current;
@@ -297,6 +343,8 @@ Status LdifDirectory::Modify(std::string_view dn, const std::vector<Modification
 Status LdifDirectory::Delete(std::string_view dn) {
   if (read_only_)
     return Status::Internal(fmt::format("{} is open read-only (delete {})", url_, dn));
+  auto lock = BeginWrite();
+  if (!lock.ok()) return lock.status();
   std::string key = NormalizeDn(dn);
   auto it = by_dn_.find(key);
   if (it == by_dn_.end())
@@ -321,6 +369,8 @@ Status LdifDirectory::Rename(std::string_view dn, std::string_view new_rdn,
                              std::string_view new_superior) {
   if (read_only_)
     return Status::Internal(fmt::format("{} is open read-only (rename {})", url_, dn));
+  auto lock = BeginWrite();
+  if (!lock.ok()) return lock.status();
   Entry* current = Find(dn);
   if (!current) return Status::NotFound(fmt::format("cannot rename {}: no such object", dn));
   if (HasChildren(NormalizeDn(dn)))
@@ -377,7 +427,12 @@ std::string LdifDirectory::Serialize() const {
 
 Status LdifDirectory::Save() {
   if (path_.empty()) return Status::Ok();
-  return WriteFileAtomically(path_, Serialize());
+  CM_RETURN_IF_ERROR(WriteFileAtomically(path_, Serialize()));
+  // Still under the write lock, so the file is the one just written. When its version cannot
+  // be read, the next operation reloads it: a wasted read, never a stale copy.
+  auto written = VersionOf(path_);
+  version_ = written.ok() ? *written : FileVersion{};
+  return Status::Ok();
 }
 
 }  // namespace cm

@@ -1,8 +1,12 @@
 // The embedded directory: an LDIF file loaded into memory, searched and changed through the
 // Directory interface, and saved after every write by write-temp-then-rename so that a crash
-// leaves either the old file or the new one. It enforces the AD-like rules of schema.h (required
-// attributes, single values, no duplicate values, unique sAMAccountName, existing parents) so an
-// embedded migration fails where a real domain controller would.
+// leaves either the old file or the new one. Several processes may share the file (two
+// operators each moving part of a batch): every write holds an exclusive lock on PATH.lock
+// across its read-modify-write and first reloads the file if another process replaced it, and
+// every search first reloads a replaced file, so no process rewrites the file from a stale copy
+// and each operation sees every write finished before it began. It enforces the AD-like rules of
+// schema.h (required attributes, single values, no duplicate values, unique sAMAccountName,
+// existing parents) so an embedded migration fails where a real domain controller would.
 #pragma once
 
 #include <memory>
@@ -11,6 +15,8 @@
 #include <vector>
 
 #include "directory/directory.h"
+#include "io/file.h"
+#include "io/file_lock.h"
 
 namespace cm {
 
@@ -42,13 +48,21 @@ class LdifDirectory : public Directory {
  private:
   LdifDirectory() = default;
   Status Load(std::string_view text, std::string_view name);
-  Status CheckEntry(const Entry& e, const Entry* replacing) const;
+  // `unique_account` off: the caller checks sAMAccountName uniqueness itself (Load, with an
+  // index, instead of comparing every pair of accounts).
+  Status CheckEntry(const Entry& e, const Entry* replacing, bool unique_account = true) const;
+  // Brings memory up to the file when another process replaced it since it was read.
+  Status Refresh();
+  // The file's write lock, with memory refreshed under it: held by each write from before it
+  // reads the entry it changes until the file is replaced.
+  Result<FileLock> BeginWrite();
   Status Save();
   Entry* Find(std::string_view dn);
   bool HasChildren(const std::string& normalized_dn) const;
 
   std::string url_;
-  std::string path_;  // "" for in-memory
+  std::string path_;     // "" for in-memory
+  FileVersion version_;  // of the file the entries in memory were read from or saved to
   bool read_only_ = false;
   std::vector<std::unique_ptr<Entry>> entries_;
   std::unordered_map<std::string, Entry*> by_dn_;  // NormalizeDn -> entry

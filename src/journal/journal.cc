@@ -12,6 +12,8 @@
 #include <ctime>
 #include <thread>
 
+#include "journal/run_lock.h"
+
 namespace cm {
 
 namespace {
@@ -49,20 +51,8 @@ CREATE TABLE IF NOT EXISTS folders(
   PRIMARY KEY(mailbox, folder));
 )sql";
 
-std::string Now() {
-  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-std::string HostName() {
-  char h[256] = "localhost";
-  ::gethostname(h, sizeof(h) - 1);
-  return h;
-}
+// The times and host names a holder is described by (journal/run_lock.h).
+std::string Now() { return UtcNow(); }
 
 // A prepared statement that finalizes itself.
 class Stmt {
@@ -249,9 +239,7 @@ Result<JournalMailbox> Row(Stmt& q) {
   m.snapshot = q.Text(7);
   m.plan = q.Text(8);
   m.updated = q.Text(9);
-  if (!q.Null(10))
-    m.holder =
-        fmt::format("run {} (pid {} on {}) since {}", q.Int(10), q.Int(11), q.Text(12), q.Text(13));
+  if (!q.Null(10)) m.holder = Holder{q.Int(10), q.Int(11), q.Text(12), q.Text(13)}.Describe();
   return m;
 }
 }  // namespace
@@ -316,12 +304,10 @@ Status Journal::Claim(int64_t mailbox) {
   if (!*row) return rollback(Status::NotFound(fmt::format("journal: no mailbox {}", mailbox)));
   if (!q.Null(0) && q.Int(0) != run_id_) {
     // A holder on this host that no longer exists left a stale lock (kill -9): take it over.
-    bool alive =
-        q.Text(2) != HostName() || ::kill(static_cast<pid_t>(q.Int(1)), 0) == 0 || errno != ESRCH;
-    if (alive) {
-      return rollback(
-          Status::Unavailable(fmt::format("{} is being moved by run {} (pid {} on {}) since {}",
-                                          q.Text(4), q.Int(0), q.Int(1), q.Text(2), q.Text(3))));
+    Holder holder{q.Int(0), q.Int(1), q.Text(2), q.Text(3)};
+    if (!holder.Gone()) {
+      return rollback(Status::Unavailable(
+          fmt::format("{} is being moved by {}", q.Text(4), holder.Describe())));
     }
   }
   Stmt up(

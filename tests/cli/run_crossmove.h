@@ -69,18 +69,25 @@ class Workspace {
   std::filesystem::path dir_;
 };
 
-// Runs argv[0] (looked up in PATH) in `cwd` with no terminal and stdin from /dev/null. With
-// `env`, the environment is exactly PATH, HOME, the sanitizer options and `env`; without, it is
-// inherited.
-inline RunResult Spawn(const std::vector<std::string>& args, const std::filesystem::path& cwd,
-                       const std::vector<std::string>* env) {
-  std::filesystem::path out_file = cwd / ".spawn-stdout", err_file = cwd / ".spawn-stderr";
+// A process started by Start and not yet waited for; its output goes to files named by `tag`.
+struct Started {
+  pid_t pid = -1;
+  std::filesystem::path out_file, err_file;
+};
+
+// Starts argv[0] (looked up in PATH) in `cwd` with no terminal and stdin from /dev/null; its
+// output goes to cwd/.TAG-stdout and .TAG-stderr, so processes running at once need their own
+// tags. With `env`, the environment is exactly PATH, HOME, the sanitizer options and `env`;
+// without, it is inherited.
+inline Started Start(const std::vector<std::string>& args, const std::filesystem::path& cwd,
+                     const std::vector<std::string>* env, const std::string& tag = "spawn") {
+  Started started{-1, cwd / ("." + tag + "-stdout"), cwd / ("." + tag + "-stderr")};
   pid_t pid = fork();
   if (pid == 0) {
     if (chdir(cwd.c_str()) != 0) _exit(126);
     int in = open("/dev/null", O_RDONLY);
-    int out = open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int err = open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int out = open(started.out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int err = open(started.err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     dup2(in, 0);
     dup2(out, 1);
     dup2(err, 2);
@@ -103,15 +110,27 @@ inline RunResult Spawn(const std::vector<std::string>& args, const std::filesyst
     execve(argv[0], argv.data(), envp.data());
     _exit(127);
   }
+  started.pid = pid;
+  return started;
+}
+
+// Waits for a started process and collects what it wrote.
+inline RunResult Finish(const Started& started) {
   int status = 0;
-  waitpid(pid, &status, 0);
+  waitpid(started.pid, &status, 0);
   RunResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = Slurp(out_file);
-  r.err = Slurp(err_file);
-  std::filesystem::remove(out_file);
-  std::filesystem::remove(err_file);
+  r.out = Slurp(started.out_file);
+  r.err = Slurp(started.err_file);
+  std::filesystem::remove(started.out_file);
+  std::filesystem::remove(started.err_file);
   return r;
+}
+
+// Runs argv[0] as Start does and waits for it.
+inline RunResult Spawn(const std::vector<std::string>& args, const std::filesystem::path& cwd,
+                       const std::vector<std::string>* env) {
+  return Finish(Start(args, cwd, env));
 }
 
 // Runs crossmove with `args` in `cwd`, a clean environment plus `env`: no CROSSMOVE_* variable
@@ -122,6 +141,16 @@ inline RunResult RunCrossmove(const std::vector<std::string>& args,
   std::vector<std::string> argv = {CROSSMOVE_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
   return Spawn(argv, cwd, &env);
+}
+
+// Starts crossmove as RunCrossmove does, without waiting (Finish collects it); `tag` names its
+// output files.
+inline Started StartCrossmove(const std::vector<std::string>& args,
+                              const std::filesystem::path& cwd, const std::vector<std::string>& env,
+                              const std::string& tag) {
+  std::vector<std::string> argv = {CROSSMOVE_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return Start(argv, cwd, &env, tag);
 }
 
 }  // namespace cm::testing

@@ -1,11 +1,17 @@
 // The embedded directory: LDAP semantics, AD-like schema rules, atomic saves.
 #include "directory/ldif_directory.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
+#include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "directory/schema.h"
 #include "io/file.h"
@@ -191,14 +197,118 @@ TEST(LdifDirectoryErrors, LoadRefusesBrokenDirectories) {
       "a@x.test\nmail: b@x.test\n",
       "d.ldif");
   EXPECT_NE(two_names.status().message().find("single-valued"), std::string::npos);
+  auto same_account = LdifDirectory::FromText(
+      "dn: DC=x\nobjectClass: domain\ndc: x\n\ndn: CN=u,DC=x\nobjectClass: user\ncn: u\n"
+      "sAMAccountName: jdoe\n\ndn: CN=v,DC=x\nobjectClass: user\ncn: v\nsAMAccountName: JDoe\n",
+      "d.ldif");
+  EXPECT_NE(same_account.status().message().find(
+                "d.ldif:10: CN=v,DC=x: sAMAccountName 'JDoe' is already used by CN=u,DC=x"),
+            std::string::npos)
+      << same_account.status().ToString();
 }
 
 class LdifFile : public ::testing::Test {
  protected:
   void SetUp() override { std::ofstream(path_) << kOrg; }
+  // Temporary files of atomic replaces left in the directory (org.ldif.tmp.PID.XXXXXX).
+  int TemporaryFiles() const {
+    int n = 0;
+    for (const auto& f : std::filesystem::directory_iterator(t_.path()))
+      n += f.path().filename().string().starts_with("org.ldif.tmp");
+    return n;
+  }
+  // How many entries named `dn` the file holds, read as text (not through LdifDirectory).
+  int EntriesNamed(const std::string& dn) const {
+    std::string text = *ReadWholeFile(path_);
+    int n = 0;
+    for (size_t at = 0; (at = text.find("dn: " + dn + "\n", at)) != std::string::npos; ++at)
+      n += at == 0 || text[at - 1] == '\n';
+    return n;
+  }
   testing::TempDir t_;
   std::string path_ = t_ / "org.ldif";
 };
+
+Entry Contact(const std::string& cn) {
+  Entry e(fmt::format("CN={},OU=People,DC=fabrikam,DC=test", cn));
+  e.Set("objectClass", {"contact"});
+  e.Set("cn", {cn});
+  return e;
+}
+
+// Two processes (here two handles, each with its own copy in memory and its own lock
+// descriptor, as two processes have) write the same file: neither rewrites it from a stale copy.
+TEST_F(LdifFile, AWriteFromAStaleCopyUndoesNothingAnotherHandleWrote) {
+  auto first = LdifDirectory::Open(path_, false);
+  auto second = LdifDirectory::Open(path_, false);
+  ASSERT_TRUE(first.ok() && second.ok());
+  ASSERT_TRUE((*first)->Delete("CN=Star*Power,OU=People,DC=fabrikam,DC=test").ok());
+  ASSERT_TRUE((*first)->Add(Contact("Added First")).ok());
+  // The second still holds Star*Power in memory; its write must start from the file.
+  ASSERT_TRUE((*second)->Add(Contact("Added Second")).ok());
+  EXPECT_EQ(EntriesNamed("CN=Star*Power,OU=People,DC=fabrikam,DC=test"), 0);
+  EXPECT_EQ(EntriesNamed("CN=Added First,OU=People,DC=fabrikam,DC=test"), 1);
+  EXPECT_EQ(EntriesNamed("CN=Added Second,OU=People,DC=fabrikam,DC=test"), 1);
+  // And a write the file already refutes is refused, not applied to the stale copy.
+  EXPECT_EQ((*second)->Delete("CN=Star*Power,OU=People,DC=fabrikam,DC=test").code(),
+            Status::Code::kNotFound);
+  EXPECT_EQ((*second)->Add(Contact("Added First")).code(), Status::Code::kAlreadyExists);
+}
+
+TEST_F(LdifFile, ASearchSeesEveryWriteMadeBeforeItAndAReaderTakesNoLock) {
+  auto reader = LdifDirectory::Open(path_, true);
+  ASSERT_TRUE(reader.ok());
+  ASSERT_TRUE((*reader)->Read("CN=Star*Power,OU=People,DC=fabrikam,DC=test").ok());
+  EXPECT_FALSE(std::filesystem::exists(path_ + ".lock"));  // read-only commands write nothing
+  auto writer = LdifDirectory::Open(path_, false);
+  ASSERT_TRUE(writer.ok());
+  ASSERT_TRUE((*writer)->Add(Contact("New")).ok());
+  EXPECT_TRUE((*reader)->Read("CN=New,OU=People,DC=fabrikam,DC=test").ok());
+  ASSERT_TRUE((*writer)->Delete("CN=Star*Power,OU=People,DC=fabrikam,DC=test").ok());
+  auto all = (*reader)->Search("DC=fabrikam,DC=test", Scope::kSubtree, Filter::Present("cn"));
+  ASSERT_TRUE(all.ok());
+  std::set<std::string> names;
+  for (const auto& e : *all) names.insert(e.First("cn"));
+  EXPECT_EQ(names, (std::set<std::string>{"Smith, John", "New"}));
+}
+
+// Real processes, each adding its own entries as fast as it can, one deleting a shared one:
+// every entry is in the file exactly once and the delete stays done (the bug: each process
+// rewrote the whole file from its own copy, and the shared temporary name made renames fail).
+TEST_F(LdifFile, ConcurrentProcessesLoseNoWriteAndShareNoTemporaryFile) {
+  constexpr int kProcesses = 3, kEach = 25;
+  std::vector<pid_t> children;
+  for (int p = 0; p < kProcesses; ++p) {
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      auto d = LdifDirectory::Open(path_, false);
+      if (!d.ok()) _exit(2);
+      for (int i = 0; i < kEach; ++i) {
+        if (!(*d)->Add(Contact(fmt::format("p{}-{}", p, i))).ok()) _exit(3);
+        if (p == 0 && i == kEach / 2 &&
+            !(*d)->Delete("CN=Star*Power,OU=People,DC=fabrikam,DC=test").ok())
+          _exit(4);
+      }
+      _exit(0);
+    }
+    children.push_back(pid);
+  }
+  for (pid_t pid : children) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child exit " << status;
+  }
+  for (int p = 0; p < kProcesses; ++p) {
+    for (int i = 0; i < kEach; ++i) {
+      EXPECT_EQ(EntriesNamed(fmt::format("CN=p{}-{},OU=People,DC=fabrikam,DC=test", p, i)), 1)
+          << p << "-" << i;
+    }
+  }
+  EXPECT_EQ(EntriesNamed("CN=Star*Power,OU=People,DC=fabrikam,DC=test"), 0);
+  EXPECT_EQ(EntriesNamed("CN=Smith\\, John,OU=People,DC=fabrikam,DC=test"), 1);
+  EXPECT_EQ(TemporaryFiles(), 0);
+}
 
 TEST_F(LdifFile, EveryWriteIsSavedAndReloadsIdentically) {
   auto d = LdifDirectory::Open(path_, false);
@@ -213,7 +323,7 @@ TEST_F(LdifFile, EveryWriteIsSavedAndReloadsIdentically) {
       (*reloaded)->Read("CN=Smith\\, John,OU=People,DC=fabrikam,DC=test")->First("displayName"),
       "Smith, John (Zoë's team)");
   EXPECT_EQ((*reloaded)->Serialize(), (*d)->Serialize());
-  EXPECT_EQ(access((path_ + ".tmp").c_str(), F_OK), -1);  // no temporary left behind
+  EXPECT_EQ(TemporaryFiles(), 0);
 }
 
 TEST_F(LdifFile, ReadOnlyRefusesWritesAndNeverTouchesTheFile) {
@@ -227,13 +337,21 @@ TEST_F(LdifFile, ReadOnlyRefusesWritesAndNeverTouchesTheFile) {
 TEST_F(LdifFile, AFailedSaveLeavesMemoryEqualToTheFile) {
   auto d = LdifDirectory::Open(path_, false);
   ASSERT_TRUE(d.ok());
-  // Make the directory unwritable so the temp file cannot be created (root ignores modes:
-  // occupy the temp name with a directory instead).
-  ASSERT_EQ(mkdir((path_ + ".tmp").c_str(), 0700), 0);
+  // A full disk, as root meets it too (modes do not stop root): files may not grow past 16
+  // bytes, so the temporary file cannot be written.
+  std::signal(SIGXFSZ, SIG_IGN);
+  rlimit before{};
+  getrlimit(RLIMIT_FSIZE, &before);
+  rlimit small = before;
+  small.rlim_cur = 16;
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
   Status s = (*d)->Delete("CN=Star*Power,OU=People,DC=fabrikam,DC=test");
-  rmdir((path_ + ".tmp").c_str());
-  EXPECT_EQ(s.code(), Status::Code::kIOError);
+  setrlimit(RLIMIT_FSIZE, &before);
+  std::signal(SIGXFSZ, SIG_DFL);
+  EXPECT_EQ(s.code(), Status::Code::kIOError) << s.ToString();
   EXPECT_TRUE((*d)->Read("CN=Star*Power,OU=People,DC=fabrikam,DC=test").ok());
+  EXPECT_EQ(EntriesNamed("CN=Star*Power,OU=People,DC=fabrikam,DC=test"), 1);
+  EXPECT_EQ(TemporaryFiles(), 0);
 }
 
 TEST(LdifDirectory, ApplyChangeFileStopsAtTheFailingRecord) {
