@@ -1,5 +1,7 @@
 #include "core/strings.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <charconv>
 
@@ -185,6 +187,44 @@ std::string PercentEncode(std::string_view s, std::string_view keep) {
       out += '%';
       out += kHex[c >> 4];
       out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string EscapeControlCharacters(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != 0x7f) {
+      if (c == 0xc2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
+          static_cast<unsigned char>(s[i + 1]) <= 0x9f) {
+        out += fmt::format("\\u{:04x}", static_cast<unsigned char>(s[i + 1]));
+        ++i;
+        continue;
+      }
+      out += static_cast<char>(c);
+      continue;
+    }
+    switch (c) {
+      case 0:
+        out += "\\0";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case 0x1b:
+        out += "\\e";
+        break;
+      default:
+        out += fmt::format("\\x{:02x}", c);
     }
   }
   return out;

@@ -35,6 +35,12 @@ bool IsValidUtf8(std::string_view s);
 // Appends the UTF-8 encoding of a code point.
 void AppendUtf8(std::string& out, char32_t cp);
 
+// Text from input (a users-file cell, an LDIF value, a server's answer) made safe to print in a
+// message: control characters (C0, DEL, and C1 as UTF-8 U+0080..U+009F) become visible escapes
+// (`\0`, `\t`, `\n`, `\r`, `\e`, `\x7f`, `\u009b`), so a value cannot move the cursor, recolour
+// or clear the terminal, or forge a line of output. Everything else is kept.
+std::string EscapeControlCharacters(std::string_view s);
+
 // URL parts (RFC 3986): %XX escapes decoded; nullopt on a malformed escape.
 std::optional<std::string> PercentDecode(std::string_view s);
 // Every byte but the unreserved characters (ALPHA DIGIT - . _ ~) and those in `keep` as %XX.
