@@ -135,7 +135,8 @@ std::set<std::string> PlannedSourceDns(const Workspace& ws, const std::string& u
   EXPECT_EQ(r.exit_code, 0) << r.err;
   std::set<std::string> dns;
   if (r.exit_code != 0) return dns;
-  for (const auto& m : nlohmann::json::parse(r.out)["mailboxes"])
+  auto plan = nlohmann::json::parse(r.out);
+  for (const auto& m : plan["mailboxes"])
     dns.insert(NormalizeDn(m["source_dn"].get<std::string>()));
   return dns;
 }
