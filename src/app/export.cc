@@ -115,6 +115,9 @@ std::string ExportCsv(const std::vector<Entry>& entries, const AttributeProfile&
     for (const auto& [name, values] : e.attributes()) {
       bool known = false;
       for (const auto& c : covered) known |= IEquals(c, name);
+      // AD's `name` and `distinguishedName` are what the Name and DistinguishedName columns
+      // show; a second column of the same name would make the file unreadable as a users file.
+      for (const auto& c : columns) known |= IEquals(c.name, name);
       for (const auto& x : extra) known |= IEquals(x, name);
       if (!known) extra.push_back(name);
     }
