@@ -45,7 +45,10 @@ MailStores MailStores::Load(const Config& config, Problems& problems, std::ostre
       access->batch_messages = static_cast<size_t>(s.batch_messages);
       access->batch_bytes = static_cast<size_t>(s.batch_megabytes) << 20;
       auto problem = [&](const std::string& field, const std::string& message) {
-        problems.push_back(config.ProblemWith(key + field, message));
+        // The loaders name the setting themselves; the problem names it once.
+        std::string prefix = key + field + ": ";
+        problems.push_back(config.ProblemWith(
+            key + field, message.starts_with(prefix) ? message.substr(prefix.size()) : message));
       };
       size_t problems_before = problems.size();
       if (!s.admin.empty()) {
