@@ -166,6 +166,25 @@ def write_mailbox(root, person, count, rng, folders=FOLDERS, make=message):
         os.utime(p, (when, when))
 
 
+def mailbox_type(i):
+    """The type attributes of mailbox i as Exchange writes them: a user mailbox, or (i = 1, 2, 3) a
+    shared, room or equipment mailbox, whose account is disabled (userAccountControl 514,
+    msExchUserAccountControl 2) and whose resources carry their booking attributes."""
+    if i == 1:
+        return [("msExchRecipientTypeDetails", "4"), ("msExchRecipientDisplayType", "0"),
+                ("msExchUserAccountControl", "2")]
+    if i == 2:
+        return [("msExchRecipientTypeDetails", "16"), ("msExchRecipientDisplayType", "7"),
+                ("msExchUserAccountControl", "2"), ("msExchResourceCapacity", "12"),
+                ("msExchResourceDisplay", "Room"), ("msExchResourceMetaData", ["ResourceType:Room"]),
+                ("msExchResourceSearchProperties", ["Room", "AudioVisual"])]
+    if i == 3:
+        return [("msExchRecipientTypeDetails", "32"), ("msExchRecipientDisplayType", "8"),
+                ("msExchUserAccountControl", "2"), ("msExchResourceDisplay", "Equipment"),
+                ("msExchResourceMetaData", ["ResourceType:Equipment"])]
+    return [("msExchRecipientTypeDetails", "1"), ("msExchRecipientDisplayType", "1073741824")]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("outdir")
@@ -176,6 +195,8 @@ def main():
     ap.add_argument("--inbox-only", action="store_true", help="mailboxes without other folders")
     ap.add_argument("--lab-corpus", action="store_true",
                     help="the benchmark corpus: 4 folders, larger text messages (../shared/lab)")
+    ap.add_argument("--resource-mailboxes", action="store_true",
+                    help="the 2nd, 3rd and 4th mailboxes are shared, room and equipment mailboxes")
     a = ap.parse_args()
     rng = random.Random(a.seed)
     os.makedirs(a.outdir, exist_ok=True)
@@ -196,11 +217,12 @@ def main():
         src.append(entry(f"CN={dn_escape(p['cn'])},OU=People,{SRC_BASE}", [
             ("objectClass", ["top", "person", "organizationalPerson", "user"]), ("cn", p["cn"]), ("sn", p["sn"]),
             ("givenName", p["given"]), ("displayName", p["display"]), ("department", ["Sales", "R&D", "IT"][p["i"] % 3]),
-            ("sAMAccountName", p["sam"]), ("userAccountControl", "512"), ("mailNickname", p["alias"]),
+            ("sAMAccountName", p["sam"]),
+            ("userAccountControl", "514" if a.resource_mailboxes and 1 <= p["i"] <= 3 else "512"), ("mailNickname", p["alias"]),
             ("mail", primary), ("proxyAddresses", proxies),
             ("legacyExchangeDN", f"/o=Fabrikam/ou={ADMIN_GROUP}/cn=Recipients/cn={p['alias']}"),
             ("homeMDB", SRC_DB), ("msExchMailboxGuid", hashlib.md5(p["alias"].encode()).digest()),
-            ("msExchRecipientTypeDetails", "1"), ("msExchRecipientDisplayType", "1073741824")]))
+            *mailbox_type(p["i"] if a.resource_mailboxes else 0)]))
         rows.append(",".join('"' + v.replace('"', '""') + '"' for v in [p["cn"], p["alias"], primary]))
         folders = LAB_FOLDERS if a.lab_corpus else FOLDERS
         write_mailbox(os.path.join(a.outdir, "source-mail", "fabrikam.test", p["alias"]), p, count, rng,

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "app/mail_stores.h"
 #include "app/organizations.h"
 #include "app/plan_output.h"
 #include "app/validator.h"
@@ -49,7 +50,15 @@ int RunPlan(const Config& config, const PlanOptions& options, Console console) {
   }
   Batch batch;
   if (orgs.ok()) batch = PrepareBatch(config, *orgs, users, problems);
-  if (!problems.empty()) return ReportProblems(problems, options.json, console);
+  // The stores are checked as `run` checks them (logins, credential files), so a plan that
+  // passes is one `run` accepts; a database without a store is planned for the directory only.
+  MailStores stores = MailStores::Load(config, problems, console.err);
+  bool unreachable =
+      CheckMailStores(config, stores, users.path, batch, /*require_stores=*/false, problems);
+  if (!problems.empty()) {
+    int code = ReportProblems(problems, options.json, console);
+    return unreachable ? kExitUnreachable : code;
+  }
 
   if (!options.ldif.empty()) {
     std::string base = options.ldif;

@@ -10,6 +10,7 @@
 
 #include "app/value_format.h"
 #include "core/strings.h"
+#include "io/file.h"
 
 namespace cm {
 
@@ -35,6 +36,8 @@ nlohmann::json Shown(const std::string& attr, const Values& values) {
 
 Result<std::unique_ptr<EventLog>> EventLog::Open(const std::string& path, int64_t run_id) {
   std::unique_ptr<EventLog> log(new EventLog());
+  // It holds every directory value (before and after): private like the journal and reports.
+  CM_RETURN_IF_ERROR(MakePrivateFile(path).Annotate("event log"));
   log->file_ = std::fopen(path.c_str(), "a");
   if (!log->file_)
     return Status::IOError(fmt::format("cannot open event log {}: {}", path, std::strerror(errno)));

@@ -17,11 +17,15 @@ namespace {
 struct Column {
   std::string name;
   std::function<Values(const Entry&)> values;
+  // Joined with the separator, each value escaped (`\;`, `\\`) so it splits back; a
+  // single-valued column is written as it is, as Export-Csv does, so an identity column reads
+  // back as the same identity.
+  bool multi_valued = true;
 };
 
 std::vector<Column> ExchangeColumns(const AttributeProfile& p) {
   auto attr = [](std::string a) { return [a](const Entry& e) { return e.Get(a); }; };
-  return {
+  std::vector<Column> columns = {
       {"Identity", [](const Entry& e) { return Values{CanonicalName(e.dn())}; }},
       {"DistinguishedName", [](const Entry& e) { return Values{e.dn()}; }},
       {"Name", attr(p.cn)},
@@ -50,6 +54,8 @@ std::vector<Column> ExchangeColumns(const AttributeProfile& p) {
       {"Database", attr(p.home_mdb)},
       {"EmailAddresses", attr(p.proxy_addresses)},
   };
+  for (auto& c : columns) c.multi_valued = c.name == "EmailAddresses";
+  return columns;
 }
 
 std::string EscapeForJoin(std::string_view v, std::string_view sep) {
@@ -109,6 +115,9 @@ std::string ExportCsv(const std::vector<Entry>& entries, const AttributeProfile&
     for (const auto& [name, values] : e.attributes()) {
       bool known = false;
       for (const auto& c : covered) known |= IEquals(c, name);
+      // AD's `name` and `distinguishedName` are what the Name and DistinguishedName columns
+      // show; a second column of the same name would make the file unreadable as a users file.
+      for (const auto& c : columns) known |= IEquals(c.name, name);
       for (const auto& x : extra) known |= IEquals(x, name);
       if (!known) extra.push_back(name);
     }
@@ -128,7 +137,7 @@ std::string ExportCsv(const std::vector<Entry>& entries, const AttributeProfile&
     std::vector<std::string> cells;
     for (const auto& c : columns) {
       std::vector<std::string> parts;
-      for (const auto& v : c.values(e)) parts.push_back(EscapeForJoin(v, sep));
+      for (const auto& v : c.values(e)) parts.push_back(c.multi_valued ? EscapeForJoin(v, sep) : v);
       cells.push_back(CsvQuote(Join(parts, sep)));
     }
     out += Join(cells, ",") + "\r\n";

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <optional>
+
 #include "core/dn.h"
 #include "core/strings.h"
 #include "directory/schema.h"
@@ -17,6 +19,15 @@ bool LooksLikeDn(std::string_view s) {
 
 Filter AnyOf(std::vector<Filter> parts) {
   return parts.size() == 1 ? std::move(parts.front()) : Filter::Or(std::move(parts));
+}
+
+// An Identity that reads as a canonical name (fabrikam.test/People/Smith, John): its parts.
+// Tried before a DN, since a canonical name's first part is a DNS domain, which no DN starts
+// with; an SMTP address or DOMAIN\\sam has no `/` after a dotted first part.
+std::optional<std::vector<std::string>> AsCanonicalName(std::string_view id) {
+  auto parts = ParseCanonicalName(id);
+  if (!parts.ok()) return std::nullopt;
+  return std::move(*parts);
 }
 
 Filter SmtpFilter(std::string_view address, const AttributeProfile& p) {
@@ -47,17 +58,16 @@ Result<Filter> IdentityFilter(std::string_view column, std::string_view identity
     return Filter::Eq(p.mailbox_guid, bytes);
   }
   // Identity: what Exchange's -Identity accepts.
+  if (auto parts = AsCanonicalName(id)) {
+    // Canonical name: search by the name (its RDN value), then compare the whole path.
+    return Filter::Eq(p.cn, parts->back());
+  }
   if (std::string bytes = GuidFromString(id); !bytes.empty()) {
     return AnyOf({Filter::Eq(p.mailbox_guid, bytes), Filter::Eq(p.object_guid, bytes)});
   }
   if (id.find('@') != std::string::npos && id.find('/') == std::string::npos) {
     return AnyOf({Filter::Eq(p.proxy_addresses, "smtp:" + id), Filter::Eq(p.mail, id),
                   Filter::Eq(p.user_principal_name, id)});
-  }
-  if (size_t slash = id.rfind('/');
-      slash != std::string::npos && id.find('=') == std::string::npos) {
-    // Canonical name: search by the last component, then compare the whole path.
-    return Filter::Eq(p.cn, id.substr(slash + 1));
   }
   if (size_t bs = id.find('\\'); bs != std::string::npos && !LooksLikeDn(id)) {
     return Filter::Eq(p.sam_account_name, id.substr(bs + 1));
@@ -70,8 +80,9 @@ Result<std::vector<Entry>> ResolveIdentity(Directory& dir, std::string_view base
                                            std::string_view column, std::string_view identity,
                                            const AttributeProfile& profile) {
   std::string id(identity);
-  bool by_dn =
-      IEquals(column, "DistinguishedName") || (IEquals(column, "Identity") && LooksLikeDn(id));
+  auto canonical = IEquals(column, "Identity") ? AsCanonicalName(id) : std::nullopt;
+  bool by_dn = IEquals(column, "DistinguishedName") ||
+               (IEquals(column, "Identity") && !canonical && LooksLikeDn(id));
   if (by_dn) {
     if (!LooksLikeDn(id))
       return Status::InvalidInput(fmt::format("'{}' is not a distinguished name", id));
@@ -86,13 +97,20 @@ Result<std::vector<Entry>> ResolveIdentity(Directory& dir, std::string_view base
   if (!filter.ok()) return filter.status();
   auto found = dir.Search(base, Scope::kSubtree, *filter);
   if (!found.ok()) return found.status();
-  bool canonical = IEquals(column, "Identity") && id.find('/') != std::string::npos &&
-                   GuidFromString(id).empty() &&
-                   !(id.find('@') != std::string::npos && id.find('/') == std::string::npos);
   if (canonical) {
-    std::erase_if(*found, [&](const Entry& e) { return !IEquals(CanonicalName(e.dn()), id); });
+    std::erase_if(*found, [&](const Entry& e) { return !CanonicalNameIs(e.dn(), *canonical); });
   }
   return found;
+}
+
+std::string IdentityReading(std::string_view column, std::string_view identity) {
+  if (!IEquals(column, "Identity")) return "";
+  if (auto parts = AsCanonicalName(identity)) {
+    std::vector<std::string> path(parts->begin(), parts->end() - 1);
+    return fmt::format("read as the canonical name of '{}' in {}", parts->back(), Join(path, "/"));
+  }
+  if (LooksLikeDn(identity)) return "read as a distinguished name";
+  return "";
 }
 
 }  // namespace cm

@@ -24,4 +24,8 @@ Result<std::vector<Entry>> ResolveIdentity(Directory& dir, std::string_view base
                                            std::string_view column, std::string_view identity,
                                            const AttributeProfile& profile);
 
+// How an identity of the column was read, for an error that says why nothing matched
+// ("read as the canonical name of 'Smith, John' in fabrikam.test/People"); "" when plain.
+std::string IdentityReading(std::string_view column, std::string_view identity);
+
 }  // namespace cm

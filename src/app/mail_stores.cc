@@ -2,6 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <atomic>
+#include <optional>
+#include <thread>
+
 #include "core/recipient.h"
 #include "core/strings.h"
 #include "input/credential.h"
@@ -40,8 +45,12 @@ MailStores MailStores::Load(const Config& config, Problems& problems, std::ostre
       access->batch_messages = static_cast<size_t>(s.batch_messages);
       access->batch_bytes = static_cast<size_t>(s.batch_megabytes) << 20;
       auto problem = [&](const std::string& field, const std::string& message) {
-        problems.push_back(config.ProblemWith(key + field, message));
+        // The loaders name the setting themselves; the problem names it once.
+        std::string prefix = key + field + ": ";
+        problems.push_back(config.ProblemWith(
+            key + field, message.starts_with(prefix) ? message.substr(prefix.size()) : message));
       };
+      size_t problems_before = problems.size();
       if (!s.admin.empty()) {
         if (s.credential.empty()) {
           problem("credential", fmt::format("admin '{}' needs a credential (file:PATH, env:NAME "
@@ -73,6 +82,7 @@ MailStores MailStores::Load(const Config& config, Problems& problems, std::ostre
             "crossmove: warning: {}tls-verify = false: the certificates of {} are not checked\n",
             key, db.store);
       }
+      if (problems.size() != problems_before) stores.unloaded_.insert(&db);
       stores.imap_[&db] = std::move(access);
     }
   }
@@ -118,6 +128,92 @@ Result<std::unique_ptr<MailStore>> MailStores::OpenTarget(const MailboxPlan& pla
   auto location = ExpandStoreLocation(db->store, plan.target_primary_smtp, plan.alias);
   if (!location.ok()) return location.status();
   return OpenMailStore(*location, OptionsFor(*db, /*read_only=*/false));
+}
+
+Status MailStores::CheckTargetAdmin(const MailboxPlan& plan) const {
+  const DatabaseConfig* db = config_->TargetDatabaseFor(plan.target_database_dn);
+  if (!db || db->store.empty()) {
+    return Status::InvalidInput(
+        fmt::format("no mail store configured for target database {}", plan.target_database_dn));
+  }
+  auto location = ExpandStoreLocation(db->store, plan.target_primary_smtp, plan.alias);
+  if (!location.ok()) return location.status();
+  auto it = imap_.find(db);
+  if (it == imap_.end()) {
+    auto store = OpenMailStore(*location, OptionsFor(*db, /*read_only=*/false));
+    return store.ok() ? (*store)->CheckServer() : store.status();
+  }
+  auto endpoint = ParseImapUrl(*location);
+  if (!endpoint.ok()) return endpoint.status();
+  const ImapAccess& access = *it->second;
+  if (access.admin.empty()) {
+    auto probe = ImapClient::Probe(*endpoint, access);
+    return probe.ok() ? Status::Ok() : probe.status();
+  }
+  // The admin logs in as itself: what its credential is worth is known without a mailbox.
+  ImapAccess as_itself = access;
+  as_itself.admin.clear();
+  as_itself.user_secrets = {{access.admin, access.admin_secret}};
+  endpoint->user = access.admin;
+  endpoint->auth.clear();
+  auto client = ImapClient::Connect(*endpoint, as_itself);
+  if (!client.ok()) {
+    return Status(client.status())
+        .Annotate(fmt::format("admin '{}' cannot log in to {}", access.admin, ImapUrl(*endpoint)));
+  }
+  return Status::Ok();
+}
+
+bool CheckMailStores(const Config& config, const MailStores& stores, const std::string& users_path,
+                     const Batch& batch, bool require_stores, Problems& problems) {
+  const auto& boxes = batch.mailboxes;
+  std::vector<std::optional<Problem>> found(boxes.size());
+  std::vector<bool> down(boxes.size(), false);
+  std::atomic<size_t> next{0};
+  auto check = [&] {
+    for (size_t i = next++; i < boxes.size(); i = next++) {
+      const PlannedMailbox& m = boxes[i];
+      const DatabaseConfig* db = config.SourceDatabaseFor(m.source.First(config.profile.home_mdb));
+      if (db && !stores.CredentialsLoaded(*db)) continue;  // its credential is the problem
+      if (!require_stores && (!db || db->store.empty())) continue;
+      auto location = stores.SourceLocation(m.source);
+      auto store = location.ok() ? stores.OpenSource(m.source, *location)
+                                 : Result<std::unique_ptr<MailStore>>(location.status());
+      Status access = store.ok() ? (*store)->CheckAccess() : store.status();
+      if (access.ok()) continue;
+      down[i] = access.code() == Status::Code::kUnavailable;
+      found[i] = Problem{users_path, m.row.line, location.ok() ? "source mailbox" : "homeMDB",
+                         fmt::format("{}: {}", m.source.dn(), access.message())};
+    }
+  };
+  size_t threads =
+      std::min<size_t>(static_cast<size_t>(std::max(1, config.parallel)), boxes.size());
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(check);
+  check();
+  for (auto& t : pool) t.join();
+  bool unreachable = false;
+  std::set<std::string> servers_checked;
+  for (size_t i = 0; i < boxes.size(); ++i) {
+    const PlannedMailbox& m = boxes[i];
+    if (found[i]) problems.push_back(*found[i]);
+    unreachable |= down[i];
+    const DatabaseConfig* tdb = config.TargetDatabaseFor(m.plan.target_database_dn);
+    if (tdb && !stores.CredentialsLoaded(*tdb)) continue;
+    if (!require_stores && (!tdb || tdb->store.empty())) continue;
+    auto target = stores.OpenTarget(m.plan);
+    Status reachable = target.ok() ? Status::Ok() : target.status();
+    if (target.ok() && servers_checked.insert((*target)->server()).second)
+      reachable = stores.CheckTargetAdmin(m.plan);
+    if (!reachable.ok()) {
+      unreachable |= reachable.code() == Status::Code::kUnavailable;
+      problems.push_back({users_path, m.row.line,
+                          tdb && !tdb->store.empty() ? "target.databases." + tdb->name + ".store"
+                                                     : std::string("target-database"),
+                          reachable.message()});
+    }
+  }
+  return unreachable;
 }
 
 }  // namespace cm

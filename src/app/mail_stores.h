@@ -6,8 +6,10 @@
 
 #include <memory>
 #include <ostream>
+#include <set>
 #include <string>
 
+#include "app/validator.h"
 #include "core/entry.h"
 #include "core/planner.h"
 #include "core/problem.h"
@@ -30,6 +32,12 @@ class MailStores {
   Result<std::unique_ptr<MailStore>> OpenTarget(const MailboxPlan& plan) const;
   // The target's special-use names where the target store marks none.
   const MailStoreOptions& target_names() const { return target_names_; }
+  // False when the database's credentials could not be loaded (already a problem): nothing is
+  // tried with it, so a bad credential file is one problem, not a login failure per mailbox.
+  bool CredentialsLoaded(const DatabaseConfig& db) const { return !unloaded_.count(&db); }
+  // The target server of a planned mailbox, and its admin's own login there (the mailbox's
+  // user may not exist before its account is provisioned); OK when no admin is configured.
+  Status CheckTargetAdmin(const MailboxPlan& plan) const;
 
  private:
   const DatabaseConfig* SourceDatabase(const Entry& source) const;
@@ -37,7 +45,17 @@ class MailStores {
 
   const Config* config_ = nullptr;
   std::map<const DatabaseConfig*, std::shared_ptr<const ImapAccess>> imap_;
+  std::set<const DatabaseConfig*> unloaded_;
   MailStoreOptions target_names_;
 };
+
+// Every store the batch will read or write, before anything is written (SPEC §4), as `plan`
+// and `run` both do: every source mailbox opened with the credentials given (`parallel` at
+// once); every target server reached and its admin logged in, once per server (the target
+// mailbox itself is created by the copy). With `require_stores` false (plan), a database
+// without a configured store is a directory-only plan and is not a problem. Returns whether a
+// server could not be reached (exit 3 rather than 2).
+bool CheckMailStores(const Config& config, const MailStores& stores, const std::string& users_path,
+                     const Batch& batch, bool require_stores, Problems& problems);
 
 }  // namespace cm

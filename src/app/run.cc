@@ -428,57 +428,6 @@ std::optional<OpenedJournal> OpenExistingJournal(const Config& config, Console c
   return OpenedJournal{std::move(*journal), std::move(*loaded)};
 }
 
-// Every source mailbox must exist and open with the credentials given (SPEC §4), checked
-// `parallel` at once; a target store is created by the copy, but its template, scheme and
-// server must be right before the target directory is written (once per server). Returns
-// whether a server could not be reached.
-bool CheckStores(const Config& config, const MailStores& stores, const std::string& users_path,
-                 const Batch& batch, Problems& problems) {
-  const auto& boxes = batch.mailboxes;
-  std::vector<std::optional<Problem>> found(boxes.size());
-  std::vector<bool> down(boxes.size(), false);
-  std::atomic<size_t> next{0};
-  auto check = [&] {
-    for (size_t i = next++; i < boxes.size(); i = next++) {
-      const PlannedMailbox& m = boxes[i];
-      auto location = stores.SourceLocation(m.source);
-      auto store = location.ok() ? stores.OpenSource(m.source, *location)
-                                 : Result<std::unique_ptr<MailStore>>(location.status());
-      Status access = store.ok() ? (*store)->CheckAccess() : store.status();
-      if (access.ok()) continue;
-      down[i] = access.code() == Status::Code::kUnavailable;
-      found[i] = Problem{users_path, m.row.line, location.ok() ? "source mailbox" : "homeMDB",
-                         fmt::format("{}: {}", m.source.dn(), access.message())};
-    }
-  };
-  size_t threads =
-      std::min<size_t>(static_cast<size_t>(std::max(1, config.parallel)), boxes.size());
-  std::vector<std::thread> pool;
-  for (size_t t = 1; t < threads; ++t) pool.emplace_back(check);
-  check();
-  for (auto& t : pool) t.join();
-  bool unreachable = false;
-  std::set<std::string> servers_checked;
-  for (size_t i = 0; i < boxes.size(); ++i) {
-    const PlannedMailbox& m = boxes[i];
-    if (found[i]) problems.push_back(*found[i]);
-    unreachable |= down[i];
-    const DatabaseConfig* tdb = config.TargetDatabaseFor(m.plan.target_database_dn);
-    auto target = stores.OpenTarget(m.plan);
-    Status reachable = target.ok() ? Status::Ok() : target.status();
-    if (target.ok() && servers_checked.insert((*target)->server()).second)
-      reachable = (*target)->CheckServer();
-    if (!reachable.ok()) {
-      unreachable |= reachable.code() == Status::Code::kUnavailable;
-      problems.push_back({users_path, m.row.line,
-                          tdb && !tdb->store.empty() ? "target.databases." + tdb->name + ".store"
-                                                     : std::string("target-database"),
-                          reachable.message()});
-    }
-  }
-  return unreachable;
-}
-
 // The journal's run lock (journal/run_lock.h), taken by `run` and `rollback` before they read
 // anything, so a run that waited plans from what the one before it left. On refusal, prints
 // the holder and sets `exit_code`: kExitBusy when another run holds it (nothing was done).
@@ -552,7 +501,8 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
   Batch batch;
   if (!fresh.rows.empty()) batch = PrepareBatch(config, *orgs, fresh, problems, reserved);
   MailStores stores = MailStores::Load(config, problems, console.err);
-  bool unreachable = CheckStores(config, stores, users.path, batch, problems);
+  bool unreachable =
+      CheckMailStores(config, stores, users.path, batch, /*require_stores=*/true, problems);
   if (!problems.empty()) {
     PrintProblems(problems, console);
     return unreachable ? kExitUnreachable : kExitUsage;

@@ -219,7 +219,9 @@ Batch PrepareBatch(const Config& config, Organizations& orgs, const UsersFile& u
       continue;
     }
     if (found->empty()) {
-      problem(column, fmt::format("'{}' matches nothing in the source directory", row.identity));
+      std::string reading = IdentityReading(users.identity_column, row.identity);
+      problem(column, fmt::format("'{}' matches nothing in the source directory{}", row.identity,
+                                  reading.empty() ? "" : " (" + reading + ")"));
       continue;
     }
     if (found->size() > 1) {

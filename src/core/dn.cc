@@ -169,20 +169,79 @@ Result<Ava> LeadingAva(std::string_view dn) {
   return parsed->front().front();
 }
 
-std::string CanonicalName(std::string_view dn) {
-  auto parsed = ParseDn(dn);
-  if (!parsed.ok()) return std::string(dn);
+namespace {
+
+// The canonical name's parts of a parsed DN: domain, then containers from the top, then the name.
+std::vector<std::string> CanonicalParts(const std::vector<Rdn>& rdns) {
   std::vector<std::string> domain, path;
-  for (const Rdn& rdn : *parsed) {
+  for (const Rdn& rdn : rdns) {
     if (IEquals(rdn.front().type, "dc")) {
       domain.push_back(rdn.front().value);
     } else {
       path.insert(path.begin(), rdn.front().value);
     }
   }
-  std::string out = Join(domain, ".");
-  for (const auto& p : path) out += "/" + p;
+  std::vector<std::string> parts = {Join(domain, ".")};
+  parts.insert(parts.end(), path.begin(), path.end());
+  return parts;
+}
+
+bool IsDnsName(std::string_view s) {
+  if (s.empty() || s.front() == '.' || s.back() == '.' || s.front() == '-') return false;
+  for (char c : s) {
+    if (!isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '.') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string CanonicalName(std::string_view dn) {
+  auto parsed = ParseDn(dn);
+  if (!parsed.ok()) return std::string(dn);
+  std::vector<std::string> parts = CanonicalParts(*parsed);
+  std::string out = parts.front();
+  for (size_t i = 1; i < parts.size(); ++i) {
+    out += '/';
+    for (char c : parts[i]) {
+      if (c == '/') out += '\\';
+      out += c;
+    }
+  }
   return out;
+}
+
+Result<std::vector<std::string>> ParseCanonicalName(std::string_view text) {
+  std::vector<std::string> parts(1);
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\\' && i + 1 < text.size() && text[i + 1] == '/' && parts.size() > 1) {
+      parts.back() += '/';
+      ++i;
+    } else if (text[i] == '/') {
+      parts.emplace_back();
+    } else {
+      parts.back() += text[i];
+    }
+  }
+  if (parts.size() < 2 || !IsDnsName(parts.front()) || parts.front().find('.') == std::string::npos)
+    return Status::InvalidInput(fmt::format("'{}' is not a canonical name", text));
+  for (size_t i = 1; i < parts.size(); ++i) {
+    if (parts[i].empty())
+      return Status::InvalidInput(
+          fmt::format("'{}' is not a canonical name: part {} is empty", text, i + 1));
+  }
+  return parts;
+}
+
+bool CanonicalNameIs(std::string_view dn, const std::vector<std::string>& parts) {
+  auto parsed = ParseDn(dn);
+  if (!parsed.ok()) return false;
+  std::vector<std::string> mine = CanonicalParts(*parsed);
+  if (mine.size() != parts.size()) return false;
+  for (size_t i = 0; i < mine.size(); ++i) {
+    if (!IEquals(mine[i], parts[i])) return false;
+  }
+  return true;
 }
 
 }  // namespace cm

@@ -36,7 +36,16 @@ bool DnIsUnder(std::string_view dn, std::string_view base);
 std::string ParentDn(std::string_view dn);
 // The first RDN's first AVA ("cn", "Smith, John").
 Result<Ava> LeadingAva(std::string_view dn);
-// `dc=a,dc=b/OU/Name` style canonical name (Exchange "Identity" column): a.b/OU/Name.
+// `dc=a,dc=b/OU/Name` style canonical name (Exchange "Identity" column): a.b/OU/Name, with AD's
+// escaping: the RDN values unescaped, and only a `/` inside a name written `\/` (every other
+// character, `,+"\<>;=#` and spaces included, is literal).
 std::string CanonicalName(std::string_view dn);
+// A canonical name split as AD reads it: the DNS domain first, then each container and the
+// name, `\/` turned back into `/` (a backslash before anything else is literal). An error when
+// the text is not a canonical name (no `/`, or the first part is not a DNS domain).
+Result<std::vector<std::string>> ParseCanonicalName(std::string_view text);
+// True when the DN's canonical name is `parts` (domain case-insensitive, as DNS is; containers
+// and the name case-insensitive in ASCII, as caseIgnoreMatch compares them).
+bool CanonicalNameIs(std::string_view dn, const std::vector<std::string>& parts);
 
 }  // namespace cm

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "core/address_template.h"
 #include "core/dn.h"
 #include "core/legacy_dn.h"
@@ -134,6 +136,69 @@ void DeleteMailboxAttributes(const Entry& source, const AttributeProfile& profil
   }
 }
 
+// What `source` and the target object `match` have in common (SPEC §5's matching): every SMTP
+// address, X500 / legacyExchangeDN and the sAMAccountName, as "smtp:a@b" / "X500:/o=..." /
+// "sAMAccountName 'x'", so a collision says which value collides, not only with what.
+std::vector<std::string> SharedIdentifiers(const Entry& source, const Entry& match,
+                                           const AttributeProfile& profile) {
+  std::set<std::string, ILess> theirs;  // "smtp:addr" and "x500:dn" forms
+  if (auto mp = ProxyAddressSet::Parse(match.Get(profile.proxy_addresses)); mp.ok()) {
+    for (const auto& p : mp->items()) {
+      if (p.IsSmtp()) theirs.insert("smtp:" + p.address());
+      if (p.IsX500()) theirs.insert("X500:" + p.address());
+    }
+  }
+  for (const auto& m : match.Get(profile.mail)) theirs.insert("smtp:" + m);
+  for (const auto& l : match.Get(profile.legacy_dn)) theirs.insert("X500:" + l);
+  std::vector<std::string> shared;
+  auto check = [&](const std::string& value) {
+    if (theirs.count(value) && std::find(shared.begin(), shared.end(), value) == shared.end())
+      shared.push_back(value);
+  };
+  if (auto sp = ProxyAddressSet::Parse(source.Get(profile.proxy_addresses)); sp.ok()) {
+    for (const auto& p : sp->items()) {
+      if (p.IsSmtp()) check("smtp:" + p.address());
+      if (p.IsX500()) check("X500:" + p.address());
+    }
+  }
+  for (const auto& m : source.Get(profile.mail)) check("smtp:" + m);
+  for (const auto& l : source.Get(profile.legacy_dn)) check("X500:" + l);
+  std::string sam = source.First(profile.sam_account_name);
+  if (!sam.empty() && IEquals(sam, match.First(profile.sam_account_name)))
+    shared.push_back(fmt::format("{} '{}'", profile.sam_account_name, sam));
+  return shared;
+}
+
+std::string SharedText(const Entry& source, const Entry& match, const AttributeProfile& profile) {
+  auto shared = SharedIdentifiers(source, match, profile);
+  return shared.empty() ? "an address or account name" : Join(shared, ", ");
+}
+
+// What the target mailbox is (SPEC §5): shared, room and equipment mailboxes keep their type, with
+// the display type Exchange gives it and Exchange's mark of a disabled account; every other
+// mailbox (user, linked, legacy) becomes a user mailbox (a linked mailbox's master account is in
+// a forest the target does not trust).
+struct TargetType {
+  uint64_t details = recipient_type::kUserMailbox;
+  uint64_t display = recipient_type::kDisplayMailboxUser;
+  bool disabled_account_mailbox = false;  // msExchUserAccountControl 2 as Exchange writes it
+  bool resource = false;                  // room or equipment: booking attributes go along
+};
+
+TargetType TargetTypeOf(const Recipient& src) {
+  namespace rt = recipient_type;
+  switch (src.type_details().value_or(rt::kUserMailbox)) {
+    case rt::kSharedMailbox:
+      return {rt::kSharedMailbox, rt::kDisplaySharedMailbox, true, false};
+    case rt::kRoomMailbox:
+      return {rt::kRoomMailbox, rt::kDisplayRoomMailbox, true, true};
+    case rt::kEquipmentMailbox:
+      return {rt::kEquipmentMailbox, rt::kDisplayEquipmentMailbox, true, true};
+    default:
+      return {};
+  }
+}
+
 // Computes the target primary SMTP address, unique in the target (a digit suffix on the local
 // part on clash, as Exchange address policies do).
 Result<std::string> TargetPrimary(const Recipient& src, std::string_view alias,
@@ -180,7 +245,8 @@ Result<MailboxPlan> PlanMailbox(const Entry& source, const std::vector<Entry>& t
     if (match && DnEquals(match->dn(), m.dn())) continue;
     if (match) {
       std::vector<std::string> dns;
-      for (const Entry& e : target_matches) dns.push_back(e.dn());
+      for (const Entry& e : target_matches)
+        dns.push_back(fmt::format("{} ({})", e.dn(), SharedText(source, e, profile)));
       return Status::Constraint(
           fmt::format("{} matches several target objects: {}", source.dn(), Join(dns, "; ")));
     }
@@ -194,13 +260,13 @@ Result<MailboxPlan> PlanMailbox(const Entry& source, const std::vector<Entry>& t
       plan.target_action = TargetAction::kMergeMailUser;
     } else if (kind == RecipientKind::kMailUser) {
       return Status::Constraint(
-          fmt::format("{}: its addresses already belong to the target mail user {} (set "
+          fmt::format("{}: {} already belong to the target mail user {} (set "
                       "allow-merge to reuse it)",
-                      source.dn(), match->dn()));
+                      source.dn(), SharedText(source, *match, profile), match->dn()));
     } else {
-      return Status::Constraint(
-          fmt::format("{}: an address or account name already belongs to target {} {}", source.dn(),
-                      ToString(kind), match->dn()));
+      return Status::Constraint(fmt::format("{}: {} already belongs to target {} {}", source.dn(),
+                                            SharedText(source, *match, profile), ToString(kind),
+                                            match->dn()));
     }
   }
 
@@ -248,6 +314,7 @@ Result<MailboxPlan> PlanMailbox(const Entry& source, const std::vector<Entry>& t
   }
 
   // Target provisioning.
+  const TargetType type = TargetTypeOf(src);
   if (plan.target_action == TargetAction::kMergeMailUser) {
     std::vector<Modification> mods;
     if (match->Has(profile.target_address))
@@ -265,11 +332,15 @@ Result<MailboxPlan> PlanMailbox(const Entry& source, const std::vector<Entry>& t
     if (source.Has(profile.mailbox_guid)) {
       mods.push_back({Op::kReplace, profile.mailbox_guid, {source.First(profile.mailbox_guid)}});
     }
-    mods.push_back(
-        {Op::kReplace, profile.type_details, {std::to_string(recipient_type::kUserMailbox)}});
-    mods.push_back({Op::kReplace,
-                    profile.display_type,
-                    {std::to_string(recipient_type::kDisplayMailboxUser)}});
+    mods.push_back({Op::kReplace, profile.type_details, {std::to_string(type.details)}});
+    mods.push_back({Op::kReplace, profile.display_type, {std::to_string(type.display)}});
+    if (type.disabled_account_mailbox)
+      mods.push_back({Op::kReplace, profile.exchange_account_control, {"2"}});
+    if (type.resource) {
+      for (const auto& attr : profile.resource_attributes) {
+        if (source.Has(attr)) mods.push_back({Op::kReplace, attr, source.Get(attr)});
+      }
+    }
     plan.provision.push_back({Side::kTarget, DirectoryOp::Kind::kModify, plan.target_dn,
                               std::move(mods), "", "",
                               "allow-merge: the existing mail user becomes the mailbox"});
@@ -310,8 +381,12 @@ Result<MailboxPlan> PlanMailbox(const Entry& source, const std::vector<Entry>& t
     add.Put(profile.home_mdb, params.target_database_dn);
     add.Put(profile.home_server, params.target_home_server);
     add.Put(profile.mailbox_guid, source.Get(profile.mailbox_guid));
-    add.Put(profile.type_details, std::to_string(recipient_type::kUserMailbox));
-    add.Put(profile.display_type, std::to_string(recipient_type::kDisplayMailboxUser));
+    add.Put(profile.type_details, std::to_string(type.details));
+    add.Put(profile.display_type, std::to_string(type.display));
+    if (type.disabled_account_mailbox) add.Put(profile.exchange_account_control, "2");
+    if (type.resource) {
+      for (const auto& attr : profile.resource_attributes) add.Put(attr, source.Get(attr));
+    }
     plan.provision.push_back({Side::kTarget, DirectoryOp::Kind::kAdd, plan.target_dn, add.Take(),
                               "", "", "new mailbox user in the target"});
     names.target_dns.insert(NormalizeDn(plan.target_dn));

@@ -13,7 +13,8 @@ struct Problem {
   std::string field;       // column, config key or attribute
   std::string message;
 
-  // "users.csv:4: column Identity: ..." / "parameter nt-account-ou: ..."
+  // "users.csv:4: column Identity: ..." / "parameter nt-account-ou: ..."; control characters
+  // escaped (EscapeControlCharacters): this is what a terminal shows.
   std::string ToString() const;
 };
 

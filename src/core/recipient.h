@@ -66,7 +66,18 @@ struct AttributeProfile {
                                                  "msExchVersion",
                                                  "msExchTextMessagingState",
                                                  "msExchUMDtmfMap",
-                                                 "msExchSafeSendersHash"};
+                                                 "msExchSafeSendersHash",
+                                                 "msExchResourceCapacity",
+                                                 "msExchResourceDisplay",
+                                                 "msExchResourceMetaData",
+                                                 "msExchResourceSearchProperties"};
+  // A room's or equipment mailbox's booking attributes: copied to the target mailbox as the
+  // source has them (Exchange's resource properties: capacity, "Room"/"Equipment", metadata).
+  std::vector<std::string> resource_attributes = {"msExchResourceCapacity", "msExchResourceDisplay",
+                                                  "msExchResourceMetaData",
+                                                  "msExchResourceSearchProperties"};
+  // Exchange's mirror of the account's disabled state (2) on shared and resource mailboxes.
+  std::string exchange_account_control = "msExchUserAccountControl";
   // Address-book attributes copied to the new user and to a source contact.
   std::vector<std::string> gal_attributes = {"title",
                                              "department",
@@ -102,7 +113,10 @@ inline constexpr uint64_t kRemoteRoomMailbox = 8589934592ULL;
 inline constexpr uint64_t kRemoteEquipmentMailbox = 17179869184ULL;
 inline constexpr uint64_t kRemoteSharedMailbox = 34359738368ULL;
 // msExchRecipientDisplayType
-inline constexpr uint64_t kDisplayMailboxUser = 1073741824;
+inline constexpr uint64_t kDisplayMailboxUser = 1073741824;  // ACL-able mailbox user
+inline constexpr uint64_t kDisplaySharedMailbox = 0;         // MailboxUser
+inline constexpr uint64_t kDisplayRoomMailbox = 7;           // ConferenceRoomMailbox
+inline constexpr uint64_t kDisplayEquipmentMailbox = 8;      // EquipmentMailbox
 inline constexpr uint64_t kDisplayRemoteMailUser = 6;
 }  // namespace recipient_type
 

@@ -138,32 +138,6 @@ bool IsValidUtf8(std::string_view s) {
   return true;
 }
 
-std::string Printable(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size();) {
-    char32_t cp;
-    size_t len = DecodeOne(s, i, &cp);
-    if (!len) {
-      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(s[i]));
-      ++i;
-      continue;
-    }
-    if (cp == '\t') {
-      out += "\\t";
-    } else if (cp == '\n') {
-      out += "\\n";
-    } else if (cp == '\r') {
-      out += "\\r";
-    } else if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0)) {
-      out += fmt::format("\\x{:02x}", static_cast<unsigned>(cp));
-    } else {
-      out.append(s.substr(i, len));
-    }
-    i += len;
-  }
-  return out;
-}
 
 void AppendUtf8(std::string& out, char32_t cp) {
   if (cp < 0x80) {
@@ -214,6 +188,39 @@ std::string PercentEncode(std::string_view s, std::string_view keep) {
       out += '%';
       out += kHex[c >> 4];
       out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string EscapeControlCharacters(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    char32_t cp;
+    size_t len = DecodeOne(s, i, &cp);
+    if (!len) {  // not UTF-8 (a Latin-1 byte, a cut sequence): shown as its byte value
+      out += fmt::format("\\x{:02x}", static_cast<unsigned char>(s[i]));
+      ++i;
+      continue;
+    }
+    i += len;
+    if (cp >= 0x80 && cp <= 0x9f) {
+      out += fmt::format("\\u{:04x}", static_cast<unsigned>(cp));
+    } else if (cp >= 0x20 && cp != 0x7f) {
+      out.append(s.substr(i - len, len));
+    } else if (cp == 0) {
+      out += "\\0";
+    } else if (cp == '\t') {
+      out += "\\t";
+    } else if (cp == '\n') {
+      out += "\\n";
+    } else if (cp == '\r') {
+      out += "\\r";
+    } else if (cp == 0x1b) {
+      out += "\\e";
+    } else {
+      out += fmt::format("\\x{:02x}", static_cast<unsigned>(cp));
     }
   }
   return out;

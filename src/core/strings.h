@@ -32,11 +32,15 @@ size_t Utf8Length(std::string_view s);
 std::string Utf8Prefix(std::string_view s, size_t max_chars);
 // True when s is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
 bool IsValidUtf8(std::string_view s);
-// The text safe to show on a terminal or in a log: control characters (C0, DEL, C1) as \xNN
-// (\t \n \r by name) and bytes that are not UTF-8 as \xNN. Valid non-ASCII letters stay.
-std::string Printable(std::string_view s);
 // Appends the UTF-8 encoding of a code point.
 void AppendUtf8(std::string& out, char32_t cp);
+
+// Text from input (a users-file cell, an LDIF value, a server's answer) made safe to print in a
+// message: control characters (C0, DEL, and C1 as UTF-8 U+0080..U+009F) become visible escapes
+// (`\0`, `\t`, `\n`, `\r`, `\e`, `\x7f`, `\u009b`), so a value cannot move the cursor, recolour
+// or clear the terminal, or forge a line of output; bytes that are not UTF-8 become `\xNN`.
+// Everything else is kept.
+std::string EscapeControlCharacters(std::string_view s);
 
 // URL parts (RFC 3986): %XX escapes decoded; nullopt on a malformed escape.
 std::optional<std::string> PercentDecode(std::string_view s);

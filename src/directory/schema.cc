@@ -30,7 +30,8 @@ Syntax SyntaxOf(std::string_view a) {
   }
   if (InList(a, {"msExchRecipientTypeDetails", "msExchRecipientDisplayType", "userAccountControl",
                  "msExchVersion", "msExchUserAccountControl", "msExchELCMailboxFlags", "uidNumber",
-                 "gidNumber", "msExchDumpsterQuota", "msExchDumpsterWarningQuota"})) {
+                 "gidNumber", "msExchDumpsterQuota", "msExchDumpsterWarningQuota",
+                 "msExchResourceCapacity"})) {
     return Syntax::kInteger;
   }
   if (InList(a, {"homeMDB", "homeMTA", "manager", "member", "memberOf", "showInAddressBook",
@@ -76,7 +77,10 @@ bool IsSingleValued(std::string_view a) {
                     "msExchArchiveGUID",
                     "mobile",
                     "facsimileTelephoneNumber",
-                    "telephoneNumber"});
+                    "telephoneNumber",
+                    "msExchUserAccountControl",
+                    "msExchResourceCapacity",
+                    "msExchResourceDisplay"});
 }
 
 namespace {

@@ -1,6 +1,7 @@
 #include "input/credential.h"
 
 #include <fmt/format.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <vector>
 
 #include "core/strings.h"
 
@@ -17,7 +19,17 @@ namespace cm {
 
 namespace {
 
-// A credential file must be a regular file nobody else can read.
+// "alice (uid 1000)", or "uid 1000" for an account without a name.
+std::string UserName(uid_t uid) {
+  std::vector<char> buffer(4096);
+  passwd pw;
+  passwd* found = nullptr;
+  if (::getpwuid_r(uid, &pw, buffer.data(), buffer.size(), &found) == 0 && found)
+    return fmt::format("{} (uid {})", found->pw_name, uid);
+  return fmt::format("uid {}", uid);
+}
+
+// A credential file must be a regular file of ours (or root's) nobody else can read.
 Status CheckSecretFile(const std::string& path, std::string_view what) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
@@ -32,6 +44,15 @@ Status CheckSecretFile(const std::string& path, std::string_view what) {
     return Status::PermissionDenied(
         fmt::format("{}: credential file {} has mode {:04o}: others can read it; run chmod 600 {}",
                     what, path, st.st_mode & 07777, path));
+  }
+  // Mode 0600 protects only what its owner guards: a file another account owns can be changed
+  // under us (a password swapped for an attacker's server's), so it is refused, as ssh does.
+  uid_t me = ::geteuid();
+  if (st.st_uid != me && st.st_uid != 0) {
+    return Status::PermissionDenied(fmt::format(
+        "{}: credential file {} is owned by {}, mode {:04o}: only a file owned by {} (who runs "
+        "crossmove) or root is used; run chown {} {}",
+        what, path, UserName(st.st_uid), st.st_mode & 07777, UserName(me), UserName(me), path));
   }
   return Status::Ok();
 }

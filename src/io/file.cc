@@ -104,4 +104,24 @@ Status WriteFileAtomically(const std::string& path, std::string_view data, unsig
   return Status::Ok();
 }
 
+Status MakePrivateFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return Status::IOError(fmt::format("cannot create {}: {}", path, std::strerror(errno)));
+  struct stat st;
+  Status result = Status::Ok();
+  if (::fstat(fd, &st) != 0 || ((st.st_mode & 077) && ::fchmod(fd, st.st_mode & 07700) != 0))
+    result = Status::IOError(fmt::format("cannot make {} private: {}", path, std::strerror(errno)));
+  ::close(fd);
+  return result;
+}
+
+Status TightenIfExists(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return Status::Ok();
+  if ((st.st_mode & 077) && ::chmod(path.c_str(), st.st_mode & 07700) != 0)
+    return Status::IOError(fmt::format("cannot make {} private: {}", path, std::strerror(errno)));
+  return Status::Ok();
+}
+
 }  // namespace cm

@@ -39,4 +39,10 @@ Result<FileVersion> VersionOf(const std::string& path);
 Status WriteFileAtomically(const std::string& path, std::string_view data, unsigned mode = 0600,
                            bool durable = true);
 
+// Makes PATH a private file (mode 0600 when created; group and other bits removed from one that
+// exists): for files that hold every directory value, such as the journal and the event log.
+Status MakePrivateFile(const std::string& path);
+// Removes the group and other bits of PATH if it exists (SQLite's -wal / -shm of an old run).
+Status TightenIfExists(const std::string& path);
+
 }  // namespace cm

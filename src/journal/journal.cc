@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "journal/run_lock.h"
+#include "io/file.h"
 
 namespace cm {
 
@@ -140,6 +141,12 @@ Result<MailboxState> ParseMailboxState(std::string_view text) {
 Result<std::unique_ptr<Journal>> Journal::Open(const std::string& path) {
   std::unique_ptr<Journal> j(new Journal());
   j->path_ = path;
+  // Every directory value is in it: private like the reports. SQLite gives -wal and -shm the
+  // database file's mode; those of an older run are tightened too.
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    Status s = *suffix ? TightenIfExists(path + suffix) : MakePrivateFile(path);
+    if (!s.ok()) return s.Annotate("journal");
+  }
   if (sqlite3_open_v2(path.c_str(), &j->db_,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                       nullptr) != SQLITE_OK) {

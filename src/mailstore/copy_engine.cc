@@ -205,7 +205,7 @@ class MailboxPass {
     for (const FolderMapping& fm : MapFolders(*folders, names)) {
       if (!fm.source.name_error.empty()) {
         // Copied nowhere rather than under a guessed name; the mailbox fails below, naming it.
-        unnamed_folders.push_back(fmt::format("'{}': {}", Printable(fm.source.Name()),
+        unnamed_folders.push_back(fmt::format("'{}': {}", EscapeControlCharacters(fm.source.Name()),
                                               fm.source.name_error));
         continue;
       }
@@ -577,7 +577,7 @@ Result<VerifyReport> VerifyMailbox(MailStore& source, MailStore& target, Message
   for (const FolderMapping& fm : MapFolders(*folders, names)) {
     if (!fm.source.name_error.empty()) {
       report.problems.push_back(fmt::format("folder '{}' was not copied: {}",
-                                            Printable(fm.source.Name()), fm.source.name_error));
+                                            EscapeControlCharacters(fm.source.Name()), fm.source.name_error));
       continue;
     }
     // Both sides are listed at once: they are different servers (or disks).

@@ -293,11 +293,11 @@ std::optional<Folder> ImapStore::FolderOf(const std::string& mailbox) const {
     if (folder.name_error.empty()) {
       folder.name_error = decoded.ok() ? fmt::format("'{}' is not the canonical modified UTF-7 "
                                                      "of '{}' (RFC 3501 5.1.3)",
-                                                     Printable(part), *decoded)
+                                                     EscapeControlCharacters(part), *decoded)
                                        : decoded.status().message();
     }
     // Shown to people with what is not text escaped; never used to open or create a folder.
-    folder.path.push_back(Printable(part));
+    folder.path.push_back(EscapeControlCharacters(part));
   }
   return folder;
 }

@@ -3,6 +3,7 @@
 // file exactly as it was (SPEC §3-§4: nothing is written before validation has passed).
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <functional>
 
@@ -168,13 +169,16 @@ std::vector<BadInput> Cases() {
        },
        {},
        {"users.csv:4: column Identity:",
-        "already belongs to target Mailbox CN=Impostor,OU=Staff,DC=contoso,DC=test"}},
+        "smtp:jsmith@fabrikam-legacy.test already belongs to target Mailbox "
+        "CN=Impostor,OU=Staff,DC=contoso,DC=test"}},
       {"MatchesMailUserWithoutAllowMerge",
        [](const Workspace& ws) {
          ws.Write("target.ldif", ws.Read("target.ldif") + kTargetMailUserWithZoesAddress);
        },
        {},
-       {"users.csv:7: column Identity:", "already belong to the target mail user",
+       {"users.csv:7: column Identity:",
+        "smtp:zoe.angstrom@fabrikam.test already belong to the target mail user CN=Zoe (mail "
+        "user),OU=Staff,DC=contoso,DC=test",
         "set allow-merge"}},
       // --- parameters ---
       {"NtAccountOuMissing",
@@ -327,6 +331,69 @@ TEST(BadInput, JsonModeReportsProblemsAsData) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.out.find("\"line\": 2"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\"field\": \"column Alias\""), std::string::npos) << r.out;
+}
+
+// Values from the users file reach the terminal as visible escapes, never as control characters
+// (NUL, ESC sequences that recolour or clear the screen, a CR that rewrites the line).
+TEST(BadInput, ControlCharactersFromTheUsersFileAreEscapedInErrors) {
+  Workspace ws;
+  ws.Write("users.csv",
+           std::string("Alias\r\n\"evil\x1b[31mred\x1b[2J\"\r\n\"nul") + '\0' + "byte\"\r\n");
+  auto r = RunCrossmove({"plan"}, ws.dir());
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("users.csv:2: column Alias: 'evil\\e[31mred\\e[2J' matches nothing"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("users.csv:3: column Alias: 'nul\\0byte' matches nothing"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find('\x1b'), std::string::npos) << "an escape sequence reached the terminal";
+  EXPECT_EQ(r.err.find('\0'), std::string::npos) << "a NUL reached the terminal";
+}
+
+// An IMAP store's credential file that others can read stops `plan` as it stops `run`: one
+// problem naming the file, no login tried with an empty secret, nothing written.
+TEST(BadInput, AnImapCredentialFileOthersCanReadStopsPlanAndRun) {
+  Workspace ws;
+  ASSERT_TRUE(ws.Edit("crossmove.toml", "dn = \"CN=DB-Contoso-01,OU=Exchange,DC=contoso,DC=test\"",
+                      "dn = \"CN=DB-Contoso-01,OU=Exchange,DC=contoso,DC=test\"\n"
+                      "store = \"imap://%u@127.0.0.1:9/\"\nadmin = \"migrator\"\n"
+                      "credential = \"file:imap.secret\""));
+  ws.Write("imap.secret", "Lab-Passw0rd!\n");
+  chmod((ws / "imap.secret").c_str(), 0644);
+  auto before = ws.Snapshot();
+  for (const char* command : {"plan", "run"}) {
+    auto r = RunCrossmove({command}, ws.dir());
+    EXPECT_EQ(r.exit_code, 2) << command << ": " << r.err << r.out;
+    EXPECT_NE(r.err.find("target.databases.DB-Contoso-01.credential: credential file imap.secret "
+                         "has mode 0644"),
+              std::string::npos)
+        << command << ": " << r.err;
+    // plan: that one problem (the example has no source stores, a directory-only plan); run
+    // also refuses the missing source stores, but tries no login with an empty secret.
+    if (command == std::string("plan")) {
+      EXPECT_NE(r.err.find("1 problem found"), std::string::npos) << r.err;
+    }
+    EXPECT_EQ(r.err.find("uthenticat"), std::string::npos)
+        << command << ": a login was tried without the secret:\n"
+        << r.err;
+    EXPECT_EQ(r.err.find("Lab-Passw0rd!"), std::string::npos);
+    EXPECT_EQ(ws.Snapshot(), before) << command << " wrote something";
+  }
+}
+
+TEST(BadInput, ACredentialFileOwnedByAnotherUserIsRefusedByName) {
+  if (geteuid() != 0) GTEST_SKIP() << "only root can give a file to another user";
+  Workspace ws;
+  ws.Write("secret", "Lab-Passw0rd!\n");
+  chmod((ws / "secret").c_str(), 0600);
+  ASSERT_EQ(chown((ws / "secret").c_str(), 65534, 65534), 0);
+  auto r = RunCrossmove({"plan", "--source-credential", "file:secret"}, ws.dir());
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("source.credential: credential file secret is owned by"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("uid 65534"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("mode 0600"), std::string::npos) << r.err;
 }
 
 TEST(BadInput, UnknownFlagIsAUsageError) {

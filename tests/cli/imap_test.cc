@@ -370,6 +370,22 @@ TEST(Imap, AWrongAdminPasswordIsAProblemBeforeAnythingIsWritten) {
   EXPECT_FALSE(fs::exists(org.dir() / "crossmove.journal"));
 }
 
+// `plan` logs in as `run` does: a wrong admin password fails the plan (source mailboxes and the
+// target server's admin login), not the run that follows it.
+TEST(Imap, PlanLogsInToEveryStoreAsRunDoes) {
+  Org org(2, 4, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  auto good = org.Run({"plan"});
+  ASSERT_EQ(good.exit_code, 0) << good.err << good.out;
+  Spit(org.dir() / "imap.secret", "not-the-password\n");
+  auto r = org.Run({"plan"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("users.csv:3: source mailbox"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(".store: admin 'migrator' cannot log in to imap://"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("not-the-password"), std::string::npos) << "the secret was printed";
+}
+
 TEST(Imap, AServerThatIsDownIsExitThree) {
   Org org(1, 10, "CreateSourceContact");
   CM_ASSERT_ORG(org);

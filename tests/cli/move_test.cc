@@ -1,6 +1,7 @@
 // `crossmove run` end to end on generated organizations, one test per cleanup option.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <fstream>
@@ -140,6 +141,83 @@ TEST_P(MoveEveryOption, MovesMailAndLeavesTheDirectoriesAsTheSpecSays) {
 
 INSTANTIATE_TEST_SUITE_P(Cli, MoveEveryOption, ::testing::ValuesIn(kAllCleanupOptions),
                          [](const auto& info) { return std::string(ToString(info.param)); });
+
+// Shared, room and equipment mailboxes arrive as what they are (SPEC §5), read back with
+// ldapsearch or the tests' own LDIF reader; DeleteSourceMailbox takes their booking attributes
+// off the source with the other mailbox attributes.
+TEST(Move, SharedRoomAndEquipmentMailboxesKeepTheirType) {
+  Org org(4, 8, "DeleteSourceMailbox", {"--resource-mailboxes"});
+  CM_ASSERT_ORG(org);
+  auto r = org.Run({"run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  struct Expected {
+    std::string alias;
+    testing::LdifRecord attributes;  // lower-cased names; an empty list: absent
+  };
+  const std::vector<Expected> expected = {
+      {"alice.adams",
+       {{"msexchrecipienttypedetails", {"1"}},
+        {"msexchrecipientdisplaytype", {"1073741824"}},
+        {"useraccountcontrol", {"514"}},
+        {"msexchuseraccountcontrol", {}},
+        {"msexchresourcedisplay", {}}}},
+      {"bob.al-farsi",
+       {{"msexchrecipienttypedetails", {"4"}},
+        {"msexchrecipientdisplaytype", {"0"}},
+        {"useraccountcontrol", {"514"}},
+        {"msexchuseraccountcontrol", {"2"}},
+        {"msexchresourcedisplay", {}}}},
+      {"zoe.muller",
+       {{"msexchrecipienttypedetails", {"16"}},
+        {"msexchrecipientdisplaytype", {"7"}},
+        {"useraccountcontrol", {"514"}},
+        {"msexchuseraccountcontrol", {"2"}},
+        {"msexchresourcecapacity", {"12"}},
+        {"msexchresourcedisplay", {"Room"}},
+        {"msexchresourcemetadata", {"ResourceType:Room"}},
+        {"msexchresourcesearchproperties", {"AudioVisual", "Room"}}}},
+      {"jose.munoz",
+       {{"msexchrecipienttypedetails", {"32"}},
+        {"msexchrecipientdisplaytype", {"8"}},
+        {"useraccountcontrol", {"514"}},
+        {"msexchuseraccountcontrol", {"2"}},
+        {"msexchresourcecapacity", {}},
+        {"msexchresourcedisplay", {"Equipment"}},
+        {"msexchresourcemetadata", {"ResourceType:Equipment"}}}},
+  };
+  for (const auto& want : expected) {
+    auto found = org.ReadBack("target", "mailNickname", want.alias);
+    ASSERT_EQ(found.size(), 1u) << want.alias << (found.empty() ? "" : found[0]["error"][0]);
+    for (const auto& [attr, values] : want.attributes) {
+      auto got = found[0][attr];
+      std::sort(got.begin(), got.end());
+      EXPECT_EQ(got, values) << want.alias << " " << attr;
+    }
+    auto source = org.ReadBack("source", "sAMAccountName", found[0]["samaccountname"].at(0));
+    ASSERT_EQ(source.size(), 1u) << want.alias;
+    for (const char* attr : {"msexchrecipienttypedetails", "msexchresourcedisplay",
+                             "msexchresourcemetadata", "msexchuseraccountcontrol"})
+      EXPECT_EQ(source[0].count(attr), 0u) << want.alias << " keeps " << attr << " in the source";
+  }
+}
+
+// The journal and the event log hold every directory value (snapshots, before and after):
+// mode 0600 like the reports, whatever the umask.
+TEST(Move, TheJournalAndTheEventLogArePrivate) {
+  Org org(1, 4, "None");
+  CM_ASSERT_ORG(org);
+  auto r = org.Run({"run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  for (const char* file : {"crossmove.journal", "crossmove.journal-wal", "crossmove.journal-shm",
+                           "crossmove.journal.events.jsonl"}) {
+    struct stat st;
+    if (stat((org.dir() / file).c_str(), &st) != 0) {
+      EXPECT_NE(std::string(file).find("-"), std::string::npos) << file << " is missing";
+      continue;
+    }
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << file;
+  }
+}
 
 TEST(Move, ARerunAfterSuccessWritesNothing) {
   Org org(kMailboxes, kMessages, "CreateSourceContact");

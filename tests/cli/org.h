@@ -101,6 +101,59 @@ inline std::string DirectoryText(cm::Directory& dir, const std::vector<std::stri
   return out;
 }
 
+// One LDIF record as the tests' own reader sees it: lower-cased attribute -> values ("dn" too).
+using LdifRecord = std::map<std::string, std::vector<std::string>>;
+
+// A deliberately small RFC 2849 reader, independent of crossmove's (directory/ldif_format): folded
+// lines, `attr: value`, `attr:: base64`; records separated by blank lines; comments skipped.
+inline std::vector<LdifRecord> ParseLdif(const std::string& text) {
+  std::vector<std::string> lines;
+  for (const auto& raw : Split(text, '\n')) {
+    std::string line = !raw.empty() && raw.back() == '\r' ? raw.substr(0, raw.size() - 1) : raw;
+    if (!line.empty() && line[0] == ' ' && !lines.empty() && !lines.back().empty()) {
+      lines.back() += line.substr(1);
+    } else {
+      lines.push_back(line);
+    }
+  }
+  std::vector<LdifRecord> records;
+  LdifRecord current;
+  auto flush = [&] {
+    if (current.count("dn")) records.push_back(current);
+    current.clear();
+  };
+  for (const auto& line : lines) {
+    if (line.empty()) {
+      flush();
+      continue;
+    }
+    if (line[0] == '#') continue;
+    size_t colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::string attr = AsciiLower(line.substr(0, colon));
+    std::string value;
+    if (colon + 1 < line.size() && line[colon + 1] == ':') {
+      std::string b64 = line.substr(colon + 2);
+      while (!b64.empty() && b64[0] == ' ') b64.erase(0, 1);
+      std::string bytes(b64.size() / 4 * 3 + 3, '\0');
+      int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(bytes.data()),
+                              reinterpret_cast<const unsigned char*>(b64.data()),
+                              static_cast<int>(b64.size()));
+      if (n < 0) n = 0;
+      size_t pad = 0;
+      for (size_t i = b64.size(); i > 0 && b64[i - 1] == '='; --i) ++pad;
+      value = bytes.substr(0, static_cast<size_t>(n) - std::min<size_t>(pad, n));
+    } else {
+      value = line.substr(colon + 1);
+      while (!value.empty() && value[0] == ' ') value.erase(0, 1);
+    }
+    if (attr == "version" && !current.count("dn")) continue;
+    current[attr].push_back(value);
+  }
+  flush();
+  return records;
+}
+
 inline RunResult RunProgram(const std::vector<std::string>& argv,
                             const std::filesystem::path& cwd) {
   return Spawn(argv, cwd, nullptr);
@@ -187,16 +240,24 @@ inline int Total(const std::map<std::string, int>& mail) {
 
 class Org {
  public:
-  Org(int mailboxes, int messages, const std::string& cleanup) {
+  Org(int mailboxes, int messages, const std::string& cleanup,
+      const std::vector<std::string>& generator_options = {}) {
     // tmpfs when there is one: the tool fsyncs every directory write, which is right for real
     // directories and makes hundreds of test runs crawl on a disk.
     std::string root = std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : "/tmp";
     std::string tmpl = root + "/crossmove-org-XXXXXX";
     dir_ = mkdtemp(tmpl.data());
-    auto r = RunProgram({"python3", std::string(CROSSMOVE_EXAMPLES) + "/generate_org.py",
-                         dir_.string(), "--mailboxes", std::to_string(mailboxes), "--messages",
-                         std::to_string(messages), "--cleanup", cleanup},
-                        dir_);
+    std::vector<std::string> argv = {"python3",
+                                     std::string(CROSSMOVE_EXAMPLES) + "/generate_org.py",
+                                     dir_.string(),
+                                     "--mailboxes",
+                                     std::to_string(mailboxes),
+                                     "--messages",
+                                     std::to_string(messages),
+                                     "--cleanup",
+                                     cleanup};
+    argv.insert(argv.end(), generator_options.begin(), generator_options.end());
+    auto r = RunProgram(argv, dir_);
     ok_ = r.exit_code == 0;
     error_ = r.err;
     if (ok_) Configure();
@@ -283,6 +344,37 @@ class Org {
     }
     for (const auto& line : Split(r.out, '\n')) {
       if (!line.empty()) ++out[line];
+    }
+    return out;
+  }
+  // The objects of a side whose `attribute` equals `value`, read back as an administrator would
+  // and without crossmove's code: the LDIF file through the tests' own reader (ParseLdif), or
+  // the server through ldapsearch. Attribute names are lower-cased.
+  std::vector<LdifRecord> ReadBack(const std::string& side, const std::string& attribute,
+                                   const std::string& value) const {
+    std::vector<LdifRecord> all;
+    if (kBackend == Backend::kLdif) {
+      all = ParseLdif(Slurp(dir_ / (side + ".ldif")));
+    } else {
+      Spit(dir_ / "readback.secret", secret_);  // -y takes the file whole, newline included
+      std::string base = side == "source" ? "DC=fabrikam,DC=test" : "DC=contoso,DC=test";
+      auto r = RunProgram(
+          {"ldapsearch", "-x", "-H", url(side), "-D",
+           side == "source" ? source_bind_ : target_bind_, "-y", "readback.secret", "-b", base,
+           "-LLL", "-o", "ldif-wrap=no", fmt::format("({}={})", attribute, value), "*"},
+          dir_);
+      std::filesystem::remove(dir_ / "readback.secret");
+      if (r.exit_code != 0) return {{{"error", {"ldapsearch: " + r.err}}}};
+      all = ParseLdif(r.out);
+    }
+    std::vector<LdifRecord> out;
+    for (auto& record : all) {
+      for (const auto& v : record[AsciiLower(attribute)]) {
+        if (IEquals(v, value)) {
+          out.push_back(record);
+          break;
+        }
+      }
     }
     return out;
   }

@@ -63,5 +63,26 @@ TEST(Dn, CanonicalNameMatchesExchangeIdentityColumn) {
             "fabrikam.test/People/Smith, John");
 }
 
+TEST(Dn, CanonicalNamesEscapeOnlyTheSlashAsAdDoes) {
+  EXPECT_EQ(
+      CanonicalName("CN=Plus\\+Equals\\=Semi\\;colon\\<Angle\\>,OU=People,DC=fabrikam,DC=test"),
+      "fabrikam.test/People/Plus+Equals=Semi;colon<Angle>");
+  EXPECT_EQ(CanonicalName("CN=Back\\\\slash,OU=A/B,DC=fabrikam,DC=test"),
+            "fabrikam.test/A\\/B/Back\\slash");
+  auto parts = ParseCanonicalName("fabrikam.test/A\\/B/Back\\slash");
+  ASSERT_TRUE(parts.ok());
+  EXPECT_EQ(*parts, (std::vector<std::string>{"fabrikam.test", "A/B", "Back\\slash"}));
+  EXPECT_TRUE(CanonicalNameIs("CN=Back\\\\slash,OU=A/B,DC=fabrikam,DC=test", *parts));
+  EXPECT_FALSE(CanonicalNameIs("CN=Back\\\\slash,OU=A,OU=B,DC=fabrikam,DC=test", *parts));
+  auto spaces = ParseCanonicalName("fabrikam.test/People/ Leading and trailing ");
+  ASSERT_TRUE(spaces.ok());
+  EXPECT_EQ(spaces->back(), " Leading and trailing ");
+  EXPECT_TRUE(
+      CanonicalNameIs("CN=\\ Leading and trailing\\ ,OU=People,DC=fabrikam,DC=test", *spaces));
+  for (const char* not_canonical : {"alice", "CN=a/b,DC=x,DC=y", "DOMAIN\\alice", "a/b@x.test",
+                                    "fabrikam.test//x", "fabrikam.test"})
+    EXPECT_FALSE(ParseCanonicalName(not_canonical).ok()) << not_canonical;
+}
+
 }  // namespace
 }  // namespace cm

@@ -306,6 +306,68 @@ TEST(Planner, RefusesAMatchThatIsAnotherMailbox) {
   EXPECT_NE(plan.status().message().find(other.dn()), std::string::npos);
 }
 
+TEST(Planner, ACollisionNamesTheValueThatCollidesAndBothObjects) {
+  Entry other("CN=Someone,OU=Staff,DC=contoso,DC=test");
+  other.Set("objectClass", {"user"});
+  other.Set("sAMAccountName", {"JSMITH"});
+  other.Set("proxyAddresses", {"SMTP:someone@contoso.test", "smtp:JSmith@Fabrikam-Legacy.test"});
+  other.Set("homeMDB", {kTargetDb});
+  other.Set("msExchRecipientTypeDetails", {"1"});
+  NameRegistry names;
+  auto plan = PlanMailbox(SourceMailbox(), {other}, Params(CleanupOption::kNone),
+                          AttributeProfile{}, names);
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.status().message(),
+            kSourceDn +
+                ": smtp:jsmith@fabrikam-legacy.test, sAMAccountName 'jsmith' already belongs to "
+                "target Mailbox CN=Someone,OU=Staff,DC=contoso,DC=test");
+}
+
+// SPEC §5: shared, room and equipment mailboxes keep their type, display type and disabled
+// account; a room or equipment mailbox keeps its booking attributes.
+TEST(Planner, SharedRoomAndEquipmentMailboxesKeepTheirType) {
+  struct Case {
+    std::string type, display;
+    bool resource;
+  };
+  for (const Case& c : {Case{"4", "0", false}, Case{"16", "7", true}, Case{"32", "8", true}}) {
+    Entry source = SourceMailbox();
+    source.Set("msExchRecipientTypeDetails", {c.type});
+    source.Set("msExchRecipientDisplayType", {"0"});
+    source.Set("userAccountControl", {"514"});
+    source.Set("msExchResourceCapacity", {"12"});
+    source.Set("msExchResourceMetaData", {"ResourceType:Room", "Other"});
+    NameRegistry names;
+    auto plan = PlanMailbox(source, {}, Params(CleanupOption::kNone), AttributeProfile{}, names);
+    ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+    Entry added = plan->provision.at(0).AsEntry();
+    EXPECT_EQ(added.Get("msExchRecipientTypeDetails"), Values{c.type});
+    EXPECT_EQ(added.Get("msExchRecipientDisplayType"), Values{c.display}) << c.type;
+    EXPECT_EQ(added.Get("userAccountControl"), Values{"514"});
+    EXPECT_EQ(added.Get("msExchUserAccountControl"), Values{"2"});
+    EXPECT_EQ(added.Get("msExchResourceCapacity"), c.resource ? Values{"12"} : Values{}) << c.type;
+    EXPECT_EQ(added.Get("msExchResourceMetaData").size(), c.resource ? 2u : 0u) << c.type;
+  }
+  // A merged mail user becomes the same type.
+  Entry mail_user("CN=Room 1,OU=Staff,DC=contoso,DC=test");
+  mail_user.Set("objectClass", {"top", "user"});
+  mail_user.Set("proxyAddresses", {"SMTP:room1@contoso.test", "smtp:john.smith@fabrikam.test"});
+  mail_user.Set("msExchRecipientTypeDetails", {"128"});
+  Entry room = SourceMailbox();
+  room.Set("msExchRecipientTypeDetails", {"16"});
+  room.Set("msExchResourceCapacity", {"8"});
+  PlannerParams params = Params(CleanupOption::kNone);
+  params.allow_merge = true;
+  NameRegistry names;
+  auto merged = PlanMailbox(room, {mail_user}, params, AttributeProfile{}, names);
+  ASSERT_TRUE(merged.ok()) << merged.status().ToString();
+  Entry modified = merged->provision.at(0).AsEntry();
+  EXPECT_EQ(modified.Get("msExchRecipientTypeDetails"), Values{"16"});
+  EXPECT_EQ(modified.Get("msExchRecipientDisplayType"), Values{"7"});
+  EXPECT_EQ(modified.Get("msExchUserAccountControl"), Values{"2"});
+  EXPECT_EQ(modified.Get("msExchResourceCapacity"), Values{"8"});
+}
+
 TEST(Planner, GeneratedNamesAreUniqueAcrossABatch) {
   NameRegistry names;
   names.target_dns.insert(NormalizeDn("CN=Smith\\, John,OU=Migrated Users,DC=contoso,DC=test"));

@@ -26,5 +26,16 @@ TEST(Strings, RejectsMalformedUtf8) {
   EXPECT_FALSE(IsValidUtf8("caf\xE9"));       // Windows-1252 é
 }
 
+TEST(Strings, ControlCharactersFromInputAreShownNotObeyed) {
+  EXPECT_EQ(EscapeControlCharacters(std::string("a\0b", 3)), "a\\0b");
+  EXPECT_EQ(EscapeControlCharacters("\x1b[31mred\x1b[0m"), "\\e[31mred\\e[0m");
+  EXPECT_EQ(EscapeControlCharacters("line\r\nforged\tx\x7f\x01"), "line\\r\\nforged\\tx\\x7f\\x01");
+  EXPECT_EQ(EscapeControlCharacters("\xc2\x9b"
+                                    "2J"),
+            "\\u009b2J");  // C1 CSI as UTF-8
+  EXPECT_EQ(EscapeControlCharacters("Zoë Ñandú 山田 \\ ok"), "Zoë Ñandú 山田 \\ ok");
+  EXPECT_EQ(EscapeControlCharacters("Caf\xe9 \xc3"), "Caf\\xe9 \\xc3");  // not UTF-8: bytes
+}
+
 }  // namespace
 }  // namespace cm

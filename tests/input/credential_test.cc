@@ -41,6 +41,25 @@ TEST_F(CredentialFile, RefusesAFileOthersCanRead) {
   EXPECT_EQ(s.status().message().find("s3cret"), std::string::npos);  // the secret is never echoed
 }
 
+TEST_F(CredentialFile, RefusesA0600FileOwnedByAnotherUser) {
+  if (geteuid() != 0) GTEST_SKIP() << "only root can give a file to another user";
+  Write("s3cret-Pass\n", 0600);
+  ASSERT_EQ(chown(path_.c_str(), 65534, 65534), 0);  // nobody
+  auto s = LoadSecret("file:" + path_, "source.credential");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().code(), Status::Code::kPermissionDenied);
+  const std::string& m = s.status().message();
+  EXPECT_NE(m.find("source.credential: credential file " + path_ + " is owned by"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("uid 65534"), std::string::npos) << m;
+  EXPECT_NE(m.find("mode 0600"), std::string::npos) << m;
+  EXPECT_EQ(m.find("s3cret"), std::string::npos);
+  EXPECT_FALSE(LoadSecretTable("file:" + path_, "x").ok()) << "per-user tables too";
+  ASSERT_EQ(chown(path_.c_str(), 0, 0), 0);  // root's own file is used
+  EXPECT_TRUE(LoadSecret("file:" + path_, "source.credential").ok());
+}
+
 TEST_F(CredentialFile, RefusesAnEmptyOrMissingFile) {
   Write("", 0600);
   EXPECT_FALSE(LoadSecret("file:" + path_, "x").ok());
