@@ -138,7 +138,6 @@ bool IsValidUtf8(std::string_view s) {
   return true;
 }
 
-
 void AppendUtf8(std::string& out, char32_t cp) {
   if (cp < 0x80) {
     out += static_cast<char>(cp);

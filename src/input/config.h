@@ -105,7 +105,7 @@ struct Config {
   std::vector<DatabaseConfig> databases;         // target databases and their mail stores
   std::vector<DatabaseConfig> source_databases;  // source databases (homeMDB -> mail store)
   std::string journal = "crossmove.journal";
-  std::string event_log;          // default: <journal>.events.jsonl
+  std::string event_log;           // default: <journal>.events.jsonl
   std::string verify = "content";  // content | full | sizes (copy_engine.h VerifyMode)
   AttributeProfile profile;
   std::map<std::string, std::string> origin;  // key -> where its value came from

@@ -12,8 +12,8 @@
 #include <ctime>
 #include <thread>
 
-#include "journal/run_lock.h"
 #include "io/file.h"
+#include "journal/run_lock.h"
 
 namespace cm {
 

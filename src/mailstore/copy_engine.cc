@@ -255,7 +255,7 @@ class MailboxPass {
     FolderStats fs;
     std::vector<MessageMeta> messages;
     std::vector<const MessageMeta*> todo;
-    long begun = -1;  // the todo index being written
+    long begun = -1;                                     // the todo index being written
     std::map<std::string, std::string> unnamed_digests;  // appended, key not named by the target
     std::set<std::string> again;  // source keys verification sent back to be copied again
     size_t gone = 0;              // listed, then not returned by the source
@@ -577,7 +577,8 @@ Result<VerifyReport> VerifyMailbox(MailStore& source, MailStore& target, Message
   for (const FolderMapping& fm : MapFolders(*folders, names)) {
     if (!fm.source.name_error.empty()) {
       report.problems.push_back(fmt::format("folder '{}' was not copied: {}",
-                                            EscapeControlCharacters(fm.source.Name()), fm.source.name_error));
+                                            EscapeControlCharacters(fm.source.Name()),
+                                            fm.source.name_error));
       continue;
     }
     // Both sides are listed at once: they are different servers (or disks).
@@ -595,8 +596,8 @@ Result<VerifyReport> VerifyMailbox(MailStore& source, MailStore& target, Message
     std::map<std::string, BadCopy> bad;
     auto problem = [&](const MessageMeta& m, const std::string& target_key, std::string what) {
       report.problems.push_back(fmt::format("{} {}: {}", fm.source.Name(), m.key, what));
-      bad.try_emplace(m.key, BadCopy{fm.source.Name(), m.key, fm.target.path, target_key,
-                                     std::move(what)});
+      bad.try_emplace(
+          m.key, BadCopy{fm.source.Name(), m.key, fm.target.path, target_key, std::move(what)});
     };
     struct Pair {
       const MessageMeta* source;
@@ -649,12 +650,14 @@ Result<VerifyReport> VerifyMailbox(MailStore& source, MailStore& target, Message
     std::map<std::string, ContentOf> source_content, target_content;
     if (!reread.empty()) {
       auto read = ReadContent(source, fm.source, reread, /*crlf=*/true);
-      if (!read.ok()) return read.status().Annotate(fmt::format("reading {} again", fm.source.Name()));
+      if (!read.ok())
+        return read.status().Annotate(fmt::format("reading {} again", fm.source.Name()));
       source_content = std::move(*read);
     }
     if (!readback.empty()) {
       auto read = ReadContent(target, fm.target, readback, /*crlf=*/false);
-      if (!read.ok()) return read.status().Annotate(fmt::format("reading back {}", fm.target.Name()));
+      if (!read.ok())
+        return read.status().Annotate(fmt::format("reading back {}", fm.target.Name()));
       target_content = std::move(*read);
     }
     for (const Pair& p : pairs) {
@@ -682,8 +685,7 @@ Result<VerifyReport> VerifyMailbox(MailStore& source, MailStore& target, Message
   return report;
 }
 
-Result<size_t> MarkForRepair(MailStore& target, MessageMap& map,
-                             const std::vector<BadCopy>& bad) {
+Result<size_t> MarkForRepair(MailStore& target, MessageMap& map, const std::vector<BadCopy>& bad) {
   std::set<std::string> folders;
   for (const BadCopy& b : bad) {
     auto recorded = map.Load(b.source_folder);
@@ -696,9 +698,8 @@ Result<size_t> MarkForRepair(MailStore& target, MessageMap& map,
         folder.path = b.target_path;
         Status removed = target.DeleteMessage(folder, b.target_key);
         if (!removed.ok() && removed.code() != Status::Code::kNotFound)
-          return removed.Annotate(
-              fmt::format("removing the bad copy {} of {} {}", b.target_key, b.source_folder,
-                          b.source_key));
+          return removed.Annotate(fmt::format("removing the bad copy {} of {} {}", b.target_key,
+                                              b.source_folder, b.source_key));
       } else {
         // Claimed by fingerprint: perhaps the user's own message. Kept, and never claimed again.
         CM_RETURN_IF_ERROR(map.Foreign(b.source_folder, b.target_key));

@@ -141,7 +141,6 @@ Result<VerifyReport> VerifyMailbox(MailStore& source, MailStore& target, Message
 // target first (never a message we did not append: that one is set aside as foreign, and kept),
 // the source message is marked for repair, and its folder's state is forgotten so the next pass
 // lists it. Returns how many were marked.
-Result<size_t> MarkForRepair(MailStore& target, MessageMap& map,
-                             const std::vector<BadCopy>& bad);
+Result<size_t> MarkForRepair(MailStore& target, MessageMap& map, const std::vector<BadCopy>& bad);
 
 }  // namespace cm

@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cstdint>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -291,9 +291,10 @@ std::optional<Folder> ImapStore::FolderOf(const std::string& mailbox) const {
       }
     }
     if (folder.name_error.empty()) {
-      folder.name_error = decoded.ok() ? fmt::format("'{}' is not the canonical modified UTF-7 "
-                                                     "of '{}' (RFC 3501 5.1.3)",
-                                                     EscapeControlCharacters(part), *decoded)
+      folder.name_error = decoded.ok() ? fmt::format(
+                                             "'{}' is not the canonical modified UTF-7 "
+                                             "of '{}' (RFC 3501 5.1.3)",
+                                             EscapeControlCharacters(part), *decoded)
                                        : decoded.status().message();
     }
     // Shown to people with what is not text escaped; never used to open or create a folder.
@@ -562,9 +563,9 @@ Result<std::vector<MessageMeta>> ImapStore::ListMessages(const Folder& folder, D
   for (size_t k = 0; k < fetched.size(); ++k) {
     // Every read is checked against the size listed: a listing without one cannot be trusted.
     if (!fetched[k].has_size) {
-      return Drop(Status::Unavailable(fmt::format(
-          "{}: the listing of {} gives UID {} no valid RFC822.SIZE", location_, *name,
-          fetched[k].uid)));
+      return Drop(
+          Status::Unavailable(fmt::format("{}: the listing of {} gives UID {} no valid RFC822.SIZE",
+                                          location_, *name, fetched[k].uid)));
     }
     if (k > 0 && fetched[k].uid == fetched[k - 1].uid) {
       return Drop(Status::Unavailable(fmt::format("{}: the listing of {} names UID {} twice",
@@ -635,14 +636,14 @@ Status ImapStore::ReadMessages(const Folder& folder,
     uint32_t uid = 0;
     uint64_t size = 0;  // as listed (RFC822.SIZE), or kSizeUnknown
     bool partial = false;
-    bool answered = false;                  // whole: its answer came
-    std::string whole;                      // whole: the bytes, until passed on
-    std::set<uint64_t> asked;               // partial: origins asked for, not yet answered
-    std::map<uint64_t, std::string> held;   // partial: origin -> bytes, not yet passed on
-    uint64_t passed = 0;                    // partial: bytes passed on (the next origin)
-    size_t commands_left = 0;               // commands asking for it that have not completed
-    bool finished = false;                  // Done was called
-    Status error;                           // the first answer that did not fit
+    bool answered = false;                 // whole: its answer came
+    std::string whole;                     // whole: the bytes, until passed on
+    std::set<uint64_t> asked;              // partial: origins asked for, not yet answered
+    std::map<uint64_t, std::string> held;  // partial: origin -> bytes, not yet passed on
+    uint64_t passed = 0;                   // partial: bytes passed on (the next origin)
+    size_t commands_left = 0;              // commands asking for it that have not completed
+    bool finished = false;                 // Done was called
+    Status error;                          // the first answer that did not fit
   };
   std::vector<Message> state(messages.size());
   std::vector<Fetch> fetches;
@@ -686,8 +687,8 @@ Status ImapStore::ReadMessages(const Folder& folder,
     m.commands_left = 1;
   }
   auto what = [&](size_t i, std::string problem) {
-    return Status::Unavailable(fmt::format("{}: message {} in {}: {}", location_,
-                                           messages[i]->key, folder.Name(), problem));
+    return Status::Unavailable(fmt::format("{}: message {} in {}: {}", location_, messages[i]->key,
+                                           folder.Name(), problem));
   };
 
   Status stopped;  // the sink's, or an answer no message can account for
@@ -740,9 +741,9 @@ Status ImapStore::ReadMessages(const Folder& folder,
     if (!stopped.ok()) return;
     auto it = index_of_uid.find(f->uid);
     if (it == index_of_uid.end()) {
-      stopped = Status::Unavailable(fmt::format(
-          "{}: the server sent the content of UID {} in {}, which was not asked for", location_,
-          f->uid, folder.Name()));
+      stopped = Status::Unavailable(
+          fmt::format("{}: the server sent the content of UID {} in {}, which was not asked for",
+                      location_, f->uid, folder.Name()));
       return;
     }
     size_t i = it->second;
@@ -767,8 +768,8 @@ Status ImapStore::ReadMessages(const Folder& folder,
     } else if (!f->has_origin) {
       m.error = what(i, "a partial fetch answered without its origin");
     } else if (!m.asked.erase(f->origin)) {
-      m.error = what(i, fmt::format("bytes at origin {} were not asked for, or came twice",
-                                    f->origin));
+      m.error =
+          what(i, fmt::format("bytes at origin {} were not asked for, or came twice", f->origin));
     } else if (uint64_t expected = std::min<uint64_t>(kPartial, m.size - f->origin);
                f->body.size() != expected) {
       m.error = what(i, fmt::format("{} bytes at origin {} where {} were due (listed as {} bytes, "
@@ -803,8 +804,8 @@ Status ImapStore::ReadMessages(const Folder& folder,
       } else if (m.partial && (m.passed > 0 || !m.held.empty())) {
         m.error = what(i, "it went away while it was being read");
       } else {
-        finish(i, Status::NotFound(fmt::format("message {} was expunged from {}",
-                                               messages[i]->key, folder.Name())));
+        finish(i, Status::NotFound(fmt::format("message {} was expunged from {}", messages[i]->key,
+                                               folder.Name())));
       }
     }
     pump();
@@ -850,8 +851,8 @@ Status ImapStore::ReadMessages(const Folder& folder,
   // state: the connection is not reused.
   if (!stopped.ok()) return Drop(stopped);
   if (cursor != order.size())
-    return Drop(Status::Internal(fmt::format("{}: a read in {} ended with messages unsettled",
-                                             location_, folder.Name())));
+    return Drop(Status::Internal(
+        fmt::format("{}: a read in {} ended with messages unsettled", location_, folder.Name())));
   return Status::Ok();
 }
 

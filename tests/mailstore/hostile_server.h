@@ -56,7 +56,8 @@ class HostileServer {
   HostileServer(const std::string& folder, const std::vector<Msg>& messages,
                 const nlohmann::json& faults, const std::vector<std::string>& extra_folders = {}) {
     nlohmann::json folders = nlohmann::json::array();
-    nlohmann::json inbox = {{"name", folder}, {"uidvalidity", 7}, {"messages", nlohmann::json::array()}};
+    nlohmann::json inbox = {
+        {"name", folder}, {"uidvalidity", 7}, {"messages", nlohmann::json::array()}};
     for (const auto& m : messages) {
       inbox["messages"].push_back({{"uid", m.uid},
                                    {"flags", {"\\Seen"}},

@@ -205,12 +205,10 @@ TEST_F(HostileServerTest, ALiteralShorterThanAnnouncedIsAnError) {
 }
 
 TEST_F(HostileServerTest, AnswersForOtherUidsAreErrors) {
-  for (const nlohmann::json& fault : {nlohmann::json{{"wrong_uid", {{"3", 99}}}},
-                                      nlohmann::json{{"wrong_uid", {{"3", 1}}}},
-                                      nlohmann::json{{"wrong_uid", {{"2", 4}}}},
-                                      nlohmann::json{{"extra_uid", 42}},
-                                      nlohmann::json{{"duplicate_uid", 3}},
-                                      nlohmann::json{{"duplicate_uid", 2}}}) {
+  for (const nlohmann::json& fault :
+       {nlohmann::json{{"wrong_uid", {{"3", 99}}}}, nlohmann::json{{"wrong_uid", {{"3", 1}}}},
+        nlohmann::json{{"wrong_uid", {{"2", 4}}}}, nlohmann::json{{"extra_uid", 42}},
+        nlohmann::json{{"duplicate_uid", 3}}, nlohmann::json{{"duplicate_uid", 2}}}) {
     SCOPED_TRACE(fault.dump());
     HostileServer server("INBOX", kMixed, fault);
     auto store = server.Open();
@@ -219,9 +217,9 @@ TEST_F(HostileServerTest, AnswersForOtherUidsAreErrors) {
 }
 
 TEST_F(HostileServerTest, AMissingAnswerIsAnErrorWhileTheServerListsTheMessage) {
-  for (const nlohmann::json& fault : {nlohmann::json{{"omit_uids", {3}}},
-                                      nlohmann::json{{"omit_uids", {2}}},
-                                      nlohmann::json{{"ok_only", true}}}) {
+  for (const nlohmann::json& fault :
+       {nlohmann::json{{"omit_uids", {3}}}, nlohmann::json{{"omit_uids", {2}}},
+        nlohmann::json{{"ok_only", true}}}) {
     SCOPED_TRACE(fault.dump());
     HostileServer server("INBOX", kMixed, fault);
     auto store = server.Open();
