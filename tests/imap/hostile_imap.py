@@ -820,6 +820,9 @@ def main():
     p.add_argument("--log")
     p.add_argument("--background", action="store_true")
     p.add_argument("--pid-file")
+    p.add_argument("--port", type=int, default=0,
+                   help="listen on this port (default: any free one), e.g. the port a journal "
+                        "snapshotted for a mailbox, so that another scenario can follow")
     a = p.parse_args()
     if a.background and not a.pid_file:
         p.error("--background needs --pid-file")
@@ -828,7 +831,7 @@ def main():
     server = Server(scenario, log)
     listener = socket.socket()
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
+    listener.bind(("127.0.0.1", a.port))
     listener.listen(64)
     if a.background:
         child = os.fork()

@@ -54,7 +54,8 @@ struct Msg {
 class HostileServer {
  public:
   HostileServer(const std::string& folder, const std::vector<Msg>& messages,
-                const nlohmann::json& faults, const std::vector<std::string>& extra_folders = {}) {
+                const nlohmann::json& faults, const std::vector<std::string>& extra_folders = {},
+                int port = 0) {
     nlohmann::json folders = nlohmann::json::array();
     nlohmann::json inbox = {
         {"name", folder}, {"uidvalidity", 7}, {"messages", nlohmann::json::array()}};
@@ -76,6 +77,10 @@ class HostileServer {
     std::string log = dir_ / "log";
     std::vector<std::string> args = {"python3",     script,    "--scenario", scenario_path,
                                      "--port-file", port_file, "--log",      log};
+    if (port != 0) {
+      args.push_back("--port");
+      args.push_back(std::to_string(port));
+    }
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
