@@ -667,7 +667,11 @@ Result<VerifyReport> VerifyMailbox(MailStore& source, MailStore& target, Message
       const ContentOf* sc = nullptr;
       if (auto it = source_content.find(m.key); it != source_content.end()) sc = &it->second;
       if (sizes_differ && (!sc || sc->crlf_size != tm.size)) {
-        problem(m, tm.key, fmt::format("size {} in the target, {} in the source", tm.size, m.size));
+        // Copying again gives the same: say what a server does to such a message.
+        problem(m, tm.key,
+                fmt::format("size {} in the target, {} in the source (a target server that "
+                            "rewrites bare CR or LF line ends stores other bytes than were sent)",
+                            tm.size, m.size));
         continue;
       }
       if (mode == VerifyMode::kSizes) continue;
