@@ -119,7 +119,7 @@ Result<std::unique_ptr<MailStore>> MailStores::OpenSource(const Entry& source,
   return OpenMailStore(location, OptionsFor(*db, /*read_only=*/true));
 }
 
-Result<std::unique_ptr<MailStore>> MailStores::OpenTarget(const MailboxPlan& plan) const {
+Result<MailStores::TargetStore> MailStores::TargetOf(const MailboxPlan& plan) const {
   const DatabaseConfig* db = config_->TargetDatabaseFor(plan.target_database_dn);
   if (!db || db->store.empty()) {
     return Status::InvalidInput(
@@ -127,17 +127,20 @@ Result<std::unique_ptr<MailStore>> MailStores::OpenTarget(const MailboxPlan& pla
   }
   auto location = ExpandStoreLocation(db->store, plan.target_primary_smtp, plan.alias);
   if (!location.ok()) return location.status();
-  return OpenMailStore(*location, OptionsFor(*db, /*read_only=*/false));
+  return TargetStore{db, std::move(*location)};
+}
+
+Result<std::unique_ptr<MailStore>> MailStores::OpenTarget(const MailboxPlan& plan) const {
+  auto target = TargetOf(plan);
+  if (!target.ok()) return target.status();
+  return OpenMailStore(target->location, OptionsFor(*target->db, /*read_only=*/false));
 }
 
 Status MailStores::CheckTargetAdmin(const MailboxPlan& plan) const {
-  const DatabaseConfig* db = config_->TargetDatabaseFor(plan.target_database_dn);
-  if (!db || db->store.empty()) {
-    return Status::InvalidInput(
-        fmt::format("no mail store configured for target database {}", plan.target_database_dn));
-  }
-  auto location = ExpandStoreLocation(db->store, plan.target_primary_smtp, plan.alias);
-  if (!location.ok()) return location.status();
+  auto target = TargetOf(plan);
+  if (!target.ok()) return target.status();
+  const DatabaseConfig* db = target->db;
+  const std::string* location = &target->location;
   auto it = imap_.find(db);
   if (it == imap_.end()) {
     auto store = OpenMailStore(*location, OptionsFor(*db, /*read_only=*/false));

@@ -40,6 +40,11 @@ class MailStores {
   Status CheckTargetAdmin(const MailboxPlan& plan) const;
 
  private:
+  struct TargetStore {
+    const DatabaseConfig* db;
+    std::string location;  // the database's store template, expanded for the mailbox
+  };
+  Result<TargetStore> TargetOf(const MailboxPlan& plan) const;
   const DatabaseConfig* SourceDatabase(const Entry& source) const;
   MailStoreOptions OptionsFor(const DatabaseConfig& db, bool read_only) const;
 

@@ -83,6 +83,14 @@ class FailOnceMap : public MessageMap {
   bool failed_ = false;
 };
 
+// The files of a directory, in name order.
+std::vector<fs::path> SortedFiles(const fs::path& dir) {
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir)) files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
 class CopyEngine : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -190,10 +198,8 @@ TEST_F(CopyEngine, RefusedMessagesCountAgainstTheBadItemLimit) {
 TEST_F(CopyEngine, VerificationCatchesChangedContentFlagsAndMissingMail) {
   ASSERT_TRUE(CopyMailbox(*source_, *target_, *map_, {}, names_).ok());
   fs::path cur = t_.path() / "dst" / "cur";
-  std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(cur)) files.push_back(e.path());
+  std::vector<fs::path> files = SortedFiles(cur);
   ASSERT_EQ(files.size(), 2u);
-  std::sort(files.begin(), files.end());
   // Same size, different byte: the listings cannot see it; reading the target back does.
   std::string body;
   {
@@ -246,10 +252,8 @@ std::multiset<std::string> FilesOf(const fs::path& dir) {
 TEST_F(CopyEngine, ABadCopyIsRemovedAndCopiedAgain) {
   ASSERT_TRUE(CopyMailbox(*source_, *target_, *map_, {}, names_).ok());
   fs::path cur = t_.path() / "dst" / "cur";
-  std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(cur)) files.push_back(e.path());
+  std::vector<fs::path> files = SortedFiles(cur);
   ASSERT_EQ(files.size(), 2u);
-  std::sort(files.begin(), files.end());
   auto mtime = fs::last_write_time(files[0]);
   {  // one byte of one copy changed (its date kept: only the bytes tell), the other copy lost
     std::fstream f(files[0], std::ios::in | std::ios::out | std::ios::binary);
@@ -279,9 +283,7 @@ TEST_F(CopyEngine, ABadCopyIsRemovedAndCopiedAgain) {
 TEST_F(CopyEngine, AMessageClaimedByFingerprintIsNeverRemoved) {
   // The user's own copy of message 1 is in the target before the move, with one byte changed.
   fs::path src_cur = t_.path() / "src" / "cur";
-  std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(src_cur)) files.push_back(e.path());
-  std::sort(files.begin(), files.end());
+  std::vector<fs::path> files = SortedFiles(src_cur);
   ASSERT_TRUE(target_->CreateFolder({{"INBOX"}}).ok());
   fs::path theirs = t_.path() / "dst" / "cur" / files[0].filename();
   fs::copy_file(files[0], theirs);
