@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -44,22 +45,32 @@ enum class Stores { kMaildir, kImap };
 #endif
 inline constexpr Stores kStores = Stores::CROSSMOVE_TEST_STORES;
 
-// A TCP port nobody listens on now (the kernel's choice for an ephemeral bind).
 // A file of this repository (scripts, test helpers), by its path from the top.
 inline std::string RepoFile(const std::string& path) {
   return std::string(CROSSMOVE_EXAMPLES) + "/../" + path;
 }
 
+// A TCP port nobody listens on now, for a server a test starts. Not the kernel's ephemeral
+// choice: ctest runs tests side by side, and every client connection they make takes a port
+// from the ephemeral range, so a port picked there can be taken again before the server binds
+// it (a slapd that then cannot listen was the one red CI run of the crash test). Below the
+// range only servers bind; a start that still loses a race is retried by the caller.
 inline int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
+  static thread_local unsigned seed =
+      static_cast<unsigned>(getpid()) * 2654435761u ^ static_cast<unsigned>(time(nullptr));
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    seed = seed * 1103515245u + 12345u;
+    int port = 20000 + static_cast<int>((seed >> 8) % 12000);  // 20000-31999
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    bool free = bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    close(fd);
+    if (free) return port;
+  }
+  return 0;
 }
 
 inline std::string SambaRoot() {
@@ -269,7 +280,7 @@ class Org {
     // cp -a keeps mtimes, which in a Maildir are the INTERNALDATEs.
     auto r = RunProgram({"cp", "-a", other.dir_.string() + "/.", dir_.string()}, dir_);
     ok_ = r.exit_code == 0 && other.ok_;
-    error_ = r.err;
+    error_ = other.ok_ ? r.err : "the organization copied is not ok: " + other.error_;
     if (ok_) Configure();
   }
   Org& operator=(const Org&) = delete;
@@ -498,16 +509,19 @@ class Org {
       fs::create_directories(dir_ / "target-mail");
       for (int i = 0; i < 2; ++i) {
         std::string side = i == 0 ? "source" : "target";
-        imap_port_[i] = FreePort();
-        lmtp_port_[i] = FreePort();
-        auto r =
-            RunProgram({DovecotServerScript(), "start", (dir_ / "dovecot" / side).string(),
-                        std::to_string(imap_port_[i]), "--mail", (dir_ / (side + "-mail")).string(),
-                        "--lmtp", std::to_string(lmtp_port_[i])},
-                       dir_);
+        auto r = StartOnFreePorts([&] {
+          imap_port_[i] = FreePort();
+          lmtp_port_[i] = FreePort();
+          return RunProgram(
+              {DovecotServerScript(), "start", (dir_ / "dovecot" / side).string(),
+               std::to_string(imap_port_[i]), "--mail", (dir_ / (side + "-mail")).string(),
+               "--lmtp", std::to_string(lmtp_port_[i])},
+              dir_);
+        });
         if (r.exit_code != 0) {
           ok_ = false;
-          error_ += r.err;
+          error_ += fmt::format("dovecot-server start ({}) exited {}: {}{}\n", side, r.exit_code,
+                                r.out, r.err);
           return;
         }
         // Small MULTIAPPEND batches: a few dozen messages make several batches in flight.
@@ -518,6 +532,15 @@ class Org {
       }
     }
     Spit(dir_ / "crossmove.toml", toml);
+  }
+
+  // Runs a server's start on freshly picked ports until it starts: another test may bind a
+  // port between our check and the server's bind.
+  template <typename Start>
+  static RunResult StartOnFreePorts(Start start) {
+    RunResult r = start();
+    for (int retry = 0; retry < 4 && r.exit_code != 0; ++retry) r = start();
+    return r;
   }
 
   // Starts the backend's directory servers (or finds the Samba forests).
@@ -544,13 +567,17 @@ class Org {
     fs::permissions(dir_ / "directory.secret", fs::perms::owner_read | fs::perms::owner_write);
     if (kBackend == Backend::kOpenLdap) {
       for (const char* side : {"source", "target"}) {
-        int port = FreePort();
-        auto r = RunProgram({LdapServerScript(), "start", (dir_ / "ldap" / side).string(),
+        int port = 0;
+        auto r = StartOnFreePorts([&] {
+          port = FreePort();
+          return RunProgram({LdapServerScript(), "start", (dir_ / "ldap" / side).string(),
                              std::to_string(port), (dir_ / (std::string(side) + ".ldif")).string()},
                             dir_);
+        });
         if (r.exit_code != 0) {
           ok_ = false;
-          error_ += r.err;
+          error_ += fmt::format("ldap-server start ({}) exited {}: {}{}\n", side, r.exit_code,
+                                r.out, r.err);
         }
         (side == std::string("source") ? source_url_ : target_url_) =
             fmt::format("ldap://127.0.0.1:{}", port);
