@@ -22,6 +22,11 @@ void PrintProblems(const Problems& problems, Console console) {
   for (const auto& p : problems) console.err << "  " << p.ToString() << "\n";
 }
 
+void PrintError(std::string_view message, bool json, Console console) {
+  if (json) console.out << nlohmann::json{{"error", message}}.dump(2) << "\n";
+  for (const auto& line : Split(message, '\n')) console.err << "crossmove: " << line << "\n";
+}
+
 namespace {
 
 int ReportProblems(const Problems& problems, bool json, Console console) {

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "core/dn.h"
+#include "core/proxy_address.h"
 #include "core/strings.h"
 #include "directory/schema.h"
 
@@ -111,6 +112,82 @@ std::string IdentityReading(std::string_view column, std::string_view identity) 
   }
   if (LooksLikeDn(identity)) return "read as a distinguished name";
   return "";
+}
+
+namespace {
+
+// Whether `typed` names this journaled mailbox, in any of the forms SelectJournaled lists.
+bool NamesMailbox(std::string_view typed, const JournaledIdentity& m, const AttributeProfile& p) {
+  size_t eq = m.key.find('=');
+  if (IEquals(m.key, typed) || (eq != std::string::npos && IEquals(m.key.substr(eq + 1), typed)))
+    return true;
+  if (auto parts = AsCanonicalName(typed)) {
+    if (CanonicalNameIs(m.source_dn, *parts)) return true;
+  } else if (LooksLikeDn(typed) && DnEquals(m.source_dn, typed)) {
+    return true;
+  }
+  if (!m.source) return false;
+  const Entry& e = *m.source;
+  std::string_view bare = typed;
+  if (IStartsWith(bare, "smtp:") || IStartsWith(bare, "x500:")) bare.remove_prefix(5);
+  for (const auto& v : e.Get(p.proxy_addresses)) {
+    auto proxy = ProxyAddress::Parse(v);
+    if (proxy.ok() && (proxy->IsSmtp() || proxy->IsX500()) && IEquals(proxy->address(), bare))
+      return true;
+  }
+  std::string_view account = typed;
+  if (size_t bs = account.find('\\'); bs != std::string_view::npos && !LooksLikeDn(typed))
+    account.remove_prefix(bs + 1);
+  for (const auto& [attr, value] :
+       std::vector<std::pair<const std::string*, std::string_view>>{{&p.mail, typed},
+                                                                    {&p.user_principal_name, typed},
+                                                                    {&p.legacy_dn, bare},
+                                                                    {&p.mail_nickname, typed},
+                                                                    {&p.sam_account_name, account},
+                                                                    {&p.cn, typed},
+                                                                    {&p.display_name, typed}}) {
+    for (const auto& v : e.Get(*attr)) {
+      if (IEquals(v, value)) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<std::vector<size_t>> SelectJournaled(const std::vector<std::string>& typed,
+                                            const std::vector<JournaledIdentity>& mailboxes,
+                                            const AttributeProfile& profile) {
+  std::vector<bool> chosen(mailboxes.size(), false);
+  std::vector<std::string> problems;
+  for (const auto& id : typed) {
+    std::vector<size_t> found;
+    for (size_t i = 0; i < mailboxes.size(); ++i) {
+      if (NamesMailbox(id, mailboxes[i], profile)) found.push_back(i);
+    }
+    std::string shown = EscapeControlCharacters(id);
+    if (found.empty()) {
+      problems.push_back(fmt::format(
+          "'{}' matches no mailbox in the journal (tried: address, alias, DN, canonical name, "
+          "users-file value)",
+          shown));
+    } else if (found.size() > 1) {
+      std::vector<std::string> names;
+      for (size_t i : found) names.push_back(EscapeControlCharacters(mailboxes[i].key));
+      problems.push_back(
+          fmt::format("'{}' matches {} mailboxes in the journal: {}; name one by its users-file "
+                      "value or DN",
+                      shown, found.size(), Join(names, ", ")));
+    } else {
+      chosen[found.front()] = true;
+    }
+  }
+  if (!problems.empty()) return Status::InvalidInput(Join(problems, "\n"));
+  std::vector<size_t> out;
+  for (size_t i = 0; i < chosen.size(); ++i) {
+    if (chosen[i]) out.push_back(i);
+  }
+  return out;
 }
 
 }  // namespace cm

@@ -28,4 +28,22 @@ Result<std::vector<Entry>> ResolveIdentity(Directory& dir, std::string_view base
 // ("read as the canonical name of 'Smith, John' in fabrikam.test/People"); "" when plain.
 std::string IdentityReading(std::string_view column, std::string_view identity);
 
+// A mailbox of the journal, as an identity typed at `status`, `verify`, `rollback` or `forget`
+// is matched against it.
+struct JournaledIdentity {
+  std::string key;                // the journal's "Column=value" (the users-file identity)
+  std::string source_dn;          // as registered
+  const Entry* source = nullptr;  // the snapshot of the source object; null before the snapshot
+};
+
+// The mailboxes an identity in any form a user types names, matched case-insensitively: an SMTP
+// address (primary or proxy, mail, UPN) or X500 / legacyExchangeDN, an alias (mailNickname,
+// sAMAccountName with or without DOMAIN\, cn, displayName), a DN, a canonical name, the
+// users-file value or the journal's Column=value. Indices into `mailboxes`, in their order, each
+// once. An identity that matches nothing is an error naming what was tried; one that matches
+// several is an error naming them. Every identity's problem is listed, one a line.
+Result<std::vector<size_t>> SelectJournaled(const std::vector<std::string>& typed,
+                                            const std::vector<JournaledIdentity>& mailboxes,
+                                            const AttributeProfile& profile);
+
 }  // namespace cm

@@ -58,6 +58,16 @@ void AppendOp(std::string& out, const DirectoryOp& op, const Style& st) {
   }
 }
 
+}  // namespace
+
+std::string FormatOpsText(const std::vector<DirectoryOp>& ops, bool color) {
+  std::string out;
+  for (const auto& op : ops) AppendOp(out, op, Style{color});
+  return out;
+}
+
+namespace {
+
 nlohmann::json OpToJson(const DirectoryOp& op) {
   nlohmann::json j = {
       {"side", ToString(op.side)}, {"op", ToString(op.kind)}, {"dn", op.dn}, {"reason", op.reason}};

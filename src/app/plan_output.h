@@ -10,6 +10,8 @@
 namespace cm {
 
 std::string FormatPlanText(const Batch& batch, const AttributeProfile& profile, bool color);
+// Directory operations as the plan text shows them (what `rollback --dry-run` prints).
+std::string FormatOpsText(const std::vector<DirectoryOp>& ops, bool color);
 nlohmann::json PlanToJson(const Batch& batch, const Problems& problems);
 nlohmann::json ProblemsToJson(const Problems& problems);
 // LDIF change files for each side, ready for `ldapmodify -f`: target first (provisioning), then

@@ -14,6 +14,7 @@
 
 #include "app/apply.h"
 #include "app/event_log.h"
+#include "app/identity_resolver.h"
 #include "app/mail_stores.h"
 #include "app/organizations.h"
 #include "app/plan_output.h"
@@ -428,6 +429,27 @@ std::optional<OpenedJournal> OpenExistingJournal(const Config& config, Console c
   return OpenedJournal{std::move(*journal), std::move(*loaded)};
 }
 
+// The journaled mailboxes the typed identities name, as indices into `mailboxes` (every one when
+// none is typed). Prints each identity that names none or several and returns nullopt.
+std::optional<std::vector<size_t>> ChooseMailboxes(const std::vector<std::string>& typed,
+                                                   const std::vector<JournaledIdentity>& mailboxes,
+                                                   const Config& config, bool json,
+                                                   Console console) {
+  std::vector<size_t> all(mailboxes.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  if (typed.empty()) return all;
+  auto chosen = SelectJournaled(typed, mailboxes, config.profile);
+  if (chosen.ok()) return std::move(*chosen);
+  PrintError(chosen.status().message(), json, console);
+  return std::nullopt;
+}
+
+std::vector<JournaledIdentity> IdentitiesOf(const std::vector<Loaded>& loaded) {
+  std::vector<JournaledIdentity> out;
+  for (const auto& l : loaded) out.push_back({l.jm.identity, l.jm.source_dn, &l.snapshot.source});
+  return out;
+}
+
 // The journal's run lock (journal/run_lock.h), taken by `run` and `rollback` before they read
 // anything, so a run that waited plans from what the one before it left. On refusal, prints
 // the holder and sets `exit_code`: kExitBusy when another run holds it (nothing was done).
@@ -578,7 +600,8 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
     for (size_t i = next++; i < work.size(); i = next++) {
       Work& w = work[i];
       if (w.jm.state == MailboxState::kRolledBack) {
-        w.row.failure = "rolled back; remove it from the journal to move it again";
+        w.row.failure =
+            "rolled back; `crossmove forget " + w.jm.identity + "` lets the next run move it again";
       } else if (w.jm.state < MailboxState::kSourceCleaned) {
         MoveMailbox(ctx, w, progress);
       }
@@ -707,15 +730,28 @@ int RunStatus(const Config& config, const RunOptions& options, Console console) 
     console.err << "crossmove: " << all.status().message() << "\n";
     return kExitUsage;
   }
+  // Identities are matched against the snapshots too (addresses, aliases); a mailbox not yet
+  // snapshotted by its users-file value, DN or canonical name.
+  std::vector<Snapshot> snapshots(all->size());
+  std::vector<JournaledIdentity> identities;
+  for (size_t i = 0; i < all->size(); ++i) {
+    const JournalMailbox& m = (*all)[i];
+    auto snap =
+        m.snapshot.empty() ? Result<Snapshot>(Status::NotFound("")) : SnapshotFromJson(m.snapshot);
+    if (snap.ok()) snapshots[i] = std::move(*snap);
+    identities.push_back({m.identity, m.source_dn, snap.ok() ? &snapshots[i].source : nullptr});
+  }
+  auto chosen = ChooseMailboxes(options.identities, identities, config, options.json, console);
+  if (!chosen) return kExitUsage;
   std::map<std::string, size_t> counts;
   size_t failed = 0;
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& m : *all) {
     ++counts[std::string(ToString(m.state))];
     failed += m.failed();
-    bool wanted = options.identities.empty();
-    for (const auto& id : options.identities) wanted |= m.identity.find(id) != std::string::npos;
-    if (!wanted) continue;
+  }
+  for (size_t i : *chosen) {
+    const JournalMailbox& m = (*all)[i];
     rows.push_back({{"identity", m.identity},
                     {"line", m.line},
                     {"source_dn", m.source_dn},
@@ -796,6 +832,9 @@ int RunVerify(const Config& config, const RunOptions& options, Console console) 
   auto opened =
       OpenExistingJournal(config, console, ": verify checks the mailboxes a run snapshotted");
   if (!opened) return kExitUsage;
+  auto chosen = ChooseMailboxes(options.identities, IdentitiesOf(opened->mailboxes), config,
+                                options.json, console);
+  if (!chosen) return kExitUsage;
   const std::vector<Loaded>* loaded = &opened->mailboxes;
   std::vector<Snapshot> snapshots;
   std::vector<MailboxPlan> plans;
@@ -808,9 +847,16 @@ int RunVerify(const Config& config, const RunOptions& options, Console console) 
     console.err << "crossmove: " << model.status().message() << "\n";
     return kExitUnreachable;
   }
+  // The model holds every journaled mailbox (accepted domains default to theirs); only the
+  // chosen ones are checked.
+  std::vector<Loaded> checked;
   std::vector<std::vector<AddressCheck>> checks;
-  for (const auto& l : *loaded)
+  for (size_t i : *chosen) {
+    const Loaded& l = opened->mailboxes[i];
+    checked.push_back(l);
     checks.push_back(CheckContinuity(*model, l.jm, l.snapshot, l.plan, config.profile));
+  }
+  loaded = &checked;
   // The real MTA's answer for every SMTP address, to set against the model's.
   std::map<std::string, RcptAnswer, ILess> mta;
   if (!options.mta.empty()) {
@@ -932,11 +978,15 @@ int RunRollback(const Config& config, const RunOptions& options, Console console
     console.err << "crossmove: rollback needs --all or the identities to roll back\n";
     return kExitUsage;
   }
+  // A dry run reads only: no lock, no event log, no directory write.
   int refused = kExitUsage;
-  std::optional<RunLock> run_lock = LockJournal(config, options, console, refused);
-  if (!run_lock) return refused;
+  std::optional<RunLock> run_lock;
+  if (!options.dry_run) {
+    run_lock = LockJournal(config, options, console, refused);
+    if (!run_lock) return refused;
+  }
   Problems problems;
-  auto orgs = OpenOrganizations(config, /*read_only=*/false, problems);
+  auto orgs = OpenOrganizations(config, /*read_only=*/options.dry_run, problems);
   if (!orgs.ok() && orgs.status().code() == Status::Code::kUnavailable)
     return Unreachable(orgs.status(), console);
   if (!problems.empty() || !orgs.ok()) {
@@ -946,26 +996,28 @@ int RunRollback(const Config& config, const RunOptions& options, Console console
   auto opened = OpenExistingJournal(config, console, "");
   if (!opened) return kExitUsage;
   std::unique_ptr<Journal>* journal = &opened->journal;
-  (void)run_lock->SetRun((*journal)->run_id());  // best effort: only names the run to others
-  const std::vector<Loaded>* loaded = &opened->mailboxes;
-  auto log = EventLog::Open(config.event_log, (*journal)->run_id());
-  if (!log.ok()) {
-    console.err << "crossmove: " << log.status().message() << "\n";
-    return kExitUsage;
+  auto chosen = ChooseMailboxes(options.all ? std::vector<std::string>{} : options.identities,
+                                IdentitiesOf(opened->mailboxes), config, false, console);
+  if (!chosen) return kExitUsage;
+  std::unique_ptr<EventLog> log;
+  if (!options.dry_run) {
+    (void)run_lock->SetRun((*journal)->run_id());  // best effort: only names the run to others
+    auto opened_log = EventLog::Open(config.event_log, (*journal)->run_id());
+    if (!opened_log.ok()) {
+      console.err << "crossmove: " << opened_log.status().message() << "\n";
+      return kExitUsage;
+    }
+    log = std::move(*opened_log);
   }
   const AttributeProfile& p = config.profile;
   size_t done = 0, failed = 0;
-  std::set<std::string> matched;
-  for (const auto& l : *loaded) {
-    bool wanted = options.all;
-    for (const auto& id : options.identities) {
-      if (IEquals(l.jm.identity, id) || l.jm.identity.ends_with("=" + id) ||
-          DnEquals(l.jm.source_dn, id)) {
-        wanted = true;
-        matched.insert(id);
-      }
+  for (size_t chosen_index : *chosen) {
+    const Loaded& l = opened->mailboxes[chosen_index];
+    if (l.jm.state == MailboxState::kRolledBack) {
+      if (!options.identities.empty())
+        console.out << fmt::format("{}: already rolled back\n", l.jm.identity);
+      continue;
     }
-    if (!wanted || l.jm.state == MailboxState::kRolledBack) continue;
     std::vector<DirectoryOp> ops;
     const Entry& snap = l.snapshot.source;
     // Source: remove the forwarding contact, then restore the object as it was.
@@ -1027,12 +1079,18 @@ int RunRollback(const Config& config, const RunOptions& options, Console console
                        "moved back: forwards to the old mailbox"});
       }
     }
+    if (options.dry_run) {
+      console.out << fmt::format("{}: would restore {} ({} directory changes):\n{}", l.jm.identity,
+                                 snap.dn(), ops.size(), FormatOpsText(ops, console.color));
+      ++done;
+      continue;
+    }
     Status s = (*journal)->Claim(l.jm.id);
     if (s.ok()) s = (*journal)->Begin(l.jm.id, "rollback");
     for (const auto& op : ops) {
       if (!s.ok()) break;
       Directory& dir = op.side == Side::kTarget ? *orgs->target : *orgs->source;
-      auto applied = ApplyIdempotent(dir, op, log->get(), l.jm.identity);
+      auto applied = ApplyIdempotent(dir, op, log.get(), l.jm.identity);
       if (!applied.ok()) s = applied.status();
     }
     if (s.ok()) s = (*journal)->Finish(l.jm.id, MailboxState::kRolledBack);
@@ -1043,19 +1101,95 @@ int RunRollback(const Config& config, const RunOptions& options, Console console
       ++failed;
       continue;
     }
-    (*log)->StateChange(l.jm.identity, "rolled-back");
+    log->StateChange(l.jm.identity, "rolled-back");
     ++done;
     console.out << fmt::format("{}: rolled back ({} restored; mail in both stores kept)\n",
                                l.jm.identity, snap.dn());
   }
-  for (const auto& id : options.identities) {
-    if (!matched.count(id)) {
-      console.err << "crossmove: " << id << " is not in the journal\n";
-      ++failed;
-    }
+  if (options.dry_run) {
+    console.out << fmt::format(
+        "rollback --dry-run: {} mailboxes would be rolled back; nothing was "
+        "written\n",
+        done);
+    return failed ? kExitSomeFailed : kExitOk;
   }
   console.out << fmt::format("rollback: {} mailboxes rolled back, {} failed\n", done, failed);
   return failed ? kExitSomeFailed : kExitOk;
+}
+
+}  // namespace cm
+
+namespace cm {
+
+int RunForget(const Config& config, const RunOptions& options, Console console) {
+  if (options.identities.empty()) {
+    PrintError("forget needs the identities of the mailboxes to forget", options.json, console);
+    return kExitUsage;
+  }
+  int refused = kExitUsage;
+  std::optional<RunLock> run_lock = LockJournal(config, options, console, refused);
+  if (!run_lock) return refused;
+  if (!FileExists(config.journal)) {
+    PrintError(fmt::format("no journal at {} (nothing has run yet)", config.journal), options.json,
+               console);
+    return kExitUsage;
+  }
+  auto journal = Journal::Open(config.journal);
+  auto all =
+      journal.ok() ? (*journal)->All() : Result<std::vector<JournalMailbox>>(journal.status());
+  if (!all.ok()) {
+    PrintError(all.status().message(), options.json, console);
+    return kExitUsage;
+  }
+  std::vector<Snapshot> snapshots(all->size());
+  std::vector<JournaledIdentity> identities;
+  for (size_t i = 0; i < all->size(); ++i) {
+    const JournalMailbox& m = (*all)[i];
+    auto snap =
+        m.snapshot.empty() ? Result<Snapshot>(Status::NotFound("")) : SnapshotFromJson(m.snapshot);
+    if (snap.ok()) snapshots[i] = std::move(*snap);
+    identities.push_back({m.identity, m.source_dn, snap.ok() ? &snapshots[i].source : nullptr});
+  }
+  auto chosen = ChooseMailboxes(options.identities, identities, config, options.json, console);
+  if (!chosen) return kExitUsage;
+  // Only a mailbox whose directories hold nothing of the move: else the next run would plan it
+  // from a source that is already a contact, or collide with the target object it made.
+  std::vector<std::string> problems;
+  for (size_t i : *chosen) {
+    const JournalMailbox& m = (*all)[i];
+    // A snapshot is not a directory write; a provision step that failed may have written some.
+    bool untouched = m.state == MailboxState::kPending ||
+                     (m.state == MailboxState::kSnapshotted && m.failed_step != "provision");
+    if (m.state == MailboxState::kRolledBack || untouched) continue;
+    problems.push_back(fmt::format(
+        "{} is {}{}: {}; nothing was forgotten", m.identity, ToString(m.state),
+        m.failed() ? fmt::format(" (failed at {})", m.failed_step) : "",
+        m.state >= MailboxState::kSourceCleaned
+            ? "its source was cleaned up and not rolled back (rollback it first, or leave it: "
+              "it is moved)"
+            : "its target object was provisioned (finish it with run, or rollback it first)"));
+  }
+  if (!problems.empty()) {
+    PrintError(Join(problems, "\n"), options.json, console);
+    return kExitUsage;
+  }
+  nlohmann::json forgotten = nlohmann::json::array();
+  for (size_t i : *chosen) {
+    const JournalMailbox& m = (*all)[i];
+    if (Status s = (*journal)->Forget(m.id); !s.ok()) {
+      PrintError(fmt::format("{}: {}", m.identity, s.message()), options.json, console);
+      return kExitUsage;
+    }
+    forgotten.push_back({{"identity", m.identity}, {"state", ToString(m.state)}});
+    if (!options.json)
+      console.out << fmt::format(
+          "{}: forgotten ({}); the next run moves it again{}\n", m.identity, ToString(m.state),
+          m.state == MailboxState::kRolledBack
+              ? " (its target object is now a mail user: allow-merge lets the run reuse it)"
+              : "");
+  }
+  if (options.json) console.out << nlohmann::json{{"forgotten", forgotten}}.dump(2) << "\n";
+  return kExitOk;
 }
 
 }  // namespace cm

@@ -14,12 +14,18 @@ struct RunOptions {
   bool all = false;                     // rollback: every mailbox in the journal
   std::vector<std::string> identities;  // rollback / status: these mailboxes
   std::string mta;                      // verify: smtp://HOST:PORT to ask about every address
-  bool wait = false;  // run / rollback: wait for the run holding the journal instead of refusing
+  bool wait = false;     // run / rollback: wait for the run holding the journal instead of refusing
+  bool dry_run = false;  // rollback: print what would be written, write nothing
 };
 
 int RunMigration(const Config& config, const RunOptions& options, Console console);
 int RunStatus(const Config& config, const RunOptions& options, Console console);
 int RunVerify(const Config& config, const RunOptions& options, Console console);
 int RunRollback(const Config& config, const RunOptions& options, Console console);
+// `forget`: removes mailboxes from the journal (SPEC §8) so the next `run` moves them again.
+// Only one the source still holds as it was: rolled back, never started, or failed before any
+// directory write; a mailbox whose source was cleaned up (or whose target was provisioned) and
+// not rolled back is refused, saying why.
+int RunForget(const Config& config, const RunOptions& options, Console console);
 
 }  // namespace cm

@@ -78,11 +78,14 @@ int main(int argc, char** argv) {
       app.add_subcommand("status", "summarise the journal: states, failures, who holds what");
   status->add_flag("--json", run_options.json, "machine-readable output");
   status->add_option("identities", run_options.identities,
-                     "show these mailboxes (substring of the identity)");
+                     "show these mailboxes: address, alias, DN, canonical name or users-file "
+                     "value");
   CLI::App* verify =
       app.add_subcommand("verify", "prove mail continuity: where every old address lands now");
   verify->add_flag("--json", run_options.json, "machine-readable output");
-  verify->add_option("identities", run_options.identities, "list every address of these mailboxes");
+  verify->add_option("identities", run_options.identities,
+                     "list every address of these mailboxes (address, alias, DN, canonical name "
+                     "or users-file value)");
   verify->add_option("--mta", run_options.mta,
                      "also ask this MTA (smtp://HOST:PORT) about every SMTP address, with RCPT TO "
                      "and no message, and report where it disagrees with the model");
@@ -91,8 +94,19 @@ int main(int argc, char** argv) {
   rollback->add_flag("--all", run_options.all, "every mailbox in the journal");
   rollback->add_flag("--wait", run_options.wait,
                      "when a run holds the journal, wait for it to end instead of refusing");
+  rollback->add_flag("--dry-run", run_options.dry_run,
+                     "print every change the rollback would make; write nothing");
   rollback->add_option("identities", run_options.identities,
-                       "identities as in the users file, or source DNs");
+                       "mailboxes: address, alias, DN, canonical name or users-file value");
+  CLI::App* forget = app.add_subcommand(
+      "forget",
+      "remove rolled-back (or never-started) mailboxes from the journal; the next run moves them "
+      "again");
+  forget->add_flag("--json", run_options.json, "machine-readable output");
+  forget
+      ->add_option("identities", run_options.identities,
+                   "mailboxes: address, alias, DN, canonical name or users-file value")
+      ->required();
 
   try {
     app.parse(argc, argv);
@@ -139,5 +153,6 @@ int main(int argc, char** argv) {
   if (status->parsed()) return cm::RunStatus(config, run_options, console);
   if (verify->parsed()) return cm::RunVerify(config, run_options, console);
   if (rollback->parsed()) return cm::RunRollback(config, run_options, console);
+  if (forget->parsed()) return cm::RunForget(config, run_options, console);
   return cm::kExitUsage;
 }

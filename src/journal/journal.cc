@@ -375,6 +375,24 @@ Status Journal::Fail(int64_t mailbox, std::string_view step, const std::string& 
   return Done(up.Bind(1, std::string(step)).Bind(2, reason).Bind(3, Now()).Bind(4, mailbox).Step());
 }
 
+Status Journal::Forget(int64_t mailbox) {
+  std::lock_guard<std::recursive_mutex> lock(*mu_);
+  CM_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  Status s = Status::Ok();
+  for (const char* sql :
+       {"DELETE FROM messages WHERE mailbox=?", "DELETE FROM folders WHERE mailbox=?",
+        "DELETE FROM steps WHERE mailbox=?", "DELETE FROM mailboxes WHERE id=?"}) {
+    Stmt del(db_, sql);
+    s = Done(del.Bind(1, mailbox).Step());
+    if (!s.ok()) break;
+  }
+  if (!s.ok()) {
+    Exec("ROLLBACK");
+    return s;
+  }
+  return Exec("COMMIT");
+}
+
 Status Journal::SaveSnapshot(int64_t mailbox, const std::string& snapshot_json,
                              const std::string& plan_json) {
   std::lock_guard<std::recursive_mutex> lock(*mu_);

@@ -75,6 +75,10 @@ class Journal {
   Status SaveSnapshot(int64_t mailbox, const std::string& snapshot_json,
                       const std::string& plan_json);
 
+  // Removes a mailbox and everything recorded for it (steps, message map), so that the next run
+  // sees it as new. The caller decides whether that is safe (run.h: RunForget).
+  Status Forget(int64_t mailbox);
+
   // Every message of a mailbox the target refused, in any run: "folder key: reason".
   Result<std::vector<std::string>> RefusedMessages(int64_t mailbox);
 

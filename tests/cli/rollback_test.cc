@@ -87,8 +87,10 @@ TEST(Rollback, NamesIdentitiesItDoesNotKnow) {
   CM_ASSERT_ORG(org);
   ASSERT_EQ(org.Run({"run"}).exit_code, 0);
   auto r = org.Run({"rollback", "nobody@fabrikam.test"});
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("nobody@fabrikam.test is not in the journal"), std::string::npos) << r.err;
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("'nobody@fabrikam.test' matches no mailbox in the journal"),
+            std::string::npos)
+      << r.err;
   auto one = org.Run({"rollback", "alice.adams@fabrikam.test"});
   EXPECT_EQ(one.exit_code, 0) << one.err;
   EXPECT_NE(one.out.find("1 mailboxes rolled back"), std::string::npos) << one.out;

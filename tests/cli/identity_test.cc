@@ -1,0 +1,177 @@
+// `status`, `verify`, `rollback` and `forget` take a mailbox in any form an administrator types
+// (issue 12): an address, an alias, a DN, a canonical name, the users-file value. Through the
+// real binary on a generated organization.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "app/identity_resolver.h"
+#include "cli/org.h"
+
+namespace cm {
+namespace {
+
+using testing::Org;
+
+const std::string kAlice = "PrimarySmtpAddress=alice.adams@fabrikam.test";
+const std::string kNoMatch =
+    "matches no mailbox in the journal (tried: address, alias, DN, canonical name, users-file "
+    "value)";
+
+// The identities `verify --json` reports for what was typed.
+std::vector<std::string> VerifiedIdentities(const Org& org, const std::string& typed, int& exit) {
+  auto r = org.Run({"verify", "--json", typed});
+  exit = r.exit_code;
+  std::vector<std::string> out;
+  auto j = nlohmann::json::parse(r.out, nullptr, false);
+  if (j.is_discarded() || !j.contains("mailboxes")) return {"unparsable: " + r.out + r.err};
+  for (const auto& m : j["mailboxes"]) out.push_back(m["identity"]);
+  return out;
+}
+
+TEST(Identities, StatusAndVerifyFindAMailboxByEveryFormOfItsIdentity) {
+  Org org(3, 10, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  ASSERT_EQ(org.Run({"run"}).exit_code, 0);
+  for (const std::string typed : {
+           "ALICE.ADAMS@fabrikam.test",         // primary address, another case
+           "aliceadams0@FABRIKAM-LEGACY.test",  // a proxy address
+           "smtp:aliceadams0@fabrikam-legacy.test",
+           "Alice.Adams",                                   // alias (mailNickname)
+           "aliceadams0",                                   // sAMAccountName
+           "FABRIKAM\\aliceadams0",                         // DOMAIN\sam
+           "cn=alice adams,ou=people,dc=fabrikam,dc=test",  // DN
+           "fabrikam.test/People/Alice Adams",              // canonical name
+           "alice.adams@fabrikam.test",                     // the users-file value
+           "primarysmtpaddress=alice.adams@fabrikam.test",  // the journal's key
+           "/o=Fabrikam/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn="
+           "alice.adams",  // legacyExchangeDN
+       }) {
+    int exit = -1;
+    EXPECT_EQ(VerifiedIdentities(org, typed, exit), std::vector<std::string>{kAlice}) << typed;
+    EXPECT_EQ(exit, 0) << typed;
+    auto status = org.Run({"status", "--json", typed});
+    EXPECT_EQ(status.exit_code, 0) << typed << ": " << status.err;
+    auto j = nlohmann::json::parse(status.out, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << status.out;
+    ASSERT_EQ(j["mailboxes"].size(), 1u) << typed;
+    EXPECT_EQ(j["mailboxes"][0]["identity"], kAlice) << typed;
+  }
+  // Without an identity, every mailbox.
+  auto all = org.Run({"verify", "--json"});
+  EXPECT_EQ(nlohmann::json::parse(all.out)["mailboxes"].size(), 3u);
+}
+
+TEST(Identities, AnIdentityThatMatchesNoMailboxIsAnErrorNamingWhatWasTried) {
+  Org org(2, 4, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  ASSERT_EQ(org.Run({"run"}).exit_code, 0);
+  std::string journal_before = org.Read("crossmove.journal");
+  for (const auto& command : {"status", "verify", "rollback", "forget"}) {
+    auto r = org.Run({command, "hans"});
+    EXPECT_EQ(r.exit_code, 2) << command << ": " << r.out << r.err;
+    EXPECT_NE(r.err.find("crossmove: 'hans' " + kNoMatch), std::string::npos)
+        << command << ": " << r.err;
+    EXPECT_EQ(r.out.find("alice"), std::string::npos) << command << " printed mailboxes: " << r.out;
+  }
+  // Every identity that names nothing is listed, not just the first; nothing is rolled back.
+  auto two = org.Run({"rollback", "alice.adams", "nobody@fabrikam.test", "hans"});
+  EXPECT_EQ(two.exit_code, 2);
+  EXPECT_NE(two.err.find("'nobody@fabrikam.test' " + kNoMatch), std::string::npos) << two.err;
+  EXPECT_NE(two.err.find("'hans' " + kNoMatch), std::string::npos) << two.err;
+  EXPECT_EQ(org.Run({"status", "--json", "alice.adams"}).out.find("rolled-back"),
+            std::string::npos);
+  // --json says it as data too.
+  auto json = org.Run({"verify", "--json", "hans"});
+  auto j = nlohmann::json::parse(json.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << json.out;
+  EXPECT_NE(j["error"].get<std::string>().find(kNoMatch), std::string::npos);
+}
+
+TEST(Identities, AnIdentityThatMatchesSeveralMailboxesNamesThem) {
+  // Two mailboxes that share a display name (two "John Smith"s); the selection is pure.
+  Entry a("CN=John Smith,OU=Sales,DC=fabrikam,DC=test");
+  a.Set("displayName", {"John Smith"});
+  a.Set("mailNickname", {"john.smith"});
+  Entry b("CN=John Smith,OU=Finance,DC=fabrikam,DC=test");
+  b.Set("displayName", {"John Smith"});
+  b.Set("mailNickname", {"john.smith2"});
+  std::vector<JournaledIdentity> mailboxes = {{"Alias=john.smith", a.dn(), &a},
+                                              {"Alias=john.smith2", b.dn(), &b}};
+  AttributeProfile profile;
+  auto both = SelectJournaled({"john smith"}, mailboxes, profile);
+  ASSERT_FALSE(both.ok());
+  EXPECT_EQ(both.status().message(),
+            "'john smith' matches 2 mailboxes in the journal: Alias=john.smith, "
+            "Alias=john.smith2; name one by its users-file value or DN");
+  auto one = SelectJournaled({"JOHN.SMITH2"}, mailboxes, profile);
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  EXPECT_EQ(*one, std::vector<size_t>{1});
+  // Before its snapshot a mailbox is known by its users-file value and DN only.
+  std::vector<JournaledIdentity> pending = {{"Alias=john.smith", a.dn(), nullptr}};
+  EXPECT_TRUE(SelectJournaled({"john.smith"}, pending, profile).ok());
+  EXPECT_TRUE(SelectJournaled({"fabrikam.test/Sales/John Smith"}, pending, profile).ok());
+  EXPECT_FALSE(SelectJournaled({"John Smith"}, pending, profile).ok());
+}
+
+TEST(Identities, RollbackDryRunPrintsTheChangesAndWritesNothing) {
+  Org org(2, 6, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  ASSERT_EQ(org.Run({"run"}).exit_code, 0);
+  std::string source = org.DirectoryText("source"), target = org.DirectoryText("target");
+  auto r = org.Run({"rollback", "--dry-run", "Alice.Adams@Fabrikam.test"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find(kAlice + ": would restore CN=Alice Adams,OU=People,DC=fabrikam,DC=test"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("source delete CN=Alice Adams,OU=Contacts,DC=fabrikam,DC=test"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("target modify CN=Alice Adams,OU=Migrated Users,DC=contoso,DC=test"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("1 mailboxes would be rolled back; nothing was written"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(org.DirectoryText("source"), source);
+  EXPECT_EQ(org.DirectoryText("target"), target);
+  auto status = nlohmann::json::parse(org.Run({"status", "--json", "alice.adams"}).out);
+  EXPECT_EQ(status["mailboxes"][0]["state"], "routing-verified");
+}
+
+TEST(Identities, ForgetLetsTheNextRunMoveARolledBackMailboxAgain) {
+  Org org(2, 8, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  ASSERT_EQ(org.Run({"run"}).exit_code, 0);
+  auto mail = org.TargetMail();
+  // A moved mailbox cannot be forgotten: its source is a contact now.
+  auto moved = org.Run({"forget", "alice.adams"});
+  EXPECT_EQ(moved.exit_code, 2);
+  EXPECT_NE(moved.err.find(kAlice + " is routing-verified: its source was cleaned up and not "
+                                    "rolled back"),
+            std::string::npos)
+      << moved.err;
+  ASSERT_EQ(org.Run({"rollback", "aliceadams0"}).exit_code, 0);
+  auto again = org.Run({"run"});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.err.find("rolled back; `crossmove forget " + kAlice + "`"), std::string::npos)
+      << again.err;
+
+  auto forgotten = org.Run({"forget", "fabrikam.test/People/Alice Adams"});
+  ASSERT_EQ(forgotten.exit_code, 0) << forgotten.err;
+  EXPECT_NE(forgotten.out.find(kAlice + ": forgotten (rolled-back); the next run moves it again"),
+            std::string::npos)
+      << forgotten.out;
+  EXPECT_EQ(org.Run({"status", "alice.adams"}).exit_code, 2);
+  // The target object it left is a mail user with its addresses: allow-merge reuses it, and
+  // the mail already there is recognised, not copied twice.
+  auto moved_again = org.Run({"run", "--allow-merge"});
+  ASSERT_EQ(moved_again.exit_code, 0) << moved_again.err << moved_again.out;
+  auto status = nlohmann::json::parse(org.Run({"status", "--json", "alice.adams"}).out);
+  EXPECT_EQ(status["mailboxes"][0]["state"], "routing-verified");
+  EXPECT_EQ(org.TargetMail(), mail);
+  EXPECT_EQ(org.Run({"verify"}).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace cm
