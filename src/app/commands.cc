@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "app/bounces.h"
 #include "app/mail_stores.h"
 #include "app/organizations.h"
 #include "app/plan_output.h"
@@ -77,11 +78,22 @@ int RunPlan(const Config& config, const PlanOptions& options, Console console) {
       console.err << fmt::format("wrote {} changes to {}\n", ToString(side), path);
     }
   }
+  std::vector<MailboxPlan> plans;
+  for (const auto& m : batch.mailboxes) plans.push_back(m.plan);
+  std::vector<std::string> target_domains = TargetDomains(config, plans);
+  BounceCount bounces;
+  for (const auto& m : batch.mailboxes)
+    bounces.Add(AddressesThatWillBounce(m.source, m.plan, target_domains, config.profile),
+                m.plan.cleanup);
   if (options.json) {
-    console.out << PlanToJson(batch, problems).dump(2) << "\n";
+    nlohmann::json plan = PlanToJson(batch, problems);
+    plan["addresses_that_will_bounce"] = bounces.addresses;
+    console.out << plan.dump(2) << "\n";
   } else {
     console.out << FormatPlanText(batch, config.profile, console.color);
   }
+  if (std::string warning = BounceWarning(bounces); !warning.empty())
+    console.err << "crossmove: " << warning << "\n";
   return kExitOk;
 }
 

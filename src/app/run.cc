@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "app/apply.h"
+#include "app/bounces.h"
 #include "app/event_log.h"
 #include "app/identity_resolver.h"
 #include "app/mail_stores.h"
@@ -307,26 +308,13 @@ struct AddressCheck {
 
 namespace {
 
-std::vector<std::string> AddressesOf(const Entry& source, const AttributeProfile& p) {
-  std::vector<std::string> out;
-  for (const auto& v : source.Get(p.proxy_addresses)) {
-    auto proxy = ProxyAddress::Parse(v);
-    if (!proxy.ok()) continue;
-    if (proxy->IsSmtp()) out.push_back(proxy->address());
-    if (proxy->IsX500()) out.push_back("X500:" + proxy->address());
-  }
-  std::string legacy = source.First(p.legacy_dn);
-  if (!legacy.empty()) out.push_back("X500:" + legacy);
-  return out;
-}
-
 std::vector<AddressCheck> CheckContinuity(const RoutingModel& model, const JournalMailbox& jm,
                                           const Snapshot& snap, const MailboxPlan& plan,
                                           const AttributeProfile& profile) {
   bool cleaned =
       jm.state == MailboxState::kSourceCleaned || jm.state == MailboxState::kRoutingVerified;
   std::vector<AddressCheck> out;
-  for (const auto& address : AddressesOf(snap.source, profile)) {
+  for (const auto& address : OldAddresses(snap.source, profile)) {
     AddressCheck c;
     c.address = address;
     c.route = model.Resolve(address, "source");
@@ -362,20 +350,16 @@ Result<RoutingModel> BuildModel(Organizations& orgs, const Config& config,
   auto tgt = everything(*orgs.target, orgs.target_base);
   if (!tgt.ok()) return tgt.status();
   // Accepted domains default to those the moved mailboxes use on each side.
-  std::set<std::string> source_domains, target_domains;
+  std::set<std::string> source_domains;
   for (const auto& s : snapshots) {
-    for (const auto& a : AddressesOf(s.source, config.profile)) {
+    for (const auto& a : OldAddresses(s.source, config.profile)) {
       if (!a.starts_with("X500:")) source_domains.insert(DomainOf(a));
     }
   }
-  for (const auto& p : plans) target_domains.insert(DomainOf(p.target_primary_smtp));
-  if (!config.target_smtp_domain.empty())
-    target_domains.insert(AsciiLower(config.target_smtp_domain));
   return RoutingModel(
       {{"source", Domains(config.source.domains, {source_domains.begin(), source_domains.end()}),
         std::move(*src), config.profile},
-       {"target", Domains(config.target.domains, {target_domains.begin(), target_domains.end()}),
-        std::move(*tgt), config.profile}});
+       {"target", TargetDomains(config, plans), std::move(*tgt), config.profile}});
 }
 
 struct Loaded {
@@ -593,6 +577,20 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
     work.push_back(std::move(w));
   }
 
+  // Loud before anything moves: the old addresses a Delete* cleanup leaves to bounce.
+  std::vector<MailboxPlan> work_plans;
+  for (const auto& w : work) work_plans.push_back(w.plan);
+  std::vector<std::string> target_domains = TargetDomains(config, work_plans);
+  BounceCount bounces;
+  for (const auto& w : work) {
+    if (w.jm.state < MailboxState::kSourceCleaned)
+      bounces.Add(
+          AddressesThatWillBounce(w.snapshot.source, w.plan, target_domains, config.profile),
+          w.plan.cleanup);
+  }
+  if (std::string warning = BounceWarning(bounces); !warning.empty())
+    console.err << "crossmove: " << warning << "\n";
+
   Progress progress(console, work.size());
   // `parallel` mailboxes at once (-MaxThreads); each worker takes the next mailbox in file order.
   std::atomic<size_t> next{0};
@@ -707,6 +705,7 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
                         {"skipped_mailboxes", skipped_rows},  // identity and who holds it
                         {"messages", messages},
                         {"bytes", bytes},
+                        {"addresses_that_will_bounce", bounces.addresses},
                         {"report", report_base + ".html"}};
     console.out << j.dump(2) << "\n";
   } else {
@@ -877,7 +876,8 @@ int RunVerify(const Config& config, const RunOptions& options, Console console) 
     for (auto& a : *answers) mta[a.address] = std::move(a);
   }
   size_t unexpected = 0, warnings = 0, addresses = 0, disagreements = 0, left_behind = 0,
-         unchecked = 0;
+         unchecked = 0, ndr = 0, ndr_expected = 0;
+  std::set<std::string> ndr_options;  // the cleanups whose bounces are expected
   nlohmann::json out = nlohmann::json::array();
   for (size_t i = 0; i < loaded->size(); ++i) {
     const Loaded& l = (*loaded)[i];
@@ -887,6 +887,12 @@ int RunVerify(const Config& config, const RunOptions& options, Console console) 
     for (const auto& c : checks[i]) {
       ++addresses;
       bad_addresses += !c.as_expected;
+      if (!c.route.delivered()) {
+        // Expected under a cleanup that leaves no forwarder, but counted and shown all the same.
+        ++ndr;
+        ndr_expected += c.as_expected;
+        if (c.as_expected) ndr_options.insert(std::string(ToString(l.plan.cleanup)));
+      }
       warnings += c.warning;
       const RouteHop* last = c.route.final_hop();
       std::string where = c.route.delivered() && last
@@ -956,14 +962,23 @@ int RunVerify(const Config& config, const RunOptions& options, Console console) 
                               {"unexpected", unexpected},
                               {"warnings", warnings},
                               {"left_behind", left_behind},
+                              {"ndr", ndr},
+                              {"ndr_expected", ndr_expected},
                               {"old_mailboxes_unchecked", unchecked}};
     if (!options.mta.empty()) summary["mta_disagreements"] = disagreements;
     console.out << summary.dump(2) << "\n";
   } else {
+    std::string bounces =
+        !ndr ? "0 bounce"
+        : ndr == ndr_expected
+            ? fmt::format(
+                  "{} bounce (NDR; expected: {} leaves no forwarding object)", ndr,
+                  Join(std::vector<std::string>(ndr_options.begin(), ndr_options.end()), " / "))
+            : fmt::format("{} bounce (NDR; {} unexpected)", ndr, ndr - ndr_expected);
     console.out << fmt::format(
-        "verify: {} mailboxes, {} addresses, {} unexpected, {} still delivering to the old "
+        "verify: {} mailboxes, {} addresses, {} unexpected, {}, {} still delivering to the old "
         "mailbox{}{}{}\n",
-        loaded->size(), addresses, unexpected, warnings,
+        loaded->size(), addresses, unexpected, bounces, warnings,
         options.mta.empty() ? "" : fmt::format("; the MTA disagrees on {}", disagreements),
         left_behind ? fmt::format("; {} messages left behind", left_behind) : "",
         unchecked

@@ -1,0 +1,98 @@
+// Bounces are loud (issue 12): a cleanup that leaves no forwarding object makes `plan` and `run`
+// warn with the count of old addresses that will bounce, and `verify` counts every NDR in its
+// summary, failing on one the cleanup option does not imply. Through the real binary.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/org.h"
+
+namespace cm {
+namespace {
+
+using testing::Org;
+
+// The old addresses of the source's mailboxes (or of one), counted from the LDIF file with the
+// tests' own reader: every smtp and X500 proxy, plus the legacyExchangeDN.
+size_t OldAddresses(const Org& org, const std::string& cn = "") {
+  size_t n = 0;
+  for (auto& record : testing::ParseLdif(org.Read("source.ldif"))) {
+    if (record["homemdb"].empty() || (!cn.empty() && record["cn"] != std::vector{cn})) continue;
+    for (const auto& p : record["proxyaddresses"]) {
+      n += IStartsWith(p, "smtp:") || IStartsWith(p, "x500:");
+    }
+    n += record["legacyexchangedn"].size();
+  }
+  return n;
+}
+
+TEST(Bounces, PlanAndRunWarnWithTheCountOfOldAddressesThatWillBounce) {
+  Org org(3, 10, "DeleteSourceMailbox");
+  CM_ASSERT_ORG(org);
+  size_t old = OldAddresses(org);
+  ASSERT_GT(old, 3u);
+  std::string warning = fmt::format(
+      "crossmove: warning: DeleteSourceMailbox leaves no forwarding object: {} old addresses of 3 "
+      "mailboxes will bounce (NDR 5.1.1)",
+      old);
+  auto plan = org.Run({"plan"});
+  ASSERT_EQ(plan.exit_code, 0) << plan.err;
+  EXPECT_NE(plan.err.find(warning), std::string::npos) << plan.err;
+  auto json = org.Run({"plan", "--json"});
+  EXPECT_EQ(nlohmann::json::parse(json.out)["addresses_that_will_bounce"], old);
+  auto run = org.Run({"run"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.err.find(warning), std::string::npos) << run.err;
+
+  // Expected bounces are counted and shown; they do not fail verify.
+  auto verify = org.Run({"verify"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out;
+  EXPECT_NE(verify.out.find(
+                fmt::format("0 unexpected, {} bounce (NDR; expected: DeleteSourceMailbox leaves no "
+                            "forwarding object)",
+                            old)),
+            std::string::npos)
+      << verify.out;
+  auto j = nlohmann::json::parse(org.Run({"verify", "--json"}).out);
+  EXPECT_EQ(j["ndr"], old);
+  EXPECT_EQ(j["ndr_expected"], old);
+  // A rerun cleans nothing up: nothing more will bounce, so no warning.
+  auto rerun = org.Run({"run"});
+  EXPECT_EQ(rerun.err.find("will bounce"), std::string::npos) << rerun.err;
+}
+
+TEST(Bounces, AForwardingCleanupGivesNoWarning) {
+  Org org(2, 4, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  auto plan = org.Run({"plan"});
+  ASSERT_EQ(plan.exit_code, 0) << plan.err;
+  EXPECT_EQ(plan.err.find("will bounce"), std::string::npos) << plan.err;
+  auto run = org.Run({"run"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.err.find("will bounce"), std::string::npos) << run.err;
+  auto verify = org.Run({"verify"});
+  EXPECT_NE(verify.out.find("0 unexpected, 0 bounce,"), std::string::npos) << verify.out;
+}
+
+TEST(Bounces, VerifyFailsOnABounceTheCleanupDoesNotImply) {
+  Org org(2, 4, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  size_t alices = OldAddresses(org, "Alice Adams");
+  ASSERT_GT(alices, 0u);
+  ASSERT_EQ(org.Run({"run"}).exit_code, 0);
+  // Someone deletes Alice's forwarding contact: her old addresses now bounce.
+  auto source = org.Directory("source", /*writable=*/true);
+  ASSERT_TRUE(source);
+  ASSERT_TRUE(source->Delete("CN=Alice Adams,OU=Contacts,DC=fabrikam,DC=test").ok());
+  source.reset();
+  auto verify = org.Run({"verify"});
+  EXPECT_EQ(verify.exit_code, 1) << verify.out;
+  EXPECT_NE(verify.out.find(fmt::format("{} unexpected, {} bounce (NDR; {} unexpected)", alices,
+                                        alices, alices)),
+            std::string::npos)
+      << verify.out;
+}
+
+}  // namespace
+}  // namespace cm
