@@ -28,15 +28,11 @@ void PrintError(std::string_view message, bool json, Console console) {
   for (const auto& line : Split(message, '\n')) console.err << "crossmove: " << line << "\n";
 }
 
-namespace {
-
 int ReportProblems(const Problems& problems, bool json, Console console) {
   if (json) console.out << nlohmann::json{{"problems", ProblemsToJson(problems)}}.dump(2) << "\n";
   PrintProblems(problems, console);
   return kExitUsage;
 }
-
-}  // namespace
 
 int RunPlan(const Config& config, const PlanOptions& options, Console console) {
   Problems problems;

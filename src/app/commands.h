@@ -38,6 +38,8 @@ int RunExport(const Config& config, const ExportOptions& options, Console consol
 int Unreachable(const Status& s, Console console);
 // Prints problems as "crossmove: N problems; nothing was written" plus one line each.
 void PrintProblems(const Problems& problems, Console console);
+// PrintProblems, and for --json the same problems as {"problems": [...]} on stdout; kExitUsage.
+int ReportProblems(const Problems& problems, bool json, Console console);
 // An error that ends a command: "crossmove: MESSAGE" on stderr (one line each) and, for
 // --json, {"error": MESSAGE} on stdout, so a program reading the output learns why too.
 void PrintError(std::string_view message, bool json, Console console);

@@ -41,7 +41,12 @@ Result<Organizations> OpenOrganizations(const Config& config, bool read_only, Pr
       std::string key = std::string(names[i]) + ".credential";
       auto secret = LoadSecret(cfgs[i]->credential, key);
       if (!secret.ok()) {
-        problems.push_back({"", 0, key, secret.status().message()});
+        // The loader names the setting itself; the problem names it once. Nothing is tried
+        // without the secret: a bind with an empty one would only add a misleading error.
+        std::string message = secret.status().message(), prefix = key + ": ";
+        if (message.starts_with(prefix)) message.erase(0, prefix.size());
+        problems.push_back(config.ProblemWith(key, message));
+        unusable[i] = true;
       } else {
         options[i].secret = secret->text;
       }

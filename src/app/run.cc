@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -434,6 +435,37 @@ std::vector<JournaledIdentity> IdentitiesOf(const std::vector<Loaded>& loaded) {
   return out;
 }
 
+// Per mailbox, what this run did, for `run --json`.
+nlohmann::json MailboxResults(const std::vector<ReportRow>& rows) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& r : rows) {
+    out.push_back({{"identity", r.identity},
+                   {"state", r.state},
+                   {"target", r.target_primary_smtp},
+                   {"failure", r.failure},
+                   {"skipped", r.skipped},
+                   {"messages", r.messages},
+                   {"bytes", r.bytes},
+                   {"seconds", r.seconds}});
+  }
+  return out;
+}
+
+// A journal named in a folder that does not exist yet gets the folder, private (0700) as the
+// journal is: it will hold every directory value.
+Status MakeJournalFolder(const std::string& journal) {
+  std::filesystem::path folder = std::filesystem::path(journal).parent_path();
+  std::error_code ec;
+  if (folder.empty() || std::filesystem::is_directory(folder, ec)) return Status::Ok();
+  if (!std::filesystem::create_directories(folder, ec) && ec)
+    return Status::IOError(
+        fmt::format("cannot create {}, the folder of the journal {}: {}; create it or set "
+                    "journal (--journal) to a path in an existing folder",
+                    folder.string(), journal, ec.message()));
+  std::filesystem::permissions(folder, std::filesystem::perms::owner_all, ec);
+  return Status::Ok();
+}
+
 // The journal's run lock (journal/run_lock.h), taken by `run` and `rollback` before they read
 // anything, so a run that waited plans from what the one before it left. On refusal, prints
 // the holder and sets `exit_code`: kExitBusy when another run holds it (nothing was done).
@@ -454,6 +486,10 @@ std::optional<RunLock> LockJournal(const Config& config, const RunOptions& optio
 }  // namespace
 
 int RunMigration(const Config& config, const RunOptions& options, Console console) {
+  if (Status s = MakeJournalFolder(config.journal); !s.ok()) {
+    PrintError(s.message(), options.json, console);
+    return kExitUsage;
+  }
   int refused = kExitUsage;
   std::optional<RunLock> run_lock = LockJournal(config, options, console, refused);
   if (!run_lock) return refused;
@@ -472,10 +508,7 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
       problems.push_back({"", 0, "", read.status().message()});
     }
   }
-  if (!problems.empty() || !orgs.ok()) {
-    PrintProblems(problems, console);
-    return kExitUsage;
-  }
+  if (!problems.empty() || !orgs.ok()) return ReportProblems(problems, options.json, console);
   // Mailboxes an earlier run snapshotted continue from the journal: their source may already be
   // a contact, so they are not validated again. Only new rows are.
   std::vector<Loaded> journaled;
@@ -510,7 +543,7 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
   bool unreachable =
       CheckMailStores(config, stores, users.path, batch, /*require_stores=*/true, problems);
   if (!problems.empty()) {
-    PrintProblems(problems, console);
+    ReportProblems(problems, options.json, console);
     return unreachable ? kExitUnreachable : kExitUsage;
   }
 
@@ -706,6 +739,7 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
                         {"messages", messages},
                         {"bytes", bytes},
                         {"addresses_that_will_bounce", bounces.addresses},
+                        {"mailboxes", MailboxResults(report.rows)},
                         {"report", report_base + ".html"}};
     console.out << j.dump(2) << "\n";
   } else {
@@ -993,6 +1027,10 @@ int RunRollback(const Config& config, const RunOptions& options, Console console
     console.err << "crossmove: rollback needs --all or the identities to roll back\n";
     return kExitUsage;
   }
+  if (!FileExists(config.journal)) {
+    console.err << "crossmove: no journal at " << config.journal << " (nothing has run yet)\n";
+    return kExitUsage;
+  }
   // A dry run reads only: no lock, no event log, no directory write.
   int refused = kExitUsage;
   std::optional<RunLock> run_lock;
@@ -1141,14 +1179,14 @@ int RunForget(const Config& config, const RunOptions& options, Console console) 
     PrintError("forget needs the identities of the mailboxes to forget", options.json, console);
     return kExitUsage;
   }
-  int refused = kExitUsage;
-  std::optional<RunLock> run_lock = LockJournal(config, options, console, refused);
-  if (!run_lock) return refused;
   if (!FileExists(config.journal)) {
     PrintError(fmt::format("no journal at {} (nothing has run yet)", config.journal), options.json,
                console);
     return kExitUsage;
   }
+  int refused = kExitUsage;
+  std::optional<RunLock> run_lock = LockJournal(config, options, console, refused);
+  if (!run_lock) return refused;
   auto journal = Journal::Open(config.journal);
   auto all =
       journal.ok() ? (*journal)->All() : Result<std::vector<JournalMailbox>>(journal.status());

@@ -89,28 +89,28 @@ PlannerParams ValidateParameters(const Config& config, Organizations& orgs, Name
   if (auto cleanup = ParseCleanupOption(config.cleanup); cleanup.ok()) {
     params.cleanup = *cleanup;
   } else {
-    problems.push_back(Param("cleanup", cleanup.status().message()));
+    problems.push_back(config.ProblemWith("cleanup", cleanup.status().message()));
   }
   params.address_template = config.address_template;
   if (Status s = ValidateAddressTemplate(config.address_template); !s.ok()) {
-    problems.push_back(Param("address-template", s.message()));
+    problems.push_back(config.ProblemWith("address-template", s.message()));
   }
   params.target_smtp_domain = config.target_smtp_domain;
   bool template_has_domain = config.address_template.find('@') != std::string::npos;
   if (config.target_smtp_domain.empty()) {
     if (!template_has_domain)
-      problems.push_back(
-          Param("target-smtp-domain", "not set (needed for computed target addresses)"));
+      problems.push_back(config.ProblemWith("target-smtp-domain",
+                                            "not set (needed for computed target addresses)"));
   } else if (Status s = ValidateDomain(config.target_smtp_domain); !s.ok()) {
-    problems.push_back(Param("target-smtp-domain", s.message()));
+    problems.push_back(config.ProblemWith("target-smtp-domain", s.message()));
   } else if (!config.target.domains.empty()) {
     bool accepted = false;
     for (const auto& d : config.target.domains) accepted |= IEquals(d, config.target_smtp_domain);
     if (!accepted) {
-      problems.push_back(
-          Param("target-smtp-domain",
-                fmt::format("{} is not one of the target's accepted domains ({})",
-                            config.target_smtp_domain, Join(config.target.domains, ", "))));
+      problems.push_back(config.ProblemWith(
+          "target-smtp-domain",
+          fmt::format("{} is not one of the target's accepted domains ({})",
+                      config.target_smtp_domain, Join(config.target.domains, ", "))));
     }
   }
   for (auto [key, list] : {std::pair<std::string, const std::vector<std::string>*>{
@@ -132,9 +132,9 @@ PlannerParams ValidateParameters(const Config& config, Organizations& orgs, Name
       problems.push_back(Param(
           "nt-account-ou", fmt::format("'{}' is not a distinguished name", config.nt_account_ou)));
     } else if (!Exists(*orgs.target, config.nt_account_ou)) {
-      problems.push_back(
-          Param("nt-account-ou",
-                fmt::format("{} does not exist in the target directory", config.nt_account_ou)));
+      problems.push_back(config.ProblemWith(
+          "nt-account-ou",
+          fmt::format("{} does not exist in the target directory", config.nt_account_ou)));
     }
   }
   params.contacts_ou = config.contacts_ou;
@@ -143,9 +143,9 @@ PlannerParams ValidateParameters(const Config& config, Organizations& orgs, Name
       problems.push_back(Param(
           "contacts-ou", fmt::format("'{}' is not a distinguished name", config.contacts_ou)));
     } else if (!Exists(*orgs.source, config.contacts_ou)) {
-      problems.push_back(
-          Param("contacts-ou",
-                fmt::format("{} does not exist in the source directory", config.contacts_ou)));
+      problems.push_back(config.ProblemWith(
+          "contacts-ou",
+          fmt::format("{} does not exist in the source directory", config.contacts_ou)));
     } else if (auto contacts = orgs.source->Search(config.contacts_ou, Scope::kOneLevel,
                                                    Filter::Present("objectClass"), {"cn"});
                contacts.ok()) {
@@ -155,27 +155,28 @@ PlannerParams ValidateParameters(const Config& config, Organizations& orgs, Name
   if (!config.target_database.empty()) {
     const DatabaseConfig* db = config.FindDatabase(config.target_database);
     if (!db) {
-      problems.push_back(
-          Param("target-database",
-                fmt::format("'{}' is not configured (add [target.databases.{}] with dn = ...)",
-                            config.target_database, config.target_database)));
+      problems.push_back(config.ProblemWith(
+          "target-database",
+          fmt::format("'{}' is not configured (add [target.databases.{}] with dn = ...)",
+                      config.target_database, config.target_database)));
     } else if (db->dn.empty()) {
-      problems.push_back(Param("target.databases." + db->name + ".dn",
-                               "not set (the homeMDB value of new mailboxes)"));
+      problems.push_back(config.ProblemWith("target.databases." + db->name + ".dn",
+                                            "not set (the homeMDB value of new mailboxes)"));
     } else {
       params.target_database_dn = db->dn;
       params.target_home_server = db->server;
       // AD refuses a homeMDB that names no object; catch that now rather than mid-run.
       if (DnIsUnder(db->dn, orgs.target_base) && !Exists(*orgs.target, db->dn)) {
-        problems.push_back(Param("target.databases." + db->name + ".dn",
-                                 fmt::format("{} does not exist in the target directory", db->dn)));
+        problems.push_back(
+            config.ProblemWith("target.databases." + db->name + ".dn",
+                               fmt::format("{} does not exist in the target directory", db->dn)));
       }
     }
   }
   params.target_org = config.target.org_name.empty() ? OrgNameFrom(names) : config.target.org_name;
   if (params.target_org.empty()) {
-    problems.push_back(Param("target.org-name",
-                             "not set, and the target holds no legacyExchangeDN to learn it from"));
+    problems.push_back(config.ProblemWith(
+        "target.org-name", "not set, and the target holds no legacyExchangeDN to learn it from"));
   }
   return params;
 }
@@ -318,17 +319,17 @@ Batch PrepareBatch(const Config& config, Organizations& orgs, const UsersFile& u
         {row, std::move(source), std::move(*matches), params, std::move(*plan)});
   }
   if (missing_ou && config.nt_account_ou.empty()) {
-    problems.push_back(
-        Param("nt-account-ou",
-              "not set (the target OU for new accounts), and not every row names an NTAccountOU"));
+    problems.push_back(config.ProblemWith(
+        "nt-account-ou",
+        "not set (the target OU for new accounts), and not every row names an NTAccountOU"));
   }
   if (missing_db && config.target_database.empty()) {
     problems.push_back(
-        Param("target-database", "not set, and not every row names a TargetDatabase"));
+        config.ProblemWith("target-database", "not set, and not every row names a TargetDatabase"));
   }
   if (cleanup_needs_contacts_ou && config.contacts_ou.empty()) {
-    problems.push_back(
-        Param("contacts-ou", "not set, but CreateSourceContact needs the source OU for contacts"));
+    problems.push_back(config.ProblemWith(
+        "contacts-ou", "not set, but CreateSourceContact needs the source OU for contacts"));
   }
   return batch;
 }

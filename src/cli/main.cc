@@ -2,6 +2,8 @@
 // and hands over to the app layer. Nothing here knows about directories or mail.
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <filesystem>
@@ -123,13 +125,15 @@ int main(int argc, char** argv) {
   }
   if (config_path.empty() && std::filesystem::exists("crossmove.toml"))
     config_path = "crossmove.toml";
+  bool json_wanted = plan_options.json || run_options.json;
   if (!config_path.empty()) {
     if (!std::filesystem::exists(config_path)) {
-      std::cerr << "crossmove: config file " << config_path << " does not exist\n";
+      cm::PrintError(fmt::format("config file {} does not exist", config_path), json_wanted,
+                     console);
       return cm::kExitUsage;
     }
     if (cm::Status s = settings.LoadToml(config_path, problems); !s.ok()) {
-      std::cerr << "crossmove: " << s.message() << "\n";
+      cm::PrintError(s.message(), json_wanted, console);
       return cm::kExitUsage;
     }
   }
@@ -139,11 +143,17 @@ int main(int argc, char** argv) {
     std::string value = IsBooleanKey(key) ? "true" : flag_values[key];
     settings.Set(key, value, cm::FlagNameOf(key));
   }
-  cm::Config config = cm::BuildConfig(settings, problems);
-  if (!problems.empty()) {
-    cm::PrintProblems(problems, console);
+  if (config_path.empty() && !settings.Get("source.gc") && !settings.Get("target.gc")) {
+    // Nothing says where either organization is: one line on what was looked for, not a
+    // "not set" for every setting a config file would have given.
+    cm::PrintError(
+        "no config file: ./crossmove.toml does not exist and CROSSMOVE_CONFIG is not set; name "
+        "one with --config FILE (examples/crossmove.toml is a complete one)",
+        json_wanted, console);
     return cm::kExitUsage;
   }
+  cm::Config config = cm::BuildConfig(settings, problems);
+  if (!problems.empty()) return cm::ReportProblems(problems, json_wanted, console);
   if (plan->parsed()) return cm::RunPlan(config, plan_options, console);
   if (exp->parsed()) return cm::RunExport(config, export_options, console);
   if (run->parsed()) {

@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <toml++/toml.h>
+#include <algorithm>
 #include <charconv>
+#include <map>
 #include <set>
 
 #include "core/dn.h"
@@ -141,6 +143,71 @@ std::string ResolvePath(const std::string& key, std::string value, const std::st
   return value;
 }
 
+// A name as an administrator may spell it: case, '-', '_' and a leading '-' do not count.
+std::string LooseName(std::string_view name) {
+  std::string out;
+  for (char c : name) {
+    if (c != '-' && c != '_') out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+// The Exchange parameter names (SPEC §2) accepted for the settings they mean, in any spelling
+// LooseName forgives ("SourceMailboxCleanupOptions", "source-mailbox-cleanup-options").
+std::string SettingForExchangeName(std::string_view name) {
+  static const std::map<std::string, std::string> kAliases = {
+      {"sourcemailboxcleanupoptions", "cleanup"},
+      {"ntaccountou", "nt-account-ou"},
+      {"targetdatabase", "target-database"},
+      {"contactsou", "contacts-ou"},
+      {"targetsmtpdomain", "target-smtp-domain"},
+      {"baditemlimit", "bad-item-limit"},
+      {"maxthreads", "parallel"},
+      {"usersfile", "users-file"},
+      {"allowmerge", "allow-merge"},
+      {"reportfile", "report"},
+      {"sourceglobalcatalog", "source.gc"},
+      {"sourcedomaincontroller", "source.dc"},
+      {"globalcatalog", "target.gc"},
+      {"domaincontroller", "target.dc"},
+      {"sourceforestcredential", "source.credential"},
+      {"targetforestcredential", "target.credential"},
+  };
+  auto it = kAliases.find(LooseName(name));
+  return it == kAliases.end() ? "" : it->second;
+}
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// "unknown setting; did you mean cleanup?" when a known setting is a few edits away.
+std::string UnknownSetting(std::string_view key) {
+  std::string_view best;
+  size_t best_distance = std::string::npos;
+  for (const auto& k : KnownKeys()) {
+    size_t d = EditDistance(LooseName(key), LooseName(k.key));
+    if (d < best_distance) {
+      best_distance = d;
+      best = k.key;
+    }
+  }
+  if (best_distance <= std::max<size_t>(2, key.size() / 4))
+    return fmt::format("unknown setting; did you mean {}?", best);
+  return "unknown setting (crossmove --help lists every setting as a flag)";
+}
+
 void Flatten(const toml::table& table, const std::string& prefix, const std::string& file,
              std::map<std::string, Setting>& out, Problems& problems) {
   for (const auto& [k, node] : table) {
@@ -151,8 +218,12 @@ void Flatten(const toml::table& table, const std::string& prefix, const std::str
       continue;
     }
     if (!IsKnownKey(key)) {
-      problems.push_back({file, node.source().begin.line, key, "unknown setting"});
-      continue;
+      std::string setting = prefix.empty() ? SettingForExchangeName(key) : "";
+      if (setting.empty()) {
+        problems.push_back({file, node.source().begin.line, key, UnknownSetting(key)});
+        continue;
+      }
+      key = setting;
     }
     bool ok;
     std::string text = ValueText(node, &ok);
@@ -252,7 +323,8 @@ std::string Config::OriginOf(std::string_view key) const {
 namespace {
 
 Problem ProblemAt(const Setting& s, std::string_view key, std::string message) {
-  // Origins "file:line" become file + line; others are shown as they are.
+  // Origins "file:line" become file + line; others are shown as they are, a default not at all.
+  if (s.origin.empty() || s.origin == "default") return {"", 0, std::string(key), message};
   size_t colon = s.origin.rfind(':');
   unsigned long line = 0;
   if (colon != std::string::npos) {

@@ -111,7 +111,19 @@ Result<UsersFile> ParseUsersFile(std::string_view bytes, std::string_view path, 
     text = eol == std::string_view::npos ? std::string_view() : text.substr(eol + 1);
     first_line = 2;
   }
+  // Export-Csv -UseCulture (and Excel) in much of Europe separate with ';': a header with ';'
+  // and no ',' is such a file, read as it was written (docs/DECISIONS.md).
+  std::string_view header_line = text.substr(0, text.find('\n'));
+  if (delimiter == ',' && header_line.find(';') != std::string_view::npos &&
+      header_line.find(',') == std::string_view::npos)
+    delimiter = ';';
   auto records = ParseCsv(text, path, delimiter, first_line);
+  if (!records.ok() && delimiter != ';' && header_line.find(';') != std::string_view::npos) {
+    return Status::InvalidInput(fmt::format(
+        "{} (the header has ';': for a file separated by ';' set csv-delimiter = \";\" or pass "
+        "--csv-delimiter ';')",
+        records.status().message()));
+  }
   if (!records.ok()) return records.status();
   if (records->empty())
     return Status::InvalidInput(fmt::format("{}: the file has no header line", path));

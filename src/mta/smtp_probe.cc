@@ -116,7 +116,7 @@ Result<std::vector<RcptAnswer>> ProbeRecipients(std::string_view url,
   bool implicit_tls = IStartsWith(url, "smtps://");
   if (!implicit_tls && !IStartsWith(url, "smtp://")) {
     return Status::InvalidInput(
-        fmt::format("--mta '{}': expected smtp://HOST[:PORT] or smtps://HOST[:PORT]", url));
+        fmt::format("'{}': expected smtp://HOST[:PORT] or smtps://HOST[:PORT]", url));
   }
   std::string_view rest = url.substr(implicit_tls ? 8 : 7);
   rest = rest.substr(0, rest.find('/'));
