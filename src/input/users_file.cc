@@ -114,15 +114,17 @@ Result<UsersFile> ParseUsersFile(std::string_view bytes, std::string_view path, 
   // Export-Csv -UseCulture (and Excel) in much of Europe separate with ';': a header with ';'
   // and no ',' is such a file, read as it was written (docs/DECISIONS.md).
   std::string_view header_line = text.substr(0, text.find('\n'));
-  if (delimiter == ',' && header_line.find(';') != std::string_view::npos &&
-      header_line.find(',') == std::string_view::npos)
-    delimiter = ';';
+  bool header_has_semicolons = header_line.find(';') != std::string_view::npos;
+  bool semicolons_detected =
+      delimiter == ',' && header_has_semicolons && header_line.find(',') == std::string_view::npos;
+  if (semicolons_detected) delimiter = ';';
   auto records = ParseCsv(text, path, delimiter, first_line);
-  if (!records.ok() && delimiter != ';' && header_line.find(';') != std::string_view::npos) {
+  if (!records.ok() && (semicolons_detected || (delimiter != ';' && header_has_semicolons))) {
     return Status::InvalidInput(fmt::format(
-        "{} (the header has ';': for a file separated by ';' set csv-delimiter = \";\" or pass "
-        "--csv-delimiter ';')",
-        records.status().message()));
+        "{} ({}; set csv-delimiter in the config or pass --csv-delimiter for another separator)",
+        records.status().message(),
+        semicolons_detected ? "read as separated by ';', as its header is"
+                            : "the header has ';': a file separated by ';' needs csv-delimiter"));
   }
   if (!records.ok()) return records.status();
   if (records->empty())

@@ -22,6 +22,7 @@ struct BadInput {
   std::vector<std::string> expected;            // fragments of stderr
   int exit_code = 2;
   std::vector<std::string> env = {};
+  std::vector<std::string> unwanted = {};  // fragments that must not be in stderr
 };
 
 const std::string kHeader = "#TYPE Microsoft.Exchange.Data.Directory.Management.Mailbox\r\n";
@@ -229,7 +230,41 @@ std::vector<BadInput> Cases() {
       {"UnknownConfigKey",
        EditFile("crossmove.toml", "cleanup =", "clenaup ="),
        {},
-       {"crossmove.toml:4: clenaup: unknown setting"}},
+       {"crossmove.toml:4: clenaup: unknown setting; did you mean cleanup?"}},
+      {"UnknownConfigKeyFarFromAny",
+       EditFile("crossmove.toml", "cleanup =", "frobnicate-the-widgets ="),
+       {},
+       {"crossmove.toml:4: frobnicate-the-widgets: unknown setting (crossmove --help lists"}},
+      {"BadCleanupInTheConfigNamesFileAndLine",
+       EditFile("crossmove.toml", "cleanup = \"CreateSourceContact\"",
+                "cleanup = \"CreateSourceContacts\""),
+       {},
+       {"crossmove.toml:4: cleanup: unknown cleanup option 'CreateSourceContacts'"}},
+      // Exchange's parameter names are the settings they mean (here with a bad value, so that
+      // the problem shows which setting it became and where it was written).
+      {"ExchangeParameterNameIsASettingAlias",
+       EditFile("crossmove.toml", "cleanup = \"CreateSourceContact\"",
+                "SourceMailboxCleanupOptions = \"Bogus\""),
+       {},
+       {"crossmove.toml:4: cleanup: unknown cleanup option 'Bogus'"}},
+      {"KebabExchangeParameterNameIsASettingAlias",
+       EditFile("crossmove.toml", "cleanup = \"CreateSourceContact\"",
+                "source-mailbox-cleanup-options = \"Bogus\""),
+       {},
+       {"crossmove.toml:4: cleanup: unknown cleanup option 'Bogus'"}},
+      {"NoConfigFile",
+       [](const Workspace& ws) { std::filesystem::remove(ws / "crossmove.toml"); },
+       {},
+       {"crossmove: no config file: ./crossmove.toml does not exist and CROSSMOVE_CONFIG is not "
+        "set; name one with --config FILE"},
+       2,
+       {},
+       {"not set (", "problems found"}},
+      {"SemicolonUsersFileThatDoesNotParse",
+       Csv("Alias;Name\r\n\"john.smith\"x;John\r\n"),
+       {},
+       {"users.csv:2: field 1: unexpected text after the closing quote (read as separated by ';', "
+        "as its header is; set csv-delimiter"}},
       {"TomlSyntaxError",
        EditFile("crossmove.toml", "cleanup = \"CreateSourceContact\"",
                 "cleanup = CreateSourceContact"),
@@ -250,7 +285,22 @@ std::vector<BadInput> Cases() {
          chmod((ws / "secret").c_str(), 0644);
        },
        {"--target-credential", "file:secret"},
-       {"target.credential: credential file secret has mode 0644", "chmod 600"}},
+       {"target.credential: credential file secret has mode 0644", "chmod 600"},
+       2,
+       {},
+       {"target.credential: target.credential"}},
+      // The advice once, and nothing tried without the secret: no bind error, no "cannot reach".
+      {"CredentialFileReadableByOthersForAServer",
+       [](const Workspace& ws) {
+         ws.Write("secret", "Lab-Passw0rd!\n");
+         chmod((ws / "secret").c_str(), 0644);
+       },
+       {"--source-gc", "ldap://127.0.0.1:9", "--source-bind", "CN=crossmove,DC=fabrikam,DC=test",
+        "--source-credential", "file:secret"},
+       {"1 problem found", "source.credential: credential file secret has mode 0644", "chmod 600"},
+       2,
+       {},
+       {"source.credential: source.credential", "cannot reach", "bind", "source.gc"}},
       {"CredentialEnvVariableUnset",
        Nothing(),
        {"--source-credential", "env:NO_SUCH_VARIABLE"},
@@ -301,6 +351,8 @@ TEST_P(BadInputTest, ExitsWithAClearErrorAndWritesNothing) {
   for (const auto& fragment : c.expected)
     EXPECT_NE(r.err.find(fragment), std::string::npos) << "missing '" << fragment << "' in:\n"
                                                        << r.err;
+  for (const auto& fragment : c.unwanted)
+    EXPECT_EQ(r.err.find(fragment), std::string::npos) << "'" << fragment << "' in:\n" << r.err;
   EXPECT_EQ(ws.Snapshot(), before) << "files changed or were created";
   EXPECT_EQ(r.err.find("Lab-Passw0rd!"), std::string::npos) << "a secret was echoed";
   EXPECT_EQ(r.out.find("Lab-Passw0rd!"), std::string::npos);

@@ -74,7 +74,7 @@ TEST(ConfigErrors, UnknownKeysAndBadValuesNameTheFileLine) {
           .ok());
   Config c = BuildConfig(s, problems);
   ASSERT_EQ(problems.size(), 3u);
-  EXPECT_EQ(problems[0].ToString(), "c.toml:1: clenaup: unknown setting");
+  EXPECT_EQ(problems[0].ToString(), "c.toml:1: clenaup: unknown setting; did you mean cleanup?");
   bool saw_parallel = false, saw_merge = false;
   for (const auto& p : problems) {
     saw_parallel |= p.ToString().find("c.toml:2: parallel: 'many' is not a whole number") == 0;
