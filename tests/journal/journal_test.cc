@@ -106,6 +106,36 @@ TEST(Journal, TheMessageMapSurvivesAReopen) {
   EXPECT_EQ((*loaded)["foreign:was-there-before"].state, MessageMap::State::kForeign);
 }
 
+TEST(Journal, AForgottenMailboxIsNewToTheNextRunWithNothingRecorded) {
+  TempDir t;
+  auto j = Journal::Open(t / "j.db");
+  ASSERT_TRUE(j.ok());
+  int64_t id = *(*j)->Register("Alias=a", 2, "CN=a,DC=x");
+  int64_t other = *(*j)->Register("Alias=b", 3, "CN=b,DC=x");
+  ASSERT_TRUE((*j)->Finish(id, MailboxState::kRolledBack).ok());
+  {
+    auto map = (*j)->MessagesOf(id);
+    ASSERT_TRUE(map->Copied("INBOX", "k1", "INBOX", "t1", 10, "", true).ok());
+    ASSERT_TRUE(map->Flush().ok());
+  }
+  ASSERT_TRUE((*j)->Forget(id).ok());
+  auto old_map = (*j)->MessagesOf(id)->Load("INBOX");
+  ASSERT_TRUE(old_map.ok());
+  EXPECT_TRUE(old_map->empty()) << "its message map is removed with it";
+  auto gone = (*j)->Find("Alias=a");
+  ASSERT_TRUE(gone.ok());
+  EXPECT_FALSE(*gone);
+  EXPECT_TRUE((*(*j)->Find("Alias=b")).has_value()) << "only that mailbox is forgotten";
+  // Registered again, it starts from pending with an empty message map.
+  int64_t again = *(*j)->Register("Alias=a", 2, "CN=a,DC=x");
+  EXPECT_NE(again, other);
+  auto m = (*j)->Find("Alias=a");
+  EXPECT_EQ((*m)->state, MailboxState::kPending);
+  auto loaded = (*j)->MessagesOf(again)->Load("INBOX");
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_TRUE(loaded->empty());
+}
+
 TEST(Serialize, SnapshotsKeepEveryValueIncludingBinary) {
   Snapshot s;
   s.source = Entry("CN=Zoë,DC=x");
