@@ -12,8 +12,8 @@
 
 namespace cm {
 
-int Unreachable(const Status& s, Console console) {
-  console.err << "crossmove: cannot reach a directory: " << s.message() << "\n";
+int Unreachable(const Status& s, Console console, bool json) {
+  PrintError("cannot reach a directory: " + s.message(), json, console);
   return kExitUnreachable;
 }
 
@@ -40,7 +40,7 @@ int RunPlan(const Config& config, const PlanOptions& options, Console console) {
     problems.push_back({"", 0, "users-file", "not set (the CSV of mailboxes to move)"});
   auto orgs = OpenOrganizations(config, /*read_only=*/true, problems);
   if (!orgs.ok() && orgs.status().code() == Status::Code::kUnavailable)
-    return Unreachable(orgs.status(), console);
+    return Unreachable(orgs.status(), console, options.json);
   UsersFile users;
   if (!config.users_file.empty()) {
     auto read = ReadUsersFile(config.users_file, config.csv_delimiter, problems);

@@ -35,7 +35,7 @@ int RunPlan(const Config& config, const PlanOptions& options, Console console);
 int RunExport(const Config& config, const ExportOptions& options, Console console);
 
 // "cannot reach a directory: ..." and exit code 3.
-int Unreachable(const Status& s, Console console);
+int Unreachable(const Status& s, Console console, bool json = false);
 // Prints problems as "crossmove: N problems; nothing was written" plus one line each.
 void PrintProblems(const Problems& problems, Console console);
 // PrintProblems, and for --json the same problems as {"problems": [...]} on stdout; kExitUsage.

@@ -396,19 +396,19 @@ struct OpenedJournal {
   std::vector<Loaded> mailboxes;
 };
 std::optional<OpenedJournal> OpenExistingJournal(const Config& config, Console console,
-                                                 std::string_view why) {
+                                                 std::string_view why, bool json = false) {
   if (!FileExists(config.journal)) {
-    console.err << "crossmove: no journal at " << config.journal << why << "\n";
+    PrintError(fmt::format("no journal at {}{}", config.journal, why), json, console);
     return std::nullopt;
   }
   auto journal = Journal::Open(config.journal);
   if (!journal.ok()) {
-    console.err << "crossmove: " << journal.status().message() << "\n";
+    PrintError(journal.status().message(), json, console);
     return std::nullopt;
   }
   auto loaded = LoadJournal(**journal);
   if (!loaded.ok()) {
-    console.err << "crossmove: " << loaded.status().message() << "\n";
+    PrintError(loaded.status().message(), json, console);
     return std::nullopt;
   }
   return OpenedJournal{std::move(*journal), std::move(*loaded)};
@@ -498,7 +498,7 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
     problems.push_back({"", 0, "users-file", "not set (the CSV of mailboxes to move)"});
   auto orgs = OpenOrganizations(config, /*read_only=*/false, problems);
   if (!orgs.ok() && orgs.status().code() == Status::Code::kUnavailable)
-    return Unreachable(orgs.status(), console);
+    return Unreachable(orgs.status(), console, options.json);
   UsersFile users;
   if (!config.users_file.empty()) {
     auto read = ReadUsersFile(config.users_file, config.csv_delimiter, problems);
@@ -750,17 +750,18 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
 
 int RunStatus(const Config& config, const RunOptions& options, Console console) {
   if (!FileExists(config.journal)) {
-    console.err << "crossmove: no journal at " << config.journal << " (nothing has run yet)\n";
+    PrintError(fmt::format("no journal at {} (nothing has run yet)", config.journal), options.json,
+               console);
     return kExitUsage;
   }
   auto journal = Journal::Open(config.journal);
   if (!journal.ok()) {
-    console.err << "crossmove: " << journal.status().message() << "\n";
+    PrintError(journal.status().message(), options.json, console);
     return kExitUsage;
   }
   auto all = (*journal)->All();
   if (!all.ok()) {
-    console.err << "crossmove: " << all.status().message() << "\n";
+    PrintError(all.status().message(), options.json, console);
     return kExitUsage;
   }
   // Identities are matched against the snapshots too (addresses, aliases); a mailbox not yet
@@ -856,14 +857,11 @@ int RunVerify(const Config& config, const RunOptions& options, Console console) 
   Problems problems;
   auto orgs = OpenOrganizations(config, /*read_only=*/true, problems);
   if (!orgs.ok() && orgs.status().code() == Status::Code::kUnavailable)
-    return Unreachable(orgs.status(), console);
+    return Unreachable(orgs.status(), console, options.json);
   MailStores stores = MailStores::Load(config, problems, console.err);
-  if (!problems.empty() || !orgs.ok()) {
-    PrintProblems(problems, console);
-    return kExitUsage;
-  }
-  auto opened =
-      OpenExistingJournal(config, console, ": verify checks the mailboxes a run snapshotted");
+  if (!problems.empty() || !orgs.ok()) return ReportProblems(problems, options.json, console);
+  auto opened = OpenExistingJournal(
+      config, console, ": verify checks the mailboxes a run snapshotted", options.json);
   if (!opened) return kExitUsage;
   auto chosen = ChooseMailboxes(options.identities, IdentitiesOf(opened->mailboxes), config,
                                 options.json, console);

@@ -86,6 +86,19 @@ TEST(Messages, RunJsonPrintsItsProblemsAndEveryMailboxsResult) {
             std::string::npos)
       << invalid.out;
 
+  auto no_journal = org.Run({"status", "--json"});
+  EXPECT_EQ(no_journal.exit_code, 2);
+  auto error = nlohmann::json::parse(no_journal.out, nullptr, false);
+  ASSERT_TRUE(!error.is_discarded() && error.contains("error")) << no_journal.out;
+  EXPECT_NE(error["error"].get<std::string>().find("no journal at crossmove.journal"),
+            std::string::npos);
+  auto unreachable = org.Run(
+      {"plan", "--json", "--source-gc", fmt::format("ldap://127.0.0.1:{}", testing::FreePort())});
+  EXPECT_EQ(unreachable.exit_code, 3) << unreachable.err;
+  error = nlohmann::json::parse(unreachable.out, nullptr, false);
+  ASSERT_TRUE(!error.is_discarded() && error.contains("error")) << unreachable.out;
+  EXPECT_NE(error["error"].get<std::string>().find("cannot reach a directory"), std::string::npos);
+
   auto run = org.Run({"run", "--json"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   auto j = nlohmann::json::parse(run.out);
