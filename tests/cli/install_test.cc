@@ -107,7 +107,7 @@ class Install : public ::testing::Test {
 TempDir* Install::destdir_ = nullptr;
 RunResult* Install::install_ = nullptr;
 
-const char kManPage[] = "usr/share/man/man1/crossmove.1";
+const char kManPage[] = "usr/share/man/man1/crossmove.1.gz";
 const char kCompletion[] = "usr/share/bash-completion/completions/crossmove";
 
 TEST(Version, PrintsTheProjectVersionAndTheGitRevisionWithoutASubcommand) {
@@ -140,6 +140,8 @@ TEST_F(Install, PutsTheBinaryManPageCompletionSchemaAndExamplesInPlace) {
                                  "usr/share/doc/crossmove/examples/ldif_text.py"}) {
     EXPECT_TRUE(fs::is_regular_file(Installed(path))) << path << " is not installed";
   }
+  RunResult man_source = Shell("zcat '" + Installed(kManPage).string() + "'");
+  EXPECT_EQ(man_source.out, Slurp(fs::path(CROSSMOVE_SOURCE_DIR) / "docs/crossmove.1"));
   EXPECT_EQ(Slurp(Installed("usr/share/crossmove/schema/openldap/crossmove.ldif")),
             Slurp(fs::path(CROSSMOVE_SOURCE_DIR) / "schema/openldap/crossmove.ldif"));
   RunResult version = RunIsolated({Installed("usr/bin/crossmove").string(), "--version"});
@@ -149,7 +151,7 @@ TEST_F(Install, PutsTheBinaryManPageCompletionSchemaAndExamplesInPlace) {
 
 TEST_F(Install, ManPageRendersWithoutAWarning) {
   std::string page = Installed(kManPage).string();
-  RunResult groff = Shell("groff -man -ww -z '" + page + "'");
+  RunResult groff = Shell("zcat '" + page + "' | groff -man -ww -z");
   EXPECT_EQ(groff.exit_code, 0);
   EXPECT_EQ(groff.err, "");
   RunResult man = Shell("man --warnings -l '" + page + "'", {"MANWIDTH=80", "LC_ALL=C.UTF-8"});
