@@ -24,7 +24,6 @@ if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq && apt-get install -y -q "${need[@]}" >/dev/null
 fi
-command -v systemctl >/dev/null && systemctl disable --now dovecot >/dev/null 2>&1 || true
 cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DCROSSMOVE_TESTS=OFF >/dev/null
 cmake --build build-bench -j2 --target crossmove append_ceiling >/dev/null
 bin=$PWD/build-bench/crossmove

@@ -12,6 +12,7 @@
 
 #include "app/commands.h"
 #include "app/run.h"
+#include "crossmove_version.h"
 #include "input/config.h"
 
 extern char** environ;
@@ -29,6 +30,9 @@ bool IsBooleanKey(std::string_view key) {
 int main(int argc, char** argv) {
   CLI::App app{"crossmove: move mailboxes between mail organizations without a bounce"};
   app.require_subcommand(1);
+  // Answered before the subcommand is required: CLI11 stops at the version flag.
+  app.set_version_flag("--version", "crossmove " CROSSMOVE_VERSION " (git " CROSSMOVE_REVISION ")",
+                       "print the version and the git revision it was built from, and exit");
   app.fallthrough();
   std::string config_path;
   app.add_option("--config", config_path,

@@ -73,9 +73,11 @@ inline int FreePort() {
   return 0;
 }
 
+// Where scripts/samba-dc keeps this checkout's forests ("" when unset): scripts/test sets it, so
+// two test suites on one machine each find their own.
 inline std::string SambaRoot() {
   const char* root = getenv("CROSSMOVE_SAMBA_ROOT");
-  return root ? root : "/tmp/crossmove-samba";
+  return root ? root : "";
 }
 
 inline std::string LdapiUrl(const std::string& socket) {
@@ -548,6 +550,13 @@ class Org {
     namespace fs = std::filesystem;
     fs::remove_all(dir_ / "ldap");
     if (kBackend == Backend::kSamba) {
+      if (SambaRoot().empty()) {
+        ok_ = false;
+        skip_reason_ = error_ =
+            "CROSSMOVE_SAMBA_ROOT is not set: scripts/test sets it; by hand, scripts/samba-dc up "
+            "and export CROSSMOVE_SAMBA_ROOT=$(scripts/samba-dc root)";
+        return;
+      }
       if (!fs::exists(SambaRoot() + "/up")) {
         ok_ = false;
         skip_reason_ = error_ =
