@@ -13,7 +13,7 @@ _crossmove() {
     cword=$COMP_CWORD
   fi
 
-  local commands="plan run status verify rollback export"
+  local commands="plan run status verify rollback forget export"
   # Every setting is a flag too (crossmove(1), CONFIGURATION).
   local settings="--users-file --cleanup --target-database --nt-account-ou --contacts-ou
     --target-smtp-domain --address-template --allow-merge --keep-source-primary --parallel
@@ -52,7 +52,8 @@ _crossmove() {
     run) options="--dry-run --json --wait" ;;
     status) options="--json" ;;
     verify) options="--json --mta" ;;
-    rollback) options="--all --wait" ;;
+    rollback) options="--all --dry-run --wait" ;;
+    forget) options="--json" ;;
     export) options="--side --filter --identity --format -o --output --separator --all" ;;
   esac
   # CLI11 lets the global options follow the subcommand too.
