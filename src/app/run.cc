@@ -17,6 +17,7 @@
 #include "app/mail_stores.h"
 #include "app/organizations.h"
 #include "app/plan_output.h"
+#include "app/preflight.h"
 #include "app/report.h"
 #include "app/validator.h"
 #include "core/dn.h"
@@ -103,10 +104,6 @@ struct Work {
   std::unique_ptr<MailStore> source_store, target_store;
   Clock::time_point cleaned_at{};  // when this run cleaned the source up
 };
-
-std::string IdentityKey(const std::string& column, const std::string& identity) {
-  return column + "=" + identity;
-}
 
 Result<MailStore*> SourceStore(const Context& ctx, Work& w) {
   if (!w.source_store) {
@@ -377,26 +374,7 @@ Result<RoutingModel> BuildModel(Organizations& orgs, const Config& config,
         std::move(*tgt), config.profile}});
 }
 
-struct Loaded {
-  JournalMailbox jm;
-  Snapshot snapshot;
-  MailboxPlan plan;
-};
-
-Result<std::vector<Loaded>> LoadJournal(Journal& journal) {
-  auto all = journal.All();
-  if (!all.ok()) return all.status();
-  std::vector<Loaded> out;
-  for (auto& jm : *all) {
-    if (jm.snapshot.empty()) continue;  // registered, never snapshotted: nothing happened yet
-    auto snap = SnapshotFromJson(jm.snapshot);
-    if (!snap.ok()) return snap.status().Annotate(jm.identity);
-    auto plan = PlanFromJson(nlohmann::json::parse(jm.plan, nullptr, false));
-    if (!plan.ok()) return plan.status().Annotate(jm.identity);
-    out.push_back({std::move(jm), std::move(*snap), std::move(*plan)});
-  }
-  return out;
-}
+using Loaded = JournaledMove;
 
 bool FileExists(const std::string& path) {
   struct stat st;
@@ -410,17 +388,17 @@ struct OpenedJournal {
   std::vector<Loaded> mailboxes;
 };
 std::optional<OpenedJournal> OpenExistingJournal(const Config& config, Console console,
-                                                 std::string_view why) {
+                                                 std::string_view why, bool read_only) {
   if (!FileExists(config.journal)) {
     console.err << "crossmove: no journal at " << config.journal << why << "\n";
     return std::nullopt;
   }
-  auto journal = Journal::Open(config.journal);
+  auto journal = read_only ? Journal::OpenReadOnly(config.journal) : Journal::Open(config.journal);
   if (!journal.ok()) {
     console.err << "crossmove: " << journal.status().message() << "\n";
     return std::nullopt;
   }
-  auto loaded = LoadJournal(**journal);
+  auto loaded = LoadJournaledMoves(**journal);
   if (!loaded.ok()) {
     console.err << "crossmove: " << loaded.status().message() << "\n";
     return std::nullopt;
@@ -452,63 +430,24 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
   std::optional<RunLock> run_lock = LockJournal(config, options, console, refused);
   if (!run_lock) return refused;
   Problems problems;
-  if (config.users_file.empty())
-    problems.push_back({"", 0, "users-file", "not set (the CSV of mailboxes to move)"});
-  auto orgs = OpenOrganizations(config, /*read_only=*/false, problems);
-  if (!orgs.ok() && orgs.status().code() == Status::Code::kUnavailable)
-    return Unreachable(orgs.status(), console);
-  UsersFile users;
-  if (!config.users_file.empty()) {
-    auto read = ReadUsersFile(config.users_file, config.csv_delimiter, problems);
-    if (read.ok()) {
-      users = std::move(*read);
-    } else {
-      problems.push_back({"", 0, "", read.status().message()});
-    }
-  }
-  if (!problems.empty() || !orgs.ok()) {
-    PrintProblems(problems, console);
-    return kExitUsage;
-  }
-  // Mailboxes an earlier run snapshotted continue from the journal: their source may already be
-  // a contact, so they are not validated again. Only new rows are.
-  std::vector<Loaded> journaled;
-  if (FileExists(config.journal)) {
-    auto existing = Journal::Open(config.journal);
-    if (!existing.ok()) {
-      console.err << "crossmove: " << existing.status().message() << "\n";
+  Preflight pre;
+  std::optional<Status> fatal;
+  // The validation `plan` makes (app/preflight.h); journaled mailboxes continue from their state.
+  if (!PrepareRun(config, /*for_run=*/true, console.err, pre, problems, fatal)) {
+    if (fatal) {
+      if (fatal->code() == Status::Code::kUnavailable) return Unreachable(*fatal, console);
+      console.err << "crossmove: " << fatal->message() << "\n";
       return kExitUsage;
     }
-    auto loaded = LoadJournal(**existing);
-    if (!loaded.ok()) {
-      console.err << "crossmove: " << loaded.status().message() << "\n";
-      return kExitUsage;
-    }
-    journaled = std::move(*loaded);
-  }
-  std::map<std::string, const Loaded*, ILess> by_identity;
-  std::vector<MailboxPlan> reserved;
-  for (const auto& l : journaled) {
-    by_identity[l.jm.identity] = &l;
-    reserved.push_back(l.plan);
-  }
-  UsersFile fresh = users;
-  fresh.rows.clear();
-  for (const auto& row : users.rows) {
-    if (!by_identity.count(IdentityKey(users.identity_column, row.identity)))
-      fresh.rows.push_back(row);
-  }
-  Batch batch;
-  if (!fresh.rows.empty()) batch = PrepareBatch(config, *orgs, fresh, problems, reserved);
-  MailStores stores = MailStores::Load(config, problems, console.err);
-  bool unreachable =
-      CheckMailStores(config, stores, users.path, batch, /*require_stores=*/true, problems);
-  if (!problems.empty()) {
     PrintProblems(problems, console);
-    return unreachable ? kExitUnreachable : kExitUsage;
+    return pre.unreachable ? kExitUnreachable : kExitUsage;
   }
+  const UsersFile& users = pre.users;
+  const Batch& batch = pre.batch;
+  std::map<std::string, const JournaledMove*, ILess> by_identity;
+  for (const auto& l : pre.journaled) by_identity[l.jm.identity] = &l;
 
-  Context ctx{config, console, std::move(*orgs), nullptr, nullptr, std::move(stores), {}};
+  Context ctx{config, console, std::move(pre.orgs), nullptr, nullptr, std::move(pre.stores), {}};
   auto journal = Journal::Open(config.journal);
   if (!journal.ok()) {
     console.err << "crossmove: " << journal.status().message() << "\n";
@@ -527,10 +466,10 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
   std::vector<Work> work;
   std::map<std::string, size_t, ILess> planned;
   for (size_t i = 0; i < batch.mailboxes.size(); ++i) {
-    planned[IdentityKey(users.identity_column, batch.mailboxes[i].row.identity)] = i;
+    planned[JournalIdentity(users.identity_column, batch.mailboxes[i].row.identity)] = i;
   }
   for (const auto& row : users.rows) {
-    std::string key = IdentityKey(users.identity_column, row.identity);
+    std::string key = JournalIdentity(users.identity_column, row.identity);
     Work w;
     if (auto it = by_identity.find(key); it != by_identity.end()) {
       auto fresh_state = ctx.journal->Find(key);
@@ -697,7 +636,7 @@ int RunStatus(const Config& config, const RunOptions& options, Console console) 
     console.err << "crossmove: no journal at " << config.journal << " (nothing has run yet)\n";
     return kExitUsage;
   }
-  auto journal = Journal::Open(config.journal);
+  auto journal = Journal::OpenReadOnly(config.journal);
   if (!journal.ok()) {
     console.err << "crossmove: " << journal.status().message() << "\n";
     return kExitUsage;
@@ -794,7 +733,8 @@ int RunVerify(const Config& config, const RunOptions& options, Console console) 
     return kExitUsage;
   }
   auto opened =
-      OpenExistingJournal(config, console, ": verify checks the mailboxes a run snapshotted");
+      OpenExistingJournal(config, console, ": verify checks the mailboxes a run snapshotted",
+                          /*read_only=*/true);
   if (!opened) return kExitUsage;
   const std::vector<Loaded>* loaded = &opened->mailboxes;
   std::vector<Snapshot> snapshots;
@@ -943,7 +883,7 @@ int RunRollback(const Config& config, const RunOptions& options, Console console
     PrintProblems(problems, console);
     return kExitUsage;
   }
-  auto opened = OpenExistingJournal(config, console, "");
+  auto opened = OpenExistingJournal(config, console, "", /*read_only=*/false);
   if (!opened) return kExitUsage;
   std::unique_ptr<Journal>* journal = &opened->journal;
   (void)run_lock->SetRun((*journal)->run_id());  // best effort: only names the run to others

@@ -188,12 +188,39 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& path) {
   return j;
 }
 
+Result<std::unique_ptr<Journal>> Journal::OpenReadOnly(const std::string& path) {
+  std::unique_ptr<Journal> j(new Journal());
+  j->path_ = path;
+  j->read_only_ = true;
+  // A read-only connection neither writes the database nor checkpoints the WAL of a live run.
+  int opened =
+      sqlite3_open_v2(path.c_str(), &j->db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX, nullptr);
+  if (opened != SQLITE_OK) {
+    return Status::IOError(fmt::format("cannot open journal {}: {}", path,
+                                       j->db_ ? sqlite3_errmsg(j->db_) : "out of memory"));
+  }
+  sqlite3_busy_handler(j->db_, BusyWait, nullptr);
+  Stmt q(j->db_, "SELECT value FROM meta WHERE key='schema_version'");
+  auto row = q.Step();
+  if (!row.ok()) return row.status();
+  int version = *row ? std::atoi(q.Text(0).c_str()) : 0;
+  // A version-1 journal is upgraded by the next `run`; its mailbox table reads the same.
+  if (version != kSchemaVersion && version != 1) {
+    return Status::InvalidInput(
+        fmt::format("journal {} has schema version {}, this crossmove reads {}", path, version,
+                    kSchemaVersion));
+  }
+  return j;
+}
+
 Journal::MapConnections::~MapConnections() {
   for (sqlite3* db : idle) sqlite3_close(db);
 }
 
 Journal::~Journal() {
-  if (db_) {
+  if (db_ && read_only_) {
+    sqlite3_close(db_);
+  } else if (db_) {
     Exec(
         fmt::format("UPDATE mailboxes SET holder_run=NULL, holder_pid=NULL, holder_host=NULL, "
                     "holder_since=NULL "
@@ -401,7 +428,7 @@ void MessageRecorded() {
 class SqliteMessageMap : public MessageMap {
  public:
   using Pool = std::shared_ptr<Journal::MapConnections>;
-  SqliteMessageMap(const std::string& path, int64_t mailbox, Pool pool)
+  SqliteMessageMap(const std::string& path, int64_t mailbox, Pool pool, bool read_only)
       : mailbox_(mailbox), pool_(std::move(pool)) {
     {
       std::lock_guard lock(pool_->mu);
@@ -411,7 +438,9 @@ class SqliteMessageMap : public MessageMap {
         return;
       }
     }
-    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK) {
+    if (sqlite3_open_v2(path.c_str(), &db_,
+                        read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE,
+                        nullptr) == SQLITE_OK) {
       sqlite3_busy_handler(db_, BusyWait, nullptr);
       sqlite3_exec(db_, "PRAGMA synchronous=NORMAL", nullptr, nullptr, nullptr);
     }
@@ -586,7 +615,7 @@ Result<std::vector<std::string>> Journal::RefusedMessages(int64_t mailbox) {
 }
 
 std::unique_ptr<MessageMap> Journal::MessagesOf(int64_t mailbox) {
-  return std::make_unique<SqliteMessageMap>(path_, mailbox, map_connections_);
+  return std::make_unique<SqliteMessageMap>(path_, mailbox, map_connections_, read_only_);
 }
 
 }  // namespace cm

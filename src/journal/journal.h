@@ -51,6 +51,9 @@ class Journal {
  public:
   // Opens (creating) the journal and registers this process as a run.
   static Result<std::unique_ptr<Journal>> Open(const std::string& path);
+  // Opens an existing journal for reading only (`plan`, `status`, `verify`): no run is
+  // registered and nothing in the file changes. Writes through it fail. run_id() is 0.
+  static Result<std::unique_ptr<Journal>> OpenReadOnly(const std::string& path);
   ~Journal();
 
   int64_t run_id() const { return run_id_; }
@@ -106,6 +109,7 @@ class Journal {
   std::string path_;
   std::shared_ptr<MapConnections> map_connections_ = std::make_shared<MapConnections>();
   int64_t run_id_ = 0;
+  bool read_only_ = false;
   long crash_after_ = -1;
   long steps_ = 0;
 };
