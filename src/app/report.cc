@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <ctime>
 
 #include "core/strings.h"
 #include "io/file.h"
@@ -66,6 +69,30 @@ std::string Chart(const std::vector<ThroughputSample>& samples) {
 
 }  // namespace
 
+std::string DatedReportBase(const std::string& base) {
+  std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &utc);
+  std::string dated = fmt::format("{}-{}", base, stamp);
+  struct stat st;
+  for (int n = 2;
+       ::stat((dated + ".html").c_str(), &st) == 0 || ::stat((dated + ".csv").c_str(), &st) == 0;
+       ++n)
+    dated = fmt::format("{}-{}-{}", base, stamp, n);
+  return dated;
+}
+
+void FailuresFirst(std::vector<ReportRow>& rows) {
+  std::stable_sort(rows.begin(), rows.end(), [](const ReportRow& a, const ReportRow& b) {
+    auto rank = [](const ReportRow& r) {
+      return !r.failure.empty() ? 0 : !r.skipped.empty() ? 1 : 2;
+    };
+    return rank(a) < rank(b);
+  });
+}
+
 Status WriteReport(const std::string& base, const RunReport& r) {
   std::string csv =
       "identity,source_dn,target_dn,target_primary_smtp,cleanup,state,failure,messages,bytes,"
@@ -104,21 +131,30 @@ Status WriteReport(const std::string& base, const RunReport& r) {
   }
   std::string html = fmt::format(
       "<!doctype html><html><head><meta charset=\"utf-8\"><title>{0}</title><style>"
-      "body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px "
-      "solid #ccc;"
-      "padding:3px "
-      "6px;font-size:13px}}tr.bad{{background:#fdd}}tr.skipped{{background:#ffd}}td.n{{text-align:"
-      "right}}</style></head><body>"
-      "<h1>{0}</h1><p>{1} mailboxes, {2} failed{8}; {3} messages, {4:.1f} MB copied in {5:.1f} "
-      "s.</p>"
-      "<h2>Throughput</h2>{6}<h2>Mailboxes</h2><table><tr><th>identity</th><th>new primary "
-      "SMTP</th><th>target object</th>"
-      "<th>cleanup</th><th>state</th><th>failure</th><th>messages</th><th>MB</th><th>refused</th>"
-      "<th>repaired</th></tr>\n{7}</table>"
+      "body{{font-family:sans-serif;margin:1em;max-width:100%}}"
+      // Long values wrap inside their cell: the table never gets wider than the page.
+      "table{{border-collapse:collapse;width:100%;table-layout:fixed}}"
+      "td,th{{border:1px solid #ccc;padding:3px 6px;font-size:13px;overflow-wrap:anywhere;"
+      "vertical-align:top;text-align:left}}"
+      "tr.bad{{background:#fdd}}tr.skipped{{background:#ffd}}td.n,th.n{{text-align:right}}"
+      "col.n{{width:5.5em}}svg{{max-width:100%;height:auto}}"
+      "dl{{display:grid;grid-template-columns:max-content 1fr;gap:2px 1em}}dt{{font-weight:bold}}"
+      "dd{{margin:0;overflow-wrap:anywhere}}</style></head><body>"
+      "<h1>{0}</h1><p><b>{1} mailboxes, {2} failed{8}</b>; {3} messages, {4:.1f} MB copied "
+      "(all runs); this run {5:.1f} s.</p>{9}"
+      "<h2>Mailboxes (failures first)</h2><table><colgroup><col><col><col><col><col><col>"
+      "<col class=n><col class=n><col class=n><col class=n></colgroup><tr><th>identity</th>"
+      "<th>new primary SMTP</th><th>target object</th>"
+      "<th>cleanup</th><th>state</th><th>failure</th><th class=n>messages</th><th "
+      "class=n>MB</th><th class=n>refused</th>"
+      "<th class=n>repaired</th></tr>\n{7}</table><h2>Throughput of this run</h2>{6}"
       "</body></html>\n",
       Html(r.title), r.rows.size(), failed, messages, static_cast<double>(bytes) / 1e6, r.seconds,
       Chart(r.samples), rows,
-      skipped ? fmt::format(", {} skipped (held by another run)", skipped) : std::string());
+      skipped ? fmt::format(", {} skipped (held by another run)", skipped) : std::string(),
+      fmt::format("<dl><dt>organizations</dt><dd>{}</dd><dt>cleanup</dt><dd>{}</dd><dt>migration "
+                  "started</dt><dd>{}</dd><dt>report written</dt><dd>{}</dd></dl>",
+                  Html(r.organizations), Html(r.cleanup), Html(r.started), Html(r.written)));
   return WriteFileAtomically(base + ".html", html, 0600);
 }
 

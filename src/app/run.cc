@@ -581,14 +581,30 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
   prover();
   for (auto& t : pool) t.join();
 
-  RunReport report{fmt::format("crossmove run {} ({})", ctx.journal->run_id(), users.path),
-                   {},
-                   progress.samples(),
-                   progress.elapsed()};
+  RunReport report{
+      fmt::format("crossmove migration report: {} (run {})", users.path, ctx.journal->run_id()),
+      fmt::format("source {} -> target {}", ctx.orgs.source_base, ctx.orgs.target_base),
+      config.cleanup,
+      "",
+      UtcNow(),
+      {},
+      progress.samples(),
+      progress.elapsed()};
+  if (auto started = ctx.journal->FirstRunStarted(); started.ok()) report.started = *started;
   size_t failed = 0, moved = 0, skipped = 0;
-  uint64_t messages = 0, bytes = 0;
+  uint64_t messages = 0, bytes = 0;  // this run's
   nlohmann::json skipped_rows = nlohmann::json::array();
   std::set<std::string> holders;
+  // What every run together copied: the report is the migration's, not this invocation's.
+  auto totals = ctx.journal->CopiedTotals();
+  auto cumulative = [&](ReportRow row, int64_t id) {
+    if (!totals.ok()) return row;
+    auto t = totals->find(id);
+    row.messages = t == totals->end() ? 0 : t->second.messages;
+    row.bytes = t == totals->end() ? 0 : t->second.bytes;
+    return row;
+  };
+  std::set<int64_t> reported;
   for (auto& w : work) {
     w.row.state = std::string(ToString(w.jm.state));
     // Every refusal the journal holds for the mailbox, earlier runs' too.
@@ -603,19 +619,53 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
     moved += w.jm.state == MailboxState::kRoutingVerified;
     messages += w.row.messages;
     bytes += w.row.bytes;
-    report.rows.push_back(w.row);
+    report.rows.push_back(cumulative(w.row, w.jm.id));
+    reported.insert(w.jm.id);
   }
+  // Mailboxes of earlier runs this users file does not name keep their line in the report.
+  if (auto everyone = ctx.journal->All(); everyone.ok()) {
+    std::map<int64_t, const JournaledMove*> plans;
+    for (const auto& l : pre.journaled) plans[l.jm.id] = &l;
+    for (const auto& jm : *everyone) {
+      if (reported.count(jm.id)) continue;
+      ReportRow row{jm.identity,
+                    jm.source_dn,
+                    "",
+                    "",
+                    "",
+                    std::string(ToString(jm.state)),
+                    jm.failed() ? fmt::format("{}: {}", jm.failed_step, jm.reason) : "",
+                    0,
+                    0,
+                    0,
+                    {},
+                    ""};
+      if (auto p = plans.find(jm.id); p != plans.end()) {
+        row.target_dn = p->second->plan.target_dn;
+        row.target_primary_smtp = p->second->plan.target_primary_smtp;
+        row.cleanup = std::string(ToString(p->second->plan.cleanup));
+      }
+      if (auto refused = ctx.journal->RefusedMessages(jm.id); refused.ok())
+        row.refused = std::move(*refused);
+      report.rows.push_back(cumulative(std::move(row), jm.id));
+    }
+  }
+  FailuresFirst(report.rows);
+  // Every run keeps its dated report; the configured name is the latest.
   std::string report_base = config.report.empty() ? config.journal + ".report" : config.report;
-  if (Status s = WriteReport(report_base, report); !s.ok())
-    console.err << "crossmove: " << s.message() << "\n";
+  std::string dated = DatedReportBase(report_base);
+  for (const std::string& base : {dated, report_base}) {
+    if (Status s = WriteReport(base, report); !s.ok())
+      console.err << "crossmove: " << s.message() << "\n";
+  }
   std::string summary = fmt::format(
       "{} of {} mailboxes moved and verified, {} failed{}; {} messages ({:.1f} MB) copied in "
-      "{:.1f} s. Report: {}.html",
+      "{:.1f} s. Report: {}.html (this run's: {}.html)",
       moved, work.size(), failed,
       skipped ? fmt::format(", {} skipped ({})", skipped,
                             Join(std::vector<std::string>(holders.begin(), holders.end()), "; "))
               : std::string(),
-      messages, static_cast<double>(bytes) / 1e6, progress.elapsed(), report_base);
+      messages, static_cast<double>(bytes) / 1e6, progress.elapsed(), report_base, dated);
   if (options.json) {
     nlohmann::json j = {{"moved", moved},
                         {"failed", failed},
@@ -623,7 +673,8 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
                         {"skipped_mailboxes", skipped_rows},  // identity and who holds it
                         {"messages", messages},
                         {"bytes", bytes},
-                        {"report", report_base + ".html"}};
+                        {"report", report_base + ".html"},
+                        {"run_report", dated + ".html"}};
     console.out << j.dump(2) << "\n";
   } else {
     console.out << summary << "\n";

@@ -599,6 +599,28 @@ class SqliteMessageMap : public MessageMap {
 
 }  // namespace
 
+Result<std::map<int64_t, Journal::CopiedTotal>> Journal::CopiedTotals() {
+  std::lock_guard<std::recursive_mutex> lock(*mu_);
+  Stmt q(db_,
+         "SELECT mailbox, count(*), coalesce(sum(size), 0) FROM messages WHERE state='copied' "
+         "GROUP BY mailbox");
+  std::map<int64_t, CopiedTotal> out;
+  while (true) {
+    auto row = q.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    out[q.Int(0)] = {static_cast<uint64_t>(q.Int(1)), static_cast<uint64_t>(q.Int(2))};
+  }
+}
+
+Result<std::string> Journal::FirstRunStarted() {
+  std::lock_guard<std::recursive_mutex> lock(*mu_);
+  Stmt q(db_, "SELECT started FROM runs ORDER BY id LIMIT 1");
+  auto row = q.Step();
+  if (!row.ok()) return row.status();
+  return *row ? q.Text(0) : std::string();
+}
+
 Result<std::vector<std::string>> Journal::RefusedMessages(int64_t mailbox) {
   std::lock_guard<std::recursive_mutex> lock(*mu_);
   Stmt q(db_,

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -77,6 +78,16 @@ class Journal {
   Status Fail(int64_t mailbox, std::string_view step, const std::string& reason);
   Status SaveSnapshot(int64_t mailbox, const std::string& snapshot_json,
                       const std::string& plan_json);
+
+  // What every run together copied of each mailbox (by mailbox id): the report's cumulative
+  // counts, however many runs an interruption split the move into.
+  struct CopiedTotal {
+    uint64_t messages = 0;
+    uint64_t bytes = 0;
+  };
+  Result<std::map<int64_t, CopiedTotal>> CopiedTotals();
+  // When the journal's first run started (ISO 8601 UTC): the migration's start.
+  Result<std::string> FirstRunStarted();
 
   // Every message of a mailbox the target refused, in any run: "folder key: reason".
   Result<std::vector<std::string>> RefusedMessages(int64_t mailbox);
