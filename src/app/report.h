@@ -27,6 +27,7 @@ struct ReportRow {
   // run 3 (pid 123 on host) since ...".
   std::string skipped = {};
   std::vector<std::string> repaired = {};  // "folder key": copied again after a failed verification
+  bool interrupted = false;                // this run stopped it at a safe point (SIGINT / SIGTERM)
 };
 
 struct ThroughputSample {

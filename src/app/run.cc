@@ -1,6 +1,7 @@
 #include "app/run.h"
 
 #include <fmt/format.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -35,6 +36,44 @@ namespace cm {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// Set by SIGINT / SIGTERM during a run: workers stop at the next safe point (between steps,
+// mailboxes, or messages of a copy), the report is written and the run exits 5. A second signal
+// ends the process at once (SA_RESETHAND); the journal makes that safe too.
+std::atomic<bool> g_stop{false};
+std::atomic<int> g_stop_signal{0};
+
+extern "C" void StopAtSafePoint(int signal) {
+  g_stop_signal = signal;
+  g_stop = true;
+  static const char kSaid[] =
+      "\ncrossmove: stopping at a safe point (the message being copied is finished); press "
+      "Ctrl-C again to stop at once\n";
+  ssize_t ignored = ::write(STDERR_FILENO, kSaid, sizeof kSaid - 1);
+  (void)ignored;
+}
+
+// Installs StopAtSafePoint for SIGINT and SIGTERM while it lives.
+class StopSignals {
+ public:
+  StopSignals() {
+    g_stop = false;
+    struct sigaction sa {};
+    sa.sa_handler = StopAtSafePoint;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGINT, &sa, &old_int_);
+    ::sigaction(SIGTERM, &sa, &old_term_);
+  }
+  ~StopSignals() {
+    ::sigaction(SIGINT, &old_int_, nullptr);
+    ::sigaction(SIGTERM, &old_term_, nullptr);
+  }
+
+ private:
+  struct sigaction old_int_ {
+  }, old_term_{};
+};
 
 // Live progress (SPEC §9): redrawn in place at most 4 times a second on a terminal, one plain
 // line per mailbox otherwise.
@@ -135,6 +174,7 @@ Result<CopyStats> Copy(Context& ctx, Work& w, Progress& progress) {
   if (!refused.ok()) return refused.status();
   options.refused_before = refused->size();
   options.progress = [&](const CopyProgress& p) { progress.Copied(w.plan.alias, p); };
+  options.stop = &g_stop;
   auto stats = CopyMailbox(**src, **dst, *map, options, ctx.stores.target_names());
   if (!stats.ok()) return stats;
   for (const auto& f : stats->folders) {
@@ -181,11 +221,21 @@ bool ClaimOrSkip(Context& ctx, Work& w) {
 // One step of the state machine: intent, work, done. Returns false when the mailbox stops.
 bool Step(Context& ctx, Work& w, std::string_view name, MailboxState next,
           const std::function<Status()>& work) {
+  if (g_stop) {  // a safe point: the mailbox stays in its state, the next run goes on from it
+    w.row.interrupted = true;
+    return false;
+  }
   Status s = ctx.journal->Begin(w.jm.id, name);
   Journal::PauseHook();
   if (s.ok()) s = work();
   if (s.ok()) s = ctx.journal->Finish(w.jm.id, next);
   Journal::PauseHook();
+  if (!s.ok() && g_stop) {
+    // Stopped, not failed: the step's intent is journaled and the next run does it again
+    // (a copy continues from the messages the journal records).
+    w.row.interrupted = true;
+    return false;
+  }
   if (!s.ok()) {
     ctx.journal->Fail(w.jm.id, name, s.message());
     ctx.log->StateChange(w.jm.identity, "failed", fmt::format("{}: {}", name, s.message()));
@@ -510,6 +560,7 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
     work.push_back(std::move(w));
   }
 
+  StopSignals stop_signals;
   Progress progress(console, work.size());
   // `parallel` mailboxes at once (-MaxThreads); each worker takes the next mailbox in file order.
   std::atomic<size_t> next{0};
@@ -518,14 +569,20 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
       Work& w = work[i];
       if (w.jm.state == MailboxState::kRolledBack) {
         w.row.failure = "rolled back; remove it from the journal to move it again";
+      } else if (g_stop && w.jm.state < MailboxState::kSourceCleaned) {
+        w.row.interrupted = true;  // not started: the next run takes it
+        continue;
       } else if (w.jm.state < MailboxState::kSourceCleaned) {
         MoveMailbox(ctx, w, progress);
       }
-      progress.MailboxDone(w.plan.alias,
-                           !w.row.failure.empty()   ? "FAILED " + w.row.failure
-                           : !w.row.skipped.empty() ? "SKIPPED: " + w.row.skipped
-                                                    : std::string(ToString(w.jm.state)),
-                           w.row.messages);
+      progress.MailboxDone(
+          w.plan.alias,
+          !w.row.failure.empty()   ? "FAILED " + w.row.failure
+          : !w.row.skipped.empty() ? "SKIPPED: " + w.row.skipped
+          : w.row.interrupted
+              ? fmt::format("stopped at {} (the next run resumes there)", ToString(w.jm.state))
+              : std::string(ToString(w.jm.state)),
+          w.row.messages);
     }
   };
   size_t threads = std::min<size_t>(static_cast<size_t>(std::max(1, config.parallel)), work.size());
@@ -548,6 +605,10 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
     bool cleaned =
         w.jm.state == MailboxState::kSourceCleaned || w.jm.state == MailboxState::kRoutingVerified;
     if (!cleaned || !w.row.failure.empty() || !w.row.skipped.empty()) return;
+    if (g_stop) {
+      w.row.interrupted = w.jm.state != MailboxState::kRoutingVerified;
+      return;
+    }
     // Mail an MTA resolved to the old mailbox just before its cleanup may still be on its way.
     auto due = w.cleaned_at + std::chrono::seconds(config.sweep_delay_seconds);
     if (w.cleaned_at != Clock::time_point{} && Clock::now() < due)
@@ -666,8 +727,19 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
                             Join(std::vector<std::string>(holders.begin(), holders.end()), "; "))
               : std::string(),
       messages, static_cast<double>(bytes) / 1e6, progress.elapsed(), report_base, dated);
+  size_t interrupted = 0;
+  for (const auto& w : work) interrupted += w.row.interrupted;
+  if (g_stop) {
+    summary = fmt::format(
+        "Interrupted by {}: stopped at a safe point ({} mailboxes not finished; the journal "
+        "records every step and message done). {}\nTo resume, run the same command again: "
+        "`crossmove ... run` continues each mailbox from its journaled step.",
+        g_stop_signal == SIGTERM ? "SIGTERM" : "SIGINT", interrupted, summary);
+  }
   if (options.json) {
     nlohmann::json j = {{"moved", moved},
+                        {"interrupted", g_stop.load()},
+                        {"unfinished", interrupted},
                         {"failed", failed},
                         {"skipped", skipped},
                         {"skipped_mailboxes", skipped_rows},  // identity and who holds it
@@ -679,6 +751,7 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
   } else {
     console.out << summary << "\n";
   }
+  if (g_stop) return kExitInterrupted;
   return failed ? kExitSomeFailed : kExitOk;
 }
 

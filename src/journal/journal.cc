@@ -423,6 +423,14 @@ void MessageRecorded() {
   }();
   static std::atomic<long> seen{0};
   if (after >= 0 && ++seen >= after) ::kill(::getpid(), SIGKILL);
+  // CROSSMOVE_INTERRUPT_AFTER_MESSAGES=N: an operator's Ctrl-C as the N-th message is recorded,
+  // once (the run stops at its next safe point).
+  static const long interrupt = [] {
+    const char* v = std::getenv("CROSSMOVE_INTERRUPT_AFTER_MESSAGES");
+    return v ? std::atol(v) : -1L;
+  }();
+  static std::atomic<long> recorded{0};
+  if (interrupt >= 0 && ++recorded == interrupt) ::kill(::getpid(), SIGINT);
 }
 
 class SqliteMessageMap : public MessageMap {
