@@ -117,9 +117,11 @@ Status WriteReport(const std::string& base, const RunReport& r) {
   std::string rows;
   for (const auto& row : r.rows) {
     rows += fmt::format(
-        "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td "
-        "class=n>{}</td>"
-        "<td class=n>{:.1f}</td><td>{}</td><td title=\"{}\">{}</td></tr>\n",
+        "<tr class=\"{}\"><td data-l=identity>{}</td><td data-l=\"new primary SMTP\">{}</td>"
+        "<td data-l=\"target object\">{}</td><td data-l=cleanup>{}</td><td data-l=state>{}</td>"
+        "<td data-l=failure>{}</td><td class=n data-l=messages>{}</td>"
+        "<td class=n data-l=MB>{:.1f}</td><td class=n data-l=refused>{}</td>"
+        "<td class=n data-l=repaired title=\"{}\">{}</td></tr>\n",
         !row.failure.empty()  ? "bad"
         : row.skipped.empty() ? "ok"
                               : "skipped",
@@ -130,7 +132,8 @@ Status WriteReport(const std::string& base, const RunReport& r) {
         Html(Join(row.repaired, "; ")), row.repaired.size());
   }
   std::string html = fmt::format(
-      "<!doctype html><html><head><meta charset=\"utf-8\"><title>{0}</title><style>"
+      "<!doctype html><html><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+      "content=\"width=device-width\"><title>{0}</title><style>"
       "body{{font-family:sans-serif;margin:1em;max-width:100%}}"
       // Long values wrap inside their cell: the table never gets wider than the page.
       "table{{border-collapse:collapse;width:100%;table-layout:fixed}}"
@@ -139,7 +142,13 @@ Status WriteReport(const std::string& base, const RunReport& r) {
       "tr.bad{{background:#fdd}}tr.skipped{{background:#ffd}}td.n,th.n{{text-align:right}}"
       "col.n{{width:5.5em}}svg{{max-width:100%;height:auto}}"
       "dl{{display:grid;grid-template-columns:max-content 1fr;gap:2px 1em}}dt{{font-weight:bold}}"
-      "dd{{margin:0;overflow-wrap:anywhere}}</style></head><body>"
+      "dd{{margin:0;overflow-wrap:anywhere}}"
+      // A phone: each mailbox a card of labelled lines instead of ten squeezed columns.
+      "@media (max-width:700px){{table,tbody,tr,td{{display:block;width:auto}}"
+      "tr:first-child,colgroup{{display:none}}tr{{margin:0 0 .8em;border:1px solid #bbb}}"
+      "td{{border:0;border-bottom:1px solid #eee;text-align:left!important}}"
+      "td::before{{content:attr(data-l);display:inline-block;min-width:10em;font-weight:bold}}"
+      "td:empty{{display:none}}}}</style></head><body>"
       "<h1>{0}</h1><p><b>{1} mailboxes, {2} failed{8}</b>; {3} messages, {4:.1f} MB copied "
       "(all runs); this run {5:.1f} s.</p>{9}"
       "<h2>Mailboxes (failures first)</h2><table><colgroup><col><col><col><col><col><col>"

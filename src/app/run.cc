@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 #include "app/organizations.h"
 #include "app/plan_output.h"
 #include "app/preflight.h"
+#include "app/progress_line.h"
 #include "app/report.h"
 #include "app/validator.h"
 #include "core/dn.h"
@@ -75,48 +77,92 @@ class StopSignals {
   }, old_term_{};
 };
 
-// Live progress (SPEC §9): redrawn in place at most 4 times a second on a terminal, one plain
-// line per mailbox otherwise.
+// Live progress (SPEC §9): on a terminal one line redrawn in place at most 4 times a second,
+// cut to the terminal's width (app/progress_line.h); a line per finished mailbox, with its final
+// state, on a terminal or not.
 class Progress {
  public:
-  Progress(Console console, size_t total)
-      : console_(console), total_(total), tty_(::isatty(STDERR_FILENO)) {}
-  void Copied(const std::string& mailbox, const CopyProgress& p) {
-    if (!tty_) return;
+  Progress(Console console, size_t total, uint64_t known_bytes, size_t known)
+      : console_(console),
+        total_(total),
+        known_bytes_(known_bytes),
+        known_(known),
+        tty_(::isatty(STDERR_FILENO)) {}
+  // A mailbox whose size the snapshot just learnt: the ETA counts it.
+  void Sized(uint64_t bytes) {
     std::lock_guard<std::mutex> lock(mu_);
+    known_bytes_ += bytes;
+    ++known_;
+  }
+  void Copied(const std::string& mailbox, const CopyProgress& p) {
+    std::lock_guard<std::mutex> lock(mu_);
+    CopyProgress& before = active_[mailbox];
+    messages_ += p.messages - std::min(p.messages, before.messages);
+    bytes_ += p.bytes - std::min(p.bytes, before.bytes);
+    before = p;
+    if (!tty_) return;
     auto now = Clock::now();
     if (now - last_ < std::chrono::milliseconds(250)) return;
-    last_ = now;
-    double secs = std::chrono::duration<double>(now - start_).count();
-    uint64_t msgs = messages_ + p.messages;
-    double rate = secs > 0 ? static_cast<double>(msgs) / secs : 0;
-    console_.err
-        << fmt::format(
-               "\r\033[K[{}/{}] {}: {} msgs, {:.1f} MB this mailbox; {} msgs total, {:.0f} msg/s",
-               done_ + 1, total_, mailbox, p.messages, static_cast<double>(p.bytes) / 1e6, msgs,
-               rate)
-        << std::flush;
+    Redraw(now);
   }
-  void MailboxDone(const std::string& mailbox, const std::string& outcome, uint64_t messages) {
+  // The copy of a mailbox's pass ended: the next pass counts from 0 again.
+  void PassEnded(const std::string& mailbox) {
     std::lock_guard<std::mutex> lock(mu_);
-    messages_ += messages;
+    active_[mailbox] = {};
+  }
+  void MailboxDone(const std::string& mailbox, const std::string& outcome, uint64_t messages,
+                   uint64_t bytes) {
+    std::lock_guard<std::mutex> lock(mu_);
+    active_.erase(mailbox);
     ++done_;
-    double secs = std::chrono::duration<double>(Clock::now() - start_).count();
-    double per = done_ ? secs / static_cast<double>(done_) : 0;
-    double eta = per * static_cast<double>(total_ - done_);
     if (tty_) console_.err << "\r\033[K";
-    console_.err << fmt::format("[{}/{}] {}: {} ({} messages; ETA {:.0f} s)\n", done_, total_,
-                                mailbox, outcome, messages, eta);
-    samples_.push_back({secs, messages_});
+    console_.err << fmt::format("[{}/{}] {}: {} ({} messages, {:.1f} MB)\n", done_, total_, mailbox,
+                                outcome, messages, static_cast<double>(bytes) / 1e6);
+    samples_.push_back({elapsed(), messages_});
+    if (tty_) Redraw(Clock::now());
+  }
+  void Finished() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (tty_) console_.err << "\r\033[K" << std::flush;
   }
   const std::vector<ThroughputSample>& samples() const { return samples_; }
   double elapsed() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
 
  private:
+  void Redraw(Clock::time_point now) {
+    double span =
+        std::chrono::duration<double>(now - (last_ == Clock::time_point{} ? start_ : last_))
+            .count();
+    msg_rate_.Add(static_cast<double>(messages_ - messages_at_last_), span);
+    byte_rate_.Add(static_cast<double>(bytes_ - bytes_at_last_), span);
+    messages_at_last_ = messages_;
+    bytes_at_last_ = bytes_;
+    last_ = now;
+    ProgressFigures f;
+    for (const auto& [name, p] : active_) f.active.push_back(name);
+    f.done = done_;
+    f.total = total_;
+    f.messages = messages_;
+    f.bytes = bytes_;
+    f.message_rate = msg_rate_.value();
+    f.byte_rate = byte_rate_.value();
+    f.eta_seconds = EstimateSecondsLeft(bytes_, known_bytes_, known_, total_, f.byte_rate);
+    console_.err << "\r\033[K" << FormatProgressLine(f, TerminalWidth()) << std::flush;
+  }
+  static size_t TerminalWidth() {
+    struct winsize ws {};
+    if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1) return ws.ws_col - 1;
+    return 79;
+  }
+
   Console console_;
   size_t total_, done_ = 0;
+  uint64_t known_bytes_;
+  size_t known_;
   bool tty_;
-  uint64_t messages_ = 0;
+  uint64_t messages_ = 0, bytes_ = 0, messages_at_last_ = 0, bytes_at_last_ = 0;
+  std::map<std::string, CopyProgress> active_;
+  SmoothedRate msg_rate_, byte_rate_;
   Clock::time_point start_ = Clock::now(), last_{};
   std::vector<ThroughputSample> samples_{{0, 0}};
   std::mutex mu_;
@@ -142,6 +188,8 @@ struct Work {
   // Open while the mailbox moves, so its steps share two connections instead of making two each.
   std::unique_ptr<MailStore> source_store, target_store;
   Clock::time_point cleaned_at{};  // when this run cleaned the source up
+  bool already_done = false;       // routing-verified when this run began
+  bool announced = false;          // its finished line is printed
 };
 
 Result<MailStore*> SourceStore(const Context& ctx, Work& w) {
@@ -176,6 +224,7 @@ Result<CopyStats> Copy(Context& ctx, Work& w, Progress& progress) {
   options.progress = [&](const CopyProgress& p) { progress.Copied(w.plan.alias, p); };
   options.stop = &g_stop;
   auto stats = CopyMailbox(**src, **dst, *map, options, ctx.stores.target_names());
+  progress.PassEnded(w.plan.alias);
   if (!stats.ok()) return stats;
   for (const auto& f : stats->folders) {
     if (f.messages || f.refused) ctx.log->FolderCopied(w.jm.identity, f);
@@ -275,6 +324,9 @@ void MoveMailbox(Context& ctx, Work& w, Progress& progress) {
         for (const auto& m : *messages) fs.bytes += m.size;
         w.snapshot.folders.push_back(fs);
       }
+      uint64_t size = 0;
+      for (const auto& f : w.snapshot.folders) size += f.bytes;
+      progress.Sized(size);
       return ctx.journal->SaveSnapshot(w.jm.id, SnapshotToJson(w.snapshot),
                                        PlanToJsonValue(w.plan).dump());
     });
@@ -561,7 +613,29 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
   }
 
   StopSignals stop_signals;
-  Progress progress(console, work.size());
+  uint64_t known_bytes = 0;
+  size_t known = 0;
+  for (auto& w : work) {
+    w.already_done = w.jm.state == MailboxState::kRoutingVerified;
+    if (w.snapshot.folders.empty() && w.jm.state == MailboxState::kPending) continue;
+    for (const auto& f : w.snapshot.folders) known_bytes += f.bytes;
+    ++known;
+  }
+  Progress progress(console, work.size(), known_bytes, known);
+  // One line per mailbox when this run is done with it, with the state it ends in.
+  auto Announce = [&](Work& w) {
+    if (w.announced) return;
+    w.announced = true;
+    std::string outcome =
+        !w.row.failure.empty()   ? "FAILED " + EscapeControlCharacters(w.row.failure)
+        : !w.row.skipped.empty() ? "SKIPPED: " + w.row.skipped
+        : w.row.interrupted
+            ? fmt::format("stopped after {} (the next run resumes there)", ToString(w.jm.state))
+        : w.already_done && w.row.messages == 0
+            ? fmt::format("already done ({})", ToString(w.jm.state))
+            : std::string(ToString(w.jm.state));
+    progress.MailboxDone(w.plan.alias, outcome, w.row.messages, w.row.bytes);
+  };
   // `parallel` mailboxes at once (-MaxThreads); each worker takes the next mailbox in file order.
   std::atomic<size_t> next{0};
   auto worker = [&] {
@@ -571,18 +645,11 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
         w.row.failure = "rolled back; remove it from the journal to move it again";
       } else if (g_stop && w.jm.state < MailboxState::kSourceCleaned) {
         w.row.interrupted = true;  // not started: the next run takes it
-        continue;
       } else if (w.jm.state < MailboxState::kSourceCleaned) {
         MoveMailbox(ctx, w, progress);
       }
-      progress.MailboxDone(
-          w.plan.alias,
-          !w.row.failure.empty()   ? "FAILED " + w.row.failure
-          : !w.row.skipped.empty() ? "SKIPPED: " + w.row.skipped
-          : w.row.interrupted
-              ? fmt::format("stopped at {} (the next run resumes there)", ToString(w.jm.state))
-              : std::string(ToString(w.jm.state)),
-          w.row.messages);
+      // A mailbox that stops here is told now; the others once their routing is proven.
+      if (!w.row.failure.empty() || !w.row.skipped.empty() || w.row.interrupted) Announce(w);
     }
   };
   size_t threads = std::min<size_t>(static_cast<size_t>(std::max(1, config.parallel)), work.size());
@@ -635,12 +702,16 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
   // The sweeps run `parallel` at once too; the model is read-only.
   next = 0;
   auto prover = [&] {
-    for (size_t i = next++; i < work.size(); i = next++) prove(work[i]);
+    for (size_t i = next++; i < work.size(); i = next++) {
+      prove(work[i]);
+      Announce(work[i]);
+    }
   };
   pool.clear();
   for (size_t t = 1; t < threads; ++t) pool.emplace_back(prover);
   prover();
   for (auto& t : pool) t.join();
+  progress.Finished();
 
   RunReport report{
       fmt::format("crossmove migration report: {} (run {})", users.path, ctx.journal->run_id()),
