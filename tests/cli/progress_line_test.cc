@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "cli/run_crossmove.h"
+
 namespace cm {
 namespace {
 
@@ -69,6 +71,25 @@ TEST(ProgressLine, TheRateIsSmoothedSoOneSlowSecondDoesNotRuleTheEta) {
   EXPECT_LT(rate.value(), 1000);
   for (int i = 0; i < 60; ++i) rate.Add(100, 1);  // a minute at a new pace
   EXPECT_NEAR(rate.value(), 100, 1);
+}
+
+// Not a terminal: plain lines, one per mailbox, with the state it ends in.
+TEST(ProgressLines, FinishedLinesTellTheFinalStateAndARerunSaysAlreadyDone) {
+  testing::Workspace ws;
+  auto first = testing::RunCrossmove({"run"}, ws.dir());
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_NE(first.err.find(": routing-verified (1 messages, 0.0 MB)\n"), std::string::npos)
+      << first.err;
+  EXPECT_EQ(first.err.find("source-cleaned"), std::string::npos) << first.err;
+  EXPECT_EQ(first.err.find("\033["), std::string::npos);  // no redraws when not a terminal
+  EXPECT_NE(first.err.find("[22/22] "), std::string::npos);
+  auto again = testing::RunCrossmove({"run"}, ws.dir());
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  size_t already = 0;
+  for (size_t at = again.err.find("already done (routing-verified)"); at != std::string::npos;
+       at = again.err.find("already done (routing-verified)", at + 1))
+    ++already;
+  EXPECT_EQ(already, 22u) << again.err;
 }
 
 }  // namespace
