@@ -96,13 +96,13 @@ void FailuresFirst(std::vector<ReportRow>& rows) {
 Status WriteReport(const std::string& base, const RunReport& r) {
   std::string csv =
       "identity,source_dn,target_dn,target_primary_smtp,cleanup,state,failure,messages,bytes,"
-      "seconds,refused,skipped,repaired\r\n";
+      "seconds,refused,skipped,repaired,first_step,last_step\r\n";
   for (const auto& row : r.rows) {
-    csv += fmt::format("{},{},{},{},{},{},{},{},{},{:.2f},{},{},{}\r\n", Csv(row.identity),
+    csv += fmt::format("{},{},{},{},{},{},{},{},{},{:.2f},{},{},{},{},{}\r\n", Csv(row.identity),
                        Csv(row.source_dn), Csv(row.target_dn), Csv(row.target_primary_smtp),
                        Csv(row.cleanup), Csv(row.state), Csv(row.failure), row.messages, row.bytes,
                        row.seconds, Csv(Join(row.refused, "; ")), Csv(row.skipped),
-                       Csv(Join(row.repaired, "; ")));
+                       Csv(Join(row.repaired, "; ")), Csv(row.first_step), Csv(row.last_step));
   }
   CM_RETURN_IF_ERROR(WriteFileAtomically(base + ".csv", csv, 0600));
 
@@ -126,7 +126,10 @@ Status WriteReport(const std::string& base, const RunReport& r) {
         : row.skipped.empty() ? "ok"
                               : "skipped",
         Html(row.identity), Html(row.target_primary_smtp), Html(row.target_dn), Html(row.cleanup),
-        Html(row.state),
+        Html(row.state) + (row.first_step.empty()
+                               ? std::string()
+                               : fmt::format("<br><small>{} &ndash; {}</small>",
+                                             Html(row.first_step), Html(row.last_step))),
         Html(row.failure.empty() && !row.skipped.empty() ? "skipped: " + row.skipped : row.failure),
         row.messages, static_cast<double>(row.bytes) / 1e6, row.refused.size(),
         Html(Join(row.repaired, "; ")), row.repaired.size());

@@ -28,6 +28,8 @@ struct ReportRow {
   std::string skipped = {};
   std::vector<std::string> repaired = {};  // "folder key": copied again after a failed verification
   bool interrupted = false;                // this run stopped it at a safe point (SIGINT / SIGTERM)
+  std::string first_step = {};  // when its move began and last went on, over every run (UTC)
+  std::string last_step = {};
 };
 
 struct ThroughputSample {

@@ -729,7 +729,14 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
   std::set<std::string> holders;
   // What every run together copied: the report is the migration's, not this invocation's.
   auto totals = ctx.journal->CopiedTotals();
+  auto spans = ctx.journal->StepSpans();
   auto cumulative = [&](ReportRow row, int64_t id) {
+    if (spans.ok()) {
+      if (auto s = spans->find(id); s != spans->end()) {
+        row.first_step = s->second.first;
+        row.last_step = s->second.last;
+      }
+    }
     if (!totals.ok()) return row;
     auto t = totals->find(id);
     row.messages = t == totals->end() ? 0 : t->second.messages;

@@ -621,6 +621,18 @@ Result<std::map<int64_t, Journal::CopiedTotal>> Journal::CopiedTotals() {
   }
 }
 
+Result<std::map<int64_t, Journal::StepSpan>> Journal::StepSpans() {
+  std::lock_guard<std::recursive_mutex> lock(*mu_);
+  Stmt q(db_, "SELECT mailbox, min(at), max(at) FROM steps GROUP BY mailbox");
+  std::map<int64_t, StepSpan> out;
+  while (true) {
+    auto row = q.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    out[q.Int(0)] = {q.Text(1), q.Text(2)};
+  }
+}
+
 Result<std::string> Journal::FirstRunStarted() {
   std::lock_guard<std::recursive_mutex> lock(*mu_);
   Stmt q(db_, "SELECT started FROM runs ORDER BY id LIMIT 1");

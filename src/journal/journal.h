@@ -86,6 +86,11 @@ class Journal {
     uint64_t bytes = 0;
   };
   Result<std::map<int64_t, CopiedTotal>> CopiedTotals();
+  // When each mailbox's first step began and its last step ended, in any run (ISO 8601 UTC).
+  struct StepSpan {
+    std::string first, last;
+  };
+  Result<std::map<int64_t, StepSpan>> StepSpans();
   // When the journal's first run started (ISO 8601 UTC): the migration's start.
   Result<std::string> FirstRunStarted();
 
