@@ -53,10 +53,11 @@ std::string FormatProgressLine(const ProgressFigures& f, size_t width) {
     if (f.active.size() > shown.size())
       active += fmt::format(" +{}", f.active.size() - shown.size());
   }
+  // What matters most comes first, so a narrow terminal cuts the names, not the ETA.
   std::string line = fmt::format(
-      "{} | {}/{} done | {} msgs {:.1f} MB | {:.0f} msg/s {:.1f} MB/s | ETA {}", active, f.done,
-      f.total, f.messages, static_cast<double>(f.bytes) / 1e6, f.message_rate, f.byte_rate / 1e6,
-      f.eta_seconds < 0 ? std::string("?") : FormatDuration(f.eta_seconds));
+      "{}/{} moved | ETA {} | {:.0f} msg/s {:.1f} MB/s | {} msgs {:.1f} MB | {}", f.done, f.total,
+      f.eta_seconds < 0 ? std::string("?") : FormatDuration(f.eta_seconds), f.message_rate,
+      f.byte_rate / 1e6, f.messages, static_cast<double>(f.bytes) / 1e6, active);
   return CutTo(line, width);
 }
 

@@ -16,7 +16,7 @@ struct ProgressFigures {
   double eta_seconds = -1;                 // for the whole run; < 0: not known yet
 };
 
-// "3 active: alice, bob +1 | 12/200 done | 5120 msgs 40.1 MB | 812 msg/s 6.3 MB/s | ETA 2m05s",
+// "12/200 moved | ETA 2m05s | 812 msg/s 6.3 MB/s | 5120 msgs 40.1 MB | 3 active: alice, bob +1",
 // cut to `width` terminal columns (UTF-8 aware; a cut ends in "…"), so a redraw in place never
 // wraps and leaves no fragments.
 std::string FormatProgressLine(const ProgressFigures& figures, size_t width);

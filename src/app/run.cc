@@ -105,10 +105,15 @@ class Progress {
     if (now - last_ < std::chrono::milliseconds(250)) return;
     Redraw(now);
   }
-  // The copy of a mailbox's pass ended: the next pass counts from 0 again.
+  // The copy of a mailbox's pass ended: it is no longer active; a next pass counts from 0.
   void PassEnded(const std::string& mailbox) {
     std::lock_guard<std::mutex> lock(mu_);
-    active_[mailbox] = {};
+    active_.erase(mailbox);
+  }
+  // This run's move of a mailbox (up to its cleanup) ended; its finished line follows its sweep.
+  void Moved() {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++moved_;
   }
   void MailboxDone(const std::string& mailbox, const std::string& outcome, uint64_t messages,
                    uint64_t bytes) {
@@ -140,7 +145,7 @@ class Progress {
     last_ = now;
     ProgressFigures f;
     for (const auto& [name, p] : active_) f.active.push_back(name);
-    f.done = done_;
+    f.done = std::max(moved_, done_);
     f.total = total_;
     f.messages = messages_;
     f.bytes = bytes_;
@@ -156,7 +161,7 @@ class Progress {
   }
 
   Console console_;
-  size_t total_, done_ = 0;
+  size_t total_, done_ = 0, moved_ = 0;
   uint64_t known_bytes_;
   size_t known_;
   bool tty_;
@@ -648,6 +653,7 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
       } else if (w.jm.state < MailboxState::kSourceCleaned) {
         MoveMailbox(ctx, w, progress);
       }
+      progress.Moved();
       // A mailbox that stops here is told now; the others once their routing is proven.
       if (!w.row.failure.empty() || !w.row.skipped.empty() || w.row.interrupted) Announce(w);
     }

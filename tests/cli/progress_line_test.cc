@@ -31,8 +31,8 @@ ProgressFigures Busy() {
 
 TEST(ProgressLine, ShowsActiveMailboxesTotalsRatesAndTheEta) {
   EXPECT_EQ(FormatProgressLine(Busy(), 500),
-            "3 active: łukasz.żółkiewski, zoë.ångström +1 | 12/200 done | 5120 msgs 40.1 MB | "
-            "812 msg/s 6.3 MB/s | ETA 2m05s");
+            "12/200 moved | ETA 2m05s | 812 msg/s 6.3 MB/s | 5120 msgs 40.1 MB | 3 active: "
+            "łukasz.żółkiewski, zoë.ångström +1");
 }
 
 TEST(ProgressLine, IsCutToTheTerminalWidthOnACharacterBoundary) {
@@ -41,7 +41,9 @@ TEST(ProgressLine, IsCutToTheTerminalWidthOnACharacterBoundary) {
     EXPECT_EQ(CodePoints(line), width) << line;
     EXPECT_TRUE(line.ends_with("…")) << line;
   }
-  EXPECT_EQ(FormatProgressLine(Busy(), 12), "3 active: ł…");
+  // A narrow terminal keeps the ETA and cuts the names, inside a character.
+  EXPECT_EQ(FormatProgressLine(Busy(), 80),
+            "12/200 moved | ETA 2m05s | 812 msg/s 6.3 MB/s | 5120 msgs 40.1 MB | 3 active: ł…");
   EXPECT_EQ(FormatProgressLine(Busy(), 0), "");
 }
 
@@ -49,7 +51,7 @@ TEST(ProgressLine, AnUnknownEtaIsAQuestionMark) {
   ProgressFigures f;
   f.total = 3;
   EXPECT_EQ(FormatProgressLine(f, 200),
-            "0 active | 0/3 done | 0 msgs 0.0 MB | 0 msg/s 0.0 MB/s | ETA ?");
+            "0/3 moved | ETA ? | 0 msg/s 0.0 MB/s | 0 msgs 0.0 MB | 0 active");
 }
 
 TEST(ProgressLine, TheEtaIsTheWholeRunsBytesLeftOverTheRate) {
