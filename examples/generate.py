@@ -3,7 +3,9 @@
 
 Deterministic; rerun after editing the tables below. Output: source.ldif, target.ldif,
 users.csv (as Windows PowerShell `Get-Mailbox | Export-Csv -Encoding UTF8` writes it:
-#TYPE line, UTF-8 BOM, CRLF, every field quoted) and crossmove.toml.
+#TYPE line, UTF-8 BOM, CRLF, every field quoted), crossmove.toml and source-mail/ (one
+Maildir per mailbox with a welcome message, so that `plan` and `run` on the example find
+every store they need).
 """
 import base64
 import hashlib
@@ -199,9 +201,28 @@ gc = "ldif:target.ldif"
 domains = ["contoso.test"]
 org-name = "Contoso"
 
+[source.databases.MDB01]
+dn = "CN=Mailbox Database 01,OU=Exchange,DC=fabrikam,DC=test"
+store = "maildir:source-mail/%d/%n"
+
 [target.databases.DB-Contoso-01]
 dn = "CN=DB-Contoso-01,OU=Exchange,DC=contoso,DC=test"
+store = "maildir:target-mail/%d/%n"
 """
+
+
+def write_source_mail():
+    """One read message in each source mailbox's Maildir (cur/: git keeps no empty folder)."""
+    for (cn, _given, _sn, display, alias, *_rest) in PEOPLE:
+        cur = os.path.join(HERE, "source-mail", "fabrikam.test", alias, "cur")
+        os.makedirs(cur, exist_ok=True)
+        message = (f"From: IT <it@fabrikam.test>\r\nTo: {display} <{alias}@fabrikam.test>\r\n"
+                   f"Subject: Welcome to Fabrikam mail\r\nDate: Mon, 1 Jun 2026 09:00:00 +0000\r\n"
+                   f"Message-ID: <welcome.{alias}@fabrikam.test>\r\n\r\n"
+                   f"Hello {display}, your mailbox is ready.\r\n")
+        with open(os.path.join(cur, f"1780304400.M1P1.fab-ex01,S={len(message.encode())}:2,S"),
+                  "w", encoding="utf-8", newline="") as f:
+            f.write(message)
 
 if __name__ == "__main__":
     for name, text in [("source.ldif", source_ldif()), ("target.ldif", target_ldif()),
@@ -210,3 +231,4 @@ if __name__ == "__main__":
             f.write(text)
     with open(os.path.join(HERE, "users.csv"), "w", encoding="utf-8", newline="") as f:
         f.write(users_csv())
+    write_source_mail()

@@ -6,6 +6,7 @@
 #include "app/mail_stores.h"
 #include "app/organizations.h"
 #include "app/plan_output.h"
+#include "app/preflight.h"
 #include "app/validator.h"
 #include "core/strings.h"
 #include "io/file.h"
@@ -34,33 +35,39 @@ int ReportProblems(const Problems& problems, bool json, Console console) {
   return kExitUsage;
 }
 
+namespace {
+
+std::vector<JournaledRow> JournaledRows(const Preflight& pre) {
+  std::vector<JournaledRow> out;
+  for (size_t i : pre.resumed) {
+    const JournaledMove& m = pre.journaled[i];
+    out.push_back({m.jm.identity, m.jm.line, m.plan.alias, m.plan.target_dn,
+                   std::string(ToString(m.jm.state)), std::string(NextStep(m.jm.state)),
+                   m.jm.failed() ? fmt::format("{}: {}", m.jm.failed_step, m.jm.reason) : ""});
+  }
+  return out;
+}
+
+}  // namespace
+
 int RunPlan(const Config& config, const PlanOptions& options, Console console) {
   Problems problems;
-  if (config.users_file.empty())
-    problems.push_back({"", 0, "users-file", "not set (the CSV of mailboxes to move)"});
-  auto orgs = OpenOrganizations(config, /*read_only=*/true, problems);
-  if (!orgs.ok() && orgs.status().code() == Status::Code::kUnavailable)
-    return Unreachable(orgs.status(), console, options.json);
-  UsersFile users;
-  if (!config.users_file.empty()) {
-    auto read = ReadUsersFile(config.users_file, config.csv_delimiter, problems);
-    if (!read.ok()) {
-      problems.push_back({"", 0, "", read.status().message()});
-    } else {
-      users = std::move(*read);
+  Preflight pre;
+  std::optional<Status> fatal;
+  // The very validation `run` makes (app/preflight.h), so a plan that passes is a run that
+  // starts, and one made after a run shows what the journal has done.
+  if (!PrepareRun(config, /*for_run=*/false, console.err, pre, problems, fatal)) {
+    if (fatal) {
+      if (fatal->code() == Status::Code::kUnavailable)
+        return Unreachable(*fatal, console, options.json);
+      PrintError(fatal->message(), options.json, console);
+      return kExitUsage;
     }
-  }
-  Batch batch;
-  if (orgs.ok()) batch = PrepareBatch(config, *orgs, users, problems);
-  // The stores are checked as `run` checks them (logins, credential files), so a plan that
-  // passes is one `run` accepts; a database without a store is planned for the directory only.
-  MailStores stores = MailStores::Load(config, problems, console.err);
-  bool unreachable =
-      CheckMailStores(config, stores, users.path, batch, /*require_stores=*/false, problems);
-  if (!problems.empty()) {
     int code = ReportProblems(problems, options.json, console);
-    return unreachable ? kExitUnreachable : code;
+    return pre.unreachable ? kExitUnreachable : code;
   }
+  const Batch& batch = pre.batch;
+  std::vector<JournaledRow> journaled = JournaledRows(pre);
 
   if (!options.ldif.empty()) {
     std::string base = options.ldif;
@@ -82,11 +89,11 @@ int RunPlan(const Config& config, const PlanOptions& options, Console console) {
     bounces.Add(AddressesThatWillBounce(m.source, m.plan, target_domains, config.profile),
                 m.plan.cleanup);
   if (options.json) {
-    nlohmann::json plan = PlanToJson(batch, problems);
+    nlohmann::json plan = PlanToJson(batch, journaled, problems);
     plan["addresses_that_will_bounce"] = bounces.addresses;
     console.out << plan.dump(2) << "\n";
   } else {
-    console.out << FormatPlanText(batch, config.profile, console.color);
+    console.out << FormatPlanText(batch, journaled, config.profile, console.color);
   }
   if (std::string warning = BounceWarning(bounces); !warning.empty())
     console.err << "crossmove: " << warning << "\n";

@@ -16,6 +16,7 @@ enum ExitCode : int {
   kExitUsage = 2,        // usage or validation error
   kExitUnreachable = 3,  // cannot reach a server / open a directory
   kExitBusy = 4,         // another run holds the journal; nothing was done (docs/DECISIONS.md)
+  kExitInterrupted = 5,  // SIGINT / SIGTERM: stopped at a safe point, report written; rerun resumes
 };
 
 struct Console {

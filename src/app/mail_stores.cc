@@ -168,7 +168,7 @@ Status MailStores::CheckTargetAdmin(const MailboxPlan& plan) const {
 }
 
 bool CheckMailStores(const Config& config, const MailStores& stores, const std::string& users_path,
-                     const Batch& batch, bool require_stores, Problems& problems) {
+                     const Batch& batch, Problems& problems) {
   const auto& boxes = batch.mailboxes;
   std::vector<std::optional<Problem>> found(boxes.size());
   std::vector<bool> down(boxes.size(), false);
@@ -178,7 +178,6 @@ bool CheckMailStores(const Config& config, const MailStores& stores, const std::
       const PlannedMailbox& m = boxes[i];
       const DatabaseConfig* db = config.SourceDatabaseFor(m.source.First(config.profile.home_mdb));
       if (db && !stores.CredentialsLoaded(*db)) continue;  // its credential is the problem
-      if (!require_stores && (!db || db->store.empty())) continue;
       auto location = stores.SourceLocation(m.source);
       auto store = location.ok() ? stores.OpenSource(m.source, *location)
                                  : Result<std::unique_ptr<MailStore>>(location.status());
@@ -203,7 +202,6 @@ bool CheckMailStores(const Config& config, const MailStores& stores, const std::
     unreachable |= down[i];
     const DatabaseConfig* tdb = config.TargetDatabaseFor(m.plan.target_database_dn);
     if (tdb && !stores.CredentialsLoaded(*tdb)) continue;
-    if (!require_stores && (!tdb || tdb->store.empty())) continue;
     auto target = stores.OpenTarget(m.plan);
     Status reachable = target.ok() ? Status::Ok() : target.status();
     if (target.ok() && servers_checked.insert((*target)->server()).second)

@@ -57,10 +57,9 @@ class MailStores {
 // Every store the batch will read or write, before anything is written (SPEC §4), as `plan`
 // and `run` both do: every source mailbox opened with the credentials given (`parallel` at
 // once); every target server reached and its admin logged in, once per server (the target
-// mailbox itself is created by the copy). With `require_stores` false (plan), a database
-// without a configured store is a directory-only plan and is not a problem. Returns whether a
-// server could not be reached (exit 3 rather than 2).
+// mailbox itself is created by the copy). A database without a configured store is a problem.
+// Returns whether a server could not be reached (exit 3 rather than 2).
 bool CheckMailStores(const Config& config, const MailStores& stores, const std::string& users_path,
-                     const Batch& batch, bool require_stores, Problems& problems);
+                     const Batch& batch, Problems& problems);
 
 }  // namespace cm

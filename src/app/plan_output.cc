@@ -5,6 +5,7 @@
 #include <map>
 
 #include "app/value_format.h"
+#include "core/strings.h"
 #include "directory/ldif_format.h"
 
 namespace cm {
@@ -96,9 +97,36 @@ nlohmann::json OpToJson(const DirectoryOp& op) {
 
 }  // namespace
 
-std::string FormatPlanText(const Batch& batch, const AttributeProfile& profile, bool color) {
+std::string FormatPlanText(const Batch& batch, const std::vector<JournaledRow>& journaled,
+                           const AttributeProfile& profile, bool color) {
   Style st{color};
   std::string out;
+  size_t done = 0, resuming = 0, rolled_back = 0;
+  for (const JournaledRow& j : journaled) {
+    std::string what;
+    if (!j.next_step.empty()) {
+      ++resuming;
+      what = st.Yellow(fmt::format("resumes at {}", j.next_step)) +
+             fmt::format(" (state {}{})", j.state,
+                         j.failure.empty() ? ""
+                                           : "; the last attempt failed at " +
+                                                 EscapeControlCharacters(j.failure));
+    } else if (j.state == "rolled-back") {
+      ++rolled_back;
+      what = st.Red("rolled back") + " (not moved again while the journal has it)";
+    } else {
+      ++done;
+      what = st.Green("done") + fmt::format(" ({}; nothing to do)", j.state);
+    }
+    out += fmt::format("{} ({}:{}): {} -> {}\n", EscapeControlCharacters(j.identity),
+                       batch.users_file, j.line, what, j.target_dn);
+  }
+  if (!journaled.empty()) {
+    out += fmt::format(
+        "{} of the users file's mailboxes are in the journal: {} done, {} resume, {} rolled "
+        "back.\n\n",
+        journaled.size(), done, resuming, rolled_back);
+  }
   size_t total = batch.mailboxes.size(), index = 0;
   size_t created = 0, replaced = 0, merged = 0;
   std::map<CleanupOption, size_t> by_cleanup;
@@ -146,8 +174,19 @@ nlohmann::json ProblemsToJson(const Problems& problems) {
   return arr;
 }
 
-nlohmann::json PlanToJson(const Batch& batch, const Problems& problems) {
+nlohmann::json PlanToJson(const Batch& batch, const std::vector<JournaledRow>& journaled,
+                          const Problems& problems) {
   nlohmann::json mailboxes = nlohmann::json::array();
+  nlohmann::json resumed = nlohmann::json::array();
+  for (const JournaledRow& j : journaled) {
+    resumed.push_back({{"line", j.line},
+                       {"identity", j.identity},
+                       {"alias", j.alias},
+                       {"target_dn", j.target_dn},
+                       {"state", j.state},
+                       {"next_step", j.next_step},
+                       {"failure", j.failure}});
+  }
   for (const PlannedMailbox& m : batch.mailboxes) {
     const MailboxPlan& p = m.plan;
     nlohmann::json ops = nlohmann::json::array();
@@ -166,6 +205,7 @@ nlohmann::json PlanToJson(const Batch& batch, const Problems& problems) {
   }
   return {{"users_file", batch.users_file},
           {"mailboxes", mailboxes},
+          {"journaled", resumed},
           {"problems", ProblemsToJson(problems)}};
 }
 

@@ -9,10 +9,24 @@
 
 namespace cm {
 
-std::string FormatPlanText(const Batch& batch, const AttributeProfile& profile, bool color);
+// A row of the users file an earlier run started (the journal has it): what `run` does with it
+// now instead of planning it again.
+struct JournaledRow {
+  std::string identity;  // the journal's key ("Identity=...")
+  unsigned long line = 0;
+  std::string alias;
+  std::string target_dn;
+  std::string state;      // the last step completed ("target-provisioned")
+  std::string next_step;  // where `run` resumes ("copy"); "" when done or rolled back
+  std::string failure;    // "copy: reason" of the last attempt, "" when none
+};
+
+std::string FormatPlanText(const Batch& batch, const std::vector<JournaledRow>& journaled,
+                           const AttributeProfile& profile, bool color);
 // Directory operations as the plan text shows them (what `rollback --dry-run` prints).
 std::string FormatOpsText(const std::vector<DirectoryOp>& ops, bool color);
-nlohmann::json PlanToJson(const Batch& batch, const Problems& problems);
+nlohmann::json PlanToJson(const Batch& batch, const std::vector<JournaledRow>& journaled,
+                          const Problems& problems);
 nlohmann::json ProblemsToJson(const Problems& problems);
 // LDIF change files for each side, ready for `ldapmodify -f`: target first (provisioning), then
 // source (cleanup) — the order `run` applies them in, with the content copy in between.

@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <ctime>
 
 #include "core/strings.h"
 #include "io/file.h"
@@ -66,16 +69,40 @@ std::string Chart(const std::vector<ThroughputSample>& samples) {
 
 }  // namespace
 
+std::string DatedReportBase(const std::string& base) {
+  std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &utc);
+  std::string dated = fmt::format("{}-{}", base, stamp);
+  struct stat st;
+  for (int n = 2;
+       ::stat((dated + ".html").c_str(), &st) == 0 || ::stat((dated + ".csv").c_str(), &st) == 0;
+       ++n)
+    dated = fmt::format("{}-{}-{}", base, stamp, n);
+  return dated;
+}
+
+void FailuresFirst(std::vector<ReportRow>& rows) {
+  std::stable_sort(rows.begin(), rows.end(), [](const ReportRow& a, const ReportRow& b) {
+    auto rank = [](const ReportRow& r) {
+      return !r.failure.empty() ? 0 : !r.skipped.empty() ? 1 : 2;
+    };
+    return rank(a) < rank(b);
+  });
+}
+
 Status WriteReport(const std::string& base, const RunReport& r) {
   std::string csv =
       "identity,source_dn,target_dn,target_primary_smtp,cleanup,state,failure,messages,bytes,"
-      "seconds,refused,skipped,repaired\r\n";
+      "seconds,refused,skipped,repaired,first_step,last_step\r\n";
   for (const auto& row : r.rows) {
-    csv += fmt::format("{},{},{},{},{},{},{},{},{},{:.2f},{},{},{}\r\n", Csv(row.identity),
+    csv += fmt::format("{},{},{},{},{},{},{},{},{},{:.2f},{},{},{},{},{}\r\n", Csv(row.identity),
                        Csv(row.source_dn), Csv(row.target_dn), Csv(row.target_primary_smtp),
                        Csv(row.cleanup), Csv(row.state), Csv(row.failure), row.messages, row.bytes,
                        row.seconds, Csv(Join(row.refused, "; ")), Csv(row.skipped),
-                       Csv(Join(row.repaired, "; ")));
+                       Csv(Join(row.repaired, "; ")), Csv(row.first_step), Csv(row.last_step));
   }
   CM_RETURN_IF_ERROR(WriteFileAtomically(base + ".csv", csv, 0600));
 
@@ -90,35 +117,56 @@ Status WriteReport(const std::string& base, const RunReport& r) {
   std::string rows;
   for (const auto& row : r.rows) {
     rows += fmt::format(
-        "<tr class=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td "
-        "class=n>{}</td>"
-        "<td class=n>{:.1f}</td><td>{}</td><td title=\"{}\">{}</td></tr>\n",
+        "<tr class=\"{}\"><td data-l=identity>{}</td><td data-l=\"new primary SMTP\">{}</td>"
+        "<td data-l=\"target object\">{}</td><td data-l=cleanup>{}</td><td data-l=state>{}</td>"
+        "<td data-l=failure>{}</td><td class=n data-l=messages>{}</td>"
+        "<td class=n data-l=MB>{:.1f}</td><td class=n data-l=refused>{}</td>"
+        "<td class=n data-l=repaired title=\"{}\">{}</td></tr>\n",
         !row.failure.empty()  ? "bad"
         : row.skipped.empty() ? "ok"
                               : "skipped",
         Html(row.identity), Html(row.target_primary_smtp), Html(row.target_dn), Html(row.cleanup),
-        Html(row.state),
+        Html(row.state) + (row.first_step.empty()
+                               ? std::string()
+                               : fmt::format("<br><small>{} &ndash; {}</small>",
+                                             Html(row.first_step), Html(row.last_step))),
         Html(row.failure.empty() && !row.skipped.empty() ? "skipped: " + row.skipped : row.failure),
         row.messages, static_cast<double>(row.bytes) / 1e6, row.refused.size(),
         Html(Join(row.repaired, "; ")), row.repaired.size());
   }
   std::string html = fmt::format(
-      "<!doctype html><html><head><meta charset=\"utf-8\"><title>{0}</title><style>"
-      "body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px "
-      "solid #ccc;"
-      "padding:3px "
-      "6px;font-size:13px}}tr.bad{{background:#fdd}}tr.skipped{{background:#ffd}}td.n{{text-align:"
-      "right}}</style></head><body>"
-      "<h1>{0}</h1><p>{1} mailboxes, {2} failed{8}; {3} messages, {4:.1f} MB copied in {5:.1f} "
-      "s.</p>"
-      "<h2>Throughput</h2>{6}<h2>Mailboxes</h2><table><tr><th>identity</th><th>new primary "
-      "SMTP</th><th>target object</th>"
-      "<th>cleanup</th><th>state</th><th>failure</th><th>messages</th><th>MB</th><th>refused</th>"
-      "<th>repaired</th></tr>\n{7}</table>"
+      "<!doctype html><html><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+      "content=\"width=device-width\"><title>{0}</title><style>"
+      "body{{font-family:sans-serif;margin:1em;max-width:100%}}"
+      // Long values wrap inside their cell: the table never gets wider than the page.
+      "table{{border-collapse:collapse;width:100%;table-layout:fixed}}"
+      "td,th{{border:1px solid #ccc;padding:3px 6px;font-size:13px;overflow-wrap:anywhere;"
+      "vertical-align:top;text-align:left}}"
+      "tr.bad{{background:#fdd}}tr.skipped{{background:#ffd}}td.n,th.n{{text-align:right}}"
+      "col.n{{width:5.5em}}svg{{max-width:100%;height:auto}}"
+      "dl{{display:grid;grid-template-columns:max-content 1fr;gap:2px 1em}}dt{{font-weight:bold}}"
+      "dd{{margin:0;overflow-wrap:anywhere}}"
+      // A phone: each mailbox a card of labelled lines instead of ten squeezed columns.
+      "@media (max-width:700px){{table,tbody,tr,td{{display:block;width:auto}}"
+      "tr:first-child,colgroup{{display:none}}tr{{margin:0 0 .8em;border:1px solid #bbb}}"
+      "td{{border:0;border-bottom:1px solid #eee;text-align:left!important}}"
+      "td::before{{content:attr(data-l);display:inline-block;min-width:10em;font-weight:bold}}"
+      "td:empty{{display:none}}}}</style></head><body>"
+      "<h1>{0}</h1><p><b>{1} mailboxes, {2} failed{8}</b>; {3} messages, {4:.1f} MB copied "
+      "(all runs); this run {5:.1f} s.</p>{9}"
+      "<h2>Mailboxes (failures first)</h2><table><colgroup><col><col><col><col><col><col>"
+      "<col class=n><col class=n><col class=n><col class=n></colgroup><tr><th>identity</th>"
+      "<th>new primary SMTP</th><th>target object</th>"
+      "<th>cleanup</th><th>state</th><th>failure</th><th class=n>messages</th><th "
+      "class=n>MB</th><th class=n>refused</th>"
+      "<th class=n>repaired</th></tr>\n{7}</table><h2>Throughput of this run</h2>{6}"
       "</body></html>\n",
       Html(r.title), r.rows.size(), failed, messages, static_cast<double>(bytes) / 1e6, r.seconds,
       Chart(r.samples), rows,
-      skipped ? fmt::format(", {} skipped (held by another run)", skipped) : std::string());
+      skipped ? fmt::format(", {} skipped (held by another run)", skipped) : std::string(),
+      fmt::format("<dl><dt>organizations</dt><dd>{}</dd><dt>cleanup</dt><dd>{}</dd><dt>migration "
+                  "started</dt><dd>{}</dd><dt>report written</dt><dd>{}</dd></dl>",
+                  Html(r.organizations), Html(r.cleanup), Html(r.started), Html(r.written)));
   return WriteFileAtomically(base + ".html", html, 0600);
 }
 

@@ -1,5 +1,7 @@
-// The per-run report (SPEC §9): CSV for spreadsheets, a self-contained HTML page for people
-// (summary, per-mailbox table, throughput over time as an inline SVG chart).
+// The migration report (SPEC §9): CSV for spreadsheets, a self-contained HTML page for people
+// (summary, per-mailbox table with failures first, throughput of the run as an inline SVG
+// chart). Its rows come from the journal — every mailbox ever in it, with what all runs together
+// copied — so the report of a resumed run is the whole migration's, not the resume's.
 #pragma once
 
 #include <string>
@@ -25,6 +27,9 @@ struct ReportRow {
   // run 3 (pid 123 on host) since ...".
   std::string skipped = {};
   std::vector<std::string> repaired = {};  // "folder key": copied again after a failed verification
+  bool interrupted = false;                // this run stopped it at a safe point (SIGINT / SIGTERM)
+  std::string first_step = {};  // when its move began and last went on, over every run (UTC)
+  std::string last_step = {};
 };
 
 struct ThroughputSample {
@@ -34,6 +39,11 @@ struct ThroughputSample {
 
 struct RunReport {
   std::string title;
+  std::string organizations;  // "source DC=fabrikam,DC=test -> target DC=contoso,DC=test"
+  std::string cleanup;        // the run's cleanup option
+  std::string started;        // the migration's first run (ISO 8601 UTC)
+  std::string written;        // this report
+
   std::vector<ReportRow> rows;
   std::vector<ThroughputSample> samples;
   double seconds = 0;
@@ -41,5 +51,13 @@ struct RunReport {
 
 // Writes BASE.csv and BASE.html.
 Status WriteReport(const std::string& base, const RunReport& report);
+
+// The dated name of a run's report beside BASE ("BASE-20261202-014512"), one no earlier report
+// has (a suffix "-2", "-3" ... when two runs end in one second), so none is overwritten.
+std::string DatedReportBase(const std::string& base);
+
+// Rows in reading order: failures first, then mailboxes skipped, then the rest (each in
+// users-file order).
+void FailuresFirst(std::vector<ReportRow>& rows);
 
 }  // namespace cm

@@ -1,6 +1,8 @@
 #include "app/run.h"
 
 #include <fmt/format.h>
+#include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +22,8 @@
 #include "app/mail_stores.h"
 #include "app/organizations.h"
 #include "app/plan_output.h"
+#include "app/preflight.h"
+#include "app/progress_line.h"
 #include "app/report.h"
 #include "app/validator.h"
 #include "core/dn.h"
@@ -38,48 +42,135 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Live progress (SPEC §9): redrawn in place at most 4 times a second on a terminal, one plain
-// line per mailbox otherwise.
+// Set by SIGINT / SIGTERM during a run: workers stop at the next safe point (between steps,
+// mailboxes, or messages of a copy), the report is written and the run exits 5. A second signal
+// ends the process at once (SA_RESETHAND); the journal makes that safe too.
+std::atomic<bool> g_stop{false};
+std::atomic<int> g_stop_signal{0};
+
+extern "C" void StopAtSafePoint(int signal) {
+  g_stop_signal = signal;
+  g_stop = true;
+  static const char kSaid[] =
+      "\ncrossmove: stopping at a safe point (the message being copied is finished); press "
+      "Ctrl-C again to stop at once\n";
+  ssize_t ignored = ::write(STDERR_FILENO, kSaid, sizeof kSaid - 1);
+  (void)ignored;
+}
+
+// Installs StopAtSafePoint for SIGINT and SIGTERM while it lives.
+class StopSignals {
+ public:
+  StopSignals() {
+    g_stop = false;
+    struct sigaction sa {};
+    sa.sa_handler = StopAtSafePoint;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGINT, &sa, &old_int_);
+    ::sigaction(SIGTERM, &sa, &old_term_);
+  }
+  ~StopSignals() {
+    ::sigaction(SIGINT, &old_int_, nullptr);
+    ::sigaction(SIGTERM, &old_term_, nullptr);
+  }
+
+ private:
+  struct sigaction old_int_ {
+  }, old_term_{};
+};
+
+// Live progress (SPEC §9): on a terminal one line redrawn in place at most 4 times a second,
+// cut to the terminal's width (app/progress_line.h); a line per finished mailbox, with its final
+// state, on a terminal or not.
 class Progress {
  public:
-  Progress(Console console, size_t total)
-      : console_(console), total_(total), tty_(::isatty(STDERR_FILENO)) {}
-  void Copied(const std::string& mailbox, const CopyProgress& p) {
-    if (!tty_) return;
+  Progress(Console console, size_t total, uint64_t known_bytes, size_t known)
+      : console_(console),
+        total_(total),
+        known_bytes_(known_bytes),
+        known_(known),
+        tty_(::isatty(STDERR_FILENO)) {}
+  // A mailbox whose size the snapshot just learnt: the ETA counts it.
+  void Sized(uint64_t bytes) {
     std::lock_guard<std::mutex> lock(mu_);
+    known_bytes_ += bytes;
+    ++known_;
+  }
+  void Copied(const std::string& mailbox, const CopyProgress& p) {
+    std::lock_guard<std::mutex> lock(mu_);
+    CopyProgress& before = active_[mailbox];
+    messages_ += p.messages - std::min(p.messages, before.messages);
+    bytes_ += p.bytes - std::min(p.bytes, before.bytes);
+    before = p;
+    if (!tty_) return;
     auto now = Clock::now();
     if (now - last_ < std::chrono::milliseconds(250)) return;
-    last_ = now;
-    double secs = std::chrono::duration<double>(now - start_).count();
-    uint64_t msgs = messages_ + p.messages;
-    double rate = secs > 0 ? static_cast<double>(msgs) / secs : 0;
-    console_.err
-        << fmt::format(
-               "\r\033[K[{}/{}] {}: {} msgs, {:.1f} MB this mailbox; {} msgs total, {:.0f} msg/s",
-               done_ + 1, total_, mailbox, p.messages, static_cast<double>(p.bytes) / 1e6, msgs,
-               rate)
-        << std::flush;
+    Redraw(now);
   }
-  void MailboxDone(const std::string& mailbox, const std::string& outcome, uint64_t messages) {
+  // The copy of a mailbox's pass ended: it is no longer active; a next pass counts from 0.
+  void PassEnded(const std::string& mailbox) {
     std::lock_guard<std::mutex> lock(mu_);
-    messages_ += messages;
+    active_.erase(mailbox);
+  }
+  // This run's move of a mailbox (up to its cleanup) ended; its finished line follows its sweep.
+  void Moved() {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++moved_;
+  }
+  void MailboxDone(const std::string& mailbox, const std::string& outcome, uint64_t messages,
+                   uint64_t bytes) {
+    std::lock_guard<std::mutex> lock(mu_);
+    active_.erase(mailbox);
     ++done_;
-    double secs = std::chrono::duration<double>(Clock::now() - start_).count();
-    double per = done_ ? secs / static_cast<double>(done_) : 0;
-    double eta = per * static_cast<double>(total_ - done_);
     if (tty_) console_.err << "\r\033[K";
-    console_.err << fmt::format("[{}/{}] {}: {} ({} messages; ETA {:.0f} s)\n", done_, total_,
-                                mailbox, outcome, messages, eta);
-    samples_.push_back({secs, messages_});
+    console_.err << fmt::format("[{}/{}] {}: {} ({} messages, {:.1f} MB)\n", done_, total_, mailbox,
+                                outcome, messages, static_cast<double>(bytes) / 1e6);
+    samples_.push_back({elapsed(), messages_});
+    if (tty_) Redraw(Clock::now());
+  }
+  void Finished() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (tty_) console_.err << "\r\033[K" << std::flush;
   }
   const std::vector<ThroughputSample>& samples() const { return samples_; }
   double elapsed() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
 
  private:
+  void Redraw(Clock::time_point now) {
+    double span =
+        std::chrono::duration<double>(now - (last_ == Clock::time_point{} ? start_ : last_))
+            .count();
+    msg_rate_.Add(static_cast<double>(messages_ - messages_at_last_), span);
+    byte_rate_.Add(static_cast<double>(bytes_ - bytes_at_last_), span);
+    messages_at_last_ = messages_;
+    bytes_at_last_ = bytes_;
+    last_ = now;
+    ProgressFigures f;
+    for (const auto& [name, p] : active_) f.active.push_back(name);
+    f.done = std::max(moved_, done_);
+    f.total = total_;
+    f.messages = messages_;
+    f.bytes = bytes_;
+    f.message_rate = msg_rate_.value();
+    f.byte_rate = byte_rate_.value();
+    f.eta_seconds = EstimateSecondsLeft(bytes_, known_bytes_, known_, total_, f.byte_rate);
+    console_.err << "\r\033[K" << FormatProgressLine(f, TerminalWidth()) << std::flush;
+  }
+  static size_t TerminalWidth() {
+    struct winsize ws {};
+    if (::ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1) return ws.ws_col - 1;
+    return 79;
+  }
+
   Console console_;
-  size_t total_, done_ = 0;
+  size_t total_, done_ = 0, moved_ = 0;
+  uint64_t known_bytes_;
+  size_t known_;
   bool tty_;
-  uint64_t messages_ = 0;
+  uint64_t messages_ = 0, bytes_ = 0, messages_at_last_ = 0, bytes_at_last_ = 0;
+  std::map<std::string, CopyProgress> active_;
+  SmoothedRate msg_rate_, byte_rate_;
   Clock::time_point start_ = Clock::now(), last_{};
   std::vector<ThroughputSample> samples_{{0, 0}};
   std::mutex mu_;
@@ -105,11 +196,9 @@ struct Work {
   // Open while the mailbox moves, so its steps share two connections instead of making two each.
   std::unique_ptr<MailStore> source_store, target_store;
   Clock::time_point cleaned_at{};  // when this run cleaned the source up
+  bool already_done = false;       // routing-verified when this run began
+  bool announced = false;          // its finished line is printed
 };
-
-std::string IdentityKey(const std::string& column, const std::string& identity) {
-  return column + "=" + identity;
-}
 
 Result<MailStore*> SourceStore(const Context& ctx, Work& w) {
   if (!w.source_store) {
@@ -141,7 +230,9 @@ Result<CopyStats> Copy(Context& ctx, Work& w, Progress& progress) {
   if (!refused.ok()) return refused.status();
   options.refused_before = refused->size();
   options.progress = [&](const CopyProgress& p) { progress.Copied(w.plan.alias, p); };
+  options.stop = &g_stop;
   auto stats = CopyMailbox(**src, **dst, *map, options, ctx.stores.target_names());
+  progress.PassEnded(w.plan.alias);
   if (!stats.ok()) return stats;
   for (const auto& f : stats->folders) {
     if (f.messages || f.refused) ctx.log->FolderCopied(w.jm.identity, f);
@@ -187,11 +278,21 @@ bool ClaimOrSkip(Context& ctx, Work& w) {
 // One step of the state machine: intent, work, done. Returns false when the mailbox stops.
 bool Step(Context& ctx, Work& w, std::string_view name, MailboxState next,
           const std::function<Status()>& work) {
+  if (g_stop) {  // a safe point: the mailbox stays in its state, the next run goes on from it
+    w.row.interrupted = true;
+    return false;
+  }
   Status s = ctx.journal->Begin(w.jm.id, name);
   Journal::PauseHook();
   if (s.ok()) s = work();
   if (s.ok()) s = ctx.journal->Finish(w.jm.id, next);
   Journal::PauseHook();
+  if (!s.ok() && g_stop) {
+    // Stopped, not failed: the step's intent is journaled and the next run does it again
+    // (a copy continues from the messages the journal records).
+    w.row.interrupted = true;
+    return false;
+  }
   if (!s.ok()) {
     ctx.journal->Fail(w.jm.id, name, s.message());
     ctx.log->StateChange(w.jm.identity, "failed", fmt::format("{}: {}", name, s.message()));
@@ -231,6 +332,9 @@ void MoveMailbox(Context& ctx, Work& w, Progress& progress) {
         for (const auto& m : *messages) fs.bytes += m.size;
         w.snapshot.folders.push_back(fs);
       }
+      uint64_t size = 0;
+      for (const auto& f : w.snapshot.folders) size += f.bytes;
+      progress.Sized(size);
       return ctx.journal->SaveSnapshot(w.jm.id, SnapshotToJson(w.snapshot),
                                        PlanToJsonValue(w.plan).dump());
     });
@@ -363,26 +467,7 @@ Result<RoutingModel> BuildModel(Organizations& orgs, const Config& config,
        {"target", TargetDomains(config, plans), std::move(*tgt), config.profile}});
 }
 
-struct Loaded {
-  JournalMailbox jm;
-  Snapshot snapshot;
-  MailboxPlan plan;
-};
-
-Result<std::vector<Loaded>> LoadJournal(Journal& journal) {
-  auto all = journal.All();
-  if (!all.ok()) return all.status();
-  std::vector<Loaded> out;
-  for (auto& jm : *all) {
-    if (jm.snapshot.empty()) continue;  // registered, never snapshotted: nothing happened yet
-    auto snap = SnapshotFromJson(jm.snapshot);
-    if (!snap.ok()) return snap.status().Annotate(jm.identity);
-    auto plan = PlanFromJson(nlohmann::json::parse(jm.plan, nullptr, false));
-    if (!plan.ok()) return plan.status().Annotate(jm.identity);
-    out.push_back({std::move(jm), std::move(*snap), std::move(*plan)});
-  }
-  return out;
-}
+using Loaded = JournaledMove;
 
 bool FileExists(const std::string& path) {
   struct stat st;
@@ -396,17 +481,18 @@ struct OpenedJournal {
   std::vector<Loaded> mailboxes;
 };
 std::optional<OpenedJournal> OpenExistingJournal(const Config& config, Console console,
-                                                 std::string_view why, bool json = false) {
+                                                 std::string_view why, bool read_only,
+                                                 bool json = false) {
   if (!FileExists(config.journal)) {
     PrintError(fmt::format("no journal at {}{}", config.journal, why), json, console);
     return std::nullopt;
   }
-  auto journal = Journal::Open(config.journal);
+  auto journal = read_only ? Journal::OpenReadOnly(config.journal) : Journal::Open(config.journal);
   if (!journal.ok()) {
     PrintError(journal.status().message(), json, console);
     return std::nullopt;
   }
-  auto loaded = LoadJournal(**journal);
+  auto loaded = LoadJournaledMoves(**journal);
   if (!loaded.ok()) {
     PrintError(loaded.status().message(), json, console);
     return std::nullopt;
@@ -494,60 +580,25 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
   std::optional<RunLock> run_lock = LockJournal(config, options, console, refused);
   if (!run_lock) return refused;
   Problems problems;
-  if (config.users_file.empty())
-    problems.push_back({"", 0, "users-file", "not set (the CSV of mailboxes to move)"});
-  auto orgs = OpenOrganizations(config, /*read_only=*/false, problems);
-  if (!orgs.ok() && orgs.status().code() == Status::Code::kUnavailable)
-    return Unreachable(orgs.status(), console, options.json);
-  UsersFile users;
-  if (!config.users_file.empty()) {
-    auto read = ReadUsersFile(config.users_file, config.csv_delimiter, problems);
-    if (read.ok()) {
-      users = std::move(*read);
-    } else {
-      problems.push_back({"", 0, "", read.status().message()});
-    }
-  }
-  if (!problems.empty() || !orgs.ok()) return ReportProblems(problems, options.json, console);
-  // Mailboxes an earlier run snapshotted continue from the journal: their source may already be
-  // a contact, so they are not validated again. Only new rows are.
-  std::vector<Loaded> journaled;
-  if (FileExists(config.journal)) {
-    auto existing = Journal::Open(config.journal);
-    if (!existing.ok()) {
-      console.err << "crossmove: " << existing.status().message() << "\n";
+  Preflight pre;
+  std::optional<Status> fatal;
+  // The validation `plan` makes (app/preflight.h); journaled mailboxes continue from their state.
+  if (!PrepareRun(config, /*for_run=*/true, console.err, pre, problems, fatal)) {
+    if (fatal) {
+      if (fatal->code() == Status::Code::kUnavailable)
+        return Unreachable(*fatal, console, options.json);
+      PrintError(fatal->message(), options.json, console);
       return kExitUsage;
     }
-    auto loaded = LoadJournal(**existing);
-    if (!loaded.ok()) {
-      console.err << "crossmove: " << loaded.status().message() << "\n";
-      return kExitUsage;
-    }
-    journaled = std::move(*loaded);
-  }
-  std::map<std::string, const Loaded*, ILess> by_identity;
-  std::vector<MailboxPlan> reserved;
-  for (const auto& l : journaled) {
-    by_identity[l.jm.identity] = &l;
-    reserved.push_back(l.plan);
-  }
-  UsersFile fresh = users;
-  fresh.rows.clear();
-  for (const auto& row : users.rows) {
-    if (!by_identity.count(IdentityKey(users.identity_column, row.identity)))
-      fresh.rows.push_back(row);
-  }
-  Batch batch;
-  if (!fresh.rows.empty()) batch = PrepareBatch(config, *orgs, fresh, problems, reserved);
-  MailStores stores = MailStores::Load(config, problems, console.err);
-  bool unreachable =
-      CheckMailStores(config, stores, users.path, batch, /*require_stores=*/true, problems);
-  if (!problems.empty()) {
     ReportProblems(problems, options.json, console);
-    return unreachable ? kExitUnreachable : kExitUsage;
+    return pre.unreachable ? kExitUnreachable : kExitUsage;
   }
+  const UsersFile& users = pre.users;
+  const Batch& batch = pre.batch;
+  std::map<std::string, const JournaledMove*, ILess> by_identity;
+  for (const auto& l : pre.journaled) by_identity[l.jm.identity] = &l;
 
-  Context ctx{config, console, std::move(*orgs), nullptr, nullptr, std::move(stores), {}};
+  Context ctx{config, console, std::move(pre.orgs), nullptr, nullptr, std::move(pre.stores), {}};
   auto journal = Journal::Open(config.journal);
   if (!journal.ok()) {
     console.err << "crossmove: " << journal.status().message() << "\n";
@@ -566,10 +617,10 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
   std::vector<Work> work;
   std::map<std::string, size_t, ILess> planned;
   for (size_t i = 0; i < batch.mailboxes.size(); ++i) {
-    planned[IdentityKey(users.identity_column, batch.mailboxes[i].row.identity)] = i;
+    planned[JournalIdentity(users.identity_column, batch.mailboxes[i].row.identity)] = i;
   }
   for (const auto& row : users.rows) {
-    std::string key = IdentityKey(users.identity_column, row.identity);
+    std::string key = JournalIdentity(users.identity_column, row.identity);
     Work w;
     if (auto it = by_identity.find(key); it != by_identity.end()) {
       auto fresh_state = ctx.journal->Find(key);
@@ -624,7 +675,30 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
   if (std::string warning = BounceWarning(bounces); !warning.empty())
     console.err << "crossmove: " << warning << "\n";
 
-  Progress progress(console, work.size());
+  StopSignals stop_signals;
+  uint64_t known_bytes = 0;
+  size_t known = 0;
+  for (auto& w : work) {
+    w.already_done = w.jm.state == MailboxState::kRoutingVerified;
+    if (w.snapshot.folders.empty() && w.jm.state == MailboxState::kPending) continue;
+    for (const auto& f : w.snapshot.folders) known_bytes += f.bytes;
+    ++known;
+  }
+  Progress progress(console, work.size(), known_bytes, known);
+  // One line per mailbox when this run is done with it, with the state it ends in.
+  auto Announce = [&](Work& w) {
+    if (w.announced) return;
+    w.announced = true;
+    std::string outcome =
+        !w.row.failure.empty()   ? "FAILED " + EscapeControlCharacters(w.row.failure)
+        : !w.row.skipped.empty() ? "SKIPPED: " + w.row.skipped
+        : w.row.interrupted
+            ? fmt::format("stopped after {} (the next run resumes there)", ToString(w.jm.state))
+        : w.already_done && w.row.messages == 0
+            ? fmt::format("already done ({})", ToString(w.jm.state))
+            : std::string(ToString(w.jm.state));
+    progress.MailboxDone(w.plan.alias, outcome, w.row.messages, w.row.bytes);
+  };
   // `parallel` mailboxes at once (-MaxThreads); each worker takes the next mailbox in file order.
   std::atomic<size_t> next{0};
   auto worker = [&] {
@@ -633,14 +707,14 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
       if (w.jm.state == MailboxState::kRolledBack) {
         w.row.failure =
             "rolled back; `crossmove forget " + w.jm.identity + "` lets the next run move it again";
+      } else if (g_stop && w.jm.state < MailboxState::kSourceCleaned) {
+        w.row.interrupted = true;  // not started: the next run takes it
       } else if (w.jm.state < MailboxState::kSourceCleaned) {
         MoveMailbox(ctx, w, progress);
       }
-      progress.MailboxDone(w.plan.alias,
-                           !w.row.failure.empty()   ? "FAILED " + w.row.failure
-                           : !w.row.skipped.empty() ? "SKIPPED: " + w.row.skipped
-                                                    : std::string(ToString(w.jm.state)),
-                           w.row.messages);
+      progress.Moved();
+      // A mailbox that stops here is told now; the others once their routing is proven.
+      if (!w.row.failure.empty() || !w.row.skipped.empty() || w.row.interrupted) Announce(w);
     }
   };
   size_t threads = std::min<size_t>(static_cast<size_t>(std::max(1, config.parallel)), work.size());
@@ -663,6 +737,10 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
     bool cleaned =
         w.jm.state == MailboxState::kSourceCleaned || w.jm.state == MailboxState::kRoutingVerified;
     if (!cleaned || !w.row.failure.empty() || !w.row.skipped.empty()) return;
+    if (g_stop) {
+      w.row.interrupted = w.jm.state != MailboxState::kRoutingVerified;
+      return;
+    }
     // Mail an MTA resolved to the old mailbox just before its cleanup may still be on its way.
     auto due = w.cleaned_at + std::chrono::seconds(config.sweep_delay_seconds);
     if (w.cleaned_at != Clock::time_point{} && Clock::now() < due)
@@ -689,21 +767,48 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
   // The sweeps run `parallel` at once too; the model is read-only.
   next = 0;
   auto prover = [&] {
-    for (size_t i = next++; i < work.size(); i = next++) prove(work[i]);
+    for (size_t i = next++; i < work.size(); i = next++) {
+      prove(work[i]);
+      Announce(work[i]);
+    }
   };
   pool.clear();
   for (size_t t = 1; t < threads; ++t) pool.emplace_back(prover);
   prover();
   for (auto& t : pool) t.join();
+  progress.Finished();
 
-  RunReport report{fmt::format("crossmove run {} ({})", ctx.journal->run_id(), users.path),
-                   {},
-                   progress.samples(),
-                   progress.elapsed()};
+  RunReport report{
+      fmt::format("crossmove migration report: {} (run {})", users.path, ctx.journal->run_id()),
+      fmt::format("source {} -> target {}", ctx.orgs.source_base, ctx.orgs.target_base),
+      config.cleanup,
+      "",
+      UtcNow(),
+      {},
+      progress.samples(),
+      progress.elapsed()};
+  if (auto started = ctx.journal->FirstRunStarted(); started.ok()) report.started = *started;
   size_t failed = 0, moved = 0, skipped = 0;
-  uint64_t messages = 0, bytes = 0;
+  uint64_t messages = 0, bytes = 0;  // this run's
   nlohmann::json skipped_rows = nlohmann::json::array();
   std::set<std::string> holders;
+  // What every run together copied: the report is the migration's, not this invocation's.
+  auto totals = ctx.journal->CopiedTotals();
+  auto spans = ctx.journal->StepSpans();
+  auto cumulative = [&](ReportRow row, int64_t id) {
+    if (spans.ok()) {
+      if (auto s = spans->find(id); s != spans->end()) {
+        row.first_step = s->second.first;
+        row.last_step = s->second.last;
+      }
+    }
+    if (!totals.ok()) return row;
+    auto t = totals->find(id);
+    row.messages = t == totals->end() ? 0 : t->second.messages;
+    row.bytes = t == totals->end() ? 0 : t->second.bytes;
+    return row;
+  };
+  std::set<int64_t> reported;
   for (auto& w : work) {
     w.row.state = std::string(ToString(w.jm.state));
     // Every refusal the journal holds for the mailbox, earlier runs' too.
@@ -718,21 +823,66 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
     moved += w.jm.state == MailboxState::kRoutingVerified;
     messages += w.row.messages;
     bytes += w.row.bytes;
-    report.rows.push_back(w.row);
+    report.rows.push_back(cumulative(w.row, w.jm.id));
+    reported.insert(w.jm.id);
   }
+  // Mailboxes of earlier runs this users file does not name keep their line in the report.
+  if (auto everyone = ctx.journal->All(); everyone.ok()) {
+    std::map<int64_t, const JournaledMove*> plans;
+    for (const auto& l : pre.journaled) plans[l.jm.id] = &l;
+    for (const auto& jm : *everyone) {
+      if (reported.count(jm.id)) continue;
+      ReportRow row{jm.identity,
+                    jm.source_dn,
+                    "",
+                    "",
+                    "",
+                    std::string(ToString(jm.state)),
+                    jm.failed() ? fmt::format("{}: {}", jm.failed_step, jm.reason) : "",
+                    0,
+                    0,
+                    0,
+                    {},
+                    ""};
+      if (auto p = plans.find(jm.id); p != plans.end()) {
+        row.target_dn = p->second->plan.target_dn;
+        row.target_primary_smtp = p->second->plan.target_primary_smtp;
+        row.cleanup = std::string(ToString(p->second->plan.cleanup));
+      }
+      if (auto refused = ctx.journal->RefusedMessages(jm.id); refused.ok())
+        row.refused = std::move(*refused);
+      report.rows.push_back(cumulative(std::move(row), jm.id));
+    }
+  }
+  FailuresFirst(report.rows);
+  // Every run keeps its dated report; the configured name is the latest.
   std::string report_base = config.report.empty() ? config.journal + ".report" : config.report;
-  if (Status s = WriteReport(report_base, report); !s.ok())
-    console.err << "crossmove: " << s.message() << "\n";
+  std::string dated = DatedReportBase(report_base);
+  for (const std::string& base : {dated, report_base}) {
+    if (Status s = WriteReport(base, report); !s.ok())
+      console.err << "crossmove: " << s.message() << "\n";
+  }
   std::string summary = fmt::format(
       "{} of {} mailboxes moved and verified, {} failed{}; {} messages ({:.1f} MB) copied in "
-      "{:.1f} s. Report: {}.html",
+      "{:.1f} s. Report: {}.html (this run's: {}.html)",
       moved, work.size(), failed,
       skipped ? fmt::format(", {} skipped ({})", skipped,
                             Join(std::vector<std::string>(holders.begin(), holders.end()), "; "))
               : std::string(),
-      messages, static_cast<double>(bytes) / 1e6, progress.elapsed(), report_base);
+      messages, static_cast<double>(bytes) / 1e6, progress.elapsed(), report_base, dated);
+  size_t interrupted = 0;
+  for (const auto& w : work) interrupted += w.row.interrupted;
+  if (g_stop) {
+    summary = fmt::format(
+        "Interrupted by {}: stopped at a safe point ({} mailboxes not finished; the journal "
+        "records every step and message done). {}\nTo resume, run the same command again: "
+        "`crossmove ... run` continues each mailbox from its journaled step.",
+        g_stop_signal == SIGTERM ? "SIGTERM" : "SIGINT", interrupted, summary);
+  }
   if (options.json) {
     nlohmann::json j = {{"moved", moved},
+                        {"interrupted", g_stop.load()},
+                        {"unfinished", interrupted},
                         {"failed", failed},
                         {"skipped", skipped},
                         {"skipped_mailboxes", skipped_rows},  // identity and who holds it
@@ -740,11 +890,13 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
                         {"bytes", bytes},
                         {"addresses_that_will_bounce", bounces.addresses},
                         {"mailboxes", MailboxResults(report.rows)},
-                        {"report", report_base + ".html"}};
+                        {"report", report_base + ".html"},
+                        {"run_report", dated + ".html"}};
     console.out << j.dump(2) << "\n";
   } else {
     console.out << summary << "\n";
   }
+  if (g_stop) return kExitInterrupted;
   return failed ? kExitSomeFailed : kExitOk;
 }
 
@@ -754,7 +906,7 @@ int RunStatus(const Config& config, const RunOptions& options, Console console) 
                console);
     return kExitUsage;
   }
-  auto journal = Journal::Open(config.journal);
+  auto journal = Journal::OpenReadOnly(config.journal);
   if (!journal.ok()) {
     PrintError(journal.status().message(), options.json, console);
     return kExitUsage;
@@ -860,8 +1012,9 @@ int RunVerify(const Config& config, const RunOptions& options, Console console) 
     return Unreachable(orgs.status(), console, options.json);
   MailStores stores = MailStores::Load(config, problems, console.err);
   if (!problems.empty() || !orgs.ok()) return ReportProblems(problems, options.json, console);
-  auto opened = OpenExistingJournal(
-      config, console, ": verify checks the mailboxes a run snapshotted", options.json);
+  auto opened =
+      OpenExistingJournal(config, console, ": verify checks the mailboxes a run snapshotted",
+                          /*read_only=*/true, options.json);
   if (!opened) return kExitUsage;
   auto chosen = ChooseMailboxes(options.identities, IdentitiesOf(opened->mailboxes), config,
                                 options.json, console);
@@ -1044,7 +1197,7 @@ int RunRollback(const Config& config, const RunOptions& options, Console console
     PrintProblems(problems, console);
     return kExitUsage;
   }
-  auto opened = OpenExistingJournal(config, console, "");
+  auto opened = OpenExistingJournal(config, console, "", /*read_only=*/options.dry_run);
   if (!opened) return kExitUsage;
   std::unique_ptr<Journal>* journal = &opened->journal;
   auto chosen = ChooseMailboxes(options.all ? std::vector<std::string>{} : options.identities,

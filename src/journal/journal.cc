@@ -188,12 +188,39 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& path) {
   return j;
 }
 
+Result<std::unique_ptr<Journal>> Journal::OpenReadOnly(const std::string& path) {
+  std::unique_ptr<Journal> j(new Journal());
+  j->path_ = path;
+  j->read_only_ = true;
+  // A read-only connection neither writes the database nor checkpoints the WAL of a live run.
+  int opened =
+      sqlite3_open_v2(path.c_str(), &j->db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX, nullptr);
+  if (opened != SQLITE_OK) {
+    return Status::IOError(fmt::format("cannot open journal {}: {}", path,
+                                       j->db_ ? sqlite3_errmsg(j->db_) : "out of memory"));
+  }
+  sqlite3_busy_handler(j->db_, BusyWait, nullptr);
+  Stmt q(j->db_, "SELECT value FROM meta WHERE key='schema_version'");
+  auto row = q.Step();
+  if (!row.ok()) return row.status();
+  int version = *row ? std::atoi(q.Text(0).c_str()) : 0;
+  // A version-1 journal is upgraded by the next `run`; its mailbox table reads the same.
+  if (version != kSchemaVersion && version != 1) {
+    return Status::InvalidInput(
+        fmt::format("journal {} has schema version {}, this crossmove reads {}", path, version,
+                    kSchemaVersion));
+  }
+  return j;
+}
+
 Journal::MapConnections::~MapConnections() {
   for (sqlite3* db : idle) sqlite3_close(db);
 }
 
 Journal::~Journal() {
-  if (db_) {
+  if (db_ && read_only_) {
+    sqlite3_close(db_);
+  } else if (db_) {
     Exec(
         fmt::format("UPDATE mailboxes SET holder_run=NULL, holder_pid=NULL, holder_host=NULL, "
                     "holder_since=NULL "
@@ -414,12 +441,20 @@ void MessageRecorded() {
   }();
   static std::atomic<long> seen{0};
   if (after >= 0 && ++seen >= after) ::kill(::getpid(), SIGKILL);
+  // CROSSMOVE_INTERRUPT_AFTER_MESSAGES=N: an operator's Ctrl-C as the N-th message is recorded,
+  // once (the run stops at its next safe point).
+  static const long interrupt = [] {
+    const char* v = std::getenv("CROSSMOVE_INTERRUPT_AFTER_MESSAGES");
+    return v ? std::atol(v) : -1L;
+  }();
+  static std::atomic<long> recorded{0};
+  if (interrupt >= 0 && ++recorded == interrupt) ::kill(::getpid(), SIGINT);
 }
 
 class SqliteMessageMap : public MessageMap {
  public:
   using Pool = std::shared_ptr<Journal::MapConnections>;
-  SqliteMessageMap(const std::string& path, int64_t mailbox, Pool pool)
+  SqliteMessageMap(const std::string& path, int64_t mailbox, Pool pool, bool read_only)
       : mailbox_(mailbox), pool_(std::move(pool)) {
     {
       std::lock_guard lock(pool_->mu);
@@ -429,7 +464,9 @@ class SqliteMessageMap : public MessageMap {
         return;
       }
     }
-    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK) {
+    if (sqlite3_open_v2(path.c_str(), &db_,
+                        read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE,
+                        nullptr) == SQLITE_OK) {
       sqlite3_busy_handler(db_, BusyWait, nullptr);
       sqlite3_exec(db_, "PRAGMA synchronous=NORMAL", nullptr, nullptr, nullptr);
     }
@@ -588,6 +625,40 @@ class SqliteMessageMap : public MessageMap {
 
 }  // namespace
 
+Result<std::map<int64_t, Journal::CopiedTotal>> Journal::CopiedTotals() {
+  std::lock_guard<std::recursive_mutex> lock(*mu_);
+  Stmt q(db_,
+         "SELECT mailbox, count(*), coalesce(sum(size), 0) FROM messages WHERE state='copied' "
+         "GROUP BY mailbox");
+  std::map<int64_t, CopiedTotal> out;
+  while (true) {
+    auto row = q.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    out[q.Int(0)] = {static_cast<uint64_t>(q.Int(1)), static_cast<uint64_t>(q.Int(2))};
+  }
+}
+
+Result<std::map<int64_t, Journal::StepSpan>> Journal::StepSpans() {
+  std::lock_guard<std::recursive_mutex> lock(*mu_);
+  Stmt q(db_, "SELECT mailbox, min(at), max(at) FROM steps GROUP BY mailbox");
+  std::map<int64_t, StepSpan> out;
+  while (true) {
+    auto row = q.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    out[q.Int(0)] = {q.Text(1), q.Text(2)};
+  }
+}
+
+Result<std::string> Journal::FirstRunStarted() {
+  std::lock_guard<std::recursive_mutex> lock(*mu_);
+  Stmt q(db_, "SELECT started FROM runs ORDER BY id LIMIT 1");
+  auto row = q.Step();
+  if (!row.ok()) return row.status();
+  return *row ? q.Text(0) : std::string();
+}
+
 Result<std::vector<std::string>> Journal::RefusedMessages(int64_t mailbox) {
   std::lock_guard<std::recursive_mutex> lock(*mu_);
   Stmt q(db_,
@@ -604,7 +675,7 @@ Result<std::vector<std::string>> Journal::RefusedMessages(int64_t mailbox) {
 }
 
 std::unique_ptr<MessageMap> Journal::MessagesOf(int64_t mailbox) {
-  return std::make_unique<SqliteMessageMap>(path_, mailbox, map_connections_);
+  return std::make_unique<SqliteMessageMap>(path_, mailbox, map_connections_, read_only_);
 }
 
 }  // namespace cm

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -51,6 +52,9 @@ class Journal {
  public:
   // Opens (creating) the journal and registers this process as a run.
   static Result<std::unique_ptr<Journal>> Open(const std::string& path);
+  // Opens an existing journal for reading only (`plan`, `status`, `verify`): no run is
+  // registered and nothing in the file changes. Writes through it fail. run_id() is 0.
+  static Result<std::unique_ptr<Journal>> OpenReadOnly(const std::string& path);
   ~Journal();
 
   int64_t run_id() const { return run_id_; }
@@ -78,6 +82,20 @@ class Journal {
   // Removes a mailbox and everything recorded for it (steps, message map), so that the next run
   // sees it as new. The caller decides whether that is safe (run.h: RunForget).
   Status Forget(int64_t mailbox);
+  // What every run together copied of each mailbox (by mailbox id): the report's cumulative
+  // counts, however many runs an interruption split the move into.
+  struct CopiedTotal {
+    uint64_t messages = 0;
+    uint64_t bytes = 0;
+  };
+  Result<std::map<int64_t, CopiedTotal>> CopiedTotals();
+  // When each mailbox's first step began and its last step ended, in any run (ISO 8601 UTC).
+  struct StepSpan {
+    std::string first, last;
+  };
+  Result<std::map<int64_t, StepSpan>> StepSpans();
+  // When the journal's first run started (ISO 8601 UTC): the migration's start.
+  Result<std::string> FirstRunStarted();
 
   // Every message of a mailbox the target refused, in any run: "folder key: reason".
   Result<std::vector<std::string>> RefusedMessages(int64_t mailbox);
@@ -110,6 +128,7 @@ class Journal {
   std::string path_;
   std::shared_ptr<MapConnections> map_connections_ = std::make_shared<MapConnections>();
   int64_t run_id_ = 0;
+  bool read_only_ = false;
   long crash_after_ = -1;
   long steps_ = 0;
 };

@@ -172,6 +172,8 @@ class MailboxPass {
         stats_(stats),
         progress_(progress) {}
 
+  bool Stopping() const { return options_.stop && options_.stop->load(); }
+
   Status Run() {
     auto folders = source_.ListFolders();
     if (!folders.ok()) return folders.status();
@@ -209,7 +211,9 @@ class MailboxPass {
                                               fm.source.name_error));
         continue;
       }
-      pass = Folder(fm, *target_folders);
+      if (Stopping())
+        pass = Status::Internal("the copy was stopped before folder " + fm.source.Name());
+      if (pass.ok()) pass = Folder(fm, *target_folders);
       if (!pass.ok() || !fatal_.ok()) break;
     }
     // What the target took is recorded even when the pass stopped early.
@@ -276,7 +280,10 @@ class MailboxPass {
         // Known before End: the outcome may come during it.
         if (auto it = pass->pending_.find(pass->next_seq_ - 1); it != pass->pending_.end())
           it->second.digest = digest.HexAndReset();
-        return pass->appender_->End();
+        CM_RETURN_IF_ERROR(pass->appender_->End());
+        // A safe point: this message is whole; the read stops and Finish records the outcomes.
+        if (pass->Stopping()) return Status::Internal("the copy was stopped");
+        return Status::Ok();
       }
       if (begun == static_cast<long>(index)) {
         pass->pending_.erase(pass->next_seq_ - 1);

@@ -3,6 +3,7 @@
 // pair of drivers (Maildir, IMAP) copies the same way and a rerun copies nothing twice.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -87,6 +88,9 @@ struct CopyOptions {
   // A folder pass that loses its connection starts again this many times (after a pause): what
   // was appended but not recorded is recognised by fingerprint, so nothing is doubled.
   int retries = 3;
+  // Set (by a signal handler) to stop at the next safe point: after the message being written,
+  // with what the target took recorded, so a later pass continues where this one stopped.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 struct CopyStats {

@@ -1,6 +1,8 @@
 // `crossmove export`: every value kept, and what it writes reads back in.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include <nlohmann/json.hpp>
 
 #include <fmt/format.h>
@@ -125,6 +127,9 @@ std::set<std::string> AddHardMailboxes(const Workspace& ws) {
     e.Set("msExchRecipientTypeDetails", {"1"});
     Status added = (*dir)->Add(e);
     EXPECT_TRUE(added.ok()) << kHardNames[i] << ": " << added.ToString();
+    // Its Maildir, as the example's database lays them out: plan opens every source mailbox.
+    std::filesystem::create_directories(ws /
+                                        fmt::format("source-mail/fabrikam.test/hard{}/cur", i));
     dns.insert(NormalizeDn(dn));
   }
   return dns;

@@ -2,6 +2,9 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
+
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "app/apply.h"
@@ -212,6 +215,132 @@ TEST_P(ContinuityAfterPlan, EveryOldAddressLandsWhereTheSpecSays) {
 
 INSTANTIATE_TEST_SUITE_P(Cli, ContinuityAfterPlan, ::testing::ValuesIn(kAllCleanupOptions),
                          [](const auto& info) { return std::string(ToString(info.param)); });
+
+// One validation for plan and run (issue 12): what `plan` accepts, `run` starts; what `run`
+// refuses, `plan` refuses with the same words.
+TEST(PlanIsTheWhatIfOfRun, TheExampleConfigPlansAndRunsAsTheReadmeSays) {
+  Workspace ws;
+  auto plan = RunCrossmove({"plan"}, ws.dir());
+  ASSERT_EQ(plan.exit_code, 0) << plan.err;
+  auto run = RunCrossmove({"run"}, ws.dir());
+  EXPECT_EQ(run.exit_code, 0) << run.err << run.out;
+  EXPECT_NE(run.out.find("22 of 22 mailboxes moved and verified, 0 failed"), std::string::npos)
+      << run.out;
+}
+
+TEST(PlanIsTheWhatIfOfRun, ADatabaseWithoutAStoreIsRefusedByBoth) {
+  Workspace ws;
+  ASSERT_TRUE(ws.Edit("crossmove.toml", "store = \"maildir:source-mail/%d/%n\"", ""));
+  auto before = ws.Snapshot();
+  for (const char* command : {"plan", "run"}) {
+    auto r = RunCrossmove({command}, ws.dir());
+    EXPECT_EQ(r.exit_code, 2) << command << ": " << r.err;
+    EXPECT_NE(r.err.find("22 problems found"), std::string::npos) << command << ": " << r.err;
+    EXPECT_NE(r.err.find("users.csv:3: homeMDB: CN=Alice Adams,OU=People,DC=fabrikam,DC=test: no "
+                         "source mail store for database"),
+              std::string::npos)
+        << command << ": " << r.err;
+  }
+  auto after = ws.Snapshot();
+  after.erase((ws / "crossmove.journal.lock").string());  // run's lock file, empty
+  EXPECT_EQ(after, before);
+}
+
+TEST(PlanIsTheWhatIfOfRun, AMissingSourceMaildirIsRefusedByBoth) {
+  Workspace ws;
+  std::filesystem::remove_all(ws / "source-mail/fabrikam.test/john.smith");
+  for (const char* command : {"plan", "run"}) {
+    auto r = RunCrossmove({command}, ws.dir());
+    EXPECT_EQ(r.exit_code, 2) << command << ": " << r.err;
+    EXPECT_NE(r.err.find("1 problem found"), std::string::npos) << command << ": " << r.err;
+    EXPECT_NE(r.err.find("users.csv:4: source mailbox: CN=Smith\\, John,OU=People,DC=fabrikam,"
+                         "DC=test: mailbox source-mail/fabrikam.test/john.smith does not exist"),
+              std::string::npos)
+        << command << ": " << r.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(ws / "crossmove.journal"));
+}
+
+TEST(PlanIsTheWhatIfOfRun, AfterARunPlanAndDryRunShowEveryMailboxDone) {
+  Workspace ws;
+  ASSERT_EQ(RunCrossmove({"run"}, ws.dir()).exit_code, 0);
+  auto plan = RunCrossmove({"plan"}, ws.dir());
+  ASSERT_EQ(plan.exit_code, 0) << plan.err;
+  EXPECT_EQ(plan.err.find("not a mailbox"), std::string::npos) << plan.err;
+  EXPECT_NE(plan.out.find("22 of the users file's mailboxes are in the journal: 22 done, 0 "
+                          "resume, 0 rolled back."),
+            std::string::npos)
+      << plan.out;
+  EXPECT_NE(plan.out.find("Identity=fabrikam.test/People/Alice Adams (users.csv:3): done "
+                          "(routing-verified; nothing to do)"),
+            std::string::npos)
+      << plan.out;
+  EXPECT_NE(plan.out.find("0 mailboxes planned"), std::string::npos) << plan.out;
+  auto dry = RunCrossmove({"run", "--dry-run"}, ws.dir());
+  EXPECT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_EQ(dry.out, plan.out);
+  auto json = RunCrossmove({"plan", "--json"}, ws.dir());
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  auto j = nlohmann::json::parse(json.out);
+  ASSERT_EQ(j["journaled"].size(), kExampleMailboxes);
+  EXPECT_EQ(j["journaled"][0]["state"], "routing-verified");
+  EXPECT_EQ(j["journaled"][0]["next_step"], "");
+  EXPECT_TRUE(j["mailboxes"].empty());
+}
+
+TEST(PlanIsTheWhatIfOfRun, AfterAnInterruptedRunPlanShowsWhereEachMailboxResumesAndWhatIsNew) {
+  Workspace ws;
+  // The first mailbox's snapshot and provisioning, then the process dies (kill -9) in its copy.
+  auto crashed =
+      RunCrossmove({"run", "--parallel", "1"}, ws.dir(), {"CROSSMOVE_CRASH_AFTER_STEP=5"});
+  ASSERT_EQ(crashed.exit_code, 137) << crashed.err;
+  auto plan = RunCrossmove({"plan", "--json"}, ws.dir());
+  ASSERT_EQ(plan.exit_code, 0) << plan.err;
+  auto j = nlohmann::json::parse(plan.out);
+  ASSERT_EQ(j["journaled"].size(), 1u) << plan.out;
+  EXPECT_EQ(j["journaled"][0]["alias"], "alice.adams");
+  EXPECT_EQ(j["journaled"][0]["state"], "target-provisioned");
+  EXPECT_EQ(j["journaled"][0]["next_step"], "copy");
+  EXPECT_EQ(j["mailboxes"].size(), kExampleMailboxes - 1);
+  auto text = RunCrossmove({"plan"}, ws.dir());
+  EXPECT_NE(text.out.find("(users.csv:3): resumes at copy (state target-provisioned)"),
+            std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("[21/21]"), std::string::npos) << text.out;
+  // The resume the plan previewed is what run does.
+  auto resumed = RunCrossmove({"run"}, ws.dir());
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_NE(resumed.out.find("22 of 22 mailboxes moved and verified"), std::string::npos)
+      << resumed.out;
+}
+
+// Read-only commands write nothing (issue 12): no run is added to the journal, no byte changes.
+TEST(ReadOnlyCommands, StatusVerifyAndPlanLeaveTheJournalAsItWas) {
+  Workspace ws;
+  ASSERT_EQ(RunCrossmove({"run"}, ws.dir()).exit_code, 0);
+  auto journal = ws / "crossmove.journal";
+  std::string before = testing::Slurp(journal);
+  auto runs_before = testing::Slurp(ws / "crossmove.journal.events.jsonl");
+  for (const std::vector<std::string>& command : {std::vector<std::string>{"status"},
+                                                  {"status", "--json"},
+                                                  {"verify"},
+                                                  {"plan"},
+                                                  {"run", "--dry-run"}}) {
+    auto r = RunCrossmove(command, ws.dir());
+    EXPECT_EQ(r.exit_code, 0) << command[0] << ": " << r.err;
+    EXPECT_EQ(testing::Slurp(journal), before) << command[0] << " changed the journal";
+    EXPECT_EQ(testing::Slurp(ws / "crossmove.journal.events.jsonl"), runs_before) << command[0];
+  }
+  // The journal knows one run: the read-only commands registered none.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(journal.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* q = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT count(*) FROM runs", -1, &q, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(q), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(q, 0), 1);
+  sqlite3_finalize(q);
+  sqlite3_close(db);
+}
 
 }  // namespace
 }  // namespace cm

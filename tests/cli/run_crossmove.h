@@ -41,6 +41,9 @@ class Workspace {
     for (const char* f : {"source.ldif", "target.ldif", "users.csv", "crossmove.toml"}) {
       std::filesystem::copy_file(std::filesystem::path(CROSSMOVE_EXAMPLES) / f, dir_ / f);
     }
+    // The example's source Maildirs: its config names them, so plan and run find every store.
+    std::filesystem::copy(std::filesystem::path(CROSSMOVE_EXAMPLES) / "source-mail",
+                          dir_ / "source-mail", std::filesystem::copy_options::recursive);
   }
   ~Workspace() { std::filesystem::remove_all(dir_); }
   const std::filesystem::path& dir() const { return dir_; }

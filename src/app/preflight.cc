@@ -1,0 +1,117 @@
+#include "app/preflight.h"
+
+#include <sys/stat.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "core/strings.h"
+
+namespace cm {
+
+Result<std::vector<JournaledMove>> LoadJournaledMoves(Journal& journal) {
+  auto all = journal.All();
+  if (!all.ok()) return all.status();
+  std::vector<JournaledMove> out;
+  for (auto& jm : *all) {
+    if (jm.snapshot.empty()) continue;  // registered, never snapshotted: nothing happened yet
+    auto snap = SnapshotFromJson(jm.snapshot);
+    if (!snap.ok()) return snap.status().Annotate(jm.identity);
+    auto plan = PlanFromJson(nlohmann::json::parse(jm.plan, nullptr, false));
+    if (!plan.ok()) return plan.status().Annotate(jm.identity);
+    out.push_back({std::move(jm), std::move(*snap), std::move(*plan)});
+  }
+  return out;
+}
+
+std::string JournalIdentity(const std::string& column, const std::string& identity) {
+  return column + "=" + identity;
+}
+
+std::string_view NextStep(MailboxState state) {
+  switch (state) {
+    case MailboxState::kPending:
+      return "snapshot";
+    case MailboxState::kSnapshotted:
+      return "provision";
+    case MailboxState::kTargetProvisioned:
+      return "copy";
+    case MailboxState::kContentCopied:
+      return "verify";
+    case MailboxState::kContentVerified:
+      return "cleanup";
+    case MailboxState::kSourceCleaned:
+      return "routing";
+    case MailboxState::kRoutingVerified:
+    case MailboxState::kRolledBack:
+      return "";
+  }
+  return "";
+}
+
+bool PrepareRun(const Config& config, bool for_run, std::ostream& warnings, Preflight& out,
+                Problems& problems, std::optional<Status>& fatal) {
+  if (config.users_file.empty())
+    problems.push_back({"", 0, "users-file", "not set (the CSV of mailboxes to move)"});
+  auto orgs = OpenOrganizations(config, /*read_only=*/!for_run, problems);
+  if (!orgs.ok() && orgs.status().code() == Status::Code::kUnavailable) {
+    fatal = orgs.status();
+    return false;
+  }
+  if (!config.users_file.empty()) {
+    auto read = ReadUsersFile(config.users_file, config.csv_delimiter, problems);
+    if (read.ok()) {
+      out.users = std::move(*read);
+    } else {
+      problems.push_back({"", 0, "", read.status().message()});
+    }
+  }
+  // Mailboxes an earlier run snapshotted continue from the journal; only new rows are validated.
+  struct stat st;
+  if (::stat(config.journal.c_str(), &st) == 0) {
+    auto journal = Journal::OpenReadOnly(config.journal);
+    if (!journal.ok()) {
+      fatal = journal.status();
+      return false;
+    }
+    auto loaded = LoadJournaledMoves(**journal);
+    if (!loaded.ok()) {
+      fatal = loaded.status();
+      return false;
+    }
+    out.journaled = std::move(*loaded);
+  }
+  std::map<std::string, size_t, ILess> by_identity;
+  std::vector<MailboxPlan> reserved;
+  for (size_t i = 0; i < out.journaled.size(); ++i) {
+    by_identity[out.journaled[i].jm.identity] = i;
+    reserved.push_back(out.journaled[i].plan);
+  }
+  UsersFile fresh = out.users;
+  fresh.rows.clear();
+  for (const auto& row : out.users.rows) {
+    auto it = by_identity.find(JournalIdentity(out.users.identity_column, row.identity));
+    if (it != by_identity.end()) {
+      out.resumed.push_back(it->second);
+    } else {
+      fresh.rows.push_back(row);
+    }
+  }
+  if (orgs.ok()) {
+    out.orgs = std::move(*orgs);
+    // An empty batch keeps the users file's name and identity column for the plan's header.
+    if (fresh.rows.empty()) {
+      out.batch.users_file = out.users.path;
+      out.batch.identity_column = out.users.identity_column;
+    } else {
+      out.batch = PrepareBatch(config, out.orgs, fresh, problems, reserved);
+    }
+  }
+  // The stores are checked alike for both: a database without a store is a problem for `plan`
+  // too, since `run` could not move its mailboxes.
+  out.stores = MailStores::Load(config, problems, warnings);
+  out.unreachable = CheckMailStores(config, out.stores, out.users.path, out.batch, problems);
+  return problems.empty() && orgs.ok();
+}
+
+}  // namespace cm

@@ -1,0 +1,131 @@
+// The migration report is evidence (issue 12): built from the journal, so an interrupted run and
+// its resume report the whole migration; every run keeps its own dated report.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+
+#include "app/report.h"
+#include "cli/org.h"
+#include "core/strings.h"
+
+namespace cm {
+namespace {
+
+using testing::Org;
+
+constexpr int kMailboxes = 4;
+constexpr int kMessages = 400;
+
+// identity -> messages, read from a report's CSV by the header's column names.
+std::map<std::string, std::pair<std::string, uint64_t>> ReportMessages(const std::string& csv) {
+  std::map<std::string, std::pair<std::string, uint64_t>> out;
+  auto lines = Split(csv, '\n');
+  if (lines.empty()) return out;
+  auto cells = [](const std::string& line) {
+    std::vector<std::string> v;
+    std::string cur;
+    bool quoted = false;
+    for (size_t i = 0; i < line.size(); ++i) {
+      char c = line[i];
+      if (quoted && c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        cur += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = !quoted;
+      } else if (c == ',' && !quoted) {
+        v.push_back(cur);
+        cur.clear();
+      } else if (c != '\r') {
+        cur += c;
+      }
+    }
+    v.push_back(cur);
+    return v;
+  };
+  auto header = cells(lines[0]);
+  auto column = [&](const std::string& name) {
+    return static_cast<size_t>(std::find(header.begin(), header.end(), name) - header.begin());
+  };
+  for (size_t i = 1; i < lines.size(); ++i) {
+    if (lines[i].empty()) continue;
+    auto row = cells(lines[i]);
+    out[row.at(column("identity"))] = {row.at(column("state")),
+                                       std::stoull(row.at(column("messages")))};
+  }
+  return out;
+}
+
+std::set<std::string> DatedReports(const std::filesystem::path& dir) {
+  std::set<std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    std::string name = e.path().filename().string();
+    if (name.starts_with("crossmove-report-") && name.ends_with(".html")) out.insert(name);
+  }
+  return out;
+}
+
+TEST(MigrationReport, SigintMidCopyThenResumeReportsEveryMailboxWithItsFullCount) {
+  Org org(kMailboxes, kMessages, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  // Ctrl-C as the 150th message is recorded: the first mailbox (about 100 messages) is moved,
+  // the second is mid-copy.
+  auto stopped = org.Run({"run", "--parallel", "1"}, {"CROSSMOVE_INTERRUPT_AFTER_MESSAGES=150"});
+  ASSERT_EQ(stopped.exit_code, 5) << stopped.err << stopped.out;
+  EXPECT_NE(stopped.out.find("Interrupted by SIGINT: stopped at a safe point"), std::string::npos)
+      << stopped.out;
+  EXPECT_NE(stopped.out.find("To resume, run the same command again"), std::string::npos);
+  EXPECT_NE(stopped.err.find("crossmove: stopping at a safe point"), std::string::npos);
+  auto first = ReportMessages(org.Read("crossmove-report.csv"));
+  ASSERT_EQ(first.size(), static_cast<size_t>(kMailboxes)) << org.Read("crossmove-report.csv");
+  uint64_t copied_before = 0;
+  for (const auto& [identity, row] : first) copied_before += row.second;
+  EXPECT_GE(copied_before, 150u);
+  EXPECT_LT(copied_before, static_cast<uint64_t>(kMessages));
+  auto dated_after_stop = DatedReports(org.dir());
+  ASSERT_EQ(dated_after_stop.size(), 1u);
+  std::string stopped_report = org.Read(*dated_after_stop.begin());
+
+  auto resumed = org.Run({"run"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err << resumed.out;
+  EXPECT_NE(resumed.out.find(fmt::format("{0} of {0} mailboxes moved and verified", kMailboxes)),
+            std::string::npos)
+      << resumed.out;
+  // The resume copied only what was left; the report counts what both runs copied.
+  auto whole = ReportMessages(org.Read("crossmove-report.csv"));
+  ASSERT_EQ(whole.size(), static_cast<size_t>(kMailboxes));
+  uint64_t total = 0;
+  for (const auto& [identity, row] : whole) {
+    EXPECT_EQ(row.first, "routing-verified") << identity;
+    EXPECT_GT(row.second, 0u) << identity;
+    total += row.second;
+  }
+  EXPECT_EQ(total, static_cast<uint64_t>(kMessages));
+
+  // A later run writes a dated report of its own and keeps the earlier ones as they were.
+  ASSERT_EQ(org.Run({"run"}).exit_code, 0);
+  auto dated = DatedReports(org.dir());
+  EXPECT_EQ(dated.size(), 3u);
+  EXPECT_EQ(org.Read(*dated_after_stop.begin()), stopped_report);
+  EXPECT_EQ(ReportMessages(org.Read("crossmove-report.csv")), whole);
+}
+
+TEST(MigrationReport, FailuresComeFirstThenSkippedThenTheRest) {
+  std::vector<ReportRow> rows(4);
+  rows[0].identity = "ok-1";
+  rows[1].identity = "skipped";
+  rows[1].skipped = "held by run 2";
+  rows[2].identity = "failed";
+  rows[2].failure = "copy: connection lost";
+  rows[3].identity = "ok-2";
+  FailuresFirst(rows);
+  std::vector<std::string> order;
+  for (const auto& r : rows) order.push_back(r.identity);
+  EXPECT_EQ(order, (std::vector<std::string>{"failed", "skipped", "ok-1", "ok-2"}));
+}
+
+}  // namespace
+}  // namespace cm
