@@ -521,6 +521,26 @@ std::vector<JournaledIdentity> IdentitiesOf(const std::vector<Loaded>& loaded) {
   return out;
 }
 
+// Every mailbox of a journal as an identity can name it: by its snapshot where it has one, else
+// (not snapshotted yet) by its users-file value, DN or canonical name.
+struct JournalIdentities {
+  std::vector<Snapshot> snapshots;  // what `identities` points into
+  std::vector<JournaledIdentity> identities;
+};
+JournalIdentities IdentitiesOf(const std::vector<JournalMailbox>& all) {
+  JournalIdentities out;
+  out.snapshots.resize(all.size());
+  for (size_t i = 0; i < all.size(); ++i) {
+    const JournalMailbox& m = all[i];
+    auto snap =
+        m.snapshot.empty() ? Result<Snapshot>(Status::NotFound("")) : SnapshotFromJson(m.snapshot);
+    if (snap.ok()) out.snapshots[i] = std::move(*snap);
+    out.identities.push_back(
+        {m.identity, m.source_dn, snap.ok() ? &out.snapshots[i].source : nullptr});
+  }
+  return out;
+}
+
 // Per mailbox, what this run did, for `run --json`.
 nlohmann::json MailboxResults(const std::vector<ReportRow>& rows) {
   nlohmann::json out = nlohmann::json::array();
@@ -918,16 +938,9 @@ int RunStatus(const Config& config, const RunOptions& options, Console console) 
   }
   // Identities are matched against the snapshots too (addresses, aliases); a mailbox not yet
   // snapshotted by its users-file value, DN or canonical name.
-  std::vector<Snapshot> snapshots(all->size());
-  std::vector<JournaledIdentity> identities;
-  for (size_t i = 0; i < all->size(); ++i) {
-    const JournalMailbox& m = (*all)[i];
-    auto snap =
-        m.snapshot.empty() ? Result<Snapshot>(Status::NotFound("")) : SnapshotFromJson(m.snapshot);
-    if (snap.ok()) snapshots[i] = std::move(*snap);
-    identities.push_back({m.identity, m.source_dn, snap.ok() ? &snapshots[i].source : nullptr});
-  }
-  auto chosen = ChooseMailboxes(options.identities, identities, config, options.json, console);
+  JournalIdentities known = IdentitiesOf(*all);
+  auto chosen =
+      ChooseMailboxes(options.identities, known.identities, config, options.json, console);
   if (!chosen) return kExitUsage;
   std::map<std::string, size_t> counts;
   size_t failed = 0;
@@ -1345,16 +1358,9 @@ int RunForget(const Config& config, const RunOptions& options, Console console) 
     PrintError(all.status().message(), options.json, console);
     return kExitUsage;
   }
-  std::vector<Snapshot> snapshots(all->size());
-  std::vector<JournaledIdentity> identities;
-  for (size_t i = 0; i < all->size(); ++i) {
-    const JournalMailbox& m = (*all)[i];
-    auto snap =
-        m.snapshot.empty() ? Result<Snapshot>(Status::NotFound("")) : SnapshotFromJson(m.snapshot);
-    if (snap.ok()) snapshots[i] = std::move(*snap);
-    identities.push_back({m.identity, m.source_dn, snap.ok() ? &snapshots[i].source : nullptr});
-  }
-  auto chosen = ChooseMailboxes(options.identities, identities, config, options.json, console);
+  JournalIdentities known = IdentitiesOf(*all);
+  auto chosen =
+      ChooseMailboxes(options.identities, known.identities, config, options.json, console);
   if (!chosen) return kExitUsage;
   // Only a mailbox whose directories hold nothing of the move: else the next run would plan it
   // from a source that is already a contact, or collide with the target object it made.
