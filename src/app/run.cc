@@ -725,8 +725,9 @@ int RunMigration(const Config& config, const RunOptions& options, Console consol
     for (size_t i = next++; i < work.size(); i = next++) {
       Work& w = work[i];
       if (w.jm.state == MailboxState::kRolledBack) {
-        w.row.failure =
-            "rolled back; `crossmove forget " + w.jm.identity + "` lets the next run move it again";
+        // Skipped, not failed, as `plan` shows it: a rollback is the operator's decision.
+        w.row.skipped =
+            "rolled back: `crossmove forget IDENTITY`, then `run --allow-merge`, moves it again";
       } else if (g_stop && w.jm.state < MailboxState::kSourceCleaned) {
         w.row.interrupted = true;  // not started: the next run takes it
       } else if (w.jm.state < MailboxState::kSourceCleaned) {

@@ -149,6 +149,17 @@ TEST_F(Install, PutsTheBinaryManPageCompletionSchemaAndExamplesInPlace) {
   EXPECT_TRUE(version.out.starts_with("crossmove ")) << version.out;
 }
 
+// What the README promises of the example, for the installed copy a user works on: `plan` on it
+// passes (its Maildirs come with it).
+TEST_F(Install, APlanOnACopyOfTheInstalledExamplePasses) {
+  TempDir copy;
+  fs::copy(Installed("usr/share/doc/crossmove/examples"), copy.path() / "examples",
+           fs::copy_options::recursive);
+  RunResult plan = RunIsolated({Installed("usr/bin/crossmove").string(), "--config",
+                                (copy.path() / "examples/crossmove.toml").string(), "plan"});
+  EXPECT_EQ(plan.exit_code, 0) << plan.err;
+}
+
 TEST_F(Install, ManPageRendersWithoutAWarning) {
   std::string page = Installed(kManPage).string();
   RunResult groff = Shell("zcat '" + page + "' | groff -man -ww -z");
