@@ -1074,6 +1074,9 @@ int RunVerify(const Config& config, const RunOptions& options, Console console) 
     }
     for (auto& a : *answers) mta[a.address] = std::move(a);
   }
+  // at_old: addresses that, as their state says they should, still reach the old mailbox (not
+  // moved yet, rolled back, or moved with cleanup None: the last are the warnings).
+  size_t at_old = 0;
   size_t unexpected = 0, warnings = 0, addresses = 0, disagreements = 0, left_behind = 0,
          unchecked = 0, ndr = 0, ndr_expected = 0;
   std::set<std::string> ndr_options;  // the cleanups whose bounces are expected
@@ -1093,6 +1096,7 @@ int RunVerify(const Config& config, const RunOptions& options, Console console) 
         if (c.as_expected) ndr_options.insert(std::string(ToString(l.plan.cleanup)));
       }
       warnings += c.warning;
+      at_old += c.as_expected && c.expected == "old mailbox";
       const RouteHop* last = c.route.final_hop();
       std::string where = c.route.delivered() && last
                               ? fmt::format("{} {}", last->org, last->dn)
@@ -1160,6 +1164,7 @@ int RunVerify(const Config& config, const RunOptions& options, Console console) 
     nlohmann::json summary = {{"mailboxes", out},
                               {"unexpected", unexpected},
                               {"warnings", warnings},
+                              {"at_old_mailbox", at_old},
                               {"left_behind", left_behind},
                               {"ndr", ndr},
                               {"ndr_expected", ndr_expected},
@@ -1175,9 +1180,13 @@ int RunVerify(const Config& config, const RunOptions& options, Console console) 
                   Join(std::vector<std::string>(ndr_options.begin(), ndr_options.end()), " / "))
             : fmt::format("{} bounce (NDR; {} unexpected)", ndr, ndr - ndr_expected);
     console.out << fmt::format(
-        "verify: {} mailboxes, {} addresses, {} unexpected, {}, {} still delivering to the old "
-        "mailbox{}{}{}\n",
-        loaded->size(), addresses, unexpected, bounces, warnings,
+        "verify: {} mailboxes, {} addresses, {} unexpected, {}, {} still at the old "
+        "mailbox{}{}{}{}\n",
+        loaded->size(), addresses, unexpected, bounces, at_old,
+        warnings ? fmt::format(" ({} of them moved with cleanup None: their mail does not reach "
+                               "the new mailbox)",
+                               warnings)
+                 : "",
         options.mta.empty() ? "" : fmt::format("; the MTA disagrees on {}", disagreements),
         left_behind ? fmt::format("; {} messages left behind", left_behind) : "",
         unchecked

@@ -75,6 +75,26 @@ TEST(Bounces, AForwardingCleanupGivesNoWarning) {
   EXPECT_NE(verify.out.find("0 unexpected, 0 bounce,"), std::string::npos) << verify.out;
 }
 
+// The summary says where the addresses of rolled-back mailboxes land: all at the old mailbox,
+// as expected, none a warning (it used to say "0 still delivering to the old mailbox").
+TEST(Bounces, AfterARollbackVerifyCountsEveryAddressStillAtTheOldMailbox) {
+  Org org(2, 4, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  size_t old = OldAddresses(org);
+  ASSERT_EQ(org.Run({"run"}).exit_code, 0);
+  ASSERT_EQ(org.Run({"rollback", "--all"}).exit_code, 0);
+  auto verify = org.Run({"verify"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out;
+  EXPECT_NE(verify.out.find(fmt::format("{} addresses, 0 unexpected, 0 bounce, {} still at the "
+                                        "old mailbox\n",
+                                        old, old)),
+            std::string::npos)
+      << verify.out;
+  auto j = nlohmann::json::parse(org.Run({"verify", "--json"}).out);
+  EXPECT_EQ(j["at_old_mailbox"], old);
+  EXPECT_EQ(j["warnings"], 0);
+}
+
 TEST(Bounces, VerifyFailsOnABounceTheCleanupDoesNotImply) {
   Org org(2, 4, "CreateSourceContact");
   CM_ASSERT_ORG(org);
