@@ -232,6 +232,14 @@ void Flatten(const toml::table& table, const std::string& prefix, const std::str
                           "expected a string, number, boolean or list of strings"});
       continue;
     }
+    // A setting and its Exchange name in one file: toml cannot see the clash, and one of the two
+    // (perhaps the cleanup option) would be dropped without a word.
+    if (auto it = out.find(key); it != out.end() && it->second.origin.starts_with(file + ":")) {
+      problems.push_back({file, node.source().begin.line, std::string(k.str()),
+                          fmt::format("sets {} again (already set at {}): keep one of the two", key,
+                                      it->second.origin)});
+      continue;
+    }
     out[key] = {ResolvePath(key, std::move(text), file), origin};
   }
 }

@@ -247,6 +247,13 @@ std::vector<BadInput> Cases() {
                 "SourceMailboxCleanupOptions = \"Bogus\""),
        {},
        {"crossmove.toml:4: cleanup: unknown cleanup option 'Bogus'"}},
+      {"ASettingAndItsExchangeNameBothSetAreRefused",
+       EditFile("crossmove.toml", "cleanup = \"CreateSourceContact\"",
+                "cleanup = \"None\"\nSourceMailboxCleanupOptions = \"DeleteSourceMailbox\""),
+       {},
+       // Either line may be named first (a TOML table is not in file order); both are named.
+       {"crossmove.toml:4: cleanup: sets cleanup again (already set at crossmove.toml:5): keep "
+        "one of the two"}},
       {"KebabExchangeParameterNameIsASettingAlias",
        EditFile("crossmove.toml", "cleanup = \"CreateSourceContact\"",
                 "source-mailbox-cleanup-options = \"Bogus\""),
