@@ -104,6 +104,8 @@ TEST(MigrationReport, SigintMidCopyThenResumeReportsEveryMailboxWithItsFullCount
     total += row.second;
   }
   EXPECT_EQ(total, static_cast<uint64_t>(kMessages));
+  // And the mail itself, read from the target's files (not from crossmove): every message once.
+  EXPECT_EQ(testing::Total(org.TargetMail()), kMessages);
 
   // A later run writes a dated report of its own and keeps the earlier ones as they were.
   ASSERT_EQ(org.Run({"run"}).exit_code, 0);
