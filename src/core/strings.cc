@@ -225,4 +225,47 @@ std::string EscapeControlCharacters(std::string_view s) {
   return out;
 }
 
+std::string CountOf(size_t n, std::string_view noun, std::string_view plural) {
+  if (n == 1) return fmt::format("1 {}", noun);
+  if (!plural.empty()) return fmt::format("{} {}", n, plural);
+  bool es =
+      noun.ends_with('s') || noun.ends_with('x') || noun.ends_with("sh") || noun.ends_with("ch");
+  return fmt::format("{} {}{}", n, noun, es ? "es" : "s");
+}
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string NearestOf(std::string_view word, const std::vector<std::string>& candidates) {
+  std::string best;
+  size_t best_distance = std::string::npos;
+  for (const auto& c : candidates) {
+    size_t d = EditDistance(word, c);
+    if (d < best_distance) {
+      best_distance = d;
+      best = c;
+    }
+  }
+  if (best_distance <= std::max<size_t>(2, word.size() / 4)) return best;
+  // A known name with something added ("cleanup" + "options"): the longest one the word begins
+  // with, when it is long enough to mean something.
+  best.clear();
+  for (const auto& c : candidates) {
+    if (c.size() >= 4 && c.size() > best.size() && word.starts_with(c)) best = c;
+  }
+  return best;
+}
+
 }  // namespace cm

@@ -20,6 +20,18 @@ std::string_view Trim(std::string_view s);
 std::vector<std::string> Split(std::string_view s, char sep);
 std::string Join(const std::vector<std::string>& parts, std::string_view sep);
 
+// "1 message", "2 messages", "3 mailboxes": a count and its noun, in the plural unless it is one.
+// The plural is `plural` when given, else the noun with "es" after s, x, sh or ch, else "s".
+std::string CountOf(size_t n, std::string_view noun, std::string_view plural = "");
+
+// Levenshtein distance: insertions, deletions and substitutions of single bytes.
+size_t EditDistance(std::string_view a, std::string_view b);
+// The candidate a mistyped word most likely meant ("rnu" -> "run"): the nearest by EditDistance,
+// when it is at most max(2, a quarter of the word's length) away; else the longest candidate (of
+// 4 or more characters) the word begins with ("cleanupoptions" -> "cleanup"); "" when none fits.
+// Compared as given: callers fold case or separators first where they do not count.
+std::string NearestOf(std::string_view word, const std::vector<std::string>& candidates);
+
 // Case-insensitive (ASCII) ordering for maps keyed by attribute names or addresses.
 struct ILess {
   using is_transparent = void;
