@@ -33,26 +33,37 @@ std::vector<std::string> TargetDomains(const Config& config,
   return {domains.begin(), domains.end()};
 }
 
-size_t AddressesThatWillBounce(const Entry& source, const MailboxPlan& plan,
-                               const std::vector<std::string>& target_domains,
-                               const AttributeProfile& profile) {
+BouncingAddresses& BouncingAddresses::operator+=(const BouncingAddresses& other) {
+  smtp += other.smtp;
+  x500 += other.x500;
+  return *this;
+}
+
+void to_json(nlohmann::json& out, const BouncingAddresses& addresses) {
+  out = {{"smtp", addresses.smtp}, {"x500", addresses.x500}};
+}
+
+BouncingAddresses AddressesThatWillBounce(const Entry& source, const MailboxPlan& plan,
+                                          const std::vector<std::string>& target_domains,
+                                          const AttributeProfile& profile) {
+  BouncingAddresses n;
   if (plan.cleanup != CleanupOption::kDeleteSourceMailbox &&
       plan.cleanup != CleanupOption::kDeleteSourceNTAccount)
-    return 0;
-  size_t n = 0;
+    return n;
   for (const auto& address : OldAddresses(source, profile)) {
     // An EX / X500 address is resolved in the organization it is sent from: the source's.
-    bool reaches_target =
-        !address.starts_with("X500:") &&
-        std::any_of(target_domains.begin(), target_domains.end(),
-                    [&](const std::string& d) { return IEquals(DomainOf(address), d); });
-    n += !reaches_target;
+    if (address.starts_with("X500:")) {
+      ++n.x500;
+      continue;
+    }
+    n.smtp += std::none_of(target_domains.begin(), target_domains.end(),
+                           [&](const std::string& d) { return IEquals(DomainOf(address), d); });
   }
   return n;
 }
 
-void BounceCount::Add(size_t bouncing, CleanupOption option) {
-  if (!bouncing) return;
+void BounceCount::Add(const BouncingAddresses& bouncing, CleanupOption option) {
+  if (!bouncing.total()) return;
   addresses += bouncing;
   ++mailboxes;
   std::string name(ToString(option));
@@ -60,13 +71,19 @@ void BounceCount::Add(size_t bouncing, CleanupOption option) {
 }
 
 std::string BounceWarning(const BounceCount& count) {
-  if (!count.addresses) return "";
+  if (!count.addresses.total()) return "";
+  std::vector<std::string> parts;
+  if (count.addresses.smtp)
+    parts.push_back(fmt::format("{} will bounce (no object left to forward them)",
+                                CountOf(count.addresses.smtp, "SMTP address")));
+  if (count.addresses.x500)
+    parts.push_back(fmt::format("{} (replies to old mail) will fail",
+                                CountOf(count.addresses.x500, "X500/legacyExchangeDN address")));
   return fmt::format(
-      "warning: {} leaves no forwarding object: {} old address{} of {} mailbox{} will bounce "
-      "(NDR 5.1.1) unless a GAL sync covers them; CreateSourceContact or MailEnableSourceAccount "
-      "forward them to the new mailboxes",
-      Join(count.options, " / "), count.addresses, count.addresses == 1 ? "" : "es",
-      count.mailboxes, count.mailboxes == 1 ? "" : "es");
+      "warning: {} leaves no forwarding object for {}: {}. A GAL sync that covers them keeps "
+      "them working; CreateSourceContact or MailEnableSourceAccount forward them to the new "
+      "mailboxes",
+      Join(count.options, " / "), CountOf(count.mailboxes, "mailbox"), Join(parts, "; "));
 }
 
 }  // namespace cm

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "core/entry.h"
 #include "core/planner.h"
 #include "core/recipient.h"
@@ -21,24 +23,37 @@ std::vector<std::string> OldAddresses(const Entry& source, const AttributeProfil
 // addresses and the target SMTP domain (docs/DECISIONS.md).
 std::vector<std::string> TargetDomains(const Config& config, const std::vector<MailboxPlan>& plans);
 
+// The old addresses a cleanup leaves without an owner, by what fails: mail to an SMTP address
+// bounces (NDR 5.1.1); an X500 / legacyExchangeDN address is what Outlook keeps for replies to
+// old mail and cached recipients, and such a reply fails (NDR with an IMCEAEX address).
+struct BouncingAddresses {
+  size_t smtp = 0;
+  size_t x500 = 0;
+  size_t total() const { return smtp + x500; }
+  BouncingAddresses& operator+=(const BouncingAddresses& other);
+};
+// {"smtp": N, "x500": M}: `addresses_that_will_bounce` of `plan --json` and `run --json`.
+void to_json(nlohmann::json& out, const BouncingAddresses& addresses);
+
 // Old addresses of one mailbox that will bounce once its cleanup has run: none unless the
 // cleanup removes the mailbox without a forwarder (Delete*); then every old address except an
 // SMTP address in a domain the target organization accepts (mail to it reaches the new mailbox,
 // which carries every old address as a proxy).
-size_t AddressesThatWillBounce(const Entry& source, const MailboxPlan& plan,
-                               const std::vector<std::string>& target_domains,
-                               const AttributeProfile& profile);
+BouncingAddresses AddressesThatWillBounce(const Entry& source, const MailboxPlan& plan,
+                                          const std::vector<std::string>& target_domains,
+                                          const AttributeProfile& profile);
 
 // Counts of the mailboxes to be cleaned up, for the warning below.
 struct BounceCount {
-  size_t addresses = 0;
+  BouncingAddresses addresses;
   size_t mailboxes = 0;
   std::vector<std::string> options;  // the Delete* options that cause them, each once
-  void Add(size_t bouncing, CleanupOption option);
+  void Add(const BouncingAddresses& bouncing, CleanupOption option);
 };
 
-// "warning: DeleteSourceMailbox leaves no forwarding object: 13 old addresses of 4 mailboxes will
-// bounce (NDR 5.1.1) ..."; "" when none will.
+// "warning: DeleteSourceMailbox leaves no forwarding object for 4 mailboxes: 9 SMTP addresses
+// will bounce (no object left to forward them); 4 X500/legacyExchangeDN addresses (replies to
+// old mail) will fail ..."; "" when none will.
 std::string BounceWarning(const BounceCount& count);
 
 }  // namespace cm

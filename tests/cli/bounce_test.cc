@@ -14,36 +14,53 @@ namespace {
 using testing::Org;
 
 // The old addresses of the source's mailboxes (or of one), counted from the LDIF file with the
-// tests' own reader: every smtp and X500 proxy, plus the legacyExchangeDN.
-size_t OldAddresses(const Org& org, const std::string& cn = "") {
-  size_t n = 0;
+// tests' own reader: SMTP, the smtp proxies; X500, the X500 proxies plus the legacyExchangeDN.
+struct OldAddressCount {
+  size_t smtp = 0, x500 = 0;
+  size_t total() const { return smtp + x500; }
+};
+OldAddressCount OldAddressesByKind(const Org& org, const std::string& cn = "") {
+  OldAddressCount n;
   for (auto& record : testing::ParseLdif(org.Read("source.ldif"))) {
     if (record["homemdb"].empty() || (!cn.empty() && record["cn"] != std::vector{cn})) continue;
     for (const auto& p : record["proxyaddresses"]) {
-      n += IStartsWith(p, "smtp:") || IStartsWith(p, "x500:");
+      n.smtp += IStartsWith(p, "smtp:");
+      n.x500 += IStartsWith(p, "x500:");
     }
-    n += record["legacyexchangedn"].size();
+    n.x500 += record["legacyexchangedn"].size();
   }
   return n;
+}
+size_t OldAddresses(const Org& org, const std::string& cn = "") {
+  return OldAddressesByKind(org, cn).total();
 }
 
 TEST(Bounces, PlanAndRunWarnWithTheCountOfOldAddressesThatWillBounce) {
   Org org(3, 10, "DeleteSourceMailbox");
   CM_ASSERT_ORG(org);
-  size_t old = OldAddresses(org);
-  ASSERT_GT(old, 3u);
+  OldAddressCount kinds = OldAddressesByKind(org);
+  size_t old = kinds.total();
+  ASSERT_GT(kinds.smtp, 1u);
+  ASSERT_GT(kinds.x500, 1u);
+  // SMTP addresses bounce; X500 ones, what replies to old mail are sent to, fail: said apart.
   std::string warning = fmt::format(
-      "crossmove: warning: DeleteSourceMailbox leaves no forwarding object: {} old addresses of 3 "
-      "mailboxes will bounce (NDR 5.1.1)",
-      old);
+      "crossmove: warning: DeleteSourceMailbox leaves no forwarding object for 3 mailboxes: {} "
+      "SMTP addresses will bounce (no object left to forward them); {} X500/legacyExchangeDN "
+      "addresses (replies to old mail) will fail.",
+      kinds.smtp, kinds.x500);
   auto plan = org.Run({"plan"});
   ASSERT_EQ(plan.exit_code, 0) << plan.err;
   EXPECT_NE(plan.err.find(warning), std::string::npos) << plan.err;
   auto json = org.Run({"plan", "--json"});
-  EXPECT_EQ(nlohmann::json::parse(json.out)["addresses_that_will_bounce"], old);
-  auto run = org.Run({"run"});
-  ASSERT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_NE(run.err.find(warning), std::string::npos) << run.err;
+  auto counted = nlohmann::json::parse(json.out)["addresses_that_will_bounce"];
+  EXPECT_EQ(counted["smtp"], kinds.smtp) << json.out;
+  EXPECT_EQ(counted["x500"], kinds.x500) << json.out;
+  auto run_json = org.Run({"run", "--json"});
+  ASSERT_EQ(run_json.exit_code, 0) << run_json.err;
+  EXPECT_NE(run_json.err.find(warning), std::string::npos) << run_json.err;
+  counted = nlohmann::json::parse(run_json.out)["addresses_that_will_bounce"];
+  EXPECT_EQ(counted["smtp"], kinds.smtp) << run_json.out;
+  EXPECT_EQ(counted["x500"], kinds.x500) << run_json.out;
 
   // Expected bounces are counted and shown; they do not fail verify.
   auto verify = org.Run({"verify"});
@@ -60,6 +77,22 @@ TEST(Bounces, PlanAndRunWarnWithTheCountOfOldAddressesThatWillBounce) {
   // A rerun cleans nothing up: nothing more will bounce, so no warning.
   auto rerun = org.Run({"run"});
   EXPECT_EQ(rerun.err.find("will bounce"), std::string::npos) << rerun.err;
+  EXPECT_EQ(rerun.err.find("will fail"), std::string::npos) << rerun.err;
+}
+
+// One mailbox: the counts and nouns in the singular where they are one.
+TEST(Bounces, OneMailboxsWarningSaysMailboxInTheSingular) {
+  Org org(1, 2, "DeleteSourceNTAccount");
+  CM_ASSERT_ORG(org);
+  OldAddressCount kinds = OldAddressesByKind(org);
+  auto plan = org.Run({"plan"});
+  ASSERT_EQ(plan.exit_code, 0) << plan.err;
+  EXPECT_NE(plan.err.find(fmt::format("DeleteSourceNTAccount leaves no forwarding object for 1 "
+                                      "mailbox: {} SMTP address{} will bounce",
+                                      kinds.smtp, kinds.smtp == 1 ? "" : "es")),
+            std::string::npos)
+      << plan.err;
+  EXPECT_EQ(plan.err.find("1 mailboxes"), std::string::npos) << plan.err;
 }
 
 TEST(Bounces, AForwardingCleanupGivesNoWarning) {
