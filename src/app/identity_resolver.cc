@@ -126,10 +126,11 @@ bool NamesMailbox(std::string_view typed, const JournaledIdentity& m, const Attr
   } else if (LooksLikeDn(typed) && DnEquals(m.source_dn, typed)) {
     return true;
   }
-  if (!m.source) return false;
-  const Entry& e = *m.source;
   std::string_view bare = typed;
   if (IStartsWith(bare, "smtp:") || IStartsWith(bare, "x500:")) bare.remove_prefix(5);
+  if (!m.target_primary_smtp.empty() && IEquals(m.target_primary_smtp, bare)) return true;
+  if (!m.source) return false;
+  const Entry& e = *m.source;
   for (const auto& v : e.Get(p.proxy_addresses)) {
     auto proxy = ProxyAddress::Parse(v);
     if (proxy.ok() && (proxy->IsSmtp() || proxy->IsX500()) && IEquals(proxy->address(), bare))
@@ -168,8 +169,9 @@ Result<std::vector<size_t>> SelectJournaled(const std::vector<std::string>& type
     std::string shown = EscapeControlCharacters(id);
     if (found.empty()) {
       problems.push_back(fmt::format(
-          "'{}' matches no mailbox in the journal (tried: address, alias, DN, canonical name, "
-          "users-file value)",
+          "'{}' matches no mailbox in the journal (tried: SMTP address (primary or proxy, mail, "
+          "UPN), alias, sAMAccountName (also DOMAIN\\name), legacyExchangeDN or "
+          "X500:address, cn or display name, DN, canonical name, users-file value)",
           shown));
     } else if (found.size() > 1) {
       std::vector<std::string> names;

@@ -34,10 +34,14 @@ struct JournaledIdentity {
   std::string key;                // the journal's "Column=value" (the users-file identity)
   std::string source_dn;          // as registered
   const Entry* source = nullptr;  // the snapshot of the source object; null before the snapshot
+  // Its primary SMTP address in the target after the move (the plan's), the address users know
+  // it by afterwards; "" before it is planned.
+  std::string target_primary_smtp = {};
 };
 
 // The mailboxes an identity in any form a user types names, matched case-insensitively: an SMTP
-// address (primary or proxy, mail, UPN) or X500 / legacyExchangeDN, an alias (mailNickname,
+// address (primary or proxy, mail, UPN, the new primary in the target) or X500 /
+// legacyExchangeDN, an alias (mailNickname,
 // sAMAccountName with or without DOMAIN\, cn, displayName), a DN, a canonical name, the
 // users-file value or the journal's Column=value. Indices into `mailboxes`, in their order, each
 // once. An identity that matches nothing is an error naming what was tried; one that matches

@@ -16,8 +16,9 @@ using testing::Org;
 
 const std::string kAlice = "PrimarySmtpAddress=alice.adams@fabrikam.test";
 const std::string kNoMatch =
-    "matches no mailbox in the journal (tried: address, alias, DN, canonical name, users-file "
-    "value)";
+    "matches no mailbox in the journal (tried: SMTP address (primary or proxy, mail, UPN), alias, "
+    "sAMAccountName (also DOMAIN\\name), legacyExchangeDN or X500:address, cn or display name, DN, "
+    "canonical name, users-file value)";
 
 // The identities `verify --json` reports for what was typed.
 std::vector<std::string> VerifiedIdentities(const Org& org, const std::string& typed, int& exit) {
@@ -115,6 +116,28 @@ TEST(Identities, AnIdentityThatMatchesSeveralMailboxesNamesThem) {
   EXPECT_FALSE(SelectJournaled({"John Smith"}, pending, profile).ok());
 }
 
+// After the move users know a mailbox by its new address in the target, which the source
+// object never held.
+TEST(Identities, TheNewTargetPrimaryAddressNamesTheMailbox) {
+  Entry a("CN=John Smith,OU=Sales,DC=fabrikam,DC=test");
+  a.Set("mailNickname", {"john.smith"});
+  a.Set("proxyAddresses", {"SMTP:john.smith@fabrikam.test"});
+  std::vector<JournaledIdentity> mailboxes = {
+      {"Alias=john.smith", a.dn(), &a, "john.smith@contoso.test"}};
+  AttributeProfile profile;
+  for (const std::string typed : {"John.Smith@CONTOSO.test", "smtp:john.smith@contoso.test"}) {
+    auto found = SelectJournaled({typed}, mailboxes, profile);
+    ASSERT_TRUE(found.ok()) << typed << ": " << found.status().ToString();
+    EXPECT_EQ(*found, std::vector<size_t>{0}) << typed;
+  }
+  // Not yet snapshotted, the plan's address names it all the same.
+  mailboxes[0].source = nullptr;
+  EXPECT_TRUE(SelectJournaled({"john.smith@contoso.test"}, mailboxes, profile).ok());
+  auto other = SelectJournaled({"jane.smith@contoso.test"}, mailboxes, profile);
+  ASSERT_FALSE(other.ok());
+  EXPECT_NE(other.status().message().find(kNoMatch), std::string::npos) << other.status().message();
+}
+
 TEST(Identities, RollbackDryRunPrintsTheChangesAndWritesNothing) {
   Org org(2, 6, "CreateSourceContact");
   CM_ASSERT_ORG(org);
@@ -133,6 +156,22 @@ TEST(Identities, RollbackDryRunPrintsTheChangesAndWritesNothing) {
       << r.out;
   EXPECT_NE(r.out.find("1 mailboxes would be rolled back; nothing was written"), std::string::npos)
       << r.out;
+  // A binary value is shown as the bytes it writes, base64 as LDIF has it: the mailbox GUID the
+  // target kept from the source, read from the target's LDIF file as it is written there.
+  std::string guid_line;
+  bool in_alice = false;
+  for (const auto& line : Split(target, '\n')) {
+    if (line.starts_with("dn: "))
+      in_alice = line == "dn: CN=Alice Adams,OU=Migrated Users,DC=contoso,DC=test";
+    if (in_alice && IStartsWith(line, "msExchMailboxGuid::")) guid_line = line;
+  }
+  ASSERT_FALSE(guid_line.empty()) << target;
+  std::string base64 = std::string(Trim(guid_line.substr(guid_line.find("::") + 2)));
+  EXPECT_NE(AsciiLower(r.out).find("msexchmailboxguid:: " + AsciiLower(base64) + "\n"),
+            std::string::npos)
+      << guid_line << "\n"
+      << r.out;
+  EXPECT_EQ(r.out.find("msExchMailboxGuid: {"), std::string::npos) << r.out;
   EXPECT_EQ(org.DirectoryText("source"), source);
   EXPECT_EQ(org.DirectoryText("target"), target);
   auto status = nlohmann::json::parse(org.Run({"status", "--json", "alice.adams"}).out);
