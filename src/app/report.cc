@@ -67,6 +67,15 @@ std::string Chart(const std::vector<ThroughputSample>& samples) {
       w, h, w + 60, h + 30, points, static_cast<uint64_t>(max_m), w - 40, h + 15, max_t);
 }
 
+// The migration's throughput: what every run copied over the time spent copying in all of them,
+// so a resumed migration is not credited with the bytes of earlier runs in this run's seconds.
+std::string Throughput(uint64_t bytes, uint64_t messages, double copying_seconds) {
+  if (copying_seconds <= 0) return "throughput over all runs not recorded";
+  return fmt::format("{:.1f} MB/s, {:.0f} msg/s over all runs ({:.0f} s spent copying)",
+                     static_cast<double>(bytes) / 1e6 / copying_seconds,
+                     static_cast<double>(messages) / copying_seconds, copying_seconds);
+}
+
 }  // namespace
 
 std::string DatedReportBase(const std::string& base) {
@@ -84,6 +93,21 @@ std::string DatedReportBase(const std::string& base) {
   return dated;
 }
 
+std::string VerifyResult(const ReportRow& row) {
+  std::string repaired =
+      row.repaired.empty()
+          ? ""
+          : fmt::format(" after repairing {}", CountOf(row.repaired.size(), "message"));
+  if (row.failure.starts_with("verify:")) return "content FAILED";
+  if (row.failure.starts_with("routing:"))
+    return "content verified" + repaired + "; routing FAILED";
+  if (row.state == "routing-verified") return "content and routing verified" + repaired;
+  if (row.state == "content-verified" || row.state == "source-cleaned")
+    return "content verified" + repaired;
+  if (row.state == "rolled-back") return "rolled back";
+  return "not yet";
+}
+
 void FailuresFirst(std::vector<ReportRow>& rows) {
   std::stable_sort(rows.begin(), rows.end(), [](const ReportRow& a, const ReportRow& b) {
     auto rank = [](const ReportRow& r) {
@@ -95,14 +119,15 @@ void FailuresFirst(std::vector<ReportRow>& rows) {
 
 Status WriteReport(const std::string& base, const RunReport& r) {
   std::string csv =
-      "identity,source_dn,target_dn,target_primary_smtp,cleanup,state,failure,messages,bytes,"
-      "seconds,refused,skipped,repaired,first_step,last_step\r\n";
+      "identity,source_dn,target_dn,target_primary_smtp,cleanup,state,verify,failure,messages,"
+      "bytes,seconds,refused,skipped,repaired,first_step,last_step\r\n";
   for (const auto& row : r.rows) {
-    csv += fmt::format("{},{},{},{},{},{},{},{},{},{:.2f},{},{},{},{},{}\r\n", Csv(row.identity),
+    csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{:.2f},{},{},{},{},{}\r\n", Csv(row.identity),
                        Csv(row.source_dn), Csv(row.target_dn), Csv(row.target_primary_smtp),
-                       Csv(row.cleanup), Csv(row.state), Csv(row.failure), row.messages, row.bytes,
-                       row.seconds, Csv(Join(row.refused, "; ")), Csv(row.skipped),
-                       Csv(Join(row.repaired, "; ")), Csv(row.first_step), Csv(row.last_step));
+                       Csv(row.cleanup), Csv(row.state), Csv(VerifyResult(row)), Csv(row.failure),
+                       row.messages, row.bytes, row.seconds, Csv(Join(row.refused, "; ")),
+                       Csv(row.skipped), Csv(Join(row.repaired, "; ")), Csv(row.first_step),
+                       Csv(row.last_step));
   }
   CM_RETURN_IF_ERROR(WriteFileAtomically(base + ".csv", csv, 0600));
 
@@ -117,8 +142,10 @@ Status WriteReport(const std::string& base, const RunReport& r) {
   std::string rows;
   for (const auto& row : r.rows) {
     rows += fmt::format(
-        "<tr class=\"{}\"><td data-l=identity>{}</td><td data-l=\"new primary SMTP\">{}</td>"
-        "<td data-l=\"target object\">{}</td><td data-l=cleanup>{}</td><td data-l=state>{}</td>"
+        "<tr class=\"{}\"><td class=t data-l=identity>{}</td>"
+        "<td class=t data-l=\"new primary SMTP\">{}</td><td class=t data-l=\"target "
+        "object\">{}</td>"
+        "<td data-l=cleanup>{}</td><td data-l=state>{}</td><td class=\"{}\" data-l=verify>{}</td>"
         "<td data-l=failure>{}</td><td class=n data-l=messages>{}</td>"
         "<td class=n data-l=MB>{:.1f}</td><td class=n data-l=refused>{}</td>"
         "<td class=n data-l=repaired title=\"{}\">{}</td></tr>\n",
@@ -130,6 +157,8 @@ Status WriteReport(const std::string& base, const RunReport& r) {
                                ? std::string()
                                : fmt::format("<br><small>{} &ndash; {}</small>",
                                              Html(row.first_step), Html(row.last_step))),
+        VerifyResult(row).find("FAILED") != std::string::npos ? "v bad" : "v",
+        Html(VerifyResult(row)),
         Html(row.failure.empty() && !row.skipped.empty() ? "skipped: " + row.skipped : row.failure),
         row.messages, static_cast<double>(row.bytes) / 1e6, row.refused.size(),
         Html(Join(row.repaired, "; ")), row.repaired.size());
@@ -140,33 +169,37 @@ Status WriteReport(const std::string& base, const RunReport& r) {
       "body{{font-family:sans-serif;margin:1em;max-width:100%}}"
       // Long values wrap inside their cell: the table never gets wider than the page.
       "table{{border-collapse:collapse;width:100%;table-layout:fixed}}"
-      "td,th{{border:1px solid #ccc;padding:3px 6px;font-size:13px;overflow-wrap:anywhere;"
-      "vertical-align:top;text-align:left}}"
+      // Words wrap at spaces; only a word too long for its line (a failure's path) is broken,
+      // and addresses and DNs, long tokens by nature, may break anywhere.
+      "td,th{{border:1px solid #ccc;padding:3px 6px;font-size:13px;overflow-wrap:break-word;"
+      "vertical-align:top;text-align:left}}td.t{{overflow-wrap:anywhere}}"
+      "td.v.bad{{font-weight:bold;color:#a00}}"
       "tr.bad{{background:#fdd}}tr.skipped{{background:#ffd}}td.n,th.n{{text-align:right}}"
       "col.n{{width:5.5em}}svg{{max-width:100%;height:auto}}"
       "dl{{display:grid;grid-template-columns:max-content 1fr;gap:2px 1em}}dt{{font-weight:bold}}"
-      "dd{{margin:0;overflow-wrap:anywhere}}"
+      "dd{{margin:0;overflow-wrap:break-word}}"
       // A phone: each mailbox a card of labelled lines instead of ten squeezed columns.
       "@media (max-width:700px){{table,tbody,tr,td{{display:block;width:auto}}"
       "tr:first-child,colgroup{{display:none}}tr{{margin:0 0 .8em;border:1px solid #bbb}}"
       "td{{border:0;border-bottom:1px solid #eee;text-align:left!important}}"
       "td::before{{content:attr(data-l);display:inline-block;min-width:10em;font-weight:bold}}"
       "td:empty{{display:none}}}}</style></head><body>"
-      "<h1>{0}</h1><p><b>{1} mailboxes, {2} failed{8}</b>; {3} messages, {4:.1f} MB copied "
-      "(all runs); this run {5:.1f} s.</p>{9}"
-      "<h2>Mailboxes (failures first)</h2><table><colgroup><col><col><col><col><col><col>"
+      "<h1>{0}</h1><p><b>{1}, {2} failed{8}</b>; {3}, {4:.1f} MB copied (all runs), {10}; "
+      "this run {5:.1f} s.</p>{9}"
+      "<h2>Mailboxes (failures first)</h2><table><colgroup><col><col><col><col><col><col><col>"
       "<col class=n><col class=n><col class=n><col class=n></colgroup><tr><th>identity</th>"
       "<th>new primary SMTP</th><th>target object</th>"
-      "<th>cleanup</th><th>state</th><th>failure</th><th class=n>messages</th><th "
+      "<th>cleanup</th><th>state</th><th>verify</th><th>failure</th><th class=n>messages</th><th "
       "class=n>MB</th><th class=n>refused</th>"
       "<th class=n>repaired</th></tr>\n{7}</table><h2>Throughput of this run</h2>{6}"
       "</body></html>\n",
-      Html(r.title), r.rows.size(), failed, messages, static_cast<double>(bytes) / 1e6, r.seconds,
-      Chart(r.samples), rows,
+      Html(r.title), CountOf(r.rows.size(), "mailbox"), failed, CountOf(messages, "message"),
+      static_cast<double>(bytes) / 1e6, r.seconds, Chart(r.samples), rows,
       skipped ? fmt::format(", {} skipped (held by another run)", skipped) : std::string(),
       fmt::format("<dl><dt>organizations</dt><dd>{}</dd><dt>cleanup</dt><dd>{}</dd><dt>migration "
                   "started</dt><dd>{}</dd><dt>report written</dt><dd>{}</dd></dl>",
-                  Html(r.organizations), Html(r.cleanup), Html(r.started), Html(r.written)));
+                  Html(r.organizations), Html(r.cleanup), Html(r.started), Html(r.written)),
+      Throughput(bytes, messages, r.copying_seconds));
   return WriteFileAtomically(base + ".html", html, 0600);
 }
 

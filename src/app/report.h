@@ -47,7 +47,15 @@ struct RunReport {
   std::vector<ReportRow> rows;
   std::vector<ThroughputSample> samples;
   double seconds = 0;
+  // Wall-clock seconds during which some mailbox was copying, over every run
+  // (Journal::CopyingSeconds): with the rows' bytes of all runs, the migration's throughput.
+  // 0 when not known; the report then says so instead of dividing this run's time into it.
+  double copying_seconds = 0;
 };
+
+// What verification says of a mailbox, from its journaled state and failure: "content and
+// routing verified", "content verified", "content FAILED" ..., "not yet".
+std::string VerifyResult(const ReportRow& row);
 
 // Writes BASE.csv and BASE.html.
 Status WriteReport(const std::string& base, const RunReport& report);

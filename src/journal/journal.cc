@@ -5,11 +5,13 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
+#include <limits>
 #include <thread>
 
 #include "io/file.h"
@@ -649,6 +651,38 @@ Result<std::map<int64_t, Journal::StepSpan>> Journal::StepSpans() {
     if (!*row) return out;
     out[q.Int(0)] = {q.Text(1), q.Text(2)};
   }
+}
+
+Result<double> Journal::CopyingSeconds() {
+  std::lock_guard<std::recursive_mutex> lock(*mu_);
+  // Each copy intent, its end: the same mailbox's next step row in the same run, else the run's
+  // last row.
+  Stmt q(db_,
+         "SELECT c.at, coalesce((SELECT min(n.at) FROM steps n WHERE n.mailbox=c.mailbox AND "
+         "n.run=c.run AND n.id>c.id), (SELECT max(r.at) FROM steps r WHERE r.run=c.run)) "
+         "FROM steps c WHERE c.step='copy' AND c.phase='intent'");
+  std::vector<std::pair<std::time_t, std::time_t>> spans;
+  auto parse = [](const std::string& iso) -> std::time_t {
+    std::tm t{};
+    if (!strptime(iso.c_str(), "%Y-%m-%dT%H:%M:%S", &t)) return -1;
+    return timegm(&t);
+  };
+  while (true) {
+    auto row = q.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    std::time_t begin = parse(q.Text(0)), end = parse(q.Text(1));
+    if (begin >= 0 && end >= begin) spans.emplace_back(begin, end);
+  }
+  std::sort(spans.begin(), spans.end());
+  double total = 0;
+  std::time_t covered_to = std::numeric_limits<std::time_t>::min();
+  for (const auto& [begin, end] : spans) {
+    std::time_t from = std::max(begin, covered_to);
+    if (end > from) total += static_cast<double>(end - from);
+    covered_to = std::max(covered_to, end);
+  }
+  return total;
 }
 
 Result<std::string> Journal::FirstRunStarted() {

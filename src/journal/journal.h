@@ -94,6 +94,10 @@ class Journal {
     std::string first, last;
   };
   Result<std::map<int64_t, StepSpan>> StepSpans();
+  // Wall-clock seconds during which some mailbox was copying, over every run: the union of the
+  // copy steps' spans (intent to the mailbox's next step in that run, or to that run's last step
+  // when it stopped mid-copy), so parallel copies count once.
+  Result<double> CopyingSeconds();
   // When the journal's first run started (ISO 8601 UTC): the migration's start.
   Result<std::string> FirstRunStarted();
 

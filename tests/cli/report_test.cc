@@ -129,5 +129,73 @@ TEST(MigrationReport, FailuresComeFirstThenSkippedThenTheRest) {
   EXPECT_EQ(order, (std::vector<std::string>{"failed", "skipped", "ok-1", "ok-2"}));
 }
 
+// Each mailbox's verify result has its own column; the throughput is the migration's (every
+// run's bytes over every run's copying time); words wrap at spaces, only addresses and DNs may
+// break anywhere. The files are read back, not the report's own model.
+TEST(MigrationReport, AVerifyColumnPerMailboxAndTheThroughputOfAllRuns) {
+  std::vector<ReportRow> rows(4);
+  rows[0].identity = "done@fabrikam.test";
+  rows[0].state = "routing-verified";
+  rows[0].bytes = 30'000'000;
+  rows[0].messages = 300;
+  rows[1].identity = "bad@fabrikam.test";
+  rows[1].state = "content-copied";
+  rows[1].failure = "verify: 2 problems in 10 messages";
+  rows[1].bytes = 10'000'000;
+  rows[1].messages = 100;
+  rows[2].identity = "new@fabrikam.test";
+  rows[2].state = "pending";
+  rows[3].identity = "fixed@fabrikam.test";
+  rows[3].state = "content-verified";
+  rows[3].repaired = {"INBOX 1.2"};
+  RunReport report;
+  report.title = "t";
+  report.rows = rows;
+  report.seconds = 1;           // this run: would give 40 MB/s
+  report.copying_seconds = 20;  // every run: 40 MB in 20 s
+  char tmpl[] = "/tmp/crossmove-report-XXXXXX";
+  std::filesystem::path dir = mkdtemp(tmpl);
+  ASSERT_TRUE(WriteReport((dir / "r").string(), report).ok());
+  std::string csv = testing::Slurp(dir / "r.csv");
+  std::string html = testing::Slurp(dir / "r.html");
+  std::filesystem::remove_all(dir);
+  auto lines = Split(csv, '\n');
+  ASSERT_GE(lines.size(), 5u) << csv;
+  EXPECT_TRUE(
+      lines[0].starts_with("identity,source_dn,target_dn,target_primary_smtp,cleanup,"
+                           "state,verify,failure,"))
+      << lines[0];
+  EXPECT_NE(lines[1].find("\"routing-verified\",\"content and routing verified\","),
+            std::string::npos)
+      << lines[1];
+  EXPECT_NE(lines[2].find("\"content-copied\",\"content FAILED\",\"verify: 2 problems"),
+            std::string::npos)
+      << lines[2];
+  EXPECT_NE(lines[3].find("\"pending\",\"not yet\","), std::string::npos) << lines[3];
+  EXPECT_NE(lines[4].find("\"content verified after repairing 1 message\""), std::string::npos)
+      << lines[4];
+  EXPECT_NE(html.find("<th>verify</th>"), std::string::npos);
+  EXPECT_NE(html.find("data-l=verify>content FAILED</td>"), std::string::npos) << html;
+  EXPECT_NE(html.find("2.0 MB/s, 20 msg/s over all runs (20 s spent copying)"), std::string::npos)
+      << html;
+  EXPECT_NE(html.find("4 mailboxes"), std::string::npos);
+  // Only the long tokens may break mid-word.
+  EXPECT_NE(html.find("td.t{overflow-wrap:anywhere}"), std::string::npos);
+  EXPECT_EQ(html.find("overflow-wrap:anywhere;"), std::string::npos) << "a whole cell rule";
+  EXPECT_NE(html.find("<td class=t data-l=identity>done@fabrikam.test</td>"), std::string::npos);
+
+  // One mailbox, one message: no plural slips; no copying time known: said, not guessed.
+  report.rows = {rows[0]};
+  report.rows[0].messages = 1;
+  report.copying_seconds = 0;
+  char tmpl2[] = "/tmp/crossmove-report-XXXXXX";
+  dir = mkdtemp(tmpl2);
+  ASSERT_TRUE(WriteReport((dir / "r").string(), report).ok());
+  html = testing::Slurp(dir / "r.html");
+  std::filesystem::remove_all(dir);
+  EXPECT_NE(html.find("<b>1 mailbox, 0 failed</b>; 1 message,"), std::string::npos) << html;
+  EXPECT_NE(html.find("throughput over all runs not recorded"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace cm
