@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <vector>
@@ -41,9 +42,17 @@ Status CheckSecretFile(const std::string& path, std::string_view what) {
         fmt::format("{}: credential file {} is not a regular file", what, path));
   }
   if (st.st_mode & 077) {
+    // The advice names the file by its full path (a relative one is read from the working
+    // folder, which the administrator may not have in mind), and does not tell anyone to chmod a
+    // shared file such as /etc/passwd: only one that holds nothing but this secret.
+    std::error_code ec;
+    std::string full = std::filesystem::absolute(path, ec).lexically_normal().string();
+    if (ec) full = path;
     return Status::PermissionDenied(
-        fmt::format("{}: credential file {} has mode {:04o}: others can read it; run chmod 600 {}",
-                    what, path, st.st_mode & 07777, path));
+        fmt::format("{}: credential file {} has mode {:04o}: others can read it; if it holds "
+                    "only this secret, run chmod 600 {}; else put the secret alone in a file "
+                    "of mode 0600 and name that",
+                    what, path, st.st_mode & 07777, full));
   }
   // Mode 0600 protects only what its owner guards: a file another account owns can be changed
   // under us (a password swapped for an attacker's server's), so it is refused, as ssh does.
