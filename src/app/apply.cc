@@ -1,5 +1,4 @@
 #include "app/apply.h"
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -7,6 +6,7 @@
 #include <set>
 
 #include "core/dn.h"
+#include "core/strings.h"
 #include "directory/schema.h"
 
 namespace cm {
@@ -212,8 +212,8 @@ Status ApplyAllIdempotent(Directory& dir, const std::vector<DirectoryOp>& ops, E
   // Any other refusal (constraint, access, an object that exists) is the operation's own: the
   // transaction is rolled back whole and the error reported.
   CM_RETURN_IF_ERROR(
-      atomic.Annotate(fmt::format("{} transaction of {} operations from {}",
-                                  ToString(pending[0].side), pending.size(), pending[0].dn)));
+      atomic.Annotate(fmt::format("{} transaction of {} from {}", ToString(pending[0].side),
+                                  CountOf(pending.size(), "operation"), pending[0].dn)));
   for (size_t i = 0; i < pending.size(); ++i) LogApplied(dir, pending[i], befores[i], log, mailbox);
   return Status::Ok();
 }

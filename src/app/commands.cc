@@ -19,8 +19,8 @@ int Unreachable(const Status& s, Console console, bool json) {
 }
 
 void PrintProblems(const Problems& problems, Console console) {
-  console.err << fmt::format("crossmove: {} problem{} found; nothing was written:\n",
-                             problems.size(), problems.size() == 1 ? "" : "s");
+  console.err << fmt::format("crossmove: {} found; nothing was written:\n",
+                             CountOf(problems.size(), "problem"));
   for (const auto& p : problems) console.err << "  " << p.ToString() << "\n";
 }
 
@@ -100,7 +100,11 @@ int RunPlan(const Config& config, const PlanOptions& options, Console console) {
   return kExitOk;
 }
 
-int RunExport(const Config& config, const ExportOptions& options, Console console) {
+int RunExport(const Config& config, const ExportOptions& given, Console console) {
+  ExportOptions options = given;
+  if (options.json) options.format = "json";
+  // A program that asked for JSON reads the errors from stdout as JSON too.
+  bool json = options.format == "json";
   Problems problems;
   if (options.format != "csv" && options.format != "json") {
     problems.push_back({"", 0, "--format", fmt::format("'{}' is not csv or json", options.format)});
@@ -141,8 +145,8 @@ int RunExport(const Config& config, const ExportOptions& options, Console consol
   // Export reads only one side, but both are opened so that a config typo fails the same way.
   auto orgs = OpenOrganizations(config, /*read_only=*/true, problems);
   if (!orgs.ok() && orgs.status().code() == Status::Code::kUnavailable)
-    return Unreachable(orgs.status(), console);
-  if (!problems.empty() || !orgs.ok()) return ReportProblems(problems, false, console);
+    return Unreachable(orgs.status(), console, json);
+  if (!problems.empty() || !orgs.ok()) return ReportProblems(problems, json, console);
   Directory& dir = options.side == "source" ? *orgs->source : *orgs->target;
   std::string base = options.side == "source" ? orgs->source_base : orgs->target_base;
   Filter filter = parts.empty()       ? Filter::Present("objectClass")
@@ -150,7 +154,7 @@ int RunExport(const Config& config, const ExportOptions& options, Console consol
                                       : Filter::And(parts);
   auto found = dir.Search(base, Scope::kSubtree, filter);
   if (!found.ok()) {
-    console.err << "crossmove: " << found.status().message() << "\n";
+    PrintError(found.status().message(), json, console);
     return kExitUsage;
   }
   std::erase_if(*found, [&](const Entry& e) {
@@ -166,11 +170,10 @@ int RunExport(const Config& config, const ExportOptions& options, Console consol
   if (options.output.empty()) {
     console.out << text;
   } else if (Status s = WriteFileAtomically(options.output, text); !s.ok()) {
-    console.err << "crossmove: " << s.message() << "\n";
+    PrintError(s.message(), json, console);
     return kExitUsage;
   }
-  console.err << fmt::format("exported {} recipient{}\n", found->size(),
-                             found->size() == 1 ? "" : "s");
+  console.err << fmt::format("exported {}\n", CountOf(found->size(), "recipient"));
   return kExitOk;
 }
 

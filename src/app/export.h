@@ -19,6 +19,7 @@ struct ExportOptions {
   std::string output;           // file; "" = stdout
   std::string separator = ";";  // joins multi-valued cells
   bool all_recipients = false;  // every recipient, not just mailboxes
+  bool json = false;            // --json: format json, and errors as {"error": ...} too
 };
 
 // The CSV: `#TYPE` line, header, one quoted row per object, CRLF (as Export-Csv writes).

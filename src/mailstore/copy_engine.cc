@@ -245,9 +245,11 @@ class MailboxPass {
     CM_RETURN_IF_ERROR(map_.Flush());
     if (!unnamed_folders.empty()) {
       return Status::Constraint(fmt::format(
-          "{} source folder(s) have names that cannot be carried to the target, so they were not "
-          "copied: {}",
-          unnamed_folders.size(), Join(unnamed_folders, "; ")));
+          "{} a name that cannot be carried to the target, so {} not copied: {}",
+          unnamed_folders.size() == 1
+              ? "1 source folder has"
+              : fmt::format("{} source folders have", unnamed_folders.size()),
+          unnamed_folders.size() == 1 ? "it was" : "they were", Join(unnamed_folders, "; ")));
     }
     return Status::Ok();
   }
@@ -417,8 +419,8 @@ class MailboxPass {
     size_t refused = options_.refused_before + stats_.refused.size();
     if (fatal_.ok() && refused > static_cast<size_t>(options_.bad_item_limit)) {
       fatal_ = Status::Constraint(
-          fmt::format("{} messages refused by the target, more than bad-item-limit {}; last: {}",
-                      refused, options_.bad_item_limit, err.message()));
+          fmt::format("{} refused by the target, more than bad-item-limit {}; last: {}",
+                      CountOf(refused, "message"), options_.bad_item_limit, err.message()));
     }
   }
 
@@ -479,9 +481,8 @@ Result<CopyStats> CopyMailbox(MailStore& source, MailStore& target, MessageMap& 
   CopyProgress progress;
   if (options.refused_before > static_cast<size_t>(options.bad_item_limit)) {
     return Status::Constraint(
-        fmt::format("{} messages refused by the target in earlier passes, more than "
-                    "bad-item-limit {}",
-                    options.refused_before, options.bad_item_limit));
+        fmt::format("{} refused by the target in earlier passes, more than bad-item-limit {}",
+                    CountOf(options.refused_before, "message"), options.bad_item_limit));
   }
   // Whatever happens, the records made so far are kept.
   struct FlushOnExit {

@@ -575,8 +575,8 @@ Result<std::vector<MessageMeta>> ImapStore::ListMessages(const Folder& folder, D
   if (!listing_started) exists_when_listed = exists;
   if (exists_when_listed && fetched.size() < *exists_when_listed) {
     return Drop(Status::Unavailable(
-        fmt::format("{}: {} holds {} messages (EXISTS), but the server listed only {}", location_,
-                    *name, *exists_when_listed, fetched.size())));
+        fmt::format("{}: {} holds {} (EXISTS), but the server listed only {}", location_, *name,
+                    CountOf(*exists_when_listed, "message"), fetched.size())));
   }
   out.reserve(fetched.size());
   for (auto& f : fetched) {
