@@ -54,7 +54,7 @@ void AppendOp(std::string& out, const DirectoryOp& op, const Style& st) {
     }
     for (const auto& v : m.values) {
       std::string prefix = op.kind == DirectoryOp::Kind::kAdd ? "" : ModVerb(m.op) + " ";
-      out += fmt::format("         {}{}: {}\n", prefix, m.attribute, DisplayValue(m.attribute, v));
+      out += fmt::format("         {}{}\n", prefix, AttributeValueLine(m.attribute, v));
     }
   }
 }

@@ -17,4 +17,10 @@ std::string DisplayValue(std::string_view attribute, std::string_view value) {
   return std::string(value);
 }
 
+std::string AttributeValueLine(std::string_view attribute, std::string_view value) {
+  if (SyntaxOf(attribute) == Syntax::kBinary || !IsValidUtf8(value))
+    return fmt::format("{}:: {}", attribute, Base64Encode(value));
+  return fmt::format("{}: {}", attribute, value);
+}
+
 }  // namespace cm

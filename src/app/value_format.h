@@ -9,4 +9,9 @@ namespace cm {
 
 std::string DisplayValue(std::string_view attribute, std::string_view value);
 
+// One value of a change as `plan` and `rollback --dry-run` print it, LDIF style: `attr: text`,
+// or `attr:: BASE64` for a binary attribute (msExchMailboxGuid, objectGUID ...) or bytes that are
+// not UTF-8, so what is shown is the bytes written, not a rendering of them.
+std::string AttributeValueLine(std::string_view attribute, std::string_view value);
+
 }  // namespace cm
