@@ -54,7 +54,7 @@ _crossmove() {
     verify) options="--json --mta" ;;
     rollback) options="--all --dry-run --wait" ;;
     forget) options="--json" ;;
-    export) options="--side --filter --identity --format -o --output --separator --all" ;;
+    export) options="--side --filter --identity --format -o --output --separator --all --json" ;;
   esac
   # CLI11 lets the global options follow the subcommand too.
   [ -n "$command" ] && [[ $cur == -* ]] && options="$options $global"

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -12,6 +13,7 @@
 
 #include "app/commands.h"
 #include "app/run.h"
+#include "core/strings.h"
 #include "crossmove_version.h"
 #include "input/config.h"
 
@@ -19,10 +21,69 @@ extern char** environ;
 
 namespace {
 
+// The examples `cmake --install` put beside this binary: PREFIX/bin/crossmove has them in
+// PREFIX/share/doc/crossmove/examples (/usr for the Debian package, /usr/local by default). A
+// binary run from a build tree names the package's.
+std::string InstalledExamples() {
+  std::error_code ec;
+  std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  std::filesystem::path prefix = "/usr";
+  if (!ec && exe.parent_path().filename() == "bin") prefix = exe.parent_path().parent_path();
+  return (prefix / CROSSMOVE_INSTALL_DOCDIR / "examples").string();
+}
+
 bool UseColor() { return ::isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr; }
 
 bool IsBooleanKey(std::string_view key) {
   return key == "allow-merge" || key == "keep-source-primary";
+}
+
+// `--json` anywhere before `--`: a parse error is answered as JSON too, though the flag itself
+// may not have been parsed when the error stopped CLI11.
+bool JsonRequested(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--") break;
+    if (arg == "--json") return true;
+  }
+  return false;
+}
+
+// The first argument that is neither an option of the main command nor an option's value:
+// what the user meant as the command ("" when there is none).
+std::string TypedCommand(const CLI::App& app, int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--") return i + 1 < argc ? argv[i + 1] : "";
+    if (!arg.starts_with("-")) return std::string(arg);
+    if (arg.find('=') != std::string_view::npos) continue;
+    const CLI::Option* option = app.get_option_no_throw(std::string(arg));
+    if (option && option->get_type_size() > 0) ++i;  // its value
+  }
+  return "";
+}
+
+// CLI11's words for a command line it cannot parse, made to say what to type instead where
+// CLI11 cannot know: a mistyped command reads to it as "A subcommand is required".
+std::string UsageError(const CLI::App& app, const CLI::ParseError& error, int argc, char** argv) {
+  std::vector<std::string> commands;
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+    commands.push_back(sub->get_name());
+  std::string typed = TypedCommand(app, argc, argv);
+  bool typed_is_command = std::find(commands.begin(), commands.end(), typed) != commands.end();
+  std::string list = cm::Join(commands, ", ");
+  if (!typed.empty() && !typed_is_command) {
+    std::string nearest = cm::NearestOf(typed, commands);
+    return nearest.empty()
+               ? fmt::format("unknown command '{}'; the commands are {} (crossmove --help)",
+                             cm::EscapeControlCharacters(typed), list)
+               : fmt::format("unknown command '{}'; did you mean '{}'?",
+                             cm::EscapeControlCharacters(typed), nearest);
+  }
+  if (typed.empty() && app.get_subcommands().empty())
+    return fmt::format("no command given; the commands are {} (crossmove --help)", list);
+  return fmt::format("{} (crossmove {}--help)", cm::EscapeControlCharacters(error.what()),
+                     typed.empty() ? "" : typed + " ");
 }
 
 }  // namespace
@@ -70,6 +131,8 @@ int main(int argc, char** argv) {
   exp->add_option("--separator", export_options.separator,
                   "joins multi-valued cells (default ';')");
   exp->add_flag("--all", export_options.all_recipients, "every mail recipient, not just mailboxes");
+  exp->add_flag("--json", export_options.json,
+                "write JSON (as --format json) and answer errors as JSON ({\"error\": ...})");
 
   cm::RunOptions run_options;
   bool dry_run = false;
@@ -117,29 +180,43 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? 0 : cm::kExitUsage;
+    // --help and --version end the parse with code 0; CLI11 prints them.
+    if (e.get_exit_code() == 0) return app.exit(e);
+    cm::PrintError(UsageError(app, e, argc, argv), JsonRequested(argc, argv),
+                   cm::Console{std::cout, std::cerr, false});
+    return cm::kExitUsage;
   }
 
   cm::Console console{std::cout, std::cerr, UseColor()};
   cm::Problems problems;
   cm::Settings settings;
+  // Where the config file was named, for its errors: a file nobody typed on this command line
+  // (CROSSMOVE_CONFIG, set in a profile months ago) is otherwise hard to place.
+  std::string named_by;
   if (config_path.empty()) {
-    if (const char* env = std::getenv("CROSSMOVE_CONFIG")) config_path = env;
+    if (const char* env = std::getenv("CROSSMOVE_CONFIG"); env && *env) {
+      config_path = env;
+      named_by = "CROSSMOVE_CONFIG";
+    }
   }
   if (config_path.empty() && std::filesystem::exists("crossmove.toml"))
     config_path = "crossmove.toml";
-  bool json_wanted = plan_options.json || run_options.json;
+  bool json_wanted = plan_options.json || run_options.json || export_options.json;
   if (!config_path.empty()) {
     if (!std::filesystem::exists(config_path)) {
-      cm::PrintError(fmt::format("config file {} does not exist", config_path), json_wanted,
-                     console);
+      cm::PrintError(named_by.empty() ? fmt::format("config file {} does not exist", config_path)
+                                      : fmt::format("config file {}, named by {}, does not exist",
+                                                    config_path, named_by),
+                     json_wanted, console);
       return cm::kExitUsage;
     }
+    std::string named = named_by.empty() ? "" : "; " + named_by + " names this file";
+    size_t before = problems.size();
     if (cm::Status s = settings.LoadToml(config_path, problems); !s.ok()) {
-      cm::PrintError(s.message(), json_wanted, console);
+      cm::PrintError(s.message() + named, json_wanted, console);
       return cm::kExitUsage;
     }
+    for (size_t i = before; i < problems.size(); ++i) problems[i].message += named;
   }
   settings.LoadEnvironment(environ);
   for (const auto& [key, option] : flag_options) {
@@ -147,13 +224,18 @@ int main(int argc, char** argv) {
     std::string value = IsBooleanKey(key) ? "true" : flag_values[key];
     settings.Set(key, value, cm::FlagNameOf(key));
   }
+  std::vector<std::string> warnings;
+  settings.CheckEnvironmentNames(environ, problems, warnings);
+  for (const auto& w : warnings) console.err << "crossmove: " << w << "\n";
   if (config_path.empty() && !settings.Get("source.gc") && !settings.Get("target.gc")) {
     // Nothing says where either organization is: one line on what was looked for, not a
     // "not set" for every setting a config file would have given.
-    cm::PrintError(
-        "no config file: ./crossmove.toml does not exist and CROSSMOVE_CONFIG is not set; name "
-        "one with --config FILE (examples/crossmove.toml is a complete one)",
-        json_wanted, console);
+    cm::PrintError(fmt::format("no config file: ./crossmove.toml does not exist and "
+                               "CROSSMOVE_CONFIG is not set; name one with --config FILE (a "
+                               "complete one: {}/crossmove.toml, or examples/crossmove.toml in "
+                               "the source tree)",
+                               InstalledExamples()),
+                   json_wanted, console);
     return cm::kExitUsage;
   }
   cm::Config config = cm::BuildConfig(settings, problems);

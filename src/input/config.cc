@@ -177,34 +177,15 @@ std::string SettingForExchangeName(std::string_view name) {
   return it == kAliases.end() ? "" : it->second;
 }
 
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
 // "unknown setting; did you mean cleanup?" when a known setting is a few edits away.
 std::string UnknownSetting(std::string_view key) {
-  std::string_view best;
-  size_t best_distance = std::string::npos;
+  std::vector<std::string> loose;
+  for (const auto& k : KnownKeys()) loose.push_back(LooseName(k.key));
+  std::string nearest = NearestOf(LooseName(key), loose);
   for (const auto& k : KnownKeys()) {
-    size_t d = EditDistance(LooseName(key), LooseName(k.key));
-    if (d < best_distance) {
-      best_distance = d;
-      best = k.key;
-    }
+    if (!nearest.empty() && LooseName(k.key) == nearest)
+      return fmt::format("unknown setting; did you mean {}?", k.key);
   }
-  if (best_distance <= std::max<size_t>(2, key.size() / 4))
-    return fmt::format("unknown setting; did you mean {}?", best);
   return "unknown setting (crossmove --help lists every setting as a flag)";
 }
 
@@ -280,6 +261,49 @@ void Settings::LoadEnvironment(char** env) {
         Set(k.key, std::string(entry.substr(name.size() + 1)), "environment " + name);
       }
     }
+  }
+}
+
+void Settings::CheckEnvironmentNames(char** env, Problems& problems,
+                                     std::vector<std::string>& warnings) const {
+  if (!env) return;
+  // Variables crossmove reads that are no setting: the config file's name, and the tests' hooks
+  // (journal/journal.cc) that stand for a crash, a pause or a Ctrl-C at a chosen point.
+  static const std::vector<std::string> kOtherVariables = {
+      "CROSSMOVE_CONFIG", "CROSSMOVE_CRASH_AFTER_STEP", "CROSSMOVE_CRASH_AFTER_MESSAGES",
+      "CROSSMOVE_INTERRUPT_AFTER_MESSAGES", "CROSSMOVE_PAUSE_MS"};
+  std::vector<std::string> setting_names;
+  for (const auto& k : KnownKeys()) setting_names.push_back(EnvNameOf(k.key));
+  // Compared without the shared prefix, which would make every name look near every other.
+  const std::string_view prefix = "CROSSMOVE_";
+  std::vector<std::string> suffixes;
+  for (const auto& n : setting_names) suffixes.push_back(n.substr(prefix.size()));
+  for (char** e = env; *e; ++e) {
+    std::string_view entry(*e);
+    std::string name(entry.substr(0, entry.find('=')));
+    if (!name.starts_with(prefix)) continue;
+    bool known =
+        std::find(setting_names.begin(), setting_names.end(), name) != setting_names.end() ||
+        std::find(kOtherVariables.begin(), kOtherVariables.end(), name) != kOtherVariables.end();
+    // A secret may live in a variable of any name: `source.credential = "env:CROSSMOVE_PW"`.
+    for (const auto& [key, setting] : values_) known |= IEquals(setting.value, "env:" + name);
+    if (known) continue;
+    std::string nearest = NearestOf(name.substr(prefix.size()), suffixes);
+    if (nearest.empty()) {
+      // Nothing like a setting: a wrapper script's own variable, perhaps. Refusing to run over it
+      // would surprise; saying it is not read costs nothing.
+      warnings.push_back(
+          fmt::format("warning: environment variable {} is not a crossmove setting and is ignored "
+                      "(crossmove(1) lists the CROSSMOVE_* variables)",
+                      name));
+      continue;
+    }
+    // A misspelt setting is an error, as an unknown key in the file is: run on, and the
+    // administrator's CROSSMOVE_CLEANUP_OPTIONS=CreateSourceContact would silently become the
+    // file's DeleteSourceMailbox, and every old address would bounce.
+    problems.push_back(
+        {"", 0, "environment " + name,
+         fmt::format("not a crossmove setting; did you mean {}{}?", prefix, nearest)});
   }
 }
 

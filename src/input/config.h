@@ -41,6 +41,11 @@ class Settings {
   Status LoadTomlText(std::string_view text, const std::string& name, Problems& problems);
   // Reads CROSSMOVE_* variables for the known keys from `env` (normally environ).
   void LoadEnvironment(char** env);
+  // The CROSSMOVE_* variables of `env` that are no setting (CROSSMOVE_CLEANUP_OPTIONS): one that
+  // looks like a setting is a problem naming the setting it resembles; any other is a warning.
+  // Call after every setting is in, so that a variable an `env:NAME` credential names counts.
+  void CheckEnvironmentNames(char** env, Problems& problems,
+                             std::vector<std::string>& warnings) const;
   void Set(std::string_view key, std::string value, std::string origin);
   const Setting* Get(std::string_view key) const;
   // Keys under a prefix ("target.databases."), for structured tables.

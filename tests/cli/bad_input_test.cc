@@ -263,7 +263,8 @@ std::vector<BadInput> Cases() {
        [](const Workspace& ws) { std::filesystem::remove(ws / "crossmove.toml"); },
        {},
        {"crossmove: no config file: ./crossmove.toml does not exist and CROSSMOVE_CONFIG is not "
-        "set; name one with --config FILE"},
+        "set; name one with --config FILE (a complete one: /usr/share/doc/crossmove/examples/"
+        "crossmove.toml, or examples/crossmove.toml in the source tree)"},
        2,
        {},
        {"not set (", "problems found"}},
@@ -308,6 +309,44 @@ std::vector<BadInput> Cases() {
        2,
        {},
        {"source.credential: source.credential", "cannot reach", "bind", "source.gc"}},
+      // --- the environment ---
+      // A misspelt setting is refused (it would be ignored, and the file's cleanup used), with
+      // the name it resembles.
+      {"EnvironmentVariableThatIsNoSetting",
+       Nothing(),
+       {},
+       {"1 problem found",
+        "environment CROSSMOVE_CLEANUP_OPTIONS: not a crossmove setting; did "
+        "you mean CROSSMOVE_CLEANUP?"},
+       2,
+       {"CROSSMOVE_CLEANUP_OPTIONS=CreateSourceContact"}},
+      {"EnvironmentVariableMisspelt",
+       Nothing(),
+       {},
+       {"environment CROSSMOVE_PARALEL: not a crossmove setting; did you mean CROSSMOVE_PARALLEL?"},
+       2,
+       {"CROSSMOVE_PARALEL=2"}},
+      {"ConfigFileNamedByTheEnvironmentMissing",
+       Nothing(),
+       {},
+       {"crossmove: config file nowhere.toml, named by CROSSMOVE_CONFIG, does not exist"},
+       2,
+       {"CROSSMOVE_CONFIG=nowhere.toml"}},
+      {"ConfigFileNamedByTheEnvironmentWithAnUnknownSetting",
+       [](const Workspace& ws) {
+         ws.Write("site.toml", "parralel = 2\n" + ws.Read("crossmove.toml"));
+       },
+       {},
+       {"site.toml:1: parralel: unknown setting; did you mean parallel?; CROSSMOVE_CONFIG names "
+        "this file"},
+       2,
+       {"CROSSMOVE_CONFIG=site.toml"}},
+      {"ConfigFileNamedByTheEnvironmentThatDoesNotParse",
+       [](const Workspace& ws) { ws.Write("site.toml", "cleanup = \n"); },
+       {},
+       {"crossmove: site.toml:1: ", "; CROSSMOVE_CONFIG names this file"},
+       2,
+       {"CROSSMOVE_CONFIG=site.toml"}},
       {"CredentialEnvVariableUnset",
        Nothing(),
        {"--source-credential", "env:NO_SUCH_VARIABLE"},

@@ -149,6 +149,40 @@ TEST_F(Install, PutsTheBinaryManPageCompletionSchemaAndExamplesInPlace) {
   EXPECT_TRUE(version.out.starts_with("crossmove ")) << version.out;
 }
 
+// Debian policy 12.5 and 12.7: a machine-readable copyright file and the Debian changelog, both
+// in the package's doc folder.
+TEST_F(Install, PutsTheCopyrightFileAndTheDebianChangelogInTheDocFolder) {
+  std::string copyright = Slurp(Installed("usr/share/doc/crossmove/copyright"));
+  EXPECT_TRUE(copyright.starts_with(
+      "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n"))
+      << copyright;
+  for (const std::string field :
+       {"\nUpstream-Name: crossmove\n", "\nFiles: *\n", "\nCopyright: ", "\nLicense: "})
+    EXPECT_NE(copyright.find(field), std::string::npos) << field << " not in:\n" << copyright;
+  RunResult changelog =
+      Shell("zcat '" + Installed("usr/share/doc/crossmove/changelog.Debian.gz").string() + "'");
+  EXPECT_EQ(changelog.exit_code, 0) << changelog.err;
+  EXPECT_TRUE(changelog.out.starts_with(std::string("crossmove (") + CROSSMOVE_VERSION_EXPECTED +
+                                        ") unstable; urgency=medium\n"))
+      << changelog.out;
+  EXPECT_NE(changelog.out.find("\n -- crossmove maintainers <crossmove@example.org>  "),
+            std::string::npos)
+      << changelog.out;
+}
+
+// Without a config, the installed binary names the examples installed beside it.
+TEST_F(Install, WithoutAConfigTheInstalledBinaryNamesItsInstalledExamples) {
+  RunResult r = RunIsolated({Installed("usr/bin/crossmove").string(), "plan"});
+  EXPECT_EQ(r.exit_code, 2);
+  std::string example = Installed("usr/share/doc/crossmove/examples/crossmove.toml").string();
+  EXPECT_NE(r.err.find("(a complete one: " + example +
+                       ", or examples/crossmove.toml in the source "
+                       "tree)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_TRUE(fs::is_regular_file(example));
+}
+
 // What the README promises of the example, for the installed copy a user works on: `plan` on it
 // passes (its Maildirs come with it).
 TEST_F(Install, APlanOnACopyOfTheInstalledExamplePasses) {

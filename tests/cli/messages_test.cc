@@ -2,6 +2,7 @@
 // the journal's folder, a ';'-separated users file, --mta errors, --json on a failed run.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
 
@@ -116,6 +117,130 @@ TEST(Messages, RunJsonPrintsItsProblemsAndEveryMailboxsResult) {
   auto status = org.Run({"status", "--json", "nobody"});
   EXPECT_EQ(status.exit_code, 2);
   EXPECT_TRUE(nlohmann::json::parse(status.out, nullptr, false).contains("error")) << status.out;
+}
+
+// The command line's own errors (CLI11's) say who speaks, answer --json as JSON, and a mistyped
+// command is named with the one meant, not "A subcommand is required".
+TEST(Messages, CommandLineErrorsAreCrossmovesAndAMistypedCommandIsNamed) {
+  testing::Workspace ws;
+  auto typo = testing::RunCrossmove({"--config", "crossmove.toml", "rnu"}, ws.dir());
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_EQ(typo.err, "crossmove: unknown command 'rnu'; did you mean 'run'?\n");
+  EXPECT_EQ(typo.out, "");
+  auto far = testing::RunCrossmove({"--config", "crossmove.toml", "launch"}, ws.dir());
+  EXPECT_EQ(far.exit_code, 2);
+  EXPECT_EQ(far.err,
+            "crossmove: unknown command 'launch'; the commands are plan, export, run, status, "
+            "verify, rollback, forget (crossmove --help)\n");
+  auto none = testing::RunCrossmove({"--config", "crossmove.toml"}, ws.dir());
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_EQ(none.err,
+            "crossmove: no command given; the commands are plan, export, run, status, verify, "
+            "rollback, forget (crossmove --help)\n");
+  auto flag = testing::RunCrossmove({"plan", "--bogus"}, ws.dir());
+  EXPECT_EQ(flag.exit_code, 2);
+  EXPECT_TRUE(flag.err.starts_with("crossmove: ")) << flag.err;
+  EXPECT_NE(flag.err.find("--bogus"), std::string::npos) << flag.err;
+  EXPECT_NE(flag.err.find("(crossmove plan --help)"), std::string::npos) << flag.err;
+  // --json: the same error as data on stdout.
+  auto json = testing::RunCrossmove({"--config", "crossmove.toml", "rnu", "--json"}, ws.dir());
+  EXPECT_EQ(json.exit_code, 2);
+  auto j = nlohmann::json::parse(json.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << "not JSON: " << json.out;
+  EXPECT_EQ(j["error"], "unknown command 'rnu'; did you mean 'run'?");
+  auto json_flag = testing::RunCrossmove({"status", "--json", "--bogus"}, ws.dir());
+  EXPECT_EQ(json_flag.exit_code, 2);
+  j = nlohmann::json::parse(json_flag.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << "not JSON: " << json_flag.out;
+  EXPECT_NE(j["error"].get<std::string>().find("--bogus"), std::string::npos) << json_flag.out;
+  // --help and --version still answer and succeed.
+  EXPECT_EQ(testing::RunCrossmove({"--version"}, ws.dir()).exit_code, 0);
+  EXPECT_EQ(testing::RunCrossmove({"run", "--help"}, ws.dir()).exit_code, 0);
+}
+
+// A CROSSMOVE_ variable like no setting (a wrapper script's own) is said to be ignored, and the
+// command goes on; one an env: credential names is read, not warned about.
+TEST(Messages, AnEnvironmentVariableThatIsNoSettingIsNamedAndIgnored) {
+  testing::Workspace ws;
+  auto r = testing::RunCrossmove({"plan"}, ws.dir(), {"CROSSMOVE_WRAPPER_HOME=/opt/x"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("crossmove: warning: environment variable CROSSMOVE_WRAPPER_HOME is not a "
+                       "crossmove setting and is ignored"),
+            std::string::npos)
+      << r.err;
+  auto secret =
+      testing::RunCrossmove({"plan", "--target-credential", "env:CROSSMOVE_TARGET_PASSWORD"},
+                            ws.dir(), {"CROSSMOVE_TARGET_PASSWORD=Lab-Passw0rd!"});
+  EXPECT_EQ(secret.exit_code, 0) << secret.err;
+  EXPECT_EQ(secret.err.find("CROSSMOVE_TARGET_PASSWORD"), std::string::npos) << secret.err;
+}
+
+// The advice names the file by its full path, and only as the file of this one secret.
+TEST(Messages, TheCredentialModeAdviceNamesTheCredentialFile) {
+  testing::Workspace ws;
+  ws.Write("secret", "Lab-Passw0rd!\n");
+  ASSERT_EQ(chmod((ws / "secret").c_str(), 0644), 0);
+  auto r = testing::RunCrossmove({"plan", "--target-credential", "file:secret"}, ws.dir());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(fmt::format(
+                "target.credential: credential file secret has mode 0644: others can read it; if "
+                "it holds only this secret, run chmod 600 {}; else put the secret alone in a "
+                "file of mode 0600 and name that",
+                (ws / "secret").string())),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("/etc/passwd"), std::string::npos) << r.err;
+}
+
+// export --json (or --format json) answers its errors as JSON, as the other commands do.
+TEST(Messages, ExportErrorsAreJsonUnderJson) {
+  testing::Workspace ws;
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"export", "--json", "--filter", "(department=Finance"},
+           {"export", "--format", "json", "--filter", "(department=Finance"}}) {
+    auto r = testing::RunCrossmove(args, ws.dir());
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    auto j = nlohmann::json::parse(r.out, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << "not JSON: " << r.out;
+    ASSERT_EQ(j["problems"].size(), 1u) << r.out;
+    EXPECT_NE(j["problems"][0]["message"].get<std::string>().find("bad LDAP filter"),
+              std::string::npos)
+        << r.out;
+  }
+  auto gone =
+      testing::RunCrossmove({"export", "--json", "--source-gc", "ldif:gone.ldif"}, ws.dir());
+  EXPECT_EQ(gone.exit_code, 3) << gone.err;
+  auto j = nlohmann::json::parse(gone.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << "not JSON: " << gone.out;
+  EXPECT_NE(j["error"].get<std::string>().find("cannot reach a directory"), std::string::npos);
+  auto unwritable =
+      testing::RunCrossmove({"export", "--json", "-o", "no/such/dir/x.json"}, ws.dir());
+  EXPECT_EQ(unwritable.exit_code, 2) << unwritable.err;
+  j = nlohmann::json::parse(unwritable.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << "not JSON: " << unwritable.out;
+  EXPECT_TRUE(j.contains("error")) << unwritable.out;
+  // And a good export with --json is the JSON export.
+  auto good = testing::RunCrossmove({"export", "--json"}, ws.dir());
+  EXPECT_EQ(good.exit_code, 0) << good.err;
+  j = nlohmann::json::parse(good.out, nullptr, false);
+  ASSERT_TRUE(j.is_array()) << good.out;
+  EXPECT_FALSE(j.empty());
+}
+
+// The example generator's --help says what each option does, not only its name.
+TEST(Messages, TheOrganizationGeneratorsHelpExplainsEveryOption) {
+  testing::Workspace ws;
+  std::vector<std::string> env;
+  auto r = testing::Spawn(
+      {"/usr/bin/python3", std::string(CROSSMOVE_EXAMPLES) + "/generate_org.py", "--help"},
+      ws.dir(), &env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const std::string help :
+       {"outdir                folder to write", "number of source mailboxes (default: 60)",
+        "number of messages in all", "random seed", "(-SourceMailboxCleanupOptions)",
+        "mailboxes without other folders", "the benchmark corpus",
+        "the 2nd, 3rd and 4th mailboxes are shared"})
+    EXPECT_NE(r.out.find(help), std::string::npos) << help << " not in:\n" << r.out;
 }
 
 }  // namespace
