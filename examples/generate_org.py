@@ -186,12 +186,21 @@ def mailbox_type(i):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("outdir")
-    ap.add_argument("--mailboxes", type=int, default=60)
-    ap.add_argument("--messages", type=int, default=6000)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--cleanup", default="CreateSourceContact")
+    ap = argparse.ArgumentParser(
+        description="Generate a source organization with mail (LDIF directory, users file, Maildir "
+                    "stores) and an empty target, ready for `crossmove --config OUTDIR/crossmove.toml run`.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    ap.add_argument("outdir", help="folder to write source.ldif, target.ldif, users.csv, crossmove.toml "
+                                   "and source-mail/ into (created when missing)")
+    ap.add_argument("--mailboxes", type=int, default=60, help="number of source mailboxes")
+    ap.add_argument("--messages", type=int, default=6000,
+                    help="number of messages in all, spread evenly over the mailboxes")
+    ap.add_argument("--seed", type=int, default=1,
+                    help="random seed: the same seed writes the same organization, byte for byte")
+    ap.add_argument("--cleanup", default="CreateSourceContact",
+                    metavar="OPTION",
+                    help="the cleanup the generated crossmove.toml sets (-SourceMailboxCleanupOptions): None, "
+                         "DeleteSourceMailbox, DeleteSourceNTAccount, CreateSourceContact or MailEnableSourceAccount")
     ap.add_argument("--inbox-only", action="store_true", help="mailboxes without other folders")
     ap.add_argument("--lab-corpus", action="store_true",
                     help="the benchmark corpus: 4 folders, larger text messages (../shared/lab)")
