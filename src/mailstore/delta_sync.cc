@@ -59,6 +59,7 @@ class DeltaPass {
     CM_RETURN_IF_ERROR(Detect());
     if (stats_.held) return Status::Ok();
     CM_RETURN_IF_ERROR(StopPoint());
+    CM_RETURN_IF_ERROR(RememberGoneFolders());
     CM_RETURN_IF_ERROR(ApplyRenames());
     CM_RETURN_IF_ERROR(ApplyMoves());
     CM_RETURN_IF_ERROR(ApplyExpunges());
@@ -524,6 +525,19 @@ class DeltaPass {
       CM_RETURN_IF_ERROR(target_.SetFlags(target, changes).Annotate(target.Name()));
       changed_ = true;
       stats_.flags_changed += changes.size();
+    }
+    return Status::Ok();
+  }
+
+  // A folder gone from the source is known by its records; once its copies are expunged it would
+  // be known by nothing, so a pass killed before deleting its target folder would leave it
+  // behind: its target folder is recorded first, and forgotten only with the folder.
+  Status RememberGoneFolders() {
+    for (const auto& [name, f] : folders_) {
+      if (f.exists || f.target_path.empty()) continue;
+      bool anything = false;
+      for (const auto& [key, e] : f.entries) anything |= e.state != MessageMap::State::kForeign;
+      if (anything) CM_RETURN_IF_ERROR(map_.SaveSynced(name, {"", f.id, f.target_path}));
     }
     return Status::Ok();
   }
