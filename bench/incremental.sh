@@ -10,7 +10,8 @@
 # moved, one folder renamed): time, and what each target shows of each change, the duplicates
 # it holds, and how many state lines differ from the source (bench/incremental_check.py over
 # tests/imap/mailbox_state.py, by Message-ID: mbsync adds a header to every message).
-#   bench/incremental.sh [runs]          MESSAGES=200 for a smoke run
+#   bench/incremental.sh [runs]          MESSAGES=200 for a smoke run; BUILD=DIR to use a build
+#                                        tree that has delta_pass already (else build-bench)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
@@ -23,9 +24,11 @@ if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq && apt-get install -y -q "${need[@]}" >/dev/null
 fi
-cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DCROSSMOVE_TESTS=OFF >/dev/null
-cmake --build build-bench -j2 --target delta_pass >/dev/null
-delta=$PWD/build-bench/delta_pass
+if [ -z "${BUILD:-}" ]; then
+  cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DCROSSMOVE_TESTS=OFF >/dev/null
+  cmake --build build-bench -j2 --target delta_pass >/dev/null
+fi
+delta=$PWD/${BUILD:-build-bench}/delta_pass
 root=$(mktemp -d /dev/shm/crossmove-bench-incremental-XXXXXX)
 src_port=$((30000 + RANDOM % 10000)) dst_port=$((40000 + RANDOM % 10000))
 cleanup() {

@@ -99,8 +99,9 @@ class MaildirMailbox : public UserMailbox {
   }
   void Delete(const std::string& folder) override { fs::remove_all(root_ / Name(folder)); }
   std::vector<std::string> State() const override {
-    return Lines(RunProgram(
-        {"python3", RepoFile("tests/imap/mailbox_state.py"), "maildir", root_.string()}, "/"));
+    return Lines(
+        RunProgram({"python3", RepoFile("tests/imap/mailbox_state.py"), "maildir", root_.string()},
+                   root_.parent_path()));  // its output files go there: tests run side by side
   }
   std::unique_ptr<MailStore> Open(bool read_only) const override {
     MailStoreOptions options;
