@@ -104,10 +104,10 @@ imapc_password = masterpass
 imapc_features = rfc822.size fetch-headers
 mail_prefetch_count = 20
 CONF
-cm() { "$delta" "$root/journal.db" "imap://$suser@127.0.0.1:$src_port/" \
-  "imap://cm%40contoso.test@127.0.0.1:$dst_port/" "$root/secret" "$1"; }
-mbs() { mbsync -c "$root/mbsyncrc" -a -q; }
-dab() { doveadm -c "$root/doveadm.conf" backup -R -u doveadm@contoso.test imapc:; }
+cm=("$delta" "$root/journal.db" "imap://$suser@127.0.0.1:$src_port/"
+  "imap://cm%40contoso.test@127.0.0.1:$dst_port/" "$root/secret")
+mbs=(mbsync -c "$root/mbsyncrc" -a -q)
+dab=(doveadm -c "$root/doveadm.conf" backup -R -u doveadm@contoso.test imapc:)
 
 declare -A idle busy check
 for i in $(seq "$runs"); do
@@ -117,11 +117,14 @@ for i in $(seq "$runs"); do
   mkdir -p "$root/mbsync-state" "$root/target-mail"
   start_source
   scripts/dovecot-server start "$root/dovecot-target" "$dst_port" --mail "$root/target-mail" >/dev/null
-  cm init >/dev/null; mbs; dab                                   # the initial sync, not timed
-  idle[cm]+="$(measure cm sync) "; idle[mbsync]+="$(measure mbs) "; idle[doveadm]+="$(measure dab) "
+  measure "${cm[@]}" init >/dev/null; measure "${mbs[@]}" >/dev/null  # the initial sync,
+  measure "${dab[@]}" >/dev/null                                       # not counted
+  idle[cm]+="$(measure "${cm[@]}" sync) "; idle[mbsync]+="$(measure "${mbs[@]}") "
+  idle[doveadm]+="$(measure "${dab[@]}") "
   python3 bench/incremental_changes.py "127.0.0.1:$src_port" "$root/secret" "$suser" "$msgs" "$i" \
     "$root/changes.json"
-  busy[cm]+="$(measure cm sync) "; busy[mbsync]+="$(measure mbs) "; busy[doveadm]+="$(measure dab) "
+  busy[cm]+="$(measure "${cm[@]}" sync) "; busy[mbsync]+="$(measure "${mbs[@]}") "
+  busy[doveadm]+="$(measure "${dab[@]}") "
   state "$src_port" "$suser" > "$root/source.state"
   for tool in cm mbsync doveadm; do
     target_user=$tool@contoso.test
