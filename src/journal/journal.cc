@@ -11,9 +11,11 @@
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
+#include <functional>
 #include <limits>
 #include <thread>
 
+#include "core/strings.h"
 #include "io/file.h"
 #include "journal/run_lock.h"
 
@@ -52,6 +54,9 @@ CREATE TABLE IF NOT EXISTS messages(
 CREATE TABLE IF NOT EXISTS folders(
   mailbox INTEGER NOT NULL, folder TEXT NOT NULL, state TEXT NOT NULL,
   PRIMARY KEY(mailbox, folder));
+CREATE TABLE IF NOT EXISTS synced_folders(
+  mailbox INTEGER NOT NULL, folder TEXT NOT NULL, state TEXT NOT NULL, id TEXT NOT NULL,
+  target_path TEXT NOT NULL, PRIMARY KEY(mailbox, folder));
 )sql";
 
 // The times and host names a holder is described by (journal/run_lock.h).
@@ -410,7 +415,8 @@ Status Journal::Forget(int64_t mailbox) {
   Status s = Status::Ok();
   for (const char* sql :
        {"DELETE FROM messages WHERE mailbox=?", "DELETE FROM folders WHERE mailbox=?",
-        "DELETE FROM steps WHERE mailbox=?", "DELETE FROM mailboxes WHERE id=?"}) {
+        "DELETE FROM synced_folders WHERE mailbox=?", "DELETE FROM steps WHERE mailbox=?",
+        "DELETE FROM mailboxes WHERE id=?"}) {
     Stmt del(db_, sql);
     s = Done(del.Bind(1, mailbox).Step());
     if (!s.ok()) break;
@@ -476,6 +482,7 @@ class SqliteMessageMap : public MessageMap {
   ~SqliteMessageMap() override {
     Status flushed = Flush();
     sqlite3_finalize(insert_);
+    sqlite3_finalize(delete_);
     if (!db_) return;
     if (!flushed.ok() || !sqlite3_get_autocommit(db_)) {  // not in a clean state: not reused
       sqlite3_close(db_);
@@ -491,8 +498,8 @@ class SqliteMessageMap : public MessageMap {
     if (!loaded_) {
       CM_RETURN_IF_ERROR(Flush());  // nothing buffered may be missing from what is read
       Stmt q(db_,
-             "SELECT folder, source_key, state, target_key, digest, appended FROM messages "
-             "WHERE mailbox=?");
+             "SELECT folder, source_key, state, target_key, digest, appended, target_folder, note, "
+             "size FROM messages WHERE mailbox=?");
       q.Bind(1, mailbox_);
       while (true) {
         auto row = q.Step();
@@ -503,6 +510,9 @@ class SqliteMessageMap : public MessageMap {
         e.target_key = q.Text(3);
         e.digest = q.Text(4);
         e.appended = q.Int(5) != 0;
+        e.target_folder = q.Text(6);
+        e.note = q.Text(7);
+        e.size = static_cast<uint64_t>(q.Int(8));
         cache_[q.Text(0)][q.Text(1)] = e;
       }
       loaded_ = true;
@@ -529,6 +539,100 @@ class SqliteMessageMap : public MessageMap {
   Status Repair(const std::string& folder, const std::string& key,
                 const std::string& reason) override {
     return Write({"repair", folder, key, "", "", 0, reason, "", false});
+  }
+  Status Moving(const std::string& folder, const std::string& key, const std::string& target_folder,
+                const std::string& target_key, const std::string& fingerprint,
+                const std::string& digest, bool appended) override {
+    return Write(
+        {"moving", folder, key, target_folder, target_key, 0, fingerprint, digest, appended});
+  }
+  Status Forget(const std::string& folder, const std::string& key) override {
+    return Write({kForget, folder, key, "", "", 0, "", "", false});
+  }
+  Result<std::vector<std::string>> Folders() override {
+    CM_RETURN_IF_ERROR(Flush());
+    Stmt q(db_,
+           "SELECT folder FROM messages WHERE mailbox=?1 UNION SELECT folder FROM synced_folders "
+           "WHERE mailbox=?1 ORDER BY 1");
+    q.Bind(1, mailbox_);
+    std::vector<std::string> out;
+    while (true) {
+      auto row = q.Step();
+      if (!row.ok()) return row.status();
+      if (!*row) return out;
+      out.push_back(q.Text(0));
+    }
+  }
+  Status RenameFolder(const std::string& from, const std::string& to,
+                      const std::string& target_to) override {
+    CM_RETURN_IF_ERROR(Flush());
+    return InTransaction([&]() -> Status {
+      Stmt messages(
+          db_,
+          "UPDATE OR REPLACE messages SET folder=?3, target_folder=CASE WHEN target_folder='' THEN "
+          "'' ELSE ?4 END WHERE mailbox=?1 AND folder=?2");
+      CM_RETURN_IF_ERROR(
+          Done(messages.Bind(1, mailbox_).Bind(2, from).Bind(3, to).Bind(4, target_to).Step()));
+      for (const char* table : {"folders", "synced_folders"}) {
+        Stmt other(db_, fmt::format("UPDATE OR REPLACE {} SET folder=?3 WHERE mailbox=?1 AND "
+                                    "folder=?2",
+                                    table)
+                            .c_str());
+        CM_RETURN_IF_ERROR(Done(other.Bind(1, mailbox_).Bind(2, from).Bind(3, to).Step()));
+      }
+      if (loaded_) {
+        auto entries = std::move(cache_[from]);
+        cache_.erase(from);
+        for (auto& [key, e] : entries) {
+          if (!e.target_folder.empty()) e.target_folder = target_to;
+        }
+        cache_[to] = std::move(entries);
+      }
+      return Status::Ok();
+    });
+  }
+  Status ForgetFolder(const std::string& folder) override {
+    CM_RETURN_IF_ERROR(Flush());
+    return InTransaction([&]() -> Status {
+      for (const char* sql :
+           {"DELETE FROM messages WHERE mailbox=? AND folder=? AND state<>'foreign'",
+            "DELETE FROM folders WHERE mailbox=? AND folder=?",
+            "DELETE FROM synced_folders WHERE mailbox=? AND folder=?"}) {
+        Stmt del(db_, sql);
+        CM_RETURN_IF_ERROR(Done(del.Bind(1, mailbox_).Bind(2, folder).Step()));
+      }
+      if (loaded_) {
+        std::erase_if(cache_[folder],
+                      [](const auto& kv) { return kv.second.state != State::kForeign; });
+      }
+      return Status::Ok();
+    });
+  }
+  Result<SyncedFolder> Synced(const std::string& folder) override {
+    if (!db_) return Status::IOError("journal: cannot open the message map");
+    Stmt q(db_, "SELECT state, id, target_path FROM synced_folders WHERE mailbox=? AND folder=?");
+    q.Bind(1, mailbox_).Bind(2, folder);
+    auto row = q.Step();
+    if (!row.ok()) return row.status();
+    SyncedFolder out;
+    if (!*row) return out;
+    out.state = q.Text(0);
+    out.id = q.Text(1);
+    if (!q.Text(2).empty()) out.target_path = Split(q.Text(2), kPathSeparator);
+    return out;
+  }
+  // Written after the folder's records: a synced state never claims changes the map lacks.
+  Status SaveSynced(const std::string& folder, const SyncedFolder& synced) override {
+    CM_RETURN_IF_ERROR(Flush());
+    Stmt q(db_,
+           "INSERT OR REPLACE INTO synced_folders(mailbox, folder, state, id, target_path) "
+           "VALUES(?,?,?,?,?)");
+    q.Bind(1, mailbox_)
+        .Bind(2, folder)
+        .Bind(3, synced.state)
+        .Bind(4, synced.id)
+        .Bind(5, Join(synced.target_path, std::string(1, kPathSeparator)));
+    return Done(q.Step());
   }
   Result<std::string> FolderState(const std::string& folder) override {
     if (!db_) return Status::IOError("journal: cannot open the message map");
@@ -563,7 +667,26 @@ class SqliteMessageMap : public MessageMap {
       sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
       return Status::IOError(fmt::format("journal: {}", sqlite3_errmsg(db_)));
     }
+    if (!delete_ && sqlite3_prepare_v2(
+                        db_, "DELETE FROM messages WHERE mailbox=? AND folder=? AND source_key=?",
+                        -1, &delete_, nullptr) != SQLITE_OK) {
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      return Status::IOError(fmt::format("journal: {}", sqlite3_errmsg(db_)));
+    }
     for (const Record& r : buffer_) {
+      if (std::string_view(r.state) == kForget) {
+        sqlite3_reset(delete_);
+        sqlite3_bind_int64(delete_, 1, mailbox_);
+        sqlite3_bind_text(delete_, 2, r.folder.data(), static_cast<int>(r.folder.size()),
+                          SQLITE_STATIC);
+        sqlite3_bind_text(delete_, 3, r.key.data(), static_cast<int>(r.key.size()), SQLITE_STATIC);
+        if (sqlite3_step(delete_) != SQLITE_DONE) {
+          Status err = Status::IOError(fmt::format("journal: {}", sqlite3_errmsg(db_)));
+          sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+          return err;
+        }
+        continue;
+      }
       sqlite3_reset(insert_);
       sqlite3_bind_int64(insert_, 1, mailbox_);
       sqlite3_bind_text(insert_, 2, r.folder.data(), static_cast<int>(r.folder.size()),
@@ -601,16 +724,40 @@ class SqliteMessageMap : public MessageMap {
     std::string digest;  // hex SHA-256 of the bytes as copied ("" where not known)
     bool appended;       // appended by us, not claimed by fingerprint
   };
+  static constexpr const char* kForget = "forget";  // a record that deletes its row
+  static constexpr char kPathSeparator = '\x1f';    // between target path components
   static State StateOf(std::string_view st) {
     return st == "copied"    ? State::kCopied
            : st == "refused" ? State::kRefused
            : st == "gone"    ? State::kGone
            : st == "repair"  ? State::kRepair
+           : st == "moving"  ? State::kMoving
                              : State::kForeign;
   }
+  Status InTransaction(const std::function<Status()>& work) {
+    if (!db_) return Status::IOError("journal: cannot open the message map");
+    if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK)
+      return Status::IOError(fmt::format("journal: {}", sqlite3_errmsg(db_)));
+    Status s = work();
+    if (!s.ok()) {
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      return s;
+    }
+    if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK)
+      return Status::IOError(fmt::format("journal: {}", sqlite3_errmsg(db_)));
+    return Status::Ok();
+  }
   Status Write(Record r) {
-    if (loaded_) {  // keep the cache equal to what the table will hold
-      cache_[r.folder][r.key] = {StateOf(r.state), r.target_key, r.digest, r.appended};
+    if (loaded_ && std::string_view(r.state) == kForget) {
+      cache_[r.folder].erase(r.key);
+    } else if (loaded_) {  // keep the cache equal to what the table will hold
+      cache_[r.folder][r.key] = {StateOf(r.state),
+                                 r.target_key,
+                                 r.digest,
+                                 r.appended,
+                                 r.target_folder,
+                                 r.note,
+                                 static_cast<uint64_t>(r.size)};
     }
     buffer_.push_back(std::move(r));
     return buffer_.size() >= 256 ? Flush() : Status::Ok();
@@ -619,6 +766,7 @@ class SqliteMessageMap : public MessageMap {
   std::vector<Record> buffer_;
   sqlite3* db_ = nullptr;
   sqlite3_stmt* insert_ = nullptr;
+  sqlite3_stmt* delete_ = nullptr;
   bool loaded_ = false;
   std::map<std::string, std::map<std::string, Entry>> cache_;  // folder -> source key -> entry
   int64_t mailbox_;

@@ -54,6 +54,8 @@ class Sha256 {
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx_{EVP_MD_CTX_new(), EVP_MD_CTX_free};
 };
 
+}  // namespace
+
 std::vector<std::string> SortedFlags(std::vector<std::string> v) {
   std::erase_if(v, [](const std::string& f) { return IEquals(f, "\\Recent"); });
   for (auto& f : v) f = AsciiLower(f);
@@ -61,7 +63,14 @@ std::vector<std::string> SortedFlags(std::vector<std::string> v) {
   return v;
 }
 
-}  // namespace
+bool SameFlags(const MessageMeta& a, const MessageMeta& b) {
+  return SortedFlags(a.flags) == SortedFlags(b.flags) &&
+         SortedFlags(a.keywords) == SortedFlags(b.keywords);
+}
+
+std::string FingerprintOf(const MessageMeta& m) {
+  return fmt::format("{}|{}|{}", m.size, m.internal_date, m.message_id);
+}
 
 std::vector<FolderMapping> MapFolders(const std::vector<Folder>& source,
                                       const MailStoreOptions& names) {
@@ -118,9 +127,7 @@ Status ClaimAppendedBefore(MailStore& source, MailStore& target, MessageMap& map
   auto with_ids = target.ListMessages(fm.target, Detail::kFullWithMessageId);
   if (!with_ids.ok()) return with_ids.status();
   std::multimap<std::string, std::string> by_fingerprint;  // fingerprint -> target key
-  auto fingerprint = [](const MessageMeta& m) {
-    return fmt::format("{}|{}|{}", m.size, m.internal_date, m.message_id);
-  };
+  auto fingerprint = FingerprintOf;
   for (const auto& t : *with_ids) {
     if (!claimed.count(t.key)) by_fingerprint.emplace(fingerprint(t), t.key);
   }
@@ -565,6 +572,15 @@ Result<std::map<std::string, ContentOf>> ReadContent(
 }
 
 }  // namespace
+
+Result<std::map<std::string, std::string>> ReadDigests(
+    MailStore& store, const Folder& folder, const std::vector<const MessageMeta*>& messages) {
+  auto content = ReadContent(store, folder, messages, /*crlf=*/false);
+  if (!content.ok()) return content.status();
+  std::map<std::string, std::string> out;
+  for (auto& [key, c] : *content) out[key] = std::move(c.digest);
+  return out;
+}
 
 Result<VerifyMode> ParseVerifyMode(std::string_view text) {
   if (text == "sizes") return VerifyMode::kSizes;

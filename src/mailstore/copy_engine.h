@@ -22,12 +22,23 @@ class MessageMap {
   // kGone: listed by a pass whose read the source then answered "no such message"; if the source
   // still lists it at verification, the copy is incomplete. kRepair: a copy verification found
   // missing or different (and removed, where it was ours): the next pass copies it again.
-  enum class State { kNone, kCopied, kRefused, kForeign, kGone, kRepair };
+  // kMoving: a delta pass is moving our copy of a message another folder held to this one's
+  // target folder; target_folder / target_key say where the copy was when the move began.
+  enum class State { kNone, kCopied, kRefused, kForeign, kGone, kRepair, kMoving };
   struct Entry {
     State state = State::kNone;
     std::string target_key = {};
     std::string digest = {};  // kCopied: hex SHA-256 of the bytes as read and appended, or ""
     bool appended = false;  // kCopied: appended by us (not claimed by fingerprint): ours to remove
+    std::string target_folder = {};  // kCopied, kMoving: the target folder's name
+    std::string note = {};           // kRefused, kRepair: why; kMoving: the message's fingerprint
+    uint64_t size = 0;               // kCopied: the message's size as copied
+  };
+  // What a delta pass saw of a source folder when it last finished it.
+  struct SyncedFolder {
+    std::string state;                     // Folder::state then ("" if never)
+    std::string id;                        // Folder::id (MAILBOXID) then
+    std::vector<std::string> target_path;  // the target folder it went to
   };
   virtual ~MessageMap() = default;
   // Everything recorded for one source folder, by source key. kForeign entries (target
@@ -48,6 +59,25 @@ class MessageMap {
   virtual Status SaveFolderState(const std::string& source_folder, const std::string& state) = 0;
   // Makes every record so far durable.
   virtual Status Flush() = 0;
+
+  // For delta passes (delta_sync.h). A move's intent: `source_key` of `source_folder` is the
+  // message our copy `target_key` in `target_folder` is being moved for.
+  virtual Status Moving(const std::string& source_folder, const std::string& source_key,
+                        const std::string& target_folder, const std::string& target_key,
+                        const std::string& fingerprint, const std::string& digest,
+                        bool appended) = 0;
+  // Drops one record (a message expunged, or moved away, in the source).
+  virtual Status Forget(const std::string& source_folder, const std::string& source_key) = 0;
+  // Every source folder the map has records or a synced state for.
+  virtual Result<std::vector<std::string>> Folders() = 0;
+  // A source folder renamed: its records, state and synced state move to the new name, their
+  // target folder becoming `target_to`. Durable when it returns.
+  virtual Status RenameFolder(const std::string& from, const std::string& to,
+                              const std::string& target_to) = 0;
+  // A source folder deleted: every record of it goes, but those of foreign target messages.
+  virtual Status ForgetFolder(const std::string& source_folder) = 0;
+  virtual Result<SyncedFolder> Synced(const std::string& source_folder) = 0;
+  virtual Status SaveSynced(const std::string& source_folder, const SyncedFolder& synced) = 0;
 };
 
 struct FolderMapping {
@@ -106,6 +136,16 @@ struct CopyStats {
 // it continues where the map says.
 Result<CopyStats> CopyMailbox(MailStore& source, MailStore& target, MessageMap& map,
                               const CopyOptions& options, const MailStoreOptions& target_names);
+
+// Flags or keywords as compared: without \Recent, lower case, sorted.
+std::vector<std::string> SortedFlags(std::vector<std::string> flags);
+bool SameFlags(const MessageMeta& a, const MessageMeta& b);  // flags and keywords alike
+// What recognises a message without reading it: size, INTERNALDATE and Message-ID (a listing of
+// Detail::kFullWithMessageId).
+std::string FingerprintOf(const MessageMeta& m);
+// The SHA-256 (hex) of each message's bytes, by key.
+Result<std::map<std::string, std::string>> ReadDigests(
+    MailStore& store, const Folder& folder, const std::vector<const MessageMeta*>& messages);
 
 // How much verification reads (`verify` setting).
 enum class VerifyMode {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
@@ -212,6 +213,7 @@ Result<ImapClient*> ImapStore::Client() {
       client_ = std::move(*c);
       capabilities_.append_returns_key = client_->Has("UIDPLUS");
       capabilities_.special_use = client_->Has("SPECIAL-USE");
+      capabilities_.changed_since = client_->Has("CONDSTORE");
       if (!namespace_known_) CM_RETURN_IF_ERROR(LearnNamespace(*client_));
       return client_.get();
     }
@@ -325,6 +327,14 @@ Result<std::string> ImapStore::MailboxName(const Folder& folder) {
 }
 
 Status ImapStore::Examine(ImapClient& client, const std::string& mailbox) {
+  return OpenMailbox(client, mailbox, /*writable=*/false);
+}
+
+Status ImapStore::Select(ImapClient& client, const std::string& mailbox) {
+  return OpenMailbox(client, mailbox, /*writable=*/true);
+}
+
+Status ImapStore::OpenMailbox(ImapClient& client, const std::string& mailbox, bool writable) {
   uint32_t uidvalidity = 0;
   HandlerScope scope(client, [&](ImapResponse& r) {
     if (r.code == "UIDVALIDITY") {
@@ -332,14 +342,13 @@ Status ImapStore::Examine(ImapClient& client, const std::string& mailbox) {
                       uidvalidity);
     }
   });
-  ImapCommand c(client.NextTag(), "EXAMINE", client.Has("LITERAL+"));
+  const char* verb = writable ? "SELECT" : "EXAMINE";
+  ImapCommand c(client.NextTag(), verb, client.Has("LITERAL+"));
   c.String(mailbox);
-  auto r = client.Execute(c, fmt::format("{}: EXAMINE {}", location_, mailbox));
-  if (!r.ok()) {
-    selected_.clear();
-    return r.status();
-  }
-  selected_ = mailbox;
+  auto r = client.Execute(c, fmt::format("{}: {} {}", location_, verb, mailbox));
+  // selected_ names a folder open read-only: after a SELECT the next read EXAMINEs again.
+  selected_ = r.ok() && !writable ? mailbox : "";
+  if (!r.ok()) return r.status();
   uidvalidity_ = uidvalidity;
   return Status::Ok();
 }
@@ -383,7 +392,7 @@ Result<std::vector<Folder>> ImapStore::ListFolders() {
   bool with_status = extended && client.Has("LIST-STATUS");
   bool modseq = client.Has("CONDSTORE");
   std::map<std::string, Folder> by_name;
-  std::map<std::string, std::string> states;
+  std::map<std::string, std::string> states, ids;
   struct Counts {
     int64_t messages = -1, bytes = -1;
   };
@@ -418,6 +427,11 @@ Result<std::vector<Folder>> ImapStore::ListFolders() {
           counts.bytes = static_cast<int64_t>(Number(r.data[2].items[i + 1]));
           continue;  // not part of the state: MESSAGES and UIDNEXT change with it
         }
+        if (IEquals(item, "MAILBOXID")) {  // "MAILBOXID (F2212ea87...)", RFC 8474
+          const auto& id = r.data[2].items[i + 1];
+          if (!id.items.empty()) ids[r.data[1].text] = id.items[0].text;
+          continue;  // an identity, not a state
+        }
         if (IEquals(item, "MESSAGES"))
           counts.messages = static_cast<int64_t>(Number(r.data[2].items[i + 1]));
         state += item + "=" + value + " ";
@@ -428,7 +442,8 @@ Result<std::vector<Folder>> ImapStore::ListFolders() {
   });
   std::string status_items = "(UIDVALIDITY UIDNEXT MESSAGES";
   if (modseq) status_items += " HIGHESTMODSEQ";
-  if (client.Has("STATUS=SIZE")) status_items += " SIZE";  // RFC 8438: the snapshot's bytes
+  if (client.Has("STATUS=SIZE")) status_items += " SIZE";    // RFC 8438: the snapshot's bytes
+  if (client.Has("OBJECTID")) status_items += " MAILBOXID";  // RFC 8474: survives a rename
   status_items += ")";
   ImapCommand list(client.NextTag(), "LIST", client.Has("LITERAL+"));
   list.String("").String("*");
@@ -478,6 +493,7 @@ Result<std::vector<Folder>> ImapStore::ListFolders() {
       f.messages = sizes[name].messages;
       f.bytes = sizes[name].bytes;
     }
+    if (auto it = ids.find(name); it != ids.end()) f.id = it->second;
     marked[static_cast<int>(f.special_use)] = true;
     seen.insert(f.path);
   }
@@ -886,53 +902,276 @@ Status ImapStore::CreateFolder(const Folder& folder) {
 }
 
 Status ImapStore::DeleteMessage(const Folder& folder, const std::string& key) {
+  return DeleteMessages(folder, {key});
+}
+
+Status ImapStore::Unselect(ImapClient& client) {
+  // Never CLOSE: it would expunge every message flagged \Deleted. UNSELECT (RFC 3691), or the
+  // next EXAMINE, leaves the folder without expunging anything.
+  if (!client.Has("UNSELECT")) return Status::Ok();
+  ImapCommand unselect(client.NextTag(), "UNSELECT", false);
+  auto done = client.Execute(unselect, fmt::format("{}: UNSELECT", location_));
+  return done.ok() ? Status::Ok() : done.status();
+}
+
+Result<std::vector<uint32_t>> ImapStore::UidsOf(const std::vector<std::string>& keys) const {
+  std::vector<uint32_t> uids;
+  for (const auto& key : keys) {
+    auto uid = UidOf(key);
+    if (uid.ok()) {
+      uids.push_back(*uid);
+    } else if (uid.status().code() != Status::Code::kNotFound) {
+      return uid.status();
+    }
+  }
+  return uids;
+}
+
+namespace {
+std::string UidSet(const std::vector<uint32_t>& uids) {
+  std::vector<std::string> parts;
+  for (uint32_t u : uids) parts.push_back(std::to_string(u));
+  return Join(parts, ",");
+}
+}  // namespace
+
+Status ImapStore::ExpungeUids(ImapClient& client, const std::string& mailbox,
+                              const std::vector<uint32_t>& uids) {
+  if (uids.empty()) return Status::Ok();
+  ImapCommand store(client.NextTag(), "UID STORE", false);
+  store.Atom(UidSet(uids)).Atom("+FLAGS.SILENT").Atom("(\\Deleted)");
+  ImapCommand expunge(client.NextTag(), "UID EXPUNGE", false);
+  expunge.Atom(UidSet(uids));
+  CM_RETURN_IF_ERROR(client.Send(store));
+  CM_RETURN_IF_ERROR(client.Send(expunge));
+  for (const ImapCommand* cmd : {&store, &expunge}) {
+    auto r = client.Wait(cmd->tag());
+    if (!r.ok()) return r.status();
+    if (r->status != "OK")
+      return ImapFailure(*r, fmt::format("{}: {} in {}", location_,
+                                         cmd == &store ? "UID STORE" : "UID EXPUNGE", mailbox));
+  }
+  return Status::Ok();
+}
+
+Status ImapStore::DeleteMessages(const Folder& folder, const std::vector<std::string>& keys) {
   if (options_.read_only)
-    return Status::Internal(fmt::format("{} is read-only (delete {})", location_, key));
+    return Status::Internal(fmt::format("{} is read-only (delete messages)", location_));
+  if (keys.empty()) return Status::Ok();
   auto name = MailboxName(folder);
   if (!name.ok()) return name.status();
   auto c = Client();
   if (!c.ok()) return c.status();
   ImapClient& client = **c;
-  // Only UID EXPUNGE (UIDPLUS) removes one message without touching others the user marked
+  // Only UID EXPUNGE (UIDPLUS) removes these messages without touching others the user marked
   // \Deleted; a plain EXPUNGE would remove those too.
   if (!client.Has("UIDPLUS")) {
-    return Status::Constraint(fmt::format(
-        "{}: cannot remove the bad copy {} without UIDPLUS (UID EXPUNGE); remove it by hand",
-        location_, key));
+    return Status::Constraint(
+        fmt::format("{}: cannot remove {} without UIDPLUS (UID EXPUNGE); remove it by hand",
+                    location_, Join(keys, ", ")));
   }
-  ImapCommand select(client.NextTag(), "SELECT", client.Has("LITERAL+"));
-  select.String(*name);
+  CM_RETURN_IF_ERROR(Select(client, *name));
+  auto uids = UidsOf(keys);  // a key of another UIDVALIDITY is gone already
+  if (!uids.ok()) return uids.status();
+  CM_RETURN_IF_ERROR(ExpungeUids(client, *name, *uids));
+  return Unselect(client);
+}
+
+Result<FolderChanges> ImapStore::ListChangedSince(const Folder& folder, uint64_t modseq) {
+  auto name = MailboxName(folder);
+  if (!name.ok()) return name.status();
+  auto c = Client();
+  if (!c.ok()) return c.status();
+  ImapClient& client = **c;
+  if (!client.Has("CONDSTORE"))
+    return Status::Internal(fmt::format("{} does not offer CONDSTORE", location_));
   uint32_t uidvalidity = 0;
+  std::vector<uint32_t> all;
+  std::vector<Fetched> changed;
+  HandlerScope scope(client, [&](ImapResponse& r) {
+    if (r.code == "UIDVALIDITY") {
+      std::from_chars(r.code_argument.data(), r.code_argument.data() + r.code_argument.size(),
+                      uidvalidity);
+    }
+    if (!r.data.empty() && r.data[0].IsAtom("SEARCH")) {
+      for (size_t i = 1; i < r.data.size(); ++i) {
+        if (r.data[i].kind == ImapValue::Kind::kAtom && !r.data[i].text.empty() &&
+            std::isdigit(static_cast<unsigned char>(r.data[i].text[0])))
+          all.push_back(static_cast<uint32_t>(Number(r.data[i])));
+      }
+      return;
+    }
+    auto f = ParseFetch(r);
+    if (f && f->uid != 0 && f->has_flags) changed.push_back(std::move(*f));
+  });
+  // One round trip: EXAMINE, every UID, and the flags of what changed since the mod-sequence
+  // (RFC 7162: a CHANGEDSINCE fetch turns CONDSTORE on).
+  ImapCommand examine(client.NextTag(), "EXAMINE", client.Has("LITERAL+"));
+  examine.String(*name);
+  ImapCommand search(client.NextTag(), "UID SEARCH", false);
+  search.Atom("ALL");
+  ImapCommand fetch(client.NextTag(), "UID FETCH", false);
+  fetch.Atom("1:*").Atom("(UID FLAGS)").Atom(fmt::format("(CHANGEDSINCE {})", modseq));
+  for (const ImapCommand* cmd : {&examine, &search, &fetch}) CM_RETURN_IF_ERROR(client.Send(*cmd));
+  for (const ImapCommand* cmd : {&examine, &search, &fetch}) {
+    auto r = client.Wait(cmd->tag());
+    if (!r.ok()) return r.status();
+    if (r->status != "OK") {
+      selected_.clear();
+      return ImapFailure(*r, fmt::format("{}: listing changes of {}", location_, *name));
+    }
+  }
+  selected_ = *name;
+  uidvalidity_ = uidvalidity;
+  FolderChanges out;
+  std::sort(all.begin(), all.end());
+  for (uint32_t uid : all) out.keys.push_back(Key(uidvalidity_, uid));
+  for (auto& f : changed) {
+    MessageMeta m;
+    m.key = Key(uidvalidity_, f.uid);
+    m.flags = std::move(f.flags);
+    m.keywords = std::move(f.keywords);
+    out.changed.push_back(std::move(m));
+  }
+  return out;
+}
+
+Status ImapStore::SetFlags(const Folder& folder, const std::vector<MessageMeta>& messages) {
+  if (options_.read_only) return Status::Internal(fmt::format("{} is read-only", location_));
+  if (messages.empty()) return Status::Ok();
+  auto name = MailboxName(folder);
+  if (!name.ok()) return name.status();
+  auto c = Client();
+  if (!c.ok()) return c.status();
+  ImapClient& client = **c;
+  CM_RETURN_IF_ERROR(Select(client, *name));
+  // One UID STORE per distinct set of flags, all in flight at once.
+  std::map<std::string, std::vector<uint32_t>> by_flags;
+  for (const MessageMeta& m : messages) {
+    auto uid = UidOf(m.key);
+    if (!uid.ok()) return uid.status();
+    std::vector<std::string> flags;
+    for (const auto& f : m.flags) {
+      if (!IEquals(f, "\\Recent")) flags.push_back(f);
+    }
+    flags.insert(flags.end(), m.keywords.begin(), m.keywords.end());
+    by_flags["(" + Join(flags, " ") + ")"].push_back(*uid);
+  }
+  std::vector<std::string> tags;
+  for (const auto& [flags, uids] : by_flags) {
+    ImapCommand store(client.NextTag(), "UID STORE", false);
+    store.Atom(UidSet(uids)).Atom("FLAGS.SILENT").Atom(flags);
+    tags.push_back(store.tag());
+    CM_RETURN_IF_ERROR(client.Send(store));
+  }
+  for (const auto& tag : tags) {
+    auto r = client.Wait(tag);
+    if (!r.ok()) return r.status();
+    if (r->status != "OK")
+      return ImapFailure(*r, fmt::format("{}: UID STORE in {}", location_, *name));
+  }
+  return Unselect(client);
+}
+
+Result<std::vector<std::string>> ImapStore::MoveMessages(const Folder& from,
+                                                         const std::vector<std::string>& keys,
+                                                         const Folder& to) {
+  if (options_.read_only) return Status::Internal(fmt::format("{} is read-only", location_));
+  auto from_name = MailboxName(from);
+  if (!from_name.ok()) return from_name.status();
+  auto to_name = MailboxName(to);
+  if (!to_name.ok()) return to_name.status();
+  CM_RETURN_IF_ERROR(CreateFolder(to));
+  auto c = Client();
+  if (!c.ok()) return c.status();
+  ImapClient& client = **c;
+  bool move = client.Has("MOVE");
+  if (!move && !client.Has("UIDPLUS")) {
+    return Status::Constraint(fmt::format(
+        "{}: cannot move messages without MOVE or UIDPLUS (UID EXPUNGE of the originals)",
+        location_));
+  }
+  CM_RETURN_IF_ERROR(Select(client, *from_name));
+  uint32_t validity = uidvalidity_;
+  auto uids = UidsOf(keys);
+  if (!uids.ok()) return uids.status();
+  // COPYUID (RFC 4315) names each new message: untagged before MOVE's expunges (RFC 6851),
+  // in COPY's tagged answer.
+  std::map<uint32_t, std::string> new_key;
+  auto copyuid = [&](const ImapResponse& r) {
+    if (r.code != "COPYUID") return;
+    auto parts = Split(r.code_argument, ' ');
+    if (parts.size() != 3) return;
+    auto src = ExpandUidSet(parts[1]), dst = ExpandUidSet(parts[2]);
+    if (src.size() != dst.size()) return;
+    for (size_t k = 0; k < src.size(); ++k)
+      new_key[src[k]] = parts[0] + "." + std::to_string(dst[k]);
+  };
+  if (!uids->empty()) {
+    HandlerScope scope(client, [&](ImapResponse& r) { copyuid(r); });
+    ImapCommand cmd(client.NextTag(), move ? "UID MOVE" : "UID COPY", client.Has("LITERAL+"));
+    cmd.Atom(UidSet(*uids)).String(*to_name);
+    auto r = client.Execute(cmd, fmt::format("{}: {} from {} to {}", location_,
+                                             move ? "UID MOVE" : "UID COPY", *from_name, *to_name));
+    if (!r.ok()) return r.status();
+    copyuid(*r);
+    // Without MOVE: the originals go once the copies are there (a crash between leaves both;
+    // the delta pass finds the copy by fingerprint and removes the original then).
+    if (!move) CM_RETURN_IF_ERROR(ExpungeUids(client, *from_name, *uids));
+  }
+  CM_RETURN_IF_ERROR(Unselect(client));
+  std::vector<std::string> out;
+  for (const auto& key : keys) {
+    uint32_t uid = 0;
+    size_t dot = key.find('.');
+    if (dot != std::string::npos && std::to_string(validity) == key.substr(0, dot))
+      std::from_chars(key.data() + dot + 1, key.data() + key.size(), uid);
+    auto it = new_key.find(uid);
+    out.push_back(it == new_key.end() ? "" : it->second);
+  }
+  return out;
+}
+
+Status ImapStore::RenameFolder(const Folder& from, const Folder& to) {
+  if (options_.read_only) return Status::Internal(fmt::format("{} is read-only", location_));
+  auto from_name = MailboxName(from);
+  if (!from_name.ok()) return from_name.status();
+  auto to_name = MailboxName(to);
+  if (!to_name.ok()) return to_name.status();
+  auto c = Client();
+  if (!c.ok()) return c.status();
+  selected_.clear();
+  ImapCommand rename((*c)->NextTag(), "RENAME", (*c)->Has("LITERAL+"));
+  rename.String(*from_name).String(*to_name);
+  auto r = (*c)->Execute(rename, fmt::format("{}: RENAME {} {}", location_, *from_name, *to_name));
+  return r.ok() ? Status::Ok() : r.status();
+}
+
+Status ImapStore::DeleteFolder(const Folder& folder) {
+  if (options_.read_only) return Status::Internal(fmt::format("{} is read-only", location_));
+  auto name = MailboxName(folder);
+  if (!name.ok()) return name.status();
+  auto c = Client();
+  if (!c.ok()) return c.status();
+  ImapClient& client = **c;
+  int64_t messages = -1;
   {
     HandlerScope scope(client, [&](ImapResponse& r) {
-      if (r.code == "UIDVALIDITY") {
-        std::from_chars(r.code_argument.data(), r.code_argument.data() + r.code_argument.size(),
-                        uidvalidity);
-      }
+      if (r.data.size() >= 3 && r.data[0].IsAtom("STATUS") && r.data[2].items.size() >= 2)
+        messages = static_cast<int64_t>(Number(r.data[2].items[1]));
     });
-    auto r = client.Execute(select, fmt::format("{}: SELECT {}", location_, *name));
-    selected_.clear();  // read-write now: the next read EXAMINEs again
+    ImapCommand status(client.NextTag(), "STATUS", client.Has("LITERAL+"));
+    status.String(*name).Atom("(MESSAGES)");
+    auto r = client.Execute(status, fmt::format("{}: STATUS {}", location_, *name));
     if (!r.ok()) return r.status();
   }
-  uidvalidity_ = uidvalidity;
-  auto uid = UidOf(key);
-  if (!uid.ok()) return uid.status();
-  ImapCommand store(client.NextTag(), "UID STORE", false);
-  store.Atom(std::to_string(*uid)).Atom("+FLAGS.SILENT").Atom("(\\Deleted)");
-  auto stored = client.Execute(store, fmt::format("{}: UID STORE in {}", location_, *name));
-  if (!stored.ok()) return stored.status();
-  ImapCommand expunge(client.NextTag(), "UID EXPUNGE", false);
-  expunge.Atom(std::to_string(*uid));
-  auto expunged = client.Execute(expunge, fmt::format("{}: UID EXPUNGE in {}", location_, *name));
-  if (!expunged.ok()) return expunged.status();
-  // Never CLOSE: it would expunge every message flagged \Deleted. UNSELECT (RFC 3691), or the
-  // next EXAMINE, leaves the folder without expunging anything.
-  if (client.Has("UNSELECT")) {
-    ImapCommand unselect(client.NextTag(), "UNSELECT", false);
-    auto done = client.Execute(unselect, fmt::format("{}: UNSELECT", location_));
-    if (!done.ok()) return done.status();
-  }
-  return Status::Ok();
+  if (messages != 0)
+    return Status::Constraint(fmt::format("{}: {} still holds messages", location_, *name));
+  selected_.clear();
+  ImapCommand del(client.NextTag(), "DELETE", client.Has("LITERAL+"));
+  del.String(*name);
+  auto r = client.Execute(del, fmt::format("{}: DELETE {}", location_, *name));
+  return r.ok() ? Status::Ok() : r.status();
 }
 
 Status ImapStore::SetSubscribed(const Folder& folder, bool subscribed) {

@@ -48,6 +48,15 @@ class ImapStore : public MailStore {
                                                      const MessageMeta& meta) override;
   Status DeleteMessage(const Folder& folder, const std::string& key) override;
   Result<std::unique_ptr<MessageAppender>> OpenAppender(MessageAppender::Outcome outcome) override;
+  Result<FolderChanges> ListChangedSince(const Folder& folder, uint64_t modseq) override;
+  Status SetFlags(const Folder& folder, const std::vector<MessageMeta>& messages) override;
+  Status DeleteMessages(const Folder& folder, const std::vector<std::string>& keys) override;
+  // UID MOVE (RFC 6851) where offered, else UID COPY + \Deleted + UID EXPUNGE of those UIDs.
+  Result<std::vector<std::string>> MoveMessages(const Folder& from,
+                                                const std::vector<std::string>& keys,
+                                                const Folder& to) override;
+  Status RenameFolder(const Folder& from, const Folder& to) override;
+  Status DeleteFolder(const Folder& folder) override;
   // The server makes every APPEND durable before it answers OK.
   Status Flush() override { return Status::Ok(); }
 
@@ -66,6 +75,15 @@ class ImapStore : public MailStore {
   // UIDVALIDITY.
   Status Examine(ImapClient& client, const std::string& mailbox);
   Result<uint32_t> UidOf(const std::string& key) const;  // kNotFound for another UIDVALIDITY
+  // The UIDs of these keys in the selected folder; keys of another UIDVALIDITY are left out.
+  Result<std::vector<uint32_t>> UidsOf(const std::vector<std::string>& keys) const;
+  // SELECT (read-write); remembers UIDVALIDITY.
+  Status Select(ImapClient& client, const std::string& mailbox);
+  Status OpenMailbox(ImapClient& client, const std::string& mailbox, bool writable);
+  Status Unselect(ImapClient& client);
+  // \Deleted + UID EXPUNGE of exactly these UIDs in the selected folder.
+  Status ExpungeUids(ImapClient& client, const std::string& mailbox,
+                     const std::vector<uint32_t>& uids);
   Status Drop(Status why);  // closes a connection left in an unknown state
 
   ImapEndpoint endpoint_;
@@ -73,7 +91,7 @@ class ImapStore : public MailStore {
   std::string location_;
   std::unique_ptr<ImapClient> client_;
   std::unique_ptr<ConnectionSlot> slot_;
-  Capabilities capabilities_{true, true, true, true, true};
+  Capabilities capabilities_{true, true, true, true, true, false};
   bool namespace_known_ = false;
   std::string prefix_;  // personal namespace prefix ("" or "INBOX.")
   char separator_ = '/';

@@ -142,6 +142,35 @@ Result<std::unique_ptr<MessageAppender>> MailStore::OpenAppender(MessageAppender
   return std::unique_ptr<MessageAppender>(new WriterAppender(*this, std::move(outcome)));
 }
 
+namespace {
+Status Unsupported(const MailStore& store, std::string_view what) {
+  return Status::Internal(fmt::format("{} cannot {}", store.location(), what));
+}
+}  // namespace
+
+Result<FolderChanges> MailStore::ListChangedSince(const Folder&, uint64_t) {
+  return Unsupported(*this, "list changes since a mod-sequence");
+}
+Status MailStore::SetFlags(const Folder&, const std::vector<MessageMeta>&) {
+  return Unsupported(*this, "set flags");
+}
+Status MailStore::DeleteMessages(const Folder& folder, const std::vector<std::string>& keys) {
+  for (const auto& key : keys) {
+    Status s = DeleteMessage(folder, key);
+    if (!s.ok() && s.code() != Status::Code::kNotFound) return s;
+  }
+  return Status::Ok();
+}
+Result<std::vector<std::string>> MailStore::MoveMessages(const Folder&,
+                                                         const std::vector<std::string>&,
+                                                         const Folder&) {
+  return Unsupported(*this, "move messages");
+}
+Status MailStore::RenameFolder(const Folder&, const Folder&) {
+  return Unsupported(*this, "rename folders");
+}
+Status MailStore::DeleteFolder(const Folder&) { return Unsupported(*this, "delete folders"); }
+
 Result<std::string> ExpandStoreLocation(std::string_view tmpl, std::string_view address,
                                         std::string_view alias) {
   bool url = IStartsWith(tmpl, "imap://") || IStartsWith(tmpl, "imaps://");

@@ -45,6 +45,9 @@ struct Folder {
   // Why `path` is not a faithful decoding of `listed_name` (invalid or non-canonical modified
   // UTF-7, bytes that are not text): such a folder can be read but not named in a target.
   std::string name_error = {};
+  // A stable identity that survives a rename (IMAP MAILBOXID, RFC 8474); "" where the store has
+  // none: a delta pass then recognises a renamed folder by its messages.
+  std::string id = {};
   std::string Name() const;  // components joined with '/', for people and the journal
   bool IsInbox() const;
 };
@@ -113,6 +116,13 @@ struct Capabilities {
   bool special_use = false;         // folders carry special-use attributes (IMAP SPECIAL-USE)
   bool subscriptions = false;
   bool names_are_full = false;  // a kNames listing has sizes and dates already (IMAP)
+  bool changed_since = false;   // ListChangedSince works (IMAP CONDSTORE)
+};
+
+// What a folder holds now and whose flags changed after a mod-sequence (ListChangedSince).
+struct FolderChanges {
+  std::vector<std::string> keys;     // every message the folder holds now
+  std::vector<MessageMeta> changed;  // key, flags and keywords of those changed since
 };
 
 class MailStore {
@@ -146,6 +156,26 @@ class MailStore {
   virtual Status DeleteMessage(const Folder& folder, const std::string& key) = 0;
   // Makes everything written so far durable (called at step boundaries, not per message).
   virtual Status Flush() = 0;
+
+  // What delta passes need (src/mailstore/delta_sync.h). The defaults say the store cannot.
+  // The messages of `folder` whose flags or keywords changed after `modseq` (the folder's
+  // HIGHESTMODSEQ when the last pass finished it), and every key it holds now; only where
+  // capabilities().changed_since.
+  virtual Result<FolderChanges> ListChangedSince(const Folder& folder, uint64_t modseq);
+  // Replaces each listed message's flags and keywords with those given (key, flags, keywords).
+  virtual Status SetFlags(const Folder& folder, const std::vector<MessageMeta>& messages);
+  // Removes these messages and no other (never a message the user marked \Deleted); a key no
+  // longer there is not an error.
+  virtual Status DeleteMessages(const Folder& folder, const std::vector<std::string>& keys);
+  // Moves messages to another folder, each whole or not at all; returns each one's key there
+  // ("" where the store does not name it, or the message was not there to move).
+  virtual Result<std::vector<std::string>> MoveMessages(const Folder& from,
+                                                        const std::vector<std::string>& keys,
+                                                        const Folder& to);
+  // Renames a folder and, as IMAP RENAME does, the folders below it.
+  virtual Status RenameFolder(const Folder& from, const Folder& to);
+  // Deletes an empty folder (the folders below it stay); kConstraint when it holds messages.
+  virtual Status DeleteFolder(const Folder& folder);
 };
 
 // The Message-ID header of a message's header block (first occurrence, unfolded); "" if none.

@@ -63,6 +63,23 @@ std::string BaseOf(const std::string& file) {
   return colon == std::string::npos ? file : file.substr(0, colon);
 }
 
+// The flags and keywords a file name carries (":2,FS" + keyword letters of the folder's table).
+void FlagsOfName(const std::string& name, const std::vector<std::string>& keywords,
+                 MessageMeta& m) {
+  size_t info = name.find(":2,");
+  if (info == std::string::npos) return;
+  std::string letters = name.substr(info + 3);
+  letters = letters.substr(0, letters.find(','));
+  for (char c : letters) {
+    for (const auto& fl : kFlagLetters) {
+      if (fl.letter == c) m.flags.emplace_back(fl.flag);
+    }
+    if (c >= 'a' && c <= 'z' && !keywords[static_cast<size_t>(c - 'a')].empty()) {
+      m.keywords.push_back(keywords[static_cast<size_t>(c - 'a')]);
+    }
+  }
+}
+
 // The Message-ID header of a file.
 std::string ReadMessageId(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -244,19 +261,7 @@ Result<std::vector<MessageMeta>> MaildirStore::ListMessages(const Folder& folder
         m.size = static_cast<uint64_t>(st.st_size);
         m.internal_date = st.st_mtime;
       }
-      size_t info = name.find(":2,");
-      if (info != std::string::npos) {
-        std::string letters = name.substr(info + 3);
-        letters = letters.substr(0, letters.find(','));
-        for (char c : letters) {
-          for (const auto& fl : kFlagLetters) {
-            if (fl.letter == c) m.flags.emplace_back(fl.flag);
-          }
-          if (c >= 'a' && c <= 'z' && !(*keywords)[static_cast<size_t>(c - 'a')].empty()) {
-            m.keywords.push_back((*keywords)[static_cast<size_t>(c - 'a')]);
-          }
-        }
-      }
+      FlagsOfName(name, *keywords, m);
       if (detail == Detail::kFullWithMessageId) m.message_id = ReadMessageId(path);
       paths[m.key] = path;
       out.push_back(std::move(m));
@@ -409,6 +414,20 @@ Result<std::string> MaildirStore::KeywordLetters(const std::string& dir,
   return letters;
 }
 
+Result<std::string> MaildirStore::InfoOf(const std::string& dir,
+                                         const std::vector<std::string>& flags,
+                                         const std::vector<std::string>& keywords) {
+  std::string info;
+  for (const auto& fl : kFlagLetters) {
+    for (const auto& f : flags) {
+      if (IEquals(f, fl.flag)) info += fl.letter;
+    }
+  }
+  auto letters = KeywordLetters(dir, keywords);
+  if (!letters.ok()) return letters.status();
+  return info + *letters;
+}
+
 class MaildirWriter : public MessageWriter {
  public:
   MaildirWriter(std::string dir, std::string base, std::string info, int64_t internal_date, int fd)
@@ -478,15 +497,8 @@ Result<std::unique_ptr<MessageWriter>> MaildirStore::BeginAppend(const Folder& f
     if (!IsDir(*dir + "/tmp")) CM_RETURN_IF_ERROR(CreateFolder(folder));
     ready_dirs_.insert(*dir);
   }
-  std::string info;
-  for (const auto& fl : kFlagLetters) {
-    for (const auto& f : meta.flags) {
-      if (IEquals(f, fl.flag)) info += fl.letter;
-    }
-  }
-  auto letters = KeywordLetters(*dir, meta.keywords);
-  if (!letters.ok()) return letters.status();
-  info += *letters;
+  auto info = InfoOf(*dir, meta.flags, meta.keywords);
+  if (!info.ok()) return info.status();
   static const std::string host = [] {
     char h[256] = "localhost";
     ::gethostname(h, sizeof(h) - 1);
@@ -505,7 +517,138 @@ Result<std::unique_ptr<MessageWriter>> MaildirStore::BeginAppend(const Folder& f
   if (fd < 0)
     return Status::IOError(fmt::format("cannot create {}: {}", tmp, std::strerror(errno)));
   return std::unique_ptr<MessageWriter>(
-      new MaildirWriter(*dir, base, info, meta.internal_date, fd));
+      new MaildirWriter(*dir, base, *info, meta.internal_date, fd));
+}
+
+Status MaildirStore::SetFlags(const Folder& folder, const std::vector<MessageMeta>& messages) {
+  if (options_.read_only) return Status::Internal(fmt::format("{} is read-only", location_));
+  auto dir = FolderDir(folder);
+  if (!dir.ok()) return dir.status();
+  for (const MessageMeta& m : messages) {
+    auto path = FindFile(*dir, m.key);
+    if (!path.ok()) return path.status();
+    auto info = InfoOf(*dir, m.flags, m.keywords);
+    if (!info.ok()) return info.status();
+    // A message with flags lives in cur/, as Dovecot keeps it.
+    std::string renamed = fmt::format("{}/cur/{}:2,{}", *dir, m.key, *info);
+    if (renamed == *path) continue;
+    if (::rename(path->c_str(), renamed.c_str()) != 0)
+      return Status::IOError(fmt::format("cannot rename {}: {}", *path, std::strerror(errno)));
+    paths_[*dir][m.key] = renamed;
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<std::string>> MaildirStore::MoveMessages(const Folder& from,
+                                                            const std::vector<std::string>& keys,
+                                                            const Folder& to) {
+  if (options_.read_only) return Status::Internal(fmt::format("{} is read-only", location_));
+  auto from_dir = FolderDir(from);
+  if (!from_dir.ok()) return from_dir.status();
+  auto to_dir = FolderDir(to);
+  if (!to_dir.ok()) return to_dir.status();
+  if (!IsDir(*to_dir + "/cur")) CM_RETURN_IF_ERROR(CreateFolder(to));
+  auto from_keywords = Keywords(*from_dir);
+  if (!from_keywords.ok()) return from_keywords.status();
+  std::vector<std::string> moved;
+  for (const auto& key : keys) {
+    std::string there;
+    Status renamed;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      // The listing's name first; renamed since (its flags changed): looked up afresh.
+      if (attempt > 0) paths_[*from_dir].erase(key);
+      auto path = FindFile(*from_dir, key);
+      if (!path.ok()) {
+        renamed = path.status();
+        break;
+      }
+      MessageMeta m;
+      FlagsOfName(path->substr(path->rfind('/') + 1), *from_keywords, m);
+      // Keyword letters are per folder: the same keywords may be other letters there.
+      auto info = InfoOf(*to_dir, m.flags, m.keywords);
+      if (!info.ok()) return info.status();
+      // One rename: the message is in one folder or the other, never both or neither.
+      there = fmt::format("{}/cur/{}:2,{}", *to_dir, key, *info);
+      int err = ::rename(path->c_str(), there.c_str()) == 0 ? 0 : errno;
+      renamed = err == 0
+                    ? Status::Ok()
+                    : Status::IOError(fmt::format("cannot move {}: {}", *path, std::strerror(err)));
+      if (err != ENOENT) break;
+    }
+    if (renamed.code() == Status::Code::kNotFound) {
+      moved.emplace_back();
+      continue;
+    }
+    CM_RETURN_IF_ERROR(renamed);
+    paths_[*from_dir].erase(key);
+    paths_[*to_dir][key] = there;
+    moved.push_back(key);
+  }
+  return moved;
+}
+
+Status MaildirStore::RenameFolder(const Folder& from, const Folder& to) {
+  if (options_.read_only) return Status::Internal(fmt::format("{} is read-only", location_));
+  if (from.IsInbox() || to.IsInbox())
+    return Status::InvalidInput(fmt::format("{}: INBOX cannot be renamed", location_));
+  auto from_dir = FolderDir(from);
+  if (!from_dir.ok()) return from_dir.status();
+  auto to_dir = FolderDir(to);
+  if (!to_dir.ok()) return to_dir.status();
+  if (IsDir(*to_dir))
+    return Status::AlreadyExists(fmt::format("{}: {} exists already", location_, to.Name()));
+  std::string from_name = from_dir->substr(root_.size() + 1);
+  std::string to_name = to_dir->substr(root_.size() + 1);
+  auto names = ListDir(root_);
+  if (!names.ok()) return names.status();
+  // The folder and those below it (".A" and ".A.*"), each one rename.
+  for (const auto& n : *names) {
+    if (n != from_name && !n.starts_with(from_name + ".")) continue;
+    std::string renamed = root_ + "/" + to_name + n.substr(from_name.size());
+    if (::rename((root_ + "/" + n).c_str(), renamed.c_str()) != 0)
+      return Status::IOError(fmt::format("cannot rename {}: {}", n, std::strerror(errno)));
+  }
+  paths_.clear();
+  ready_dirs_.clear();
+  keywords_.clear();
+  auto subs = ReadSubscriptions();
+  if (!subs.ok()) return subs.status();
+  bool changed = false;
+  for (auto& path : *subs) {
+    if (path.size() < from.path.size() ||
+        !std::equal(from.path.begin(), from.path.end(), path.begin()))
+      continue;
+    std::vector<std::string> moved = to.path;
+    moved.insert(moved.end(), path.begin() + static_cast<long>(from.path.size()), path.end());
+    path = std::move(moved);
+    changed = true;
+  }
+  return changed ? WriteSubscriptions(*subs) : Status::Ok();
+}
+
+Status MaildirStore::DeleteFolder(const Folder& folder) {
+  if (options_.read_only) return Status::Internal(fmt::format("{} is read-only", location_));
+  if (folder.IsInbox())
+    return Status::InvalidInput(fmt::format("{}: INBOX cannot be deleted", location_));
+  auto dir = FolderDir(folder);
+  if (!dir.ok()) return dir.status();
+  for (const char* sub : {"cur", "new"}) {
+    auto names = ListDir(*dir + "/" + sub);
+    if (!names.ok()) return names.status();
+    for (const auto& n : *names) {
+      if (!n.starts_with('.'))
+        return Status::Constraint(
+            fmt::format("{}: {} still holds messages", location_, folder.Name()));
+    }
+  }
+  // Only this folder's own directory: the folders below it are directories of their own.
+  std::error_code ec;
+  std::filesystem::remove_all(*dir, ec);
+  if (ec) return Status::IOError(fmt::format("cannot remove {}: {}", *dir, ec.message()));
+  paths_.erase(*dir);
+  ready_dirs_.erase(*dir);
+  keywords_.erase(*dir);
+  return SetSubscribed(folder, false);
 }
 
 Status MaildirStore::Flush() {

@@ -30,6 +30,14 @@ class MaildirStore : public MailStore {
                                                      const MessageMeta& meta) override;
   Status DeleteMessage(const Folder& folder, const std::string& key) override;
   Status Flush() override;
+  // Flags are the file name: a rename in cur/. A move is one rename into the other folder (its
+  // keyword letters translated), so a message is never in both folders or in neither.
+  Status SetFlags(const Folder& folder, const std::vector<MessageMeta>& messages) override;
+  Result<std::vector<std::string>> MoveMessages(const Folder& from,
+                                                const std::vector<std::string>& keys,
+                                                const Folder& to) override;
+  Status RenameFolder(const Folder& from, const Folder& to) override;
+  Status DeleteFolder(const Folder& folder) override;
 
   // The directory of a folder ("" for an unrepresentable name).
   Result<std::string> FolderDir(const Folder& folder) const;
@@ -37,6 +45,9 @@ class MaildirStore : public MailStore {
  private:
   friend class MaildirWriter;
   Result<std::vector<std::string>> Keywords(const std::string& dir);
+  // The info part of a file name (":2," and what follows) for these flags and keywords.
+  Result<std::string> InfoOf(const std::string& dir, const std::vector<std::string>& flags,
+                             const std::vector<std::string>& keywords);
   Result<std::string> KeywordLetters(const std::string& dir,
                                      const std::vector<std::string>& keywords);
   Result<std::vector<std::vector<std::string>>> ReadSubscriptions() const;

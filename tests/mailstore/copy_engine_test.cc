@@ -8,6 +8,7 @@
 #include <set>
 
 #include "journal/journal.h"
+#include "mailstore/forwarding_map.h"
 #include "mailstore/maildir_store.h"
 #include "mailstore/temp_dir.h"
 
@@ -50,36 +51,19 @@ class SizeLimitedStore : public MaildirStore {
 };
 
 // The journal's map, failing `Copied` once: a crash after the append, before its record.
-class FailOnceMap : public MessageMap {
+class FailOnceMap : public testing::ForwardingMap {
  public:
-  explicit FailOnceMap(MessageMap& real) : real_(real) {}
-  Result<std::map<std::string, Entry>> Load(const std::string& f) override { return real_.Load(f); }
+  using ForwardingMap::ForwardingMap;
   Status Copied(const std::string& f, const std::string& k, const std::string& tf,
                 const std::string& tk, uint64_t s, const std::string& d, bool a) override {
     if (!failed_) {
       failed_ = true;
       return Status::IOError("simulated crash after the append");
     }
-    return real_.Copied(f, k, tf, tk, s, d, a);
+    return ForwardingMap::Copied(f, k, tf, tk, s, d, a);
   }
-  Status Gone(const std::string& f, const std::string& k) override { return real_.Gone(f, k); }
-  Status Repair(const std::string& f, const std::string& k, const std::string& r) override {
-    return real_.Repair(f, k, r);
-  }
-  Status Refused(const std::string& f, const std::string& k, const std::string& r) override {
-    return real_.Refused(f, k, r);
-  }
-  Status Foreign(const std::string& f, const std::string& k) override {
-    return real_.Foreign(f, k);
-  }
-  Result<std::string> FolderState(const std::string& f) override { return real_.FolderState(f); }
-  Status SaveFolderState(const std::string& f, const std::string& s) override {
-    return real_.SaveFolderState(f, s);
-  }
-  Status Flush() override { return real_.Flush(); }
 
  private:
-  MessageMap& real_;
   bool failed_ = false;
 };
 

@@ -1,0 +1,168 @@
+#include "mailstore/change_detection.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "core/strings.h"
+
+namespace cm {
+
+std::optional<uint64_t> StateValue(std::string_view state, std::string_view item) {
+  for (const auto& part : Split(state, ' ')) {
+    size_t eq = part.find('=');
+    if (eq == std::string::npos || !IEquals(std::string_view(part).substr(0, eq), item)) continue;
+    uint64_t value = 0;
+    auto [p, ec] = std::from_chars(part.data() + eq + 1, part.data() + part.size(), value);
+    if (ec == std::errc() && p == part.data() + part.size()) return value;
+  }
+  return std::nullopt;
+}
+
+bool IsOurCopy(const MessageMap::Entry& e) {
+  return e.state == MessageMap::State::kCopied && e.appended;
+}
+
+std::string FingerprintKey(const std::string& folder, const std::string& key) {
+  return folder + "\n" + key;
+}
+
+std::vector<Vanished> VanishedOf(const FolderNow& folder) {
+  std::vector<Vanished> out;
+  if (folder.exists && !folder.listed) return out;
+  for (const auto& [key, e] : folder.entries) {
+    // Foreign records name target messages, not source ones; a message sent back for repair
+    // is the copy pass's.
+    if (e.state == MessageMap::State::kForeign || e.state == MessageMap::State::kRepair ||
+        e.state == MessageMap::State::kNone)
+      continue;
+    if (!folder.exists || !folder.keys.count(key)) out.push_back({folder.name, key, e});
+  }
+  return out;
+}
+
+std::vector<Fresh> FreshOf(const FolderNow& folder) {
+  std::vector<Fresh> out;
+  if (!folder.exists || !folder.listed) return out;
+  for (const auto& key : folder.keys) {
+    if (!folder.entries.count(key)) out.push_back({folder.name, key});
+  }
+  return out;
+}
+
+namespace {
+
+bool StrongFingerprint(const std::string& fp) { return !fp.empty() && fp.back() != '|'; }
+
+bool IsNew(const FolderNow& f) { return f.exists && f.listed && f.entries.empty(); }
+
+size_t OurCopies(const FolderNow& f) {
+  size_t n = 0;
+  for (const auto& [key, e] : f.entries) n += IsOurCopy(e) ? 1 : 0;
+  return n;
+}
+
+}  // namespace
+
+std::map<std::string, std::string> RecognizeRenames(
+    const std::map<std::string, FolderNow>& folders,
+    const std::map<std::string, std::string>& fingerprints) {
+  std::vector<const FolderNow*> gone;
+  for (const auto& [name, f] : folders) {
+    if (!f.exists && OurCopies(f) > 0) gone.push_back(&f);
+  }
+  // Parents first: a parent's rename decides where its children are looked for.
+  std::sort(gone.begin(), gone.end(), [](const FolderNow* a, const FolderNow* b) {
+    return a->target_path.size() < b->target_path.size() ||
+           (a->target_path.size() == b->target_path.size() && a->name < b->name);
+  });
+  std::map<std::string, std::string> renamed;
+  std::set<std::string> taken;
+  for (const FolderNow* from : gone) {
+    size_t ours = OurCopies(*from);
+    std::multiset<std::string> vanished_fps;
+    for (const auto& [key, e] : from->entries) {
+      if (!IsOurCopy(e)) continue;
+      auto fp = fingerprints.find(FingerprintKey(from->name, key));
+      if (fp != fingerprints.end() && StrongFingerprint(fp->second))
+        vanished_fps.insert(fp->second);
+    }
+    const FolderNow* best = nullptr;
+    size_t best_score = 0;
+    for (const auto& [name, to] : folders) {
+      if (!IsNew(to) || taken.count(name)) continue;
+      if (!from->id.empty() && from->id == to.id) {
+        best = &to;
+        break;
+      }
+      size_t same_keys = 0, same_fps = 0;
+      for (const auto& [key, e] : from->entries) {
+        if (!IsOurCopy(e) || !to.keys.count(key)) continue;
+        // The same key may be another message (IMAP UIDs of two folders of one UIDVALIDITY):
+        // where both fingerprints are known they must agree.
+        auto was = fingerprints.find(FingerprintKey(from->name, key));
+        auto is = fingerprints.find(FingerprintKey(name, key));
+        if (was != fingerprints.end() && is != fingerprints.end() && was->second != is->second)
+          continue;
+        ++same_keys;
+      }
+      std::multiset<std::string> unmatched = vanished_fps;
+      for (const auto& key : to.keys) {
+        auto fp = fingerprints.find(FingerprintKey(name, key));
+        if (fp == fingerprints.end()) continue;
+        if (auto it = unmatched.find(fp->second); it != unmatched.end()) {
+          unmatched.erase(it);
+          ++same_fps;
+        }
+      }
+      size_t score = std::max(same_keys, same_fps);
+      if (2 * score > ours && score > best_score) {
+        best = &to;
+        best_score = score;
+      }
+    }
+    if (best) {
+      renamed[from->name] = best->name;
+      taken.insert(best->name);
+    }
+  }
+  return renamed;
+}
+
+void MergeRenamed(std::map<std::string, FolderNow>& folders,
+                  std::map<std::string, std::string>& fingerprints, const std::string& from,
+                  const std::string& to) {
+  auto f = folders.find(from);
+  auto t = folders.find(to);
+  if (f == folders.end() || t == folders.end()) return;
+  std::string target = Join(t->second.target_path, "/");
+  for (auto& [key, e] : f->second.entries) {
+    if (!e.target_folder.empty()) e.target_folder = target;
+    auto fp = fingerprints.find(FingerprintKey(from, key));
+    if (fp != fingerprints.end()) fingerprints.try_emplace(FingerprintKey(to, key), fp->second);
+  }
+  t->second.entries = std::move(f->second.entries);
+  folders.erase(f);
+}
+
+std::vector<MoveMatch> MatchMoves(const std::vector<Vanished>& vanished,
+                                  const std::vector<Fresh>& fresh,
+                                  const std::map<std::string, std::string>& fingerprints) {
+  std::multimap<std::string, const Vanished*> by_fp;
+  for (const Vanished& v : vanished) {
+    if (!IsOurCopy(v.entry)) continue;
+    auto fp = fingerprints.find(FingerprintKey(v.folder, v.key));
+    if (fp != fingerprints.end() && StrongFingerprint(fp->second)) by_fp.emplace(fp->second, &v);
+  }
+  std::vector<MoveMatch> out;
+  for (const Fresh& f : fresh) {
+    auto fp = fingerprints.find(FingerprintKey(f.folder, f.key));
+    if (fp == fingerprints.end() || !StrongFingerprint(fp->second)) continue;
+    auto it = by_fp.find(fp->second);
+    if (it == by_fp.end()) continue;
+    out.push_back({*it->second, f, fp->second});
+    by_fp.erase(it);
+  }
+  return out;
+}
+
+}  // namespace cm
