@@ -145,6 +145,14 @@ Status ImapClient::Flush() {
 
 Status ImapClient::SendRaw(std::string_view bytes) {
   if (!broken_.ok()) return broken_;
+  if (bytes.size() >= kFlushAt) {
+    // A large piece (a message's bytes) goes out from where it is, after what is queued,
+    // instead of being copied into the queue first.
+    CM_RETURN_IF_ERROR(Flush());
+    Status s = stream_->Write(bytes);
+    if (!s.ok()) return Broken(s);
+    return Status::Ok();
+  }
   out_.append(bytes);
   return out_.size() >= kFlushAt ? Flush() : Status::Ok();
 }

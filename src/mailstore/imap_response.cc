@@ -170,44 +170,61 @@ bool ImapValue::IsAtom(std::string_view upper) const {
   return kind == Kind::kAtom && IEquals(text, upper);
 }
 
-Result<size_t> ImapResponseParser::CompleteLength() {
+Result<size_t> ImapResponseParser::CompleteLength(std::string_view data, size_t start) {
   while (true) {
-    size_t eol = buffer_.find("\r\n", scanned_);
-    if (eol == std::string::npos) {
-      if (buffer_.size() - scanned_ > kMaxLine)
+    size_t eol = data.find("\r\n", scanned_);
+    if (eol == std::string_view::npos) {
+      if (data.size() - scanned_ > kMaxLine)
         return Status::InvalidInput("IMAP response: a line longer than 1 MiB");
       return size_t{0};
     }
-    long n = LiteralBefore(buffer_, eol);
-    if (n < 0) return eol + 2;
+    long n = LiteralBefore(data, eol);
+    if (n < 0) return eol + 2 - start;
     if (static_cast<size_t>(n) > max_literal_) {
       return Status::InvalidInput(
           fmt::format("IMAP response: a literal of {} bytes (limit {})", n, max_literal_));
     }
     size_t after = eol + 2 + static_cast<size_t>(n);
-    if (buffer_.size() < after) return size_t{0};  // the literal has not all arrived
-    scanned_ = after;                              // its bytes are skipped, never searched for CRLF
+    if (data.size() < after) return size_t{0};  // the literal has not all arrived
+    scanned_ = after;                           // its bytes are skipped, never searched for CRLF
   }
 }
 
 Status ImapResponseParser::Feed(std::string_view bytes, std::vector<ImapResponse>& out) {
-  buffer_.append(bytes);
-  size_t consumed = 0;
-  while (true) {
-    // Scanning works on buffer_ from its start: drop what earlier responses used first.
-    if (consumed > 0) {
-      buffer_.erase(0, consumed);
-      consumed = 0;
-    }
-    auto length = CompleteLength();
-    if (!length.ok()) return length.status();
-    if (*length == 0) return Status::Ok();
-    auto response = ParseImapResponse(std::string_view(buffer_).substr(0, *length));
-    if (!response.ok()) return response.status();
-    out.push_back(std::move(*response));
-    consumed = *length;
-    scanned_ = 0;
+  // Responses wholly inside `bytes` are parsed where they are: only a response cut by the end
+  // of a read is kept, so most message bytes are not copied once more on their way through.
+  std::string_view data = bytes;
+  if (!buffer_.empty()) {
+    buffer_.append(bytes);
+    data = buffer_;
   }
+  size_t start = 0;  // where the next response begins in `data`; scanned_ counts from data's start
+  Status status;
+  while (true) {
+    auto length = CompleteLength(data, start);
+    if (!length.ok()) {
+      status = length.status();
+      break;
+    }
+    if (*length == 0) break;
+    auto response = ParseImapResponse(data.substr(start, *length));
+    if (!response.ok()) {
+      status = response.status();
+      break;
+    }
+    out.push_back(std::move(*response));
+    start += *length;
+    scanned_ = start;
+  }
+  // What is left moves to the front once per read, not once per response (a read can hold
+  // hundreds of listing lines).
+  if (data.data() == buffer_.data()) {
+    buffer_.erase(0, start);  // nothing moves while a large literal is still arriving
+  } else {
+    buffer_.assign(data.substr(start));
+  }
+  scanned_ -= start;
+  return status;
 }
 
 Result<ImapResponse> ParseImapResponse(std::string_view s) {

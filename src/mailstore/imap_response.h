@@ -51,11 +51,12 @@ class ImapResponseParser {
   size_t pending() const { return buffer_.size(); }
 
  private:
-  // Length of the complete response at the start of buffer_, 0 when more bytes are needed.
-  Result<size_t> CompleteLength();
+  // Length of the complete response at data[start...], 0 when more bytes are needed.
+  Result<size_t> CompleteLength(std::string_view data, size_t start);
 
-  std::string buffer_;
-  size_t scanned_ = 0;  // bytes of buffer_ already known to belong to the current response
+  std::string buffer_;  // the start of a response a read cut off
+  size_t scanned_ =
+      0;  // bytes already known to belong to the current response (from its data's start)
   size_t max_literal_;
 };
 

@@ -483,6 +483,8 @@ Result<std::vector<Folder>> ImapStore::ListFolders() {
       if (!r.ok()) return r.status();
     }
   }
+  folder_states_ = states;
+  ++folder_listings_;
   std::vector<Folder> folders;
   std::set<std::vector<std::string>> seen;
   bool marked[6] = {false};
@@ -525,6 +527,22 @@ Result<std::vector<Folder>> ImapStore::ListFolders() {
 Result<std::vector<MessageMeta>> ImapStore::ListMessages(const Folder& folder, Detail detail) {
   auto name = MailboxName(folder);
   if (!name.ok()) return name.status();
+  // A folder whose state (UIDVALIDITY, UIDNEXT, MESSAGES and HIGHESTMODSEQ, from one
+  // LIST-STATUS) is, in a listing of folders made after this store last listed its messages,
+  // what it was in the listing of folders before that: nothing changed in between, not even a
+  // flag (RFC 7162: every change raises HIGHESTMODSEQ), so that listing is the folder now and
+  // verification right after a copy need not ask the server for it again. Only states this
+  // store read itself count (a caller's Folder may carry another store's), and without
+  // HIGHESTMODSEQ a flag change would not show, so nothing is reused.
+  std::string state_now;
+  if (auto it = folder_states_.find(*name); it != folder_states_.end()) state_now = it->second;
+  bool reusable = state_now.find("HIGHESTMODSEQ=") != std::string::npos;
+  if (auto it = listings_.find(*name);
+      reusable && it != listings_.end() && it->second.folder_listings < folder_listings_ &&
+      it->second.state == state_now &&
+      (detail != Detail::kFullWithMessageId || it->second.detail == Detail::kFullWithMessageId)) {
+    return it->second.messages;
+  }
   auto c = Client();
   if (!c.ok()) return c.status();
   ImapClient& client = **c;
@@ -605,6 +623,7 @@ Result<std::vector<MessageMeta>> ImapStore::ListMessages(const Folder& folder, D
     if (detail == Detail::kFullWithMessageId) m.message_id = MessageIdOf(f.header);
     out.push_back(std::move(m));
   }
+  if (reusable) listings_[*name] = {state_now, folder_listings_, detail, out};
   return out;
 }
 
@@ -1240,6 +1259,9 @@ class ImapAppender : public MessageAppender {
   Status Write(std::string_view chunk) override {
     if (!current_ || refused_stream_) return Status::Ok();
     if (streaming_tag_.empty()) {
+      // A batch is sent whole and kept for a resend: sized once, not grown by doubling.
+      if (building_.bytes.capacity() < access_.batch_bytes)
+        building_.bytes.reserve(access_.batch_bytes + (64u << 10));
       building_.bytes.append(chunk);
       return Status::Ok();
     }

@@ -13,6 +13,8 @@
 //   streams through alone.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -96,6 +98,18 @@ class ImapStore : public MailStore {
   std::string prefix_;  // personal namespace prefix ("" or "INBOX.")
   char separator_ = '/';
   std::vector<std::string> other_prefixes_;  // other users' and shared namespaces
+  // Each folder's state in the last ListFolders, and how many ListFolders there were.
+  std::map<std::string, std::string> folder_states_;  // by the server's folder name
+  uint64_t folder_listings_ = 0;
+  // The last listing of each folder's messages, with the folder's state and the count of
+  // ListFolders when it was made (ListMessages reuses it while the state stays the same).
+  struct Listing {
+    std::string state;
+    uint64_t folder_listings;
+    Detail detail;
+    std::vector<MessageMeta> messages;
+  };
+  std::map<std::string, Listing> listings_;  // by the server's folder name
   std::string selected_;
   uint32_t uidvalidity_ = 0;
 };
