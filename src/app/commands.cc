@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "app/bounces.h"
+#include "app/lifecycle.h"
 #include "app/mail_stores.h"
 #include "app/organizations.h"
 #include "app/plan_output.h"
@@ -42,7 +43,7 @@ std::vector<JournaledRow> JournaledRows(const Preflight& pre) {
   for (size_t i : pre.resumed) {
     const JournaledMove& m = pre.journaled[i];
     out.push_back({m.jm.identity, m.jm.line, m.plan.alias, m.plan.target_dn,
-                   std::string(ToString(m.jm.state)), std::string(NextStep(m.jm.state)),
+                   std::string(ToString(m.jm.state)), std::string(NextStepName(m.jm.state)),
                    m.jm.failed() ? fmt::format("{}: {}", m.jm.failed_step, m.jm.reason) : ""});
   }
   return out;

@@ -11,7 +11,7 @@
 #include <map>
 
 #include "app/commands.h"
-#include "app/run.h"
+#include "app/journal_commands.h"
 #include "crossmove_version.h"
 #include "input/config.h"
 

@@ -80,7 +80,7 @@ class Journal {
                       const std::string& plan_json);
 
   // Removes a mailbox and everything recorded for it (steps, message map), so that the next run
-  // sees it as new. The caller decides whether that is safe (run.h: RunForget).
+  // sees it as new. The caller decides whether that is safe (app/journal_commands.h: RunForget).
   Status Forget(int64_t mailbox);
   // What every run together copied of each mailbox (by mailbox id): the report's cumulative
   // counts, however many runs an interruption split the move into.

@@ -1,4 +1,6 @@
-// `run`, `status`, `verify` and `rollback`: the journaled move of SPEC §5-§8.
+// The commands over the journal: `run`, `status`, `verify`, `rollback` and `forget` (SPEC §5-§8),
+// one file each (app/*_command.cc), over what they share (app/lifecycle.h, app/migration_context.h,
+// app/journal_access.h, app/continuity.h); no command file includes another.
 #pragma once
 
 #include <string>
