@@ -28,17 +28,12 @@ int RunForget(const Config& config, const RunOptions& options, Console console) 
   int refused = kExitUsage;
   std::optional<RunLock> run_lock = LockJournal(config, options.wait, console, refused);
   if (!run_lock) return refused;
-  auto journal = Journal::Open(config.journal);
-  auto all =
-      journal.ok() ? (*journal)->All() : Result<std::vector<JournalMailbox>>(journal.status());
-  if (!all.ok()) {
-    PrintError(all.status().message(), options.json, console);
-    return kExitUsage;
-  }
-  JournalIdentities known = IdentitiesOf(*all);
-  auto chosen =
-      ChooseMailboxes(options.identities, known.identities, config, options.json, console);
-  if (!chosen) return kExitUsage;
+  auto opened =
+      ChooseFromJournal(config, options.identities, /*read_only=*/false, options.json, console);
+  if (!opened) return kExitUsage;
+  const std::vector<JournalMailbox>* all = &opened->all;
+  const std::vector<size_t>* chosen = &opened->chosen;
+  std::unique_ptr<Journal>* journal = &opened->journal;
   // Only a mailbox whose directories hold nothing of the move: else the next run would plan it
   // from a source that is already a contact, or collide with the target object it made.
   std::vector<std::string> problems;

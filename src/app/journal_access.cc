@@ -91,4 +91,27 @@ JournalIdentities IdentitiesOf(const std::vector<JournalMailbox>& all) {
   return out;
 }
 
+std::optional<ChosenMailboxes> ChooseFromJournal(const Config& config,
+                                                 const std::vector<std::string>& typed,
+                                                 bool read_only, bool json, Console console) {
+  if (!FileExists(config.journal)) {
+    PrintError(fmt::format("no journal at {} (nothing has run yet)", config.journal), json,
+               console);
+    return std::nullopt;
+  }
+  auto journal = read_only ? Journal::OpenReadOnly(config.journal) : Journal::Open(config.journal);
+  auto all =
+      journal.ok() ? (*journal)->All() : Result<std::vector<JournalMailbox>>(journal.status());
+  if (!all.ok()) {
+    PrintError(all.status().message(), json, console);
+    return std::nullopt;
+  }
+  // Identities are matched against the snapshots too (addresses, aliases); a mailbox not yet
+  // snapshotted by its users-file value, DN or canonical name.
+  JournalIdentities known = IdentitiesOf(*all);
+  auto chosen = ChooseMailboxes(typed, known.identities, config, json, console);
+  if (!chosen) return std::nullopt;
+  return ChosenMailboxes{std::move(*journal), std::move(*all), std::move(*chosen)};
+}
+
 }  // namespace cm

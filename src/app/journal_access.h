@@ -61,4 +61,17 @@ struct JournalIdentities {
 };
 JournalIdentities IdentitiesOf(const std::vector<JournalMailbox>& all);
 
+// The journal's mailboxes (every one, with or without a snapshot) and those the typed
+// identities name (every one when none is typed), for `status`, `forget`, `complete`,
+// `suspend` and `resume`. Prints why not ("no journal at ... (nothing has run yet)", an
+// identity that names none or several) and returns nullopt.
+struct ChosenMailboxes {
+  std::unique_ptr<Journal> journal;
+  std::vector<JournalMailbox> all;
+  std::vector<size_t> chosen;  // indices into `all`
+};
+std::optional<ChosenMailboxes> ChooseFromJournal(const Config& config,
+                                                 const std::vector<std::string>& typed,
+                                                 bool read_only, bool json, Console console);
+
 }  // namespace cm

@@ -9,6 +9,7 @@
 #include "app/migration_context.h"
 #include "app/stop_signal.h"
 #include "core/strings.h"
+#include "core/timestamp.h"
 
 namespace cm {
 
@@ -25,7 +26,11 @@ constexpr LifecycleStep kSteps[] = {
     {"cleanup", MailboxState::kContentVerified, MailboxState::kSourceCleaned, CleanUpSource},
     {"routing", MailboxState::kSourceCleaned, MailboxState::kRoutingVerified, ProveRouting},
 };
+constexpr const LifecycleStep& kCleanupStep = kSteps[4];
 constexpr const LifecycleStep& kRoutingStep = kSteps[5];
+// A synced mailbox's incremental pass: it stays where it is, its content synced again.
+constexpr LifecycleStep kSyncStep = {"sync", MailboxState::kContentVerified,
+                                     MailboxState::kContentVerified, SyncContent};
 
 // Takes the mailbox for this run. One held by another live run is that run's work: skipped,
 // not failed (SPEC §5), so neither the exit code nor the report counts it as a failure.
@@ -72,6 +77,68 @@ bool TakeStep(MigrationContext& ctx, MailboxWork& w, const LifecycleStep& step,
 }
 
 }  // namespace
+
+std::string_view ToString(LifecycleStage stage) {
+  switch (stage) {
+    case LifecycleStage::kQueued:
+      return "queued";
+    case LifecycleStage::kSyncing:
+      return "syncing";
+    case LifecycleStage::kSynced:
+      return "synced";
+    case LifecycleStage::kCompleting:
+      return "completing";
+    case LifecycleStage::kCompleted:
+      return "completed";
+    case LifecycleStage::kFailed:
+      return "failed";
+    case LifecycleStage::kSuspended:
+      return "suspended";
+    case LifecycleStage::kRolledBack:
+      return "rolled-back";
+  }
+  return "?";
+}
+
+LifecycleStage StageOf(const JournalMailbox& jm, const MailboxStage& stage) {
+  if (jm.state == MailboxState::kRolledBack) return LifecycleStage::kRolledBack;
+  if (jm.failed()) return LifecycleStage::kFailed;
+  if (jm.state == MailboxState::kRoutingVerified) return LifecycleStage::kCompleted;
+  if (stage.suspended) return LifecycleStage::kSuspended;
+  switch (jm.state) {
+    case MailboxState::kPending:
+      return LifecycleStage::kQueued;
+    case MailboxState::kContentVerified:
+      return LifecycleStage::kSynced;
+    case MailboxState::kSourceCleaned:
+      return LifecycleStage::kCompleting;
+    default:
+      return LifecycleStage::kSyncing;
+  }
+}
+
+ConsistencyGrade MailboxGrade(const Journal::CopiedTotal& copied, size_t refused) {
+  return GradeOf(copied.messages + refused, refused);
+}
+
+bool CompletionDue(const MailboxStage& stage, int64_t now) {
+  if (stage.complete_requested) return true;
+  if (stage.suspend_when_ready) return false;
+  return !stage.complete_after || now >= *stage.complete_after;
+}
+
+int64_t NextDueOf(MailboxState state, const MailboxStage& stage, int64_t now) {
+  if (stage.suspended) return 0;
+  if (state == MailboxState::kPending)
+    return stage.start_after && now < *stage.start_after ? *stage.start_after : now;
+  if (state < MailboxState::kContentVerified || state == MailboxState::kSourceCleaned) return now;
+  if (state != MailboxState::kContentVerified) return 0;
+  if (CompletionDue(stage, now)) return now;
+  int64_t next_sync = stage.last_sync + stage.sync_interval;
+  if (stage.complete_after && !stage.suspend_when_ready)
+    return std::min(next_sync, *stage.complete_after);
+  return next_sync;
+}
 
 const LifecycleStep* NextStepFrom(MailboxState state) {
   for (const auto& step : kSteps) {
@@ -132,7 +199,8 @@ Status VerifyContent(MigrationContext& ctx, MailboxWork& w, RunProgress&) {
   if (!mode.ok()) return mode.status();
   auto report = VerifyMailbox(**src, **dst, *map, *mode, ctx.stores.target_names());
   if (!report.ok()) return report.status();
-  if (report->ok()) return Status::Ok();
+  // A sync pass ends here: the next one of a synced mailbox is due an interval after it.
+  if (report->ok()) return ctx.journal->RecordSync(w.jm.id, UnixNow());
   std::vector<std::string> first(
       report->problems.begin(),
       report->problems.begin() + static_cast<long>(std::min<size_t>(5, report->problems.size())));
@@ -147,6 +215,12 @@ Status VerifyContent(MigrationContext& ctx, MailboxWork& w, RunProgress&) {
   }
   return Status::Constraint(fmt::format("{} problems in {} messages: {}{}", report->problems.size(),
                                         report->messages, Join(first, "; "), repair));
+}
+
+Status SyncContent(MigrationContext& ctx, MailboxWork& w, RunProgress& progress) {
+  auto pass = CopyPass(ctx, w, progress);
+  if (!pass.ok()) return pass.status();
+  return VerifyContent(ctx, w, progress);
 }
 
 Status CleanUpSource(MigrationContext& ctx, MailboxWork& w, RunProgress& progress) {
@@ -175,12 +249,90 @@ Status ProveRouting(MigrationContext& ctx, MailboxWork& w, RunProgress& progress
   return Status::Ok();
 }
 
+namespace {
+
+// Whether the mailbox's consistency grade lets it complete now. Investigate waits for
+// `complete --approve-skipped` (w.row.waiting); Poor never completes: it is recorded as the
+// completion's failure, so status, the report and the exit code say so. The grade gates staged
+// moves and `complete`; a one-shot run (no staged setting) completes as it always did, with
+// bad-item-limit alone deciding how many refusals a move may have.
+bool GradeAllowsCompletion(MigrationContext& ctx, MailboxWork& w) {
+  if (!w.stage.staged() && !w.stage.complete_requested) return true;
+  auto totals = ctx.journal->CopiedTotals();
+  auto refused = ctx.journal->RefusedMessages(w.jm.id);
+  if (!totals.ok() || !refused.ok()) {
+    w.row.failure = "complete: " + (!totals.ok() ? totals.status() : refused.status()).message();
+    return false;
+  }
+  auto copied = totals->find(w.jm.id);
+  ConsistencyGrade grade = MailboxGrade(
+      copied == totals->end() ? Journal::CopiedTotal{} : copied->second, refused->size());
+  std::string skipped =
+      fmt::format("{} of {} messages skipped (refused by the target)", refused->size(),
+                  refused->size() + (copied == totals->end() ? 0 : copied->second.messages));
+  if (grade == ConsistencyGrade::kPoor) {
+    std::string reason = fmt::format("consistency grade Poor: {}; it never completes", skipped);
+    ctx.journal->Fail(w.jm.id, "complete", reason);
+    ctx.log->StateChange(w.jm.identity, "failed", "complete: " + reason);
+    w.row.failure = "complete: " + reason;
+    return false;
+  }
+  if (grade == ConsistencyGrade::kInvestigate && !w.stage.approve_skipped) {
+    w.row.waiting = fmt::format(
+        "synced; consistency grade Investigate ({}): completes after `crossmove complete "
+        "--approve-skipped`",
+        skipped);
+    return false;
+  }
+  return true;
+}
+
+// What a synced mailbox that does not complete now waits for.
+std::string WaitingFor(const MailboxStage& stage) {
+  if (stage.suspend_when_ready && !stage.complete_requested)
+    return "synced; waits for `crossmove complete` (suspend-when-ready)";
+  if (stage.complete_after)
+    return fmt::format("synced; completes at the first run after {}",
+                       FormatIsoTime(*stage.complete_after));
+  return "synced";
+}
+
+}  // namespace
+
 void MoveMailbox(MigrationContext& ctx, MailboxWork& w, RunProgress& progress) {
   auto started = Clock::now();
+  int64_t now = UnixNow();
+  if (w.stage.suspended) {
+    w.row.waiting = "suspended: `crossmove resume` lets it go on";
+    return;
+  }
+  if (w.jm.state == MailboxState::kPending && w.stage.start_after && now < *w.stage.start_after) {
+    w.row.waiting = fmt::format("queued: starts after {}", FormatIsoTime(*w.stage.start_after));
+    w.next_due = *w.stage.start_after;
+    return;
+  }
   if (!ClaimOrSkip(ctx, w)) return;
-  while (w.jm.state < MailboxState::kSourceCleaned) {
+  bool ok = true, synced_now = false;
+  while (ok && w.jm.state < MailboxState::kContentVerified) {
     const LifecycleStep* step = NextStepFrom(w.jm.state);
-    if (!step || !TakeStep(ctx, w, *step, progress)) break;
+    if (!step) break;
+    ok = TakeStep(ctx, w, *step, progress);
+    synced_now = ok && w.jm.state == MailboxState::kContentVerified;
+  }
+  if (ok && w.jm.state == MailboxState::kContentVerified) {
+    if (synced_now) w.stage.last_sync = UnixNow();
+    if (CompletionDue(w.stage, now)) {
+      if (GradeAllowsCompletion(ctx, w)) TakeStep(ctx, w, kCleanupStep, progress);
+    } else {
+      if (!synced_now && now >= NextDueOf(w.jm.state, w.stage, now)) {
+        ok = TakeStep(ctx, w, kSyncStep, progress);
+        if (ok) w.stage.last_sync = UnixNow();
+      }
+      if (ok) {
+        w.row.waiting = WaitingFor(w.stage);
+        w.next_due = NextDueOf(w.jm.state, w.stage, UnixNow());
+      }
+    }
   }
   CloseStores(w);
   w.row.seconds += std::chrono::duration<double>(Clock::now() - started).count();

@@ -96,13 +96,14 @@ void FailuresFirst(std::vector<ReportRow>& rows) {
 Status WriteReport(const std::string& base, const RunReport& r) {
   std::string csv =
       "identity,source_dn,target_dn,target_primary_smtp,cleanup,state,failure,messages,bytes,"
-      "seconds,refused,skipped,repaired,first_step,last_step\r\n";
+      "seconds,refused,skipped,repaired,first_step,last_step,stage,grade,waiting\r\n";
   for (const auto& row : r.rows) {
-    csv += fmt::format("{},{},{},{},{},{},{},{},{},{:.2f},{},{},{},{},{}\r\n", Csv(row.identity),
-                       Csv(row.source_dn), Csv(row.target_dn), Csv(row.target_primary_smtp),
-                       Csv(row.cleanup), Csv(row.state), Csv(row.failure), row.messages, row.bytes,
-                       row.seconds, Csv(Join(row.refused, "; ")), Csv(row.skipped),
-                       Csv(Join(row.repaired, "; ")), Csv(row.first_step), Csv(row.last_step));
+    csv += fmt::format(
+        "{},{},{},{},{},{},{},{},{},{:.2f},{},{},{},{},{},{},{},{}\r\n", Csv(row.identity),
+        Csv(row.source_dn), Csv(row.target_dn), Csv(row.target_primary_smtp), Csv(row.cleanup),
+        Csv(row.state), Csv(row.failure), row.messages, row.bytes, row.seconds,
+        Csv(Join(row.refused, "; ")), Csv(row.skipped), Csv(Join(row.repaired, "; ")),
+        Csv(row.first_step), Csv(row.last_step), Csv(row.stage), Csv(row.grade), Csv(row.waiting));
   }
   CM_RETURN_IF_ERROR(WriteFileAtomically(base + ".csv", csv, 0600));
 
@@ -126,10 +127,14 @@ Status WriteReport(const std::string& base, const RunReport& r) {
         : row.skipped.empty() ? "ok"
                               : "skipped",
         Html(row.identity), Html(row.target_primary_smtp), Html(row.target_dn), Html(row.cleanup),
-        Html(row.state) + (row.first_step.empty()
-                               ? std::string()
-                               : fmt::format("<br><small>{} &ndash; {}</small>",
-                                             Html(row.first_step), Html(row.last_step))),
+        Html(row.state) +
+            (row.stage.empty() ? std::string()
+                               : fmt::format("<br>{}, {}", Html(row.stage), Html(row.grade))) +
+            (row.waiting.empty() ? std::string()
+                                 : fmt::format("<br><small>{}</small>", Html(row.waiting))) +
+            (row.first_step.empty() ? std::string()
+                                    : fmt::format("<br><small>{} &ndash; {}</small>",
+                                                  Html(row.first_step), Html(row.last_step))),
         Html(row.failure.empty() && !row.skipped.empty() ? "skipped: " + row.skipped : row.failure),
         row.messages, static_cast<double>(row.bytes) / 1e6, row.refused.size(),
         Html(Join(row.repaired, "; ")), row.repaired.size());
@@ -165,8 +170,12 @@ Status WriteReport(const std::string& base, const RunReport& r) {
       Chart(r.samples), rows,
       skipped ? fmt::format(", {} skipped (held by another run)", skipped) : std::string(),
       fmt::format("<dl><dt>organizations</dt><dd>{}</dd><dt>cleanup</dt><dd>{}</dd><dt>migration "
-                  "started</dt><dd>{}</dd><dt>report written</dt><dd>{}</dd></dl>",
-                  Html(r.organizations), Html(r.cleanup), Html(r.started), Html(r.written)));
+                  "started</dt><dd>{}</dd><dt>report written</dt><dd>{}</dd>{}</dl>",
+                  Html(r.organizations), Html(r.cleanup), Html(r.started), Html(r.written),
+                  r.grade.empty()
+                      ? std::string()
+                      : fmt::format("<dt>consistency grade (worst mailbox)</dt><dd>{}</dd>",
+                                    Html(r.grade))));
   return WriteFileAtomically(base + ".html", html, 0600);
 }
 
