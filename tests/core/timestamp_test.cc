@@ -25,7 +25,9 @@ TEST(Timestamp, RefusesATimeWithoutAZoneAndImpossibleDates) {
         "2026-12-24", "tomorrow", "2026-12-24T25:00Z", "2026-12-24T18:00Zjunk", ""}) {
     auto t = ParseIsoTime(bad);
     EXPECT_FALSE(t.ok()) << bad;
-    if (!t.ok()) EXPECT_NE(t.status().message().find("ISO 8601"), std::string::npos) << bad;
+    if (!t.ok()) {
+      EXPECT_NE(t.status().message().find("ISO 8601"), std::string::npos) << bad;
+    }
   }
 }
 
