@@ -74,9 +74,11 @@ int RunStatus(const Config& config, const RunOptions& options, Console console) 
                     {"held_by", m.holder}});
   }
   nlohmann::json batch_json = {{"total", all->size()}};
-  for (const char* stage : {"queued", "syncing", "synced", "completing", "completed", "failed",
-                            "suspended", "rolled-back"})
+  for (const char* stage :
+       {"queued", "syncing", "synced", "completing", "completed", "failed", "suspended"})
     batch_json[stage] = batch[stage];
+  // snake_case like the other keys (and not the state's spelling, which names one mailbox's)
+  batch_json["rolled_back"] = batch["rolled-back"];
   batch_json["grade"] = worst ? nlohmann::json(ToString(*worst)) : nlohmann::json();
   // A run in progress is shown, never waited for: status takes no lock.
   std::string running = RunLock::HolderOf(config.journal);
