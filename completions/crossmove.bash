@@ -13,11 +13,12 @@ _crossmove() {
     cword=$COMP_CWORD
   fi
 
-  local commands="plan run status verify rollback forget export"
+  local commands="plan run status verify rollback forget complete suspend resume export"
   # Every setting is a flag too (crossmove(1), CONFIGURATION).
   local settings="--users-file --cleanup --target-database --nt-account-ou --contacts-ou
     --target-smtp-domain --address-template --allow-merge --keep-source-primary --parallel
     --sweep-delay --bad-item-limit --report --journal --event-log --verify --csv-delimiter
+    --start-after --complete-after --suspend-when-ready --incremental-sync-interval
     --source-gc --source-dc --source-base --source-bind --source-credential --source-domains
     --source-sasl-mech --source-starttls --source-tls-verify --source-ca-file --source-timeout
     --source-transactions --source-page-size --source-org-name
@@ -49,11 +50,13 @@ _crossmove() {
   case $command in
     "") options="$commands $global" ;;
     plan) options="--json --ldif" ;;
-    run) options="--dry-run --json --wait" ;;
+    run) options="--dry-run --json --wait --watch" ;;
     status) options="--json" ;;
     verify) options="--json --mta" ;;
     rollback) options="--all --dry-run --wait" ;;
     forget) options="--json" ;;
+    complete) options="--all --approve-skipped --wait --json" ;;
+    suspend | resume) options="--all --json" ;;
     export) options="--side --filter --identity --format -o --output --separator --all --json" ;;
   esac
   # CLI11 lets the global options follow the subcommand too.

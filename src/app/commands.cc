@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "app/bounces.h"
+#include "app/lifecycle.h"
 #include "app/mail_stores.h"
 #include "app/organizations.h"
 #include "app/plan_output.h"
@@ -37,13 +38,39 @@ int ReportProblems(const Problems& problems, bool json, Console console) {
 
 namespace {
 
-std::vector<JournaledRow> JournaledRows(const Preflight& pre) {
+std::vector<JournaledRow> JournaledRows(const Config& config, const Preflight& pre) {
+  // Stages and grades from the journal (read-only); without them the rows still show states.
+  std::unique_ptr<Journal> journal;
+  if (!pre.resumed.empty()) {
+    if (auto opened = Journal::OpenReadOnly(config.journal); opened.ok())
+      journal = std::move(*opened);
+  }
+  using Stages = std::map<int64_t, MailboxStage>;
+  using Totals = std::map<int64_t, Journal::CopiedTotal>;
+  Result<Stages> stages = journal ? journal->Stages() : Result<Stages>(Stages{});
+  Result<Totals> totals = journal ? journal->CopiedTotals() : Result<Totals>(Totals{});
   std::vector<JournaledRow> out;
   for (size_t i : pre.resumed) {
     const JournaledMove& m = pre.journaled[i];
-    out.push_back({m.jm.identity, m.jm.line, m.plan.alias, m.plan.target_dn,
-                   std::string(ToString(m.jm.state)), std::string(NextStep(m.jm.state)),
-                   m.jm.failed() ? fmt::format("{}: {}", m.jm.failed_step, m.jm.reason) : ""});
+    JournaledRow row{m.jm.identity,
+                     m.jm.line,
+                     m.plan.alias,
+                     m.plan.target_dn,
+                     std::string(ToString(m.jm.state)),
+                     std::string(NextStepName(m.jm.state)),
+                     m.jm.failed() ? fmt::format("{}: {}", m.jm.failed_step, m.jm.reason) : "",
+                     "",
+                     ""};
+    if (journal && stages.ok() && totals.ok()) {
+      auto st = stages->find(m.jm.id);
+      row.stage = ToString(StageOf(m.jm, st == stages->end() ? MailboxStage{} : st->second));
+      auto copied = totals->find(m.jm.id);
+      auto refused = journal->RefusedMessages(m.jm.id);
+      row.grade =
+          ToString(MailboxGrade(copied == totals->end() ? Journal::CopiedTotal{} : copied->second,
+                                refused.ok() ? refused->size() : 0));
+    }
+    out.push_back(std::move(row));
   }
   return out;
 }
@@ -67,7 +94,7 @@ int RunPlan(const Config& config, const PlanOptions& options, Console console) {
     return pre.unreachable ? kExitUnreachable : code;
   }
   const Batch& batch = pre.batch;
-  std::vector<JournaledRow> journaled = JournaledRows(pre);
+  std::vector<JournaledRow> journaled = JournaledRows(config, pre);
 
   if (!options.ldif.empty()) {
     std::string base = options.ldif;

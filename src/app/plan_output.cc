@@ -118,8 +118,9 @@ std::string FormatPlanText(const Batch& batch, const std::vector<JournaledRow>& 
       ++done;
       what = st.Green("done") + fmt::format(" ({}; nothing to do)", j.state);
     }
-    out += fmt::format("{} ({}:{}): {} -> {}\n", EscapeControlCharacters(j.identity),
-                       batch.users_file, j.line, what, j.target_dn);
+    out += fmt::format("{} ({}:{}): {} -> {}{}\n", EscapeControlCharacters(j.identity),
+                       batch.users_file, j.line, what, j.target_dn,
+                       j.grade.empty() ? "" : fmt::format(" [{}, grade {}]", j.stage, j.grade));
   }
   if (!journaled.empty()) {
     out += fmt::format(
@@ -185,7 +186,9 @@ nlohmann::json PlanToJson(const Batch& batch, const std::vector<JournaledRow>& j
                        {"target_dn", j.target_dn},
                        {"state", j.state},
                        {"next_step", j.next_step},
-                       {"failure", j.failure}});
+                       {"failure", j.failure},
+                       {"stage", j.stage},
+                       {"grade", j.grade}});
   }
   for (const PlannedMailbox& m : batch.mailboxes) {
     const MailboxPlan& p = m.plan;

@@ -19,6 +19,8 @@ struct JournaledRow {
   std::string state;      // the last step completed ("target-provisioned")
   std::string next_step;  // where `run` resumes ("copy"); "" when done or rolled back
   std::string failure;    // "copy: reason" of the last attempt, "" when none
+  std::string stage;      // the staged lifecycle's ("synced"), issue 13
+  std::string grade;      // its consistency grade ("Good")
 };
 
 std::string FormatPlanText(const Batch& batch, const std::vector<JournaledRow>& journaled,

@@ -28,27 +28,6 @@ std::string JournalIdentity(const std::string& column, const std::string& identi
   return column + "=" + identity;
 }
 
-std::string_view NextStep(MailboxState state) {
-  switch (state) {
-    case MailboxState::kPending:
-      return "snapshot";
-    case MailboxState::kSnapshotted:
-      return "provision";
-    case MailboxState::kTargetProvisioned:
-      return "copy";
-    case MailboxState::kContentCopied:
-      return "verify";
-    case MailboxState::kContentVerified:
-      return "cleanup";
-    case MailboxState::kSourceCleaned:
-      return "routing";
-    case MailboxState::kRoutingVerified:
-    case MailboxState::kRolledBack:
-      return "";
-  }
-  return "";
-}
-
 bool PrepareRun(const Config& config, bool for_run, std::ostream& warnings, Preflight& out,
                 Problems& problems, std::optional<Status>& fatal) {
   if (config.users_file.empty())

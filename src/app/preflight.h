@@ -35,9 +35,6 @@ Result<std::vector<JournaledMove>> LoadJournaledMoves(Journal& journal);
 // The journal's key of a users-file row.
 std::string JournalIdentity(const std::string& column, const std::string& identity);
 
-// The step a journaled mailbox goes on with ("copy"), "" when it is done or rolled back.
-std::string_view NextStep(MailboxState state);
-
 struct Preflight {
   Organizations orgs;
   UsersFile users;

@@ -120,14 +120,14 @@ void FailuresFirst(std::vector<ReportRow>& rows) {
 Status WriteReport(const std::string& base, const RunReport& r) {
   std::string csv =
       "identity,source_dn,target_dn,target_primary_smtp,cleanup,state,verify,failure,messages,"
-      "bytes,seconds,refused,skipped,repaired,first_step,last_step\r\n";
+      "bytes,seconds,refused,skipped,repaired,first_step,last_step,stage,grade,waiting\r\n";
   for (const auto& row : r.rows) {
-    csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{:.2f},{},{},{},{},{}\r\n", Csv(row.identity),
-                       Csv(row.source_dn), Csv(row.target_dn), Csv(row.target_primary_smtp),
-                       Csv(row.cleanup), Csv(row.state), Csv(VerifyResult(row)), Csv(row.failure),
-                       row.messages, row.bytes, row.seconds, Csv(Join(row.refused, "; ")),
-                       Csv(row.skipped), Csv(Join(row.repaired, "; ")), Csv(row.first_step),
-                       Csv(row.last_step));
+    csv += fmt::format(
+        "{},{},{},{},{},{},{},{},{},{},{:.2f},{},{},{},{},{},{},{},{}\r\n", Csv(row.identity),
+        Csv(row.source_dn), Csv(row.target_dn), Csv(row.target_primary_smtp), Csv(row.cleanup),
+        Csv(row.state), Csv(VerifyResult(row)), Csv(row.failure), row.messages, row.bytes,
+        row.seconds, Csv(Join(row.refused, "; ")), Csv(row.skipped), Csv(Join(row.repaired, "; ")),
+        Csv(row.first_step), Csv(row.last_step), Csv(row.stage), Csv(row.grade), Csv(row.waiting));
   }
   CM_RETURN_IF_ERROR(WriteFileAtomically(base + ".csv", csv, 0600));
 
@@ -153,10 +153,14 @@ Status WriteReport(const std::string& base, const RunReport& r) {
         : row.skipped.empty() ? "ok"
                               : "skipped",
         Html(row.identity), Html(row.target_primary_smtp), Html(row.target_dn), Html(row.cleanup),
-        Html(row.state) + (row.first_step.empty()
-                               ? std::string()
-                               : fmt::format("<br><small>{} &ndash; {}</small>",
-                                             Html(row.first_step), Html(row.last_step))),
+        Html(row.state) +
+            (row.stage.empty() ? std::string()
+                               : fmt::format("<br>{}, {}", Html(row.stage), Html(row.grade))) +
+            (row.waiting.empty() ? std::string()
+                                 : fmt::format("<br><small>{}</small>", Html(row.waiting))) +
+            (row.first_step.empty() ? std::string()
+                                    : fmt::format("<br><small>{} &ndash; {}</small>",
+                                                  Html(row.first_step), Html(row.last_step))),
         VerifyResult(row).find("FAILED") != std::string::npos ? "v bad" : "v",
         Html(VerifyResult(row)),
         Html(row.failure.empty() && !row.skipped.empty() ? "skipped: " + row.skipped : row.failure),
@@ -197,9 +201,16 @@ Status WriteReport(const std::string& base, const RunReport& r) {
       static_cast<double>(bytes) / 1e6, r.seconds, Chart(r.samples), rows,
       skipped ? fmt::format(", {} skipped (held by another run)", skipped) : std::string(),
       fmt::format("<dl><dt>organizations</dt><dd>{}</dd><dt>cleanup</dt><dd>{}</dd><dt>migration "
-                  "started</dt><dd>{}</dd><dt>report written</dt><dd>{}</dd></dl>",
-                  Html(r.organizations), Html(r.cleanup), Html(r.started), Html(r.written)),
-      Throughput(bytes, messages, r.copying_seconds));
+        Html(row.state) +
+            (row.stage.empty() ? std::string()
+                               : fmt::format("<br>{}, {}", Html(row.stage), Html(row.grade))) +
+            (row.waiting.empty() ? std::string()
+                                 : fmt::format("<br><small>{}</small>", Html(row.waiting))) +
+            (row.first_step.empty() ? std::string()
+                                    : fmt::format("<br><small>{} &ndash; {}</small>",
+                                                  Html(row.first_step), Html(row.last_step))),
+        VerifyResult(row).find("FAILED") != std::string::npos ? "v bad" : "v",
+        Html(VerifyResult(row)),
   return WriteFileAtomically(base + ".html", html, 0600);
 }
 

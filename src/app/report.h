@@ -30,6 +30,12 @@ struct ReportRow {
   bool interrupted = false;                // this run stopped it at a safe point (SIGINT / SIGTERM)
   std::string first_step = {};  // when its move began and last went on, over every run (UTC)
   std::string last_step = {};
+  // Staged moves (issue 13): the lifecycle stage (queued, syncing, synced, completing,
+  // completed, failed, suspended, rolled-back), the consistency grade, and what a mailbox that
+  // stopped before completion waits for ("synced: completes after ...").
+  std::string stage = {};
+  std::string grade = {};
+  std::string waiting = {};
 };
 
 struct ThroughputSample {
@@ -51,6 +57,7 @@ struct RunReport {
   // (Journal::CopyingSeconds): with the rows' bytes of all runs, the migration's throughput.
   // 0 when not known; the report then says so instead of dividing this run's time into it.
   double copying_seconds = 0;
+  std::string grade = {};  // the batch's consistency grade: the worst of its mailboxes
 };
 
 // What verification says of a mailbox, from its journaled state and failure: "content and

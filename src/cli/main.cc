@@ -12,7 +12,7 @@
 #include <map>
 
 #include "app/commands.h"
-#include "app/run.h"
+#include "app/journal_commands.h"
 #include "core/strings.h"
 #include "crossmove_version.h"
 #include "input/config.h"
@@ -35,7 +35,7 @@ std::string InstalledExamples() {
 bool UseColor() { return ::isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr; }
 
 bool IsBooleanKey(std::string_view key) {
-  return key == "allow-merge" || key == "keep-source-primary";
+  return key == "allow-merge" || key == "keep-source-primary" || key == "suspend-when-ready";
 }
 
 // `--json` anywhere before `--`: a parse error is answered as JSON too, though the flag itself
@@ -143,6 +143,9 @@ int main(int argc, char** argv) {
   run->add_flag("--json", run_options.json, "machine-readable summary");
   run->add_flag("--wait", run_options.wait,
                 "when another run holds the journal, wait for it to end instead of refusing");
+  run->add_flag("--watch", run_options.watch,
+                "keep going until nothing is left to do, sleeping until the next sync or "
+                "completion is due (staged moves; SIGINT / SIGTERM stop it)");
   CLI::App* status =
       app.add_subcommand("status", "summarise the journal: states, failures, who holds what");
   status->add_flag("--json", run_options.json, "machine-readable output");
@@ -176,6 +179,26 @@ int main(int argc, char** argv) {
       ->add_option("identities", run_options.identities,
                    "mailboxes: address, alias, DN, canonical name or users-file value")
       ->required();
+
+  CLI::App* complete = app.add_subcommand(
+      "complete", "complete synced mailboxes now: final delta, cleanup, routing proof");
+  complete->add_flag("--all", run_options.all, "every mailbox of the journal not completed yet");
+  complete->add_flag("--approve-skipped", run_options.approve_skipped,
+                     "let mailboxes graded Investigate complete (skipped items accepted)");
+  complete->add_flag("--wait", run_options.wait,
+                     "when a run holds the journal, wait for it to end, then complete");
+  complete->add_flag("--json", run_options.json, "machine-readable summary");
+  complete->add_option("identities", run_options.identities,
+                       "mailboxes: address, alias, DN, canonical name or users-file value");
+  CLI::App* suspend = app.add_subcommand(
+      "suspend", "leave mailboxes where they are: no run syncs or completes them until resumed");
+  CLI::App* resume = app.add_subcommand("resume", "let suspended mailboxes go on at the next run");
+  for (CLI::App* sub : {suspend, resume}) {
+    sub->add_flag("--all", run_options.all, "every mailbox of the journal");
+    sub->add_flag("--json", run_options.json, "machine-readable output");
+    sub->add_option("identities", run_options.identities,
+                    "mailboxes: address, alias, DN, canonical name or users-file value");
+  }
 
   try {
     app.parse(argc, argv);
@@ -250,5 +273,8 @@ int main(int argc, char** argv) {
   if (verify->parsed()) return cm::RunVerify(config, run_options, console);
   if (rollback->parsed()) return cm::RunRollback(config, run_options, console);
   if (forget->parsed()) return cm::RunForget(config, run_options, console);
+  if (complete->parsed()) return cm::RunComplete(config, run_options, console);
+  if (suspend->parsed()) return cm::RunSuspend(config, run_options, console);
+  if (resume->parsed()) return cm::RunResume(config, run_options, console);
   return cm::kExitUsage;
 }

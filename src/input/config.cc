@@ -10,6 +10,7 @@
 
 #include "core/dn.h"
 #include "core/strings.h"
+#include "core/timestamp.h"
 
 namespace cm {
 
@@ -39,6 +40,16 @@ const std::vector<KeyInfo>& KnownKeys() {
        "against the bytes as copied), full (+ every source message read again) or sizes "
        "(listings only: sizes, flags, dates; an opt-out)"},
       {"csv-delimiter", "users file delimiter (default ',')"},
+      {"start-after",
+       "staged moves: no mailbox starts syncing before this ISO 8601 time (-StartAfter)"},
+      {"complete-after",
+       "staged moves: mailboxes sync, and complete at the first run after this ISO 8601 time "
+       "(-CompleteAfter)"},
+      {"suspend-when-ready",
+       "staged moves: sync, then wait for `crossmove complete` (-SuspendWhenReadyToComplete)"},
+      {"incremental-sync-interval",
+       "staged moves: a synced mailbox is synced again this often (default 24h; "
+       "-IncrementalSyncInterval)"},
       {"source.gc", "source directory URL for reads (-SourceGlobalCatalog)"},
       {"source.dc", "source directory URL for writes (-SourceDomainController)"},
       {"source.base", "source search base (default: naming context)"},
@@ -172,6 +183,10 @@ std::string SettingForExchangeName(std::string_view name) {
       {"domaincontroller", "target.dc"},
       {"sourceforestcredential", "source.credential"},
       {"targetforestcredential", "target.credential"},
+      {"startafter", "start-after"},
+      {"completeafter", "complete-after"},
+      {"suspendwhenreadytocomplete", "suspend-when-ready"},
+      {"incrementalsyncinterval", "incremental-sync-interval"},
   };
   auto it = kAliases.find(LooseName(name));
   return it == kAliases.end() ? "" : it->second;
@@ -461,6 +476,29 @@ Config BuildConfig(const Settings& settings, Problems& problems) {
   integer("parallel", c.parallel, 1, 256);
   integer("sweep-delay", c.sweep_delay_seconds, 0, 86400);
   integer("bad-item-limit", c.bad_item_limit, 0, 1000000);
+  auto instant = [&](std::string_view key, std::optional<int64_t>& out) {
+    const Setting* s = settings.Get(key);
+    if (!s || Trim(s->value).empty()) return;
+    c.origin[std::string(key)] = s->origin;
+    auto parsed = ParseIsoTime(s->value);
+    if (!parsed.ok()) {
+      problems.push_back(ProblemAt(*s, key, parsed.status().message()));
+      return;
+    }
+    out = *parsed;
+  };
+  instant("start-after", c.start_after);
+  instant("complete-after", c.complete_after);
+  boolean("suspend-when-ready", c.suspend_when_ready);
+  if (const Setting* s = settings.Get("incremental-sync-interval")) {
+    c.origin["incremental-sync-interval"] = s->origin;
+    auto parsed = ParseInterval(s->value);
+    if (!parsed.ok()) {
+      problems.push_back(ProblemAt(*s, "incremental-sync-interval", parsed.status().message()));
+    } else {
+      c.incremental_sync_interval_seconds = *parsed;
+    }
+  }
   if (const Setting* s = settings.Get("csv-delimiter")) {
     c.origin["csv-delimiter"] = s->origin;
     if (s->value.size() != 1) {

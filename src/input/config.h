@@ -112,6 +112,11 @@ struct Config {
   std::string journal = "crossmove.journal";
   std::string event_log;           // default: <journal>.events.jsonl
   std::string verify = "content";  // content | full | sizes (copy_engine.h VerifyMode)
+  // Staged moves (issue 13; a users-file row's StartAfter / CompleteAfter win): seconds since
+  // the epoch. Without any of them a run completes every mailbox at once, as a one-shot move.
+  std::optional<int64_t> start_after, complete_after;
+  bool suspend_when_ready = false;
+  int64_t incremental_sync_interval_seconds = 24 * 3600;  // Exchange's default
   AttributeProfile profile;
   std::map<std::string, std::string> origin;  // key -> where its value came from
 

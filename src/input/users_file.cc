@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <tuple>
 
 #include "core/planner.h"
 #include "core/strings.h"
+#include "core/timestamp.h"
 #include "input/text_decoding.h"
 #include "io/file.h"
 
@@ -169,6 +171,8 @@ Result<UsersFile> ParseUsersFile(std::string_view bytes, std::string_view path, 
   auto db_col = column_of("TargetDatabase");
   auto cleanup_col = column_of("SourceMailboxCleanupOptions");
   auto ou_col = column_of("NTAccountOU");
+  auto start_col = column_of("StartAfter");
+  auto complete_col = column_of("CompleteAfter");
 
   std::map<std::string, unsigned long, ILess> seen;
   for (size_t r = 1; r < records->size(); ++r) {
@@ -210,6 +214,17 @@ Result<UsersFile> ParseUsersFile(std::string_view bytes, std::string_view path, 
         row_ok = false;
       } else {
         row.cleanup = std::string(ToString(*parsed));
+      }
+    }
+    for (auto [col, name, out] : {std::tuple{start_col, "StartAfter", &row.start_after},
+                                  std::tuple{complete_col, "CompleteAfter", &row.complete_after}}) {
+      if (!col || Trim(cell(*col)).empty()) continue;
+      auto parsed = ParseIsoTime(cell(*col));
+      if (!parsed.ok()) {
+        problem(fmt::format("column {}", name), parsed.status().message());
+        row_ok = false;
+      } else {
+        *out = *parsed;
       }
     }
     if (row_ok) file.rows.push_back(std::move(row));

@@ -2,6 +2,7 @@
 // every attribute is read live from the source directory afterwards.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,6 +25,9 @@ struct UsersFileRow {
   std::optional<std::string> target_database;
   std::optional<std::string> cleanup;
   std::optional<std::string> nt_account_ou;
+  // Staged moves (issue 13): StartAfter / CompleteAfter, seconds since the epoch.
+  std::optional<int64_t> start_after;
+  std::optional<int64_t> complete_after;
 };
 
 struct UsersFile {

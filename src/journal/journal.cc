@@ -57,6 +57,12 @@ CREATE TABLE IF NOT EXISTS folders(
 CREATE TABLE IF NOT EXISTS synced_folders(
   mailbox INTEGER NOT NULL, folder TEXT NOT NULL, state TEXT NOT NULL, id TEXT NOT NULL,
   target_path TEXT NOT NULL, PRIMARY KEY(mailbox, folder));
+CREATE TABLE IF NOT EXISTS stages(
+  mailbox INTEGER PRIMARY KEY,
+  start_after INTEGER, complete_after INTEGER,
+  suspend_when_ready INTEGER NOT NULL DEFAULT 0, sync_interval INTEGER NOT NULL DEFAULT 0,
+  suspended INTEGER NOT NULL DEFAULT 0, complete_requested INTEGER NOT NULL DEFAULT 0,
+  approve_skipped INTEGER NOT NULL DEFAULT 0, last_sync INTEGER NOT NULL DEFAULT 0);
 )sql";
 
 // The times and host names a holder is described by (journal/run_lock.h).
@@ -416,6 +422,7 @@ Status Journal::Forget(int64_t mailbox) {
   for (const char* sql :
        {"DELETE FROM messages WHERE mailbox=?", "DELETE FROM folders WHERE mailbox=?",
         "DELETE FROM synced_folders WHERE mailbox=?", "DELETE FROM steps WHERE mailbox=?",
+        "DELETE FROM stages WHERE mailbox=?",
         "DELETE FROM mailboxes WHERE id=?"}) {
     Stmt del(db_, sql);
     s = Done(del.Bind(1, mailbox).Step());
@@ -854,6 +861,90 @@ Result<std::vector<std::string>> Journal::RefusedMessages(int64_t mailbox) {
     if (!*row) return out;
     out.push_back(fmt::format("{} {}: {}", q.Text(0), q.Text(1), q.Text(2)));
   }
+}
+
+Result<std::map<int64_t, MailboxStage>> Journal::Stages() {
+  std::lock_guard<std::recursive_mutex> lock(*mu_);
+  std::map<int64_t, MailboxStage> out;
+  // A journal of an earlier version, opened read-only, has no stages table yet: no stage.
+  Stmt has(db_, "SELECT 1 FROM sqlite_master WHERE type='table' AND name='stages'");
+  auto present = has.Step();
+  if (!present.ok()) return present.status();
+  if (!*present) return out;
+  Stmt q(db_,
+         "SELECT mailbox, start_after, complete_after, suspend_when_ready, sync_interval, "
+         "suspended, complete_requested, approve_skipped, last_sync FROM stages");
+  while (true) {
+    auto row = q.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    MailboxStage& st = out[q.Int(0)];
+    if (!q.Null(1)) st.start_after = q.Int(1);
+    if (!q.Null(2)) st.complete_after = q.Int(2);
+    st.suspend_when_ready = q.Int(3) != 0;
+    st.sync_interval = q.Int(4);
+    st.suspended = q.Int(5) != 0;
+    st.complete_requested = q.Int(6) != 0;
+    st.approve_skipped = q.Int(7) != 0;
+    st.last_sync = q.Int(8);
+  }
+}
+
+namespace {
+
+// Binds an optional time: NULL when unset.
+void BindTime(sqlite3_stmt* stmt, int i, const std::optional<int64_t>& t) {
+  if (t) {
+    sqlite3_bind_int64(stmt, i, *t);
+  } else {
+    sqlite3_bind_null(stmt, i);
+  }
+}
+
+}  // namespace
+
+Status Journal::UpdateStage(int64_t mailbox, const char* set_clause,
+                            const std::function<void(sqlite3_stmt*)>& bind) {
+  std::lock_guard<std::recursive_mutex> lock(*mu_);
+  Stmt ensure(db_, "INSERT INTO stages(mailbox) VALUES(?) ON CONFLICT(mailbox) DO NOTHING");
+  CM_RETURN_IF_ERROR(Done(ensure.Bind(1, mailbox).Step()));
+  std::string sql = fmt::format("UPDATE stages SET {} WHERE mailbox=?", set_clause);
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK)
+    return Status::IOError(fmt::format("journal: {}", sqlite3_errmsg(db_)));
+  bind(stmt);
+  sqlite3_bind_int64(stmt, sqlite3_bind_parameter_count(stmt), mailbox);
+  int rc = sqlite3_step(stmt);
+  sqlite3_finalize(stmt);
+  if (rc != SQLITE_DONE) return Status::IOError(fmt::format("journal: {}", sqlite3_errmsg(db_)));
+  return Status::Ok();
+}
+
+Status Journal::SaveSchedule(int64_t mailbox, const MailboxStage& schedule) {
+  return UpdateStage(mailbox,
+                     "start_after=?, complete_after=?, suspend_when_ready=?, sync_interval=?",
+                     [&](sqlite3_stmt* stmt) {
+                       BindTime(stmt, 1, schedule.start_after);
+                       BindTime(stmt, 2, schedule.complete_after);
+                       sqlite3_bind_int64(stmt, 3, schedule.suspend_when_ready);
+                       sqlite3_bind_int64(stmt, 4, schedule.sync_interval);
+                     });
+}
+
+Status Journal::SetSuspended(int64_t mailbox, bool suspended) {
+  return UpdateStage(mailbox, "suspended=?",
+                     [&](sqlite3_stmt* stmt) { sqlite3_bind_int64(stmt, 1, suspended); });
+}
+
+Status Journal::RequestCompletion(int64_t mailbox, bool approve_skipped) {
+  // An approval, once given, stays: a later `complete` without it does not take it back.
+  return UpdateStage(mailbox, "complete_requested=1, approve_skipped=MAX(approve_skipped, ?)",
+                     [&](sqlite3_stmt* stmt) { sqlite3_bind_int64(stmt, 1, approve_skipped); });
+}
+
+Status Journal::RecordSync(int64_t mailbox, int64_t when) {
+  return UpdateStage(mailbox, "last_sync=?",
+                     [&](sqlite3_stmt* stmt) { sqlite3_bind_int64(stmt, 1, when); });
 }
 
 std::unique_ptr<MessageMap> Journal::MessagesOf(int64_t mailbox) {

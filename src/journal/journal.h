@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -16,6 +17,7 @@
 #include "mailstore/copy_engine.h"
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace cm {
 
@@ -45,6 +47,22 @@ struct JournalMailbox {
   std::string plan;      // JSON: the planned operations and names
   std::string updated;   // ISO 8601 UTC
   std::string holder;    // "run 3 (pid 123 on host) since ..." when held
+};
+
+// What a staged move (issue 13) records of a mailbox beside its state: the schedule the last run
+// gave it (from the config and its users-file row), the operator's requests, and when its
+// content was last synced. Times are seconds since the epoch; 0 / unset: none.
+struct MailboxStage {
+  std::optional<int64_t> start_after, complete_after;
+  bool suspend_when_ready = false;
+  int64_t sync_interval = 0;        // seconds between sync passes of a synced mailbox
+  bool suspended = false;           // `crossmove suspend`; `resume` clears it
+  bool complete_requested = false;  // `crossmove complete`
+  bool approve_skipped = false;     // `complete --approve-skipped`: Investigate may complete
+  int64_t last_sync = 0;            // the last sync pass whose content verified
+  // Whether a schedule asks to wait at all: without one a run completes at once (one-shot).
+  bool staged() const { return start_after || complete_after || suspend_when_ready; }
+  bool operator==(const MailboxStage&) const = default;
 };
 
 // Thread-safe: one Journal serves every worker of a run.
@@ -80,7 +98,7 @@ class Journal {
                       const std::string& plan_json);
 
   // Removes a mailbox and everything recorded for it (steps, message map), so that the next run
-  // sees it as new. The caller decides whether that is safe (run.h: RunForget).
+  // sees it as new. The caller decides whether that is safe (app/journal_commands.h: RunForget).
   Status Forget(int64_t mailbox);
   // What every run together copied of each mailbox (by mailbox id): the report's cumulative
   // counts, however many runs an interruption split the move into.
@@ -100,6 +118,17 @@ class Journal {
   Result<double> CopyingSeconds();
   // When the journal's first run started (ISO 8601 UTC): the migration's start.
   Result<std::string> FirstRunStarted();
+
+  // Staged moves (issue 13). The stage records live beside the mailboxes (a table a journal of
+  // an earlier version gets when a run opens it), so such a journal opens and resumes; each
+  // write changes only its own fields, so `complete` and `suspend` can record a request while
+  // a run goes on.
+  Result<std::map<int64_t, MailboxStage>> Stages();
+  // The schedule fields (start_after, complete_after, suspend_when_ready, sync_interval).
+  Status SaveSchedule(int64_t mailbox, const MailboxStage& schedule);
+  Status SetSuspended(int64_t mailbox, bool suspended);
+  Status RequestCompletion(int64_t mailbox, bool approve_skipped);
+  Status RecordSync(int64_t mailbox, int64_t when);
 
   // Every message of a mailbox the target refused, in any run: "folder key: reason".
   Result<std::vector<std::string>> RefusedMessages(int64_t mailbox);
@@ -123,6 +152,10 @@ class Journal {
  private:
   Journal() = default;
   Status Exec(const std::string& sql);
+  // Creates the mailbox's stage record if need be and runs "UPDATE stages SET `set_clause`";
+  // `bind` binds the clause's parameters, the mailbox is bound last.
+  Status UpdateStage(int64_t mailbox, const char* set_clause,
+                     const std::function<void(sqlite3_stmt*)>& bind);
   void StepTaken();  // the crash hook: CROSSMOVE_CRASH_AFTER_STEP=N kills the process after step N
 
   // One connection shared by the run's worker threads: every call holds this lock, so a

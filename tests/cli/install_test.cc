@@ -137,7 +137,8 @@ TEST_F(Install, PutsTheBinaryManPageCompletionSchemaAndExamplesInPlace) {
                                  "usr/share/doc/crossmove/examples/source.ldif",
                                  "usr/share/doc/crossmove/examples/target.ldif",
                                  "usr/share/doc/crossmove/examples/generate_org.py",
-                                 "usr/share/doc/crossmove/examples/ldif_text.py"}) {
+                                 "usr/share/doc/crossmove/examples/ldif_text.py",
+                                 "usr/lib/systemd/system/crossmove-watch@.service"}) {
     EXPECT_TRUE(fs::is_regular_file(Installed(path))) << path << " is not installed";
   }
   RunResult man_source = Shell("zcat '" + Installed(kManPage).string() + "'");

@@ -168,5 +168,36 @@ pipelinedepth = 3
       << all;
 }
 
+TEST(Config, StagedMoveSettingsAcceptExchangeNamesAndNameTheLineOfABadTime) {
+  Settings s;
+  Problems problems;
+  ASSERT_TRUE(s.LoadTomlText("CompleteAfter = \"2026-12-24T19:00:00+01:00\"\n"
+                             "SuspendWhenReadyToComplete = true\n"
+                             "IncrementalSyncInterval = \"04:00:00\"\n"
+                             "start-after = \"24.12.2026 18:00\"\n",
+                             "c.toml", problems)
+                  .ok());
+  Config c = BuildConfig(s, problems);
+  ASSERT_TRUE(c.complete_after.has_value());
+  EXPECT_EQ(*c.complete_after, 1798135200);  // date -u -d 2026-12-24T18:00:00Z +%s
+  EXPECT_TRUE(c.suspend_when_ready);
+  EXPECT_EQ(c.incremental_sync_interval_seconds, 4 * 3600);
+  EXPECT_FALSE(c.start_after.has_value());
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].ToString().rfind("c.toml:4: start-after: '24.12.2026 18:00' is not an "
+                                         "ISO 8601 time",
+                                         0),
+            0u)
+      << problems[0].ToString();
+}
+
+TEST(Config, WithoutStagedSettingsTheIntervalIsExchangesDefault) {
+  Settings s;
+  Problems problems;
+  Config c = BuildConfig(s, problems);
+  EXPECT_FALSE(c.start_after || c.complete_after || c.suspend_when_ready);
+  EXPECT_EQ(c.incremental_sync_interval_seconds, 24 * 3600);
+}
+
 }  // namespace
 }  // namespace cm

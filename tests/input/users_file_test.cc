@@ -213,5 +213,24 @@ TEST(UsersFileErrors, MissingFileIsNamed) {
   EXPECT_NE(file.status().message().find("/nonexistent/users.csv"), std::string::npos);
 }
 
+TEST(UsersFile, StartAfterAndCompleteAfterColumnsAreTimesAndABadOneNamesLineAndColumn) {
+  Parsed p = Parse(
+      "Alias,StartAfter,CompleteAfter\r\n"
+      "a,2026-12-20T00:00:00Z,2026-12-24T19:00:00+01:00\r\n"
+      "b,,\r\n"
+      "c,,Friday\r\n");
+  ASSERT_TRUE(p.file.ok()) << p.file.status().ToString();
+  ASSERT_EQ(p.file->rows.size(), 2u);                     // the bad row is left out, and named
+  EXPECT_EQ(p.file->rows[0].start_after, 1797724800);     // date -u -d 2026-12-20 +%s
+  EXPECT_EQ(p.file->rows[0].complete_after, 1798135200);  // 2026-12-24T18:00:00Z
+  EXPECT_FALSE(p.file->rows[1].start_after.has_value());  // empty: the setting applies
+  EXPECT_FALSE(p.file->rows[1].complete_after.has_value());
+  ASSERT_EQ(p.problems.size(), 1u);
+  EXPECT_EQ(p.problems[0].ToString().rfind(
+                "users.csv:4: column CompleteAfter: 'Friday' is not an ISO 8601 time", 0),
+            0u)
+      << p.problems[0].ToString();
+}
+
 }  // namespace
 }  // namespace cm

@@ -152,5 +152,39 @@ TEST(Serialize, SnapshotsKeepEveryValueIncludingBinary) {
   EXPECT_FALSE(SnapshotFromJson("{not json").ok());
 }
 
+// Two processes record stage fields at once (`complete` while a run syncs): neither write
+// undoes the other, and a journal opened read-only shows them.
+TEST(Journal, EachStageWriteChangesOnlyItsOwnFields) {
+  TempDir t;
+  auto run = Journal::Open(t / "j.db");
+  auto operator_side = Journal::Open(t / "j.db");
+  ASSERT_TRUE(run.ok() && operator_side.ok());
+  auto id = (*run)->Register("Alias=a", 2, "CN=a,DC=x");
+  ASSERT_TRUE(id.ok());
+  MailboxStage schedule;
+  schedule.complete_after = 1798135200;
+  schedule.sync_interval = 3600;
+  ASSERT_TRUE((*run)->SaveSchedule(*id, schedule).ok());
+  ASSERT_TRUE((*operator_side)->RequestCompletion(*id, /*approve_skipped=*/true).ok());
+  ASSERT_TRUE((*run)->RecordSync(*id, 1798000000).ok());
+  ASSERT_TRUE((*operator_side)->RequestCompletion(*id, /*approve_skipped=*/false).ok());
+  ASSERT_TRUE((*operator_side)->SetSuspended(*id, true).ok());
+  auto reader = Journal::OpenReadOnly(t / "j.db");
+  ASSERT_TRUE(reader.ok());
+  auto stages = (*reader)->Stages();
+  ASSERT_TRUE(stages.ok()) << stages.status().ToString();
+  ASSERT_EQ(stages->count(*id), 1u);
+  const MailboxStage& got = stages->at(*id);
+  EXPECT_EQ(got.complete_after, 1798135200);
+  EXPECT_FALSE(got.start_after.has_value());
+  EXPECT_EQ(got.sync_interval, 3600);
+  EXPECT_EQ(got.last_sync, 1798000000);
+  EXPECT_TRUE(got.complete_requested);
+  EXPECT_TRUE(got.approve_skipped) << "a later request without approval took it back";
+  EXPECT_TRUE(got.suspended);
+  ASSERT_TRUE((*run)->Forget(*id).ok());
+  EXPECT_TRUE((*reader)->Stages()->empty()) << "forget leaves a stage record behind";
+}
+
 }  // namespace
 }  // namespace cm

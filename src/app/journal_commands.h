@@ -1,4 +1,6 @@
-// `run`, `status`, `verify` and `rollback`: the journaled move of SPEC §5-§8.
+// The commands over the journal: `run`, `status`, `verify`, `rollback` and `forget` (SPEC §5-§8),
+// one file each (app/*_command.cc), over what they share (app/lifecycle.h, app/migration_context.h,
+// app/journal_access.h, app/continuity.h); no command file includes another.
 #pragma once
 
 #include <string>
@@ -16,6 +18,8 @@ struct RunOptions {
   std::string mta;                      // verify: smtp://HOST:PORT to ask about every address
   bool wait = false;     // run / rollback: wait for the run holding the journal instead of refusing
   bool dry_run = false;  // rollback: print what would be written, write nothing
+  bool watch = false;    // run: pass after pass, sleeping until the next due time, until done
+  bool approve_skipped = false;  // complete: a mailbox graded Investigate may complete
 };
 
 int RunMigration(const Config& config, const RunOptions& options, Console console);
@@ -27,5 +31,13 @@ int RunRollback(const Config& config, const RunOptions& options, Console console
 // directory write; a mailbox whose source was cleaned up (or whose target was provisioned) and
 // not rolled back is refused, saying why.
 int RunForget(const Config& config, const RunOptions& options, Console console);
+// `complete` (issue 13): records that the chosen synced mailboxes are to complete (and with
+// --approve-skipped, that Investigate may), then completes them now: the final delta pass, the
+// cleanup and the routing proof. While another run holds the journal the request is recorded
+// and that run (a `run --watch`) completes them.
+int RunComplete(const Config& config, const RunOptions& options, Console console);
+// `suspend` / `resume` (issue 13): a suspended mailbox is left alone by every run until resumed.
+int RunSuspend(const Config& config, const RunOptions& options, Console console);
+int RunResume(const Config& config, const RunOptions& options, Console console);
 
 }  // namespace cm

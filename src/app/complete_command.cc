@@ -1,0 +1,65 @@
+// `complete` (issue 13): the operator's go for staged mailboxes (Exchange's
+// Complete-MigrationBatch / Set-MoveRequest -CompleteAfter now), recorded in the journal and
+// carried out by a pass over those mailboxes (app/migration_pass.h).
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "app/journal_access.h"
+#include "app/journal_commands.h"
+#include "app/migration_pass.h"
+#include "journal/journal.h"
+#include "journal/run_lock.h"
+
+namespace cm {
+
+int RunComplete(const Config& config, const RunOptions& options, Console console) {
+  if (!options.all && options.identities.empty()) {
+    PrintError("complete needs --all or the identities of the mailboxes to complete", options.json,
+               console);
+    return kExitUsage;
+  }
+  PassOptions pass;
+  pass.json = options.json;
+  pass.wait = options.wait;
+  {
+    auto opened =
+        ChooseFromJournal(config, options.all ? std::vector<std::string>{} : options.identities,
+                          /*read_only=*/false, options.json, console);
+    if (!opened) return kExitUsage;
+    for (size_t i : opened->chosen) {
+      const JournalMailbox& m = opened->all[i];
+      if (m.state >= MailboxState::kRoutingVerified) {
+        // Completed (or rolled back) already: nothing to ask for. One cleaned up and not yet
+        // proven (a crash) is completed by the pass: its routing step is left.
+        if (!options.all)
+          console.err << fmt::format("crossmove: {} is {}: nothing to complete\n", m.identity,
+                                     ToString(m.state));
+        continue;
+      }
+      if (Status s = opened->journal->RequestCompletion(m.id, options.approve_skipped); !s.ok()) {
+        PrintError(fmt::format("{}: {}", m.identity, s.message()), options.json, console);
+        return kExitUsage;
+      }
+      pass.only.push_back(m.id);
+    }
+  }  // the journal is closed: the pass opens its own
+  if (pass.only.empty()) {
+    if (options.json) console.out << nlohmann::json{{"completing", 0}}.dump(2) << "\n";
+    return kExitOk;
+  }
+  if (std::string holder = RunLock::HolderOf(config.journal); !holder.empty() && !options.wait) {
+    console.err << fmt::format(
+        "crossmove: {} holds the journal: the completion of {} mailbox(es) is recorded, and "
+        "that run (a `run --watch` within seconds) or the next `run` completes them\n",
+        holder, pass.only.size());
+    if (options.json)
+      console.out
+          << nlohmann::json{{"completing", pass.only.size()}, {"recorded_for", holder}}.dump(2)
+          << "\n";
+    return kExitOk;
+  }
+  return Migrate(config, pass, console);
+}
+
+}  // namespace cm

@@ -1,0 +1,117 @@
+#include "app/journal_access.h"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+
+namespace cm {
+
+bool FileExists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+Status MakeJournalFolder(const std::string& journal) {
+  std::filesystem::path folder = std::filesystem::path(journal).parent_path();
+  std::error_code ec;
+  if (folder.empty() || std::filesystem::is_directory(folder, ec)) return Status::Ok();
+  if (!std::filesystem::create_directories(folder, ec) && ec)
+    return Status::IOError(
+        fmt::format("cannot create {}, the folder of the journal {}: {}; create it or set "
+                    "journal (--journal) to a path in an existing folder",
+                    folder.string(), journal, ec.message()));
+  std::filesystem::permissions(folder, std::filesystem::perms::owner_all, ec);
+  return Status::Ok();
+}
+
+std::optional<RunLock> LockJournal(const Config& config, bool wait, Console console,
+                                   int& exit_code) {
+  auto lock = RunLock::Acquire(config.journal, wait, [&](const std::string& holder) {
+    console.err << fmt::format("crossmove: waiting for {} to finish with the journal {}\n", holder,
+                               config.journal);
+  });
+  if (lock.ok()) return std::move(*lock);
+  bool busy = lock.status().code() == Status::Code::kUnavailable;
+  console.err << "crossmove: " << lock.status().message()
+              << (busy ? "; nothing was done (--wait waits for it)" : "") << "\n";
+  exit_code = busy ? kExitBusy : kExitUsage;
+  return std::nullopt;
+}
+
+std::optional<OpenedJournal> OpenExistingJournal(const Config& config, Console console,
+                                                 std::string_view why, bool read_only, bool json) {
+  if (!FileExists(config.journal)) {
+    PrintError(fmt::format("no journal at {}{}", config.journal, why), json, console);
+    return std::nullopt;
+  }
+  auto journal = read_only ? Journal::OpenReadOnly(config.journal) : Journal::Open(config.journal);
+  if (!journal.ok()) {
+    PrintError(journal.status().message(), json, console);
+    return std::nullopt;
+  }
+  auto loaded = LoadJournaledMoves(**journal);
+  if (!loaded.ok()) {
+    PrintError(loaded.status().message(), json, console);
+    return std::nullopt;
+  }
+  return OpenedJournal{std::move(*journal), std::move(*loaded)};
+}
+
+std::optional<std::vector<size_t>> ChooseMailboxes(const std::vector<std::string>& typed,
+                                                   const std::vector<JournaledIdentity>& mailboxes,
+                                                   const Config& config, bool json,
+                                                   Console console) {
+  std::vector<size_t> all(mailboxes.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  if (typed.empty()) return all;
+  auto chosen = SelectJournaled(typed, mailboxes, config.profile);
+  if (chosen.ok()) return std::move(*chosen);
+  PrintError(chosen.status().message(), json, console);
+  return std::nullopt;
+}
+
+std::vector<JournaledIdentity> IdentitiesOf(const std::vector<JournaledMove>& loaded) {
+  std::vector<JournaledIdentity> out;
+  for (const auto& l : loaded) out.push_back({l.jm.identity, l.jm.source_dn, &l.snapshot.source});
+  return out;
+}
+
+JournalIdentities IdentitiesOf(const std::vector<JournalMailbox>& all) {
+  JournalIdentities out;
+  out.snapshots.resize(all.size());
+  for (size_t i = 0; i < all.size(); ++i) {
+    const JournalMailbox& m = all[i];
+    auto snap =
+        m.snapshot.empty() ? Result<Snapshot>(Status::NotFound("")) : SnapshotFromJson(m.snapshot);
+    if (snap.ok()) out.snapshots[i] = std::move(*snap);
+    out.identities.push_back(
+        {m.identity, m.source_dn, snap.ok() ? &out.snapshots[i].source : nullptr});
+  }
+  return out;
+}
+
+std::optional<ChosenMailboxes> ChooseFromJournal(const Config& config,
+                                                 const std::vector<std::string>& typed,
+                                                 bool read_only, bool json, Console console) {
+  if (!FileExists(config.journal)) {
+    PrintError(fmt::format("no journal at {} (nothing has run yet)", config.journal), json,
+               console);
+    return std::nullopt;
+  }
+  auto journal = read_only ? Journal::OpenReadOnly(config.journal) : Journal::Open(config.journal);
+  auto all =
+      journal.ok() ? (*journal)->All() : Result<std::vector<JournalMailbox>>(journal.status());
+  if (!all.ok()) {
+    PrintError(all.status().message(), json, console);
+    return std::nullopt;
+  }
+  // Identities are matched against the snapshots too (addresses, aliases); a mailbox not yet
+  // snapshotted by its users-file value, DN or canonical name.
+  JournalIdentities known = IdentitiesOf(*all);
+  auto chosen = ChooseMailboxes(typed, known.identities, config, json, console);
+  if (!chosen) return std::nullopt;
+  return ChosenMailboxes{std::move(*journal), std::move(*all), std::move(*chosen)};
+}
+
+}  // namespace cm

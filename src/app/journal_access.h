@@ -1,0 +1,77 @@
+// How the commands reach the journal: its folder made, its run lock taken, an existing one
+// opened with every snapshotted mailbox, and the typed identities matched against its mailboxes
+// (docs/DECISIONS.md, "Identities typed at status, verify, rollback and forget").
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "app/commands.h"
+#include "app/identity_resolver.h"
+#include "app/preflight.h"
+#include "input/config.h"
+#include "journal/journal.h"
+#include "journal/run_lock.h"
+#include "journal/serialize.h"
+
+namespace cm {
+
+bool FileExists(const std::string& path);
+
+// A journal named in a folder that does not exist yet gets the folder, private (0700) as the
+// journal is: it will hold every directory value.
+Status MakeJournalFolder(const std::string& journal);
+
+// The journal's run lock (journal/run_lock.h), taken by `run`, `rollback` and `forget` before
+// they read anything, so a run that waited plans from what the one before it left. On refusal,
+// prints the holder and sets `exit_code`: kExitBusy when another run holds it (nothing was
+// done). `wait`: wait for the holder instead of refusing.
+std::optional<RunLock> LockJournal(const Config& config, bool wait, Console console,
+                                   int& exit_code);
+
+// The journal of earlier runs with every snapshotted mailbox, for status / verify / rollback.
+struct OpenedJournal {
+  std::unique_ptr<Journal> journal;
+  std::vector<JournaledMove> mailboxes;
+};
+// Prints why not (`why` is appended to "no journal at PATH") and returns nullopt when there is
+// none to read.
+std::optional<OpenedJournal> OpenExistingJournal(const Config& config, Console console,
+                                                 std::string_view why, bool read_only,
+                                                 bool json = false);
+
+// The journaled mailboxes the typed identities name, as indices into `mailboxes` (every one
+// when none is typed). Prints each identity that names none or several and returns nullopt.
+std::optional<std::vector<size_t>> ChooseMailboxes(const std::vector<std::string>& typed,
+                                                   const std::vector<JournaledIdentity>& mailboxes,
+                                                   const Config& config, bool json,
+                                                   Console console);
+
+// The snapshotted mailboxes as identities can name them.
+std::vector<JournaledIdentity> IdentitiesOf(const std::vector<JournaledMove>& loaded);
+
+// Every mailbox of a journal as an identity can name it: by its snapshot where it has one, else
+// (not snapshotted yet) by its users-file value, DN or canonical name.
+struct JournalIdentities {
+  std::vector<Snapshot> snapshots;  // what `identities` points into
+  std::vector<JournaledIdentity> identities;
+};
+JournalIdentities IdentitiesOf(const std::vector<JournalMailbox>& all);
+
+// The journal's mailboxes (every one, with or without a snapshot) and those the typed
+// identities name (every one when none is typed), for `status`, `forget`, `complete`,
+// `suspend` and `resume`. Prints why not ("no journal at ... (nothing has run yet)", an
+// identity that names none or several) and returns nullopt.
+struct ChosenMailboxes {
+  std::unique_ptr<Journal> journal;
+  std::vector<JournalMailbox> all;
+  std::vector<size_t> chosen;  // indices into `all`
+};
+std::optional<ChosenMailboxes> ChooseFromJournal(const Config& config,
+                                                 const std::vector<std::string>& typed,
+                                                 bool read_only, bool json, Console console);
+
+}  // namespace cm

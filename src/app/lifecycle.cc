@@ -1,0 +1,359 @@
+#include "app/lifecycle.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "app/continuity.h"
+#include "app/migration_context.h"
+#include "app/stop_signal.h"
+#include "core/strings.h"
+#include "core/timestamp.h"
+
+namespace cm {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The table: one row per transition, in the order a mailbox takes them.
+constexpr LifecycleStep kSteps[] = {
+    {"snapshot", MailboxState::kPending, MailboxState::kSnapshotted, TakeSnapshot},
+    {"provision", MailboxState::kSnapshotted, MailboxState::kTargetProvisioned, ProvisionTarget},
+    {"copy", MailboxState::kTargetProvisioned, MailboxState::kContentCopied, CopyContent},
+    {"verify", MailboxState::kContentCopied, MailboxState::kContentVerified, VerifyContent},
+    {"cleanup", MailboxState::kContentVerified, MailboxState::kSourceCleaned, CleanUpSource},
+    {"routing", MailboxState::kSourceCleaned, MailboxState::kRoutingVerified, ProveRouting},
+};
+constexpr const LifecycleStep& kCleanupStep = kSteps[4];
+constexpr const LifecycleStep& kRoutingStep = kSteps[5];
+// A synced mailbox's incremental pass: it stays where it is, its content synced again.
+constexpr LifecycleStep kSyncStep = {"sync", MailboxState::kContentVerified,
+                                     MailboxState::kContentVerified, SyncContent};
+
+// Takes the mailbox for this run. One held by another live run is that run's work: skipped,
+// not failed (SPEC §5), so neither the exit code nor the report counts it as a failure.
+bool ClaimOrSkip(MigrationContext& ctx, MailboxWork& w) {
+  Status s = ctx.journal->Claim(w.jm.id);
+  if (s.ok()) return true;
+  if (s.code() != Status::Code::kUnavailable) {
+    w.row.failure = s.message();
+    return false;
+  }
+  auto now = ctx.journal->Find(w.jm.identity);
+  w.row.skipped =
+      now.ok() && *now && !(*now)->holder.empty() ? "held by " + (*now)->holder : s.message();
+  return false;
+}
+
+// One step: intent, work, done. Returns false when the mailbox stops.
+bool TakeStep(MigrationContext& ctx, MailboxWork& w, const LifecycleStep& step,
+              RunProgress& progress) {
+  if (StopRequested()) {  // a safe point: the mailbox stays in its state, the next run goes on
+    w.row.interrupted = true;
+    return false;
+  }
+  Status s = ctx.journal->Begin(w.jm.id, step.name);
+  Journal::PauseHook();
+  if (s.ok()) s = step.work(ctx, w, progress);
+  if (s.ok()) s = ctx.journal->Finish(w.jm.id, step.to);
+  Journal::PauseHook();
+  if (!s.ok() && StopRequested()) {
+    // Stopped, not failed: the step's intent is journaled and the next run does it again
+    // (a copy continues from the messages the journal records).
+    w.row.interrupted = true;
+    return false;
+  }
+  if (!s.ok()) {
+    ctx.journal->Fail(w.jm.id, step.name, s.message());
+    ctx.log->StateChange(w.jm.identity, "failed", fmt::format("{}: {}", step.name, s.message()));
+    w.row.failure = fmt::format("{}: {}", step.name, s.message());
+    return false;
+  }
+  w.jm.state = step.to;
+  ctx.log->StateChange(w.jm.identity, ToString(step.to));
+  return true;
+}
+
+}  // namespace
+
+std::string_view ToString(LifecycleStage stage) {
+  switch (stage) {
+    case LifecycleStage::kQueued:
+      return "queued";
+    case LifecycleStage::kSyncing:
+      return "syncing";
+    case LifecycleStage::kSynced:
+      return "synced";
+    case LifecycleStage::kCompleting:
+      return "completing";
+    case LifecycleStage::kCompleted:
+      return "completed";
+    case LifecycleStage::kFailed:
+      return "failed";
+    case LifecycleStage::kSuspended:
+      return "suspended";
+    case LifecycleStage::kRolledBack:
+      return "rolled-back";
+  }
+  return "?";
+}
+
+LifecycleStage StageOf(const JournalMailbox& jm, const MailboxStage& stage) {
+  if (jm.state == MailboxState::kRolledBack) return LifecycleStage::kRolledBack;
+  if (jm.failed()) return LifecycleStage::kFailed;
+  if (jm.state == MailboxState::kRoutingVerified) return LifecycleStage::kCompleted;
+  if (stage.suspended) return LifecycleStage::kSuspended;
+  switch (jm.state) {
+    case MailboxState::kPending:
+      return LifecycleStage::kQueued;
+    case MailboxState::kContentVerified:
+      return LifecycleStage::kSynced;
+    case MailboxState::kSourceCleaned:
+      return LifecycleStage::kCompleting;
+    default:
+      return LifecycleStage::kSyncing;
+  }
+}
+
+ConsistencyGrade MailboxGrade(const Journal::CopiedTotal& copied, size_t refused) {
+  return GradeOf(copied.messages + refused, refused);
+}
+
+bool CompletionDue(const MailboxStage& stage, int64_t now) {
+  if (stage.complete_requested) return true;
+  if (stage.suspend_when_ready) return false;
+  return !stage.complete_after || now >= *stage.complete_after;
+}
+
+int64_t NextDueOf(MailboxState state, const MailboxStage& stage, int64_t now) {
+  if (stage.suspended) return 0;
+  if (state == MailboxState::kPending)
+    return stage.start_after && now < *stage.start_after ? *stage.start_after : now;
+  if (state < MailboxState::kContentVerified || state == MailboxState::kSourceCleaned) return now;
+  if (state != MailboxState::kContentVerified) return 0;
+  if (CompletionDue(stage, now)) return now;
+  int64_t next_sync = stage.last_sync + stage.sync_interval;
+  if (stage.complete_after && !stage.suspend_when_ready)
+    return std::min(next_sync, *stage.complete_after);
+  return next_sync;
+}
+
+const LifecycleStep* NextStepFrom(MailboxState state) {
+  for (const auto& step : kSteps) {
+    if (step.from == state) return &step;
+  }
+  return nullptr;
+}
+
+std::string_view NextStepName(MailboxState state) {
+  const LifecycleStep* step = NextStepFrom(state);
+  return step ? step->name : "";
+}
+
+Status TakeSnapshot(MigrationContext& ctx, MailboxWork& w, RunProgress& progress) {
+  auto location = ctx.stores.SourceLocation(w.snapshot.source);
+  if (!location.ok()) return location.status();
+  w.snapshot.store = *location;
+  auto store = SourceStoreOf(ctx, w);
+  if (!store.ok()) return store.status();
+  auto folders = (*store)->ListFolders();
+  if (!folders.ok()) return folders.status();
+  w.snapshot.folders.clear();
+  for (const auto& f : *folders) {
+    if (!f.selectable) continue;
+    if (f.messages >= 0 && f.bytes >= 0) {  // counted by the folder listing (IMAP STATUS)
+      w.snapshot.folders.push_back(
+          {f.Name(), static_cast<uint64_t>(f.messages), static_cast<uint64_t>(f.bytes)});
+      continue;
+    }
+    auto messages = (*store)->ListMessages(f, Detail::kNames);
+    if (!messages.ok()) return messages.status();
+    FolderSnapshot fs{f.Name(), messages->size(), 0};
+    for (const auto& m : *messages) fs.bytes += m.size;
+    w.snapshot.folders.push_back(fs);
+  }
+  uint64_t size = 0;
+  for (const auto& f : w.snapshot.folders) size += f.bytes;
+  progress.Sized(size);
+  return ctx.journal->SaveSnapshot(w.jm.id, SnapshotToJson(w.snapshot),
+                                   PlanToJsonValue(w.plan).dump());
+}
+
+Status ProvisionTarget(MigrationContext& ctx, MailboxWork& w, RunProgress&) {
+  return ApplyPlanOps(ctx, w, w.plan.provision);
+}
+
+Status CopyContent(MigrationContext& ctx, MailboxWork& w, RunProgress& progress) {
+  return CopyPass(ctx, w, progress).status();
+}
+
+Status VerifyContent(MigrationContext& ctx, MailboxWork& w, RunProgress&) {
+  auto src = SourceStoreOf(ctx, w);
+  if (!src.ok()) return src.status();
+  auto dst = TargetStoreOf(ctx, w);
+  if (!dst.ok()) return dst.status();
+  auto map = ctx.journal->MessagesOf(w.jm.id);
+  auto mode = ParseVerifyMode(ctx.config.verify);
+  if (!mode.ok()) return mode.status();
+  auto report = VerifyMailbox(**src, **dst, *map, *mode, ctx.stores.target_names());
+  if (!report.ok()) return report.status();
+  // A sync pass ends here: the next one of a synced mailbox is due an interval after it.
+  if (report->ok()) return ctx.journal->RecordSync(w.jm.id, UnixNow());
+  std::vector<std::string> first(
+      report->problems.begin(),
+      report->problems.begin() + static_cast<long>(std::min<size_t>(5, report->problems.size())));
+  std::string repair;
+  if (!report->bad.empty()) {
+    // Bad copies are removed (ours only) and marked, and the mailbox goes back to before the
+    // copy, so the next run copies them again, verifies and only then cleans up.
+    auto marked = MarkForRepair(**dst, *map, report->bad);
+    if (!marked.ok()) return marked.status().Annotate("preparing the repair");
+    CM_RETURN_IF_ERROR(ctx.journal->Finish(w.jm.id, MailboxState::kTargetProvisioned));
+    repair = fmt::format("; the next run copies {} of them again", *marked);
+  }
+  return Status::Constraint(fmt::format("{} problems in {} messages: {}{}", report->problems.size(),
+                                        report->messages, Join(first, "; "), repair));
+}
+
+Status SyncContent(MigrationContext& ctx, MailboxWork& w, RunProgress& progress) {
+  auto pass = CopyPass(ctx, w, progress);
+  if (!pass.ok()) return pass.status();
+  return VerifyContent(ctx, w, progress);
+}
+
+Status CleanUpSource(MigrationContext& ctx, MailboxWork& w, RunProgress& progress) {
+  auto delta = CopyPass(ctx, w, progress);
+  if (!delta.ok()) return delta.status();
+  Journal::PauseHook();
+  Status cleaned = ApplyPlanOps(ctx, w, w.plan.cleanup_ops);
+  w.cleaned_at = Clock::now();
+  return cleaned;
+}
+
+Status ProveRouting(MigrationContext& ctx, MailboxWork& w, RunProgress& progress) {
+  auto sweep = CopyPass(ctx, w, progress);
+  if (!sweep.ok()) return sweep.status();
+  if (!ctx.routing_model) return Status::Internal("no routing model to prove routing against");
+  const Result<RoutingModel>& model = *ctx.routing_model;
+  if (!model.ok()) return model.status();
+  std::vector<std::string> wrong;
+  for (const auto& c : CheckContinuity(*model, w.jm, w.snapshot, w.plan, ctx.config.profile)) {
+    if (!c.as_expected)
+      wrong.push_back(
+          fmt::format("{} ({}: {})", c.address, ToString(c.route.outcome), c.route.detail));
+  }
+  if (!wrong.empty())
+    return Status::Constraint("addresses do not route as predicted: " + Join(wrong, "; "));
+  return Status::Ok();
+}
+
+namespace {
+
+// Whether the mailbox's consistency grade lets it complete now. Investigate waits for
+// `complete --approve-skipped` (w.row.waiting); Poor never completes: it is recorded as the
+// completion's failure, so status, the report and the exit code say so. The grade gates staged
+// moves and `complete`; a one-shot run (no staged setting) completes as it always did, with
+// bad-item-limit alone deciding how many refusals a move may have.
+bool GradeAllowsCompletion(MigrationContext& ctx, MailboxWork& w) {
+  if (!w.stage.staged() && !w.stage.complete_requested) return true;
+  auto totals = ctx.journal->CopiedTotals();
+  auto refused = ctx.journal->RefusedMessages(w.jm.id);
+  if (!totals.ok() || !refused.ok()) {
+    w.row.failure = "complete: " + (!totals.ok() ? totals.status() : refused.status()).message();
+    return false;
+  }
+  auto copied = totals->find(w.jm.id);
+  ConsistencyGrade grade = MailboxGrade(
+      copied == totals->end() ? Journal::CopiedTotal{} : copied->second, refused->size());
+  std::string skipped =
+      fmt::format("{} of {} messages skipped (refused by the target)", refused->size(),
+                  refused->size() + (copied == totals->end() ? 0 : copied->second.messages));
+  if (grade == ConsistencyGrade::kPoor) {
+    std::string reason = fmt::format("consistency grade Poor: {}; it never completes", skipped);
+    ctx.journal->Fail(w.jm.id, "complete", reason);
+    ctx.log->StateChange(w.jm.identity, "failed", "complete: " + reason);
+    w.row.failure = "complete: " + reason;
+    return false;
+  }
+  if (grade == ConsistencyGrade::kInvestigate && !w.stage.approve_skipped) {
+    w.row.waiting = fmt::format(
+        "synced; consistency grade Investigate ({}): completes after `crossmove complete "
+        "--approve-skipped`",
+        skipped);
+    return false;
+  }
+  return true;
+}
+
+// What a synced mailbox that does not complete now waits for.
+std::string WaitingFor(const MailboxStage& stage) {
+  if (stage.suspend_when_ready && !stage.complete_requested)
+    return "synced; waits for `crossmove complete` (suspend-when-ready)";
+  if (stage.complete_after)
+    return fmt::format("synced; completes at the first run after {}",
+                       FormatIsoTime(*stage.complete_after));
+  return "synced";
+}
+
+}  // namespace
+
+void MoveMailbox(MigrationContext& ctx, MailboxWork& w, RunProgress& progress) {
+  auto started = Clock::now();
+  int64_t now = UnixNow();
+  if (w.stage.suspended) {
+    w.row.waiting = "suspended: `crossmove resume` lets it go on";
+    return;
+  }
+  if (w.jm.state == MailboxState::kPending && w.stage.start_after && now < *w.stage.start_after) {
+    w.row.waiting = fmt::format("queued: starts after {}", FormatIsoTime(*w.stage.start_after));
+    w.next_due = *w.stage.start_after;
+    return;
+  }
+  if (!ClaimOrSkip(ctx, w)) return;
+  bool ok = true, synced_now = false;
+  while (ok && w.jm.state < MailboxState::kContentVerified) {
+    const LifecycleStep* step = NextStepFrom(w.jm.state);
+    if (!step) break;
+    ok = TakeStep(ctx, w, *step, progress);
+    synced_now = ok && w.jm.state == MailboxState::kContentVerified;
+  }
+  if (ok && w.jm.state == MailboxState::kContentVerified) {
+    if (synced_now) w.stage.last_sync = UnixNow();
+    if (CompletionDue(w.stage, now)) {
+      if (GradeAllowsCompletion(ctx, w)) TakeStep(ctx, w, kCleanupStep, progress);
+    } else {
+      if (!synced_now && now >= NextDueOf(w.jm.state, w.stage, now)) {
+        ok = TakeStep(ctx, w, kSyncStep, progress);
+        if (ok) w.stage.last_sync = UnixNow();
+      }
+      if (ok) {
+        w.row.waiting = WaitingFor(w.stage);
+        w.next_due = NextDueOf(w.jm.state, w.stage, UnixNow());
+      }
+    }
+  }
+  CloseStores(w);
+  w.row.seconds += std::chrono::duration<double>(Clock::now() - started).count();
+  ctx.journal->Release(w.jm.id);
+}
+
+void SweepAndProve(MigrationContext& ctx, MailboxWork& w, RunProgress& progress) {
+  bool cleaned =
+      w.jm.state == MailboxState::kSourceCleaned || w.jm.state == MailboxState::kRoutingVerified;
+  if (!cleaned || !w.row.failure.empty() || !w.row.skipped.empty()) return;
+  if (StopRequested()) {
+    w.row.interrupted = w.jm.state != MailboxState::kRoutingVerified;
+    return;
+  }
+  // Mail an MTA resolved to the old mailbox just before its cleanup may still be on its way.
+  auto due = w.cleaned_at + std::chrono::seconds(ctx.config.sweep_delay_seconds);
+  if (w.cleaned_at != Clock::time_point{} && Clock::now() < due) std::this_thread::sleep_until(due);
+  if (!ClaimOrSkip(ctx, w)) return;
+  TakeStep(ctx, w, kRoutingStep, progress);
+  CloseStores(w);
+  ctx.journal->Release(w.jm.id);
+}
+
+}  // namespace cm

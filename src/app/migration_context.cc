@@ -1,0 +1,73 @@
+#include "app/migration_context.h"
+
+#include "app/apply.h"
+#include "app/stop_signal.h"
+
+namespace cm {
+
+Result<MailStore*> SourceStoreOf(const MigrationContext& ctx, MailboxWork& w) {
+  if (!w.source_store) {
+    auto store = ctx.stores.OpenSource(w.snapshot.source, w.snapshot.store);
+    if (!store.ok()) return store.status();
+    w.source_store = std::move(*store);
+  }
+  return w.source_store.get();
+}
+
+Result<MailStore*> TargetStoreOf(const MigrationContext& ctx, MailboxWork& w) {
+  if (!w.target_store) {
+    auto store = ctx.stores.OpenTarget(w.plan);
+    if (!store.ok()) return store.status();
+    w.target_store = std::move(*store);
+  }
+  return w.target_store.get();
+}
+
+void CloseStores(MailboxWork& w) {
+  w.source_store.reset();
+  w.target_store.reset();
+}
+
+Result<CopyStats> CopyPass(MigrationContext& ctx, MailboxWork& w, RunProgress& progress) {
+  auto src = SourceStoreOf(ctx, w);
+  if (!src.ok()) return src.status();
+  auto dst = TargetStoreOf(ctx, w);
+  if (!dst.ok()) return dst.status();
+  auto map = ctx.journal->MessagesOf(w.jm.id);
+  CopyOptions options;
+  options.bad_item_limit = ctx.config.bad_item_limit;
+  auto refused = ctx.journal->RefusedMessages(w.jm.id);
+  if (!refused.ok()) return refused.status();
+  options.refused_before = refused->size();
+  options.progress = [&](const CopyProgress& p) { progress.Copied(w.plan.alias, p); };
+  options.stop = StopFlag();
+  auto stats = CopyMailbox(**src, **dst, *map, options, ctx.stores.target_names());
+  progress.PassEnded(w.plan.alias);
+  if (!stats.ok()) return stats;
+  for (const auto& f : stats->folders) {
+    if (f.messages || f.refused) ctx.log->FolderCopied(w.jm.identity, f);
+  }
+  w.row.messages += stats->messages;
+  w.row.bytes += stats->bytes;
+  w.row.repaired.insert(w.row.repaired.end(), stats->repaired.begin(), stats->repaired.end());
+  return stats;
+}
+
+Status ApplyPlanOps(MigrationContext& ctx, MailboxWork& w, const std::vector<DirectoryOp>& ops) {
+  // Workers write at the same time where both directories take concurrent calls (LDAP).
+  std::unique_lock<std::mutex> lock(ctx.directory_mu, std::defer_lock);
+  if (!ctx.orgs.source->IsThreadSafe() || !ctx.orgs.target->IsThreadSafe()) lock.lock();
+  // Consecutive operations on one side form one group (one transaction where the server has
+  // them); the order between groups is the plan's.
+  for (size_t i = 0; i < ops.size();) {
+    size_t j = i;
+    while (j < ops.size() && ops[j].side == ops[i].side) ++j;
+    Directory& dir = ops[i].side == Side::kTarget ? *ctx.orgs.target : *ctx.orgs.source;
+    std::vector<DirectoryOp> group(ops.begin() + i, ops.begin() + j);
+    CM_RETURN_IF_ERROR(ApplyAllIdempotent(dir, group, ctx.log.get(), w.jm.identity));
+    i = j;
+  }
+  return Status::Ok();
+}
+
+}  // namespace cm

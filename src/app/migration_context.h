@@ -1,0 +1,75 @@
+// What every worker of a `run` shares (the organizations, the journal, the event log, the mail
+// stores) and what it holds of the one mailbox it moves; the store access, the copy pass and
+// the directory writes the lifecycle's steps are made of (app/lifecycle.h).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "app/commands.h"
+#include "app/event_log.h"
+#include "app/mail_stores.h"
+#include "app/organizations.h"
+#include "app/report.h"
+#include "app/run_progress.h"
+#include "core/directory_op.h"
+#include "core/planner.h"
+#include "core/routing.h"
+#include "input/config.h"
+#include "journal/journal.h"
+#include "journal/serialize.h"
+#include "mailstore/copy_engine.h"
+
+namespace cm {
+
+struct MigrationContext {
+  const Config& config;
+  Console console;
+  Organizations orgs;
+  std::unique_ptr<Journal> journal;
+  std::unique_ptr<EventLog> log;
+  MailStores stores;
+  // Directory writes are serialized: the ldif: backend has one writer, and an LDAP DC is best
+  // fed one mailbox's ordered changes at a time. Copies run in parallel.
+  std::mutex directory_mu;
+  // Both organizations as they are after every cleanup of this run, for the routing proof;
+  // set before the proofs begin (read-only from then on).
+  const Result<RoutingModel>* routing_model = nullptr;
+};
+
+// One mailbox as a worker moves it.
+struct MailboxWork {
+  JournalMailbox jm;
+  MailboxPlan plan;
+  Snapshot snapshot;
+  ReportRow row;
+  // Open while the mailbox moves, so its steps share two connections instead of making two each.
+  std::unique_ptr<MailStore> source_store, target_store;
+  std::chrono::steady_clock::time_point cleaned_at{};  // when this run cleaned the source up
+  bool already_done = false;                           // routing-verified when this run began
+  bool announced = false;                              // its finished line is printed
+  // Staged moves (issue 13): its schedule and the operator's requests as this pass found them,
+  // and, when it stops before completing, when it has something to do next (0: nothing until
+  // an operator acts).
+  MailboxStage stage;
+  int64_t next_due = 0;
+};
+
+// The mailbox's source / target store, opened on first use and kept while it moves.
+Result<MailStore*> SourceStoreOf(const MigrationContext& ctx, MailboxWork& w);
+Result<MailStore*> TargetStoreOf(const MigrationContext& ctx, MailboxWork& w);
+// Closes both stores (the mailbox is done for now).
+void CloseStores(MailboxWork& w);
+
+// One copy pass of the mailbox: every source message no pass copied yet goes to the target
+// (the bulk copy, a cleanup's final delta and the sweeps after it). The one place a run calls
+// the copy engine, so a pass that also carries changes can replace it here.
+Result<CopyStats> CopyPass(MigrationContext& ctx, MailboxWork& w, RunProgress& progress);
+
+// Applies planned directory operations in order, idempotently (what is already in effect is
+// not written again), each side's consecutive operations as one group.
+Status ApplyPlanOps(MigrationContext& ctx, MailboxWork& w, const std::vector<DirectoryOp>& ops);
+
+}  // namespace cm

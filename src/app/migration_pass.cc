@@ -1,0 +1,461 @@
+#include <fmt/format.h>
+#include <signal.h>
+
+#include <atomic>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <thread>
+
+#include "app/bounces.h"
+#include "app/continuity.h"
+#include "app/journal_access.h"
+#include "app/lifecycle.h"
+#include "app/migration_context.h"
+#include "app/migration_pass.h"
+#include "app/preflight.h"
+#include "app/report.h"
+#include "app/run_progress.h"
+#include "app/stop_signal.h"
+#include "core/dn.h"
+#include "core/strings.h"
+#include "core/timestamp.h"
+#include "journal/journal.h"
+#include "journal/run_lock.h"
+
+namespace cm {
+
+namespace {
+
+// Per mailbox, what this run did, for `run --json`.
+nlohmann::json MailboxResults(const std::vector<ReportRow>& rows) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& r : rows) {
+    out.push_back({{"identity", r.identity},
+                   {"state", r.state},
+                   {"target", r.target_primary_smtp},
+                   {"failure", r.failure},
+                   {"skipped", r.skipped},
+                   {"messages", r.messages},
+                   {"bytes", r.bytes},
+                   {"seconds", r.seconds},
+                   {"stage", r.stage},
+                   {"grade", r.grade},
+                   {"waiting", r.waiting}});
+  }
+  return out;
+}
+
+// The schedule a mailbox has from its users-file row (StartAfter, CompleteAfter) and the config.
+MailboxStage ScheduleOf(const Config& config, const UsersFileRow& row) {
+  MailboxStage schedule;
+  schedule.start_after = row.start_after ? row.start_after : config.start_after;
+  schedule.complete_after = row.complete_after ? row.complete_after : config.complete_after;
+  schedule.suspend_when_ready = config.suspend_when_ready;
+  schedule.sync_interval = config.incremental_sync_interval_seconds;
+  return schedule;
+}
+
+bool SameSchedule(const MailboxStage& a, const MailboxStage& b) {
+  return a.start_after == b.start_after && a.complete_after == b.complete_after &&
+         a.suspend_when_ready == b.suspend_when_ready && a.sync_interval == b.sync_interval;
+}
+
+// One pass: what is due of every mailbox of the users file (or of `options.only`), then the
+// report. Sets `next_due` to the earliest time a mailbox has something to do next (0: none).
+int MigrationPass(const Config& config, const PassOptions& options, Console console,
+                  RunLock& run_lock, int64_t& next_due) {
+  next_due = 0;
+  Problems problems;
+  Preflight pre;
+  std::optional<Status> fatal;
+  // The validation `plan` makes (app/preflight.h); journaled mailboxes continue from their state.
+  if (!PrepareRun(config, /*for_run=*/true, console.err, pre, problems, fatal)) {
+    if (fatal) {
+      if (fatal->code() == Status::Code::kUnavailable)
+        return Unreachable(*fatal, console, options.json);
+      PrintError(fatal->message(), options.json, console);
+      return kExitUsage;
+    }
+    ReportProblems(problems, options.json, console);
+    return pre.unreachable ? kExitUnreachable : kExitUsage;
+  }
+  const UsersFile& users = pre.users;
+  const Batch& batch = pre.batch;
+  std::map<std::string, const JournaledMove*, ILess> by_identity;
+  for (const auto& l : pre.journaled) by_identity[l.jm.identity] = &l;
+
+  MigrationContext ctx{
+      config, console, std::move(pre.orgs), nullptr, nullptr, std::move(pre.stores), {}, nullptr};
+  auto journal = Journal::Open(config.journal);
+  if (!journal.ok()) {
+    console.err << "crossmove: " << journal.status().message() << "\n";
+    return kExitUsage;
+  }
+  ctx.journal = std::move(*journal);
+  (void)run_lock.SetRun(ctx.journal->run_id());  // best effort: only names the run to others
+  auto log = EventLog::Open(config.event_log, ctx.journal->run_id());
+  if (!log.ok()) {
+    console.err << "crossmove: " << log.status().message() << "\n";
+    return kExitUsage;
+  }
+  ctx.log = std::move(*log);
+
+  // The work list, in users-file order.
+  auto stages = ctx.journal->Stages();
+  if (!stages.ok()) {
+    console.err << "crossmove: " << stages.status().message() << "\n";
+    return kExitUsage;
+  }
+  std::set<int64_t> only(options.only.begin(), options.only.end());
+  std::vector<MailboxWork> work;
+  std::map<std::string, size_t, ILess> planned;
+  for (size_t i = 0; i < batch.mailboxes.size(); ++i) {
+    planned[JournalIdentity(users.identity_column, batch.mailboxes[i].row.identity)] = i;
+  }
+  for (const auto& row : users.rows) {
+    std::string key = JournalIdentity(users.identity_column, row.identity);
+    MailboxWork w;
+    if (auto it = by_identity.find(key); it != by_identity.end()) {
+      auto fresh_state = ctx.journal->Find(key);
+      w.jm = fresh_state.ok() && *fresh_state ? **fresh_state : it->second->jm;
+      w.snapshot = it->second->snapshot;
+      w.plan = it->second->plan;
+    } else {
+      const PlannedMailbox& m = batch.mailboxes[planned.at(key)];
+      auto id = ctx.journal->Register(key, row.line, m.source.dn());
+      if (!id.ok()) {
+        console.err << "crossmove: " << id.status().message() << "\n";
+        return kExitUsage;
+      }
+      auto jm = ctx.journal->Find(key);
+      if (!jm.ok() || !*jm) return kExitUsage;
+      w.jm = **jm;
+      w.plan = m.plan;
+      w.snapshot.source = m.source;
+      for (const auto& match : m.target_matches) {
+        for (const auto& op : m.plan.provision) {
+          if (op.kind == DirectoryOp::Kind::kDelete && DnEquals(op.dn, match.dn()))
+            w.snapshot.replaced_target_objects.push_back(match);
+        }
+      }
+    }
+    if (!only.empty() && !only.count(w.jm.id)) continue;
+    // The schedule comes from this run's settings; the operator's requests from the journal.
+    MailboxStage schedule = ScheduleOf(config, row);
+    auto recorded = stages->find(w.jm.id);
+    w.stage = recorded == stages->end() ? MailboxStage{} : recorded->second;
+    if (recorded == stages->end() ? schedule.staged() : !SameSchedule(w.stage, schedule)) {
+      if (Status s = ctx.journal->SaveSchedule(w.jm.id, schedule); !s.ok()) {
+        console.err << "crossmove: " << s.message() << "\n";
+        return kExitUsage;
+      }
+    }
+    w.stage.start_after = schedule.start_after;
+    w.stage.complete_after = schedule.complete_after;
+    w.stage.suspend_when_ready = schedule.suspend_when_ready;
+    w.stage.sync_interval = schedule.sync_interval;
+    w.row = {key,
+             w.plan.source_dn,
+             w.plan.target_dn,
+             w.plan.target_primary_smtp,
+             std::string(ToString(w.plan.cleanup)),
+             "",
+             "",
+             0,
+             0,
+             0,
+             {},
+             ""};
+    work.push_back(std::move(w));
+  }
+
+  // Loud before anything moves: the old addresses a Delete* cleanup leaves to bounce.
+  std::vector<MailboxPlan> work_plans;
+  for (const auto& w : work) work_plans.push_back(w.plan);
+  std::vector<std::string> target_domains = TargetDomains(config, work_plans);
+  BounceCount bounces;
+  for (const auto& w : work) {
+    if (w.jm.state < MailboxState::kSourceCleaned)
+      bounces.Add(
+          AddressesThatWillBounce(w.snapshot.source, w.plan, target_domains, config.profile),
+          w.plan.cleanup);
+  }
+  if (std::string warning = BounceWarning(bounces); !warning.empty())
+    console.err << "crossmove: " << warning << "\n";
+
+  StopSignals stop_signals;
+  uint64_t known_bytes = 0;
+  size_t known = 0;
+  for (auto& w : work) {
+    w.already_done = w.jm.state == MailboxState::kRoutingVerified;
+    if (w.snapshot.folders.empty() && w.jm.state == MailboxState::kPending) continue;
+    for (const auto& f : w.snapshot.folders) known_bytes += f.bytes;
+    ++known;
+  }
+  RunProgress progress(console, work.size(), known_bytes, known);
+  // One line per mailbox when this run is done with it, with the state it ends in.
+  auto Announce = [&](MailboxWork& w) {
+    if (w.announced) return;
+    w.announced = true;
+    std::string outcome =
+        !w.row.failure.empty()   ? "FAILED " + EscapeControlCharacters(w.row.failure)
+        : !w.row.skipped.empty() ? "SKIPPED: " + w.row.skipped
+        : w.row.interrupted
+            ? fmt::format("stopped after {} (the next run resumes there)", ToString(w.jm.state))
+        : !w.row.waiting.empty() ? w.row.waiting
+        : w.already_done && w.row.messages == 0
+            ? fmt::format("already done ({})", ToString(w.jm.state))
+            : std::string(ToString(w.jm.state));
+    progress.MailboxDone(w.plan.alias, outcome, w.row.messages, w.row.bytes);
+  };
+  // `parallel` mailboxes at once (-MaxThreads); each worker takes the next mailbox in file order.
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i = next++; i < work.size(); i = next++) {
+      MailboxWork& w = work[i];
+      if (w.jm.state == MailboxState::kRolledBack) {
+        // Skipped, not failed, as `plan` shows it: a rollback is the operator's decision.
+        w.row.skipped =
+            "rolled back: `crossmove forget IDENTITY`, then `run --allow-merge`, moves it again";
+      } else if (StopRequested() && w.jm.state < MailboxState::kSourceCleaned) {
+        w.row.interrupted = true;  // not started: the next run takes it
+      } else if (w.jm.state < MailboxState::kSourceCleaned) {
+        MoveMailbox(ctx, w, progress);
+      }
+      progress.Moved();
+      // A mailbox that stops here is told now; the others once their routing is proven.
+      if (!w.row.failure.empty() || !w.row.skipped.empty() || w.row.interrupted ||
+          !w.row.waiting.empty())
+        Announce(w);
+    }
+  };
+  size_t threads = std::min<size_t>(static_cast<size_t>(std::max(1, config.parallel)), work.size());
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+
+  // Sweep (mail that reached the source during the cleanup) and the proof of continuity.
+  std::vector<Snapshot> snapshots;
+  std::vector<MailboxPlan> plans;
+  for (const auto& w : work) {
+    snapshots.push_back(w.snapshot);
+    plans.push_back(w.plan);
+  }
+  auto model = BuildModel(ctx.orgs, config, snapshots, plans);
+  ctx.routing_model = &model;
+  // The sweeps run `parallel` at once too; the model is read-only.
+  next = 0;
+  auto prover = [&] {
+    for (size_t i = next++; i < work.size(); i = next++) {
+      SweepAndProve(ctx, work[i], progress);
+      Announce(work[i]);
+    }
+  };
+  pool.clear();
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(prover);
+  prover();
+  for (auto& t : pool) t.join();
+  progress.Finished();
+
+  RunReport report{
+      fmt::format("crossmove migration report: {} (run {})", users.path, ctx.journal->run_id()),
+      fmt::format("source {} -> target {}", ctx.orgs.source_base, ctx.orgs.target_base),
+      config.cleanup,
+      "",
+      UtcNow(),
+      {},
+      progress.samples(),
+      progress.elapsed()};
+  if (auto started = ctx.journal->FirstRunStarted(); started.ok()) report.started = *started;
+  size_t failed = 0, moved = 0, skipped = 0;
+  uint64_t messages = 0, bytes = 0;  // this run's
+  nlohmann::json skipped_rows = nlohmann::json::array();
+  std::set<std::string> holders;
+  // What every run together copied: the report is the migration's, not this invocation's.
+  auto totals = ctx.journal->CopiedTotals();
+  auto spans = ctx.journal->StepSpans();
+  auto cumulative = [&](ReportRow row, int64_t id) {
+    if (spans.ok()) {
+      if (auto s = spans->find(id); s != spans->end()) {
+        row.first_step = s->second.first;
+        row.last_step = s->second.last;
+      }
+    }
+    if (!totals.ok()) return row;
+    auto t = totals->find(id);
+    row.messages = t == totals->end() ? 0 : t->second.messages;
+    row.bytes = t == totals->end() ? 0 : t->second.bytes;
+    return row;
+  };
+  // Stages and grades, from the journal as this pass leaves it.
+  auto stages_now = ctx.journal->Stages();
+  std::optional<ConsistencyGrade> batch_grade;
+  auto staged = [&](ReportRow& row, const JournalMailbox& jm) {
+    MailboxStage stage;
+    if (stages_now.ok()) {
+      if (auto it = stages_now->find(jm.id); it != stages_now->end()) stage = it->second;
+    }
+    auto fresh = ctx.journal->Find(jm.identity);
+    row.stage = std::string(ToString(StageOf(fresh.ok() && *fresh ? **fresh : jm, stage)));
+    Journal::CopiedTotal copied;
+    if (totals.ok()) {
+      if (auto t = totals->find(jm.id); t != totals->end()) copied = t->second;
+    }
+    ConsistencyGrade grade = MailboxGrade(copied, row.refused.size());
+    row.grade = std::string(ToString(grade));
+    batch_grade = batch_grade ? Worst(*batch_grade, grade) : grade;
+  };
+  size_t synced = 0;
+  std::set<int64_t> reported;
+  for (auto& w : work) {
+    w.row.state = std::string(ToString(w.jm.state));
+    // Every refusal the journal holds for the mailbox, earlier runs' too.
+    if (auto refused = ctx.journal->RefusedMessages(w.jm.id); refused.ok())
+      w.row.refused = std::move(*refused);
+    failed += !w.row.failure.empty();
+    if (!w.row.skipped.empty()) {
+      ++skipped;
+      skipped_rows.push_back({{"identity", w.jm.identity}, {"reason", w.row.skipped}});
+      holders.insert(w.row.skipped);
+    }
+    moved += w.jm.state == MailboxState::kRoutingVerified;
+    synced += w.jm.state == MailboxState::kContentVerified && w.row.failure.empty();
+    if (w.next_due > 0) next_due = next_due ? std::min(next_due, w.next_due) : w.next_due;
+    staged(w.row, w.jm);
+    messages += w.row.messages;
+    bytes += w.row.bytes;
+    report.rows.push_back(cumulative(w.row, w.jm.id));
+    reported.insert(w.jm.id);
+  }
+  // Mailboxes of earlier runs this users file does not name keep their line in the report.
+  if (auto everyone = ctx.journal->All(); everyone.ok()) {
+    std::map<int64_t, const JournaledMove*> plans;
+    for (const auto& l : pre.journaled) plans[l.jm.id] = &l;
+    for (const auto& jm : *everyone) {
+      if (reported.count(jm.id)) continue;
+      ReportRow row{jm.identity,
+                    jm.source_dn,
+                    "",
+                    "",
+                    "",
+                    std::string(ToString(jm.state)),
+                    jm.failed() ? fmt::format("{}: {}", jm.failed_step, jm.reason) : "",
+                    0,
+                    0,
+                    0,
+                    {},
+                    ""};
+      if (auto p = plans.find(jm.id); p != plans.end()) {
+        row.target_dn = p->second->plan.target_dn;
+        row.target_primary_smtp = p->second->plan.target_primary_smtp;
+        row.cleanup = std::string(ToString(p->second->plan.cleanup));
+      }
+      if (auto refused = ctx.journal->RefusedMessages(jm.id); refused.ok())
+        row.refused = std::move(*refused);
+      staged(row, jm);
+      report.rows.push_back(cumulative(std::move(row), jm.id));
+    }
+  }
+  FailuresFirst(report.rows);
+  if (batch_grade) report.grade = std::string(ToString(*batch_grade));
+  // Every run keeps its dated report; the configured name is the latest.
+  std::string report_base = config.report.empty() ? config.journal + ".report" : config.report;
+  std::string dated = DatedReportBase(report_base);
+  for (const std::string& base : {dated, report_base}) {
+    if (Status s = WriteReport(base, report); !s.ok())
+      console.err << "crossmove: " << s.message() << "\n";
+  }
+  std::string summary = fmt::format(
+      "{} of {} mailboxes moved and verified, {}{} failed{}; {} messages ({:.1f} MB) copied in "
+      "{:.1f} s. Report: {}.html (this run's: {}.html)",
+      moved, work.size(),
+      synced ? fmt::format("{} synced (not completed yet{}), ", synced,
+                           next_due ? ", next due " + FormatIsoTime(next_due) : "")
+             : std::string(),
+      failed,
+      skipped ? fmt::format(", {} skipped ({})", skipped,
+                            Join(std::vector<std::string>(holders.begin(), holders.end()), "; "))
+              : std::string(),
+      messages, static_cast<double>(bytes) / 1e6, progress.elapsed(), report_base, dated);
+  size_t interrupted = 0;
+  for (const auto& w : work) interrupted += w.row.interrupted;
+  if (StopRequested()) {
+    summary = fmt::format(
+        "Interrupted by {}: stopped at a safe point ({} mailboxes not finished; the journal "
+        "records every step and message done). {}\nTo resume, run the same command again: "
+        "`crossmove ... run` continues each mailbox from its journaled step.",
+        StopSignalNumber() == SIGTERM ? "SIGTERM" : "SIGINT", interrupted, summary);
+  }
+  if (options.json) {
+    nlohmann::json j = {
+        {"moved", moved},
+        {"synced", synced},
+        {"next_due", next_due ? nlohmann::json(FormatIsoTime(next_due)) : nlohmann::json()},
+        {"grade", report.grade},
+        {"interrupted", StopRequested()},
+        {"unfinished", interrupted},
+        {"failed", failed},
+        {"skipped", skipped},
+        {"skipped_mailboxes", skipped_rows},  // identity and who holds it
+        {"messages", messages},
+        {"bytes", bytes},
+        {"addresses_that_will_bounce", bounces.addresses},
+        {"mailboxes", MailboxResults(report.rows)},
+        {"report", report_base + ".html"},
+        {"run_report", dated + ".html"}};
+    console.out << j.dump(2) << "\n";
+  } else {
+    console.out << summary << "\n";
+  }
+  if (StopRequested()) return kExitInterrupted;
+  return failed ? kExitSomeFailed : kExitOk;
+}
+
+// Sleeps until `due` (seconds since the epoch). Wakes early on SIGINT / SIGTERM (returns false)
+// and when an operator's request (`complete`, `suspend`, `resume`) changes the journal's
+// stages, which it reads every 2 seconds without a lock.
+bool SleepUntilDue(const Config& config, int64_t due, Console console) {
+  StopSignals stop_signals;
+  auto stages_of = [&]() -> std::map<int64_t, MailboxStage> {
+    auto journal = Journal::OpenReadOnly(config.journal);
+    if (!journal.ok()) return {};
+    auto stages = (*journal)->Stages();
+    return stages.ok() ? std::move(*stages) : std::map<int64_t, MailboxStage>{};
+  };
+  std::map<int64_t, MailboxStage> before = stages_of();
+  due = std::max(due, UnixNow() + 1);  // an interval of 0 syncs as often as it can, not in a spin
+  console.err << fmt::format("crossmove: watching; next due {}\n", FormatIsoTime(due));
+  for (int tick = 1; UnixNow() < due; ++tick) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    if (StopRequested()) return false;
+    if (tick % 10 == 0 && stages_of() != before) return true;
+  }
+  return true;
+}
+
+}  // namespace
+
+int Migrate(const Config& config, const PassOptions& options, Console console) {
+  if (Status s = MakeJournalFolder(config.journal); !s.ok()) {
+    PrintError(s.message(), options.json, console);
+    return kExitUsage;
+  }
+  int refused = kExitUsage;
+  std::optional<RunLock> run_lock = LockJournal(config, options.wait, console, refused);
+  if (!run_lock) return refused;
+  while (true) {
+    int64_t next_due = 0;
+    int code = MigrationPass(config, options, console, *run_lock, next_due);
+    if (!options.watch || code == kExitInterrupted || code == kExitUsage ||
+        code == kExitUnreachable || next_due == 0)
+      return code;
+    if (!SleepUntilDue(config, next_due, console)) {
+      console.err << "crossmove: watch stopped by a signal; `crossmove run --watch` goes on\n";
+      return kExitInterrupted;
+    }
+  }
+}
+
+}  // namespace cm

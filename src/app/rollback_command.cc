@@ -1,0 +1,170 @@
+// `rollback` (SPEC §8): restores cleaned source objects from their snapshots, removes the
+// forwarding objects and turns the target mailbox into a mail user forwarding back; mail is kept.
+#include <fmt/format.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+
+#include "app/apply.h"
+#include "app/event_log.h"
+#include "app/journal_access.h"
+#include "app/journal_commands.h"
+#include "app/organizations.h"
+#include "app/plan_output.h"
+#include "core/recipient.h"
+#include "journal/journal.h"
+#include "journal/run_lock.h"
+
+namespace cm {
+
+int RunRollback(const Config& config, const RunOptions& options, Console console) {
+  if (!options.all && options.identities.empty()) {
+    console.err << "crossmove: rollback needs --all or the identities to roll back\n";
+    return kExitUsage;
+  }
+  if (!FileExists(config.journal)) {
+    console.err << "crossmove: no journal at " << config.journal << " (nothing has run yet)\n";
+    return kExitUsage;
+  }
+  // A dry run reads only: no lock, no event log, no directory write.
+  int refused = kExitUsage;
+  std::optional<RunLock> run_lock;
+  if (!options.dry_run) {
+    run_lock = LockJournal(config, options.wait, console, refused);
+    if (!run_lock) return refused;
+  }
+  Problems problems;
+  auto orgs = OpenOrganizations(config, /*read_only=*/options.dry_run, problems);
+  if (!orgs.ok() && orgs.status().code() == Status::Code::kUnavailable)
+    return Unreachable(orgs.status(), console);
+  if (!problems.empty() || !orgs.ok()) {
+    PrintProblems(problems, console);
+    return kExitUsage;
+  }
+  auto opened = OpenExistingJournal(config, console, "", /*read_only=*/options.dry_run);
+  if (!opened) return kExitUsage;
+  std::unique_ptr<Journal>* journal = &opened->journal;
+  auto chosen = ChooseMailboxes(options.all ? std::vector<std::string>{} : options.identities,
+                                IdentitiesOf(opened->mailboxes), config, false, console);
+  if (!chosen) return kExitUsage;
+  std::unique_ptr<EventLog> log;
+  if (!options.dry_run) {
+    (void)run_lock->SetRun((*journal)->run_id());  // best effort: only names the run to others
+    auto opened_log = EventLog::Open(config.event_log, (*journal)->run_id());
+    if (!opened_log.ok()) {
+      console.err << "crossmove: " << opened_log.status().message() << "\n";
+      return kExitUsage;
+    }
+    log = std::move(*opened_log);
+  }
+  const AttributeProfile& p = config.profile;
+  size_t done = 0, failed = 0;
+  for (size_t chosen_index : *chosen) {
+    const JournaledMove& l = opened->mailboxes[chosen_index];
+    if (l.jm.state == MailboxState::kRolledBack) {
+      if (!options.identities.empty())
+        console.out << fmt::format("{}: already rolled back\n", l.jm.identity);
+      continue;
+    }
+    std::vector<DirectoryOp> ops;
+    const Entry& snap = l.snapshot.source;
+    // Source: remove the forwarding contact, then restore the object as it was.
+    for (const auto& op : l.plan.cleanup_ops) {
+      if (op.kind == DirectoryOp::Kind::kAdd)
+        ops.push_back({Side::kSource,
+                       DirectoryOp::Kind::kDelete,
+                       op.dn,
+                       {},
+                       "",
+                       "",
+                       "remove the forwarding contact"});
+    }
+    auto current = orgs->source->Read(snap.dn());
+    if (!current.ok() && current.status().code() == Status::Code::kNotFound) {
+      std::vector<Modification> attrs;
+      for (const auto& [name, values] : snap.attributes()) {
+        if (!orgs->source->IsServerManaged(name))
+          attrs.push_back({Modification::Op::kAdd, name, values});
+      }
+      ops.push_back({Side::kSource, DirectoryOp::Kind::kAdd, snap.dn(), attrs, "", "",
+                     "recreate the source object from its snapshot"});
+    } else if (current.ok()) {
+      std::vector<Modification> mods;
+      for (const auto& [name, values] : current->attributes()) {
+        if (!snap.Has(name) && !orgs->source->IsServerManaged(name))
+          mods.push_back({Modification::Op::kDelete, name, {}});
+      }
+      for (const auto& [name, values] : snap.attributes()) {
+        if (!orgs->source->IsServerManaged(name))
+          mods.push_back({Modification::Op::kReplace, name, values});
+      }
+      ops.push_back({Side::kSource, DirectoryOp::Kind::kModify, snap.dn(), mods, "", "",
+                     "restore every snapshotted value"});
+    } else {
+      console.err << "crossmove: " << l.jm.identity << ": " << current.status().message() << "\n";
+      ++failed;
+      continue;
+    }
+    // Target: the mailbox user becomes a mail user that forwards back to the old mailbox. Its
+    // mail is kept.
+    if (l.jm.state >= MailboxState::kTargetProvisioned) {
+      auto target = orgs->target->Read(l.plan.target_dn);
+      if (target.ok()) {
+        std::vector<Modification> mods;
+        for (const auto& attr : {p.home_mdb, p.home_server}) {
+          if (target->Has(attr)) mods.push_back({Modification::Op::kDelete, attr, {}});
+        }
+        mods.push_back({Modification::Op::kReplace,
+                        p.target_address,
+                        {"SMTP:" + Recipient(snap, p).primary_smtp()}});
+        mods.push_back({Modification::Op::kReplace,
+                        p.type_details,
+                        {std::to_string(recipient_type::kMailUser)}});
+        mods.push_back({Modification::Op::kReplace,
+                        p.display_type,
+                        {std::to_string(recipient_type::kDisplayRemoteMailUser)}});
+        ops.push_back({Side::kTarget, DirectoryOp::Kind::kModify, l.plan.target_dn, mods, "", "",
+                       "moved back: forwards to the old mailbox"});
+      }
+    }
+    if (options.dry_run) {
+      console.out << fmt::format("{}: would restore {} ({} directory changes):\n{}", l.jm.identity,
+                                 snap.dn(), ops.size(), FormatOpsText(ops, console.color));
+      ++done;
+      continue;
+    }
+    Status s = (*journal)->Claim(l.jm.id);
+    if (s.ok()) s = (*journal)->Begin(l.jm.id, "rollback");
+    for (const auto& op : ops) {
+      if (!s.ok()) break;
+      Directory& dir = op.side == Side::kTarget ? *orgs->target : *orgs->source;
+      auto applied = ApplyIdempotent(dir, op, log.get(), l.jm.identity);
+      if (!applied.ok()) s = applied.status();
+    }
+    if (s.ok()) s = (*journal)->Finish(l.jm.id, MailboxState::kRolledBack);
+    (*journal)->Release(l.jm.id);
+    if (!s.ok()) {
+      (*journal)->Fail(l.jm.id, "rollback", s.message());
+      console.err << "crossmove: " << l.jm.identity << ": rollback failed: " << s.message() << "\n";
+      ++failed;
+      continue;
+    }
+    log->StateChange(l.jm.identity, "rolled-back");
+    ++done;
+    console.out << fmt::format("{}: rolled back ({} restored; mail in both stores kept)\n",
+                               l.jm.identity, snap.dn());
+  }
+  if (options.dry_run) {
+    console.out << fmt::format(
+        "rollback --dry-run: {} mailboxes would be rolled back; nothing was "
+        "written\n",
+        done);
+    return failed ? kExitSomeFailed : kExitOk;
+  }
+  console.out << fmt::format("rollback: {} mailboxes rolled back, {} failed\n", done, failed);
+  return failed ? kExitSomeFailed : kExitOk;
+}
+
+}  // namespace cm

@@ -1,0 +1,129 @@
+// `status` (SPEC §9): what the journal says, read-only and without a lock: counts per state,
+// failures, who holds what, the run in progress.
+#include <fmt/format.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+
+#include "app/journal_access.h"
+#include "app/journal_commands.h"
+#include "app/lifecycle.h"
+#include "core/timestamp.h"
+#include "journal/journal.h"
+#include "journal/run_lock.h"
+
+namespace cm {
+
+int RunStatus(const Config& config, const RunOptions& options, Console console) {
+  auto opened =
+      ChooseFromJournal(config, options.identities, /*read_only=*/true, options.json, console);
+  if (!opened) return kExitUsage;
+  const std::vector<JournalMailbox>* all = &opened->all;
+  const std::vector<size_t>* chosen = &opened->chosen;
+  Journal& journal = *opened->journal;
+  auto stages = journal.Stages();
+  auto totals = journal.CopiedTotals();
+  if (!stages.ok() || !totals.ok()) {
+    PrintError((!stages.ok() ? stages.status() : totals.status()).message(), options.json, console);
+    return kExitUsage;
+  }
+  int64_t now = UnixNow();
+  std::map<std::string, size_t> counts;  // by journal state
+  std::map<std::string, size_t> batch;   // by lifecycle stage (issue 13)
+  std::optional<ConsistencyGrade> worst;
+  size_t failed = 0;
+  nlohmann::json rows = nlohmann::json::array();
+  std::vector<bool> chosen_mask(all->size(), false);
+  for (size_t i : *chosen) chosen_mask[i] = true;
+  for (size_t i = 0; i < all->size(); ++i) {
+    const JournalMailbox& m = (*all)[i];
+    ++counts[std::string(ToString(m.state))];
+    failed += m.failed();
+    auto st = stages->find(m.id);
+    MailboxStage stage = st == stages->end() ? MailboxStage{} : st->second;
+    LifecycleStage lifecycle = StageOf(m, stage);
+    ++batch[std::string(ToString(lifecycle))];
+    auto refused = journal.RefusedMessages(m.id);
+    auto copied = totals->find(m.id);
+    ConsistencyGrade grade =
+        MailboxGrade(copied == totals->end() ? Journal::CopiedTotal{} : copied->second,
+                     refused.ok() ? refused->size() : 0);
+    worst = worst ? Worst(*worst, grade) : grade;
+    if (!chosen_mask[i]) continue;
+    int64_t due = m.failed() ? 0 : NextDueOf(m.state, stage, now);
+    rows.push_back({{"identity", m.identity},
+                    {"line", m.line},
+                    {"source_dn", m.source_dn},
+                    {"state", ToString(m.state)},
+                    {"stage", ToString(lifecycle)},
+                    {"grade", ToString(grade)},
+                    {"skipped_items", refused.ok() ? refused->size() : 0},
+                    {"last_sync", stage.last_sync ? nlohmann::json(FormatIsoTime(stage.last_sync))
+                                                  : nlohmann::json()},
+                    {"next_due", due ? nlohmann::json(FormatIsoTime(due)) : nlohmann::json()},
+                    {"complete_after", stage.complete_after
+                                           ? nlohmann::json(FormatIsoTime(*stage.complete_after))
+                                           : nlohmann::json()},
+                    {"complete_requested", stage.complete_requested},
+                    {"approve_skipped", stage.approve_skipped},
+                    {"failed_step", m.failed_step},
+                    {"reason", m.reason},
+                    {"updated", m.updated},
+                    {"held_by", m.holder}});
+  }
+  nlohmann::json batch_json = {{"total", all->size()}};
+  for (const char* stage :
+       {"queued", "syncing", "synced", "completing", "completed", "failed", "suspended"})
+    batch_json[stage] = batch[stage];
+  // snake_case like the other keys (and not the state's spelling, which names one mailbox's)
+  batch_json["rolled_back"] = batch["rolled-back"];
+  batch_json["grade"] = worst ? nlohmann::json(ToString(*worst)) : nlohmann::json();
+  // A run in progress is shown, never waited for: status takes no lock.
+  std::string running = RunLock::HolderOf(config.journal);
+  if (options.json) {
+    console.out << nlohmann::json{{"counts", counts},
+                                  {"failed", failed},
+                                  {"running",
+                                   running.empty() ? nlohmann::json() : nlohmann::json(running)},
+                                  {"batch", batch_json},
+                                  {"mailboxes", rows}}
+                       .dump(2)
+                << "\n";
+    return kExitOk;
+  }
+  console.out << fmt::format("{} mailboxes in {}\n", all->size(), config.journal);
+  if (!running.empty()) console.out << "  in progress: " << running << "\n";
+  for (const auto& [state, n] : counts) console.out << fmt::format("  {:<20} {}\n", state, n);
+  if (failed) console.out << fmt::format("  {:<20} {}\n", "failed", failed);
+  console.out << fmt::format(
+      "batch: {} total, {} queued, {} syncing, {} synced, {} completed, {} failed{}; consistency "
+      "grade {}\n",
+      all->size(), batch["queued"], batch["syncing"], batch["synced"], batch["completed"],
+      batch["failed"], batch["suspended"] ? fmt::format(", {} suspended", batch["suspended"]) : "",
+      worst ? ToString(*worst) : "-");
+  auto text = [](const nlohmann::json& v) {
+    return v.is_null() ? std::string("-") : v.get<std::string>();
+  };
+  for (const auto& r : rows) {
+    std::string stage = r["stage"].get<std::string>();
+    bool staged = stage == "synced" || stage == "suspended";
+    bool show =
+        !options.identities.empty() || !r["failed_step"].get<std::string>().empty() || staged;
+    if (!show) continue;
+    console.out << fmt::format(
+        "{}  {} ({}, grade {}; last sync {}, next {})  {}{}\n", r["identity"].get<std::string>(),
+        r["state"].get<std::string>(), stage, r["grade"].get<std::string>(), text(r["last_sync"]),
+        text(r["next_due"]),
+        r["failed_step"].get<std::string>().empty()
+            ? ""
+            : fmt::format("FAILED at {}: {}", r["failed_step"].get<std::string>(),
+                          r["reason"].get<std::string>()),
+        r["held_by"].get<std::string>().empty() ? ""
+                                                : "  held by " + r["held_by"].get<std::string>());
+  }
+  return kExitOk;
+}
+
+}  // namespace cm

@@ -1,0 +1,57 @@
+// `suspend` and `resume` (issue 13, Exchange's Suspend-MoveRequest / Resume-MoveRequest): one
+// flag of a mailbox's stage record. A run leaves a suspended mailbox where it is (a step in
+// progress finishes first: the flag is read when a run takes the mailbox); `resume` lets the
+// next run go on with it. Neither takes the run lock: each writes only its own flag.
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "app/journal_access.h"
+#include "app/journal_commands.h"
+#include "journal/journal.h"
+
+namespace cm {
+
+namespace {
+
+int SetSuspendedFor(const Config& config, const RunOptions& options, Console console,
+                    bool suspended) {
+  const char* command = suspended ? "suspend" : "resume";
+  if (!options.all && options.identities.empty()) {
+    PrintError(fmt::format("{} needs --all or the identities of the mailboxes", command),
+               options.json, console);
+    return kExitUsage;
+  }
+  auto opened =
+      ChooseFromJournal(config, options.all ? std::vector<std::string>{} : options.identities,
+                        /*read_only=*/false, options.json, console);
+  if (!opened) return kExitUsage;
+  nlohmann::json changed = nlohmann::json::array();
+  for (size_t i : opened->chosen) {
+    const JournalMailbox& m = opened->all[i];
+    if (Status s = opened->journal->SetSuspended(m.id, suspended); !s.ok()) {
+      PrintError(fmt::format("{}: {}", m.identity, s.message()), options.json, console);
+      return kExitUsage;
+    }
+    changed.push_back({{"identity", m.identity}, {"state", ToString(m.state)}});
+    if (!options.json)
+      console.out << fmt::format("{}: {} ({}){}\n", m.identity, suspended ? "suspended" : "resumed",
+                                 ToString(m.state),
+                                 suspended ? "" : "; the next run goes on with it");
+  }
+  if (options.json)
+    console.out << nlohmann::json{{suspended ? "suspended" : "resumed", changed}}.dump(2) << "\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+int RunSuspend(const Config& config, const RunOptions& options, Console console) {
+  return SetSuspendedFor(config, options, console, true);
+}
+
+int RunResume(const Config& config, const RunOptions& options, Console console) {
+  return SetSuspendedFor(config, options, console, false);
+}
+
+}  // namespace cm

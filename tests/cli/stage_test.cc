@@ -1,0 +1,248 @@
+// Staged moves (issue 13): sync now, complete later. Every check reads what an administrator
+// would: the source directory through the tests' own LDIF reader (ldif_entries.py), the mail
+// from the Maildir files, the lifecycle from `status --json`.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+#include "cli/org.h"
+#include "cli/stage_checks.h"
+
+namespace cm {
+namespace {
+
+using testing::Org;
+using testing::SourceEntries;
+using Clock = std::chrono::steady_clock;
+
+constexpr int kMailboxes = 3;
+constexpr int kMessages = 60;
+
+// How many mailboxes `status` shows in each lifecycle stage.
+std::map<std::string, int> Stages(const Org& org) {
+  std::map<std::string, int> out;
+  nlohmann::json status = testing::StatusJson(org);  // kept: the loop reads into it
+  for (const auto& m : status["mailboxes"]) ++out[m["stage"].get<std::string>()];
+  return out;
+}
+
+// An ISO 8601 UTC time `seconds` from now, written by the test itself (strftime).
+std::string UtcIn(int seconds) {
+  std::time_t t = std::time(nullptr) + seconds;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
+
+// The users file with a CompleteAfter column: `times[i]` for the i-th row ("" leaves it empty).
+void AddCompleteAfterColumn(const Org& org, const std::vector<std::string>& times) {
+  std::vector<std::string> lines = Split(org.Read("users.csv"), '\n');
+  std::string out;
+  size_t row = 0;
+  for (std::string line : lines) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    if (line.starts_with("#TYPE")) {
+      out += line + "\r\n";
+    } else if (line.starts_with("\"Name\"")) {
+      out += line + ",\"CompleteAfter\"\r\n";
+    } else {
+      out += line + ",\"" + (row < times.size() ? times[row] : "") + "\"\r\n";
+      ++row;
+    }
+  }
+  testing::Spit(org.dir() / "users.csv", out);
+}
+
+TEST(Stage, SuspendWhenReadySyncsAndLeavesTheSourceUntouchedUntilComplete) {
+  Org org(kMailboxes, kMessages, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  std::string source_before = SourceEntries(org);
+  auto sync = org.Run({"run", "--suspend-when-ready"});
+  ASSERT_EQ(sync.exit_code, 0) << sync.err << sync.out;
+  EXPECT_EQ(SourceEntries(org), source_before) << "a sync wrote to the source directory";
+  EXPECT_EQ(testing::Total(org.TargetMail()), kMessages) << "the sync copied every message";
+  EXPECT_EQ(Stages(org), (std::map<std::string, int>{{"synced", kMailboxes}}));
+  EXPECT_NE(sync.err.find("waits for `crossmove complete`"), std::string::npos) << sync.err;
+
+  // Another run (the interval not yet passed) still leaves the source alone.
+  auto again = org.Run({"run", "--suspend-when-ready"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(SourceEntries(org), source_before);
+  auto mail = org.TargetMail();
+
+  auto complete = org.Run({"complete", "--all"});
+  ASSERT_EQ(complete.exit_code, 0) << complete.err << complete.out;
+  EXPECT_EQ(Stages(org), (std::map<std::string, int>{{"completed", kMailboxes}}));
+  EXPECT_NE(SourceEntries(org), source_before);
+  EXPECT_EQ(org.ReadBack("source", "objectclass", "contact").size(),
+            static_cast<size_t>(kMailboxes))
+      << "CreateSourceContact left a contact per mailbox";
+  EXPECT_EQ(org.TargetMail(), mail) << "the completion copied no message twice";
+}
+
+TEST(Stage, CompleteAfterInThePastCompletesAtTheNextRun) {
+  Org org(kMailboxes, kMessages, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  auto r = org.Run({"run", "--complete-after", "2001-02-03T04:05:06+01:00"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_EQ(Stages(org), (std::map<std::string, int>{{"completed", kMailboxes}}));
+}
+
+TEST(Stage, CompleteAfterInTheFutureOnlySyncsUntilItPasses) {
+  Org org(kMailboxes, kMessages, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  std::string source_before = SourceEntries(org);
+  // One row completes now (its column in the past), the others after the setting's time.
+  AddCompleteAfterColumn(org, {"2001-01-01T00:00:00Z"});
+  auto r = org.Run({"run", "--complete-after", "2999-01-01T00:00:00Z"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_EQ(Stages(org), (std::map<std::string, int>{{"completed", 1}, {"synced", 2}}));
+  auto status = testing::StatusJson(org);
+  EXPECT_EQ(status["batch"]["synced"], 2) << status.dump(2);
+  EXPECT_EQ(status["batch"]["completed"], 1) << status.dump(2);
+  for (const auto& m : status["mailboxes"]) {
+    if (m["stage"] == "synced") {
+      EXPECT_EQ(m["complete_after"], "2999-01-01T00:00:00Z") << m.dump();
+      EXPECT_FALSE(m["last_sync"].is_null()) << m.dump();
+    }
+  }
+  EXPECT_EQ(org.ReadBack("source", "objectclass", "contact").size(), 1u);
+  EXPECT_EQ(testing::Total(org.TargetMail()), kMessages);
+}
+
+TEST(Stage, RunWatchCompletesAMailboxWhenItsCompleteAfterComes) {
+  Org org(kMailboxes, kMessages, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  auto started = Clock::now();
+  auto r = org.Run({"run", "--watch", "--complete-after", UtcIn(6)});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_GE(Clock::now() - started, std::chrono::seconds(4)) << "completed before its time";
+  EXPECT_EQ(Stages(org), (std::map<std::string, int>{{"completed", kMailboxes}}));
+  EXPECT_NE(r.err.find("watching; next due"), std::string::npos) << r.err;
+  EXPECT_EQ(testing::Total(org.TargetMail()), kMessages);
+}
+
+TEST(Stage, SuspendedMailboxesAreLeftAloneUntilResumed) {
+  Org org(kMailboxes, kMessages, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  ASSERT_EQ(org.Run({"run", "--suspend-when-ready"}).exit_code, 0);
+  ASSERT_EQ(org.Run({"suspend", "--all"}).exit_code, 0);
+  std::string source_before = SourceEntries(org);
+  auto complete = org.Run({"complete", "--all"});
+  ASSERT_EQ(complete.exit_code, 0) << complete.err;
+  EXPECT_EQ(Stages(org), (std::map<std::string, int>{{"suspended", kMailboxes}}));
+  EXPECT_EQ(SourceEntries(org), source_before);
+  ASSERT_EQ(org.Run({"resume", "--all"}).exit_code, 0);
+  auto run = org.Run({"run"});  // the completion asked for above is still recorded
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(Stages(org), (std::map<std::string, int>{{"completed", kMailboxes}}));
+}
+
+TEST(Stage, ABadTimeNamesTheFileTheLineAndTheField) {
+  Org org(kMailboxes, kMessages, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  AddCompleteAfterColumn(org, {"", "next tuesday"});
+  auto r = org.Run({"run"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  // Line 4: the #TYPE line, the header, the first row, then the second.
+  EXPECT_NE(r.err.find("users.csv:4"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("column CompleteAfter"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("'next tuesday' is not an ISO 8601 time"), std::string::npos) << r.err;
+
+  auto flag = org.Run({"plan", "--start-after", "2026-13-01T00:00:00Z"});
+  EXPECT_EQ(flag.exit_code, 2) << flag.err;
+  EXPECT_NE(flag.err.find("--start-after"), std::string::npos) << flag.err;
+  EXPECT_NE(flag.err.find("the month is out of range"), std::string::npos) << flag.err;
+  EXPECT_FALSE(std::filesystem::exists(org.dir() / "crossmove.journal")) << "nothing was written";
+}
+
+// A journal of the version before staged moves has no stage records (the stages table): it
+// opens read-only for status and a run resumes it to the end.
+TEST(Stage, AJournalOfThePreviousVersionOpensAndResumes) {
+  Org org(kMailboxes, kMessages, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  // Stopped after some steps, as a crash of the previous version would leave it.
+  auto crashed = org.Run({"run", "--parallel", "1"}, {"CROSSMOVE_CRASH_AFTER_STEP=7"});
+  ASSERT_EQ(crashed.exit_code, 137) << crashed.err;
+  auto dropped = testing::RunProgram(
+      {"python3", "-c",
+       "import sqlite3,sys; d=sqlite3.connect(sys.argv[1]); d.execute('DROP TABLE stages'); "
+       "d.commit()",
+       (org.dir() / "crossmove.journal").string()},
+      org.dir());
+  ASSERT_EQ(dropped.exit_code, 0) << dropped.err;
+  auto status = org.Run({"status", "--json"});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  auto resumed = org.Run({"run"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err << resumed.out;
+  EXPECT_EQ(Stages(org), (std::map<std::string, int>{{"completed", kMailboxes}}));
+  EXPECT_EQ(testing::Total(org.TargetMail()), kMessages);
+}
+
+struct EndState {
+  std::string source, target;
+  std::map<std::string, int> mail;
+  nlohmann::json counts;
+};
+
+EndState StateOf(const Org& org) {
+  return {SourceEntries(org), org.DirectoryText("target"), org.TargetMail(),
+          testing::StatusJson(org)["counts"]};
+}
+
+// Kill -9 after every journal step of an incremental sync pass and of `complete`, one step per
+// try: the rerun ends where the uninterrupted sequence (sync, sync again, complete) ends.
+TEST(Stage, ACrashAfterEveryStepOfASyncPassAndOfCompleteResumesToTheSameEndState) {
+  Org pristine(kMailboxes, kMessages, "MailEnableSourceAccount");
+  CM_ASSERT_ORG(pristine);
+  const std::vector<std::string> sync = {
+      "run", "--parallel", "1", "--suspend-when-ready", "--incremental-sync-interval", "0"};
+  const std::vector<std::string> complete = {"complete", "--all", "--parallel", "1"};
+  Org baseline(pristine);
+  ASSERT_EQ(baseline.Run(sync).exit_code, 0);
+  auto pass = baseline.Run(sync);
+  ASSERT_EQ(pass.exit_code, 0) << pass.err;
+  ASSERT_EQ(baseline.Run(complete).exit_code, 0);
+  EndState expected = StateOf(baseline);
+  ASSERT_EQ(expected.counts["routing-verified"], kMailboxes);
+
+  int crashes = 0;
+  for (const bool in_complete : {false, true}) {
+    for (int step = 1; step < 100; ++step) {
+      Org org(pristine);
+      CM_ASSERT_ORG(org);
+      ASSERT_EQ(org.Run(sync).exit_code, 0);
+      std::vector<std::string> crash = {fmt::format("CROSSMOVE_CRASH_AFTER_STEP={}", step)};
+      auto crashed = org.Run(in_complete ? complete : sync, crash);
+      if (crashed.exit_code == 0) break;  // past the last step: it finished untouched
+      ASSERT_EQ(crashed.exit_code, 137) << "step " << step << ": " << crashed.err;
+      ++crashes;
+      // The rerun: the interrupted command again, then whatever of the sequence is left.
+      auto rerun = org.Run(in_complete ? complete : sync);
+      ASSERT_EQ(rerun.exit_code, 0) << "step " << step << ": " << rerun.err << rerun.out;
+      if (!in_complete) {
+        ASSERT_EQ(org.Run(complete).exit_code, 0);
+      }
+      EndState got = StateOf(org);
+      std::string where = fmt::format("after a crash at step {} of {}", step,
+                                      in_complete ? "complete" : "the sync pass");
+      EXPECT_EQ(got.source, expected.source) << "source directory differs " << where;
+      EXPECT_EQ(got.target, expected.target) << "target directory differs " << where;
+      EXPECT_TRUE(got.mail == expected.mail) << "mail differs " << where << ":\n"
+                                             << testing::Difference(got.mail, expected.mail);
+      EXPECT_EQ(got.counts, expected.counts) << "journal differs " << where;
+      if (HasFailure()) return;
+    }
+  }
+  // A sync pass: 2 journal records per mailbox; complete: cleanup and routing, 4 per mailbox.
+  EXPECT_GE(crashes, kMailboxes * 6);
+}
+
+}  // namespace
+}  // namespace cm

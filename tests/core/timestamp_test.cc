@@ -1,0 +1,60 @@
+// Times and intervals of staged moves, and the consistency grade's thresholds, against values
+// worked out by hand (date -u -d ... +%s).
+#include "core/timestamp.h"
+
+#include <gtest/gtest.h>
+
+#include "core/consistency_grade.h"
+
+namespace cm {
+namespace {
+
+TEST(Timestamp, ReadsUtcAndOffsetsAsTheSameInstant) {
+  // date -u -d 2026-12-24T18:00:00Z +%s
+  EXPECT_EQ(*ParseIsoTime("2026-12-24T18:00:00Z"), 1798135200);
+  EXPECT_EQ(*ParseIsoTime("2026-12-24T19:00:00+01:00"), 1798135200);
+  EXPECT_EQ(*ParseIsoTime("2026-12-24 13:00-05:00"), 1798135200);
+  EXPECT_EQ(*ParseIsoTime("2026-12-24T18:00:00.250Z"), 1798135200);
+  EXPECT_EQ(*ParseIsoTime("2000-02-29T00:00:00Z"), 951782400);
+  EXPECT_EQ(FormatIsoTime(1798135200), "2026-12-24T18:00:00Z");
+}
+
+TEST(Timestamp, RefusesATimeWithoutAZoneAndImpossibleDates) {
+  for (const char* bad :
+       {"2026-12-24T18:00:00", "2026-02-30T00:00Z", "2025-02-29T00:00Z", "2026-13-01T00:00Z",
+        "2026-12-24", "tomorrow", "2026-12-24T25:00Z", "2026-12-24T18:00Zjunk", ""}) {
+    auto t = ParseIsoTime(bad);
+    EXPECT_FALSE(t.ok()) << bad;
+    if (!t.ok()) {
+      EXPECT_NE(t.status().message().find("ISO 8601"), std::string::npos) << bad;
+    }
+  }
+}
+
+TEST(Timestamp, ReadsIntervalsInExchangeAndUnitForms) {
+  EXPECT_EQ(*ParseInterval("1.00:00:00"), 86400);
+  EXPECT_EQ(*ParseInterval("04:30:00"), 16200);
+  EXPECT_EQ(*ParseInterval("00:05"), 300);
+  EXPECT_EQ(*ParseInterval("24h"), 86400);
+  EXPECT_EQ(*ParseInterval("30m"), 1800);
+  EXPECT_EQ(*ParseInterval("2d"), 172800);
+  EXPECT_EQ(*ParseInterval("90"), 90);
+  EXPECT_EQ(*ParseInterval("0"), 0);
+  for (const char* bad : {"", "h", "-1h", "1:61:00", "1.2.3:00", "soon"})
+    EXPECT_FALSE(ParseInterval(bad).ok()) << bad;
+}
+
+TEST(ConsistencyGrade, FollowsTheDocumentedThresholds) {
+  EXPECT_EQ(GradeOf(1000, 0), ConsistencyGrade::kPerfect);
+  EXPECT_EQ(GradeOf(0, 0), ConsistencyGrade::kPerfect);
+  EXPECT_EQ(GradeOf(1000, 10), ConsistencyGrade::kGood);          // 1%
+  EXPECT_EQ(GradeOf(1000, 11), ConsistencyGrade::kInvestigate);   // just over 1%
+  EXPECT_EQ(GradeOf(1000, 100), ConsistencyGrade::kInvestigate);  // 10%
+  EXPECT_EQ(GradeOf(1000, 101), ConsistencyGrade::kPoor);
+  EXPECT_EQ(GradeOf(3, 3), ConsistencyGrade::kPoor);
+  EXPECT_EQ(Worst(ConsistencyGrade::kGood, ConsistencyGrade::kInvestigate),
+            ConsistencyGrade::kInvestigate);
+}
+
+}  // namespace
+}  // namespace cm
