@@ -20,6 +20,7 @@ int RunComplete(const Config& config, const RunOptions& options, Console console
     return kExitUsage;
   }
   PassOptions pass;
+  pass.approve_deletions = options.approve_deletions;
   pass.json = options.json;
   pass.wait = options.wait;
   {

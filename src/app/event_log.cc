@@ -11,6 +11,7 @@
 #include "app/value_format.h"
 #include "core/strings.h"
 #include "io/file.h"
+#include "mailstore/delta_sync.h"
 
 namespace cm {
 
@@ -96,6 +97,21 @@ void EventLog::FolderCopied(const std::string& mailbox, const FolderStats& f) {
                        {"skipped", f.skipped},
                        {"refused", f.refused},
                        {"seconds", f.seconds}}
+            .dump());
+}
+
+void EventLog::DeltaCarried(const std::string& mailbox, const DeltaStats& d) {
+  Write(nlohmann::json{{"time", Timestamp()},
+                       {"run", run_id_},
+                       {"event", "delta"},
+                       {"mailbox", mailbox},
+                       {"new", d.new_messages},
+                       {"flags", d.flags_changed},
+                       {"expunged", d.expunged},
+                       {"moved", d.moved},
+                       {"renamed_folders", d.renamed},
+                       {"deleted_folders", d.deleted_folders},
+                       {"kept_folders", d.kept_folders}}
             .dump());
 }
 

@@ -16,6 +16,8 @@
 
 namespace cm {
 
+struct DeltaStats;  // mailstore/delta_sync.h
+
 class EventLog {
  public:
   static Result<std::unique_ptr<EventLog>> Open(const std::string& path, int64_t run_id);
@@ -26,6 +28,8 @@ class EventLog {
   void DirectoryChange(const std::string& mailbox, const DirectoryOp& op, const Entry* before,
                        const Entry* after);
   void FolderCopied(const std::string& mailbox, const FolderStats& folder);
+  // What a delta pass carried besides new mail (flags, expunges, moves, renames, deletions).
+  void DeltaCarried(const std::string& mailbox, const DeltaStats& delta);
   void StateChange(const std::string& mailbox, std::string_view state,
                    const std::string& detail = "");
 

@@ -19,7 +19,8 @@ struct RunOptions {
   bool wait = false;     // run / rollback: wait for the run holding the journal instead of refusing
   bool dry_run = false;  // rollback: print what would be written, write nothing
   bool watch = false;    // run: pass after pass, sleeping until the next due time, until done
-  bool approve_skipped = false;  // complete: a mailbox graded Investigate may complete
+  bool approve_skipped = false;    // complete: a mailbox graded Investigate may complete
+  bool approve_deletions = false;  // complete: a delta pass may remove past max-deletions
 };
 
 int RunMigration(const Config& config, const RunOptions& options, Console console);

@@ -218,13 +218,16 @@ Status VerifyContent(MigrationContext& ctx, MailboxWork& w, RunProgress&) {
 }
 
 Status SyncContent(MigrationContext& ctx, MailboxWork& w, RunProgress& progress) {
-  auto pass = CopyPass(ctx, w, progress);
+  auto pass = CopyPass(ctx, w, progress, PassKind::kChanges);
   if (!pass.ok()) return pass.status();
   return VerifyContent(ctx, w, progress);
 }
 
 Status CleanUpSource(MigrationContext& ctx, MailboxWork& w, RunProgress& progress) {
-  auto delta = CopyPass(ctx, w, progress);
+  // A staged mailbox's final delta carries every change since its last sync; a one-shot move's
+  // copy finished moments ago, and only mail that arrived since goes.
+  auto delta =
+      CopyPass(ctx, w, progress, w.stage.staged() ? PassKind::kChanges : PassKind::kNewMessages);
   if (!delta.ok()) return delta.status();
   Journal::PauseHook();
   Status cleaned = ApplyPlanOps(ctx, w, w.plan.cleanup_ops);

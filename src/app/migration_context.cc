@@ -2,6 +2,7 @@
 
 #include "app/apply.h"
 #include "app/stop_signal.h"
+#include "mailstore/delta_sync.h"
 
 namespace cm {
 
@@ -28,7 +29,8 @@ void CloseStores(MailboxWork& w) {
   w.target_store.reset();
 }
 
-Result<CopyStats> CopyPass(MigrationContext& ctx, MailboxWork& w, RunProgress& progress) {
+Result<CopyStats> CopyPass(MigrationContext& ctx, MailboxWork& w, RunProgress& progress,
+                           PassKind kind) {
   auto src = SourceStoreOf(ctx, w);
   if (!src.ok()) return src.status();
   auto dst = TargetStoreOf(ctx, w);
@@ -41,7 +43,24 @@ Result<CopyStats> CopyPass(MigrationContext& ctx, MailboxWork& w, RunProgress& p
   options.refused_before = refused->size();
   options.progress = [&](const CopyProgress& p) { progress.Copied(w.plan.alias, p); };
   options.stop = StopFlag();
-  auto stats = CopyMailbox(**src, **dst, *map, options, ctx.stores.target_names());
+  Result<CopyStats> stats = Status::Internal("no pass");
+  if (kind == PassKind::kChanges) {
+    DeltaOptions delta;
+    delta.copy = options;
+    delta.max_deletions = ctx.config.max_deletions;
+    delta.approve_deletions = ctx.approve_deletions;
+    auto synced = SyncMailbox(**src, **dst, *map, delta, ctx.stores.target_names());
+    if (!synced.ok()) {
+      stats = synced.status();
+    } else if (synced->held) {
+      stats = Status::Constraint(synced->held->Describe());
+    } else {
+      ctx.log->DeltaCarried(w.jm.identity, *synced);
+      stats = std::move(synced->copy);
+    }
+  } else {
+    stats = CopyMailbox(**src, **dst, *map, options, ctx.stores.target_names());
+  }
   progress.PassEnded(w.plan.alias);
   if (!stats.ok()) return stats;
   for (const auto& f : stats->folders) {

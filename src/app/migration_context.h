@@ -37,6 +37,7 @@ struct MigrationContext {
   // Both organizations as they are after every cleanup of this run, for the routing proof;
   // set before the proofs begin (read-only from then on).
   const Result<RoutingModel>* routing_model = nullptr;
+  bool approve_deletions = false;  // this pass may remove past max-deletions (`complete`)
 };
 
 // One mailbox as a worker moves it.
@@ -63,10 +64,16 @@ Result<MailStore*> TargetStoreOf(const MigrationContext& ctx, MailboxWork& w);
 // Closes both stores (the mailbox is done for now).
 void CloseStores(MailboxWork& w);
 
-// One copy pass of the mailbox: every source message no pass copied yet goes to the target
-// (the bulk copy, a cleanup's final delta and the sweeps after it). The one place a run calls
-// the copy engine, so a pass that also carries changes can replace it here.
-Result<CopyStats> CopyPass(MigrationContext& ctx, MailboxWork& w, RunProgress& progress);
+// What a copy pass carries: new messages only (the bulk copy, the sweeps after a cleanup), or
+// every change the source saw since the last pass (a staged mailbox's sync passes and its
+// final delta: flags, expunges, moves, renames, deletions; mailstore/delta_sync.h).
+enum class PassKind { kNewMessages, kChanges };
+
+// One copy pass of the mailbox: the one place a run calls the copy engine. A delta pass the
+// deletions guard holds (max-deletions) changes nothing and fails the step, naming
+// `complete --approve-deletions`.
+Result<CopyStats> CopyPass(MigrationContext& ctx, MailboxWork& w, RunProgress& progress,
+                           PassKind kind = PassKind::kNewMessages);
 
 // Applies planned directory operations in order, idempotently (what is already in effect is
 // not written again), each side's consecutive operations as one group.

@@ -19,6 +19,7 @@ struct PassOptions {
   bool watch = false;  // pass after pass until no mailbox has anything due (run --watch)
   // Only these journaled mailboxes (`complete`); empty: every row of the users file.
   std::vector<int64_t> only;
+  bool approve_deletions = false;  // complete --approve-deletions: past the deletions guard
 };
 
 // Takes the journal's run lock for its whole life. Returns the exit code of the last pass, or

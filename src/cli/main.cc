@@ -185,6 +185,8 @@ int main(int argc, char** argv) {
   complete->add_flag("--all", run_options.all, "every mailbox of the journal not completed yet");
   complete->add_flag("--approve-skipped", run_options.approve_skipped,
                      "let mailboxes graded Investigate complete (skipped items accepted)");
+  complete->add_flag("--approve-deletions", run_options.approve_deletions,
+                     "let a delta pass remove more than max-deletions percent of a mailbox");
   complete->add_flag("--wait", run_options.wait,
                      "when a run holds the journal, wait for it to end, then complete");
   complete->add_flag("--json", run_options.json, "machine-readable summary");

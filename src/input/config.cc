@@ -32,6 +32,9 @@ const std::vector<KeyInfo>& KnownKeys() {
        "seconds between a mailbox's cleanup and its sweep, for mail an MTA already queued for "
        "the old mailbox (default 0)"},
       {"bad-item-limit", "messages the target may refuse before a move fails (-BadItemLimit)"},
+      {"max-deletions",
+       "percent of a mailbox's copies a delta pass may remove (expunged, deleted folders) "
+       "before it stops and asks (complete --approve-deletions; default 20)"},
       {"report", "per-run report, written as REPORT.csv and REPORT.html (-ReportFile)"},
       {"journal", "the journal database (resumable state of every mailbox)"},
       {"event-log", "JSON-lines log of every change (default: JOURNAL.events.jsonl)"},
@@ -476,6 +479,7 @@ Config BuildConfig(const Settings& settings, Problems& problems) {
   integer("parallel", c.parallel, 1, 256);
   integer("sweep-delay", c.sweep_delay_seconds, 0, 86400);
   integer("bad-item-limit", c.bad_item_limit, 0, 1000000);
+  integer("max-deletions", c.max_deletions, 0, 100);
   auto instant = [&](std::string_view key, std::optional<int64_t>& out) {
     const Setting* s = settings.Get(key);
     if (!s || Trim(s->value).empty()) return;

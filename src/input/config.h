@@ -106,6 +106,9 @@ struct Config {
   int parallel = 4;
   int sweep_delay_seconds = 0;  // cleanup -> sweep, for mail already queued for the old mailbox
   int bad_item_limit = 0;
+  // A delta pass that would remove more than this percentage of a mailbox's copies stops it
+  // (issue 13): `complete --approve-deletions` lets it go ahead.
+  int max_deletions = 20;
   char csv_delimiter = ',';
   std::vector<DatabaseConfig> databases;         // target databases and their mail stores
   std::vector<DatabaseConfig> source_databases;  // source databases (homeMDB -> mail store)
