@@ -55,7 +55,7 @@ _crossmove() {
     verify) options="--json --mta" ;;
     rollback) options="--all --dry-run --wait" ;;
     forget) options="--json" ;;
-    complete) options="--all --approve-skipped --wait --json" ;;
+    complete) options="--all --approve-skipped --approve-deletions --wait --json" ;;
     suspend | resume) options="--all --json" ;;
     export) options="--side --filter --identity --format -o --output --separator --all --json" ;;
   esac

@@ -270,8 +270,7 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
       progress.samples(),
       progress.elapsed()};
   if (auto started = ctx.journal->FirstRunStarted(); started.ok()) report.started = *started;
-  if (auto copying = ctx.journal->CopyingSeconds(); copying.ok())
-    report.copying_seconds = *copying;
+  if (auto copying = ctx.journal->CopyingSeconds(); copying.ok()) report.copying_seconds = *copying;
   size_t failed = 0, moved = 0, skipped = 0;
   uint64_t messages = 0, bytes = 0;  // this run's
   nlohmann::json skipped_rows = nlohmann::json::array();

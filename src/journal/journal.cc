@@ -422,8 +422,7 @@ Status Journal::Forget(int64_t mailbox) {
   for (const char* sql :
        {"DELETE FROM messages WHERE mailbox=?", "DELETE FROM folders WHERE mailbox=?",
         "DELETE FROM synced_folders WHERE mailbox=?", "DELETE FROM steps WHERE mailbox=?",
-        "DELETE FROM stages WHERE mailbox=?",
-        "DELETE FROM mailboxes WHERE id=?"}) {
+        "DELETE FROM stages WHERE mailbox=?", "DELETE FROM mailboxes WHERE id=?"}) {
     Stmt del(db_, sql);
     s = Done(del.Bind(1, mailbox).Step());
     if (!s.ok()) break;
