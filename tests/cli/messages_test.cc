@@ -131,12 +131,12 @@ TEST(Messages, CommandLineErrorsAreCrossmovesAndAMistypedCommandIsNamed) {
   EXPECT_EQ(far.exit_code, 2);
   EXPECT_EQ(far.err,
             "crossmove: unknown command 'launch'; the commands are plan, export, run, status, "
-            "verify, rollback, forget (crossmove --help)\n");
+            "verify, rollback, forget, complete, suspend, resume (crossmove --help)\n");
   auto none = testing::RunCrossmove({"--config", "crossmove.toml"}, ws.dir());
   EXPECT_EQ(none.exit_code, 2);
   EXPECT_EQ(none.err,
             "crossmove: no command given; the commands are plan, export, run, status, verify, "
-            "rollback, forget (crossmove --help)\n");
+            "rollback, forget, complete, suspend, resume (crossmove --help)\n");
   auto flag = testing::RunCrossmove({"plan", "--bogus"}, ws.dir());
   EXPECT_EQ(flag.exit_code, 2);
   EXPECT_TRUE(flag.err.starts_with("crossmove: ")) << flag.err;
