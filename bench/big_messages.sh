@@ -18,14 +18,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${RUNS:-30}
-need=()
-for p in dovecot-imapd time; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -q "${need[@]}" >/dev/null
-fi
+. bench/lib.sh
+bench_install dovecot-imapd time
 if [ -n "${CROSSMOVE:-}" ]; then
   bin=$(cd "$(dirname "$CROSSMOVE")" && pwd)/$(basename "$CROSSMOVE")
 else
@@ -43,7 +37,6 @@ cleanup() {
 }
 trap cleanup EXIT
 printf 'masterpass\n' > "$root/secret" && chmod 600 "$root/secret"
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 # One organization of two mailboxes whose stores are the two Dovecots.
 org=$root/org

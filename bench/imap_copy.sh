@@ -16,14 +16,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
 parallel=${PARALLEL:-4}
-need=()
-for p in dovecot-imapd isync time; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -q "${need[@]}" >/dev/null
-fi
+. bench/lib.sh
+bench_install dovecot-imapd isync time
 cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DCROSSMOVE_TESTS=OFF >/dev/null
 cmake --build build-bench -j2 --target crossmove append_ceiling >/dev/null
 bin=$PWD/build-bench/crossmove
@@ -43,7 +37,6 @@ measure() {  # command... -> "seconds rss_kb"
     echo "failed: $*" >&2; cat "$root/out" >&2; exit 1; }
   cat "$root/time"
 }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 
 # An organization whose stores are the two Dovecots: generate_org.py's Maildir tree becomes the
@@ -85,51 +78,9 @@ start_servers "$org/source-mail"
 msgs=5000
 bytes=$(find "$org/source-mail" -type f -path '*/cur/*' -o -type f -path '*/new/*' | xargs cat | wc -c)
 mb=$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1e6 }')
-cat > "$root/mbsyncrc" <<CONF
-IMAPAccount src
-Host 127.0.0.1
-Port $src_port
-User $user@fabrikam.test*migrator
-PassCmd "cat $root/secret"
-SSLType None
-AuthMechs LOGIN
-PipelineDepth 50
-
-IMAPStore src
-Account src
-
-IMAPAccount dst
-Host 127.0.0.1
-Port $dst_port
-User mbsync@contoso.test*migrator
-PassCmd "cat $root/secret"
-SSLType None
-AuthMechs LOGIN
-PipelineDepth 50
-
-IMAPStore dst
-Account dst
-
-Channel migrate
-Far :src:
-Near :dst:
-Patterns *
-Create Near
-Sync Pull
-Expunge None
-CopyArrivalDate yes
-SyncState $root/mbsync-state/
-CONF
-cat > "$root/doveadm.conf" <<CONF
-!include $root/dovecot-target/dovecot.conf
-imapc_host = 127.0.0.1
-imapc_port = $src_port
-imapc_user = $user@fabrikam.test
-imapc_master_user = migrator
-imapc_password = masterpass
-imapc_features = rfc822.size fetch-headers
-mail_prefetch_count = 20
-CONF
+write_mbsyncrc "$root/mbsyncrc" "$src_port" "$user@fabrikam.test" "$dst_port" \
+  mbsync@contoso.test "$root/secret" "$root/mbsync-state" "Expunge None"
+write_doveadm_conf "$root/doveadm.conf" "$root/dovecot-target/dovecot.conf" "$src_port" "$user@fabrikam.test"
 printf 'ceiling@contoso.test\t%s\n' "$org/source-mail/fabrikam.test/$user" > "$root/ceiling.list"
 
 copy_seconds() {  # the copy step of the last run, from the event log (provisioned -> copied)

@@ -16,14 +16,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
 msgs=${MESSAGES:-5000}
-need=()
-for p in dovecot-imapd isync time; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -q "${need[@]}" >/dev/null
-fi
+. bench/lib.sh
+bench_install dovecot-imapd isync time
 if [ -z "${BUILD:-}" ]; then
   cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DCROSSMOVE_TESTS=OFF >/dev/null
   cmake --build build-bench -j2 --target delta_pass >/dev/null
@@ -44,7 +38,6 @@ measure() {  # command... -> seconds
     echo "failed: $*" >&2; cat "$root/out" >&2; exit 1; }
   cat "$root/time"
 }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 python3 examples/generate_org.py "$root/org" --mailboxes 1 --messages "$msgs" --lab-corpus >/dev/null
 user=$(ls "$root/org/source-mail/fabrikam.test")
@@ -58,52 +51,9 @@ start_source() {
 state() {  # port user -> its state by Message-ID
   python3 tests/imap/mailbox_state.py --message-ids imap "127.0.0.1:$1" "$root/secret" "$2"
 }
-cat > "$root/mbsyncrc" <<CONF
-IMAPAccount src
-Host 127.0.0.1
-Port $src_port
-User $suser*migrator
-PassCmd "cat $root/secret"
-SSLType None
-AuthMechs LOGIN
-PipelineDepth 50
-
-IMAPStore src
-Account src
-
-IMAPAccount dst
-Host 127.0.0.1
-Port $dst_port
-User mbsync@contoso.test*migrator
-PassCmd "cat $root/secret"
-SSLType None
-AuthMechs LOGIN
-PipelineDepth 50
-
-IMAPStore dst
-Account dst
-
-Channel migrate
-Far :src:
-Near :dst:
-Patterns *
-Create Near
-Remove Near
-Sync Pull
-Expunge Near
-CopyArrivalDate yes
-SyncState $root/mbsync-state/
-CONF
-cat > "$root/doveadm.conf" <<CONF
-!include $root/dovecot-target/dovecot.conf
-imapc_host = 127.0.0.1
-imapc_port = $src_port
-imapc_user = $suser
-imapc_master_user = migrator
-imapc_password = masterpass
-imapc_features = rfc822.size fetch-headers
-mail_prefetch_count = 20
-CONF
+write_mbsyncrc "$root/mbsyncrc" "$src_port" "$suser" "$dst_port" mbsync@contoso.test \
+  "$root/secret" "$root/mbsync-state" "Remove Near" "Expunge Near"
+write_doveadm_conf "$root/doveadm.conf" "$root/dovecot-target/dovecot.conf" "$src_port" "$suser"
 cm=("$delta" "$root/journal.db" "imap://$suser@127.0.0.1:$src_port/"
   "imap://cm%40contoso.test@127.0.0.1:$dst_port/" "$root/secret")
 mbs=(mbsync -c "$root/mbsyncrc" -a -q)

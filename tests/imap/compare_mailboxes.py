@@ -16,35 +16,8 @@ import hashlib
 import imaplib
 import re
 import sys
-import time
 
-
-def decode_name(raw):
-    """Modified UTF-7 (RFC 3501 5.1.3) -> str."""
-    out, i = [], 0
-    while i < len(raw):
-        if raw[i] == "&":
-            j = raw.index("-", i)
-            if j == i + 1:
-                out.append("&")
-            else:
-                b = raw[i + 1:j].replace(",", "/")
-                b += "=" * (-len(b) % 4)
-                import base64
-                out.append(base64.b64decode(b).decode("utf-16-be"))
-            i = j + 1
-        else:
-            out.append(raw[i])
-            i += 1
-    return "".join(out)
-
-
-def parse_list(line):
-    m = re.match(rb'\((.*?)\) (?:"(.)"|NIL) (.*)$', line)
-    attrs, name = m.group(1).decode(), m.group(3).decode()
-    if name.startswith('"'):
-        name = name[1:-1].replace('\\"', '"').replace("\\\\", "\\")
-    return attrs, name
+from imap_oracle import date_of, flags_of, messages, mutf7_decode, parse_list, quoted, selectable
 
 
 def view(hostport, user, admin, secret, strip):
@@ -53,32 +26,23 @@ def view(hostport, user, admin, secret, strip):
     m.login(f"{user}*{admin}", secret)
     mail = collections.Counter()
     counts = {}
-    for line in m.list()[1]:
-        attrs, name = parse_list(line)
-        if "\\Noselect" in attrs or "\\NonExistent" in attrs:
-            continue
-        typ, data = m.select('"%s"' % name.replace("\\", "\\\\").replace('"', '\\"'), readonly=True)
+    for name in selectable(m):
+        typ, data = m.select(quoted(name), readonly=True)
         if typ != "OK":
             raise SystemExit(f"{hostport} {user}: cannot select {name}")
-        folder = decode_name(name)
+        folder = mutf7_decode(name)
         counts[folder] = int(data[0])
         if counts[folder] == 0:
             continue
-        typ, msgs = m.uid("fetch", "1:*", "(FLAGS INTERNALDATE BODY.PEEK[])")
-        for part in msgs:
-            if not isinstance(part, tuple):
-                continue
-            meta, body = part
+        for meta, body in messages(m):
             if strip:
                 body = re.sub(rb"(?mi)^" + re.escape(strip.encode()) + rb": [^\r\n]*\r\n", b"", body)
-            flags = tuple(sorted(f for f in re.search(rb"FLAGS \(([^)]*)\)", meta).group(1).decode().split()
-                                 if f != "\\Recent"))
-            date = int(time.mktime(imaplib.Internaldate2tuple(meta)))
-            mail[(folder, hashlib.sha256(body).hexdigest(), date, flags)] += 1
+            flags = tuple(sorted(flags_of(meta)))
+            mail[(folder, hashlib.sha256(body).hexdigest(), date_of(meta), flags)] += 1
     subscribed = set()
     for line in m.lsub()[1]:
         if line:
-            subscribed.add(decode_name(parse_list(line)[1]))
+            subscribed.add(mutf7_decode(parse_list(line)[1]))
     m.logout()
     return mail, counts, subscribed
 

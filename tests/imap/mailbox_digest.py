@@ -13,9 +13,9 @@ With --message-ids, prints "USER|FOLDER|MESSAGE-ID" per message instead.
 """
 import hashlib
 import imaplib
-import re
 import sys
-import time
+
+from imap_oracle import date_of, flags_of, messages, quoted, selectable
 
 LETTERS = {"\\Draft": "D", "\\Flagged": "F", "\\Answered": "R", "\\Seen": "S", "\\Deleted": "T"}
 
@@ -28,14 +28,8 @@ def main():
     for user in args[2:]:
         m = imaplib.IMAP4(host, int(port))
         m.login(f"{user}*migrator", secret)
-        for line in m.list()[1]:
-            got = re.match(rb'\((.*?)\) (?:"(.)"|NIL) (.*)$', line)
-            attrs, name = got.group(1).decode(), got.group(3).decode()
-            if name.startswith('"'):
-                name = name[1:-1].replace('\\"', '"').replace("\\\\", "\\")
-            if "\\Noselect" in attrs or "\\NonExistent" in attrs:
-                continue
-            typ, data = m.select('"%s"' % name.replace("\\", "\\\\").replace('"', '\\"'), readonly=True)
+        for name in selectable(m):
+            typ, data = m.select(quoted(name), readonly=True)
             if typ != "OK" or int(data[0]) == 0:
                 continue
             folder = "INBOX" if name == "INBOX" else "." + name.replace("/", ".")
@@ -46,15 +40,11 @@ def main():
                         mid = part[1].decode(errors="replace").split(":", 1)[-1].strip()
                         print(f"{user}|{folder}|{mid}")
                 continue
-            typ, msgs = m.uid("fetch", "1:*", "(FLAGS INTERNALDATE BODY.PEEK[])")
-            for part in msgs:
-                if not isinstance(part, tuple):
-                    continue
-                meta, body = part
-                flags = re.search(rb"FLAGS \(([^)]*)\)", meta).group(1).decode().split()
+            for meta, body in messages(m):
+                flags = flags_of(meta)
                 letters = "".join(sorted(LETTERS[f] for f in flags if f in LETTERS))
                 keywords = "".join(k + " " for k in sorted(f for f in flags if not f.startswith("\\")))
-                date = int(time.mktime(imaplib.Internaldate2tuple(meta)))
+                date = date_of(meta)
                 print(f"{folder}|{hashlib.sha256(body).hexdigest()}|{date}|{letters}|{keywords}")
         m.logout()
 

@@ -15,33 +15,15 @@ letters D F R S T, keywords sorted and space-separated. A message held twice is 
 With --message-ids, a message's Message-ID stands in for its SHA256 (for tools that add a
 header to every message they copy, as mbsync does).
 """
-import base64
 import hashlib
 import imaplib
 import os
 import re
 import sys
-import time
+
+from imap_oracle import date_of, flags_of, messages, mutf7_decode, quoted, selectable
 
 LETTERS = {"\\Draft": "D", "\\Flagged": "F", "\\Answered": "R", "\\Seen": "S", "\\Deleted": "T"}
-
-
-def mutf7_decode(name):
-    out, i = "", 0
-    while i < len(name):
-        if name[i] == "&":
-            j = name.index("-", i)
-            if j == i + 1:
-                out += "&"
-            else:
-                chunk = name[i + 1:j].replace(",", "/")
-                chunk += "=" * (-len(chunk) % 4)
-                out += base64.b64decode(chunk).decode("utf-16-be")
-            i = j + 1
-        else:
-            out += name[i]
-            i += 1
-    return out
 
 
 BY_MESSAGE_ID = False
@@ -95,28 +77,14 @@ def imap(address, secret_file, user):
     m = imaplib.IMAP4(host, int(port))
     m.login(f"{user}*migrator", open(secret_file).read().strip())
     lines = []
-    for line in m.list()[1]:
-        got = re.match(rb'\((.*?)\) (?:"(.)"|NIL) (.*)$', line)
-        attrs, name = got.group(1).decode(), got.group(3).decode()
-        if name.startswith('"'):
-            name = name[1:-1].replace('\\"', '"').replace("\\\\", "\\")
-        if "\\Noselect" in attrs or "\\NonExistent" in attrs:
-            continue
+    for name in selectable(m):
         folder = mutf7_decode(name)
         lines.append(f"F|{folder}")
-        typ, data = m.select('"%s"' % name.replace("\\", "\\\\").replace('"', '\\"'), readonly=True)
+        typ, data = m.select(quoted(name), readonly=True)
         if typ != "OK" or int(data[0]) == 0:
             continue
-        typ, msgs = m.uid("fetch", "1:*", "(FLAGS INTERNALDATE BODY.PEEK[])")
-        for part in msgs:
-            if not isinstance(part, tuple):
-                continue
-            meta, body = part
-            flags = re.search(rb"FLAGS \(([^)]*)\)", meta).group(1).decode().split()
-            flags = [f for f in flags if f != "\\Recent"]
-            # Internaldate2tuple gives local time: back to seconds since the epoch.
-            date = int(time.mktime(imaplib.Internaldate2tuple(meta)))
-            lines.append(message_line(folder, body, date, flags))
+        for meta, body in messages(m):
+            lines.append(message_line(folder, body, date_of(meta), flags_of(meta)))
     m.logout()
     return lines
 
