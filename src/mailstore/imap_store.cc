@@ -453,6 +453,16 @@ Result<std::vector<Folder>> ImapStore::ListFolders() {
     if (with_status) returns += " STATUS " + status_items;
     list.Atom("RETURN").Atom(returns + ")");
   }
+  if (!selected_.empty()) {
+    // A server answers STATUS for the selected folder from this session's view of it, which
+    // learns of other sessions' changes only when a command lets it: a NOOP first, answered
+    // before the LIST goes (Dovecot runs pipelined commands side by side, and a LIST beside the
+    // NOOP still saw the old view), so that no folder's state says "unchanged" while mail or a
+    // flag changed there (RFC 3501 6.3.10: STATUS of the selected mailbox).
+    ImapCommand noop(client.NextTag(), "NOOP", false);
+    auto synced = client.Execute(noop, fmt::format("{}: NOOP", location_));
+    if (!synced.ok()) return synced.status();
+  }
   CM_RETURN_IF_ERROR(client.Send(list));
   std::string lsub_tag;
   if (!extended) {
@@ -529,11 +539,13 @@ Result<std::vector<MessageMeta>> ImapStore::ListMessages(const Folder& folder, D
   if (!name.ok()) return name.status();
   // A folder whose state (UIDVALIDITY, UIDNEXT, MESSAGES and HIGHESTMODSEQ, from one
   // LIST-STATUS) is, in a listing of folders made after this store last listed its messages,
-  // what it was in the listing of folders before that: nothing changed in between, not even a
-  // flag (RFC 7162: every change raises HIGHESTMODSEQ), so that listing is the folder now and
-  // verification right after a copy need not ask the server for it again. Only states this
-  // store read itself count (a caller's Folder may carry another store's), and without
-  // HIGHESTMODSEQ a flag change would not show, so nothing is reused.
+  // what it was in the listing of folders before that has not changed in between, not even a
+  // flag (RFC 7162: every change raises HIGHESTMODSEQ). That listing is then the folder as the
+  // later LIST-STATUS saw it, so verification right after a copy need not ask the server again.
+  // Once per listing of folders: asked again before the next one, the server is asked (what
+  // changed since that LIST-STATUS is the next pass's either way). Only states this store read
+  // itself count (a caller's Folder may carry another store's), and without HIGHESTMODSEQ a
+  // flag change would not show, so nothing is reused.
   std::string state_now;
   if (auto it = folder_states_.find(*name); it != folder_states_.end()) state_now = it->second;
   bool reusable = state_now.find("HIGHESTMODSEQ=") != std::string::npos;
@@ -541,6 +553,7 @@ Result<std::vector<MessageMeta>> ImapStore::ListMessages(const Folder& folder, D
       reusable && it != listings_.end() && it->second.folder_listings < folder_listings_ &&
       it->second.state == state_now &&
       (detail != Detail::kFullWithMessageId || it->second.detail == Detail::kFullWithMessageId)) {
+    it->second.folder_listings = folder_listings_;
     return it->second.messages;
   }
   auto c = Client();

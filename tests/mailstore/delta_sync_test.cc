@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <utime.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -448,6 +449,46 @@ TEST(DeltaPass, APassThatWouldRemoveTooMuchChangesNothingUntilApproved) {
   EXPECT_EQ(approved->expunged, 7u);
   EXPECT_EQ(approved->deleted_folders, 1u);
   ExpectSame(source.State(), target.State());
+}
+
+// A listing is reused only while a later LIST-STATUS shows its folder as it was (verification
+// right after a copy): after another session's flag change, or new mail, the folder is listed
+// again, and so it is when no listing of folders came in between.
+TEST(ImapListing, AFolderChangedByAnotherSessionIsListedAgain) {
+  TempDir t;
+  DovecotMailbox mailbox(t.path() / "server", "alice@source.test");
+  if (!mailbox.started()) GTEST_SKIP() << mailbox.error();
+  mailbox.Append("INBOX", "a", {});
+  mailbox.Append("INBOX", "b", {});
+  auto store = mailbox.Open(/*read_only=*/true);
+  ASSERT_TRUE(store);
+  auto inbox = [&]() -> Folder {
+    auto folders = store->ListFolders();
+    EXPECT_TRUE(folders.ok()) << folders.status().ToString();
+    for (const Folder& f : *folders)
+      if (f.IsInbox()) return f;
+    ADD_FAILURE() << "no INBOX";
+    return Folder{};
+  };
+  auto flagged = [&](const Folder& f) {
+    auto listing = store->ListMessages(f, Detail::kFull);
+    EXPECT_TRUE(listing.ok()) << listing.status().ToString();
+    size_t n = 0;
+    for (const MessageMeta& m : *listing)
+      n += std::count(m.flags.begin(), m.flags.end(), "\\Flagged");
+    return std::make_pair(listing->size(), n);
+  };
+  EXPECT_EQ(flagged(inbox()), std::make_pair(size_t{2}, size_t{0}));
+  EXPECT_EQ(flagged(inbox()), std::make_pair(size_t{2}, size_t{0}));  // unchanged: the same
+  mailbox.SetFlags("INBOX", "a", {"\\Flagged"});
+  EXPECT_EQ(flagged(inbox()), std::make_pair(size_t{2}, size_t{1}));  // HIGHESTMODSEQ moved
+  mailbox.Append("INBOX", "c", {});
+  EXPECT_EQ(flagged(inbox()), std::make_pair(size_t{3}, size_t{1}));
+  // Listed again with no listing of folders in between: nothing says the folder is unchanged.
+  Folder same = inbox();
+  EXPECT_EQ(flagged(same), std::make_pair(size_t{3}, size_t{1}));
+  mailbox.SetFlags("INBOX", "b", {"\\Flagged"});
+  EXPECT_EQ(flagged(same), std::make_pair(size_t{3}, size_t{2}));
 }
 
 // The target store and the map of a pass that dies (as kill -9: _exit, nothing flushed) right
