@@ -8,6 +8,7 @@
 #include "app/journal_access.h"
 #include "app/journal_commands.h"
 #include "app/migration_pass.h"
+#include "core/strings.h"
 #include "journal/journal.h"
 #include "journal/run_lock.h"
 
@@ -51,9 +52,9 @@ int RunComplete(const Config& config, const RunOptions& options, Console console
   }
   if (std::string holder = RunLock::HolderOf(config.journal); !holder.empty() && !options.wait) {
     console.err << fmt::format(
-        "crossmove: {} holds the journal: the completion of {} mailbox(es) is recorded, and "
-        "that run (a `run --watch` within seconds) or the next `run` completes them\n",
-        holder, pass.only.size());
+        "crossmove: {} holds the journal: the completion of {} is recorded, and "
+        "that run (a `run --watch` within seconds) or the next `run` completes {}\n",
+        holder, CountOf(pass.only.size(), "mailbox"), pass.only.size() == 1 ? "it" : "them");
     if (options.json)
       console.out
           << nlohmann::json{{"completing", pass.only.size()}, {"recorded_for", holder}}.dump(2)

@@ -5,6 +5,8 @@
 
 #include <filesystem>
 
+#include <nlohmann/json.hpp>
+
 namespace cm {
 
 bool FileExists(const std::string& path) {
@@ -73,9 +75,24 @@ std::optional<std::vector<size_t>> ChooseMailboxes(const std::vector<std::string
 
 std::vector<JournaledIdentity> IdentitiesOf(const std::vector<JournaledMove>& loaded) {
   std::vector<JournaledIdentity> out;
-  for (const auto& l : loaded) out.push_back({l.jm.identity, l.jm.source_dn, &l.snapshot.source});
+  for (const auto& l : loaded) {
+    out.push_back({l.jm.identity, l.jm.source_dn, &l.snapshot.source, l.plan.target_primary_smtp});
+  }
   return out;
 }
+
+namespace {
+
+// The plan's new primary address, read without building the whole plan; "" before planning.
+std::string TargetPrimarySmtpOf(const std::string& plan_json) {
+  if (plan_json.empty()) return "";
+  auto plan = nlohmann::json::parse(plan_json, nullptr, false);
+  if (!plan.is_object()) return "";
+  auto it = plan.find("target_primary_smtp");
+  return it != plan.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+}  // namespace
 
 JournalIdentities IdentitiesOf(const std::vector<JournalMailbox>& all) {
   JournalIdentities out;
@@ -85,8 +102,9 @@ JournalIdentities IdentitiesOf(const std::vector<JournalMailbox>& all) {
     auto snap =
         m.snapshot.empty() ? Result<Snapshot>(Status::NotFound("")) : SnapshotFromJson(m.snapshot);
     if (snap.ok()) out.snapshots[i] = std::move(*snap);
-    out.identities.push_back(
-        {m.identity, m.source_dn, snap.ok() ? &out.snapshots[i].source : nullptr});
+    out.identities.push_back({m.identity, m.source_dn,
+                              snap.ok() ? &out.snapshots[i].source : nullptr,
+                              TargetPrimarySmtpOf(m.plan)});
   }
   return out;
 }

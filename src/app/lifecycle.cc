@@ -186,6 +186,7 @@ Status ProvisionTarget(MigrationContext& ctx, MailboxWork& w, RunProgress&) {
 }
 
 Status CopyContent(MigrationContext& ctx, MailboxWork& w, RunProgress& progress) {
+  w.copied_in_this_run = true;
   return CopyPass(ctx, w, progress).status();
 }
 
@@ -224,10 +225,12 @@ Status SyncContent(MigrationContext& ctx, MailboxWork& w, RunProgress& progress)
 }
 
 Status CleanUpSource(MigrationContext& ctx, MailboxWork& w, RunProgress& progress) {
-  // A staged mailbox's final delta carries every change since its last sync; a one-shot move's
-  // copy finished moments ago, and only mail that arrived since goes.
-  auto delta =
-      CopyPass(ctx, w, progress, w.stage.staged() ? PassKind::kChanges : PassKind::kNewMessages);
+  // The final delta carries every change since the content was copied: flags, expunges, moves,
+  // renames. Only a one-shot move whose copy this very run finished moments ago sends just the
+  // mail that arrived since. Whether the mailbox is staged is not the test: `complete` (or a
+  // later run) without the schedule's flags completes a mailbox synced days ago all the same.
+  bool changes = w.stage.staged() || w.stage.complete_requested || !w.copied_in_this_run;
+  auto delta = CopyPass(ctx, w, progress, changes ? PassKind::kChanges : PassKind::kNewMessages);
   if (!delta.ok()) return delta.status();
   Journal::PauseHook();
   Status cleaned = ApplyPlanOps(ctx, w, w.plan.cleanup_ops);

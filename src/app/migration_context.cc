@@ -2,6 +2,7 @@
 
 #include "app/apply.h"
 #include "app/stop_signal.h"
+#include "core/timestamp.h"
 #include "mailstore/delta_sync.h"
 
 namespace cm {
@@ -56,6 +57,10 @@ Result<CopyStats> CopyPass(MigrationContext& ctx, MailboxWork& w, RunProgress& p
       stats = Status::Constraint(synced->held->Describe());
     } else {
       ctx.log->DeltaCarried(w.jm.identity, *synced);
+      LastDelta carried{
+          UnixNow(),     synced->new_messages,    synced->flags_changed,  synced->expunged,
+          synced->moved, synced->renamed_folders, synced->deleted_folders};
+      if (Status s = ctx.journal->RecordDelta(w.jm.id, carried); !s.ok()) return s;
       stats = std::move(synced->copy);
     }
   } else {

@@ -153,12 +153,10 @@ std::string FormatPlanText(const Batch& batch, const std::vector<JournaledRow>& 
   std::vector<std::string> cleanups;
   for (const auto& [option, count] : by_cleanup)
     cleanups.push_back(fmt::format("{} {}", count, ToString(option)));
-  out += st.Bold(fmt::format("{} mailbox{} planned", total, total == 1 ? "" : "es"));
-  out += fmt::format(
-      ": {} new target user{}, {} replacing a GAL contact, {} merged into a mail user; cleanup: "
-      "{}.\n",
-      created, created == 1 ? "" : "s", replaced, merged,
-      cleanups.empty() ? "none" : Join(cleanups, ", "));
+  out += st.Bold(CountOf(total, "mailbox") + " planned");
+  out += fmt::format(": {}, {} replacing a GAL contact, {} merged into a mail user; cleanup: {}.\n",
+                     CountOf(created, "new target user"), replaced, merged,
+                     cleanups.empty() ? "none" : Join(cleanups, ", "));
   out += "Nothing was written.\n";
   return out;
 }

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cctype>
 #include <ctime>
 
 #include "core/strings.h"
@@ -42,6 +43,19 @@ std::string Html(std::string_view v) {
       default:
         out += c;
     }
+  }
+  return out;
+}
+
+// An option name such as MailEnableSourceAccount, escaped, with a line-break opportunity before
+// each of its words, so a narrow column wraps it at "Source", never in the middle of "Account".
+std::string HtmlOptionName(std::string_view v) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    bool word_starts = i > 0 && std::isupper(static_cast<unsigned char>(v[i])) &&
+                       std::islower(static_cast<unsigned char>(v[i - 1]));
+    if (word_starts) out += "<wbr>";
+    out += Html(v.substr(i, 1));
   }
   return out;
 }
@@ -152,7 +166,8 @@ Status WriteReport(const std::string& base, const RunReport& r) {
         !row.failure.empty()  ? "bad"
         : row.skipped.empty() ? "ok"
                               : "skipped",
-        Html(row.identity), Html(row.target_primary_smtp), Html(row.target_dn), Html(row.cleanup),
+        Html(row.identity), Html(row.target_primary_smtp), Html(row.target_dn),
+        HtmlOptionName(row.cleanup),
         Html(row.state) +
             (row.stage.empty() ? std::string()
                                : fmt::format("<br>{}, {}", Html(row.stage), Html(row.grade))) +

@@ -14,6 +14,7 @@
 #include "app/organizations.h"
 #include "app/plan_output.h"
 #include "core/recipient.h"
+#include "core/strings.h"
 #include "journal/journal.h"
 #include "journal/run_lock.h"
 
@@ -157,13 +158,12 @@ int RunRollback(const Config& config, const RunOptions& options, Console console
                                l.jm.identity, snap.dn());
   }
   if (options.dry_run) {
-    console.out << fmt::format(
-        "rollback --dry-run: {} mailboxes would be rolled back; nothing was "
-        "written\n",
-        done);
+    console.out << fmt::format("rollback --dry-run: {} would be rolled back; nothing was written\n",
+                               CountOf(done, "mailbox"));
     return failed ? kExitSomeFailed : kExitOk;
   }
-  console.out << fmt::format("rollback: {} mailboxes rolled back, {} failed\n", done, failed);
+  console.out << fmt::format("rollback: {} rolled back, {} failed\n", CountOf(done, "mailbox"),
+                             failed);
   return failed ? kExitSomeFailed : kExitOk;
 }
 

@@ -10,6 +10,7 @@
 #include "app/journal_access.h"
 #include "app/journal_commands.h"
 #include "app/lifecycle.h"
+#include "core/strings.h"
 #include "core/timestamp.h"
 #include "journal/journal.h"
 #include "journal/run_lock.h"
@@ -25,8 +26,13 @@ int RunStatus(const Config& config, const RunOptions& options, Console console) 
   Journal& journal = *opened->journal;
   auto stages = journal.Stages();
   auto totals = journal.CopiedTotals();
-  if (!stages.ok() || !totals.ok()) {
-    PrintError((!stages.ok() ? stages.status() : totals.status()).message(), options.json, console);
+  auto deltas = journal.LastDeltas();
+  if (!stages.ok() || !totals.ok() || !deltas.ok()) {
+    PrintError((!stages.ok()   ? stages.status()
+                : !totals.ok() ? totals.status()
+                               : deltas.status())
+                   .message(),
+               options.json, console);
     return kExitUsage;
   }
   int64_t now = UnixNow();
@@ -53,6 +59,16 @@ int RunStatus(const Config& config, const RunOptions& options, Console console) 
     worst = worst ? Worst(*worst, grade) : grade;
     if (!chosen_mask[i]) continue;
     int64_t due = m.failed() ? 0 : NextDueOf(m.state, stage, now);
+    nlohmann::json last_delta;  // null: no delta pass yet
+    if (auto d = deltas->find(m.id); d != deltas->end()) {
+      last_delta = {{"at", FormatIsoTime(d->second.at)},
+                    {"new", d->second.new_messages},
+                    {"flags", d->second.flags_changed},
+                    {"expunged", d->second.expunged},
+                    {"moved", d->second.moved},
+                    {"renamed_folders", d->second.renamed_folders},
+                    {"deleted_folders", d->second.deleted_folders}};
+    }
     rows.push_back({{"identity", m.identity},
                     {"line", m.line},
                     {"source_dn", m.source_dn},
@@ -63,6 +79,7 @@ int RunStatus(const Config& config, const RunOptions& options, Console console) 
                     {"last_sync", stage.last_sync ? nlohmann::json(FormatIsoTime(stage.last_sync))
                                                   : nlohmann::json()},
                     {"next_due", due ? nlohmann::json(FormatIsoTime(due)) : nlohmann::json()},
+                    {"last_delta", last_delta},
                     {"complete_after", stage.complete_after
                                            ? nlohmann::json(FormatIsoTime(*stage.complete_after))
                                            : nlohmann::json()},
@@ -93,7 +110,7 @@ int RunStatus(const Config& config, const RunOptions& options, Console console) 
                 << "\n";
     return kExitOk;
   }
-  console.out << fmt::format("{} mailboxes in {}\n", all->size(), config.journal);
+  console.out << fmt::format("{} in {}\n", CountOf(all->size(), "mailbox"), config.journal);
   if (!running.empty()) console.out << "  in progress: " << running << "\n";
   for (const auto& [state, n] : counts) console.out << fmt::format("  {:<20} {}\n", state, n);
   if (failed) console.out << fmt::format("  {:<20} {}\n", "failed", failed);
@@ -112,10 +129,20 @@ int RunStatus(const Config& config, const RunOptions& options, Console console) 
     bool show =
         !options.identities.empty() || !r["failed_step"].get<std::string>().empty() || staged;
     if (!show) continue;
+    const nlohmann::json& d = r["last_delta"];
+    std::string carried =
+        d.is_null()
+            ? ""
+            : fmt::format(
+                  "; last delta carried {} new, {} flag changes, {} expunged, {} "
+                  "moved, {} renamed and {} deleted folders",
+                  d["new"].get<uint64_t>(), d["flags"].get<uint64_t>(),
+                  d["expunged"].get<uint64_t>(), d["moved"].get<uint64_t>(),
+                  d["renamed_folders"].get<uint64_t>(), d["deleted_folders"].get<uint64_t>());
     console.out << fmt::format(
-        "{}  {} ({}, grade {}; last sync {}, next {})  {}{}\n", r["identity"].get<std::string>(),
+        "{}  {} ({}, grade {}; last sync {}, next {}{})  {}{}\n", r["identity"].get<std::string>(),
         r["state"].get<std::string>(), stage, r["grade"].get<std::string>(), text(r["last_sync"]),
-        text(r["next_due"]),
+        text(r["next_due"]), carried,
         r["failed_step"].get<std::string>().empty()
             ? ""
             : fmt::format("FAILED at {}: {}", r["failed_step"].get<std::string>(),

@@ -105,7 +105,7 @@ int RunVerify(const Config& config, const RunOptions& options, Console console) 
   // moved yet, rolled back, or moved with cleanup None: the last are the warnings).
   size_t at_old = 0;
   size_t unexpected = 0, warnings = 0, addresses = 0, disagreements = 0, left_behind = 0,
-         unchecked = 0, ndr = 0, ndr_expected = 0;
+         unchecked = 0, ndr = 0, ndr_expected = 0, ndr_x500 = 0;
   std::set<std::string> ndr_options;  // the cleanups whose bounces are expected
   nlohmann::json out = nlohmann::json::array();
   for (size_t i = 0; i < loaded->size(); ++i) {
@@ -119,6 +119,7 @@ int RunVerify(const Config& config, const RunOptions& options, Console console) 
       if (!c.route.delivered()) {
         // Expected under a cleanup that leaves no forwarder, but counted and shown all the same.
         ++ndr;
+        ndr_x500 += c.address.starts_with("X500:");
         ndr_expected += c.as_expected;
         if (c.as_expected) ndr_options.insert(std::string(ToString(l.plan.cleanup)));
       }
@@ -166,8 +167,8 @@ int RunVerify(const Config& config, const RunOptions& options, Console console) 
       if (!behind.empty()) {
         ++bad;
         left_behind += behind.size();
-        text += fmt::format("    {} message(s) left behind in the old mailbox: {}\n", behind.size(),
-                            behind.dump());
+        text += fmt::format("    {} left behind in the old mailbox: {}\n",
+                            CountOf(behind.size(), "message"), behind.dump());
       }
     }
     unexpected += bad;
@@ -194,31 +195,35 @@ int RunVerify(const Config& config, const RunOptions& options, Console console) 
                               {"at_old_mailbox", at_old},
                               {"left_behind", left_behind},
                               {"ndr", ndr},
+                              {"ndr_smtp", ndr - ndr_x500},
+                              {"ndr_x500", ndr_x500},
                               {"ndr_expected", ndr_expected},
                               {"old_mailboxes_unchecked", unchecked}};
     if (!options.mta.empty()) summary["mta_disagreements"] = disagreements;
     console.out << summary.dump(2) << "\n";
   } else {
+    // SMTP and X500 apart: an X500 address bounces only replies to old mail (SPEC §6).
+    std::string kinds = fmt::format("{} SMTP, {} X500", ndr - ndr_x500, ndr_x500);
     std::string bounces =
         !ndr ? "0 bounce"
         : ndr == ndr_expected
             ? fmt::format(
-                  "{} bounce (NDR; expected: {} leaves no forwarding object)", ndr,
+                  "{} bounce (NDR; {}; expected: {} leaves no forwarding object)", ndr, kinds,
                   Join(std::vector<std::string>(ndr_options.begin(), ndr_options.end()), " / "))
-            : fmt::format("{} bounce (NDR; {} unexpected)", ndr, ndr - ndr_expected);
+            : fmt::format("{} bounce (NDR; {}; {} unexpected)", ndr, kinds, ndr - ndr_expected);
     console.out << fmt::format(
-        "verify: {} mailboxes, {} addresses, {} unexpected, {}, {} still at the old "
+        "verify: {}, {} addresses, {} unexpected, {}, {} still at the old "
         "mailbox{}{}{}{}\n",
-        loaded->size(), addresses, unexpected, bounces, at_old,
+        CountOf(loaded->size(), "mailbox"), addresses, unexpected, bounces, at_old,
         warnings ? fmt::format(" ({} of them moved with cleanup None: their mail does not reach "
                                "the new mailbox)",
                                warnings)
                  : "",
         options.mta.empty() ? "" : fmt::format("; the MTA disagrees on {}", disagreements),
-        left_behind ? fmt::format("; {} messages left behind", left_behind) : "",
-        unchecked
-            ? fmt::format("; {} old mailboxes could not be checked for mail left behind", unchecked)
-            : "");
+        left_behind ? fmt::format("; {} left behind", CountOf(left_behind, "message")) : "",
+        unchecked ? fmt::format("; {} could not be checked for mail left behind",
+                                CountOf(unchecked, "old mailbox", "old mailboxes"))
+                  : "");
   }
   return unexpected ? kExitSomeFailed : kExitOk;
 }

@@ -63,6 +63,10 @@ CREATE TABLE IF NOT EXISTS stages(
   suspend_when_ready INTEGER NOT NULL DEFAULT 0, sync_interval INTEGER NOT NULL DEFAULT 0,
   suspended INTEGER NOT NULL DEFAULT 0, complete_requested INTEGER NOT NULL DEFAULT 0,
   approve_skipped INTEGER NOT NULL DEFAULT 0, last_sync INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS deltas(
+  mailbox INTEGER PRIMARY KEY, at INTEGER NOT NULL, new_messages INTEGER NOT NULL,
+  flags_changed INTEGER NOT NULL, expunged INTEGER NOT NULL, moved INTEGER NOT NULL,
+  renamed_folders INTEGER NOT NULL, deleted_folders INTEGER NOT NULL);
 )sql";
 
 // The times and host names a holder is described by (journal/run_lock.h).
@@ -422,7 +426,8 @@ Status Journal::Forget(int64_t mailbox) {
   for (const char* sql :
        {"DELETE FROM messages WHERE mailbox=?", "DELETE FROM folders WHERE mailbox=?",
         "DELETE FROM synced_folders WHERE mailbox=?", "DELETE FROM steps WHERE mailbox=?",
-        "DELETE FROM stages WHERE mailbox=?", "DELETE FROM mailboxes WHERE id=?"}) {
+        "DELETE FROM stages WHERE mailbox=?", "DELETE FROM deltas WHERE mailbox=?",
+        "DELETE FROM mailboxes WHERE id=?"}) {
     Stmt del(db_, sql);
     s = Done(del.Bind(1, mailbox).Step());
     if (!s.ok()) break;
@@ -944,6 +949,45 @@ Status Journal::RequestCompletion(int64_t mailbox, bool approve_skipped) {
 Status Journal::RecordSync(int64_t mailbox, int64_t when) {
   return UpdateStage(mailbox, "last_sync=?",
                      [&](sqlite3_stmt* stmt) { sqlite3_bind_int64(stmt, 1, when); });
+}
+
+Status Journal::RecordDelta(int64_t mailbox, const LastDelta& d) {
+  std::lock_guard<std::recursive_mutex> lock(*mu_);
+  Stmt up(db_,
+          "INSERT OR REPLACE INTO deltas(mailbox, at, new_messages, flags_changed, expunged, "
+          "moved, renamed_folders, deleted_folders) VALUES(?,?,?,?,?,?,?,?)");
+  up.Bind(1, mailbox).Bind(2, d.at);
+  int i = 3;
+  for (uint64_t n :
+       {d.new_messages, d.flags_changed, d.expunged, d.moved, d.renamed_folders, d.deleted_folders})
+    up.Bind(i++, static_cast<int64_t>(n));
+  return Done(up.Step());
+}
+
+Result<std::map<int64_t, LastDelta>> Journal::LastDeltas() {
+  std::lock_guard<std::recursive_mutex> lock(*mu_);
+  std::map<int64_t, LastDelta> out;
+  // A journal of an earlier version, opened read-only, has no deltas table yet.
+  Stmt has(db_, "SELECT 1 FROM sqlite_master WHERE type='table' AND name='deltas'");
+  auto present = has.Step();
+  if (!present.ok()) return present.status();
+  if (!*present) return out;
+  Stmt q(db_,
+         "SELECT mailbox, at, new_messages, flags_changed, expunged, moved, renamed_folders, "
+         "deleted_folders FROM deltas");
+  while (true) {
+    auto row = q.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    LastDelta& d = out[q.Int(0)];
+    d.at = q.Int(1);
+    d.new_messages = static_cast<uint64_t>(q.Int(2));
+    d.flags_changed = static_cast<uint64_t>(q.Int(3));
+    d.expunged = static_cast<uint64_t>(q.Int(4));
+    d.moved = static_cast<uint64_t>(q.Int(5));
+    d.renamed_folders = static_cast<uint64_t>(q.Int(6));
+    d.deleted_folders = static_cast<uint64_t>(q.Int(7));
+  }
 }
 
 std::unique_ptr<MessageMap> Journal::MessagesOf(int64_t mailbox) {

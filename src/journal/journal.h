@@ -65,6 +65,13 @@ struct MailboxStage {
   bool operator==(const MailboxStage&) const = default;
 };
 
+// What the last delta pass of a mailbox carried to the target (issue 13), as `status` shows it.
+struct LastDelta {
+  int64_t at = 0;  // seconds since the epoch
+  uint64_t new_messages = 0, flags_changed = 0, expunged = 0, moved = 0, renamed_folders = 0,
+           deleted_folders = 0;
+};
+
 // Thread-safe: one Journal serves every worker of a run.
 class Journal {
  public:
@@ -129,6 +136,9 @@ class Journal {
   Status SetSuspended(int64_t mailbox, bool suspended);
   Status RequestCompletion(int64_t mailbox, bool approve_skipped);
   Status RecordSync(int64_t mailbox, int64_t when);
+  // The last delta pass's counts per mailbox (a journal without the table: none).
+  Status RecordDelta(int64_t mailbox, const LastDelta& delta);
+  Result<std::map<int64_t, LastDelta>> LastDeltas();
 
   // Every message of a mailbox the target refused, in any run: "folder key: reason".
   Result<std::vector<std::string>> RefusedMessages(int64_t mailbox);

@@ -45,6 +45,7 @@ TEST(Identities, StatusAndVerifyFindAMailboxByEveryFormOfItsIdentity) {
            "cn=alice adams,ou=people,dc=fabrikam,dc=test",  // DN
            "fabrikam.test/People/Alice Adams",              // canonical name
            "alice.adams@fabrikam.test",                     // the users-file value
+           "Alice.Adams@CONTOSO.test",                      // the new primary address in the target
            "primarysmtpaddress=alice.adams@fabrikam.test",  // the journal's key
            "/o=Fabrikam/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn="
            "alice.adams",  // legacyExchangeDN
@@ -154,7 +155,7 @@ TEST(Identities, RollbackDryRunPrintsTheChangesAndWritesNothing) {
   EXPECT_NE(r.out.find("target modify CN=Alice Adams,OU=Migrated Users,DC=contoso,DC=test"),
             std::string::npos)
       << r.out;
-  EXPECT_NE(r.out.find("1 mailboxes would be rolled back; nothing was written"), std::string::npos)
+  EXPECT_NE(r.out.find("1 mailbox would be rolled back; nothing was written"), std::string::npos)
       << r.out;
   // A binary value is shown as the bytes it writes, base64 as LDIF has it: the mailbox GUID the
   // target kept from the source, read from the target's LDIF file as it is written there.

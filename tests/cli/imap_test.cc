@@ -8,43 +8,21 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "cli/imap_checks.h"
 #include "cli/org.h"
 #include "mailstore/hostile_server.h"
 
 namespace cm {
 namespace {
 
+using testing::CompareOverImap;
 using testing::Org;
 using testing::RepoFile;
 using testing::RunProgram;
 using testing::Slurp;
 using testing::Spit;
+using testing::Users;
 namespace fs = std::filesystem;
-
-std::vector<std::string> Users(const Org& org) {
-  std::vector<std::string> users;
-  for (const auto& d : fs::directory_iterator(org.dir() / "source-mail" / "fabrikam.test"))
-    users.push_back(d.path().filename().string());
-  return users;
-}
-
-// Reads both servers and compares every mailbox (tests/imap/compare_mailboxes.py); "" when
-// every message is there once, byte for byte, with its flags, keywords, date, folder and
-// subscription.
-std::string CompareOverImap(const Org& org, const std::string& sent = "Sent") {
-  std::string differences;
-  for (const auto& user : Users(org)) {
-    auto r =
-        RunProgram({"python3", RepoFile("tests/imap/compare_mailboxes.py"),
-                    fmt::format("127.0.0.1:{}", org.ImapPort("source")), user + "@fabrikam.test",
-                    fmt::format("127.0.0.1:{}", org.ImapPort("target")), user + "@contoso.test",
-                    "--secret-file", (org.dir() / "imap.secret").string(), "--map",
-                    "Sent Items=" + sent, "--map", "Deleted Items=Trash"},
-                   org.dir());
-    if (r.exit_code != 0) differences += r.out + r.err;
-  }
-  return differences;
-}
 
 // Every target mailbox against its source tree, message for message.
 std::string CompareEachMailbox(const Org& org) {

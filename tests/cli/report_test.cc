@@ -138,6 +138,7 @@ TEST(MigrationReport, AVerifyColumnPerMailboxAndTheThroughputOfAllRuns) {
   rows[0].state = "routing-verified";
   rows[0].bytes = 30'000'000;
   rows[0].messages = 300;
+  rows[0].cleanup = "MailEnableSourceAccount";
   rows[1].identity = "bad@fabrikam.test";
   rows[1].state = "content-copied";
   rows[1].failure = "verify: 2 problems in 10 messages";
@@ -183,6 +184,10 @@ TEST(MigrationReport, AVerifyColumnPerMailboxAndTheThroughputOfAllRuns) {
   EXPECT_NE(html.find("td.t{overflow-wrap:anywhere}"), std::string::npos);
   EXPECT_EQ(html.find("overflow-wrap:anywhere;"), std::string::npos) << "a whole cell rule";
   EXPECT_NE(html.find("<td class=t data-l=identity>done@fabrikam.test</td>"), std::string::npos);
+  // An option name wraps between its words, not inside one.
+  EXPECT_NE(html.find("<td data-l=cleanup>Mail<wbr>Enable<wbr>Source<wbr>Account</td>"),
+            std::string::npos)
+      << html;
 
   // One mailbox, one message: no plural slips; no copying time known: said, not guessed.
   report.rows = {rows[0]};

@@ -93,7 +93,7 @@ TEST(Rollback, NamesIdentitiesItDoesNotKnow) {
       << r.err;
   auto one = org.Run({"rollback", "alice.adams@fabrikam.test"});
   EXPECT_EQ(one.exit_code, 0) << one.err;
-  EXPECT_NE(one.out.find("1 mailboxes rolled back"), std::string::npos) << one.out;
+  EXPECT_NE(one.out.find("1 mailbox rolled back"), std::string::npos) << one.out;
 }
 
 }  // namespace
