@@ -113,6 +113,12 @@ class Stmt {
 
 Status Done(Result<bool> r) { return r.ok() ? Status::Ok() : r.status(); }
 
+// Whether the journal has the table (a read-only journal of an earlier version may not).
+Result<bool> HasTable(sqlite3* db, const std::string& name) {
+  Stmt has(db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?");
+  return has.Bind(1, name).Step();
+}
+
 // Waits for another connection's write lock in 0.2 ms naps for up to 30 s. SQLite's own
 // busy_timeout backs off in steps of up to 100 ms, which parallel workers turned into seconds.
 int BusyWait(void*, int attempts) {
@@ -871,8 +877,7 @@ Result<std::map<int64_t, MailboxStage>> Journal::Stages() {
   std::lock_guard<std::recursive_mutex> lock(*mu_);
   std::map<int64_t, MailboxStage> out;
   // A journal of an earlier version, opened read-only, has no stages table yet: no stage.
-  Stmt has(db_, "SELECT 1 FROM sqlite_master WHERE type='table' AND name='stages'");
-  auto present = has.Step();
+  auto present = HasTable(db_, "stages");
   if (!present.ok()) return present.status();
   if (!*present) return out;
   Stmt q(db_,
@@ -968,8 +973,7 @@ Result<std::map<int64_t, LastDelta>> Journal::LastDeltas() {
   std::lock_guard<std::recursive_mutex> lock(*mu_);
   std::map<int64_t, LastDelta> out;
   // A journal of an earlier version, opened read-only, has no deltas table yet.
-  Stmt has(db_, "SELECT 1 FROM sqlite_master WHERE type='table' AND name='deltas'");
-  auto present = has.Step();
+  auto present = HasTable(db_, "deltas");
   if (!present.ok()) return present.status();
   if (!*present) return out;
   Stmt q(db_,
