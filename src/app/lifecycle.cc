@@ -232,6 +232,13 @@ Status CleanUpSource(MigrationContext& ctx, MailboxWork& w, RunProgress& progres
   bool changes = w.stage.staged() || w.stage.complete_requested || !w.copied_in_this_run;
   auto delta = CopyPass(ctx, w, progress, changes ? PassKind::kChanges : PassKind::kNewMessages);
   if (!delta.ok()) return delta.status();
+  // The target was verified when it was synced, perhaps days ago: before the source is touched
+  // it is verified again, as it is now (a copy lost or damaged since fails the mailbox and is
+  // repaired by the next run, as after any failed verification).
+  if (changes) {
+    if (Status verified = VerifyContent(ctx, w, progress); !verified.ok())
+      return verified.Annotate("verifying the target after the final delta");
+  }
   Journal::PauseHook();
   Status cleaned = ApplyPlanOps(ctx, w, w.plan.cleanup_ops);
   w.cleaned_at = Clock::now();

@@ -4,8 +4,10 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "cli/org.h"
@@ -84,6 +86,59 @@ TEST(Stage, SuspendWhenReadySyncsAndLeavesTheSourceUntouchedUntilComplete) {
             static_cast<size_t>(kMailboxes))
       << "CreateSourceContact left a contact per mailbox";
   EXPECT_EQ(org.TargetMail(), mail) << "the completion copied no message twice";
+}
+
+// A synced target may lose or damage mail before the completion (days may pass): `complete`
+// verifies it again after the final delta, leaves those sources alone, and the next run repairs
+// them and completes. The mail is read from the files themselves.
+TEST(Stage, CompleteVerifiesTheTargetAgainAndRepairsWhatWasLostSinceTheSync) {
+  namespace fs = std::filesystem;
+  Org org(kMailboxes, kMessages, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  ASSERT_EQ(org.Run({"run", "--suspend-when-ready"}).exit_code, 0);
+  std::vector<fs::path> users;
+  for (const auto& d : fs::directory_iterator(org.dir() / "target-mail" / "contoso.test"))
+    users.push_back(d.path());
+  std::sort(users.begin(), users.end());
+  ASSERT_GE(users.size(), 3u);
+  auto first_file = [](const fs::path& maildir) {
+    std::vector<fs::path> files;
+    for (const auto& f : fs::directory_iterator(maildir / "cur")) files.push_back(f.path());
+    std::sort(files.begin(), files.end());
+    return files.empty() ? fs::path() : files.front();
+  };
+  fs::path damaged = first_file(users[0]), lost = first_file(users[1]);
+  ASSERT_FALSE(damaged.empty() || lost.empty());
+  std::string bytes = testing::Slurp(damaged);
+  bytes[bytes.size() / 2] ^= 0x20;
+  testing::Spit(damaged, bytes);
+  fs::remove(lost);
+
+  auto complete = org.Run({"complete", "--all"});
+  EXPECT_EQ(complete.exit_code, 1) << complete.err << complete.out;
+  std::string said = complete.out + complete.err;
+  EXPECT_NE(said.find("content differs"), std::string::npos) << said;
+  EXPECT_NE(said.find("missing from target"), std::string::npos) << said;
+  std::map<std::string, std::string> stage_of;
+  nlohmann::json status = testing::StatusJson(org);
+  for (const auto& m : status["mailboxes"])
+    stage_of[m["identity"].get<std::string>()] = m["stage"].get<std::string>();
+  int completed = 0;
+  for (const auto& [identity, stage] : stage_of) completed += stage == "completed";
+  EXPECT_EQ(completed, kMailboxes - 2) << "only the intact mailboxes complete";
+  EXPECT_EQ(org.ReadBack("source", "objectclass", "contact").size(),
+            static_cast<size_t>(kMailboxes - 2))
+      << "a damaged mailbox's source was cleaned up";
+
+  auto again = org.Run({"complete", "--all"});
+  ASSERT_EQ(again.exit_code, 0) << again.err << again.out;
+  EXPECT_EQ(Stages(org), (std::map<std::string, int>{{"completed", kMailboxes}}));
+  for (const auto& user : users) {
+    auto source = testing::MailOf(org.dir() / "source-mail" / "fabrikam.test" / user.filename(),
+                                  /*as_target_names=*/true);
+    auto target = testing::MailOf(user);
+    EXPECT_TRUE(source == target) << user << ":\n" << testing::Difference(target, source);
+  }
 }
 
 TEST(Stage, CompleteAfterInThePastCompletesAtTheNextRun) {
