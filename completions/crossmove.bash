@@ -53,7 +53,7 @@ _crossmove() {
     run) options="--dry-run --json --wait --watch" ;;
     status) options="--json" ;;
     verify) options="--json --mta" ;;
-    rollback) options="--all --dry-run --wait" ;;
+    rollback) options="--all --dry-run --json --wait" ;;
     forget) options="--json" ;;
     complete) options="--all --approve-skipped --approve-deletions --wait --json" ;;
     suspend | resume) options="--all --json" ;;

@@ -26,7 +26,8 @@ int RunForget(const Config& config, const RunOptions& options, Console console) 
     return kExitUsage;
   }
   int refused = kExitUsage;
-  std::optional<RunLock> run_lock = LockJournal(config, options.wait, console, refused);
+  std::optional<RunLock> run_lock =
+      LockJournal(config, options.wait, console, refused, options.json);
   if (!run_lock) return refused;
   auto opened =
       ChooseFromJournal(config, options.identities, /*read_only=*/false, options.json, console);

@@ -27,16 +27,16 @@ Status MakeJournalFolder(const std::string& journal) {
   return Status::Ok();
 }
 
-std::optional<RunLock> LockJournal(const Config& config, bool wait, Console console,
-                                   int& exit_code) {
+std::optional<RunLock> LockJournal(const Config& config, bool wait, Console console, int& exit_code,
+                                   bool json) {
   auto lock = RunLock::Acquire(config.journal, wait, [&](const std::string& holder) {
     console.err << fmt::format("crossmove: waiting for {} to finish with the journal {}\n", holder,
                                config.journal);
   });
   if (lock.ok()) return std::move(*lock);
   bool busy = lock.status().code() == Status::Code::kUnavailable;
-  console.err << "crossmove: " << lock.status().message()
-              << (busy ? "; nothing was done (--wait waits for it)" : "") << "\n";
+  PrintError(lock.status().message() + (busy ? "; nothing was done (--wait waits for it)" : ""),
+             json, console);
   exit_code = busy ? kExitBusy : kExitUsage;
   return std::nullopt;
 }

@@ -21,52 +21,66 @@
 namespace cm {
 
 int RunRollback(const Config& config, const RunOptions& options, Console console) {
+  const bool json = options.json;
   if (!options.all && options.identities.empty()) {
-    console.err << "crossmove: rollback needs --all or the identities to roll back\n";
+    PrintError("rollback needs --all or the identities to roll back", json, console);
     return kExitUsage;
   }
   if (!FileExists(config.journal)) {
-    console.err << "crossmove: no journal at " << config.journal << " (nothing has run yet)\n";
+    PrintError(fmt::format("no journal at {} (nothing has run yet)", config.journal), json,
+               console);
     return kExitUsage;
   }
   // A dry run reads only: no lock, no event log, no directory write.
   int refused = kExitUsage;
   std::optional<RunLock> run_lock;
   if (!options.dry_run) {
-    run_lock = LockJournal(config, options.wait, console, refused);
+    run_lock = LockJournal(config, options.wait, console, refused, json);
     if (!run_lock) return refused;
   }
   Problems problems;
   auto orgs = OpenOrganizations(config, /*read_only=*/options.dry_run, problems);
   if (!orgs.ok() && orgs.status().code() == Status::Code::kUnavailable)
-    return Unreachable(orgs.status(), console);
+    return Unreachable(orgs.status(), console, json);
   if (!problems.empty() || !orgs.ok()) {
-    PrintProblems(problems, console);
-    return kExitUsage;
+    if (problems.empty()) problems.push_back(Problem{"", 0, "", orgs.status().message()});
+    return ReportProblems(problems, json, console);
   }
-  auto opened = OpenExistingJournal(config, console, "", /*read_only=*/options.dry_run);
+  auto opened = OpenExistingJournal(config, console, "", /*read_only=*/options.dry_run, json);
   if (!opened) return kExitUsage;
   std::unique_ptr<Journal>* journal = &opened->journal;
   auto chosen = ChooseMailboxes(options.all ? std::vector<std::string>{} : options.identities,
-                                IdentitiesOf(opened->mailboxes), config, false, console);
+                                IdentitiesOf(opened->mailboxes), config, json, console);
   if (!chosen) return kExitUsage;
   std::unique_ptr<EventLog> log;
   if (!options.dry_run) {
     (void)run_lock->SetRun((*journal)->run_id());  // best effort: only names the run to others
     auto opened_log = EventLog::Open(config.event_log, (*journal)->run_id());
     if (!opened_log.ok()) {
-      console.err << "crossmove: " << opened_log.status().message() << "\n";
+      PrintError(opened_log.status().message(), json, console);
       return kExitUsage;
     }
     log = std::move(*opened_log);
   }
   const AttributeProfile& p = config.profile;
   size_t done = 0, failed = 0;
+  // With --json, one record per mailbox (and the totals) instead of the lines below.
+  nlohmann::json rows = nlohmann::json::array();
+  auto say = [&](const std::string& line) {
+    if (!json) console.out << line;
+  };
+  auto fail = [&](const JournaledMove& l, const std::string& why) {
+    if (json) rows.push_back({{"identity", l.jm.identity}, {"result", "failed"}, {"error", why}});
+    console.err << "crossmove: " << l.jm.identity << ": " << why << "\n";
+    ++failed;
+  };
   for (size_t chosen_index : *chosen) {
     const JournaledMove& l = opened->mailboxes[chosen_index];
     if (l.jm.state == MailboxState::kRolledBack) {
-      if (!options.identities.empty())
-        console.out << fmt::format("{}: already rolled back\n", l.jm.identity);
+      if (!options.identities.empty()) {
+        say(fmt::format("{}: already rolled back\n", l.jm.identity));
+        if (json) rows.push_back({{"identity", l.jm.identity}, {"result", "already rolled back"}});
+      }
       continue;
     }
     std::vector<DirectoryOp> ops;
@@ -104,8 +118,7 @@ int RunRollback(const Config& config, const RunOptions& options, Console console
       ops.push_back({Side::kSource, DirectoryOp::Kind::kModify, snap.dn(), mods, "", "",
                      "restore every snapshotted value"});
     } else {
-      console.err << "crossmove: " << l.jm.identity << ": " << current.status().message() << "\n";
-      ++failed;
+      fail(l, current.status().message());
       continue;
     }
     // Target: the mailbox user becomes a mail user that forwards back to the old mailbox. Its
@@ -131,8 +144,14 @@ int RunRollback(const Config& config, const RunOptions& options, Console console
       }
     }
     if (options.dry_run) {
-      console.out << fmt::format("{}: would restore {} ({} directory changes):\n{}", l.jm.identity,
-                                 snap.dn(), ops.size(), FormatOpsText(ops, console.color));
+      say(fmt::format("{}: would restore {} ({} directory changes):\n{}", l.jm.identity, snap.dn(),
+                      ops.size(), FormatOpsText(ops, console.color)));
+      if (json) {
+        rows.push_back({{"identity", l.jm.identity},
+                        {"result", "would roll back"},
+                        {"source_dn", snap.dn()},
+                        {"changes", Split(FormatOpsText(ops, false), '\n')}});
+      }
       ++done;
       continue;
     }
@@ -148,22 +167,31 @@ int RunRollback(const Config& config, const RunOptions& options, Console console
     (*journal)->Release(l.jm.id);
     if (!s.ok()) {
       (*journal)->Fail(l.jm.id, "rollback", s.message());
-      console.err << "crossmove: " << l.jm.identity << ": rollback failed: " << s.message() << "\n";
-      ++failed;
+      fail(l, "rollback failed: " + s.message());
       continue;
     }
     log->StateChange(l.jm.identity, "rolled-back");
     ++done;
-    console.out << fmt::format("{}: rolled back ({} restored; mail in both stores kept)\n",
-                               l.jm.identity, snap.dn());
+    say(fmt::format("{}: rolled back ({} restored; mail in both stores kept)\n", l.jm.identity,
+                    snap.dn()));
+    if (json)
+      rows.push_back(
+          {{"identity", l.jm.identity}, {"result", "rolled back"}, {"source_dn", snap.dn()}});
   }
-  if (options.dry_run) {
+  if (json) {
+    console.out << nlohmann::json{{"dry_run", options.dry_run},
+                                  {options.dry_run ? "would_roll_back" : "rolled_back", done},
+                                  {"failed", failed},
+                                  {"mailboxes", rows}}
+                       .dump(2)
+                << "\n";
+  } else if (options.dry_run) {
     console.out << fmt::format("rollback --dry-run: {} would be rolled back; nothing was written\n",
                                CountOf(done, "mailbox"));
-    return failed ? kExitSomeFailed : kExitOk;
+  } else {
+    console.out << fmt::format("rollback: {} rolled back, {} failed\n", CountOf(done, "mailbox"),
+                               failed);
   }
-  console.out << fmt::format("rollback: {} rolled back, {} failed\n", CountOf(done, "mailbox"),
-                             failed);
   return failed ? kExitSomeFailed : kExitOk;
 }
 

@@ -166,6 +166,7 @@ int main(int argc, char** argv) {
   rollback->add_flag("--all", run_options.all, "every mailbox in the journal");
   rollback->add_flag("--wait", run_options.wait,
                      "when a run holds the journal, wait for it to end instead of refusing");
+  rollback->add_flag("--json", run_options.json, "machine-readable output, errors included");
   rollback->add_flag("--dry-run", run_options.dry_run,
                      "print every change the rollback would make; write nothing");
   rollback->add_option("identities", run_options.identities,

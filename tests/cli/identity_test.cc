@@ -175,6 +175,22 @@ TEST(Identities, RollbackDryRunPrintsTheChangesAndWritesNothing) {
   EXPECT_EQ(r.out.find("msExchMailboxGuid: {"), std::string::npos) << r.out;
   EXPECT_EQ(org.DirectoryText("source"), source);
   EXPECT_EQ(org.DirectoryText("target"), target);
+  // --json: the same as data, errors included.
+  auto json = org.Run({"rollback", "--dry-run", "--json", "alice.adams"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  auto j = nlohmann::json::parse(json.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << json.out;
+  EXPECT_EQ(j["would_roll_back"], 1);
+  ASSERT_EQ(j["mailboxes"].size(), 1u);
+  EXPECT_EQ(j["mailboxes"][0]["identity"], kAlice);
+  EXPECT_EQ(j["mailboxes"][0]["result"], "would roll back");
+  EXPECT_GT(j["mailboxes"][0]["changes"].size(), 2u);
+  auto unknown = org.Run({"rollback", "--json", "hans"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  auto e = nlohmann::json::parse(unknown.out, nullptr, false);
+  ASSERT_FALSE(e.is_discarded()) << unknown.out;
+  EXPECT_NE(e["error"].get<std::string>().find(kNoMatch), std::string::npos) << unknown.out;
+  EXPECT_EQ(org.DirectoryText("source"), source);
   auto status = nlohmann::json::parse(org.Run({"status", "--json", "alice.adams"}).out);
   EXPECT_EQ(status["mailboxes"][0]["state"], "routing-verified");
 }
