@@ -121,14 +121,18 @@ bool NamesMailbox(std::string_view typed, const JournaledIdentity& m, const Attr
   size_t eq = m.key.find('=');
   if (IEquals(m.key, typed) || (eq != std::string::npos && IEquals(m.key.substr(eq + 1), typed)))
     return true;
-  if (auto parts = AsCanonicalName(typed)) {
-    if (CanonicalNameIs(m.source_dn, *parts)) return true;
-  } else if (LooksLikeDn(typed) && DnEquals(m.source_dn, typed)) {
-    return true;
+  for (const std::string* dn : {&m.source_dn, &m.target_dn}) {
+    if (dn->empty()) continue;
+    if (auto parts = AsCanonicalName(typed)) {
+      if (CanonicalNameIs(*dn, *parts)) return true;
+    } else if (LooksLikeDn(typed) && DnEquals(*dn, typed)) {
+      return true;
+    }
   }
   std::string_view bare = typed;
   if (IStartsWith(bare, "smtp:") || IStartsWith(bare, "x500:")) bare.remove_prefix(5);
   if (!m.target_primary_smtp.empty() && IEquals(m.target_primary_smtp, bare)) return true;
+  if (!m.target_legacy_dn.empty() && IEquals(m.target_legacy_dn, bare)) return true;
   if (!m.source) return false;
   const Entry& e = *m.source;
   for (const auto& v : e.Get(p.proxy_addresses)) {
@@ -161,17 +165,20 @@ Result<std::vector<size_t>> SelectJournaled(const std::vector<std::string>& type
                                             const AttributeProfile& profile) {
   std::vector<bool> chosen(mailboxes.size(), false);
   std::vector<std::string> problems;
-  for (const auto& id : typed) {
+  for (const auto& raw : typed) {
+    // Pasted from a report or a mail, an identity often carries spaces around it.
+    std::string_view id = Trim(raw);
     std::vector<size_t> found;
     for (size_t i = 0; i < mailboxes.size(); ++i) {
       if (NamesMailbox(id, mailboxes[i], profile)) found.push_back(i);
     }
-    std::string shown = EscapeControlCharacters(id);
+    std::string shown = EscapeControlCharacters(raw);
     if (found.empty()) {
       problems.push_back(fmt::format(
           "'{}' matches no mailbox in the journal (tried: SMTP address (primary or proxy, mail, "
           "UPN), alias, sAMAccountName (also DOMAIN\\name), legacyExchangeDN or "
-          "X500:address, cn or display name, DN, canonical name, users-file value)",
+          "X500:address, cn or display name, DN or canonical name of the source or target "
+          "object, users-file value)",
           shown));
     } else if (found.size() > 1) {
       std::vector<std::string> names;

@@ -37,15 +37,20 @@ struct JournaledIdentity {
   // Its primary SMTP address in the target after the move (the plan's), the address users know
   // it by afterwards; "" before it is planned.
   std::string target_primary_smtp = {};
+  // Its object in the target (DN, and so canonical name) and the target's legacyExchangeDN:
+  // what `export --side target` and the target's own tools show. "" before it is planned.
+  std::string target_dn = {};
+  std::string target_legacy_dn = {};
 };
 
 // The mailboxes an identity in any form a user types names, matched case-insensitively: an SMTP
 // address (primary or proxy, mail, UPN, the new primary in the target) or X500 /
-// legacyExchangeDN, an alias (mailNickname,
-// sAMAccountName with or without DOMAIN\, cn, displayName), a DN, a canonical name, the
-// users-file value or the journal's Column=value. Indices into `mailboxes`, in their order, each
-// once. An identity that matches nothing is an error naming what was tried; one that matches
-// several is an error naming them. Every identity's problem is listed, one a line.
+// legacyExchangeDN (the source's or the target's), an alias (mailNickname, sAMAccountName with
+// or without DOMAIN\, cn, displayName), a DN or canonical name (of the source object or of the
+// target object), the users-file value or the journal's Column=value; spaces around it ignored.
+// Indices into `mailboxes`, in their order, each once. An identity that matches nothing is an error
+// naming what was tried; one that matches several is an error naming them. Every identity's problem
+// is listed, one a line.
 Result<std::vector<size_t>> SelectJournaled(const std::vector<std::string>& typed,
                                             const std::vector<JournaledIdentity>& mailboxes,
                                             const AttributeProfile& profile);

@@ -76,19 +76,18 @@ std::optional<std::vector<size_t>> ChooseMailboxes(const std::vector<std::string
 std::vector<JournaledIdentity> IdentitiesOf(const std::vector<JournaledMove>& loaded) {
   std::vector<JournaledIdentity> out;
   for (const auto& l : loaded) {
-    out.push_back({l.jm.identity, l.jm.source_dn, &l.snapshot.source, l.plan.target_primary_smtp});
+    out.push_back({l.jm.identity, l.jm.source_dn, &l.snapshot.source, l.plan.target_primary_smtp,
+                   l.plan.target_dn, l.plan.target_legacy_dn});
   }
   return out;
 }
 
 namespace {
 
-// The plan's new primary address, read without building the whole plan; "" before planning.
-std::string TargetPrimarySmtpOf(const std::string& plan_json) {
-  if (plan_json.empty()) return "";
-  auto plan = nlohmann::json::parse(plan_json, nullptr, false);
+// A text field of the plan, read without building the whole plan; "" before planning.
+std::string PlanField(const nlohmann::json& plan, const char* field) {
   if (!plan.is_object()) return "";
-  auto it = plan.find("target_primary_smtp");
+  auto it = plan.find(field);
   return it != plan.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
@@ -102,9 +101,11 @@ JournalIdentities IdentitiesOf(const std::vector<JournalMailbox>& all) {
     auto snap =
         m.snapshot.empty() ? Result<Snapshot>(Status::NotFound("")) : SnapshotFromJson(m.snapshot);
     if (snap.ok()) out.snapshots[i] = std::move(*snap);
+    auto plan = m.plan.empty() ? nlohmann::json() : nlohmann::json::parse(m.plan, nullptr, false);
     out.identities.push_back({m.identity, m.source_dn,
                               snap.ok() ? &out.snapshots[i].source : nullptr,
-                              TargetPrimarySmtpOf(m.plan)});
+                              PlanField(plan, "target_primary_smtp"), PlanField(plan, "target_dn"),
+                              PlanField(plan, "target_legacy_dn")});
   }
   return out;
 }

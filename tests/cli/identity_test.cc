@@ -17,8 +17,8 @@ using testing::Org;
 const std::string kAlice = "PrimarySmtpAddress=alice.adams@fabrikam.test";
 const std::string kNoMatch =
     "matches no mailbox in the journal (tried: SMTP address (primary or proxy, mail, UPN), alias, "
-    "sAMAccountName (also DOMAIN\\name), legacyExchangeDN or X500:address, cn or display name, DN, "
-    "canonical name, users-file value)";
+    "sAMAccountName (also DOMAIN\\name), legacyExchangeDN or X500:address, cn or display name, DN "
+    "or canonical name of the source or target object, users-file value)";
 
 // The identities `verify --json` reports for what was typed.
 std::vector<std::string> VerifiedIdentities(const Org& org, const std::string& typed, int& exit) {
@@ -46,6 +46,11 @@ TEST(Identities, StatusAndVerifyFindAMailboxByEveryFormOfItsIdentity) {
            "fabrikam.test/People/Alice Adams",              // canonical name
            "alice.adams@fabrikam.test",                     // the users-file value
            "Alice.Adams@CONTOSO.test",                      // the new primary address in the target
+           "CN=Alice Adams,OU=Migrated Users,DC=contoso,DC=test",  // the target object's DN
+           "contoso.test/Migrated Users/alice adams",  // its canonical name, as export writes it
+           "  alice.adams@fabrikam.test ",             // pasted with spaces
+           "X500:/o=Contoso/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/"
+           "cn=alice.adams",                                // the target's legacyExchangeDN
            "primarysmtpaddress=alice.adams@fabrikam.test",  // the journal's key
            "/o=Fabrikam/ou=Exchange Administrative Group (FYDIBOHF23SPDLT)/cn=Recipients/cn="
            "alice.adams",  // legacyExchangeDN
