@@ -39,6 +39,22 @@ TEST(Messages, AJournalInAFolderThatDoesNotExistGetsTheFolder) {
   EXPECT_EQ(under_a_file.err.find("lock file"), std::string::npos) << under_a_file.err;
 }
 
+// A mistyped cleanup is refused even when every mailbox is done and nothing is left to plan.
+TEST(Messages, AMistypedCleanupIsNamedEvenWhenNothingIsLeftToMove) {
+  Org org(2, 4, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  ASSERT_EQ(org.Run({"run"}).exit_code, 0);
+  ASSERT_TRUE(
+      org.EditConfig("cleanup = \"CreateSourceContact\"", "cleanup = \"DeleteSorceMailbox\""));
+  for (const std::string command : {"plan", "run"}) {
+    auto r = org.Run({command});
+    EXPECT_EQ(r.exit_code, 2) << command << ": " << r.out << r.err;
+    EXPECT_NE(r.err.find("crossmove.toml:3: cleanup: "), std::string::npos)
+        << command << ": " << r.err;
+    EXPECT_NE(r.err.find("DeleteSorceMailbox"), std::string::npos) << r.err;
+  }
+}
+
 TEST(Messages, ASemicolonSeparatedUsersFileIsReadAsItsHeaderSays) {
   Org org(3, 6, "CreateSourceContact");
   CM_ASSERT_ORG(org);
