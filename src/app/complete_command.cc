@@ -20,6 +20,16 @@ int RunComplete(const Config& config, const RunOptions& options, Console console
                console);
     return kExitUsage;
   }
+  if (std::string holder = RunLock::HolderOf(config.journal);
+      !holder.empty() && !options.wait && options.approve_deletions) {
+    // The approval is this pass's, not a recorded request's: the holder would not carry it.
+    PrintError(fmt::format("{} holds the journal: --approve-deletions approves only a pass this "
+                           "command runs itself; stop that run (or add --wait to run after it) "
+                           "and approve again. Nothing was approved",
+                           holder),
+               options.json, console);
+    return kExitBusy;
+  }
   PassOptions pass;
   pass.approve_deletions = options.approve_deletions;
   pass.json = options.json;

@@ -3,6 +3,8 @@
 // from the Maildir files, the lifecycle from `status --json`.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -181,6 +183,33 @@ TEST(Stage, RunWatchCompletesAMailboxWhenItsCompleteAfterComes) {
   EXPECT_EQ(Stages(org), (std::map<std::string, int>{{"completed", kMailboxes}}));
   EXPECT_NE(r.err.find("watching; next due"), std::string::npos) << r.err;
   EXPECT_EQ(testing::Total(org.TargetMail()), kMessages);
+}
+
+// An approval of deletions belongs to the pass that carries it: while a watch holds the
+// journal, `complete --approve-deletions` refuses (exit 4) and records nothing, instead of a
+// request the watch would carry without the approval.
+TEST(Stage, ApprovingDeletionsWhileAWatchHoldsTheJournalIsRefused) {
+  Org org(kMailboxes, kMessages, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  ASSERT_EQ(org.Run({"run", "--suspend-when-ready"}).exit_code, 0);
+  auto watch =
+      testing::StartCrossmove({"run", "--watch", "--suspend-when-ready"}, org.dir(), {}, "watch");
+  bool held = false;  // status names the run that holds the journal
+  for (int i = 0; i < 100 && !held; ++i) {
+    held = !testing::StatusJson(org)["running"].is_null();
+    if (!held) usleep(100000);
+  }
+  auto r = org.Run({"complete", "--approve-deletions", "--all"});
+  std::string said = r.err;
+  kill(watch.pid, SIGTERM);
+  testing::Finish(watch);
+  ASSERT_TRUE(held) << "the watch never held the journal";
+  EXPECT_EQ(r.exit_code, 4) << said << r.out;
+  EXPECT_NE(said.find("--approve-deletions approves only a pass this command runs itself"),
+            std::string::npos)
+      << said;
+  nlohmann::json status = testing::StatusJson(org);
+  for (const auto& m : status["mailboxes"]) EXPECT_EQ(m["complete_requested"], false) << m.dump();
 }
 
 TEST(Stage, SuspendedMailboxesAreLeftAloneUntilResumed) {
