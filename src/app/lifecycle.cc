@@ -214,8 +214,9 @@ Status VerifyContent(MigrationContext& ctx, MailboxWork& w, RunProgress&) {
     CM_RETURN_IF_ERROR(ctx.journal->Finish(w.jm.id, MailboxState::kTargetProvisioned));
     repair = fmt::format("; the next run copies {} of them again", *marked);
   }
-  return Status::Constraint(fmt::format("{} problems in {} messages: {}{}", report->problems.size(),
-                                        report->messages, Join(first, "; "), repair));
+  return Status::Constraint(
+      fmt::format("{} in {}: {}{}", CountOf(report->problems.size(), "problem"),
+                  CountOf(report->messages, "message"), Join(first, "; "), repair));
 }
 
 Status SyncContent(MigrationContext& ctx, MailboxWork& w, RunProgress& progress) {

@@ -202,7 +202,10 @@ Status WriteReport(const std::string& base, const RunReport& r) {
       "tr:first-child,colgroup{{display:none}}tr{{margin:0 0 .8em;border:1px solid #bbb}}"
       "td{{border:0;border-bottom:1px solid #eee;text-align:left!important}}"
       "td::before{{content:attr(data-l);display:inline-block;min-width:10em;font-weight:bold}}"
-      "td:empty{{display:none}}}}</style></head><body>"
+      "td:empty{{display:none}}"
+      // The summary's labels take no more than 40% of a phone's width; long values wrap.
+      "dl{{grid-template-columns:minmax(0,40%) minmax(0,1fr)}}dd{{overflow-wrap:anywhere}}}}"
+      "</style></head><body>"
       "<h1>{0}</h1><p><b>{1}, {2} failed{8}</b>; {3}, {4:.1f} MB copied (all runs), {10}; "
       "this run {5:.1f} s.</p>{9}"
       "<h2>Mailboxes (failures first)</h2><table><colgroup><col><col><col><col><col><col><col>"

@@ -184,6 +184,8 @@ TEST(MigrationReport, AVerifyColumnPerMailboxAndTheThroughputOfAllRuns) {
   EXPECT_NE(html.find("td.t{overflow-wrap:anywhere}"), std::string::npos);
   EXPECT_EQ(html.find("overflow-wrap:anywhere;"), std::string::npos) << "a whole cell rule";
   EXPECT_NE(html.find("<td class=t data-l=identity>done@fabrikam.test</td>"), std::string::npos);
+  // On a phone the summary's labels leave room for their values.
+  EXPECT_NE(html.find("dl{grid-template-columns:minmax(0,40%) minmax(0,1fr)}"), std::string::npos);
   // An option name wraps between its words, not inside one.
   EXPECT_NE(html.find("<td data-l=cleanup>Mail<wbr>Enable<wbr>Source<wbr>Account</td>"),
             std::string::npos)
