@@ -201,7 +201,10 @@ Status VerifyContent(MigrationContext& ctx, MailboxWork& w, RunProgress&) {
   auto report = VerifyMailbox(**src, **dst, *map, *mode, ctx.stores.target_names());
   if (!report.ok()) return report.status();
   // A sync pass ends here: the next one of a synced mailbox is due an interval after it.
-  if (report->ok()) return ctx.journal->RecordSync(w.jm.id, UnixNow());
+  if (report->ok()) {
+    w.verified_in_this_run = true;
+    return ctx.journal->RecordSync(w.jm.id, UnixNow());
+  }
   std::vector<std::string> first(
       report->problems.begin(),
       report->problems.begin() + static_cast<long>(std::min<size_t>(5, report->problems.size())));
@@ -235,8 +238,9 @@ Status CleanUpSource(MigrationContext& ctx, MailboxWork& w, RunProgress& progres
   if (!delta.ok()) return delta.status();
   // The target was verified when it was synced, perhaps days ago: before the source is touched
   // it is verified again, as it is now (a copy lost or damaged since fails the mailbox and is
-  // repaired by the next run, as after any failed verification).
-  if (changes) {
+  // repaired by the next run, as after any failed verification). Not twice in one run: a run
+  // that verified it moments ago treats the final delta as a one-shot move does.
+  if (changes && !w.verified_in_this_run) {
     if (Status verified = VerifyContent(ctx, w, progress); !verified.ok())
       return verified.Annotate("verifying the target after the final delta");
   }

@@ -52,6 +52,7 @@ struct MailboxWork {
   bool already_done = false;                           // routing-verified when this run began
   bool announced = false;                              // its finished line is printed
   bool copied_in_this_run = false;                     // this run made its bulk copy
+  bool verified_in_this_run = false;                   // and verified the target
   // Staged moves (issue 13): its schedule and the operator's requests as this pass found them,
   // and, when it stops before completing, when it has something to do next (0: nothing until
   // an operator acts).

@@ -84,8 +84,7 @@ bool PrepareRun(const Config& config, bool for_run, std::ostream& warnings, Pref
       out.batch.identity_column = out.users.identity_column;
       // Nothing new to plan, but a mistyped setting is still a mistake to point at: the next
       // row added would meet it.
-      if (auto cleanup = ParseCleanupOption(config.cleanup); !cleanup.ok())
-        problems.push_back(config.ProblemWith("cleanup", cleanup.status().message()));
+      CleanupSetting(config, problems);
     } else {
       out.batch = PrepareBatch(config, out.orgs, fresh, problems, reserved);
     }

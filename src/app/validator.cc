@@ -83,14 +83,17 @@ Result<std::vector<Entry>> FindTargetMatches(Organizations& orgs, const Entry& s
 
 }  // namespace
 
+std::optional<CleanupOption> CleanupSetting(const Config& config, Problems& problems) {
+  auto cleanup = ParseCleanupOption(config.cleanup);
+  if (cleanup.ok()) return *cleanup;
+  problems.push_back(config.ProblemWith("cleanup", cleanup.status().message()));
+  return std::nullopt;
+}
+
 PlannerParams ValidateParameters(const Config& config, Organizations& orgs, NameRegistry& names,
                                  Problems& problems) {
   PlannerParams params;
-  if (auto cleanup = ParseCleanupOption(config.cleanup); cleanup.ok()) {
-    params.cleanup = *cleanup;
-  } else {
-    problems.push_back(config.ProblemWith("cleanup", cleanup.status().message()));
-  }
+  if (auto cleanup = CleanupSetting(config, problems)) params.cleanup = *cleanup;
   params.address_template = config.address_template;
   if (Status s = ValidateAddressTemplate(config.address_template); !s.ok()) {
     problems.push_back(config.ProblemWith("address-template", s.message()));

@@ -3,6 +3,7 @@
 // fixes them all in one pass. The result is what `plan` prints and what `run` will execute.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,9 @@ struct Batch {
   std::string identity_column;
   std::vector<PlannedMailbox> mailboxes;
 };
+
+// The `cleanup` setting, or a problem naming its file and line (and nullopt).
+std::optional<CleanupOption> CleanupSetting(const Config& config, Problems& problems);
 
 // Checks the run's parameters against both directories and builds default planner parameters.
 PlannerParams ValidateParameters(const Config& config, Organizations& orgs, NameRegistry& names,
