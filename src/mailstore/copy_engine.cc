@@ -9,6 +9,7 @@
 #include <memory>
 #include <set>
 #include <thread>
+#include <utility>
 
 #include "core/strings.h"
 
@@ -34,23 +35,36 @@ std::string TargetNameOf(SpecialUse use, const MailStoreOptions& names) {
   return "";
 }
 
-// SHA-256 as lowercase hex, fed in chunks (OpenSSL's EVP).
+// SHA-256 as lowercase hex, fed in chunks (OpenSSL's EVP). The algorithm is fetched once:
+// OpenSSL 3 looks it up in its provider store (under a lock) on every init that names
+// EVP_sha256(), which cost more than hashing the small messages of a mailbox.
 class Sha256 {
  public:
   Sha256() { Reset(); }
-  void Reset() { EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr); }
+  void Reset() { EVP_DigestInit_ex2(ctx_.get(), Algorithm(), nullptr); }
   void Update(std::string_view chunk) { EVP_DigestUpdate(ctx_.get(), chunk.data(), chunk.size()); }
   std::string HexAndReset() {
+    static constexpr char kHex[] = "0123456789abcdef";
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     EVP_DigestFinal_ex(ctx_.get(), md, &len);
-    std::string hex;
-    for (unsigned int k = 0; k < len; ++k) hex += fmt::format("{:02x}", md[k]);
+    std::string hex(2 * len, '0');
+    for (unsigned int k = 0; k < len; ++k) {
+      hex[2 * k] = kHex[md[k] >> 4];
+      hex[2 * k + 1] = kHex[md[k] & 0xf];
+    }
     Reset();
     return hex;
   }
 
  private:
+  static const EVP_MD* Algorithm() {
+    static const EVP_MD* md = [] {
+      const EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+      return fetched ? fetched : EVP_sha256();
+    }();
+    return md;
+  }
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx_{EVP_MD_CTX_new(), EVP_MD_CTX_free};
 };
 
@@ -520,24 +534,33 @@ namespace {
 
 // What verification learns by reading messages: the SHA-256 of each as read, and, where asked,
 // its size and SHA-256 with every bare LF as CRLF (what an IMAP server stores and returns for a
-// Maildir message with LF line ends). Read in bulk, one message at a time.
+// Maildir message with LF line ends). Read in bulk, one message at a time. `described`: read
+// with what the store holds of each (ReadDescribed): `now` is filled, and a message the store
+// does not hold is left out of the result instead of failing the read.
 struct ContentOf {
   std::string digest;
   uint64_t crlf_size = 0;
   std::string crlf_digest;
+  MessageMeta now = {};
 };
 
 Result<std::map<std::string, ContentOf>> ReadContent(
     MailStore& store, const Folder& folder, const std::vector<const MessageMeta*>& messages,
-    bool crlf) {
+    bool crlf, bool described = false) {
   struct Reader : MessageSink {
     const std::vector<const MessageMeta*>& messages;
-    bool crlf;
+    bool crlf, described;
     std::map<std::string, ContentOf> out;
     Sha256 exact, normalized;
     uint64_t crlf_size = 0;
     char last = 0;
-    Reader(const std::vector<const MessageMeta*>& m, bool c) : messages(m), crlf(c) {}
+    MessageMeta now;
+    Reader(const std::vector<const MessageMeta*>& m, bool c, bool d)
+        : messages(m), crlf(c), described(d) {}
+    Status Described(size_t, const MessageMeta& meta) override {
+      now = meta;
+      return Status::Ok();
+    }
     Status Data(size_t, std::string_view chunk) override {
       exact.Update(chunk);
       if (!crlf) return Status::Ok();
@@ -558,16 +581,19 @@ Result<std::map<std::string, ContentOf>> ReadContent(
     Status Done(size_t i, const Status& read) override {
       ContentOf c;
       c.digest = exact.HexAndReset();
-      c.crlf_digest = normalized.HexAndReset();
+      if (crlf) c.crlf_digest = normalized.HexAndReset();
       c.crlf_size = crlf_size;
       crlf_size = 0;
       last = 0;
+      c.now = std::exchange(now, MessageMeta{});
+      if (described && read.code() == Status::Code::kNotFound) return Status::Ok();
       if (!read.ok()) return read.Annotate(messages[i]->key);
       out[messages[i]->key] = std::move(c);
       return Status::Ok();
     }
-  } reader(messages, crlf);
-  CM_RETURN_IF_ERROR(store.ReadMessages(folder, messages, reader));
+  } reader(messages, crlf, described);
+  CM_RETURN_IF_ERROR(described ? store.ReadDescribed(folder, messages, reader)
+                               : store.ReadMessages(folder, messages, reader));
   return std::move(reader.out);
 }
 
@@ -605,15 +631,39 @@ Result<VerifyReport> VerifyMailbox(MailStore& source, MailStore& target, Message
                                             fm.source.name_error));
       continue;
     }
-    // Both sides are listed at once: they are different servers (or disks).
+    auto recorded = map.Load(fm.source.Name());
+    if (!recorded.ok()) return recorded.status();
+    // The source is listed while the target is read: they are different servers (or disks).
+    // The target is read back with what it holds of each copy, in one pass (ReadDescribed):
+    // every copy the records name, by the key and size recorded; what it does not hold is
+    // missing. With `sizes`, it is only listed.
     auto source_listing = std::async(std::launch::async,
                                      [&] { return source.ListMessages(fm.source, Detail::kFull); });
-    auto dst = target.ListMessages(fm.target, Detail::kFull);
+    Result<std::vector<MessageMeta>> dst = std::vector<MessageMeta>{};
+    std::map<std::string, ContentOf> target_content;
+    if (mode == VerifyMode::kSizes) {
+      dst = target.ListMessages(fm.target, Detail::kFull);
+    } else {
+      std::vector<MessageMeta> copies;
+      std::set<std::string> asked;
+      for (const auto& [key, e] : *recorded) {
+        bool copy = e.state == MessageMap::State::kCopied || e.state == MessageMap::State::kMoving;
+        if (!copy || e.target_key.empty() || !asked.insert(e.target_key).second) continue;
+        MessageMeta& c = copies.emplace_back();
+        c.key = e.target_key;
+        c.size = e.size;
+      }
+      std::vector<const MessageMeta*> wanted;
+      for (const MessageMeta& c : copies) wanted.push_back(&c);
+      auto read = ReadContent(target, fm.target, wanted, /*crlf=*/false, /*described=*/true);
+      if (!read.ok())  // (the source listing is waited for as it goes out of scope)
+        return read.status().Annotate(fmt::format("reading back {}", fm.target.Name()));
+      target_content = std::move(*read);
+      for (const auto& [key, c] : target_content) dst->push_back(c.now);
+    }
     auto src = source_listing.get();
     if (!src.ok()) return src.status().Annotate(fm.source.Name());
     if (!dst.ok()) return dst.status().Annotate(fm.target.Name());
-    auto recorded = map.Load(fm.source.Name());
-    if (!recorded.ok()) return recorded.status();
     std::map<std::string, const MessageMeta*> by_key;
     for (const auto& t : *dst) by_key[t.key] = &t;
     // Each source message's first problem, and whether its copy is there to be removed.
@@ -662,27 +712,20 @@ Result<VerifyReport> VerifyMailbox(MailStore& source, MailStore& target, Message
     }
     // The source is read again where the listing alone cannot decide: a size that differs (a
     // server may count line ends as CRLF), a copy without a digest, or every message (full).
-    std::vector<const MessageMeta*> reread, readback;
+    std::vector<const MessageMeta*> reread;
     for (const Pair& p : pairs) {
       bool sizes_differ = p.target->size != p.source->size;
       bool digest_known = !p.entry->digest.empty() && !sizes_differ;
       if (sizes_differ || mode == VerifyMode::kFull ||
           (mode == VerifyMode::kContent && !digest_known))
         reread.push_back(p.source);
-      if (mode != VerifyMode::kSizes) readback.push_back(p.target);
     }
-    std::map<std::string, ContentOf> source_content, target_content;
+    std::map<std::string, ContentOf> source_content;
     if (!reread.empty()) {
       auto read = ReadContent(source, fm.source, reread, /*crlf=*/true);
       if (!read.ok())
         return read.status().Annotate(fmt::format("reading {} again", fm.source.Name()));
       source_content = std::move(*read);
-    }
-    if (!readback.empty()) {
-      auto read = ReadContent(target, fm.target, readback, /*crlf=*/false);
-      if (!read.ok())
-        return read.status().Annotate(fmt::format("reading back {}", fm.target.Name()));
-      target_content = std::move(*read);
     }
     for (const Pair& p : pairs) {
       const MessageMeta& m = *p.source;

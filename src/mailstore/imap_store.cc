@@ -55,6 +55,7 @@ struct Fetched {
   std::vector<std::string> flags, keywords;
   bool has_size = false;  // an RFC822.SIZE that is a number
   uint64_t size = 0;
+  bool has_date = false;
   int64_t internal_date = 0;
   std::string header;  // BODY[HEADER.FIELDS (...)]
   bool has_body = false;
@@ -87,6 +88,7 @@ std::optional<Fetched> ParseFetch(ImapResponse& r) {
     } else if (name == "INTERNALDATE") {
       auto t = ParseImapDateTime(value.text);
       if (t.ok()) f.internal_date = *t;
+      f.has_date = t.ok();
     } else if (name.starts_with("BODY[HEADER.FIELDS")) {
       f.header = std::move(value.text);
     } else if (name.starts_with("BODY[]")) {
@@ -660,6 +662,17 @@ Status ImapStore::ReadMessage(const Folder& folder, const std::string& key, cons
 
 Status ImapStore::ReadMessages(const Folder& folder,
                                const std::vector<const MessageMeta*>& messages, MessageSink& sink) {
+  return Read(folder, messages, sink, /*describe=*/false);
+}
+
+Status ImapStore::ReadDescribed(const Folder& folder,
+                                const std::vector<const MessageMeta*>& messages,
+                                MessageSink& sink) {
+  return Read(folder, messages, sink, /*describe=*/true);
+}
+
+Status ImapStore::Read(const Folder& folder, const std::vector<const MessageMeta*>& messages,
+                       MessageSink& sink, bool describe) {
   if (messages.empty()) return Status::Ok();
   auto name = MailboxName(folder);
   if (!name.ok()) return name.status();
@@ -692,12 +705,14 @@ Status ImapStore::ReadMessages(const Folder& folder,
     size_t commands_left = 0;              // commands asking for it that have not completed
     bool finished = false;                 // Done was called
     Status error;                          // the first answer that did not fit
+    // describe: what the server says of it (key, flags, date, size), told before its bytes.
+    MessageMeta now;
+    bool has_flags = false, has_date = false, has_size = false, described = false;
   };
   std::vector<Message> state(messages.size());
   std::vector<Fetch> fetches;
   std::vector<size_t> order;  // the order messages are handed to the sink
   std::map<uint32_t, size_t> index_of_uid;
-  size_t window_bytes = 0;
   for (size_t i = 0; i < messages.size(); ++i) {
     Message& m = state[i];
     auto uid = UidOf(messages[i]->key);
@@ -709,7 +724,63 @@ Status ImapStore::ReadMessages(const Folder& folder,
     if (index_of_uid.count(*uid)) return Status::Internal("the same message asked for twice");
     m.uid = *uid;
     m.size = messages[i]->size;
+    m.now.key = messages[i]->key;
     index_of_uid[*uid] = i;
+  }
+  // Describing, a message is fetched whole with its flags, date and size in one answer, checked
+  // against the size that answer gives; one that may be too large for that (its hint, doubled
+  // as a server that stores LF as CRLF may, passes the partial size) is listed first and read by
+  // its listed size.
+  auto merge = [&](Message& m, const Fetched& f) {
+    if (f.has_flags) {
+      m.now.flags = f.flags;
+      m.now.keywords = f.keywords;
+      m.has_flags = true;
+    }
+    if (f.has_date) {
+      m.now.internal_date = f.internal_date;
+      m.has_date = true;
+    }
+    if (f.has_size) {
+      m.now.size = f.size;
+      m.has_size = true;
+    }
+  };
+  if (describe) {
+    std::vector<std::string> big;
+    for (size_t i = 0; i < messages.size(); ++i) {
+      Message& m = state[i];
+      if (!m.finished && (m.size == kSizeUnknown || m.size > kPartial / 2))
+        big.push_back(std::to_string(m.uid));
+    }
+    if (!big.empty()) {
+      HandlerScope scope(client, [&](ImapResponse& r) {
+        auto f = ParseFetch(r);
+        if (!f || f->has_body) return;
+        if (auto it = index_of_uid.find(f->uid); it != index_of_uid.end())
+          merge(state[it->second], *f);
+      });
+      ImapCommand list(client.NextTag(), "UID FETCH", false);
+      list.Atom(Join(big, ",")).Atom("(UID FLAGS INTERNALDATE RFC822.SIZE)");
+      auto r = client.Execute(list, fmt::format("{}: UID FETCH in {}", location_, *name));
+      if (!r.ok()) return r.status();
+      for (size_t i = 0; i < messages.size(); ++i) {
+        Message& m = state[i];
+        if (m.finished || !(m.size == kSizeUnknown || m.size > kPartial / 2)) continue;
+        if (!m.has_size) {
+          m.finished = true;
+          CM_RETURN_IF_ERROR(sink.Done(i, Status::NotFound(fmt::format("{} holds no message {}",
+                                                                       folder.Name(), m.now.key))));
+          continue;
+        }
+        m.size = m.now.size;
+      }
+    }
+  }
+  size_t window_bytes = 0;
+  for (size_t i = 0; i < messages.size(); ++i) {
+    Message& m = state[i];
+    if (m.finished) continue;
     order.push_back(i);
     if (m.size != kSizeUnknown && m.size > kPartial) {
       m.partial = true;
@@ -733,6 +804,8 @@ Status ImapStore::ReadMessages(const Folder& folder,
     fetches.back().indexes.push_back(i);
     window_bytes += m.size == kSizeUnknown ? kPartial : m.size;
     m.commands_left = 1;
+    // Described in the answer, checked against the size given there.
+    if (describe && !m.has_size) m.size = kSizeUnknown;
   }
   auto what = [&](size_t i, std::string problem) {
     return Status::Unavailable(fmt::format("{}: message {} in {}: {}", location_, messages[i]->key,
@@ -760,6 +833,15 @@ Status ImapStore::ReadMessages(const Folder& folder,
         finish(i, m.error);
         continue;
       }
+      if (describe && !m.described && (m.partial ? m.held.count(0) > 0 : m.answered)) {
+        if (!m.has_flags || !m.has_date || !m.has_size) {
+          finish(i, what(i, "the server did not say its FLAGS, INTERNALDATE and RFC822.SIZE"));
+          continue;
+        }
+        m.described = true;
+        stopped = sink.Described(i, m.now);
+        if (!stopped.ok()) return;
+      }
       if (!m.partial) {
         if (!m.answered) return;
         if (!m.whole.empty()) stopped = sink.Data(i, m.whole);
@@ -784,7 +866,11 @@ Status ImapStore::ReadMessages(const Folder& folder,
     if (!f) return;
     if (!f->has_body) {
       if (still_listed && f->uid != 0) still_listed->insert(f->uid);
-      return;  // a flag change another session made, or the answer to the check below
+      // A flag change another session made, or the answer to the check below: news of a
+      // message being described all the same.
+      if (auto it = index_of_uid.find(f->uid); describe && it != index_of_uid.end())
+        merge(state[it->second], *f);
+      return;
     }
     if (!stopped.ok()) return;
     auto it = index_of_uid.find(f->uid);
@@ -801,8 +887,14 @@ Status ImapStore::ReadMessages(const Folder& folder,
       stopped = what(i, "the server sent its content again after it was settled");
       return;
     }
+    if (describe) merge(m, *f);
     if (!m.partial) {
-      if (f->has_origin) {
+      if (describe && !m.has_size) {
+        m.error = what(i, "the server sent its content without its RFC822.SIZE");
+      } else if (describe && f->body.size() != m.now.size) {
+        m.error = what(i, fmt::format("the server sent {} bytes, but said RFC822.SIZE {}",
+                                      f->body.size(), m.now.size));
+      } else if (f->has_origin) {
         m.error = what(i, fmt::format("a partial answer (origin {}) to a whole fetch", f->origin));
       } else if (m.answered) {
         m.error = what(i, "the server sent its content twice");
@@ -870,8 +962,12 @@ Status ImapStore::ReadMessages(const Folder& folder,
       for (size_t i : f.indexes) uids.push_back(std::to_string(state[i].uid));
       ImapCommand cmd(client.NextTag(), "UID FETCH", false);
       cmd.Atom(Join(uids, ","));
-      cmd.Atom(f.length == 0 ? "(UID BODY.PEEK[])"
-                             : fmt::format("(UID BODY.PEEK[]<{}.{}>)", f.offset, f.length));
+      if (describe && f.length == 0) {
+        cmd.Atom("(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[])");
+      } else {
+        cmd.Atom(f.length == 0 ? "(UID BODY.PEEK[])"
+                               : fmt::format("(UID BODY.PEEK[]<{}.{}>)", f.offset, f.length));
+      }
       CM_RETURN_IF_ERROR(client.Send(cmd));
       in_flight.emplace_back(cmd.tag(), next++);
     }

@@ -44,6 +44,8 @@ class ImapStore : public MailStore {
   Status ReadMessage(const Folder& folder, const std::string& key, const ChunkSink& sink) override;
   Status ReadMessages(const Folder& folder, const std::vector<const MessageMeta*>& messages,
                       MessageSink& sink) override;
+  Status ReadDescribed(const Folder& folder, const std::vector<const MessageMeta*>& messages,
+                       MessageSink& sink) override;
   Status CreateFolder(const Folder& folder) override;
   Status SetSubscribed(const Folder& folder, bool subscribed) override;
   Result<std::unique_ptr<MessageWriter>> BeginAppend(const Folder& folder,
@@ -76,6 +78,9 @@ class ImapStore : public MailStore {
   // EXAMINE (read-only, so the source's \Recent and \Seen stay as they are); remembers
   // UIDVALIDITY.
   Status Examine(ImapClient& client, const std::string& mailbox);
+  // ReadMessages and ReadDescribed: `describe` asks each message's flags, date and size too.
+  Status Read(const Folder& folder, const std::vector<const MessageMeta*>& messages,
+              MessageSink& sink, bool describe);
   Result<uint32_t> UidOf(const std::string& key) const;  // kNotFound for another UIDVALIDITY
   // The UIDs of these keys in the selected folder; keys of another UIDVALIDITY are left out.
   Result<std::vector<uint32_t>> UidsOf(const std::vector<std::string>& keys) const;

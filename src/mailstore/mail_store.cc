@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <map>
+
 #include "core/strings.h"
 #include "mailstore/imap_client.h"
 #include "mailstore/imap_store.h"
@@ -86,6 +88,49 @@ Status MailStore::ReadMessages(const Folder& folder,
     CM_RETURN_IF_ERROR(sink.Done(i, read));
   }
   return Status::Ok();
+}
+
+Status MailStore::ReadDescribed(const Folder& folder,
+                                const std::vector<const MessageMeta*>& messages,
+                                MessageSink& sink) {
+  auto listing = ListMessages(folder, Detail::kFull);
+  if (!listing.ok()) return listing.status();
+  std::map<std::string_view, const MessageMeta*> by_key;
+  for (const MessageMeta& m : *listing) by_key[m.key] = &m;
+  // The messages the store holds, read by their listed sizes; the sink hears original indexes.
+  struct Renumbered : MessageSink {
+    MessageSink& sink;
+    std::vector<size_t> original;
+    std::vector<const MessageMeta*> listed;
+    std::vector<bool> described;
+    explicit Renumbered(MessageSink& s) : sink(s) {}
+    Status Describe(size_t i) {
+      if (described[i]) return Status::Ok();
+      described[i] = true;
+      return sink.Described(original[i], *listed[i]);
+    }
+    Status Data(size_t i, std::string_view chunk) override {
+      CM_RETURN_IF_ERROR(Describe(i));
+      return sink.Data(original[i], chunk);
+    }
+    Status Done(size_t i, const Status& read) override {
+      if (read.ok()) CM_RETURN_IF_ERROR(Describe(i));
+      return sink.Done(original[i], read);
+    }
+  } held(sink);
+  for (size_t i = 0; i < messages.size(); ++i) {
+    auto it = by_key.find(messages[i]->key);
+    if (it == by_key.end()) {
+      CM_RETURN_IF_ERROR(
+          sink.Done(i, Status::NotFound(fmt::format("{} holds no message {}", folder.Name(),
+                                                    messages[i]->key))));
+      continue;
+    }
+    held.original.push_back(i);
+    held.listed.push_back(it->second);
+  }
+  held.described.assign(held.listed.size(), false);
+  return ReadMessages(folder, held.listed, held);
 }
 
 namespace {

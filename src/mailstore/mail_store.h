@@ -79,6 +79,13 @@ class MessageSink {
   // messages[index] is complete, or could not be read (kNotFound: gone since it was listed).
   // An error returned here stops the read.
   virtual Status Done(size_t index, const Status& read) = 0;
+  // ReadDescribed only: messages[index] as the store holds it now (key, size, flags, keywords,
+  // INTERNALDATE), before its Data and Done.
+  virtual Status Described(size_t index, const MessageMeta& now) {
+    (void)index;
+    (void)now;
+    return Status::Ok();
+  }
 };
 
 // Appends many messages, possibly with many in flight (across folders too): each message is
@@ -145,6 +152,13 @@ class MailStore {
                              const ChunkSink& sink) = 0;
   virtual Status ReadMessages(const Folder& folder, const std::vector<const MessageMeta*>& messages,
                               MessageSink& sink);
+  // ReadMessages that also says what the store holds of each message now (sink.Described):
+  // verification reads a target back this way, in one pass where the store can (IMAP asks for
+  // the flags, the date, the size and the bytes in one FETCH) instead of a listing and a read.
+  // `messages` need only a key and the size expected, a hint (what the store holds may differ);
+  // one the store does not hold is Done with kNotFound. The default lists, then reads.
+  virtual Status ReadDescribed(const Folder& folder,
+                               const std::vector<const MessageMeta*>& messages, MessageSink& sink);
   // Creates the folder (not its implied parents); does nothing when it exists.
   virtual Status CreateFolder(const Folder& folder) = 0;
   virtual Status SetSubscribed(const Folder& folder, bool subscribed) = 0;

@@ -113,6 +113,28 @@ Status MaildirStore::CheckAccess() {
   return Status::Ok();
 }
 
+Status MaildirStore::CheckServer() {
+  // The target mailbox is created by the copy, with its parents: what is there of its path must
+  // be directories we can write in, or the move would fail after the directory was written.
+  std::filesystem::path at = root_;
+  std::error_code ec;
+  while (!at.empty() && !std::filesystem::exists(at, ec)) {
+    if (at == at.parent_path()) break;
+    at = at.parent_path();
+  }
+  if (at.empty()) at = ".";
+  if (!std::filesystem::is_directory(at, ec)) {
+    return Status::InvalidInput(
+        fmt::format("{} is a file, not a directory: the target mailbox {} cannot be created",
+                    at.string(), root_));
+  }
+  if (::access(at.c_str(), W_OK | X_OK) != 0) {
+    return Status::PermissionDenied(fmt::format("cannot create the target mailbox {} in {}: {}",
+                                                root_, at.string(), std::strerror(errno)));
+  }
+  return Status::Ok();
+}
+
 Result<std::string> MaildirStore::FolderDir(const Folder& folder) const {
   if (folder.IsInbox()) return root_;
   std::string name = root_ + "/";

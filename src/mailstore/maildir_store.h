@@ -21,6 +21,9 @@ class MaildirStore : public MailStore {
   // Special use comes from well-known names, not attributes: Maildir has none.
   Capabilities capabilities() const override { return {true, true, false, true, false}; }
   Status CheckAccess() override;
+  // What of the mailbox's path exists is directories we can write in (checked per mailbox).
+  Status CheckServer() override;
+  std::string server() const override { return root_; }
   Result<std::vector<Folder>> ListFolders() override;
   Result<std::vector<MessageMeta>> ListMessages(const Folder& folder, Detail detail) override;
   Status ReadMessage(const Folder& folder, const std::string& key, const ChunkSink& sink) override;

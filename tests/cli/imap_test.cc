@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
+#include <cctype>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -270,6 +272,68 @@ TEST(Imap, UnchangedFoldersCostNoListingInTheDeltaPasses) {
     folders += d.is_directory() && d.path().filename() == "cur";
   EXPECT_EQ(Count(sent, "UID FETCH 1:* "), folders) << sent.substr(0, 2000);
   EXPECT_EQ(Count(sent, "LIST \"\" \"*\" RETURN"), 5u);  // snapshot, copy, verify, delta, sweep
+}
+
+// Verification reads the target back with what it holds of each copy (flags, date, size) in
+// the same pass as the bytes, and large copies by partial fetches after listing them: whatever
+// happened to the target's files since the sync is found, in small and large messages alike,
+// before any source is touched, and the next run repairs it. Checked on the files themselves.
+TEST(Imap, CompleteFindsEveryChangeTheTargetsFilesTookSinceTheSync) {
+  Org org(1, 30, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  auto body_of = [](size_t size, char fill) {
+    std::string b = "Message-ID: <big-" + std::string(1, fill) + "@x>\r\nSubject: big\r\n\r\n";
+    while (b.size() + 80 <= size) b += std::string(78, fill) + "\r\n";
+    b += std::string(size - b.size() - 2, fill) + "\r\n";
+    return b;
+  };
+  // 3 MiB (read in 1 MiB parts), 700 KB (listed first: may not fit one part as the target
+  // stores it), 2 MiB.
+  AddFolder(org, "alice.adams", ".Big",
+            {body_of(3u << 20, 'a'), body_of(700000, 'b'), body_of(2u << 20, 'c')});
+  std::string source_before = org.DirectoryText("source");
+  auto sync = org.Run({"run", "--suspend-when-ready"});
+  ASSERT_EQ(sync.exit_code, 0) << sync.err << sync.out;
+  ASSERT_EQ(CompareEachMailbox(org), "");
+
+  fs::path mail = org.dir() / "target-mail" / "contoso.test" / "alice.adams";
+  auto files_of = [](const fs::path& cur) {
+    std::vector<fs::path> files;
+    for (const auto& f : fs::directory_iterator(cur)) files.push_back(f.path());
+    std::sort(files.begin(), files.end(), [](const fs::path& a, const fs::path& b) {
+      return fs::file_size(a) > fs::file_size(b);
+    });
+    return files;
+  };
+  // One letter changed at about `share` of the file (Dovecot keeps its files with LF line ends:
+  // a line end changed would change the size the server has on record for the message).
+  auto flip = [](const fs::path& file, double share) {
+    std::string bytes = Slurp(file);
+    size_t at = static_cast<size_t>(static_cast<double>(bytes.size()) * share);
+    while (at < bytes.size() && !std::isalpha(static_cast<unsigned char>(bytes[at]))) ++at;
+    ASSERT_LT(at, bytes.size()) << file;
+    bytes[at] ^= 0x01;
+    Spit(file, bytes);
+  };
+  std::vector<fs::path> big = files_of(mail / ".Big" / "cur");
+  ASSERT_EQ(big.size(), 3u);
+  flip(big[0], 0.95);  // in the last 1 MiB part of the 3 MiB message
+  fs::remove(big[1]);  // the 2 MiB message lost
+  flip(big[2], 0.9);   // the 700 KB message
+  std::vector<fs::path> inbox = files_of(mail / "cur");
+  ASSERT_FALSE(inbox.empty());
+  flip(inbox[0], 0.5);  // a small message
+  auto complete = org.Run({"complete", "--all"});
+  EXPECT_EQ(complete.exit_code, 1) << complete.err << complete.out;
+  std::string said = complete.out + complete.err;
+  EXPECT_EQ(Count(said, "content differs"), 3u) << said;
+  EXPECT_EQ(Count(said, "missing from target Big"), 1u) << said;
+  EXPECT_EQ(org.DirectoryText("source"), source_before) << "a source was touched";
+
+  auto repaired = org.Run({"complete", "--all"});
+  ASSERT_EQ(repaired.exit_code, 0) << repaired.err << repaired.out;
+  EXPECT_NE(org.DirectoryText("source"), source_before);
+  EXPECT_EQ(CompareEachMailbox(org), "") << "every message as in the source, once";
 }
 
 TEST(Imap, ServersWithoutLiteralPlusOrWithCompressionGetTheSameMail) {
