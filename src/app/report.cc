@@ -223,8 +223,15 @@ Status WriteReport(const std::string& base, const RunReport& r) {
                   Html(r.organizations), Html(r.cleanup), Html(r.started), Html(r.written),
                   r.grade.empty()
                       ? std::string()
-                      : fmt::format("<dt>consistency grade (worst mailbox)</dt><dd>{}</dd>",
-                                    Html(r.grade))),
+                      : fmt::format("<dt>consistency grade (worst mailbox)</dt><dd>{}{}</dd>",
+                                    Html(r.grade),
+                                    // A grade counts what a move left behind; a mailbox that
+                                    // failed has not been moved yet: it is not "Perfect".
+                                    failed ? fmt::format(" of the mailboxes that got through; {} "
+                                                         "not graded until a run moves {}",
+                                                         CountOf(failed, "failed mailbox"),
+                                                         failed == 1 ? "it" : "them")
+                                           : std::string())),
       Throughput(bytes, messages, r.copying_seconds));
   return WriteFileAtomically(base + ".html", html, 0600);
 }

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "app/commands.h"
 #include "app/journal_commands.h"
@@ -206,8 +207,18 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    // --help and --version end the parse with code 0; CLI11 prints them.
-    if (e.get_exit_code() == 0) return app.exit(e);
+    // --help and --version end the parse with code 0; CLI11 prints them, but for a script
+    // asking --version --json.
+    if (e.get_exit_code() == 0) {
+      if (dynamic_cast<const CLI::CallForVersion*>(&e) && JsonRequested(argc, argv)) {
+        std::cout << nlohmann::json{{"version", CROSSMOVE_VERSION},
+                                    {"revision", CROSSMOVE_REVISION}}
+                         .dump()
+                  << "\n";
+        return 0;
+      }
+      return app.exit(e);
+    }
     cm::PrintError(UsageError(app, e, argc, argv), JsonRequested(argc, argv),
                    cm::Console{std::cout, std::cerr, false});
     return cm::kExitUsage;

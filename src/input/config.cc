@@ -168,7 +168,7 @@ std::string LooseName(std::string_view name) {
 
 // The Exchange parameter names (SPEC §2) accepted for the settings they mean, in any spelling
 // LooseName forgives ("SourceMailboxCleanupOptions", "source-mailbox-cleanup-options").
-std::string SettingForExchangeName(std::string_view name) {
+const std::map<std::string, std::string>& ExchangeNames() {
   static const std::map<std::string, std::string> kAliases = {
       {"sourcemailboxcleanupoptions", "cleanup"},
       {"ntaccountou", "nt-account-ou"},
@@ -191,20 +191,27 @@ std::string SettingForExchangeName(std::string_view name) {
       {"suspendwhenreadytocomplete", "suspend-when-ready"},
       {"incrementalsyncinterval", "incremental-sync-interval"},
   };
-  auto it = kAliases.find(LooseName(name));
-  return it == kAliases.end() ? "" : it->second;
+  return kAliases;
 }
 
-// "unknown setting; did you mean cleanup?" when a known setting is a few edits away.
+std::string SettingForExchangeName(std::string_view name) {
+  auto it = ExchangeNames().find(LooseName(name));
+  return it == ExchangeNames().end() ? "" : it->second;
+}
+
+// "unknown setting; did you mean cleanup?" when a known setting, or the Exchange name of one
+// ("SourceMailboxCleanupOption" for SourceMailboxCleanupOptions), is a few edits away.
 std::string UnknownSetting(std::string_view key) {
   std::vector<std::string> loose;
   for (const auto& k : KnownKeys()) loose.push_back(LooseName(k.key));
+  for (const auto& [exchange, setting] : ExchangeNames()) loose.push_back(exchange);
   std::string nearest = NearestOf(LooseName(key), loose);
+  if (nearest.empty()) return "unknown setting (crossmove --help lists every setting as a flag)";
   for (const auto& k : KnownKeys()) {
-    if (!nearest.empty() && LooseName(k.key) == nearest)
-      return fmt::format("unknown setting; did you mean {}?", k.key);
+    if (LooseName(k.key) == nearest) return fmt::format("unknown setting; did you mean {}?", k.key);
   }
-  return "unknown setting (crossmove --help lists every setting as a flag)";
+  return fmt::format("unknown setting; did you mean {} (Exchange's name for it is accepted too)?",
+                     ExchangeNames().at(nearest));
 }
 
 void Flatten(const toml::table& table, const std::string& prefix, const std::string& file,

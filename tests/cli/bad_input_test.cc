@@ -222,6 +222,12 @@ std::vector<BadInput> Cases() {
        EditFile("crossmove.toml", "contacts-ou = \"OU=Contacts,DC=fabrikam,DC=test\"\n", ""),
        {},
        {"contacts-ou: not set, but CreateSourceContact needs"}},
+      // The target mailbox would be created below a plain file: found by plan, not by the copy
+      // after the directory was written.
+      {"TargetStoreBelowAPlainFile",
+       [](const Workspace& ws) { ws.Write("target-mail", "not a directory\n"); },
+       {},
+       {"target.databases.DB-Contoso-01.store: ", "target-mail is a file, not a directory"}},
       {"MissingSourceGc",
        EditFile("crossmove.toml", "gc = \"ldif:source.ldif\"\n", ""),
        {},
@@ -254,6 +260,11 @@ std::vector<BadInput> Cases() {
        // Either line may be named first (a TOML table is not in file order); both are named.
        {"crossmove.toml:4: cleanup: sets cleanup again (already set at crossmove.toml:5): keep "
         "one of the two"}},
+      {"NearMissOfAnExchangeParameterNameSuggestsTheSetting",
+       EditFile("crossmove.toml", "cleanup = \"CreateSourceContact\"",
+                "SourceMailboxCleanupOption = \"None\""),
+       {},
+       {"crossmove.toml:4: SourceMailboxCleanupOption: unknown setting; did you mean cleanup"}},
       {"KebabExchangeParameterNameIsASettingAlias",
        EditFile("crossmove.toml", "cleanup = \"CreateSourceContact\"",
                 "source-mailbox-cleanup-options = \"Bogus\""),

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <vector>
@@ -125,6 +126,18 @@ TEST(Version, PrintsTheProjectVersionAndTheGitRevisionWithoutASubcommand) {
     std::string commit = head.out.substr(0, head.out.find('\n'));
     EXPECT_TRUE(revision == commit || revision == commit + "-dirty")
         << revision << " is not HEAD " << commit;
+  }
+}
+
+TEST(Version, AsJsonForScripts) {
+  for (auto argv : {std::vector<std::string>{CROSSMOVE_BINARY, "--version", "--json"},
+                    std::vector<std::string>{CROSSMOVE_BINARY, "--json", "--version"}}) {
+    RunResult r = RunIsolated(argv);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto j = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+    ASSERT_TRUE(j.is_object()) << r.out;
+    EXPECT_EQ(j.value("version", ""), CROSSMOVE_VERSION_EXPECTED) << r.out;
+    EXPECT_FALSE(j.value("revision", "").empty()) << r.out;
   }
 }
 

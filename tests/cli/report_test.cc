@@ -154,6 +154,7 @@ TEST(MigrationReport, AVerifyColumnPerMailboxAndTheThroughputOfAllRuns) {
   report.rows = rows;
   report.seconds = 1;           // this run: would give 40 MB/s
   report.copying_seconds = 20;  // every run: 40 MB in 20 s
+  report.grade = "Perfect";     // of the mailboxes that got through
   char tmpl[] = "/tmp/crossmove-report-XXXXXX";
   std::filesystem::path dir = mkdtemp(tmpl);
   ASSERT_TRUE(WriteReport((dir / "r").string(), report).ok());
@@ -180,6 +181,11 @@ TEST(MigrationReport, AVerifyColumnPerMailboxAndTheThroughputOfAllRuns) {
   EXPECT_NE(html.find("2.0 MB/s, 20 msg/s over all runs (20 s spent copying)"), std::string::npos)
       << html;
   EXPECT_NE(html.find("4 mailboxes"), std::string::npos);
+  // A failed mailbox is not part of a "Perfect" batch.
+  EXPECT_NE(html.find("<dd>Perfect of the mailboxes that got through; 1 failed mailbox not "
+                      "graded until a run moves it</dd>"),
+            std::string::npos)
+      << html;
   // Only the long tokens may break mid-word.
   EXPECT_NE(html.find("td.t{overflow-wrap:anywhere}"), std::string::npos);
   EXPECT_EQ(html.find("overflow-wrap:anywhere;"), std::string::npos) << "a whole cell rule";

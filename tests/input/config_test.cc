@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 namespace cm {
 namespace {
 
@@ -62,6 +64,21 @@ TEST(Config, NamesOfEnvironmentVariablesAndFlags) {
   EXPECT_EQ(EnvNameOf("source.gc"), "CROSSMOVE_SOURCE_GC");
   EXPECT_EQ(EnvNameOf("target-smtp-domain"), "CROSSMOVE_TARGET_SMTP_DOMAIN");
   EXPECT_EQ(FlagNameOf("source.credential"), "--source-credential");
+}
+
+TEST(ConfigErrors, ANearMissOfAnExchangeNameSuggestsTheSettingItMeans) {
+  Settings s;
+  Problems problems;
+  ASSERT_TRUE(s.LoadTomlText("SourceMailboxCleanupOption = \"None\"\nNTAcountOU = \"x\"\n",
+                             "c.toml", problems)
+                  .ok());
+  BuildConfig(s, problems);
+  std::set<std::string> said;
+  for (const auto& p : problems) said.insert(p.ToString());
+  EXPECT_EQ(said, (std::set<std::string>{
+                      "c.toml:1: SourceMailboxCleanupOption: unknown setting; did you mean "
+                      "cleanup (Exchange's name for it is accepted too)?",
+                      "c.toml:2: NTAcountOU: unknown setting; did you mean nt-account-ou?"}));
 }
 
 TEST(ConfigErrors, UnknownKeysAndBadValuesNameTheFileLine) {
