@@ -39,6 +39,7 @@ int RunComplete(const Config& config, const RunOptions& options, Console console
         ChooseFromJournal(config, options.all ? std::vector<std::string>{} : options.identities,
                           /*read_only=*/false, options.json, console);
     if (!opened) return kExitUsage;
+    auto stages = opened->journal->Stages();
     for (size_t i : opened->chosen) {
       const JournalMailbox& m = opened->all[i];
       if (m.state >= MailboxState::kRoutingVerified) {
@@ -54,6 +55,14 @@ int RunComplete(const Config& config, const RunOptions& options, Console console
         return kExitUsage;
       }
       pass.only.push_back(m.id);
+      // Recorded, but a suspended mailbox waits for `resume` all the same: said, not silent.
+      if (stages.ok()) {
+        if (auto it = stages->find(m.id); it != stages->end() && it->second.suspended)
+          console.err << fmt::format(
+              "crossmove: {} is suspended: its completion is recorded and happens once "
+              "`crossmove resume {}` lets it go on\n",
+              m.identity, m.identity);
+      }
     }
   }  // the journal is closed: the pass opens its own
   if (pass.only.empty()) {

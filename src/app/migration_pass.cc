@@ -309,7 +309,7 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
     row.grade = std::string(ToString(grade));
     batch_grade = batch_grade ? Worst(*batch_grade, grade) : grade;
   };
-  size_t synced = 0;
+  size_t synced = 0, suspended = 0;
   std::set<int64_t> reported;
   for (auto& w : work) {
     w.row.state = std::string(ToString(w.jm.state));
@@ -323,7 +323,10 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
       holders.insert(w.row.skipped);
     }
     moved += w.jm.state == MailboxState::kRoutingVerified;
-    synced += w.jm.state == MailboxState::kContentVerified && w.row.failure.empty();
+    // A suspended mailbox is synced, but waits for `resume`, not for a due time: told apart.
+    bool waits = w.jm.state == MailboxState::kContentVerified && w.row.failure.empty();
+    suspended += waits && w.stage.suspended;
+    synced += waits && !w.stage.suspended;
     if (w.next_due > 0) next_due = next_due ? std::min(next_due, w.next_due) : w.next_due;
     staged(w.row, w.jm);
     messages += w.row.messages;
@@ -373,9 +376,11 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
       "{} of {} mailboxes moved and verified, {}{} failed{}; {} messages ({:.1f} MB) copied in "
       "{:.1f} s. Report: {}.html (this run's: {}.html)",
       moved, work.size(),
-      synced ? fmt::format("{} synced (not completed yet{}), ", synced,
-                           next_due ? ", next due " + FormatIsoTime(next_due) : "")
-             : std::string(),
+      (synced ? fmt::format("{} synced (not completed yet{}), ", synced,
+                            next_due ? ", next due " + FormatIsoTime(next_due) : "")
+              : std::string()) +
+          (suspended ? fmt::format("{} suspended (until `crossmove resume`), ", suspended)
+                     : std::string()),
       failed,
       skipped ? fmt::format(", {} skipped ({})", skipped,
                             Join(std::vector<std::string>(holders.begin(), holders.end()), "; "))
@@ -394,6 +399,7 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
     nlohmann::json j = {
         {"moved", moved},
         {"synced", synced},
+        {"suspended", suspended},
         {"next_due", next_due ? nlohmann::json(FormatIsoTime(next_due)) : nlohmann::json()},
         {"grade", report.grade},
         {"interrupted", StopRequested()},

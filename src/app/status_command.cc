@@ -125,7 +125,10 @@ int RunStatus(const Config& config, const RunOptions& options, Console console) 
   };
   for (const auto& r : rows) {
     std::string stage = r["stage"].get<std::string>();
-    bool staged = stage == "synced" || stage == "suspended";
+    // Queued with a start time: scheduled, so shown with it (a queue of never-started
+    // mailboxes without one is only counted).
+    bool staged = stage == "synced" || stage == "suspended" ||
+                  (stage == "queued" && !r["next_due"].is_null());
     bool show =
         !options.identities.empty() || !r["failed_step"].get<std::string>().empty() || staged;
     if (!show) continue;

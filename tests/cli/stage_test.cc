@@ -151,6 +151,21 @@ TEST(Stage, CompleteAfterInThePastCompletesAtTheNextRun) {
   EXPECT_EQ(Stages(org), (std::map<std::string, int>{{"completed", kMailboxes}}));
 }
 
+// A mailbox queued to start later is shown by `status` with its start time, not only counted.
+TEST(Stage, StatusShowsQueuedMailboxesWithTheirStartTime) {
+  Org org(kMailboxes, kMessages, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  auto r = org.Run({"run", "--start-after", "2999-01-01T00:00:00Z"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  auto status = org.Run({"status"});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  size_t shown = 0;
+  for (const auto& line : Split(status.out, '\n'))
+    shown += line.find("(queued, ") != std::string::npos &&
+             line.find("next 2999-01-01T00:00:00Z") != std::string::npos;
+  EXPECT_EQ(shown, static_cast<size_t>(kMailboxes)) << status.out;
+}
+
 TEST(Stage, CompleteAfterInTheFutureOnlySyncsUntilItPasses) {
   Org org(kMailboxes, kMessages, "CreateSourceContact");
   CM_ASSERT_ORG(org);
@@ -221,6 +236,18 @@ TEST(Stage, SuspendedMailboxesAreLeftAloneUntilResumed) {
   auto complete = org.Run({"complete", "--all"});
   ASSERT_EQ(complete.exit_code, 0) << complete.err;
   EXPECT_EQ(Stages(org), (std::map<std::string, int>{{"suspended", kMailboxes}}));
+  // Said per mailbox, not silent: the request waits for `resume`.
+  size_t said = 0;
+  for (size_t at = complete.err.find("is suspended: its completion is recorded");
+       at != std::string::npos; at = complete.err.find("is suspended: its completion", at + 1))
+    ++said;
+  EXPECT_EQ(said, static_cast<size_t>(kMailboxes)) << complete.err;
+  // ... and the summary counts them as suspended, not as synced and due.
+  std::string summary = complete.out + complete.err;
+  EXPECT_NE(summary.find(fmt::format("{} suspended (until `crossmove resume`)", kMailboxes)),
+            std::string::npos)
+      << summary;
+  EXPECT_EQ(summary.find("synced (not completed yet"), std::string::npos) << summary;
   EXPECT_EQ(SourceEntries(org), source_before);
   ASSERT_EQ(org.Run({"resume", "--all"}).exit_code, 0);
   auto run = org.Run({"run"});  // the completion asked for above is still recorded
