@@ -119,7 +119,8 @@ namespace {
 // Whether `typed` names this journaled mailbox, in any of the forms SelectJournaled lists.
 bool NamesMailbox(std::string_view typed, const JournaledIdentity& m, const AttributeProfile& p) {
   size_t eq = m.key.find('=');
-  if (IEquals(m.key, typed) || (eq != std::string::npos && IEquals(m.key.substr(eq + 1), typed)))
+  if (TextEquals(m.key, typed) ||
+      (eq != std::string::npos && TextEquals(m.key.substr(eq + 1), typed)))
     return true;
   for (const std::string* dn : {&m.source_dn, &m.target_dn}) {
     if (dn->empty()) continue;
@@ -131,13 +132,13 @@ bool NamesMailbox(std::string_view typed, const JournaledIdentity& m, const Attr
   }
   std::string_view bare = typed;
   if (IStartsWith(bare, "smtp:") || IStartsWith(bare, "x500:")) bare.remove_prefix(5);
-  if (!m.target_primary_smtp.empty() && IEquals(m.target_primary_smtp, bare)) return true;
-  if (!m.target_legacy_dn.empty() && IEquals(m.target_legacy_dn, bare)) return true;
+  if (!m.target_primary_smtp.empty() && TextEquals(m.target_primary_smtp, bare)) return true;
+  if (!m.target_legacy_dn.empty() && TextEquals(m.target_legacy_dn, bare)) return true;
   if (!m.source) return false;
   const Entry& e = *m.source;
   for (const auto& v : e.Get(p.proxy_addresses)) {
     auto proxy = ProxyAddress::Parse(v);
-    if (proxy.ok() && (proxy->IsSmtp() || proxy->IsX500()) && IEquals(proxy->address(), bare))
+    if (proxy.ok() && (proxy->IsSmtp() || proxy->IsX500()) && TextEquals(proxy->address(), bare))
       return true;
   }
   std::string_view account = typed;
@@ -152,7 +153,7 @@ bool NamesMailbox(std::string_view typed, const JournaledIdentity& m, const Attr
                                                                     {&p.cn, typed},
                                                                     {&p.display_name, typed}}) {
     for (const auto& v : e.Get(*attr)) {
-      if (IEquals(v, value)) return true;
+      if (TextEquals(v, value)) return true;
     }
   }
   return false;

@@ -239,7 +239,7 @@ bool CanonicalNameIs(std::string_view dn, const std::vector<std::string>& parts)
   std::vector<std::string> mine = CanonicalParts(*parsed);
   if (mine.size() != parts.size()) return false;
   for (size_t i = 0; i < mine.size(); ++i) {
-    if (!IEquals(mine[i], parts[i])) return false;
+    if (!TextEquals(mine[i], parts[i])) return false;
   }
   return true;
 }

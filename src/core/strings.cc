@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <locale.h>
+#include <wctype.h>
+
 #include <algorithm>
 #include <charconv>
 
@@ -154,6 +157,32 @@ void AppendUtf8(std::string& out, char32_t cp) {
     out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
     out += static_cast<char>(0x80 | (cp & 0x3F));
   }
+}
+
+std::string FoldCase(std::string_view s) {
+  static const locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", locale_t{});
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    char32_t cp = 0;
+    size_t len = DecodeOne(s, i, &cp);
+    if (len <= 1 || !utf8) {  // ASCII, or a byte that is not UTF-8: kept (ASCII lowered)
+      out += AsciiLower(s[i]);
+      ++i;
+      continue;
+    }
+    AppendUtf8(out, static_cast<char32_t>(towlower_l(static_cast<wint_t>(cp), utf8)));
+    i += len;
+  }
+  return out;
+}
+
+bool TextEquals(std::string_view a, std::string_view b) {
+  bool ascii =
+      std::all_of(a.begin(), a.end(),
+                  [](char c) { return static_cast<unsigned char>(c) < 0x80; }) &&
+      std::all_of(b.begin(), b.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  return ascii ? IEquals(a, b) : FoldCase(a) == FoldCase(b);
 }
 
 std::optional<std::string> PercentDecode(std::string_view s) {

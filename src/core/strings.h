@@ -1,6 +1,7 @@
-// Small string helpers shared by every layer. ASCII-only case folding on purpose: LDAP attribute
-// names, SMTP addresses and proxy prefixes are ASCII, and caseIgnoreMatch on non-ASCII text is
-// what the directory server does, not us.
+// Small string helpers shared by every layer. ASCII-only case folding (AsciiLower, IEquals, ILess)
+// for protocol names: LDAP attribute names, SMTP addresses and proxy prefixes, IMAP atoms. Text a
+// person wrote (names, DNs' values) compares as a directory compares it: FoldCase / TextEquals,
+// where we are the directory (the embedded `ldif:` one) or match what it holds (identities).
 #pragma once
 
 #include <optional>
@@ -14,6 +15,12 @@ char AsciiLower(char c);
 std::string AsciiLower(std::string_view s);
 std::string AsciiUpper(std::string_view s);
 bool IEquals(std::string_view a, std::string_view b);
+// UTF-8 text lowered code point by code point with Unicode's simple case mapping (glibc's tables,
+// the C.UTF-8 locale: ZOË -> zoë, Ж -> ж), as caseIgnoreMatch compares; ASCII as AsciiLower;
+// bytes that are not UTF-8 are kept as they are. Written by hand only around towlower_l: no
+// library of ours folds UTF-8 strings (ICU would, for this one use).
+std::string FoldCase(std::string_view s);
+bool TextEquals(std::string_view a, std::string_view b);  // FoldCase(a) == FoldCase(b)
 bool IStartsWith(std::string_view s, std::string_view prefix);
 bool IEndsWith(std::string_view s, std::string_view suffix);
 std::string_view Trim(std::string_view s);

@@ -45,7 +45,7 @@ bool Matches(const Filter& f, const Entry& e) {
       return false;
     case Filter::Kind::kSubstring: {
       bool binary = SyntaxOf(f.attribute()) == Syntax::kBinary;
-      auto fold = [&](std::string_view s) { return binary ? std::string(s) : AsciiLower(s); };
+      auto fold = [&](std::string_view s) { return binary ? std::string(s) : FoldCase(s); };
       for (const auto& raw : e.Get(f.attribute())) {
         std::string v = fold(raw);
         std::string initial = fold(f.initial()), final_part = fold(f.final_part());
@@ -53,12 +53,13 @@ bool Matches(const Filter& f, const Entry& e) {
         size_t pos = initial.size();
         bool ok = true;
         for (const auto& any : f.any()) {
-          size_t found = v.find(fold(any), pos);
+          std::string part = fold(any);  // folded, it may not be as long as typed
+          size_t found = v.find(part, pos);
           if (found == std::string::npos) {
             ok = false;
             break;
           }
-          pos = found + any.size();
+          pos = found + part.size();
         }
         if (ok && v.size() >= pos + final_part.size() && v.ends_with(final_part)) return true;
       }

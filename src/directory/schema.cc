@@ -102,7 +102,7 @@ bool ValuesEqual(std::string_view attr, std::string_view a, std::string_view b) 
       return a == b;
     }
     case Syntax::kString:
-      return IEquals(a, b);
+      return TextEquals(a, b);  // caseIgnoreMatch
   }
   return false;
 }
@@ -112,8 +112,7 @@ int CompareValues(std::string_view attr, std::string_view a, std::string_view b)
     int64_t x, y;
     if (ParseInt(a, &x) && ParseInt(b, &y)) return x < y ? -1 : (x > y ? 1 : 0);
   }
-  std::string la = AsciiLower(a), lb = AsciiLower(b);
-  return la.compare(lb);
+  return FoldCase(a).compare(FoldCase(b));
 }
 
 std::vector<std::string> RequiredAttributes(std::string_view cls) {

@@ -70,6 +70,28 @@ TEST(Identities, StatusAndVerifyFindAMailboxByEveryFormOfItsIdentity) {
   EXPECT_EQ(nlohmann::json::parse(all.out)["mailboxes"].size(), 3u);
 }
 
+// A name with letters beyond ASCII is found in any case, as the directory compares it.
+TEST(Identities, ANonAsciiNameIsFoundInAnyCase) {
+  Org org(2, 5, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  std::string ldif = org.Read("source.ldif");
+  const std::string from = "displayName: Alice Adams\n";
+  ASSERT_NE(ldif.find(from), std::string::npos);
+  ldif.replace(ldif.find(from), from.size(),
+               "displayName:: w4VsaWNlIMOEZGFtcw==\n");  // Ålice Ädams
+  testing::Spit(org.dir() / "source.ldif", ldif);
+  ASSERT_EQ(org.Run({"run"}).exit_code, 0);
+  for (const std::string typed : {"Ålice Ädams", "ÅLICE ÄDAMS", "ålice ädams"}) {
+    auto status = org.Run({"status", "--json", typed});
+    ASSERT_EQ(status.exit_code, 0) << typed << ": " << status.err;
+    auto j = nlohmann::json::parse(status.out, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << status.out;
+    ASSERT_EQ(j["mailboxes"].size(), 1u) << typed;
+    EXPECT_EQ(j["mailboxes"][0]["identity"], kAlice) << typed;
+  }
+  EXPECT_NE(org.Run({"status", "Ålice Adams"}).exit_code, 0) << "Å is not A";
+}
+
 TEST(Identities, AnIdentityThatMatchesNoMailboxIsAnErrorNamingWhatWasTried) {
   Org org(2, 4, "CreateSourceContact");
   CM_ASSERT_ORG(org);

@@ -7,8 +7,23 @@ namespace {
 
 TEST(Strings, CaseInsensitiveEqualityIsAsciiOnly) {
   EXPECT_TRUE(IEquals("proxyAddresses", "PROXYADDRESSES"));
-  EXPECT_FALSE(IEquals("Zoë", "ZOË"));  // non-ASCII folding is the server's business
+  EXPECT_FALSE(IEquals("Zoë", "ZOË"));  // protocol names: ASCII only
   EXPECT_FALSE(IEquals("abc", "abcd"));
+}
+
+// Text a person wrote compares as caseIgnoreMatch does: every letter, not only ASCII ones.
+TEST(Strings, TextFoldsEveryLetterAndKeepsBytesThatAreNotUtf8) {
+  EXPECT_TRUE(TextEquals("Zoë Ångström", "ZOË ÅNGSTRÖM"));
+  EXPECT_TRUE(TextEquals("ЖУРАВЛЁВ", "журавлёв"));
+  EXPECT_TRUE(TextEquals("ΣΟΦΊΑ", "σοφία"));
+  EXPECT_FALSE(TextEquals("Zoe", "Zoë"));
+  EXPECT_FALSE(TextEquals("abc", "abcd"));
+  EXPECT_EQ(FoldCase("ÆØÅ-Ÿ"), "æøå-ÿ");
+  // Invalid UTF-8 (a lone continuation byte, an overlong '/', a surrogate) is kept as bytes.
+  EXPECT_EQ(FoldCase("A\x80"
+                     "B\xC0\xAF\xED\xA0\x80"),
+            "a\x80"
+            "b\xC0\xAF\xED\xA0\x80");
 }
 
 TEST(Strings, Utf8LengthCountsCharactersNotBytes) {
