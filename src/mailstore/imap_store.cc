@@ -729,8 +729,11 @@ Status ImapStore::Read(const Folder& folder, const std::vector<const MessageMeta
   }
   // Describing, a message is fetched whole with its flags, date and size in one answer, checked
   // against the size that answer gives; one that may be too large for that (its hint, doubled
-  // as a server that stores LF as CRLF may, passes the partial size) is listed first and read by
-  // its listed size.
+  // as a server that stores LF as CRLF may, passes the partial size; or no hint: 0, a record of
+  // an earlier version) is listed first and read by its listed size.
+  auto listed_first = [](uint64_t hint) {
+    return hint == 0 || hint == kSizeUnknown || hint > kPartial / 2;
+  };
   auto merge = [&](Message& m, const Fetched& f) {
     if (f.has_flags) {
       m.now.flags = f.flags;
@@ -750,8 +753,7 @@ Status ImapStore::Read(const Folder& folder, const std::vector<const MessageMeta
     std::vector<std::string> big;
     for (size_t i = 0; i < messages.size(); ++i) {
       Message& m = state[i];
-      if (!m.finished && (m.size == kSizeUnknown || m.size > kPartial / 2))
-        big.push_back(std::to_string(m.uid));
+      if (!m.finished && listed_first(m.size)) big.push_back(std::to_string(m.uid));
     }
     if (!big.empty()) {
       HandlerScope scope(client, [&](ImapResponse& r) {
@@ -766,7 +768,7 @@ Status ImapStore::Read(const Folder& folder, const std::vector<const MessageMeta
       if (!r.ok()) return r.status();
       for (size_t i = 0; i < messages.size(); ++i) {
         Message& m = state[i];
-        if (m.finished || !(m.size == kSizeUnknown || m.size > kPartial / 2)) continue;
+        if (m.finished || !listed_first(m.size)) continue;
         if (!m.has_size) {
           m.finished = true;
           CM_RETURN_IF_ERROR(sink.Done(i, Status::NotFound(fmt::format("{} holds no message {}",

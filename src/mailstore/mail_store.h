@@ -81,11 +81,7 @@ class MessageSink {
   virtual Status Done(size_t index, const Status& read) = 0;
   // ReadDescribed only: messages[index] as the store holds it now (key, size, flags, keywords,
   // INTERNALDATE), before its Data and Done.
-  virtual Status Described(size_t index, const MessageMeta& now) {
-    (void)index;
-    (void)now;
-    return Status::Ok();
-  }
+  virtual Status Described(size_t /*index*/, const MessageMeta& /*now*/) { return Status::Ok(); }
 };
 
 // Appends many messages, possibly with many in flight (across folders too): each message is

@@ -3,7 +3,9 @@
 // that lie, answers left out, names that are not modified UTF-7. The oracle is the scenario
 // itself (the bytes the server was given), never our own reader: every message must arrive
 // byte-identical, or the read must fail with a clear error; nothing may be silently joined,
-// skipped or taken as expunged while the server still lists it.
+// skipped or taken as expunged while the server still lists it. Every test runs over both read
+// paths: ReadMessages (the copy) and ReadDescribed (verification's read-back, which asks for the
+// flags, date and size in the same FETCH and lists large messages first).
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -24,8 +26,15 @@ using testing::Msg;
 struct Collected : MessageSink {
   std::map<size_t, std::string> bytes;
   std::map<size_t, Status> done;
+  std::map<size_t, MessageMeta> described;
   long open = -1;  // the message whose chunks are coming: one at a time
   bool interleaved = false;
+  bool described_late = false;  // told after its bytes, or twice
+  Status Described(size_t i, const MessageMeta& now) override {
+    if (bytes.count(i) || done.count(i) || described.count(i)) described_late = true;
+    described[i] = now;
+    return Status::Ok();
+  }
   Status Data(size_t i, std::string_view chunk) override {
     if (open != -1 && open != static_cast<long>(i)) interleaved = true;
     open = static_cast<long>(i);
@@ -45,9 +54,12 @@ struct ReadOutcome {
   Status read;  // what ReadMessages returned
   Collected got;
   std::vector<MessageMeta> listed;
+  bool described = false;  // read with ReadDescribed
 };
 
-ReadOutcome ReadAll(ImapStore& store, const std::string& folder_name = "INBOX") {
+// `describe`: ReadDescribed, each message asked by its key and the size it was listed with (what
+// verification knows from the journal).
+ReadOutcome ReadAll(ImapStore& store, bool describe, const std::string& folder_name = "INBOX") {
   ReadOutcome out;
   auto folders = store.ListFolders();
   if (!folders.ok()) {
@@ -70,7 +82,9 @@ ReadOutcome ReadAll(ImapStore& store, const std::string& folder_name = "INBOX") 
   out.listed = *listed;
   std::vector<const MessageMeta*> todo;
   for (const auto& m : out.listed) todo.push_back(&m);
-  out.read = store.ReadMessages(*folder, todo, out.got);
+  out.described = describe;
+  out.read = describe ? store.ReadDescribed(*folder, todo, out.got)
+                      : store.ReadMessages(*folder, todo, out.got);
   return out;
 }
 
@@ -78,6 +92,7 @@ ReadOutcome ReadAll(ImapStore& store, const std::string& folder_name = "INBOX") 
 // settled twice or interleaved with another; no listed message is taken as expunged.
 void ExpectNothingWrongDelivered(const ReadOutcome& r, const std::vector<Msg>& truth) {
   EXPECT_FALSE(r.got.interleaved) << "a message's chunks were mixed with another's";
+  EXPECT_FALSE(r.got.described_late) << "a message was described after its bytes, or twice";
   std::map<std::string, std::string> by_key;
   for (const auto& m : truth) by_key[fmt::format("7.{}", m.uid)] = m.bytes;
   for (const auto& [i, status] : r.got.done) {
@@ -92,6 +107,13 @@ void ExpectNothingWrongDelivered(const ReadOutcome& r, const std::vector<Msg>& t
     std::string bytes = got == r.got.bytes.end() ? "" : got->second;
     EXPECT_TRUE(bytes == it->second) << key << ": " << bytes.size() << " bytes handed on as "
                                      << "complete, " << it->second.size() << " on the server";
+    // Described (ReadDescribed): as the server holds it, before its bytes.
+    if (auto d = r.got.described.find(i); d != r.got.described.end()) {
+      EXPECT_EQ(d->second.key, key);
+      EXPECT_EQ(d->second.size, it->second.size()) << key;
+      EXPECT_EQ(d->second.internal_date, r.listed[i].internal_date) << key;
+      EXPECT_EQ(d->second.flags, r.listed[i].flags) << key;
+    }
   }
 }
 
@@ -102,6 +124,9 @@ void ExpectAllIdentical(const ReadOutcome& r, const std::vector<Msg>& truth) {
   for (size_t i = 0; i < truth.size(); ++i) {
     ASSERT_TRUE(r.got.done.count(i)) << "message " << i << " never settled";
     EXPECT_TRUE(r.got.done.at(i).ok()) << r.got.done.at(i).ToString();
+    if (r.described) {
+      EXPECT_TRUE(r.got.described.count(i)) << "message " << i << " not described";
+    }
   }
 }
 
@@ -132,79 +157,82 @@ std::vector<Msg> Large(std::initializer_list<std::pair<uint32_t, size_t>> sizes)
 const std::vector<Msg> kMixed = Large(
     {{1, 900}, {2, 5u << 20 | 12345}, {3, 2000}, {4, (3u << 20) + 1}, {5, 1u << 20}, {6, 100}});
 
-class HostileServerTest : public ::testing::Test {
+class HostileServerTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
     if (::system("python3 -c 'import sys' >/dev/null 2>&1") != 0) GTEST_SKIP() << "no python3";
   }
+  ReadOutcome Read(ImapStore& store, const std::string& folder = "INBOX") {
+    return ReadAll(store, GetParam(), folder);
+  }
 };
 
-TEST_F(HostileServerTest, HonestServerGivesEveryByte) {
+TEST_P(HostileServerTest, HonestServerGivesEveryByte) {
   HostileServer server("INBOX", kMixed, nlohmann::json::object());
   ASSERT_NE(server.port(), 0);
   auto store = server.Open();
-  ExpectAllIdentical(ReadAll(*store), kMixed);
+  ExpectAllIdentical(Read(*store), kMixed);
 }
 
-TEST_F(HostileServerTest, PipelinedPartsAnsweredInReverseArePlacedByOrigin) {
+TEST_P(HostileServerTest, PipelinedPartsAnsweredInReverseArePlacedByOrigin) {
   HostileServer server("INBOX", kMixed, {{"reorder", "reverse"}});
   auto store = server.Open();
-  ExpectAllIdentical(ReadAll(*store), kMixed);
+  ExpectAllIdentical(Read(*store), kMixed);
 }
 
-TEST_F(HostileServerTest, InterleavedAnswersArePlacedByOrigin) {
+TEST_P(HostileServerTest, InterleavedAnswersArePlacedByOrigin) {
   HostileServer server("INBOX", kMixed, {{"interleave", true}});
   auto store = server.Open();
-  ExpectAllIdentical(ReadAll(*store), kMixed);
+  ExpectAllIdentical(Read(*store), kMixed);
 }
 
-TEST_F(HostileServerTest, InterleavedAndReversedTogether) {
+TEST_P(HostileServerTest, InterleavedAndReversedTogether) {
   HostileServer server("INBOX", kMixed, {{"interleave", true}, {"reorder", "reverse"}});
   auto store = server.Open();
-  ExpectAllIdentical(ReadAll(*store), kMixed);
+  ExpectAllIdentical(Read(*store), kMixed);
 }
 
-TEST_F(HostileServerTest, LiteralsCutAtEveryByte) {
+TEST_P(HostileServerTest, LiteralsCutAtEveryByte) {
   std::vector<Msg> small = Large({{1, 300}, {2, 257}, {3, 64}});
   HostileServer server("INBOX", small, {{"split_literals", 1}});
   auto store = server.Open();
-  ExpectAllIdentical(ReadAll(*store), small);
+  ExpectAllIdentical(Read(*store), small);
 }
 
-TEST_F(HostileServerTest, AStallEndsInATimeout) {
+TEST_P(HostileServerTest, AStallEndsInATimeout) {
   HostileServer server("INBOX", kMixed, {{"stall_after_bytes", 1500000}});
   auto store = server.Open(/*timeout_seconds=*/2);
-  auto r = ReadAll(*store);
+  auto r = Read(*store);
   ExpectClearFailure(r, kMixed);
   EXPECT_EQ(r.read.code(), Status::Code::kUnavailable) << r.read.ToString();
 }
 
-TEST_F(HostileServerTest, ACutMidMessageIsAnError) {
+TEST_P(HostileServerTest, ACutMidMessageIsAnError) {
   HostileServer server("INBOX", kMixed, {{"close_after_bytes", 2500000}});
   auto store = server.Open();
-  auto r = ReadAll(*store);
+  auto r = Read(*store);
   ExpectClearFailure(r, kMixed);
   EXPECT_EQ(r.read.code(), Status::Code::kUnavailable) << r.read.ToString();
 }
 
-TEST_F(HostileServerTest, ASizeThatLiesIsAnError) {
+TEST_P(HostileServerTest, ASizeThatLiesIsAnError) {
   for (const char* uid : {"1", "2", "3", "4", "6"}) {
     for (int delta : {-1, 1, -5000}) {
       SCOPED_TRACE(fmt::format("UID {} listed {:+} bytes off", uid, delta));
       HostileServer server("INBOX", kMixed, {{"size_lie", {{uid, delta}}}});
       auto store = server.Open();
-      ExpectClearFailure(ReadAll(*store), kMixed);
+      ExpectClearFailure(Read(*store), kMixed);
     }
   }
 }
 
-TEST_F(HostileServerTest, ALiteralShorterThanAnnouncedIsAnError) {
+TEST_P(HostileServerTest, ALiteralShorterThanAnnouncedIsAnError) {
   HostileServer server("INBOX", kMixed, {{"literal_lie", {{"3", -10}}}});
   auto store = server.Open(2);
-  ExpectClearFailure(ReadAll(*store), kMixed);
+  ExpectClearFailure(Read(*store), kMixed);
 }
 
-TEST_F(HostileServerTest, AnswersForOtherUidsAreErrors) {
+TEST_P(HostileServerTest, AnswersForOtherUidsAreErrors) {
   for (const nlohmann::json& fault :
        {nlohmann::json{{"wrong_uid", {{"3", 99}}}}, nlohmann::json{{"wrong_uid", {{"3", 1}}}},
         nlohmann::json{{"wrong_uid", {{"2", 4}}}}, nlohmann::json{{"extra_uid", 42}},
@@ -212,28 +240,28 @@ TEST_F(HostileServerTest, AnswersForOtherUidsAreErrors) {
     SCOPED_TRACE(fault.dump());
     HostileServer server("INBOX", kMixed, fault);
     auto store = server.Open();
-    ExpectClearFailure(ReadAll(*store), kMixed);
+    ExpectClearFailure(Read(*store), kMixed);
   }
 }
 
-TEST_F(HostileServerTest, AMissingAnswerIsAnErrorWhileTheServerListsTheMessage) {
+TEST_P(HostileServerTest, AMissingAnswerIsAnErrorWhileTheServerListsTheMessage) {
   for (const nlohmann::json& fault :
        {nlohmann::json{{"omit_uids", {3}}}, nlohmann::json{{"omit_uids", {2}}},
         nlohmann::json{{"ok_only", true}}}) {
     SCOPED_TRACE(fault.dump());
     HostileServer server("INBOX", kMixed, fault);
     auto store = server.Open();
-    ExpectClearFailure(ReadAll(*store), kMixed, "though it still lists it");
+    ExpectClearFailure(Read(*store), kMixed, "though it still lists it");
   }
 }
 
-TEST_F(HostileServerTest, APartialAnswerNamingAnotherOriginIsAnError) {
+TEST_P(HostileServerTest, APartialAnswerNamingAnotherOriginIsAnError) {
   HostileServer server("INBOX", kMixed, {{"partial_origin_lie", true}});
   auto store = server.Open();
-  ExpectClearFailure(ReadAll(*store), kMixed);
+  ExpectClearFailure(Read(*store), kMixed);
 }
 
-TEST_F(HostileServerTest, FoldersAreOpenedByTheExactNameListed) {
+TEST_P(HostileServerTest, FoldersAreOpenedByTheExactNameListed) {
   // "&AMk" is not modified UTF-7 (unterminated), "&,,,,-" decodes to nothing valid, "&AOk-t&AOk-"
   // is "été" written canonically; "Café" in UTF-8 is 8-bit bytes, which a name must not hold.
   std::vector<Msg> some = Large({{1, 500}, {2, 700}});
@@ -255,9 +283,14 @@ TEST_F(HostileServerTest, FoldersAreOpenedByTheExactNameListed) {
       EXPECT_EQ(found->Name(), "\xc3\xa9t\xc3\xa9");
     }
     // Read by the very bytes listed: the server refuses every other spelling.
-    ExpectAllIdentical(ReadAll(*store, name), some);
+    ExpectAllIdentical(Read(*store, name), some);
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Reads, HostileServerTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "ReadDescribed" : "ReadMessages";
+                         });
 
 }  // namespace
 }  // namespace cm
