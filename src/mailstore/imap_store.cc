@@ -1068,18 +1068,40 @@ std::string UidSet(const std::vector<uint32_t>& uids) {
 Status ImapStore::ExpungeUids(ImapClient& client, const std::string& mailbox,
                               const std::vector<uint32_t>& uids) {
   if (uids.empty()) return Status::Ok();
+  std::string set = UidSet(uids);
+  // One command at a time: a server may run pipelined commands at once where RFC 3501 (5.5)
+  // sees no ambiguity, and Dovecot does run a UID EXPUNGE beside a UID STORE, so that the
+  // expunge can find nothing flagged yet and remove nothing.
   ImapCommand store(client.NextTag(), "UID STORE", false);
-  store.Atom(UidSet(uids)).Atom("+FLAGS.SILENT").Atom("(\\Deleted)");
+  store.Atom(set).Atom("+FLAGS.SILENT").Atom("(\\Deleted)");
+  auto stored = client.Execute(store, fmt::format("{}: UID STORE in {}", location_, mailbox));
+  if (!stored.ok()) return stored.status();
   ImapCommand expunge(client.NextTag(), "UID EXPUNGE", false);
-  expunge.Atom(UidSet(uids));
-  CM_RETURN_IF_ERROR(client.Send(store));
-  CM_RETURN_IF_ERROR(client.Send(expunge));
-  for (const ImapCommand* cmd : {&store, &expunge}) {
-    auto r = client.Wait(cmd->tag());
-    if (!r.ok()) return r.status();
-    if (r->status != "OK")
-      return ImapFailure(*r, fmt::format("{}: {} in {}", location_,
-                                         cmd == &store ? "UID STORE" : "UID EXPUNGE", mailbox));
+  expunge.Atom(set);
+  auto expunged = client.Execute(expunge, fmt::format("{}: UID EXPUNGE in {}", location_, mailbox));
+  if (!expunged.ok()) return expunged.status();
+  // The server's OK is not taken for the removal: what it still holds of them is asked, so that
+  // a message left behind (flagged \Deleted, in the user's view) stops the mailbox.
+  std::vector<uint32_t> left;
+  HandlerScope scope(client, [&](ImapResponse& r) {
+    auto f = ParseFetch(r);
+    if (f && f->uid != 0) left.push_back(f->uid);
+  });
+  ImapCommand check(client.NextTag(), "UID FETCH", false);
+  check.Atom(set).Atom("(UID)");
+  auto checked = client.Execute(check, fmt::format("{}: UID FETCH in {}", location_, mailbox));
+  if (!checked.ok()) return checked.status();
+  std::sort(left.begin(), left.end());
+  left.erase(std::unique(left.begin(), left.end()), left.end());
+  std::vector<uint32_t> asked = uids;
+  std::sort(asked.begin(), asked.end());
+  std::erase_if(left,
+                [&](uint32_t u) { return !std::binary_search(asked.begin(), asked.end(), u); });
+  if (!left.empty()) {
+    return Status::Internal(fmt::format(
+        "{}: UID EXPUNGE in {} answered OK but left UID {} (flagged \\Deleted); remove {} by hand "
+        "or ask the server's administrator why",
+        location_, mailbox, UidSet(left), left.size() == 1 ? "it" : "them"));
   }
   return Status::Ok();
 }

@@ -74,6 +74,12 @@ for BODY[...] / BODY.PEEK[...] / RFC822 of whole messages, unless said otherwise
                                 accepted); default: every connection
     "fault_folders": ["Sent"]   the faults act only in these folders (names as listed); default:
                                 every folder
+With "writable": true (a target's removals):
+    "expunge_first": true       a UID EXPUNGE read in one go with earlier commands (gathered as
+                                for "reorder") runs before them, as RFC 3501 (5.5) lets a server
+                                run commands it sees no ambiguity between (Dovecot runs UID
+                                EXPUNGE beside UID STORE); the answers keep their order
+    "expunge_ignored": true     UID EXPUNGE answers OK and removes nothing
 
 Names are listed exactly with the given bytes (as a quoted string, or as a literal when they
 hold 8-bit bytes, CR, LF, or NUL), and EXAMINE / SELECT / STATUS of exactly those bytes works
@@ -85,7 +91,9 @@ SELECT/EXAMINE, FETCH and UID FETCH (sequence sets like 1:*, 3,5,7, 2:4, *; item
 RFC822.SIZE INTERNALDATE RFC822 RFC822.HEADER BODY[] BODY.PEEK[] BODY[]<o.l> BODY[HEADER]
 BODY[TEXT] BODY[HEADER.FIELDS (...)]), NOOP, CHECK, CLOSE, UNSELECT, LOGOUT; pipelining and
 LITERAL+ / synchronizing literals in commands. Anything else: BAD. It never writes: APPEND,
-STORE, COPY, CREATE ... get NO.
+STORE, COPY, CREATE ... get NO; unless the scenario says "writable": true, when SELECT opens
+read-write and UID STORE (FLAGS, +FLAGS, -FLAGS, .SILENT) and UID EXPUNGE change the folders
+in memory, for every connection.
 """
 import argparse
 import base64
@@ -199,6 +207,8 @@ class Scenario:
         self.default = Account(self.spec, self.spec, base)
         self.users = {u: Account(s, self.spec, base) for u, s in self.spec.get("users", {}).items()}
         self.separator = self.spec.get("separator", "/").encode()
+        self.writable = bool(self.spec.get("writable", False))
+        self.lock = threading.Lock()  # the folders, when connections write to them
         self.capabilities = " ".join(self.spec.get("capabilities", CAPABILITIES))
 
     def account(self, user):
@@ -507,7 +517,7 @@ class Connection:
                 command = self.take_command()
             commands = [command]
             f = self.faults()
-            if f.get("reorder") or f.get("interleave"):
+            if f.get("reorder") or f.get("interleave") or f.get("expunge_first"):
                 # Everything the client has pipelined: what is in the buffer and what comes
                 # within gather_ms.
                 while self.fill(float(f.get("gather_ms", 50)) / 1000):
@@ -517,13 +527,15 @@ class Connection:
                 if more is None:
                     break
                 commands.append(more)
-            replies = []
-            for c in commands:
-                self.log(self.number, "C: " + shorten(c))
-                r = self.execute(c, replies)
-                if r is not None:
-                    replies.append(r)
-            self.write_replies(replies)
+            order = list(range(len(commands)))
+            if f.get("expunge_first"):
+                first = [i for i, c in enumerate(commands) if is_uid_expunge(c)]
+                order = first + [i for i in order if i not in first]
+            replies = [None] * len(commands)
+            for i in order:
+                self.log(self.number, "C: " + shorten(commands[i]))
+                replies[i] = self.execute(commands[i], [r for r in replies if r is not None])
+            self.write_replies([r for r in replies if r is not None])
 
     # -- commands
     def execute(self, data, replies):
@@ -643,13 +655,18 @@ class Connection:
         if f is None:
             return r.done(b"NO", b"[NONEXISTENT] Mailbox doesn't exist: " + args[0].hex().encode())
         self.selected = f
+        writable = verb == b"SELECT" and self.scenario.writable
         r.line(b"* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n")
-        r.line(b"* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n")
+        if writable:
+            r.line(b"* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Ok\r\n")
+        else:
+            r.line(b"* OK [PERMANENTFLAGS ()] Read-only mailbox\r\n")
         r.line(b"* %d EXISTS\r\n" % len(f.messages))
         r.line(b"* 0 RECENT\r\n")
         r.line(b"* OK [UIDVALIDITY %d] UIDs valid\r\n" % f.uidvalidity)
         r.line(b"* OK [UIDNEXT %d] Predicted next UID\r\n" % f.uidnext)
-        return r.done(b"OK", b"[READ-ONLY] " + verb + b" completed")
+        return r.done(b"OK", (b"[READ-WRITE] " if writable else b"[READ-ONLY] ") + verb +
+                      b" completed")
 
     def cmd_SELECT(self, r, args, replies):
         return self.cmd_EXAMINE(r, args, replies, b"SELECT")
@@ -775,9 +792,68 @@ class Connection:
     def refuse(self, r, args, replies):
         return r.done(b"NO", b"[CANNOT] This server is read-only")
 
-    cmd_APPEND = cmd_STORE = cmd_UID_STORE = cmd_COPY = cmd_UID_COPY = cmd_CREATE = refuse
+    def cmd_UID_STORE(self, r, args, replies):
+        f = self.selected
+        if not self.scenario.writable:
+            return self.refuse(r, args, replies)
+        if f is None:
+            return r.done(b"BAD", b"No mailbox selected")
+        item = args[1].upper()
+        flags = args[2] if isinstance(args[2], list) else [args[2]]
+        flags = [x.decode() for x in flags if isinstance(x, bytes)]
+        with self.scenario.lock:
+            wanted = parse_set(args[0], f.messages[-1].uid if f.messages else 0)
+            for seq, m in enumerate(f.messages, 1):
+                if not wanted(m.uid):
+                    continue
+                if item.startswith(b"+"):
+                    m.flags += [x for x in flags if x not in m.flags]
+                elif item.startswith(b"-"):
+                    m.flags = [x for x in m.flags if x not in flags]
+                else:
+                    m.flags = list(flags)
+                if not item.endswith(b".SILENT"):
+                    r.line(b"* %d FETCH (UID %d FLAGS (%s))\r\n" %
+                           (seq, m.uid, " ".join(m.flags).encode()))
+            self.log_state(f)
+        return r.done(b"OK", b"STORE completed")
+
+    def log_state(self, f):
+        """What a writable folder holds now, for a test's oracle: "S: state NAME: UIDS | deleted:
+        UIDS" (flagged \\Deleted)."""
+        held = " ".join(str(m.uid) for m in f.messages)
+        deleted = " ".join(str(m.uid) for m in f.messages if "\\Deleted" in m.flags)
+        self.log(self.number, f"S: state {f.name.decode('latin-1')}: {held} | deleted: {deleted}")
+
+    def cmd_UID_EXPUNGE(self, r, args, replies):
+        f = self.selected
+        if not self.scenario.writable:
+            return self.refuse(r, args, replies)
+        if f is None:
+            return r.done(b"BAD", b"No mailbox selected")
+        if self.faults().get("expunge_ignored"):
+            self.log(self.number, "S: fault expunge_ignored")
+            return r.done(b"OK", b"EXPUNGE completed")
+        with self.scenario.lock:
+            wanted = parse_set(args[0], f.messages[-1].uid if f.messages else 0)
+            seq = 1
+            for m in list(f.messages):
+                if wanted(m.uid) and "\\Deleted" in m.flags:
+                    f.messages.remove(m)
+                    r.line(b"* %d EXPUNGE\r\n" % seq)
+                else:
+                    seq += 1
+            self.log_state(f)
+        return r.done(b"OK", b"EXPUNGE completed")
+
+    cmd_APPEND = cmd_STORE = cmd_COPY = cmd_UID_COPY = cmd_CREATE = refuse
     cmd_DELETE = cmd_RENAME = cmd_SUBSCRIBE = cmd_UNSUBSCRIBE = cmd_EXPUNGE = refuse
-    cmd_UID_EXPUNGE = cmd_MOVE = cmd_UID_MOVE = refuse
+    cmd_MOVE = cmd_UID_MOVE = refuse
+
+
+def is_uid_expunge(command):
+    words = command.split(None, 3)
+    return len(words) >= 3 and words[1].upper() == b"UID" and words[2].upper() == b"EXPUNGE"
 
 
 def shorten(command):

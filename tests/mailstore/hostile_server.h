@@ -55,7 +55,7 @@ class HostileServer {
  public:
   HostileServer(const std::string& folder, const std::vector<Msg>& messages,
                 const nlohmann::json& faults, const std::vector<std::string>& extra_folders = {},
-                int port = 0) {
+                int port = 0, bool writable = false) {
     nlohmann::json folders = nlohmann::json::array();
     nlohmann::json inbox = {
         {"name", folder}, {"uidvalidity", 7}, {"messages", nlohmann::json::array()}};
@@ -69,7 +69,7 @@ class HostileServer {
     for (const auto& f : extra_folders) {
       folders.push_back({{"name", f}, {"uidvalidity", 9}, {"messages", nlohmann::json::array()}});
     }
-    nlohmann::json scenario = {{"folders", folders}, {"faults", faults}};
+    nlohmann::json scenario = {{"folders", folders}, {"faults", faults}, {"writable", writable}};
     std::ofstream(dir_ / "scenario.json") << scenario.dump();
     std::string script = HostileScript();
     std::string scenario_path = dir_ / "scenario.json";
@@ -103,13 +103,13 @@ class HostileServer {
     return std::string(std::istreambuf_iterator<char>(in), {});
   }
 
-  std::unique_ptr<ImapStore> Open(int timeout_seconds = 10) const {
+  std::unique_ptr<ImapStore> Open(int timeout_seconds = 10, bool read_only = true) const {
     auto access = std::make_shared<ImapAccess>();
     access->user_secrets["user@hostile.test"] = "secret";
     access->timeout_seconds = timeout_seconds;
     access->compress = false;
     MailStoreOptions options;
-    options.read_only = true;
+    options.read_only = read_only;
     options.imap = access;
     auto endpoint = ParseImapUrl(fmt::format("imap://user%40hostile.test@127.0.0.1:{}/", port_));
     if (!endpoint.ok()) return nullptr;

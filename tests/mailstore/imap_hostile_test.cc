@@ -5,13 +5,16 @@
 // byte-identical, or the read must fail with a clear error; nothing may be silently joined,
 // skipped or taken as expunged while the server still lists it. Every test runs over both read
 // paths: ReadMessages (the copy) and ReadDescribed (verification's read-back, which asks for the
-// flags, date and size in the same FETCH and lists large messages first).
+// flags, date and size in the same FETCH and lists large messages first). A target's removals
+// (UID STORE \\Deleted, UID EXPUNGE) run against it as a writable server that runs a pipelined
+// expunge first, or ignores it: each must end removed, or in an error.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "core/strings.h"
 #include "mailstore/hostile_server.h"
 #include "mailstore/imap_store.h"
 
@@ -285,6 +288,51 @@ TEST_P(HostileServerTest, FoldersAreOpenedByTheExactNameListed) {
     // Read by the very bytes listed: the server refuses every other spelling.
     ExpectAllIdentical(Read(*store, name), some);
   }
+}
+
+// A target's removals (the delta pass's expunges; a move without MOVE) on a server that writes.
+// The oracle is what the server says it holds after each write (its log's "state" lines).
+std::string LastState(const HostileServer& server, const std::string& folder) {
+  std::string state;
+  for (const auto& line : Split(server.Log(), '\n')) {
+    size_t at = line.find("S: state " + folder + ": ");
+    if (at != std::string::npos) state = line.substr(at + 9 + folder.size() + 2);
+  }
+  return state;
+}
+
+// The folder `name` as the store lists it.
+Folder Listed(ImapStore& store, const std::string& name) {
+  auto folders = store.ListFolders();
+  EXPECT_TRUE(folders.ok()) << folders.status().ToString();
+  for (const auto& f : folders.ok() ? *folders : std::vector<Folder>{}) {
+    if (f.Name() == name) return f;
+  }
+  ADD_FAILURE() << name << " is not listed";
+  return {};
+}
+
+TEST(HostileTarget, ARemovalWaitsForItsDeletedFlagBeforeTheExpunge) {
+  // The server runs a UID EXPUNGE pipelined behind the UID STORE first, as Dovecot may: the
+  // expunge must not be sent before the flags are set.
+  HostileServer server("Work", Large({{1, 300}, {2, 310}, {3, 320}, {4, 330}}),
+                       {{"expunge_first", true}}, {}, 0, /*writable=*/true);
+  auto store = server.Open(10, /*read_only=*/false);
+  Folder work = Listed(*store, "Work");
+  Status removed = store->DeleteMessages(work, {"7.2", "7.4"});
+  ASSERT_TRUE(removed.ok()) << removed.ToString() << server.Log();
+  EXPECT_EQ(LastState(server, "Work"), "1 3 | deleted: ") << server.Log();
+}
+
+TEST(HostileTarget, AnExpungeThatRemovesNothingIsAnError) {
+  HostileServer server("Work", Large({{1, 300}, {2, 310}, {3, 320}}), {{"expunge_ignored", true}},
+                       {}, 0, /*writable=*/true);
+  auto store = server.Open(10, /*read_only=*/false);
+  Folder work = Listed(*store, "Work");
+  Status removed = store->DeleteMessages(work, {"7.3", "7.1"});
+  EXPECT_FALSE(removed.ok()) << server.Log();
+  EXPECT_NE(removed.message().find("left UID 1,3"), std::string::npos) << removed.ToString();
+  EXPECT_EQ(LastState(server, "Work"), "1 2 3 | deleted: 1 3") << server.Log();
 }
 
 INSTANTIATE_TEST_SUITE_P(Reads, HostileServerTest, ::testing::Bool(),
