@@ -6,7 +6,7 @@
 // skipped or taken as expunged while the server still lists it. Every test runs over both read
 // paths: ReadMessages (the copy) and ReadDescribed (verification's read-back, which asks for the
 // flags, date and size in the same FETCH and lists large messages first). A target's removals
-// (UID STORE \\Deleted, UID EXPUNGE) run against it as a writable server that runs a pipelined
+// (UID STORE \Deleted, UID EXPUNGE) run against it as a writable server that runs a pipelined
 // expunge first, or ignores it: each must end removed, or in an error.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
