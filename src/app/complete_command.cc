@@ -31,6 +31,7 @@ int RunComplete(const Config& config, const RunOptions& options, Console console
     return kExitBusy;
   }
   PassOptions pass;
+  size_t done_already = 0;
   pass.approve_deletions = options.approve_deletions;
   pass.json = options.json;
   pass.wait = options.wait;
@@ -48,6 +49,7 @@ int RunComplete(const Config& config, const RunOptions& options, Console console
         if (!options.all)
           console.err << fmt::format("crossmove: {} is {}: nothing to complete\n", m.identity,
                                      ToString(m.state));
+        ++done_already;
         continue;
       }
       if (Status s = opened->journal->RequestCompletion(m.id, options.approve_skipped); !s.ok()) {
@@ -66,7 +68,13 @@ int RunComplete(const Config& config, const RunOptions& options, Console console
     }
   }  // the journal is closed: the pass opens its own
   if (pass.only.empty()) {
-    if (options.json) console.out << nlohmann::json{{"completing", 0}}.dump(2) << "\n";
+    if (options.json) {
+      console.out << nlohmann::json{{"completing", 0}}.dump(2) << "\n";
+    } else if (options.all) {
+      console.err << fmt::format(
+          "crossmove: nothing to complete: {} in {}, {} completed or rolled back already\n",
+          CountOf(done_already, "mailbox"), config.journal, done_already);
+    }
     return kExitOk;
   }
   if (std::string holder = RunLock::HolderOf(config.journal); !holder.empty() && !options.wait) {

@@ -118,7 +118,9 @@ std::optional<ChosenMailboxes> ChooseFromJournal(const Config& config,
                console);
     return std::nullopt;
   }
-  auto journal = read_only ? Journal::OpenReadOnly(config.journal) : Journal::Open(config.journal);
+  // Writable only to record requests (complete, suspend, resume) or forget: not a run.
+  auto journal =
+      read_only ? Journal::OpenReadOnly(config.journal) : Journal::OpenForRequests(config.journal);
   auto all =
       journal.ok() ? (*journal)->All() : Result<std::vector<JournalMailbox>>(journal.status());
   if (!all.ok()) {

@@ -66,9 +66,10 @@ bool TakeStep(MigrationContext& ctx, MailboxWork& w, const LifecycleStep& step,
     return false;
   }
   if (!s.ok()) {
-    ctx.journal->Fail(w.jm.id, step.name, s.message());
-    ctx.log->StateChange(w.jm.identity, "failed", fmt::format("{}: {}", step.name, s.message()));
-    w.row.failure = fmt::format("{}: {}", step.name, s.message());
+    std::string failed = w.failed_part.empty() ? std::string(step.name) : w.failed_part;
+    ctx.journal->Fail(w.jm.id, failed, s.message());
+    ctx.log->StateChange(w.jm.identity, "failed", fmt::format("{}: {}", failed, s.message()));
+    w.row.failure = fmt::format("{}: {}", failed, s.message());
     return false;
   }
   w.jm.state = step.to;
@@ -99,6 +100,8 @@ std::string_view ToString(LifecycleStage stage) {
   }
   return "?";
 }
+
+bool IsGraded(const JournalMailbox& jm) { return !jm.failed() || jm.failed_step == "complete"; }
 
 LifecycleStage StageOf(const JournalMailbox& jm, const MailboxStage& stage) {
   if (jm.state == MailboxState::kRolledBack) return LifecycleStage::kRolledBack;
@@ -215,6 +218,7 @@ Status VerifyContent(MigrationContext& ctx, MailboxWork& w, RunProgress&) {
     auto marked = MarkForRepair(**dst, *map, report->bad);
     if (!marked.ok()) return marked.status().Annotate("preparing the repair");
     CM_RETURN_IF_ERROR(ctx.journal->Finish(w.jm.id, MailboxState::kTargetProvisioned));
+    w.jm.state = MailboxState::kTargetProvisioned;  // what the report and status say
     repair = fmt::format("; the next run copies {} of them again", *marked);
   }
   return Status::Constraint(
@@ -241,8 +245,10 @@ Status CleanUpSource(MigrationContext& ctx, MailboxWork& w, RunProgress& progres
   // repaired by the next run, as after any failed verification). Not twice in one run: a run
   // that verified it moments ago treats the final delta as a one-shot move does.
   if (changes && !w.verified_in_this_run) {
-    if (Status verified = VerifyContent(ctx, w, progress); !verified.ok())
-      return verified.Annotate("verifying the target after the final delta");
+    if (Status verified = VerifyContent(ctx, w, progress); !verified.ok()) {
+      w.failed_part = "verify";
+      return verified.Annotate("the target after the final delta");
+    }
   }
   Journal::PauseHook();
   Status cleaned = ApplyPlanOps(ctx, w, w.plan.cleanup_ops);

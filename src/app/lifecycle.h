@@ -60,6 +60,9 @@ enum class LifecycleStage {
 };
 std::string_view ToString(LifecycleStage stage);
 LifecycleStage StageOf(const JournalMailbox& jm, const MailboxStage& stage);
+// Whether a mailbox is given a consistency grade: one that failed has not been moved (its
+// grade would call a copy that failed verification "Perfect"), unless it failed on its grade.
+bool IsGraded(const JournalMailbox& jm);
 
 // The grade of a mailbox from what the journal holds: the messages copied (every run's) and
 // those the target refused (too large, malformed), each skipped.

@@ -53,6 +53,9 @@ struct MailboxWork {
   bool announced = false;                              // its finished line is printed
   bool copied_in_this_run = false;                     // this run made its bulk copy
   bool verified_in_this_run = false;                   // and verified the target
+  // The part of a step that failed, where it is not the step itself: the verification that
+  // cleanup does first is a failed "verify", not a failed cleanup (nothing was cleaned up).
+  std::string failed_part;
   // Staged moves (issue 13): its schedule and the operator's requests as this pass found them,
   // and, when it stops before completing, when it has something to do next (0: nothing until
   // an operator acts).

@@ -300,7 +300,9 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
       if (auto it = stages_now->find(jm.id); it != stages_now->end()) stage = it->second;
     }
     auto fresh = ctx.journal->Find(jm.identity);
-    row.stage = std::string(ToString(StageOf(fresh.ok() && *fresh ? **fresh : jm, stage)));
+    const JournalMailbox& now = fresh.ok() && *fresh ? **fresh : jm;
+    row.stage = std::string(ToString(StageOf(now, stage)));
+    if (!IsGraded(now)) return;
     Journal::CopiedTotal copied;
     if (totals.ok()) {
       if (auto t = totals->find(jm.id); t != totals->end()) copied = t->second;
@@ -377,7 +379,7 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
       "{:.1f} s. Report: {}.html (this run's: {}.html)",
       moved, work.size(),
       (synced ? fmt::format("{} synced (not completed yet{}), ", synced,
-                            next_due ? ", next due " + FormatIsoTime(next_due) : "")
+                            next_due ? "; next sync pass due " + FormatIsoTime(next_due) : "")
               : std::string()) +
           (suspended ? fmt::format("{} suspended (until `crossmove resume`), ", suspended)
                      : std::string()),

@@ -145,10 +145,11 @@ Status WriteReport(const std::string& base, const RunReport& r) {
   }
   CM_RETURN_IF_ERROR(WriteFileAtomically(base + ".csv", csv, 0600));
 
-  size_t failed = 0, skipped = 0;
+  size_t failed = 0, skipped = 0, ungraded = 0;
   uint64_t messages = 0, bytes = 0;
   for (const auto& row : r.rows) {
     failed += !row.failure.empty();
+    ungraded += !row.failure.empty() && row.grade.empty();
     skipped += !row.skipped.empty();
     messages += row.messages;
     bytes += row.bytes;
@@ -169,8 +170,9 @@ Status WriteReport(const std::string& base, const RunReport& r) {
         Html(row.identity), Html(row.target_primary_smtp), Html(row.target_dn),
         HtmlOptionName(row.cleanup),
         Html(row.state) +
-            (row.stage.empty() ? std::string()
-                               : fmt::format("<br>{}, {}", Html(row.stage), Html(row.grade))) +
+            (row.stage.empty()
+                 ? std::string()
+                 : "<br>" + Html(row.stage) + (row.grade.empty() ? "" : ", " + Html(row.grade))) +
             (row.waiting.empty() ? std::string()
                                  : fmt::format("<br><small>{}</small>", Html(row.waiting))) +
             (row.first_step.empty() ? std::string()
@@ -227,11 +229,11 @@ Status WriteReport(const std::string& base, const RunReport& r) {
                                     Html(r.grade),
                                     // A grade counts what a move left behind; a mailbox that
                                     // failed has not been moved yet: it is not "Perfect".
-                                    failed ? fmt::format(" of the mailboxes that got through; {} "
-                                                         "not graded until a run moves {}",
-                                                         CountOf(failed, "failed mailbox"),
-                                                         failed == 1 ? "it" : "them")
-                                           : std::string())),
+                                    ungraded ? fmt::format(" of the mailboxes that got through; {} "
+                                                           "not graded until a run moves {}",
+                                                           CountOf(ungraded, "failed mailbox"),
+                                                           ungraded == 1 ? "it" : "them")
+                                             : std::string())),
       Throughput(bytes, messages, r.copying_seconds));
   return WriteFileAtomically(base + ".html", html, 0600);
 }

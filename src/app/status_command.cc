@@ -39,7 +39,7 @@ int RunStatus(const Config& config, const RunOptions& options, Console console) 
   std::map<std::string, size_t> counts;  // by journal state
   std::map<std::string, size_t> batch;   // by lifecycle stage (issue 13)
   std::optional<ConsistencyGrade> worst;
-  size_t failed = 0;
+  size_t failed = 0, ungraded = 0;
   nlohmann::json rows = nlohmann::json::array();
   std::vector<bool> chosen_mask(all->size(), false);
   for (size_t i : *chosen) chosen_mask[i] = true;
@@ -56,7 +56,8 @@ int RunStatus(const Config& config, const RunOptions& options, Console console) 
     ConsistencyGrade grade =
         MailboxGrade(copied == totals->end() ? Journal::CopiedTotal{} : copied->second,
                      refused.ok() ? refused->size() : 0);
-    worst = worst ? Worst(*worst, grade) : grade;
+    if (IsGraded(m)) worst = worst ? Worst(*worst, grade) : grade;
+    ungraded += !IsGraded(m);
     if (!chosen_mask[i]) continue;
     int64_t due = m.failed() ? 0 : NextDueOf(m.state, stage, now);
     nlohmann::json last_delta;  // null: no delta pass yet
@@ -74,7 +75,7 @@ int RunStatus(const Config& config, const RunOptions& options, Console console) 
                     {"source_dn", m.source_dn},
                     {"state", ToString(m.state)},
                     {"stage", ToString(lifecycle)},
-                    {"grade", ToString(grade)},
+                    {"grade", IsGraded(m) ? nlohmann::json(ToString(grade)) : nlohmann::json()},
                     {"skipped_items", refused.ok() ? refused->size() : 0},
                     {"last_sync", stage.last_sync ? nlohmann::json(FormatIsoTime(stage.last_sync))
                                                   : nlohmann::json()},
@@ -116,10 +117,13 @@ int RunStatus(const Config& config, const RunOptions& options, Console console) 
   if (failed) console.out << fmt::format("  {:<20} {}\n", "failed", failed);
   console.out << fmt::format(
       "batch: {} total, {} queued, {} syncing, {} synced, {} completed, {} failed{}; consistency "
-      "grade {}\n",
+      "grade {}{}\n",
       all->size(), batch["queued"], batch["syncing"], batch["synced"], batch["completed"],
       batch["failed"], batch["suspended"] ? fmt::format(", {} suspended", batch["suspended"]) : "",
-      worst ? ToString(*worst) : "-");
+      worst ? ToString(*worst) : "-",
+      ungraded ? fmt::format(" ({} not graded until a run moves {})",
+                             CountOf(ungraded, "failed mailbox"), ungraded == 1 ? "it" : "them")
+               : "");
   auto text = [](const nlohmann::json& v) {
     return v.is_null() ? std::string("-") : v.get<std::string>();
   };
@@ -144,7 +148,7 @@ int RunStatus(const Config& config, const RunOptions& options, Console console) 
                   d["renamed_folders"].get<uint64_t>(), d["deleted_folders"].get<uint64_t>());
     console.out << fmt::format(
         "{}  {} ({}, grade {}; last sync {}, next {}{})  {}{}\n", r["identity"].get<std::string>(),
-        r["state"].get<std::string>(), stage, r["grade"].get<std::string>(), text(r["last_sync"]),
+        r["state"].get<std::string>(), stage, text(r["grade"]), text(r["last_sync"]),
         text(r["next_due"]), carried,
         r["failed_step"].get<std::string>().empty()
             ? ""

@@ -162,6 +162,14 @@ Result<MailboxState> ParseMailboxState(std::string_view text) {
 }
 
 Result<std::unique_ptr<Journal>> Journal::Open(const std::string& path) {
+  return OpenWritable(path, /*as_run=*/true);
+}
+
+Result<std::unique_ptr<Journal>> Journal::OpenForRequests(const std::string& path) {
+  return OpenWritable(path, /*as_run=*/false);
+}
+
+Result<std::unique_ptr<Journal>> Journal::OpenWritable(const std::string& path, bool as_run) {
   std::unique_ptr<Journal> j(new Journal());
   j->path_ = path;
   // Every directory value is in it: private like the reports. SQLite gives -wal and -shm the
@@ -202,10 +210,12 @@ Result<std::unique_ptr<Journal>> Journal::Open(const std::string& path) {
   }
   CM_RETURN_IF_ERROR(j->Exec(
       fmt::format("INSERT OR IGNORE INTO meta VALUES('schema_version','{}')", kSchemaVersion)));
-  Stmt run(j->db_, "INSERT INTO runs(started, pid, host) VALUES(?,?,?)");
-  CM_RETURN_IF_ERROR(Done(
-      run.Bind(1, Now()).Bind(2, static_cast<int64_t>(::getpid())).Bind(3, HostName()).Step()));
-  j->run_id_ = sqlite3_last_insert_rowid(j->db_);
+  if (as_run) {
+    Stmt run(j->db_, "INSERT INTO runs(started, pid, host) VALUES(?,?,?)");
+    CM_RETURN_IF_ERROR(Done(
+        run.Bind(1, Now()).Bind(2, static_cast<int64_t>(::getpid())).Bind(3, HostName()).Step()));
+    j->run_id_ = sqlite3_last_insert_rowid(j->db_);
+  }
   if (const char* crash = std::getenv("CROSSMOVE_CRASH_AFTER_STEP"))
     j->crash_after_ = std::atol(crash);
   return j;

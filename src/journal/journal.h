@@ -77,6 +77,10 @@ class Journal {
  public:
   // Opens (creating) the journal and registers this process as a run.
   static Result<std::unique_ptr<Journal>> Open(const std::string& path);
+  // Opens an existing journal for a command that only records requests or forgets mailboxes
+  // (`complete`, `suspend`, `resume`, `forget`): it writes, but is not a run (the runs are what
+  // the report numbers: a `complete` is one run, its pass). run_id() is 0; nothing is claimed.
+  static Result<std::unique_ptr<Journal>> OpenForRequests(const std::string& path);
   // Opens an existing journal for reading only (`plan`, `status`, `verify`): no run is
   // registered and nothing in the file changes. Writes through it fail. run_id() is 0.
   static Result<std::unique_ptr<Journal>> OpenReadOnly(const std::string& path);
@@ -175,6 +179,7 @@ class Journal {
   std::string path_;
   std::shared_ptr<MapConnections> map_connections_ = std::make_shared<MapConnections>();
   int64_t run_id_ = 0;
+  static Result<std::unique_ptr<Journal>> OpenWritable(const std::string& path, bool as_run);
   bool read_only_ = false;
   long crash_after_ = -1;
   long steps_ = 0;

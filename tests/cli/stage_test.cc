@@ -123,11 +123,26 @@ TEST(Stage, CompleteVerifiesTheTargetAgainAndRepairsWhatWasLostSinceTheSync) {
   EXPECT_NE(said.find("missing from target"), std::string::npos) << said;
   std::map<std::string, std::string> stage_of;
   nlohmann::json status = testing::StatusJson(org);
-  for (const auto& m : status["mailboxes"])
+  for (const auto& m : status["mailboxes"]) {
     stage_of[m["identity"].get<std::string>()] = m["stage"].get<std::string>();
+    if (m["stage"] != "failed") continue;
+    // Said as what failed (the verification; nothing was cleaned up), where the mailbox is now
+    // (back before the copy, for the repair), and not graded "Perfect".
+    EXPECT_EQ(m["failed_step"], "verify") << m.dump();
+    EXPECT_EQ(m["state"], "target-provisioned") << m.dump();
+    EXPECT_TRUE(m["grade"].is_null()) << m.dump();
+  }
   int completed = 0;
   for (const auto& [identity, stage] : stage_of) completed += stage == "completed";
   EXPECT_EQ(completed, kMailboxes - 2) << "only the intact mailboxes complete";
+  // The report says the same: the state the journal holds and a failed verification.
+  size_t failed_rows = 0;
+  for (const auto& line : Split(org.Read("crossmove-report.csv"), '\n')) {
+    if (line.find("\"verify: ") == std::string::npos) continue;
+    ++failed_rows;
+    EXPECT_NE(line.find(",\"target-provisioned\",\"content FAILED\","), std::string::npos) << line;
+  }
+  EXPECT_EQ(failed_rows, 2u) << org.Read("crossmove-report.csv");
   EXPECT_EQ(org.ReadBack("source", "objectclass", "contact").size(),
             static_cast<size_t>(kMailboxes - 2))
       << "a damaged mailbox's source was cleaned up";
@@ -135,6 +150,11 @@ TEST(Stage, CompleteVerifiesTheTargetAgainAndRepairsWhatWasLostSinceTheSync) {
   auto again = org.Run({"complete", "--all"});
   ASSERT_EQ(again.exit_code, 0) << again.err << again.out;
   EXPECT_EQ(Stages(org), (std::map<std::string, int>{{"completed", kMailboxes}}));
+  // Three commands, three runs: recording a completion is not a run of its own.
+  EXPECT_NE(org.Read("crossmove-report.html").find("(run 3)"), std::string::npos);
+  auto idle = org.Run({"complete", "--all"});
+  EXPECT_EQ(idle.exit_code, 0) << idle.err;
+  EXPECT_NE(idle.err.find("nothing to complete"), std::string::npos) << idle.err << idle.out;
   for (const auto& user : users) {
     auto source = testing::MailOf(org.dir() / "source-mail" / "fabrikam.test" / user.filename(),
                                   /*as_target_names=*/true);
