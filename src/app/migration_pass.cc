@@ -283,6 +283,7 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
       if (auto s = spans->find(id); s != spans->end()) {
         row.first_step = s->second.first;
         row.last_step = s->second.last;
+        row.seconds = s->second.seconds;
       }
     }
     if (!totals.ok()) return row;

@@ -85,7 +85,7 @@ std::string Chart(const std::vector<ThroughputSample>& samples) {
 // so a resumed migration is not credited with the bytes of earlier runs in this run's seconds.
 std::string Throughput(uint64_t bytes, uint64_t messages, double copying_seconds) {
   if (copying_seconds <= 0) return "throughput over all runs not recorded";
-  return fmt::format("{:.1f} MB/s, {:.0f} msg/s over all runs ({:.0f} s spent copying)",
+  return fmt::format("{:.1f} MB/s, {:.0f} msg/s over all runs ({:.1f} s spent copying)",
                      static_cast<double>(bytes) / 1e6 / copying_seconds,
                      static_cast<double>(messages) / copying_seconds, copying_seconds);
 }

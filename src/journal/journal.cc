@@ -13,9 +13,11 @@
 #include <ctime>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <thread>
 
 #include "core/strings.h"
+#include "core/timestamp.h"
 #include "io/file.h"
 #include "journal/run_lock.h"
 
@@ -71,6 +73,14 @@ CREATE TABLE IF NOT EXISTS deltas(
 
 // The times and host names a holder is described by (journal/run_lock.h).
 std::string Now() { return UtcNow(); }
+// A step's time, to the millisecond: a mailbox of a few messages moves within a second, and its
+// time (and the report's throughput) would be 0.
+std::string StepTime() {
+  auto now = std::chrono::system_clock::now();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  std::string whole = FormatIsoTime(ms / 1000);
+  return fmt::format("{}.{:03}Z", whole.substr(0, whole.size() - 1), ms % 1000);
+}
 
 // A prepared statement that finalizes itself.
 class Stmt {
@@ -102,6 +112,7 @@ class Stmt {
              : "";
   }
   int64_t Int(int col) const { return sqlite3_column_int64(s_, col); }
+  double Real(int col) const { return sqlite3_column_double(s_, col); }
   bool Null(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
 
  private:
@@ -402,8 +413,8 @@ Status Journal::Release(int64_t mailbox) {
 Status Journal::Begin(int64_t mailbox, std::string_view step) {
   std::lock_guard<std::recursive_mutex> lock(*mu_);
   Stmt ins(db_, "INSERT INTO steps(mailbox, run, step, phase, at) VALUES(?,?,?,'intent',?)");
-  CM_RETURN_IF_ERROR(
-      Done(ins.Bind(1, mailbox).Bind(2, run_id_).Bind(3, std::string(step)).Bind(4, Now()).Step()));
+  CM_RETURN_IF_ERROR(Done(
+      ins.Bind(1, mailbox).Bind(2, run_id_).Bind(3, std::string(step)).Bind(4, StepTime()).Step()));
   StepTaken();
   return Status::Ok();
 }
@@ -418,7 +429,7 @@ Status Journal::Finish(int64_t mailbox, MailboxState state) {
     s = Done(ins.Bind(1, mailbox)
                  .Bind(2, run_id_)
                  .Bind(3, std::string(ToString(state)))
-                 .Bind(4, Now())
+                 .Bind(4, StepTime())
                  .Step());
   if (!s.ok()) {
     Exec("ROLLBACK");
@@ -818,43 +829,59 @@ Result<std::map<int64_t, Journal::CopiedTotal>> Journal::CopiedTotals() {
 
 Result<std::map<int64_t, Journal::StepSpan>> Journal::StepSpans() {
   std::lock_guard<std::recursive_mutex> lock(*mu_);
-  Stmt q(db_, "SELECT mailbox, min(at), max(at) FROM steps GROUP BY mailbox");
+  // Each step from its intent to the mailbox's next row in the same run (its done, or the next
+  // intent after a failure); a run's last intent without one (a crash) counts for nothing.
+  Stmt q(db_,
+         "SELECT mailbox, run, phase, at, julianday(at) * 86400.0 FROM steps "
+         "ORDER BY mailbox, run, id");
   std::map<int64_t, StepSpan> out;
+  int64_t last_mailbox = 0, last_run = 0;
+  std::optional<double> open_intent;
+  auto shown = [](const std::string& at) {  // to the second, as every other time shown
+    return at.size() > 20 && at[19] == '.' ? at.substr(0, 19) + "Z" : at;
+  };
   while (true) {
     auto row = q.Step();
     if (!row.ok()) return row.status();
     if (!*row) return out;
-    out[q.Int(0)] = {q.Text(1), q.Text(2)};
+    int64_t mailbox = q.Int(0), run = q.Int(1);
+    if (mailbox != last_mailbox || run != last_run) open_intent.reset();
+    last_mailbox = mailbox;
+    last_run = run;
+    StepSpan& span = out[mailbox];
+    std::string at = shown(q.Text(3));
+    if (span.first.empty()) span.first = at;
+    span.last = at;
+    double t = q.Real(4);
+    if (open_intent && !q.Null(4) && t >= *open_intent) span.seconds += t - *open_intent;
+    open_intent.reset();
+    if (q.Text(2) == "intent" && !q.Null(4)) open_intent = t;
   }
 }
 
 Result<double> Journal::CopyingSeconds() {
   std::lock_guard<std::recursive_mutex> lock(*mu_);
   // Each copy intent, its end: the same mailbox's next step row in the same run, else the run's
-  // last row.
+  // last row. In seconds (julianday reads the times with or without milliseconds).
   Stmt q(db_,
-         "SELECT c.at, coalesce((SELECT min(n.at) FROM steps n WHERE n.mailbox=c.mailbox AND "
-         "n.run=c.run AND n.id>c.id), (SELECT max(r.at) FROM steps r WHERE r.run=c.run)) "
-         "FROM steps c WHERE c.step='copy' AND c.phase='intent'");
-  std::vector<std::pair<std::time_t, std::time_t>> spans;
-  auto parse = [](const std::string& iso) -> std::time_t {
-    std::tm t{};
-    if (!strptime(iso.c_str(), "%Y-%m-%dT%H:%M:%S", &t)) return -1;
-    return timegm(&t);
-  };
+         "SELECT julianday(c.at) * 86400.0, julianday(coalesce((SELECT min(n.at) FROM steps n "
+         "WHERE n.mailbox=c.mailbox AND n.run=c.run AND n.id>c.id), (SELECT max(r.at) FROM steps "
+         "r WHERE r.run=c.run))) * 86400.0 FROM steps c WHERE c.step='copy' AND c.phase='intent'");
+  std::vector<std::pair<double, double>> spans;
   while (true) {
     auto row = q.Step();
     if (!row.ok()) return row.status();
     if (!*row) break;
-    std::time_t begin = parse(q.Text(0)), end = parse(q.Text(1));
-    if (begin >= 0 && end >= begin) spans.emplace_back(begin, end);
+    if (q.Null(0) || q.Null(1)) continue;
+    double begin = q.Real(0), end = q.Real(1);
+    if (end >= begin) spans.emplace_back(begin, end);
   }
   std::sort(spans.begin(), spans.end());
   double total = 0;
-  std::time_t covered_to = std::numeric_limits<std::time_t>::min();
+  double covered_to = -std::numeric_limits<double>::infinity();
   for (const auto& [begin, end] : spans) {
-    std::time_t from = std::max(begin, covered_to);
-    if (end > from) total += static_cast<double>(end - from);
+    double from = std::max(begin, covered_to);
+    if (end > from) total += end - from;
     covered_to = std::max(covered_to, end);
   }
   return total;

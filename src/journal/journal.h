@@ -120,7 +120,8 @@ class Journal {
   Result<std::map<int64_t, CopiedTotal>> CopiedTotals();
   // When each mailbox's first step began and its last step ended, in any run (ISO 8601 UTC).
   struct StepSpan {
-    std::string first, last;
+    std::string first, last;  // its first and last step's times
+    double seconds = 0;       // spent in its steps, over every run
   };
   Result<std::map<int64_t, StepSpan>> StepSpans();
   // Wall-clock seconds during which some mailbox was copying, over every run: the union of the
