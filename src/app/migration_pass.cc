@@ -266,6 +266,7 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
       config.cleanup,
       "",
       UtcNow(),
+      fmt::format("{} on {}", ReportingTool(), HostName()),
       {},
       progress.samples(),
       progress.elapsed()};

@@ -92,6 +92,16 @@ std::string Throughput(uint64_t bytes, uint64_t messages, double copying_seconds
 
 }  // namespace
 
+namespace {
+std::string& Tool() {
+  static std::string tool = "crossmove";
+  return tool;
+}
+}  // namespace
+
+void SetReportingTool(std::string tool) { Tool() = std::move(tool); }
+const std::string& ReportingTool() { return Tool(); }
+
 std::string DatedReportBase(const std::string& base) {
   std::time_t now = std::time(nullptr);
   std::tm utc{};
@@ -221,8 +231,9 @@ Status WriteReport(const std::string& base, const RunReport& r) {
       static_cast<double>(bytes) / 1e6, r.seconds, Chart(r.samples), rows,
       skipped ? fmt::format(", {} skipped (held by another run)", skipped) : std::string(),
       fmt::format("<dl><dt>organizations</dt><dd>{}</dd><dt>cleanup</dt><dd>{}</dd><dt>migration "
-                  "started</dt><dd>{}</dd><dt>report written</dt><dd>{}</dd>{}</dl>",
+                  "started</dt><dd>{}</dd><dt>report written</dt><dd>{}{}</dd>{}</dl>",
                   Html(r.organizations), Html(r.cleanup), Html(r.started), Html(r.written),
+                  r.written_by.empty() ? std::string() : " by " + Html(r.written_by),
                   r.grade.empty()
                       ? std::string()
                       : fmt::format("<dt>consistency grade (worst mailbox)</dt><dd>{}{}</dd>",

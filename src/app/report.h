@@ -43,12 +43,18 @@ struct ThroughputSample {
   uint64_t messages;  // copied so far in this run
 };
 
+// What writes the reports: "crossmove 1.2.0 (git abc1234)", set once by main (the version header
+// is the executable's, rebuilt at every commit; the library does not include it).
+void SetReportingTool(std::string tool);
+const std::string& ReportingTool();
+
 struct RunReport {
   std::string title;
   std::string organizations;  // "source DC=fabrikam,DC=test -> target DC=contoso,DC=test"
   std::string cleanup;        // the run's cleanup option
   std::string started;        // the migration's first run (ISO 8601 UTC)
   std::string written;        // this report
+  std::string written_by;     // ReportingTool() on the host that ran it
 
   std::vector<ReportRow> rows;
   std::vector<ThroughputSample> samples;

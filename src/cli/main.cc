@@ -14,6 +14,7 @@
 
 #include "app/commands.h"
 #include "app/journal_commands.h"
+#include "app/report.h"
 #include "core/strings.h"
 #include "crossmove_version.h"
 #include "input/config.h"
@@ -96,6 +97,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "crossmove " CROSSMOVE_VERSION " (git " CROSSMOVE_REVISION ")",
                        "print the version and the git revision it was built from, and exit");
   app.fallthrough();
+  cm::SetReportingTool("crossmove " CROSSMOVE_VERSION " (git " CROSSMOVE_REVISION ")");
   std::string config_path;
   app.add_option("--config", config_path,
                  "TOML config file (default: $CROSSMOVE_CONFIG, else ./crossmove.toml)");

@@ -13,7 +13,6 @@
 #include <ctime>
 #include <functional>
 #include <limits>
-#include <optional>
 #include <thread>
 
 #include "core/strings.h"
@@ -836,7 +835,8 @@ Result<std::map<int64_t, Journal::StepSpan>> Journal::StepSpans() {
          "ORDER BY mailbox, run, id");
   std::map<int64_t, StepSpan> out;
   int64_t last_mailbox = 0, last_run = 0;
-  std::optional<double> open_intent;
+  bool intent_open = false;  // the last row was an intent, at intent_at
+  double intent_at = 0;
   auto shown = [](const std::string& at) {  // to the second, as every other time shown
     return at.size() > 20 && at[19] == '.' ? at.substr(0, 19) + "Z" : at;
   };
@@ -845,7 +845,7 @@ Result<std::map<int64_t, Journal::StepSpan>> Journal::StepSpans() {
     if (!row.ok()) return row.status();
     if (!*row) return out;
     int64_t mailbox = q.Int(0), run = q.Int(1);
-    if (mailbox != last_mailbox || run != last_run) open_intent.reset();
+    if (mailbox != last_mailbox || run != last_run) intent_open = false;
     last_mailbox = mailbox;
     last_run = run;
     StepSpan& span = out[mailbox];
@@ -853,9 +853,9 @@ Result<std::map<int64_t, Journal::StepSpan>> Journal::StepSpans() {
     if (span.first.empty()) span.first = at;
     span.last = at;
     double t = q.Real(4);
-    if (open_intent && !q.Null(4) && t >= *open_intent) span.seconds += t - *open_intent;
-    open_intent.reset();
-    if (q.Text(2) == "intent" && !q.Null(4)) open_intent = t;
+    if (intent_open && !q.Null(4) && t >= intent_at) span.seconds += t - intent_at;
+    intent_open = q.Text(2) == "intent" && !q.Null(4);
+    intent_at = t;
   }
 }
 

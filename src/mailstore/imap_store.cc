@@ -1044,6 +1044,17 @@ Status ImapStore::Unselect(ImapClient& client) {
   return done.ok() ? Status::Ok() : done.status();
 }
 
+Status ImapStore::LeaveSelected(ImapClient& client) {
+  if (selected_.empty()) return Status::Ok();
+  if (client.Has("UNSELECT")) {
+    selected_.clear();
+    return Unselect(client);
+  }
+  // Without UNSELECT, INBOX is opened instead (never CLOSE: see Unselect); it is never deleted
+  // nor renamed.
+  return IEquals(selected_, "INBOX") ? Status::Ok() : Examine(client, "INBOX");
+}
+
 Result<std::vector<uint32_t>> ImapStore::UidsOf(const std::vector<std::string>& keys) const {
   std::vector<uint32_t> uids;
   for (const auto& key : keys) {
@@ -1292,7 +1303,7 @@ Status ImapStore::RenameFolder(const Folder& from, const Folder& to) {
   if (!to_name.ok()) return to_name.status();
   auto c = Client();
   if (!c.ok()) return c.status();
-  selected_.clear();
+  CM_RETURN_IF_ERROR(LeaveSelected(**c));
   ImapCommand rename((*c)->NextTag(), "RENAME", (*c)->Has("LITERAL+"));
   rename.String(*from_name).String(*to_name);
   auto r = (*c)->Execute(rename, fmt::format("{}: RENAME {} {}", location_, *from_name, *to_name));
@@ -1306,6 +1317,7 @@ Status ImapStore::DeleteFolder(const Folder& folder) {
   auto c = Client();
   if (!c.ok()) return c.status();
   ImapClient& client = **c;
+  CM_RETURN_IF_ERROR(LeaveSelected(client));
   int64_t messages = -1;
   {
     HandlerScope scope(client, [&](ImapResponse& r) {
@@ -1319,7 +1331,6 @@ Status ImapStore::DeleteFolder(const Folder& folder) {
   }
   if (messages != 0)
     return Status::Constraint(fmt::format("{}: {} still holds messages", location_, *name));
-  selected_.clear();
   ImapCommand del(client.NextTag(), "DELETE", client.Has("LITERAL+"));
   del.String(*name);
   auto r = client.Execute(del, fmt::format("{}: DELETE {}", location_, *name));

@@ -88,6 +88,10 @@ class ImapStore : public MailStore {
   Status Select(ImapClient& client, const std::string& mailbox);
   Status OpenMailbox(ImapClient& client, const std::string& mailbox, bool writable);
   Status Unselect(ImapClient& client);
+  // Leaves the folder the last read EXAMINEd before a folder is deleted or renamed: Dovecot
+  // disconnects a session whose selected folder is deleted ("BYE Selected mailbox was
+  // deleted"), and STATUS of the selected folder is a client bug (RFC 3501 6.3.10).
+  Status LeaveSelected(ImapClient& client);
   // \Deleted + UID EXPUNGE of exactly these UIDs in the selected folder.
   Status ExpungeUids(ImapClient& client, const std::string& mailbox,
                      const std::vector<uint32_t>& uids);

@@ -451,6 +451,46 @@ TEST(DeltaPass, APassThatWouldRemoveTooMuchChangesNothingUntilApproved) {
   ExpectSame(source.State(), target.State());
 }
 
+// A folder deleted or renamed right after it was read: Dovecot disconnects a session that
+// deletes its selected folder ("BYE Selected mailbox was deleted"), and a delta pass that had
+// just listed a folder the user deleted failed with it (new-user trial). Whatever the store read
+// last, the folder goes (or moves) and the connection stays usable.
+TEST(ImapFolders, AFolderJustReadIsDeletedOrRenamedOnTheSameConnection) {
+  TempDir t;
+  DovecotMailbox mailbox(t.path() / "mailbox", "alice@target.test");
+  if (!mailbox.started()) GTEST_SKIP() << mailbox.error();
+  Fill(mailbox);
+  auto store = mailbox.Open(false);
+  ASSERT_NE(store, nullptr);
+  auto folders = store->ListFolders();
+  ASSERT_TRUE(folders.ok()) << folders.status().ToString();
+  auto named = [&](const std::string& name) {
+    for (const auto& f : *folders) {
+      if (f.Name() == name) return f;
+    }
+    ADD_FAILURE() << name << " is not listed";
+    return Folder{};
+  };
+  Folder old = named("Old"), lists = named("Lists");
+  auto held = store->ListMessages(old, Detail::kNames);  // EXAMINE Old
+  ASSERT_TRUE(held.ok()) << held.status().ToString();
+  std::vector<std::string> keys;
+  for (const auto& m : *held) keys.push_back(m.key);
+  ASSERT_TRUE(store->DeleteMessages(old, keys).ok());
+  ASSERT_TRUE(store->ListMessages(old, Detail::kNames).ok());  // EXAMINE Old, now empty
+  Status deleted = store->DeleteFolder(old);
+  EXPECT_TRUE(deleted.ok()) << deleted.ToString();
+  ASSERT_TRUE(store->ListMessages(lists, Detail::kNames).ok());  // EXAMINE Lists
+  Folder renamed;
+  renamed.path = {"Newsletters"};
+  Status moved = store->RenameFolder(lists, renamed);
+  EXPECT_TRUE(moved.ok()) << moved.ToString();
+  std::vector<std::string> state = mailbox.State();
+  EXPECT_EQ(std::count(state.begin(), state.end(), "F|Old"), 0) << Join(state, "\n");
+  EXPECT_EQ(std::count(state.begin(), state.end(), "F|Lists"), 0) << Join(state, "\n");
+  EXPECT_EQ(std::count(state.begin(), state.end(), "F|Newsletters"), 1) << Join(state, "\n");
+}
+
 // A listing is reused only while a later LIST-STATUS shows its folder as it was (verification
 // right after a copy): after another session's flag change, or new mail, the folder is listed
 // again, and so it is when no listing of folders came in between.
