@@ -65,6 +65,13 @@ bool TakeStep(MigrationContext& ctx, MailboxWork& w, const LifecycleStep& step,
     w.row.interrupted = true;
     return false;
   }
+  if (!s.ok() && !w.hold.empty()) {
+    // Held, not failed: the mailbox stays where it was (the step's intent is journaled and the
+    // next pass does it again), waiting for the operator's approval.
+    ctx.log->StateChange(w.jm.identity, "held", fmt::format("{}: {}", step.name, w.hold));
+    w.row.waiting = "held by the deletions guard: " + w.hold;
+    return false;
+  }
   if (!s.ok()) {
     std::string failed = w.failed_part.empty() ? std::string(step.name) : w.failed_part;
     ctx.journal->Fail(w.jm.id, failed, s.message());

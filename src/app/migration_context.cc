@@ -54,7 +54,8 @@ Result<CopyStats> CopyPass(MigrationContext& ctx, MailboxWork& w, RunProgress& p
     if (!synced.ok()) {
       stats = synced.status();
     } else if (synced->held) {
-      stats = Status::Constraint(synced->held->Describe());
+      w.hold = synced->held->Describe();
+      stats = Status::Constraint(w.hold);
     } else {
       ctx.log->DeltaCarried(w.jm.identity, *synced);
       LastDelta carried{

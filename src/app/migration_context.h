@@ -56,6 +56,9 @@ struct MailboxWork {
   // The part of a step that failed, where it is not the step itself: the verification that
   // cleanup does first is a failed "verify", not a failed cleanup (nothing was cleaned up).
   std::string failed_part;
+  // Why a step stopped the mailbox to wait for the operator, not as a failure: a delta pass the
+  // deletions guard held (it changed nothing; `complete --approve-deletions` lets it go on).
+  std::string hold;
   // Staged moves (issue 13): its schedule and the operator's requests as this pass found them,
   // and, when it stops before completing, when it has something to do next (0: nothing until
   // an operator acts).

@@ -313,7 +313,7 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
     row.grade = std::string(ToString(grade));
     batch_grade = batch_grade ? Worst(*batch_grade, grade) : grade;
   };
-  size_t synced = 0, suspended = 0;
+  size_t synced = 0, suspended = 0, held = 0;
   std::set<int64_t> reported;
   for (auto& w : work) {
     w.row.state = std::string(ToString(w.jm.state));
@@ -329,8 +329,9 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
     moved += w.jm.state == MailboxState::kRoutingVerified;
     // A suspended mailbox is synced, but waits for `resume`, not for a due time: told apart.
     bool waits = w.jm.state == MailboxState::kContentVerified && w.row.failure.empty();
-    suspended += waits && w.stage.suspended;
-    synced += waits && !w.stage.suspended;
+    held += waits && !w.hold.empty();
+    suspended += waits && w.hold.empty() && w.stage.suspended;
+    synced += waits && w.hold.empty() && !w.stage.suspended;
     if (w.next_due > 0) next_due = next_due ? std::min(next_due, w.next_due) : w.next_due;
     staged(w.row, w.jm);
     messages += w.row.messages;
@@ -384,7 +385,11 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
                             next_due ? "; next sync pass due " + FormatIsoTime(next_due) : "")
               : std::string()) +
           (suspended ? fmt::format("{} suspended (until `crossmove resume`), ", suspended)
-                     : std::string()),
+                     : std::string()) +
+          (held ? fmt::format("{} held by the deletions guard (until `crossmove complete "
+                              "--approve-deletions`), ",
+                              held)
+                : std::string()),
       failed,
       skipped ? fmt::format(", {} skipped ({})", skipped,
                             Join(std::vector<std::string>(holders.begin(), holders.end()), "; "))
@@ -404,6 +409,7 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
         {"moved", moved},
         {"synced", synced},
         {"suspended", suspended},
+        {"held", held},
         {"next_due", next_due ? nlohmann::json(FormatIsoTime(next_due)) : nlohmann::json()},
         {"grade", report.grade},
         {"interrupted", StopRequested()},

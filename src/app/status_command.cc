@@ -114,7 +114,8 @@ int RunStatus(const Config& config, const RunOptions& options, Console console) 
   console.out << fmt::format("{} in {}\n", CountOf(all->size(), "mailbox"), config.journal);
   if (!running.empty()) console.out << "  in progress: " << running << "\n";
   for (const auto& [state, n] : counts) console.out << fmt::format("  {:<20} {}\n", state, n);
-  if (failed) console.out << fmt::format("  {:<20} {}\n", "failed", failed);
+  // Counted among the states above (a failed mailbox stays in the state it reached).
+  if (failed) console.out << fmt::format("  {:<20} {} (of the above)\n", "failed", failed);
   console.out << fmt::format(
       "batch: {} total, {} queued, {} syncing, {} synced, {} completed, {} failed{}; consistency "
       "grade {}{}\n",

@@ -163,6 +163,42 @@ TEST(Stage, CompleteVerifiesTheTargetAgainAndRepairsWhatWasLostSinceTheSync) {
   }
 }
 
+// A user who empties much of a mailbox between the sync and the completion (or a broken
+// source) trips the deletions guard: the final delta changes nothing and the mailbox waits for
+// `complete --approve-deletions`, held and said so, not failed (nothing failed: nothing ran);
+// its source stays as it was. The mail is read from the Maildir files.
+TEST(Stage, TheDeletionsGuardHoldsACompletionUntilApproved) {
+  namespace fs = std::filesystem;
+  Org org(1, kMessages, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  ASSERT_EQ(org.Run({"run", "--suspend-when-ready"}).exit_code, 0);
+  std::string source_before = SourceEntries(org);
+  // The whole source INBOX expunged (about two fifths of the mailbox), as a mail program does:
+  // its files go.
+  std::vector<fs::path> files;
+  for (const auto& user : fs::directory_iterator(org.dir() / "source-mail" / "fabrikam.test"))
+    for (const char* sub : {"cur", "new"})
+      for (const auto& f : fs::directory_iterator(user.path() / sub)) files.push_back(f.path());
+  ASSERT_GE(files.size() * 100, kMessages * 25u) << "too few in INBOX to trip the guard (20%)";
+  for (const auto& f : files) fs::remove(f);
+  auto mail = org.TargetMail();
+
+  auto held = org.Run({"complete", "--all"});
+  EXPECT_EQ(held.exit_code, 0) << held.err << held.out;
+  EXPECT_NE(held.err.find("held by the deletions guard"), std::string::npos) << held.err;
+  EXPECT_NE(held.err.find("complete --approve-deletions"), std::string::npos) << held.err;
+  EXPECT_EQ(held.err.find("FAILED"), std::string::npos) << held.err;
+  EXPECT_NE(held.out.find(", 0 failed"), std::string::npos) << held.out;
+  EXPECT_EQ(Stages(org), (std::map<std::string, int>{{"synced", 1}}));
+  EXPECT_EQ(SourceEntries(org), source_before) << "a held completion cleaned up";
+  EXPECT_EQ(org.TargetMail(), mail) << "a held pass changed the target";
+
+  auto approved = org.Run({"complete", "--all", "--approve-deletions"});
+  ASSERT_EQ(approved.exit_code, 0) << approved.err << approved.out;
+  EXPECT_EQ(Stages(org), (std::map<std::string, int>{{"completed", 1}}));
+  EXPECT_EQ(testing::Total(org.TargetMail()), kMessages - static_cast<int>(files.size()));
+}
+
 TEST(Stage, CompleteAfterInThePastCompletesAtTheNextRun) {
   Org org(kMailboxes, kMessages, "CreateSourceContact");
   CM_ASSERT_ORG(org);
