@@ -226,7 +226,7 @@ Status VerifyContent(MigrationContext& ctx, MailboxWork& w, RunProgress&) {
     if (!marked.ok()) return marked.status().Annotate("preparing the repair");
     CM_RETURN_IF_ERROR(ctx.journal->Finish(w.jm.id, MailboxState::kTargetProvisioned));
     w.jm.state = MailboxState::kTargetProvisioned;  // what the report and status say
-    repair = fmt::format("; the next run copies {} of them again", *marked);
+    repair = fmt::format("; the next `run` or `complete` copies {} of them again", *marked);
   }
   return Status::Constraint(
       fmt::format("{} in {}: {}{}", CountOf(report->problems.size(), "problem"),

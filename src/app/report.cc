@@ -218,7 +218,8 @@ Status WriteReport(const std::string& base, const RunReport& r) {
       // The summary's labels take no more than 40% of a phone's width; long values wrap.
       "dl{{grid-template-columns:minmax(0,40%) minmax(0,1fr)}}dd{{overflow-wrap:anywhere}}}}"
       "</style></head><body>"
-      "<h1>{0}</h1><p><b>{1}, {2} failed{8}</b>; {3}, {4:.1f} MB copied (all runs), {10}; "
+      "<h1>{0}</h1><p><b>{1}, {2} failed{8}</b>; {3}, {4:.1f} MB in the new mailboxes (copied "
+      "over all runs, as they hold them now), {10}; "
       "this run {5:.1f} s.</p>{9}"
       "<h2>Mailboxes (failures first)</h2><table><colgroup><col><col><col><col><col><col><col>"
       "<col class=n><col class=n><col class=n><col class=n></colgroup><tr><th>identity</th>"
