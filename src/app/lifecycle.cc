@@ -70,6 +70,7 @@ bool TakeStep(MigrationContext& ctx, MailboxWork& w, const LifecycleStep& step,
     // next pass does it again), waiting for the operator's approval.
     ctx.log->StateChange(w.jm.identity, "held", fmt::format("{}: {}", step.name, w.hold));
     w.row.waiting = "held by the deletions guard: " + w.hold;
+    ctx.journal->Hold(w.jm.id, w.row.waiting);
     return false;
   }
   if (!s.ok()) {

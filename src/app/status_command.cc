@@ -134,8 +134,9 @@ int RunStatus(const Config& config, const RunOptions& options, Console console) 
     // mailboxes without one is only counted).
     bool staged = stage == "synced" || stage == "suspended" ||
                   (stage == "queued" && !r["next_due"].is_null());
-    bool show =
-        !options.identities.empty() || !r["failed_step"].get<std::string>().empty() || staged;
+    bool failed = !r["failed_step"].get<std::string>().empty();
+    bool held = !failed && !r["reason"].get<std::string>().empty();
+    bool show = !options.identities.empty() || failed || held || staged;
     if (!show) continue;
     const nlohmann::json& d = r["last_delta"];
     std::string carried =
@@ -151,10 +152,10 @@ int RunStatus(const Config& config, const RunOptions& options, Console console) 
         "{}  {} ({}, grade {}; last sync {}, next {}{})  {}{}\n", r["identity"].get<std::string>(),
         r["state"].get<std::string>(), stage, text(r["grade"]), text(r["last_sync"]),
         text(r["next_due"]), carried,
-        r["failed_step"].get<std::string>().empty()
-            ? ""
-            : fmt::format("FAILED at {}: {}", r["failed_step"].get<std::string>(),
-                          r["reason"].get<std::string>()),
+        failed ? fmt::format("FAILED at {}: {}", r["failed_step"].get<std::string>(),
+                             r["reason"].get<std::string>())
+        : held ? r["reason"].get<std::string>()
+               : "",
         r["held_by"].get<std::string>().empty() ? ""
                                                 : "  held by " + r["held_by"].get<std::string>());
   }

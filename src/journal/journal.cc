@@ -439,6 +439,12 @@ Status Journal::Finish(int64_t mailbox, MailboxState state) {
   return Status::Ok();
 }
 
+Status Journal::Hold(int64_t mailbox, const std::string& reason) {
+  std::lock_guard<std::recursive_mutex> lock(*mu_);
+  Stmt up(db_, "UPDATE mailboxes SET failed_step='', reason=?, updated=? WHERE id=?");
+  return Done(up.Bind(1, reason).Bind(2, Now()).Bind(3, mailbox).Step());
+}
+
 Status Journal::Fail(int64_t mailbox, std::string_view step, const std::string& reason) {
   std::lock_guard<std::recursive_mutex> lock(*mu_);
   Stmt up(db_, "UPDATE mailboxes SET failed_step=?, reason=?, updated=? WHERE id=?");

@@ -105,6 +105,9 @@ class Journal {
   Status Finish(int64_t mailbox, MailboxState state);
   // Records that `step` failed; the state stays, so a rerun retries that step.
   Status Fail(int64_t mailbox, std::string_view step, const std::string& reason);
+  // Why the mailbox waits for the operator (not a failure: failed_step stays empty), until its
+  // next step finishes: what `status` shows of a pass the deletions guard held.
+  Status Hold(int64_t mailbox, const std::string& reason);
   Status SaveSnapshot(int64_t mailbox, const std::string& snapshot_json,
                       const std::string& plan_json);
 

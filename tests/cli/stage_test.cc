@@ -190,6 +190,9 @@ TEST(Stage, TheDeletionsGuardHoldsACompletionUntilApproved) {
   EXPECT_EQ(held.err.find("FAILED"), std::string::npos) << held.err;
   EXPECT_NE(held.out.find(", 0 failed"), std::string::npos) << held.out;
   EXPECT_EQ(Stages(org), (std::map<std::string, int>{{"synced", 1}}));
+  auto status = org.Run({"status"});
+  EXPECT_NE(status.out.find("held by the deletions guard"), std::string::npos) << status.out;
+  EXPECT_EQ(status.out.find("FAILED"), std::string::npos) << status.out;
   EXPECT_EQ(SourceEntries(org), source_before) << "a held completion cleaned up";
   EXPECT_EQ(org.TargetMail(), mail) << "a held pass changed the target";
 
