@@ -111,6 +111,11 @@ std::string_view ToString(LifecycleStage stage) {
 
 bool IsGraded(const JournalMailbox& jm) { return !jm.failed() || jm.failed_step == "complete"; }
 
+std::string UngradedNote(size_t ungraded) {
+  return fmt::format("{} not graded until a run moves {}", CountOf(ungraded, "failed mailbox"),
+                     ungraded == 1 ? "it" : "them");
+}
+
 LifecycleStage StageOf(const JournalMailbox& jm, const MailboxStage& stage) {
   if (jm.state == MailboxState::kRolledBack) return LifecycleStage::kRolledBack;
   if (jm.failed()) return LifecycleStage::kFailed;

@@ -63,6 +63,9 @@ LifecycleStage StageOf(const JournalMailbox& jm, const MailboxStage& stage);
 // Whether a mailbox is given a consistency grade: one that failed has not been moved (its
 // grade would call a copy that failed verification "Perfect"), unless it failed on its grade.
 bool IsGraded(const JournalMailbox& jm);
+// "1 failed mailbox not graded until a run moves it": what status and the report add to the
+// batch's grade when `ungraded` (> 0) mailboxes are left out of it.
+std::string UngradedNote(size_t ungraded);
 
 // The grade of a mailbox from what the journal holds: the messages copied (every run's) and
 // those the target refused (too large, malformed), each skipped.

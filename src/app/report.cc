@@ -8,6 +8,7 @@
 #include <cctype>
 #include <ctime>
 
+#include "app/lifecycle.h"
 #include "core/strings.h"
 #include "io/file.h"
 
@@ -90,13 +91,11 @@ std::string Throughput(uint64_t bytes, uint64_t messages, double copying_seconds
                      static_cast<double>(messages) / copying_seconds, copying_seconds);
 }
 
-}  // namespace
-
-namespace {
 std::string& Tool() {
   static std::string tool = "crossmove";
   return tool;
 }
+
 }  // namespace
 
 void SetReportingTool(std::string tool) { Tool() = std::move(tool); }
@@ -231,21 +230,19 @@ Status WriteReport(const std::string& base, const RunReport& r) {
       Html(r.title), CountOf(r.rows.size(), "mailbox"), failed, CountOf(messages, "message"),
       static_cast<double>(bytes) / 1e6, r.seconds, Chart(r.samples), rows,
       skipped ? fmt::format(", {} skipped (held by another run)", skipped) : std::string(),
-      fmt::format("<dl><dt>organizations</dt><dd>{}</dd><dt>cleanup</dt><dd>{}</dd><dt>migration "
-                  "started</dt><dd>{}</dd><dt>report written</dt><dd>{}{}</dd>{}</dl>",
-                  Html(r.organizations), Html(r.cleanup), Html(r.started), Html(r.written),
-                  r.written_by.empty() ? std::string() : " by " + Html(r.written_by),
-                  r.grade.empty()
-                      ? std::string()
-                      : fmt::format("<dt>consistency grade (worst mailbox)</dt><dd>{}{}</dd>",
-                                    Html(r.grade),
-                                    // A grade counts what a move left behind; a mailbox that
-                                    // failed has not been moved yet: it is not "Perfect".
-                                    ungraded ? fmt::format(" of the mailboxes that got through; {} "
-                                                           "not graded until a run moves {}",
-                                                           CountOf(ungraded, "failed mailbox"),
-                                                           ungraded == 1 ? "it" : "them")
-                                             : std::string())),
+      fmt::format(
+          "<dl><dt>organizations</dt><dd>{}</dd><dt>cleanup</dt><dd>{}</dd><dt>migration "
+          "started</dt><dd>{}</dd><dt>report written</dt><dd>{}{}</dd>{}</dl>",
+          Html(r.organizations), Html(r.cleanup), Html(r.started), Html(r.written),
+          r.written_by.empty() ? std::string() : " by " + Html(r.written_by),
+          r.grade.empty()
+              ? std::string()
+              : fmt::format(
+                    "<dt>consistency grade (worst mailbox)</dt><dd>{}{}</dd>", Html(r.grade),
+                    // A grade counts what a move left behind; a mailbox that
+                    // failed has not been moved yet: it is not "Perfect".
+                    ungraded ? " of the mailboxes that got through; " + UngradedNote(ungraded)
+                             : std::string())),
       Throughput(bytes, messages, r.copying_seconds));
   return WriteFileAtomically(base + ".html", html, 0600);
 }

@@ -121,10 +121,7 @@ int RunStatus(const Config& config, const RunOptions& options, Console console) 
       "grade {}{}\n",
       all->size(), batch["queued"], batch["syncing"], batch["synced"], batch["completed"],
       batch["failed"], batch["suspended"] ? fmt::format(", {} suspended", batch["suspended"]) : "",
-      worst ? ToString(*worst) : "-",
-      ungraded ? fmt::format(" ({} not graded until a run moves {})",
-                             CountOf(ungraded, "failed mailbox"), ungraded == 1 ? "it" : "them")
-               : "");
+      worst ? ToString(*worst) : "-", ungraded ? " (" + UngradedNote(ungraded) + ")" : "");
   auto text = [](const nlohmann::json& v) {
     return v.is_null() ? std::string("-") : v.get<std::string>();
   };

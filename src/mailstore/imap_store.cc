@@ -11,6 +11,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "core/mutf7.h"
@@ -1093,26 +1094,20 @@ Status ImapStore::ExpungeUids(ImapClient& client, const std::string& mailbox,
   if (!expunged.ok()) return expunged.status();
   // The server's OK is not taken for the removal: what it still holds of them is asked, so that
   // a message left behind (flagged \Deleted, in the user's view) stops the mailbox.
-  std::vector<uint32_t> left;
+  std::set<uint32_t> asked(uids.begin(), uids.end()), left;
   HandlerScope scope(client, [&](ImapResponse& r) {
     auto f = ParseFetch(r);
-    if (f && f->uid != 0) left.push_back(f->uid);
+    if (f && asked.count(f->uid)) left.insert(f->uid);
   });
   ImapCommand check(client.NextTag(), "UID FETCH", false);
   check.Atom(set).Atom("(UID)");
   auto checked = client.Execute(check, fmt::format("{}: UID FETCH in {}", location_, mailbox));
   if (!checked.ok()) return checked.status();
-  std::sort(left.begin(), left.end());
-  left.erase(std::unique(left.begin(), left.end()), left.end());
-  std::vector<uint32_t> asked = uids;
-  std::sort(asked.begin(), asked.end());
-  std::erase_if(left,
-                [&](uint32_t u) { return !std::binary_search(asked.begin(), asked.end(), u); });
   if (!left.empty()) {
     return Status::Internal(fmt::format(
         "{}: UID EXPUNGE in {} answered OK but left UID {} (flagged \\Deleted); remove {} by hand "
         "or ask the server's administrator why",
-        location_, mailbox, UidSet(left), left.size() == 1 ? "it" : "them"));
+        location_, mailbox, UidSet({left.begin(), left.end()}), left.size() == 1 ? "it" : "them"));
   }
   return Status::Ok();
 }

@@ -792,12 +792,18 @@ class Connection:
     def refuse(self, r, args, replies):
         return r.done(b"NO", b"[CANNOT] This server is read-only")
 
-    def cmd_UID_STORE(self, r, args, replies):
-        f = self.selected
+    def writable_folder(self, r, args, replies):
+        """The selected folder a write goes to, or the reply refusing it."""
         if not self.scenario.writable:
-            return self.refuse(r, args, replies)
-        if f is None:
-            return r.done(b"BAD", b"No mailbox selected")
+            return None, self.refuse(r, args, replies)
+        if self.selected is None:
+            return None, r.done(b"BAD", b"No mailbox selected")
+        return self.selected, None
+
+    def cmd_UID_STORE(self, r, args, replies):
+        f, refused = self.writable_folder(r, args, replies)
+        if refused:
+            return refused
         item = args[1].upper()
         flags = args[2] if isinstance(args[2], list) else [args[2]]
         flags = [x.decode() for x in flags if isinstance(x, bytes)]
@@ -826,11 +832,9 @@ class Connection:
         self.log(self.number, f"S: state {f.name.decode('latin-1')}: {held} | deleted: {deleted}")
 
     def cmd_UID_EXPUNGE(self, r, args, replies):
-        f = self.selected
-        if not self.scenario.writable:
-            return self.refuse(r, args, replies)
-        if f is None:
-            return r.done(b"BAD", b"No mailbox selected")
+        f, refused = self.writable_folder(r, args, replies)
+        if refused:
+            return refused
         if self.faults().get("expunge_ignored"):
             self.log(self.number, "S: fault expunge_ignored")
             return r.done(b"OK", b"EXPUNGE completed")
