@@ -371,7 +371,7 @@ void MoveMailbox(MigrationContext& ctx, MailboxWork& w, RunProgress& progress) {
       }
     }
   }
-  CloseStores(w);
+  if (!ctx.stores_open_to_sweep) CloseStores(w);
   w.row.seconds += std::chrono::duration<double>(Clock::now() - started).count();
   ctx.journal->Release(w.jm.id);
 }
@@ -379,18 +379,23 @@ void MoveMailbox(MigrationContext& ctx, MailboxWork& w, RunProgress& progress) {
 void SweepAndProve(MigrationContext& ctx, MailboxWork& w, RunProgress& progress) {
   bool cleaned =
       w.jm.state == MailboxState::kSourceCleaned || w.jm.state == MailboxState::kRoutingVerified;
-  if (!cleaned || !w.row.failure.empty() || !w.row.skipped.empty()) return;
-  if (StopRequested()) {
+  bool sweep = cleaned && w.row.failure.empty() && w.row.skipped.empty();
+  if (sweep && StopRequested()) {
     w.row.interrupted = w.jm.state != MailboxState::kRoutingVerified;
-    return;
+    sweep = false;
   }
-  // Mail an MTA resolved to the old mailbox just before its cleanup may still be on its way.
-  auto due = w.cleaned_at + std::chrono::seconds(ctx.config.sweep_delay_seconds);
-  if (w.cleaned_at != Clock::time_point{} && Clock::now() < due) std::this_thread::sleep_until(due);
-  if (!ClaimOrSkip(ctx, w)) return;
-  TakeStep(ctx, w, kRoutingStep, progress);
-  CloseStores(w);
-  ctx.journal->Release(w.jm.id);
+  if (sweep) {
+    // Mail an MTA resolved to the old mailbox just before its cleanup may still be on its way.
+    auto due = w.cleaned_at + std::chrono::seconds(ctx.config.sweep_delay_seconds);
+    if (w.cleaned_at != Clock::time_point{} && Clock::now() < due)
+      std::this_thread::sleep_until(due);
+    if (ClaimOrSkip(ctx, w)) {
+      TakeStep(ctx, w, kRoutingStep, progress);
+      CloseStores(w);
+      ctx.journal->Release(w.jm.id);
+    }
+  }
+  CloseStores(w);  // kept open from the move (stores_open_to_sweep), and not swept
 }
 
 }  // namespace cm

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <future>
 #include <optional>
 #include <thread>
 
@@ -188,31 +189,45 @@ bool CheckMailStores(const Config& config, const MailStores& stores, const std::
                          fmt::format("{}: {}", m.source.dn(), access.message())};
     }
   };
+  // The target servers (one admin login each) are checked while the source mailboxes are: the
+  // two are independent, and each check waits mostly on a server's login.
+  std::vector<std::optional<Status>> target_checks(boxes.size());
+  std::vector<size_t> admin_checks;  // a mailbox per target server, to log in as its admin
+  std::set<std::string> servers_checked;
+  for (size_t i = 0; i < boxes.size(); ++i) {
+    const PlannedMailbox& m = boxes[i];
+    const DatabaseConfig* tdb = config.TargetDatabaseFor(m.plan.target_database_dn);
+    if (tdb && !stores.CredentialsLoaded(*tdb)) continue;
+    auto target = stores.OpenTarget(m.plan);
+    if (!target.ok()) {
+      target_checks[i] = target.status();
+    } else if (servers_checked.insert((*target)->server()).second) {
+      admin_checks.push_back(i);
+    }
+  }
+  auto admins = std::async(std::launch::async, [&] {
+    for (size_t i : admin_checks) target_checks[i] = stores.CheckTargetAdmin(boxes[i].plan);
+  });
   size_t threads =
       std::min<size_t>(static_cast<size_t>(std::max(1, config.parallel)), boxes.size());
   std::vector<std::thread> pool;
   for (size_t t = 1; t < threads; ++t) pool.emplace_back(check);
   check();
   for (auto& t : pool) t.join();
+  admins.get();
   bool unreachable = false;
-  std::set<std::string> servers_checked;
   for (size_t i = 0; i < boxes.size(); ++i) {
     const PlannedMailbox& m = boxes[i];
     if (found[i]) problems.push_back(*found[i]);
     unreachable |= down[i];
+    if (!target_checks[i] || target_checks[i]->ok()) continue;
+    const Status& reachable = *target_checks[i];
     const DatabaseConfig* tdb = config.TargetDatabaseFor(m.plan.target_database_dn);
-    if (tdb && !stores.CredentialsLoaded(*tdb)) continue;
-    auto target = stores.OpenTarget(m.plan);
-    Status reachable = target.ok() ? Status::Ok() : target.status();
-    if (target.ok() && servers_checked.insert((*target)->server()).second)
-      reachable = stores.CheckTargetAdmin(m.plan);
-    if (!reachable.ok()) {
-      unreachable |= reachable.code() == Status::Code::kUnavailable;
-      problems.push_back({users_path, m.row.line,
-                          tdb && !tdb->store.empty() ? "target.databases." + tdb->name + ".store"
-                                                     : std::string("target-database"),
-                          reachable.message()});
-    }
+    unreachable |= reachable.code() == Status::Code::kUnavailable;
+    problems.push_back({users_path, m.row.line,
+                        tdb && !tdb->store.empty() ? "target.databases." + tdb->name + ".store"
+                                                   : std::string("target-database"),
+                        reachable.message()});
   }
   return unreachable;
 }

@@ -38,6 +38,9 @@ struct MigrationContext {
   // set before the proofs begin (read-only from then on).
   const Result<RoutingModel>* routing_model = nullptr;
   bool approve_deletions = false;  // this pass may remove past max-deletions (`complete`)
+  // A mailbox keeps its connections from its move to its sweep: only when every mailbox of the
+  // pass has a worker of its own, so that no more are held open than the workers use anyway.
+  bool stores_open_to_sweep = false;
 };
 
 // One mailbox as a worker moves it.
@@ -46,7 +49,8 @@ struct MailboxWork {
   MailboxPlan plan;
   Snapshot snapshot;
   ReportRow row;
-  // Open while the mailbox moves, so its steps share two connections instead of making two each.
+  // Open while the mailbox moves, so its steps share two connections instead of making two each
+  // (and, with MigrationContext::stores_open_to_sweep, until its sweep).
   std::unique_ptr<MailStore> source_store, target_store;
   std::chrono::steady_clock::time_point cleaned_at{};  // when this run cleaned the source up
   bool already_done = false;                           // routing-verified when this run began

@@ -232,6 +232,7 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
     }
   };
   size_t threads = std::min<size_t>(static_cast<size_t>(std::max(1, config.parallel)), work.size());
+  ctx.stores_open_to_sweep = work.size() <= threads;
   std::vector<std::thread> pool;
   for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
   worker();

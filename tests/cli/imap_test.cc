@@ -272,6 +272,9 @@ TEST(Imap, UnchangedFoldersCostNoListingInTheDeltaPasses) {
     folders += d.is_directory() && d.path().filename() == "cur";
   EXPECT_EQ(Count(sent, "UID FETCH 1:* "), folders) << sent.substr(0, 2000);
   EXPECT_EQ(Count(sent, "LIST \"\" \"*\" RETURN"), 5u);  // snapshot, copy, verify, delta, sweep
+  // Two logins: the preflight's (before anything is written), and one for the move from its
+  // snapshot to its sweep (a pass whose every mailbox has a worker keeps the connection).
+  EXPECT_EQ(Count(sent, " AUTHENTICATE ") + Count(sent, " LOGIN "), 2u) << sent.substr(0, 2000);
 }
 
 // Verification reads the target back with what it holds of each copy (flags, date, size) in
