@@ -316,8 +316,19 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
   };
   size_t synced = 0, suspended = 0, held = 0;
   std::set<int64_t> reported;
+  // What each Delete* cleanup leaves to bounce, for every mailbox of the report (not rolled
+  // back: its addresses are its source's again).
+  auto bouncing = [&](ReportRow& row, const JournalMailbox& jm, const Snapshot& snapshot,
+                      const MailboxPlan& plan) {
+    if (jm.state == MailboxState::kRolledBack) return;
+    BouncingAddresses b =
+        AddressesThatWillBounce(snapshot.source, plan, target_domains, config.profile);
+    row.bouncing_smtp = b.smtp;
+    row.bouncing_x500 = b.x500;
+  };
   for (auto& w : work) {
     w.row.state = std::string(ToString(w.jm.state));
+    bouncing(w.row, w.jm, w.snapshot, w.plan);
     // Every refusal the journal holds for the mailbox, earlier runs' too.
     if (auto refused = ctx.journal->RefusedMessages(w.jm.id); refused.ok())
       w.row.refused = std::move(*refused);
@@ -362,6 +373,7 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
         row.target_dn = p->second->plan.target_dn;
         row.target_primary_smtp = p->second->plan.target_primary_smtp;
         row.cleanup = std::string(ToString(p->second->plan.cleanup));
+        bouncing(row, jm, p->second->snapshot, p->second->plan);
       }
       if (auto refused = ctx.journal->RefusedMessages(jm.id); refused.ok())
         row.refused = std::move(*refused);

@@ -143,20 +143,28 @@ void FailuresFirst(std::vector<ReportRow>& rows) {
 Status WriteReport(const std::string& base, const RunReport& r) {
   std::string csv =
       "identity,source_dn,target_dn,target_primary_smtp,cleanup,state,verify,failure,messages,"
-      "bytes,seconds,refused,skipped,repaired,first_step,last_step,stage,grade,waiting\r\n";
+      "bytes,seconds,refused,skipped,repaired,first_step,last_step,stage,grade,waiting,"
+      "bouncing_smtp,bouncing_x500\r\n";
   for (const auto& row : r.rows) {
     csv += fmt::format(
-        "{},{},{},{},{},{},{},{},{},{},{:.2f},{},{},{},{},{},{},{},{}\r\n", Csv(row.identity),
+        "{},{},{},{},{},{},{},{},{},{},{:.2f},{},{},{},{},{},{},{},{},{},{}\r\n", Csv(row.identity),
         Csv(row.source_dn), Csv(row.target_dn), Csv(row.target_primary_smtp), Csv(row.cleanup),
         Csv(row.state), Csv(VerifyResult(row)), Csv(row.failure), row.messages, row.bytes,
         row.seconds, Csv(Join(row.refused, "; ")), Csv(row.skipped), Csv(Join(row.repaired, "; ")),
-        Csv(row.first_step), Csv(row.last_step), Csv(row.stage), Csv(row.grade), Csv(row.waiting));
+        Csv(row.first_step), Csv(row.last_step), Csv(row.stage), Csv(row.grade), Csv(row.waiting),
+        row.bouncing_smtp, row.bouncing_x500);
   }
   CM_RETURN_IF_ERROR(WriteFileAtomically(base + ".csv", csv, 0600));
 
   size_t failed = 0, skipped = 0, ungraded = 0;
+  size_t bouncing_smtp = 0, bouncing_x500 = 0, bouncing_mailboxes = 0, bouncing_now = 0;
   uint64_t messages = 0, bytes = 0;
   for (const auto& row : r.rows) {
+    bool bounces = row.bouncing_smtp + row.bouncing_x500 > 0;
+    bouncing_smtp += row.bouncing_smtp;
+    bouncing_x500 += row.bouncing_x500;
+    bouncing_mailboxes += bounces;
+    bouncing_now += bounces && (row.state == "source-cleaned" || row.state == "routing-verified");
     failed += !row.failure.empty();
     ungraded += !row.failure.empty() && row.grade.empty();
     skipped += !row.skipped.empty();
@@ -177,7 +185,11 @@ Status WriteReport(const std::string& base, const RunReport& r) {
         : row.skipped.empty() ? "ok"
                               : "skipped",
         Html(row.identity), Html(row.target_primary_smtp), Html(row.target_dn),
-        HtmlOptionName(row.cleanup),
+        HtmlOptionName(row.cleanup) +
+            (row.bouncing_smtp + row.bouncing_x500 == 0
+                 ? std::string()
+                 : fmt::format("<br><small>{} bounce</small>",
+                               CountOf(row.bouncing_smtp + row.bouncing_x500, "old address"))),
         Html(row.state) +
             (row.stage.empty()
                  ? std::string()
@@ -232,9 +244,17 @@ Status WriteReport(const std::string& base, const RunReport& r) {
       skipped ? fmt::format(", {} skipped (held by another run)", skipped) : std::string(),
       fmt::format(
           "<dl><dt>organizations</dt><dd>{}</dd><dt>cleanup</dt><dd>{}</dd><dt>migration "
-          "started</dt><dd>{}</dd><dt>report written</dt><dd>{}{}</dd>{}</dl>",
+          "started</dt><dd>{}</dd><dt>report written</dt><dd>{}{}</dd>{}{}</dl>",
           Html(r.organizations), Html(r.cleanup), Html(r.started), Html(r.written),
           r.written_by.empty() ? std::string() : " by " + Html(r.written_by),
+          bouncing_mailboxes == 0
+              ? std::string()
+              : fmt::format("<dt>old addresses left to bounce</dt><dd>{} (mail to them gets an "
+                            "NDR: no object is left to forward it) and {} (replies to old "
+                            "mail fail), of {} cleaned up without a forwarder ({} so far)</dd>",
+                            CountOf(bouncing_smtp, "SMTP address"),
+                            CountOf(bouncing_x500, "X500/legacyExchangeDN address"),
+                            CountOf(bouncing_mailboxes, "mailbox"), bouncing_now),
           r.grade.empty()
               ? std::string()
               : fmt::format(

@@ -36,6 +36,10 @@ struct ReportRow {
   std::string stage = {};
   std::string grade = {};
   std::string waiting = {};
+  // Old addresses its Delete* cleanup leaves without an owner (bounces.h), once it has run or
+  // when it will: mail to the SMTP ones bounces; replies to old mail by X500 fail.
+  size_t bouncing_smtp = 0;
+  size_t bouncing_x500 = 0;
 };
 
 struct ThroughputSample {

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "cli/org.h"
@@ -40,6 +41,12 @@ TEST(Bounces, PlanAndRunWarnWithTheCountOfOldAddressesThatWillBounce) {
   CM_ASSERT_ORG(org);
   OldAddressCount kinds = OldAddressesByKind(org);
   size_t old = kinds.total();
+  std::map<std::string, OldAddressCount> by_dn;  // before the cleanups remove them
+  for (auto& record : testing::ParseLdif(org.Read("source.ldif"))) {
+    if (!record["homemdb"].empty())
+      by_dn[record["dn"].at(0)] = OldAddressesByKind(org, record["cn"].at(0));
+  }
+  ASSERT_EQ(by_dn.size(), 3u);
   ASSERT_GT(kinds.smtp, 1u);
   ASSERT_GT(kinds.x500, 1u);
   // SMTP addresses bounce; X500 ones, what replies to old mail are sent to, fail: said apart.
@@ -79,6 +86,24 @@ TEST(Bounces, PlanAndRunWarnWithTheCountOfOldAddressesThatWillBounce) {
   auto rerun = org.Run({"run"});
   EXPECT_EQ(rerun.err.find("will bounce"), std::string::npos) << rerun.err;
   EXPECT_EQ(rerun.err.find("will fail"), std::string::npos) << rerun.err;
+  // The report, the migration's evidence, keeps what the cleanups left to bounce, each mailbox's
+  // own (its old addresses, counted from the LDIF above) and in all, after the rerun too.
+  auto rows = testing::ParseCsv(org.Read("crossmove-report.csv"));
+  ASSERT_EQ(rows.size(), 3u) << org.Read("crossmove-report.csv");
+  for (auto& row : rows) {
+    const OldAddressCount& own = by_dn[row.at("source_dn")];
+    EXPECT_GT(own.total(), 0u) << row.at("source_dn");
+    EXPECT_EQ(row.at("bouncing_smtp"), std::to_string(own.smtp)) << row.at("source_dn");
+    EXPECT_EQ(row.at("bouncing_x500"), std::to_string(own.x500)) << row.at("source_dn");
+  }
+  std::string html = org.Read("crossmove-report.html");
+  EXPECT_NE(html.find(fmt::format("<dt>old addresses left to bounce</dt><dd>{} SMTP addresses",
+                                  kinds.smtp)),
+            std::string::npos)
+      << html;
+  EXPECT_NE(html.find("of 3 mailboxes cleaned up without a forwarder (3 so far)"),
+            std::string::npos)
+      << html;
 }
 
 // One mailbox: the counts and nouns in the singular where they are one.
@@ -107,6 +132,11 @@ TEST(Bounces, AForwardingCleanupGivesNoWarning) {
   EXPECT_EQ(run.err.find("will bounce"), std::string::npos) << run.err;
   auto verify = org.Run({"verify"});
   EXPECT_NE(verify.out.find("0 unexpected, 0 bounce,"), std::string::npos) << verify.out;
+  for (auto& row : testing::ParseCsv(org.Read("crossmove-report.csv"))) {
+    EXPECT_EQ(row.at("bouncing_smtp"), "0");
+    EXPECT_EQ(row.at("bouncing_x500"), "0");
+  }
+  EXPECT_EQ(org.Read("crossmove-report.html").find("left to bounce"), std::string::npos);
 }
 
 // The summary says where the addresses of rolled-back mailboxes land: all at the old mailbox,

@@ -167,6 +167,45 @@ inline std::vector<LdifRecord> ParseLdif(const std::string& text) {
   return records;
 }
 
+// A report's CSV as the tests read it (RFC 4180: quoted cells, "" inside them, CRLF), one map
+// per row from the header's column names to the cells; independent of crossmove's writer.
+using CsvRecord = std::map<std::string, std::string>;
+inline std::vector<CsvRecord> ParseCsv(const std::string& csv) {
+  auto cells = [](const std::string& line) {
+    std::vector<std::string> v;
+    std::string cur;
+    bool quoted = false;
+    for (size_t i = 0; i < line.size(); ++i) {
+      char c = line[i];
+      if (quoted && c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        cur += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = !quoted;
+      } else if (c == ',' && !quoted) {
+        v.push_back(cur);
+        cur.clear();
+      } else if (c != '\r') {
+        cur += c;
+      }
+    }
+    v.push_back(cur);
+    return v;
+  };
+  std::vector<CsvRecord> out;
+  auto lines = Split(csv, '\n');
+  if (lines.empty()) return out;
+  auto header = cells(lines[0]);
+  for (size_t i = 1; i < lines.size(); ++i) {
+    if (lines[i].empty() || lines[i] == "\r") continue;
+    auto row = cells(lines[i]);
+    CsvRecord record;
+    for (size_t k = 0; k < header.size() && k < row.size(); ++k) record[header[k]] = row[k];
+    out.push_back(std::move(record));
+  }
+  return out;
+}
+
 inline RunResult RunProgram(const std::vector<std::string>& argv,
                             const std::filesystem::path& cwd) {
   return Spawn(argv, cwd, nullptr);

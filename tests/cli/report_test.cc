@@ -30,39 +30,9 @@ struct ReportLine {
 };
 std::map<std::string, ReportLine> ReportMessages(const std::string& csv, bool seconds = false) {
   std::map<std::string, ReportLine> out;
-  auto lines = Split(csv, '\n');
-  if (lines.empty()) return out;
-  auto cells = [](const std::string& line) {
-    std::vector<std::string> v;
-    std::string cur;
-    bool quoted = false;
-    for (size_t i = 0; i < line.size(); ++i) {
-      char c = line[i];
-      if (quoted && c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-        cur += '"';
-        ++i;
-      } else if (c == '"') {
-        quoted = !quoted;
-      } else if (c == ',' && !quoted) {
-        v.push_back(cur);
-        cur.clear();
-      } else if (c != '\r') {
-        cur += c;
-      }
-    }
-    v.push_back(cur);
-    return v;
-  };
-  auto header = cells(lines[0]);
-  auto column = [&](const std::string& name) {
-    return static_cast<size_t>(std::find(header.begin(), header.end(), name) - header.begin());
-  };
-  for (size_t i = 1; i < lines.size(); ++i) {
-    if (lines[i].empty()) continue;
-    auto row = cells(lines[i]);
-    out[row.at(column("identity"))] = {row.at(column("state")),
-                                       std::stoull(row.at(column("messages"))),
-                                       seconds ? std::stod(row.at(column("seconds"))) : 0};
+  for (auto& row : testing::ParseCsv(csv)) {
+    out[row.at("identity")] = {row.at("state"), std::stoull(row.at("messages")),
+                               seconds ? std::stod(row.at("seconds")) : 0};
   }
   return out;
 }
