@@ -253,8 +253,19 @@ class MailboxPass {
       CM_RETURN_IF_ERROR(map_.Flush());
       // The state was read before the messages were listed: mail that came since changes it.
       // A folder with messages the source did not return is listed again by the next pass.
-      if (!w->fm.source.state.empty() && w->gone == 0)
+      if (!w->fm.source.state.empty() && w->gone == 0) {
         CM_RETURN_IF_ERROR(map_.SaveFolderState(w->fm.source.Name(), w->fm.source.state));
+        // A folder's first copy, whole (each listed message appended, named by the target):
+        // the target reproduces the source as of that state, flags included, which is what a
+        // delta pass records once it has compared both sides. Recorded now, the first delta
+        // pass asks the source only what changed since (CHANGEDSINCE) instead of listing both
+        // sides in full.
+        bool whole = w->first_copy && w->fs.messages == w->messages.size() && w->fs.refused == 0 &&
+                     w->unnamed_digests.empty();
+        if (whole)
+          CM_RETURN_IF_ERROR(map_.SaveSynced(
+              w->fm.source.Name(), {w->fm.source.state, w->fm.source.id, w->fm.target.path}));
+      }
       w->fs.seconds = std::chrono::duration<double>(w->last - w->started).count();
       stats_.messages += w->fs.messages;
       stats_.bytes += w->fs.bytes;
@@ -286,7 +297,10 @@ class MailboxPass {
     std::map<std::string, std::string> unnamed_digests;  // appended, key not named by the target
     std::set<std::string> again;  // source keys verification sent back to be copied again
     size_t gone = 0;              // listed, then not returned by the source
-    Sha256 digest;                // of the message being written, as read from the source
+    // Nothing of it was recorded before this pass, and the target folder held nothing: every
+    // copy it ends with is this pass's, with the flags the source listed.
+    bool first_copy = false;
+    Sha256 digest;  // of the message being written, as read from the source
     Clock::time_point started = Clock::now(), last = started;
 
     Status Data(size_t index, std::string_view chunk) override {
@@ -361,6 +375,7 @@ class MailboxPass {
     w.fs = FolderStats{fm.source.Name(), fm.target.Name()};
     auto recorded = map_.Load(fm.source.Name());
     if (!recorded.ok()) return recorded.status();
+    w.first_copy = recorded->empty() && (existing ? existing->messages == 0 : trust_new_folders_);
     // Sent back by verification, or not returned by the source last time: copied (again) like
     // messages never seen.
     for (auto it = recorded->begin(); it != recorded->end();) {
