@@ -633,9 +633,11 @@ Result<VerifyMode> ParseVerifyMode(std::string_view text) {
 Result<VerifyReport> VerifyMailbox(MailStore& source, MailStore& target, MessageMap& map,
                                    VerifyMode mode, const MailStoreOptions& target_names) {
   VerifyReport report;
+  // Two servers (or disks): each is asked while the other is.
+  auto target_listing = std::async(std::launch::async, [&] { return target.ListFolders(); });
   auto folders = source.ListFolders();
+  auto target_folders = target_listing.get();
   if (!folders.ok()) return folders.status();
-  auto target_folders = target.ListFolders();
   if (!target_folders.ok()) return target_folders.status();
   MailStoreOptions names =
       target.capabilities().special_use ? TargetNames(*target_folders, target_names) : target_names;

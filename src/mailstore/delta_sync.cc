@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <future>
 #include <set>
 #include <thread>
 
@@ -83,9 +84,11 @@ class DeltaPass {
   }
 
   Status ListFolders() {
+    // Two servers (or disks): each is asked, logging in first, while the other is.
+    auto target_listing = std::async(std::launch::async, [&] { return target_.ListFolders(); });
     auto folders = source_.ListFolders();
+    auto target_folders = target_listing.get();
     if (!folders.ok()) return folders.status();
-    auto target_folders = target_.ListFolders();
     if (!target_folders.ok()) return target_folders.status();
     for (const auto& f : *target_folders) {
       if (f.selectable) target_paths_.insert(f.path);
