@@ -253,19 +253,20 @@ class MailboxPass {
       CM_RETURN_IF_ERROR(map_.Flush());
       // The state was read before the messages were listed: mail that came since changes it.
       // A folder with messages the source did not return is listed again by the next pass.
-      if (!w->fm.source.state.empty() && w->gone == 0) {
+      if (!w->fm.source.state.empty() && w->gone == 0)
         CM_RETURN_IF_ERROR(map_.SaveFolderState(w->fm.source.Name(), w->fm.source.state));
-        // A folder's first copy, whole (each listed message appended, named by the target):
-        // the target reproduces the source as of that state, flags included, which is what a
-        // delta pass records once it has compared both sides. Recorded now, the first delta
-        // pass asks the source only what changed since (CHANGEDSINCE) instead of listing both
-        // sides in full.
-        bool whole = w->first_copy && w->fs.messages == w->messages.size() && w->fs.refused == 0 &&
-                     w->unnamed_digests.empty();
-        if (whole)
-          CM_RETURN_IF_ERROR(map_.SaveSynced(
-              w->fm.source.Name(), {w->fm.source.state, w->fm.source.id, w->fm.target.path}));
-      }
+      // A folder's first copy, whole (each listed message appended, named by the target): the
+      // target reproduces the source as of that state, flags included, which is what a delta
+      // pass records once it has compared both sides. Recorded now, the first delta pass asks
+      // the source only what changed since (CHANGEDSINCE) instead of listing both sides in
+      // full; and it knows the folder, so that one renamed or deleted while still empty is
+      // carried too (no message of it tells). A store without folder states (Maildir) records
+      // the folder with none: it is listed by every pass.
+      bool whole = w->first_copy && w->gone == 0 && w->fs.messages == w->messages.size() &&
+                   w->fs.refused == 0 && w->unnamed_digests.empty();
+      if (whole)
+        CM_RETURN_IF_ERROR(map_.SaveSynced(
+            w->fm.source.Name(), {w->fm.source.state, w->fm.source.id, w->fm.target.path}));
       w->fs.seconds = std::chrono::duration<double>(w->last - w->started).count();
       stats_.messages += w->fs.messages;
       stats_.bytes += w->fs.bytes;

@@ -459,6 +459,37 @@ TEST(DeltaPass, AFolderCopiedWholeIsSyncedAsOfItsCopy) {
   ExpectSame(source.State(), Without(target.State(), foreign, {}));
 }
 
+// An empty folder renamed in the source: no message tells where it went, and a server without
+// MAILBOXID gives no id either; the target must still end with the new name only (it held
+// nothing of anyone's under the old one).
+void EmptyFolderRenamed(UserMailbox& source, UserMailbox& target, const fs::path& journal) {
+  Fill(source);
+  source.Append("Empty", "e1", {});
+  source.Expunge("Empty", "e1");
+  DeltaScenario s(source, target, journal);
+  ASSERT_TRUE(s.Copy().ok());
+  ExpectSame(source.State(), target.State());
+  source.Rename("Empty", "Renamed");
+  auto pass = s.Sync();
+  ASSERT_TRUE(pass.ok()) << pass.status().ToString();
+  EXPECT_EQ(pass->kept_folders, std::vector<std::string>{});
+  ExpectSame(source.State(), target.State());
+}
+
+TEST(DeltaPass, AnEmptyFolderRenamedInADovecotSourceIsRenamedInTheTarget) {
+  TempDir t;
+  DovecotMailbox source(t.path() / "source", "alice@source.test");
+  DovecotMailbox target(t.path() / "target", "alice@target.test");
+  if (!source.started() || !target.started()) GTEST_SKIP() << source.error() << target.error();
+  EmptyFolderRenamed(source, target, t.path() / "journal.db");
+}
+
+TEST(DeltaPass, AnEmptyFolderRenamedInAMaildirSourceIsRenamedInTheTarget) {
+  TempDir t;
+  MaildirMailbox source(t.path() / "source"), target(t.path() / "target");
+  EmptyFolderRenamed(source, target, t.path() / "journal.db");
+}
+
 TEST(DeltaPass, APassThatWouldRemoveTooMuchChangesNothingUntilApproved) {
   TempDir t;
   MaildirMailbox source(t.path() / "source"), target(t.path() / "target");
