@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "cli/imap_checks.h"
 #include "cli/org.h"
 #include "cli/stage_checks.h"
 
@@ -366,8 +367,32 @@ EndState StateOf(const Org& org) {
           testing::StatusJson(org)["counts"]};
 }
 
+// The user goes on working in the old mailbox after the sync, on the Maildir files themselves:
+// one new message, one flag set, one message deleted, in each mailbox.
+void ChangeEverySourceMailbox(const Org& org) {
+  namespace fs = std::filesystem;
+  int n = 0;
+  for (const auto& user : testing::Users(org)) {
+    fs::path cur = org.dir() / "source-mail" / "fabrikam.test" / user / "cur";
+    std::vector<fs::path> files;
+    for (const auto& f : fs::directory_iterator(cur)) files.push_back(f.path());
+    std::sort(files.begin(), files.end());
+    ASSERT_GE(files.size(), 2u) << cur;
+    std::string name = files[0].filename().string();
+    fs::rename(files[0], cur / (name.substr(0, name.find(":2,")) + ":2,FS"));
+    fs::remove(files[1]);
+    fs::path late = cur / fmt::format("1700000{:03}.M1P1.late,S=60:2,", n++);
+    testing::Spit(late, fmt::format("Message-ID: <late-{}@x>\r\nSubject: late\r\n\r\nafter the "
+                                    "sync\r\n",
+                                    user));
+    // Its date (the file's mtime in a Maildir) the same in every copy of the organization.
+    testing::RunProgram({"touch", "-d", "@1700000100", late.string()}, org.dir());
+  }
+}
+
 // Kill -9 after every journal step of an incremental sync pass and of `complete`, one step per
-// try: the rerun ends where the uninterrupted sequence (sync, sync again, complete) ends.
+// try: the rerun ends where the uninterrupted sequence (sync, the user's changes, sync again,
+// complete) ends, and that is the source as its files are then.
 TEST(Stage, ACrashAfterEveryStepOfASyncPassAndOfCompleteResumesToTheSameEndState) {
   Org pristine(kMailboxes, kMessages, "MailEnableSourceAccount");
   CM_ASSERT_ORG(pristine);
@@ -376,11 +401,21 @@ TEST(Stage, ACrashAfterEveryStepOfASyncPassAndOfCompleteResumesToTheSameEndState
   const std::vector<std::string> complete = {"complete", "--all", "--parallel", "1"};
   Org baseline(pristine);
   ASSERT_EQ(baseline.Run(sync).exit_code, 0);
+  ChangeEverySourceMailbox(baseline);
+  if (HasFatalFailure()) return;
   auto pass = baseline.Run(sync);
   ASSERT_EQ(pass.exit_code, 0) << pass.err;
   ASSERT_EQ(baseline.Run(complete).exit_code, 0);
   EndState expected = StateOf(baseline);
   ASSERT_EQ(expected.counts["routing-verified"], kMailboxes);
+  // Every mailbox: a message more, one fewer, one flag changed: the target as the source's
+  // files are now, read from both sides' files.
+  for (const auto& user : testing::Users(baseline)) {
+    auto source = testing::MailOf(baseline.dir() / "source-mail" / "fabrikam.test" / user, true);
+    ASSERT_EQ(baseline.TargetMail(user), source)
+        << user << ":\n"
+        << testing::Difference(baseline.TargetMail(user), source);
+  }
 
   int crashes = 0;
   for (const bool in_complete : {false, true}) {
@@ -388,6 +423,8 @@ TEST(Stage, ACrashAfterEveryStepOfASyncPassAndOfCompleteResumesToTheSameEndState
       Org org(pristine);
       CM_ASSERT_ORG(org);
       ASSERT_EQ(org.Run(sync).exit_code, 0);
+      ChangeEverySourceMailbox(org);
+      if (HasFatalFailure()) return;
       std::vector<std::string> crash = {fmt::format("CROSSMOVE_CRASH_AFTER_STEP={}", step)};
       auto crashed = org.Run(in_complete ? complete : sync, crash);
       if (crashed.exit_code == 0) break;  // past the last step: it finished untouched
