@@ -3,11 +3,15 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <mutex>
+#include <set>
 #include <thread>
 
+#include "app/bounces.h"
 #include "app/continuity.h"
 #include "app/migration_context.h"
 #include "app/stop_signal.h"
+#include "core/proxy_address.h"
 #include "core/strings.h"
 #include "core/timestamp.h"
 
@@ -245,6 +249,58 @@ Status SyncContent(MigrationContext& ctx, MailboxWork& w, RunProgress& progress)
   return VerifyContent(ctx, w, progress);
 }
 
+namespace {
+
+// The cleanup was planned from the source object as it was snapshotted, and a staged move may
+// sync for weeks before it completes. An address the object gained since (a new proxy address)
+// is in no plan: the cleanup would remove it with the object, or leave it on an object no mail
+// reaches the new mailbox by. So the mailbox stops, naming it, unless the new mailbox in the
+// target holds it already (added there by the administrator); removing it from the source
+// also lets the completion go on.
+Status CheckNoAddressGainedSinceTheSnapshot(MigrationContext& ctx, const MailboxWork& w) {
+  const AttributeProfile& profile = ctx.config.profile;
+  std::lock_guard lock(ctx.directory_mu);
+  auto now = ctx.orgs.source->Read(w.snapshot.source.dn());
+  // Gone: a cleanup a crash interrupted removed it already (the rerun finishes that cleanup).
+  if (!now.ok() && now.status().code() == Status::Code::kNotFound) return Status::Ok();
+  if (!now.ok()) return now.status().Annotate("reading the source object before its cleanup");
+  std::set<std::string> known;
+  for (const auto& a : OldAddresses(w.snapshot.source, profile)) known.insert(AsciiLower(a));
+  // What the cleanup itself writes to the source (a crash may have left some of it applied).
+  for (const DirectoryOp& op : w.plan.cleanup_ops) {
+    if (op.side != Side::kSource) continue;
+    for (const Modification& m : op.mods) {
+      for (const auto& v : m.values) {
+        known.insert(AsciiLower(v));
+        known.insert(AsciiLower("X500:" + v));
+        if (auto proxy = ProxyAddress::Parse(v); proxy.ok())
+          known.insert(AsciiLower(proxy->IsX500() ? "X500:" + proxy->address() : proxy->address()));
+      }
+    }
+  }
+  std::vector<std::string> gained;
+  for (const auto& a : OldAddresses(*now, profile)) {
+    if (!known.count(AsciiLower(a))) gained.push_back(a);
+  }
+  if (gained.empty()) return Status::Ok();
+  auto target = ctx.orgs.target->Read(w.plan.target_dn);
+  if (!target.ok() && target.status().code() != Status::Code::kNotFound) return target.status();
+  std::set<std::string> held;
+  if (target.ok()) {
+    for (const auto& a : OldAddresses(*target, profile)) held.insert(AsciiLower(a));
+  }
+  std::erase_if(gained, [&](const std::string& a) { return held.count(AsciiLower(a)) > 0; });
+  if (gained.empty()) return Status::Ok();
+  return Status::Constraint(fmt::format(
+      "nothing was cleaned up: the source object gained {} since it was snapshotted ({}), which "
+      "the cleanup would leave without an owner; add {} to the new mailbox {} (proxyAddresses), "
+      "or remove {} from the source, then run `crossmove complete` again",
+      CountOf(gained.size(), "address", "addresses"), Join(gained, ", "),
+      gained.size() == 1 ? "it" : "them", w.plan.target_dn, gained.size() == 1 ? "it" : "them"));
+}
+
+}  // namespace
+
 Status CleanUpSource(MigrationContext& ctx, MailboxWork& w, RunProgress& progress) {
   // The final delta carries every change since the content was copied: flags, expunges, moves,
   // renames. Only a one-shot move whose copy this very run finished moments ago sends just the
@@ -263,6 +319,7 @@ Status CleanUpSource(MigrationContext& ctx, MailboxWork& w, RunProgress& progres
       return verified.Annotate("the target after the final delta");
     }
   }
+  CM_RETURN_IF_ERROR(CheckNoAddressGainedSinceTheSnapshot(ctx, w));
   Journal::PauseHook();
   Status cleaned = ApplyPlanOps(ctx, w, w.plan.cleanup_ops);
   w.cleaned_at = Clock::now();

@@ -367,6 +367,76 @@ EndState StateOf(const Org& org) {
           testing::StatusJson(org)["counts"]};
 }
 
+// Adds `value` to the first record of an LDIF file whose `attr` holds `match` (the test edits the
+// embedded directory's file as an administrator's tool would).
+void AddValue(const Org& org, const std::string& file, const std::string& attr,
+              const std::string& match, const std::string& value) {
+  std::string text = org.Read(file);
+  std::string dn;
+  for (auto& record : testing::ParseLdif(text)) {
+    auto& values = record[attr];
+    if (std::find(values.begin(), values.end(), match) != values.end()) {
+      dn = record["dn"].at(0);
+      break;
+    }
+  }
+  ASSERT_FALSE(dn.empty()) << match << " in " << file;
+  size_t at = text.find("dn: " + dn + "\n");
+  ASSERT_NE(at, std::string::npos) << dn;
+  at = text.find('\n', at) + 1;
+  text.insert(at, "proxyAddresses: " + value + "\n");
+  testing::Spit(org.dir() / file, text);
+}
+
+// A staged move syncs for days; meanwhile the administrator gives the old mailbox a new address.
+// The cleanup was planned from the snapshot: completing would delete that address with the
+// source object, and nothing would hold it. So the completion stops, naming it, and touches
+// nothing; once the new mailbox holds it too, the completion goes on and the address reaches
+// the new mailbox. Read back with the tests' own LDIF reader.
+TEST(Stage, AnAddressTheSourceGainedSinceTheSyncStopsItsCompletionUntilTheTargetHoldsIt) {
+  Org org(1, 10, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  ASSERT_EQ(org.Run({"run", "--suspend-when-ready"}).exit_code, 0);
+  std::string primary;
+  for (auto& record : testing::ParseLdif(org.Read("source.ldif"))) {
+    if (record["homemdb"].empty()) continue;
+    for (const auto& p : record["proxyaddresses"])
+      if (p.starts_with("SMTP:")) primary = p;
+  }
+  ASSERT_FALSE(primary.empty());
+  AddValue(org, "source.ldif", "proxyaddresses", primary, "smtp:newalias@fabrikam.test");
+  if (HasFatalFailure()) return;
+  std::string source_before = SourceEntries(org);
+
+  auto stopped = org.Run({"complete", "--all"});
+  EXPECT_EQ(stopped.exit_code, 1) << stopped.err << stopped.out;
+  std::string said = stopped.out + stopped.err;
+  EXPECT_NE(said.find("gained 1 address since it was snapshotted (newalias@fabrikam.test)"),
+            std::string::npos)
+      << said;
+  EXPECT_EQ(SourceEntries(org), source_before) << "the source was cleaned up";
+
+  // The administrator adds it to the new mailbox: the completion goes on.
+  std::string target_primary;
+  for (auto& record : testing::ParseLdif(org.Read("target.ldif"))) {
+    if (record["homemdb"].empty()) continue;
+    for (const auto& p : record["proxyaddresses"])
+      if (p.starts_with("SMTP:")) target_primary = p;
+  }
+  ASSERT_FALSE(target_primary.empty());
+  AddValue(org, "target.ldif", "proxyaddresses", target_primary, "smtp:newalias@fabrikam.test");
+  if (HasFatalFailure()) return;
+  auto completed = org.Run({"complete", "--all"});
+  ASSERT_EQ(completed.exit_code, 0) << completed.err << completed.out;
+  EXPECT_NE(SourceEntries(org), source_before);
+  size_t holders = 0;
+  for (auto& record : testing::ParseLdif(org.Read("target.ldif"))) {
+    for (const auto& p : record["proxyaddresses"])
+      holders += IEquals(p, "smtp:newalias@fabrikam.test") && !record["homemdb"].empty();
+  }
+  EXPECT_EQ(holders, 1u) << "the new mailbox holds the address";
+}
+
 // The user goes on working in the old mailbox after the sync, on the Maildir files themselves:
 // one new message, one flag set, one message deleted, in each mailbox.
 void ChangeEverySourceMailbox(const Org& org) {
