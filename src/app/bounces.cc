@@ -13,15 +13,26 @@ namespace cm {
 
 std::vector<std::string> OldAddresses(const Entry& source, const AttributeProfile& p) {
   std::vector<std::string> out;
+  // Addresses are matched without regard to case (RFC 5321 §2.4 in practice, Exchange's
+  // proxy resolution for X500): an X500 proxy that repeats the legacyExchangeDN in another case
+  // is one address, not two.
+  std::set<std::string> seen;
+  auto add = [&](std::string address) {
+    if (seen.insert(AsciiLower(address)).second) out.push_back(std::move(address));
+  };
   for (const auto& v : source.Get(p.proxy_addresses)) {
     auto proxy = ProxyAddress::Parse(v);
     if (!proxy.ok()) continue;
-    if (proxy->IsSmtp()) out.push_back(proxy->address());
-    if (proxy->IsX500()) out.push_back("X500:" + proxy->address());
+    if (proxy->IsSmtp()) add(proxy->address());
+    if (proxy->IsX500()) add("X500:" + proxy->address());
   }
   std::string legacy = source.First(p.legacy_dn);
-  if (!legacy.empty()) out.push_back("X500:" + legacy);
+  if (!legacy.empty()) add("X500:" + legacy);
   return out;
+}
+
+AcceptedDomains DomainsOf(const Config& config, const std::vector<MailboxPlan>& plans) {
+  return {config.source.domains, TargetDomains(config, plans)};
 }
 
 std::vector<std::string> TargetDomains(const Config& config,
@@ -44,7 +55,7 @@ void to_json(nlohmann::json& out, const BouncingAddresses& addresses) {
 }
 
 BouncingAddresses AddressesThatWillBounce(const Entry& source, const MailboxPlan& plan,
-                                          const std::vector<std::string>& target_domains,
+                                          const AcceptedDomains& domains,
                                           const AttributeProfile& profile) {
   BouncingAddresses n;
   if (plan.cleanup != CleanupOption::kDeleteSourceMailbox &&
@@ -56,8 +67,14 @@ BouncingAddresses AddressesThatWillBounce(const Entry& source, const MailboxPlan
       ++n.x500;
       continue;
     }
-    n.smtp += std::none_of(target_domains.begin(), target_domains.end(),
-                           [&](const std::string& d) { return IEquals(DomainOf(address), d); });
+    auto accepts = [&](const std::vector<std::string>& list) {
+      return std::any_of(list.begin(), list.end(),
+                         [&](const std::string& d) { return IEquals(DomainOf(address), d); });
+    };
+    // Mail to a domain neither organization accepts never reached the old mailbox through us
+    // (`verify` routes it as external): the cleanup cannot make it bounce.
+    bool sourced = domains.source.empty() || accepts(domains.source);
+    n.smtp += sourced && !accepts(domains.target);
   }
   return n;
 }

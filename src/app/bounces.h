@@ -16,12 +16,20 @@
 namespace cm {
 
 // Every address mail may be sent to a mailbox by: its SMTP proxies, its X500 proxies and its
-// legacyExchangeDN (as "X500:..."), in that order.
+// legacyExchangeDN (as "X500:..."), in that order, each once whatever its case.
 std::vector<std::string> OldAddresses(const Entry& source, const AttributeProfile& profile);
 
 // The domains the target organization accepts: `target.domains`, else those of the new primary
 // addresses and the target SMTP domain (docs/DECISIONS.md).
 std::vector<std::string> TargetDomains(const Config& config, const std::vector<MailboxPlan>& plans);
+
+// The domains each organization accepts: `source.domains` (empty: every domain its objects use)
+// and TargetDomains.
+struct AcceptedDomains {
+  std::vector<std::string> source;
+  std::vector<std::string> target;
+};
+AcceptedDomains DomainsOf(const Config& config, const std::vector<MailboxPlan>& plans);
 
 // The old addresses a cleanup leaves without an owner, by what fails: mail to an SMTP address
 // bounces (NDR 5.1.1); an X500 / legacyExchangeDN address is what Outlook keeps for replies to
@@ -38,9 +46,10 @@ void to_json(nlohmann::json& out, const BouncingAddresses& addresses);
 // Old addresses of one mailbox that will bounce once its cleanup has run: none unless the
 // cleanup removes the mailbox without a forwarder (Delete*); then every old address except an
 // SMTP address in a domain the target organization accepts (mail to it reaches the new mailbox,
-// which carries every old address as a proxy).
+// which carries every old address as a proxy) and one in a domain the source does not accept
+// (external: it never came to the old mailbox).
 BouncingAddresses AddressesThatWillBounce(const Entry& source, const MailboxPlan& plan,
-                                          const std::vector<std::string>& target_domains,
+                                          const AcceptedDomains& domains,
                                           const AttributeProfile& profile);
 
 // Counts of the mailboxes to be cleaned up, for the warning below.

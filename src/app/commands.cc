@@ -110,13 +110,31 @@ int RunPlan(const Config& config, const PlanOptions& options, Console console) {
   }
   std::vector<MailboxPlan> plans;
   for (const auto& m : batch.mailboxes) plans.push_back(m.plan);
-  std::vector<std::string> target_domains = TargetDomains(config, plans);
+  for (size_t i : pre.resumed) plans.push_back(pre.journaled[i].plan);
+  AcceptedDomains domains = DomainsOf(config, plans);
   BounceCount bounces;
-  for (const auto& m : batch.mailboxes)
-    bounces.Add(AddressesThatWillBounce(m.source, m.plan, target_domains, config.profile),
-                m.plan.cleanup);
+  std::vector<BouncingAddresses> planned_bounces, journaled_bounces;
+  for (const auto& m : batch.mailboxes) {
+    planned_bounces.push_back(AddressesThatWillBounce(m.source, m.plan, domains, config.profile));
+    bounces.Add(planned_bounces.back(), m.plan.cleanup);
+  }
+  // A journaled mailbox not cleaned up yet (synced, waiting for `complete`, interrupted) will
+  // be: the warning `run` and `complete` give covers it, so the preview does too.
+  for (size_t i : pre.resumed) {
+    const JournaledMove& m = pre.journaled[i];
+    journaled_bounces.push_back(
+        m.jm.state < MailboxState::kSourceCleaned
+            ? AddressesThatWillBounce(m.snapshot.source, m.plan, domains, config.profile)
+            : BouncingAddresses{});
+    bounces.Add(journaled_bounces.back(), m.plan.cleanup);
+  }
   if (options.json) {
     nlohmann::json plan = PlanToJson(batch, journaled, problems);
+    // PlanToJson lists both in the order of batch.mailboxes and pre.resumed.
+    for (size_t k = 0; k < planned_bounces.size(); ++k)
+      plan["mailboxes"][k]["addresses_that_will_bounce"] = planned_bounces[k];
+    for (size_t k = 0; k < journaled_bounces.size(); ++k)
+      plan["journaled"][k]["addresses_that_will_bounce"] = journaled_bounces[k];
     plan["addresses_that_will_bounce"] = bounces.addresses;
     console.out << plan.dump(2) << "\n";
   } else {

@@ -22,7 +22,12 @@ std::vector<AddressCheck> CheckContinuity(const RoutingModel& model, const Journ
     auto delivered_to = [&](const std::string& org, const std::string& dn) {
       return c.route.delivered() && last && last->org == org && DnEquals(last->dn, dn);
     };
-    if (!cleaned || plan.cleanup == CleanupOption::kNone) {
+    if (c.route.outcome == RouteOutcome::kExternal) {
+      // A proxy in a domain neither organization accepts never reached the old mailbox (the
+      // Internet routes it elsewhere, before the move as after): not ours to keep reaching.
+      c.expected = "external";
+      c.as_expected = true;
+    } else if (!cleaned || plan.cleanup == CleanupOption::kNone) {
       c.expected = "old mailbox";
       c.as_expected = delivered_to("source", snap.source.dn());
       c.warning = cleaned;

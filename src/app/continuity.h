@@ -20,7 +20,7 @@ namespace cm {
 struct AddressCheck {
   std::string address;
   Route route;
-  std::string expected;  // "new mailbox", "old mailbox", "NDR"
+  std::string expected;  // "new mailbox", "old mailbox", "NDR", "external"
   bool as_expected = false;
   bool warning = false;  // as predicted, but mail does not reach the new mailbox (None)
 };

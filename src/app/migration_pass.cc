@@ -174,13 +174,12 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
   // Loud before anything moves: the old addresses a Delete* cleanup leaves to bounce.
   std::vector<MailboxPlan> work_plans;
   for (const auto& w : work) work_plans.push_back(w.plan);
-  std::vector<std::string> target_domains = TargetDomains(config, work_plans);
+  AcceptedDomains domains = DomainsOf(config, work_plans);
   BounceCount bounces;
   for (const auto& w : work) {
     if (w.jm.state < MailboxState::kSourceCleaned)
-      bounces.Add(
-          AddressesThatWillBounce(w.snapshot.source, w.plan, target_domains, config.profile),
-          w.plan.cleanup);
+      bounces.Add(AddressesThatWillBounce(w.snapshot.source, w.plan, domains, config.profile),
+                  w.plan.cleanup);
   }
   if (std::string warning = BounceWarning(bounces); !warning.empty())
     console.err << "crossmove: " << warning << "\n";
@@ -321,8 +320,7 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
   auto bouncing = [&](ReportRow& row, const JournalMailbox& jm, const Snapshot& snapshot,
                       const MailboxPlan& plan) {
     if (jm.state == MailboxState::kRolledBack) return;
-    BouncingAddresses b =
-        AddressesThatWillBounce(snapshot.source, plan, target_domains, config.profile);
+    BouncingAddresses b = AddressesThatWillBounce(snapshot.source, plan, domains, config.profile);
     row.bouncing_smtp = b.smtp;
     row.bouncing_x500 = b.x500;
   };

@@ -116,7 +116,7 @@ int RunVerify(const Config& config, const RunOptions& options, Console console) 
     for (const auto& c : checks[i]) {
       ++addresses;
       bad_addresses += !c.as_expected;
-      if (!c.route.delivered()) {
+      if (!c.route.delivered() && c.route.outcome != RouteOutcome::kExternal) {
         // Expected under a cleanup that leaves no forwarder, but counted and shown all the same.
         ++ndr;
         ndr_x500 += c.address.starts_with("X500:");
@@ -126,8 +126,9 @@ int RunVerify(const Config& config, const RunOptions& options, Console console) 
       warnings += c.warning;
       at_old += c.as_expected && c.expected == "old mailbox";
       const RouteHop* last = c.route.final_hop();
-      std::string where = c.route.delivered() && last
-                              ? fmt::format("{} {}", last->org, last->dn)
+      std::string where = c.route.delivered() && last ? fmt::format("{} {}", last->org, last->dn)
+                          : c.route.outcome == RouteOutcome::kExternal
+                              ? c.route.detail
                               : fmt::format("{} {}", NdrCode(c.route.outcome), c.route.detail);
       nlohmann::json row = {{"address", c.address},
                             {"outcome", ToString(c.route.outcome)},

@@ -179,5 +179,63 @@ TEST(Bounces, VerifyFailsOnABounceTheCleanupDoesNotImply) {
       << verify.out;
 }
 
+// Only what the cleanup makes bounce is counted (new-user trial): an SMTP proxy in a domain
+// the source organization does not accept never reached the old mailbox (verify routes it as
+// external), and an X500 proxy that repeats the legacyExchangeDN in another case is one
+// address. Plan, run and verify agree on the count.
+TEST(Bounces, AnExternalProxyAndALegacyDnRepeatedInAnotherCaseAreNotCounted) {
+  Org org(1, 2, "DeleteSourceMailbox");
+  CM_ASSERT_ORG(org);
+  OldAddressCount kinds = OldAddressesByKind(org);
+  std::string ldif = org.Read("source.ldif");
+  size_t at = ldif.find("legacyExchangeDN: ");
+  ASSERT_NE(at, std::string::npos);
+  size_t end = ldif.find('\n', at);
+  std::string legacy = ldif.substr(at + 18, end - at - 18);
+  ldif.insert(end + 1, "proxyAddresses: smtp:someone@partner.example\nproxyAddresses: X500:" +
+                           AsciiUpper(legacy) + "\n");
+  testing::Spit(org.dir() / "source.ldif", ldif);
+  ASSERT_NE(org.Read("crossmove.toml").find("domains = [\"fabrikam.test\""), std::string::npos);
+  auto plan = org.Run({"plan", "--json"});
+  ASSERT_EQ(plan.exit_code, 0) << plan.err;
+  auto j = nlohmann::json::parse(plan.out);
+  EXPECT_EQ(j["addresses_that_will_bounce"]["smtp"], kinds.smtp) << plan.out;
+  EXPECT_EQ(j["addresses_that_will_bounce"]["x500"], kinds.x500) << plan.out;
+  EXPECT_EQ(j["mailboxes"][0]["addresses_that_will_bounce"]["smtp"], kinds.smtp) << plan.out;
+  ASSERT_EQ(org.Run({"run"}).exit_code, 0);
+  auto verify = nlohmann::json::parse(org.Run({"verify", "--json"}).out);
+  EXPECT_EQ(verify["ndr_smtp"], kinds.smtp) << verify.dump();
+  EXPECT_EQ(verify["ndr_x500"], kinds.x500) << verify.dump();
+  auto rows = testing::ParseCsv(org.Read("crossmove-report.csv"));
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].at("bouncing_smtp"), std::to_string(kinds.smtp));
+  EXPECT_EQ(rows[0].at("bouncing_x500"), std::to_string(kinds.x500));
+}
+
+// A staged move says it too: `plan` on mailboxes synced and waiting for `complete` warns as
+// `complete` will, and counts them in its JSON.
+TEST(Bounces, PlanWarnsAboutSyncedMailboxesWaitingForTheirCompletion) {
+  Org org(2, 3, "DeleteSourceMailbox");
+  CM_ASSERT_ORG(org);
+  OldAddressCount kinds = OldAddressesByKind(org);
+  auto sync = org.Run({"run", "--suspend-when-ready"});
+  ASSERT_EQ(sync.exit_code, 0) << sync.err;
+  auto plan = org.Run({"plan"});
+  ASSERT_EQ(plan.exit_code, 0) << plan.err;
+  EXPECT_NE(plan.err.find(fmt::format("leaves no forwarding object for 2 mailboxes: {} SMTP "
+                                      "addresses will bounce",
+                                      kinds.smtp)),
+            std::string::npos)
+      << plan.out << plan.err;
+  auto j = nlohmann::json::parse(org.Run({"plan", "--json"}).out);
+  EXPECT_EQ(j["addresses_that_will_bounce"]["smtp"], kinds.smtp) << j.dump();
+  ASSERT_EQ(j["journaled"].size(), 2u) << j.dump();
+  EXPECT_GT(j["journaled"][0]["addresses_that_will_bounce"]["smtp"], 0u) << j.dump();
+  ASSERT_EQ(org.Run({"complete", "--all"}).exit_code, 0);
+  // Cleaned up: nothing more will bounce by this migration's hand.
+  auto after = org.Run({"plan"});
+  EXPECT_EQ(after.err.find("will bounce"), std::string::npos) << after.err;
+}
+
 }  // namespace
 }  // namespace cm
