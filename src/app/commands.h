@@ -17,6 +17,9 @@ enum ExitCode : int {
   kExitUnreachable = 3,  // cannot reach a server / open a directory
   kExitBusy = 4,         // another run holds the journal; nothing was done (docs/DECISIONS.md)
   kExitInterrupted = 5,  // SIGINT / SIGTERM: stopped at a safe point, report written; rerun resumes
+  // Nothing failed, but mailboxes wait for an operator's approval (the deletions guard, the
+  // Investigate grade): a cron job tells "done" from "someone must look" by the code alone.
+  kExitNeedsApproval = 6,
 };
 
 struct Console {

@@ -74,6 +74,7 @@ bool TakeStep(MigrationContext& ctx, MailboxWork& w, const LifecycleStep& step,
     // next pass does it again), waiting for the operator's approval.
     ctx.log->StateChange(w.jm.identity, "held", fmt::format("{}: {}", step.name, w.hold));
     w.row.waiting = "held by the deletions guard: " + w.hold;
+    w.needs_approval = true;
     ctx.journal->Hold(w.jm.id, w.row.waiting);
     return false;
   }
@@ -82,6 +83,7 @@ bool TakeStep(MigrationContext& ctx, MailboxWork& w, const LifecycleStep& step,
     ctx.journal->Fail(w.jm.id, failed, s.message());
     ctx.log->StateChange(w.jm.identity, "failed", fmt::format("{}: {}", failed, s.message()));
     w.row.failure = fmt::format("{}: {}", failed, s.message());
+    w.failed_unreachable = s.code() == Status::Code::kUnavailable;
     return false;
   }
   w.jm.state = step.to;
@@ -308,7 +310,10 @@ Status CleanUpSource(MigrationContext& ctx, MailboxWork& w, RunProgress& progres
   // later run) without the schedule's flags completes a mailbox synced days ago all the same.
   bool changes = w.stage.staged() || w.stage.complete_requested || !w.copied_in_this_run;
   auto delta = CopyPass(ctx, w, progress, changes ? PassKind::kChanges : PassKind::kNewMessages);
-  if (!delta.ok()) return delta.status();
+  if (!delta.ok()) {
+    w.failed_part = "final delta";  // the source is untouched: not a failed cleanup
+    return delta.status();
+  }
   // The target was verified when it was synced, perhaps days ago: before the source is touched
   // it is verified again, as it is now (a copy lost or damaged since fails the mailbox and is
   // repaired by the next run, as after any failed verification). Not twice in one run: a run
@@ -376,6 +381,7 @@ bool GradeAllowsCompletion(MigrationContext& ctx, MailboxWork& w) {
         "synced; consistency grade Investigate ({}): completes after `crossmove complete "
         "--approve-skipped`",
         skipped);
+    w.needs_approval = true;
     return false;
   }
   return true;

@@ -63,6 +63,11 @@ struct MailboxWork {
   // Why a step stopped the mailbox to wait for the operator, not as a failure: a delta pass the
   // deletions guard held (it changed nothing; `complete --approve-deletions` lets it go on).
   std::string hold;
+  // Waits for `complete --approve-deletions` (hold) or `--approve-skipped` (Investigate grade).
+  bool needs_approval = false;
+  // Failed because a server could not be reached or broke off (Status kUnavailable): the
+  // pass's exit code says "retry later" when every failure is of this kind.
+  bool failed_unreachable = false;
   // Staged moves (issue 13): its schedule and the operator's requests as this pass found them,
   // and, when it stops before completing, when it has something to do next (0: nothing until
   // an operator acts).

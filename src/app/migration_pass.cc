@@ -272,7 +272,7 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
       progress.elapsed()};
   if (auto started = ctx.journal->FirstRunStarted(); started.ok()) report.started = *started;
   if (auto copying = ctx.journal->CopyingSeconds(); copying.ok()) report.copying_seconds = *copying;
-  size_t failed = 0, moved = 0, skipped = 0;
+  size_t failed = 0, moved = 0, skipped = 0, failed_unreachable = 0, investigate = 0;
   uint64_t messages = 0, bytes = 0;  // this run's
   nlohmann::json skipped_rows = nlohmann::json::array();
   std::set<std::string> holders;
@@ -331,6 +331,7 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
     if (auto refused = ctx.journal->RefusedMessages(w.jm.id); refused.ok())
       w.row.refused = std::move(*refused);
     failed += !w.row.failure.empty();
+    failed_unreachable += !w.row.failure.empty() && w.failed_unreachable;
     if (!w.row.skipped.empty()) {
       ++skipped;
       skipped_rows.push_back({{"identity", w.jm.identity}, {"reason", w.row.skipped}});
@@ -341,7 +342,8 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
     bool waits = w.jm.state == MailboxState::kContentVerified && w.row.failure.empty();
     held += waits && !w.hold.empty();
     suspended += waits && w.hold.empty() && w.stage.suspended;
-    synced += waits && w.hold.empty() && !w.stage.suspended;
+    investigate += waits && w.hold.empty() && !w.stage.suspended && w.needs_approval;
+    synced += waits && w.hold.empty() && !w.stage.suspended && !w.needs_approval;
     if (w.next_due > 0) next_due = next_due ? std::min(next_due, w.next_due) : w.next_due;
     staged(w.row, w.jm);
     messages += w.row.messages;
@@ -400,7 +402,11 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
           (held ? fmt::format("{} held by the deletions guard (until `crossmove complete "
                               "--approve-deletions`), ",
                               held)
-                : std::string()),
+                : std::string()) +
+          (investigate ? fmt::format("{} waiting for approval of skipped messages (`crossmove "
+                                     "complete --approve-skipped`), ",
+                                     investigate)
+                       : std::string()),
       failed,
       skipped ? fmt::format(", {} skipped ({})", skipped,
                             Join(std::vector<std::string>(holders.begin(), holders.end()), "; "))
@@ -421,6 +427,7 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
         {"synced", synced},
         {"suspended", suspended},
         {"held", held},
+        {"awaiting_approval_of_skipped", investigate},
         {"next_due", next_due ? nlohmann::json(FormatIsoTime(next_due)) : nlohmann::json()},
         {"grade", report.grade},
         {"interrupted", StopRequested()},
@@ -439,7 +446,10 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
     console.out << summary << "\n";
   }
   if (StopRequested()) return kExitInterrupted;
-  return failed ? kExitSomeFailed : kExitOk;
+  // A server down or broken off for every mailbox that failed: each stays at its journaled
+  // step and a later run goes on, as when a server is down before the pass.
+  if (failed) return failed == failed_unreachable ? kExitUnreachable : kExitSomeFailed;
+  return held + investigate ? kExitNeedsApproval : kExitOk;
 }
 
 // Sleeps until `due` (seconds since the epoch). Wakes early on SIGINT / SIGTERM (returns false)
@@ -477,8 +487,9 @@ int Migrate(const Config& config, const PassOptions& options, Console console) {
   while (true) {
     int64_t next_due = 0;
     int code = MigrationPass(config, options, console, *run_lock, next_due);
-    if (!options.watch || code == kExitInterrupted || code == kExitUsage ||
-        code == kExitUnreachable || next_due == 0)
+    // A server down before the pass ends the watch (next_due is 0: nothing was looked at); one
+    // that went down during it does not: the next due pass tries again.
+    if (!options.watch || code == kExitInterrupted || code == kExitUsage || next_due == 0)
       return code;
     if (!SleepUntilDue(config, next_due, console)) {
       console.err << "crossmove: watch stopped by a signal; `crossmove run --watch` goes on\n";

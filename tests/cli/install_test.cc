@@ -257,8 +257,8 @@ TEST_F(Install, ManPageNamesEveryCommandOptionSettingAndExitCode) {
   size_t exit_status = text.find("\nEXIT STATUS\n");
   ASSERT_NE(exit_status, std::string::npos);
   std::string exit_codes = text.substr(exit_status, text.find("\nENVIRONMENT\n") - exit_status);
-  for (int code :
-       {kExitOk, kExitSomeFailed, kExitUsage, kExitUnreachable, kExitBusy, kExitInterrupted}) {
+  for (int code : {kExitOk, kExitSomeFailed, kExitUsage, kExitUnreachable, kExitBusy,
+                   kExitInterrupted, kExitNeedsApproval}) {
     EXPECT_NE(exit_codes.find("\n       " + std::to_string(code) + " "), std::string::npos)
         << "exit code " << code << " is not in crossmove(1)'s EXIT STATUS";
   }

@@ -451,6 +451,12 @@ class Org {
     return r.exit_code == 0 ? "" : r.err + r.out;
   }
 
+  // Stops a side's Dovecot (RestartDovecot starts it again); "" on success.
+  std::string StopDovecot(const std::string& side) const {
+    auto r = RunProgram({DovecotServerScript(), "kill", (dir_ / "dovecot" / side).string()}, dir_);
+    return r.exit_code == 0 ? "" : r.err + r.out;
+  }
+
   // Replaces `from` in crossmove.toml (false when it is not there: a test must not miss it).
   bool EditConfig(const std::string& from, const std::string& to) const {
     std::string toml = Read("crossmove.toml");

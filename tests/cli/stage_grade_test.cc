@@ -50,7 +50,9 @@ TEST(StageGrade, InvestigateRefusesToCompleteUntilApproved) {
   EXPECT_EQ(SourceEntries(org), source_before) << "an Investigate mailbox was cleaned up";
 
   auto unapproved = org.Run({"complete", "--all", "--bad-item-limit", "100"});
-  EXPECT_EQ(unapproved.exit_code, 0) << unapproved.err;
+  EXPECT_EQ(unapproved.exit_code, 6) << unapproved.err;  // waits for an operator's approval
+  EXPECT_NE(unapproved.out.find("2 waiting for approval of skipped messages"), std::string::npos)
+      << unapproved.out;
   EXPECT_NE(unapproved.err.find("complete --approve-skipped"), std::string::npos) << unapproved.err;
   EXPECT_EQ(GradesOf(org).stages, (std::set<std::string>{"synced"}));
   EXPECT_EQ(SourceEntries(org), source_before) << "complete without approval cleaned up";
