@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <set>
 
 #include "core/strings.h"
 
@@ -61,6 +62,28 @@ size_t OurCopies(const FolderNow& f) {
   return n;
 }
 
+// A gone folder that held none of our copies: the new folder with its MAILBOXID, else the one
+// at its place below its renamed parent ("Projects/Old" -> "Work/Old" when "Projects" became
+// "Work"), if that one is new and empty.
+const FolderNow* EmptyRenamedTo(const FolderNow& from,
+                                const std::map<std::string, FolderNow>& folders,
+                                const std::map<std::string, std::string>& renamed,
+                                const std::set<std::string>& taken) {
+  for (const auto& [name, to] : folders) {
+    if (!from.id.empty() && IsNew(to) && !taken.count(name) && to.id == from.id) return &to;
+  }
+  for (const auto& [parent, now] : renamed) {
+    if (from.name.size() <= parent.size() || from.name.compare(0, parent.size(), parent) != 0 ||
+        from.name[parent.size()] != '/')
+      continue;
+    auto to = folders.find(now + from.name.substr(parent.size()));
+    if (to != folders.end() && IsNew(to->second) && to->second.keys.empty() &&
+        !taken.count(to->first))
+      return &to->second;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 std::map<std::string, std::string> RecognizeRenames(
@@ -68,7 +91,8 @@ std::map<std::string, std::string> RecognizeRenames(
     const std::map<std::string, std::string>& fingerprints) {
   std::vector<const FolderNow*> gone;
   for (const auto& [name, f] : folders) {
-    if (!f.exists && OurCopies(f) > 0) gone.push_back(&f);
+    // An empty folder we synced counts too: its MAILBOXID or its place can still tell.
+    if (!f.exists && (OurCopies(f) > 0 || !f.target_path.empty())) gone.push_back(&f);
   }
   // Parents first: a parent's rename decides where its children are looked for.
   std::sort(gone.begin(), gone.end(), [](const FolderNow* a, const FolderNow* b) {
@@ -77,8 +101,18 @@ std::map<std::string, std::string> RecognizeRenames(
   });
   std::map<std::string, std::string> renamed;
   std::set<std::string> taken;
+  std::vector<const FolderNow*> empty_unmatched;
   for (const FolderNow* from : gone) {
     size_t ours = OurCopies(*from);
+    if (ours == 0) {
+      if (const FolderNow* to = EmptyRenamedTo(*from, folders, renamed, taken)) {
+        renamed[from->name] = to->name;
+        taken.insert(to->name);
+      } else {
+        empty_unmatched.push_back(from);
+      }
+      continue;
+    }
     std::multiset<std::string> vanished_fps;
     for (const auto& [key, e] : from->entries) {
       if (!IsOurCopy(e)) continue;
@@ -125,6 +159,16 @@ std::map<std::string, std::string> RecognizeRenames(
       taken.insert(best->name);
     }
   }
+  // Without an id, one empty folder gone and one empty folder new can only be a rename (a
+  // delete and a create would end the same in the target, but be reported as a loss); more of
+  // either is ambiguous, and they are deleted and created.
+  std::vector<const FolderNow*> empty_new;
+  for (const auto& [name, to] : folders) {
+    if (IsNew(to) && to.keys.empty() && !taken.count(name)) empty_new.push_back(&to);
+  }
+  if (empty_unmatched.size() == 1 && empty_new.size() == 1 && empty_unmatched[0]->id.empty() &&
+      empty_new[0]->id.empty())
+    renamed[empty_unmatched[0]->name] = empty_new[0]->name;
   return renamed;
 }
 

@@ -51,7 +51,9 @@ std::vector<Fresh> FreshOf(const FolderNow& folder);
 // Source folder -> the folder it was renamed to. A gone folder with our copies is the new folder
 // (one the map does not know) with the same MAILBOXID, else the one holding more than half of
 // its recorded keys (Maildir file names survive a rename; so do IMAP UIDs on most servers),
-// else the one where more than half of its vanished copies' fingerprints turn up. Parents are
+// else the one where more than half of its vanished copies' fingerprints turn up. A gone folder
+// we synced empty is the new empty folder with its MAILBOXID, at its place below its renamed
+// parent, or, when it is the only one and one new empty folder appeared, that one. Parents are
 // decided before children.
 // `fingerprints`: "folder\nkey" -> fingerprint, of vanished copies (by their source folder and
 // key) and of fresh messages.

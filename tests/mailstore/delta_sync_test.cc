@@ -473,6 +473,9 @@ void EmptyFolderRenamed(UserMailbox& source, UserMailbox& target, const fs::path
   auto pass = s.Sync();
   ASSERT_TRUE(pass.ok()) << pass.status().ToString();
   EXPECT_EQ(pass->kept_folders, std::vector<std::string>{});
+  // Reported as what the user did, not as a folder lost
+  EXPECT_EQ(pass->renamed_folders, 1u);
+  EXPECT_EQ(pass->deleted_folders, 0u);
   ExpectSame(source.State(), target.State());
 }
 
