@@ -125,6 +125,7 @@ int RunStatus(const Config& config, const RunOptions& options, Console console) 
   auto text = [](const nlohmann::json& v) {
     return v.is_null() ? std::string("-") : v.get<std::string>();
   };
+  size_t not_listed = 0;
   for (const auto& r : rows) {
     std::string stage = r["stage"].get<std::string>();
     // Queued with a start time: scheduled, so shown with it (a queue of never-started
@@ -134,7 +135,10 @@ int RunStatus(const Config& config, const RunOptions& options, Console console) 
     bool failed = !r["failed_step"].get<std::string>().empty();
     bool held = !failed && !r["reason"].get<std::string>().empty();
     bool show = !options.identities.empty() || failed || held || staged;
-    if (!show) continue;
+    if (!show) {
+      ++not_listed;
+      continue;
+    }
     const nlohmann::json& d = r["last_delta"];
     std::string carried =
         d.is_null()
@@ -155,6 +159,13 @@ int RunStatus(const Config& config, const RunOptions& options, Console console) 
                : "",
         r["held_by"].get<std::string>().empty() ? ""
                                                 : "  held by " + r["held_by"].get<std::string>());
+  }
+  // Only what needs an eye is listed; say so, or a completed batch looks like an empty one.
+  if (not_listed) {
+    console.out << fmt::format(
+        "{} not listed (nothing to do or not yet scheduled): `crossmove status IDENTITY` shows "
+        "one, `status --json` every one\n",
+        CountOf(not_listed, "mailbox"));
   }
   return kExitOk;
 }
