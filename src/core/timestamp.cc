@@ -137,6 +137,15 @@ Result<int64_t> ParseInterval(std::string_view text) {
         return bad();
     }
     if (fields[1] > 59 || fields[2] > 59) return bad();
+    // As Exchange's TimeSpan reads it: hours past 23 are an error there, not a day more, so a
+    // value copied from a cmdlet means the same here.
+    if (fields[0] > 23) {
+      return Status::InvalidInput(fmt::format(
+          "'{}' is not an interval: hours run 0-23 in [d.]hh:mm:ss; write {}.{:02}:{:02}:{:02} "
+          "(or {}h)",
+          text, days + fields[0] / 24, fields[0] % 24, fields[1], fields[2],
+          days * 24 + fields[0]));
+    }
     return days * 86400 + fields[0] * 3600 + fields[1] * 60 + fields[2];
   }
   int64_t unit = 1;

@@ -40,6 +40,11 @@ TEST(Timestamp, ReadsIntervalsInExchangeAndUnitForms) {
   EXPECT_EQ(*ParseInterval("2d"), 172800);
   EXPECT_EQ(*ParseInterval("90"), 90);
   EXPECT_EQ(*ParseInterval("0"), 0);
+  // Hours past 23 are refused, as Exchange's TimeSpan does, with the spelling it means.
+  auto day_and_hour = ParseInterval("25:00:00");
+  ASSERT_FALSE(day_and_hour.ok());
+  EXPECT_NE(day_and_hour.status().message().find("1.01:00:00"), std::string::npos)
+      << day_and_hour.status().message();
   for (const char* bad : {"", "h", "-1h", "1:61:00", "1.2.3:00", "soon"})
     EXPECT_FALSE(ParseInterval(bad).ok()) << bad;
 }
