@@ -2,6 +2,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -18,6 +19,7 @@
 #include "app/run_progress.h"
 #include "app/stop_signal.h"
 #include "core/dn.h"
+#include "core/planner.h"
 #include "core/strings.h"
 #include "core/timestamp.h"
 #include "journal/journal.h"
@@ -44,6 +46,24 @@ nlohmann::json MailboxResults(const std::vector<ReportRow>& rows) {
                    {"waiting", r.waiting}});
   }
   return out;
+}
+
+// The report's cleanup line: the configured option, or, where users-file rows chose their own,
+// how many mailboxes had which (the header must not claim one option for all of them).
+std::string CleanupSummary(const std::string& configured, const std::vector<ReportRow>& rows) {
+  auto parsed = ParseCleanupOption(configured);
+  std::string default_option = parsed.ok() ? std::string(ToString(*parsed)) : configured;
+  std::map<std::string, size_t> by_option;
+  for (const auto& r : rows) {
+    if (!r.cleanup.empty()) ++by_option[r.cleanup];
+  }
+  if (by_option.empty() || (by_option.size() == 1 && by_option.begin()->first == default_option))
+    return default_option;
+  std::vector<std::string> parts;
+  for (const auto& [option, n] : by_option)
+    parts.push_back(fmt::format("{} for {}", option, CountOf(n, "mailbox")));
+  return fmt::format("{} (users-file rows choose their own; the default is {})", Join(parts, ", "),
+                     default_option);
 }
 
 // The schedule a mailbox has from its users-file row (StartAfter, CompleteAfter) and the config.
@@ -382,6 +402,7 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
     }
   }
   FailuresFirst(report.rows);
+  report.cleanup = CleanupSummary(config.cleanup, report.rows);
   if (batch_grade) report.grade = std::string(ToString(*batch_grade));
   // Every run keeps its dated report; the configured name is the latest.
   std::string report_base = config.report.empty() ? config.journal + ".report" : config.report;

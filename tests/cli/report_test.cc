@@ -97,6 +97,39 @@ TEST(MigrationReport, SigintMidCopyThenResumeReportsEveryMailboxWithItsFullCount
   EXPECT_EQ(ReportMessages(org.Read("crossmove-report.csv")), whole);
 }
 
+// A users-file row that chooses its own cleanup: the header names both options with their
+// counts, not the configured one for all (new-user trial), and the row its own.
+TEST(MigrationReport, TheHeaderNamesEveryCleanupTheRowsChose) {
+  Org org(3, 2, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  // The header gets the column, the first mailbox row a value of its own, the others none.
+  std::string users;
+  int row = 0;
+  for (const auto& line : Split(org.Read("users.csv"), '\n')) {
+    std::string l(Trim(line));
+    if (l.empty()) continue;
+    if (l.starts_with("\"Name\""))
+      l += ",\"SourceMailboxCleanupOptions\"";
+    else if (!l.starts_with("#"))
+      l += ++row == 1 ? ",\"MailEnableSourceAccount\"" : ",\"\"";
+    users += l + "\r\n";
+  }
+  ASSERT_EQ(row, 3) << users;
+  testing::Spit(org.dir() / "users.csv", users);
+  auto r = org.Run({"run"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  std::string html = org.Read("crossmove-report.html");
+  EXPECT_NE(html.find("CreateSourceContact for 2 mailboxes, MailEnableSourceAccount for 1 mailbox "
+                      "(users-file rows choose their own; the default is CreateSourceContact)"),
+            std::string::npos)
+      << html;
+  std::map<std::string, size_t> by_cleanup;
+  for (auto& row : testing::ParseCsv(org.Read("crossmove-report.csv")))
+    ++by_cleanup[row.at("cleanup")];
+  EXPECT_EQ(by_cleanup, (std::map<std::string, size_t>{{"CreateSourceContact", 2},
+                                                       {"MailEnableSourceAccount", 1}}));
+}
+
 TEST(MigrationReport, FailuresComeFirstThenSkippedThenTheRest) {
   std::vector<ReportRow> rows(4);
   rows[0].identity = "ok-1";
