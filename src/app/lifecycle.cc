@@ -83,7 +83,7 @@ bool TakeStep(MigrationContext& ctx, MailboxWork& w, const LifecycleStep& step,
     ctx.journal->Fail(w.jm.id, failed, s.message());
     ctx.log->StateChange(w.jm.identity, "failed", fmt::format("{}: {}", failed, s.message()));
     w.row.failure = fmt::format("{}: {}", failed, s.message());
-    w.failed_unreachable = s.code() == Status::Code::kUnavailable;
+    w.failed_unreachable = s.code() == Status::Code::kUnavailable && !ServersAnswer(ctx, w);
     return false;
   }
   w.jm.state = step.to;

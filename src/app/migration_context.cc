@@ -30,6 +30,23 @@ void CloseStores(MailboxWork& w) {
   w.target_store.reset();
 }
 
+bool ServersAnswer(MigrationContext& ctx, const MailboxWork& w) {
+  auto down = [](const Status& s) { return s.code() == Status::Code::kUnavailable; };
+  for (Directory* d : {ctx.orgs.source.get(), ctx.orgs.target.get()}) {
+    if (!d) continue;
+    std::unique_lock<std::mutex> lock(ctx.directory_mu, std::defer_lock);
+    if (!d->IsThreadSafe()) lock.lock();
+    auto base = d->Read(d->base_dn());
+    if (!base.ok() && down(base.status())) return false;
+  }
+  if (!w.snapshot.store.empty()) {
+    auto source = ctx.stores.OpenSource(w.snapshot.source, w.snapshot.store);
+    if (!source.ok() ? down(source.status()) : down((*source)->CheckAccess())) return false;
+  }
+  auto target = ctx.stores.OpenTarget(w.plan);
+  return !(!target.ok() ? down(target.status()) : down((*target)->CheckServer()));
+}
+
 Result<CopyStats> CopyPass(MigrationContext& ctx, MailboxWork& w, RunProgress& progress,
                            PassKind kind) {
   auto src = SourceStoreOf(ctx, w);

@@ -81,6 +81,12 @@ Result<MailStore*> TargetStoreOf(const MigrationContext& ctx, MailboxWork& w);
 // Closes both stores (the mailbox is done for now).
 void CloseStores(MailboxWork& w);
 
+// Whether every server the mailbox's move uses answers now (both directories, its source and
+// target mail servers, each on a fresh connection): after a step failed as kUnavailable, tells
+// a server that is down (retry later, exit 3) from one that answers but broke the protocol or
+// lied about the mail (a failure to look into, exit 1) -- the copy engine retries both alike.
+bool ServersAnswer(MigrationContext& ctx, const MailboxWork& w);
+
 // What a copy pass carries: new messages only (the bulk copy, the sweeps after a cleanup), or
 // every change the source saw since the last pass (a staged mailbox's sync passes and its
 // final delta: flags, expunges, moves, renames, deletions; mailstore/delta_sync.h).
