@@ -50,6 +50,9 @@ int RunForget(const Config& config, const RunOptions& options, Console console) 
         m.state >= MailboxState::kSourceCleaned
             ? "its source was cleaned up and not rolled back (rollback it first, or leave it: "
               "it is moved)"
+        : m.state == MailboxState::kContentVerified
+            ? "it is synced, its source not yet touched (finish it with complete, or "
+              "rollback it first)"
             : "its target object was provisioned (finish it with run, or rollback it first)"));
   }
   if (!problems.empty()) {

@@ -130,6 +130,7 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
   }
   std::set<int64_t> only(options.only.begin(), options.only.end());
   std::vector<MailboxWork> work;
+  size_t kept_schedules = 0;  // staged mailboxes whose journaled schedule this run keeps
   std::map<std::string, size_t, ILess> planned;
   for (size_t i = 0; i < batch.mailboxes.size(); ++i) {
     planned[JournalIdentity(users.identity_column, batch.mailboxes[i].row.identity)] = i;
@@ -163,9 +164,20 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
     }
     if (!only.empty() && !only.count(w.jm.id)) continue;
     // The schedule comes from this run's settings; the operator's requests from the journal.
+    // A run that names no schedule keeps the one journaled (as a migration batch keeps its
+    // CompleteAfter until it is changed): a cron line or a hand-typed `run` that leaves out
+    // the flag must not cut a staged mailbox over early. `complete` cuts over now; a run with
+    // schedule settings replaces it.
     MailboxStage schedule = ScheduleOf(config, row);
     auto recorded = stages->find(w.jm.id);
     w.stage = recorded == stages->end() ? MailboxStage{} : recorded->second;
+    if (recorded != stages->end() && recorded->second.staged() && !schedule.staged() &&
+        w.jm.state < MailboxState::kSourceCleaned) {
+      schedule.start_after = recorded->second.start_after;
+      schedule.complete_after = recorded->second.complete_after;
+      schedule.suspend_when_ready = recorded->second.suspend_when_ready;
+      ++kept_schedules;
+    }
     if (recorded == stages->end() ? schedule.staged() : !SameSchedule(w.stage, schedule)) {
       if (Status s = ctx.journal->SaveSchedule(w.jm.id, schedule); !s.ok()) {
         console.err << "crossmove: " << s.message() << "\n";
@@ -189,6 +201,14 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
              {},
              ""};
     work.push_back(std::move(w));
+  }
+
+  if (kept_schedules) {
+    console.err << fmt::format(
+        "crossmove: {} keep the schedule journaled when they were staged (this run names "
+        "none): `crossmove complete` cuts over now, a run with start-after / complete-after / "
+        "suspend-when-ready changes it\n",
+        CountOf(kept_schedules, "mailbox", "mailboxes"));
   }
 
   // Loud before anything moves: the old addresses a Delete* cleanup leaves to bounce.

@@ -26,9 +26,27 @@ int SetSuspendedFor(const Config& config, const RunOptions& options, Console con
       ChooseFromJournal(config, options.all ? std::vector<std::string>{} : options.identities,
                         /*read_only=*/false, options.json, console);
   if (!opened) return kExitUsage;
+  auto stages = opened->journal->Stages();
+  if (!stages.ok()) {
+    PrintError(stages.status().message(), options.json, console);
+    return kExitUsage;
+  }
   nlohmann::json changed = nlohmann::json::array();
   for (size_t i : opened->chosen) {
     const JournalMailbox& m = opened->all[i];
+    // Said, not confirmed, where there is nothing to do: a completed (or rolled-back) mailbox
+    // has no step left to hold, and one not suspended has nothing to resume.
+    auto stage = stages->find(m.id);
+    bool is_suspended = stage != stages->end() && stage->second.suspended;
+    std::string nothing;
+    if (m.state >= MailboxState::kRoutingVerified)
+      nothing = fmt::format("is {}: nothing to {}", ToString(m.state), command);
+    else if (suspended == is_suspended)
+      nothing = suspended ? "is suspended already" : "is not suspended: nothing to resume";
+    if (!nothing.empty()) {
+      if (!options.all) console.err << fmt::format("crossmove: {} {}\n", m.identity, nothing);
+      continue;
+    }
     if (Status s = opened->journal->SetSuspended(m.id, suspended); !s.ok()) {
       PrintError(fmt::format("{}: {}", m.identity, s.message()), options.json, console);
       return kExitUsage;

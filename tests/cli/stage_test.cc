@@ -75,10 +75,18 @@ TEST(Stage, SuspendWhenReadySyncsAndLeavesTheSourceUntouchedUntilComplete) {
   EXPECT_EQ(Stages(org), (std::map<std::string, int>{{"synced", kMailboxes}}));
   EXPECT_NE(sync.err.find("waits for `crossmove complete`"), std::string::npos) << sync.err;
 
-  // Another run (the interval not yet passed) still leaves the source alone.
+  // Another run (the interval not yet passed) still leaves the source alone, and so does one
+  // that leaves the flag out (a cron line written without it): the journaled schedule holds.
   auto again = org.Run({"run", "--suspend-when-ready"});
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(SourceEntries(org), source_before);
+  auto plain = org.Run({"run"});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err << plain.out;
+  EXPECT_EQ(SourceEntries(org), source_before) << "a run without the flag cut over early";
+  EXPECT_EQ(Stages(org), (std::map<std::string, int>{{"synced", kMailboxes}}));
+  EXPECT_NE(plain.err.find(fmt::format("{} mailboxes keep the schedule journaled", kMailboxes)),
+            std::string::npos)
+      << plain.err;
   auto mail = org.TargetMail();
 
   auto complete = org.Run({"complete", "--all"});
@@ -246,6 +254,11 @@ TEST(Stage, CompleteAfterInTheFutureOnlySyncsUntilItPasses) {
   }
   EXPECT_EQ(org.ReadBack("source", "objectclass", "contact").size(), 1u);
   EXPECT_EQ(testing::Total(org.TargetMail()), kMessages);
+  // A run that names no time keeps the journaled one: nothing completes early.
+  auto plain = org.Run({"run"});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err << plain.out;
+  EXPECT_EQ(Stages(org), (std::map<std::string, int>{{"completed", 1}, {"synced", 2}}));
+  EXPECT_EQ(org.ReadBack("source", "objectclass", "contact").size(), 1u);
 }
 
 TEST(Stage, RunWatchCompletesAMailboxWhenItsCompleteAfterComes) {
@@ -291,6 +304,13 @@ TEST(Stage, SuspendedMailboxesAreLeftAloneUntilResumed) {
   Org org(kMailboxes, kMessages, "CreateSourceContact");
   CM_ASSERT_ORG(org);
   ASSERT_EQ(org.Run({"run", "--suspend-when-ready"}).exit_code, 0);
+  const std::string one = testing::StatusJson(org)["mailboxes"][0]["identity"];
+  // Said, not confirmed, where there is nothing to do.
+  auto not_suspended = org.Run({"resume", one});
+  EXPECT_EQ(not_suspended.exit_code, 0) << not_suspended.err;
+  EXPECT_NE(not_suspended.err.find(one + " is not suspended: nothing to resume"), std::string::npos)
+      << not_suspended.err;
+  EXPECT_EQ(not_suspended.out.find("resumed"), std::string::npos) << not_suspended.out;
   ASSERT_EQ(org.Run({"suspend", "--all"}).exit_code, 0);
   std::string source_before = SourceEntries(org);
   auto complete = org.Run({"complete", "--all"});
@@ -312,6 +332,11 @@ TEST(Stage, SuspendedMailboxesAreLeftAloneUntilResumed) {
   ASSERT_EQ(org.Run({"resume", "--all"}).exit_code, 0);
   auto run = org.Run({"run"});  // the completion asked for above is still recorded
   ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(Stages(org), (std::map<std::string, int>{{"completed", kMailboxes}}));
+  auto completed = org.Run({"suspend", one});
+  EXPECT_EQ(completed.exit_code, 0) << completed.err;
+  EXPECT_NE(completed.err.find(one + " is routing-verified: nothing to suspend"), std::string::npos)
+      << completed.err;
   EXPECT_EQ(Stages(org), (std::map<std::string, int>{{"completed", kMailboxes}}));
 }
 
