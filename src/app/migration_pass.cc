@@ -176,7 +176,7 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
       schedule.start_after = recorded->second.start_after;
       schedule.complete_after = recorded->second.complete_after;
       schedule.suspend_when_ready = recorded->second.suspend_when_ready;
-      ++kept_schedules;
+      kept_schedules += !w.stage.complete_requested;  // `complete` itself needs no hint
     }
     if (recorded == stages->end() ? schedule.staged() : !SameSchedule(w.stage, schedule)) {
       if (Status s = ctx.journal->SaveSchedule(w.jm.id, schedule); !s.ok()) {

@@ -92,6 +92,7 @@ TEST(Stage, SuspendWhenReadySyncsAndLeavesTheSourceUntouchedUntilComplete) {
   auto complete = org.Run({"complete", "--all"});
   ASSERT_EQ(complete.exit_code, 0) << complete.err << complete.out;
   EXPECT_EQ(Stages(org), (std::map<std::string, int>{{"completed", kMailboxes}}));
+  EXPECT_EQ(complete.err.find("keep the schedule"), std::string::npos) << complete.err;
   EXPECT_NE(SourceEntries(org), source_before);
   EXPECT_EQ(org.ReadBack("source", "objectclass", "contact").size(),
             static_cast<size_t>(kMailboxes))
