@@ -25,7 +25,7 @@ _crossmove() {
     --target-gc --target-dc --target-base --target-bind --target-credential --target-domains
     --target-sasl-mech --target-starttls --target-tls-verify --target-ca-file --target-timeout
     --target-transactions --target-page-size --target-org-name"
-  local global="--config --help --version $settings"
+  local global="--config --help --json --version $settings"
 
   local command="" i
   for ((i = 1; i < cword; i++)); do

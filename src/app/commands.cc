@@ -10,6 +10,7 @@
 #include "app/preflight.h"
 #include "app/validator.h"
 #include "core/strings.h"
+#include "core/timestamp.h"
 #include "io/file.h"
 
 namespace cm {
@@ -63,7 +64,9 @@ std::vector<JournaledRow> JournaledRows(const Config& config, const Preflight& p
                      ""};
     if (journal && stages.ok() && totals.ok()) {
       auto st = stages->find(m.jm.id);
-      row.stage = ToString(StageOf(m.jm, st == stages->end() ? MailboxStage{} : st->second));
+      MailboxStage stage = st == stages->end() ? MailboxStage{} : st->second;
+      row.stage = ToString(StageOf(m.jm, stage));
+      if (!m.jm.failed()) row.completion = CompletionNote(m.jm.state, stage, UnixNow());
       auto copied = totals->find(m.jm.id);
       auto refused = journal->RefusedMessages(m.jm.id);
       row.grade =

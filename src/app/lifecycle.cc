@@ -149,6 +149,15 @@ bool CompletionDue(const MailboxStage& stage, int64_t now) {
   return !stage.complete_after || now >= *stage.complete_after;
 }
 
+std::string CompletionNote(MailboxState state, const MailboxStage& stage, int64_t now) {
+  if (state >= MailboxState::kSourceCleaned) return "";
+  if (!stage.staged() && !stage.complete_requested) return "";
+  if (stage.suspended) return "suspended: `crossmove resume` lets it go on";
+  if (stage.complete_requested || CompletionDue(stage, now)) return "completes at the next run";
+  if (stage.suspend_when_ready) return "waits for `crossmove complete`";
+  return fmt::format("completes after {}", FormatIsoTime(*stage.complete_after));
+}
+
 int64_t NextDueOf(MailboxState state, const MailboxStage& stage, int64_t now) {
   if (stage.suspended) return 0;
   if (state == MailboxState::kPending)

@@ -76,6 +76,10 @@ ConsistencyGrade MailboxGrade(const Journal::CopiedTotal& copied, size_t refused
 int64_t NextDueOf(MailboxState state, const MailboxStage& stage, int64_t now);
 // Whether the completion of a synced mailbox is due now.
 bool CompletionDue(const MailboxStage& stage, int64_t now);
+// When a mailbox not yet completed will complete, in the words `status` and `plan` show:
+// "waits for `crossmove complete`", "completes after 2026-12-20T00:00:00Z", "completes at the
+// next run"; "" for one that is completed, rolled back, or not in a staged move.
+std::string CompletionNote(MailboxState state, const MailboxStage& stage, int64_t now);
 
 // The steps, each the work between two states.
 Status TakeSnapshot(MigrationContext& ctx, MailboxWork& w, RunProgress& progress);

@@ -421,6 +421,13 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
       report.rows.push_back(cumulative(std::move(row), jm.id));
     }
   }
+  if (auto forgotten = ctx.journal->Forgotten(); forgotten.ok()) {
+    for (auto& f : *forgotten) {
+      report.forgotten.push_back({std::move(f.identity), std::move(f.source_dn), std::move(f.state),
+                                  f.messages, f.bytes, std::move(f.first_step),
+                                  std::move(f.last_step), std::move(f.forgotten_at)});
+    }
+  }
   FailuresFirst(report.rows);
   report.cleanup = CleanupSummary(config.cleanup, report.rows);
   if (batch_grade) report.grade = std::string(ToString(*batch_grade));
@@ -518,6 +525,18 @@ bool SleepUntilDue(const Config& config, int64_t due, Console console) {
 }  // namespace
 
 int Migrate(const Config& config, const PassOptions& options, Console console) {
+  // Under --watch the interval is the pause between a mailbox's syncs: below a minute it would
+  // keep both servers busy without pause. From cron, 0 means "sync at every run", which is fine.
+  if (options.watch && config.incremental_sync_interval_seconds < 60) {
+    Problem problem = config.ProblemWith(
+        "incremental-sync-interval",
+        fmt::format("{} s is too short for --watch, which would sync every mailbox again without "
+                    "pause; set 1m or more (a cron-driven `run` without --watch may use 0: it "
+                    "syncs at every call)",
+                    config.incremental_sync_interval_seconds));
+    PrintError(problem.ToString(), options.json, console);
+    return kExitUsage;
+  }
   if (Status s = MakeJournalFolder(config.journal); !s.ok()) {
     PrintError(s.message(), options.json, console);
     return kExitUsage;

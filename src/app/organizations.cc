@@ -34,8 +34,9 @@ Result<Organizations> OpenOrganizations(const Config& config, bool read_only, Pr
     if (const std::string& ca = cfgs[i]->connection.ca_file;
         !ca.empty() && access(ca.c_str(), R_OK)) {
       unusable[i] = true;  // connecting would only fail the TLS handshake, less clearly
-      problems.push_back({"", 0, std::string(names[i]) + ".ca-file",
-                          fmt::format("cannot read {}: {}", ca, strerror(errno))});
+      problems.push_back(
+          config.ProblemWith(std::string(names[i]) + ".ca-file",
+                             fmt::format("cannot read {}: {}", ca, strerror(errno))));
     }
     if (!cfgs[i]->credential.empty()) {
       std::string key = std::string(names[i]) + ".credential";
@@ -67,7 +68,7 @@ Result<Organizations> OpenOrganizations(const Config& config, bool read_only, Pr
       auto one = OpenDirectory(k == 0 ? cfgs[i]->gc : cfgs[i]->dc, options[i]);
       if (!one.ok()) {
         if (one.status().code() == Status::Code::kUnavailable) return one.status().Annotate(key);
-        problems.push_back({"", 0, key, one.status().message()});
+        problems.push_back(config.ProblemWith(key, one.status().message()));
         failed = one.status();
       } else {
         opened[k] = std::move(*one);
@@ -79,8 +80,8 @@ Result<Organizations> OpenOrganizations(const Config& config, bool read_only, Pr
     *slots[i] = std::move(dir);
     *bases[i] = cfgs[i]->base.empty() ? (*slots[i])->base_dn() : cfgs[i]->base;
     if (!cfgs[i]->base.empty() && !(*slots[i])->Read(cfgs[i]->base).ok()) {
-      problems.push_back({"", 0, std::string(names[i]) + ".base",
-                          fmt::format("{} does not exist", cfgs[i]->base)});
+      problems.push_back(config.ProblemWith(std::string(names[i]) + ".base",
+                                            fmt::format("{} does not exist", cfgs[i]->base)));
     }
   }
   return orgs;

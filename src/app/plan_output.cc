@@ -97,6 +97,12 @@ nlohmann::json OpToJson(const DirectoryOp& op) {
 
 }  // namespace
 
+nlohmann::json OpsToJson(const std::vector<DirectoryOp>& ops) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& op : ops) out.push_back(OpToJson(op));
+  return out;
+}
+
 std::string FormatPlanText(const Batch& batch, const std::vector<JournaledRow>& journaled,
                            const AttributeProfile& profile, bool color) {
   Style st{color};
@@ -106,11 +112,12 @@ std::string FormatPlanText(const Batch& batch, const std::vector<JournaledRow>& 
     std::string what;
     if (!j.next_step.empty()) {
       ++resuming;
-      what = st.Yellow(fmt::format("resumes at {}", j.next_step)) +
-             fmt::format(" (state {}{})", j.state,
-                         j.failure.empty() ? ""
-                                           : "; the last attempt failed at " +
-                                                 EscapeControlCharacters(j.failure));
+      what =
+          st.Yellow(fmt::format("resumes at {}", j.next_step)) +
+          fmt::format(" (state {}{}{})", j.state, j.completion.empty() ? "" : "; " + j.completion,
+                      j.failure.empty()
+                          ? ""
+                          : "; the last attempt failed at " + EscapeControlCharacters(j.failure));
     } else if (j.state == "rolled-back") {
       ++rolled_back;
       what = st.Red("rolled back") + " (not moved again while the journal has it)";
@@ -184,6 +191,7 @@ nlohmann::json PlanToJson(const Batch& batch, const std::vector<JournaledRow>& j
                        {"target_dn", j.target_dn},
                        {"state", j.state},
                        {"next_step", j.next_step},
+                       {"completion", j.completion},
                        {"failure", j.failure},
                        {"stage", j.stage},
                        {"grade", j.grade}});

@@ -16,17 +16,20 @@ struct JournaledRow {
   unsigned long line = 0;
   std::string alias;
   std::string target_dn;
-  std::string state;      // the last step completed ("target-provisioned")
-  std::string next_step;  // where `run` resumes ("copy"); "" when done or rolled back
-  std::string failure;    // "copy: reason" of the last attempt, "" when none
-  std::string stage;      // the staged lifecycle's ("synced"), issue 13
-  std::string grade;      // its consistency grade ("Good")
+  std::string state;            // the last step completed ("target-provisioned")
+  std::string next_step;        // where `run` resumes ("copy"); "" when done or rolled back
+  std::string failure;          // "copy: reason" of the last attempt, "" when none
+  std::string stage;            // the staged lifecycle's ("synced"), issue 13
+  std::string grade;            // its consistency grade ("Good")
+  std::string completion = {};  // when a staged mailbox completes (app/lifecycle.h CompletionNote)
 };
 
 std::string FormatPlanText(const Batch& batch, const std::vector<JournaledRow>& journaled,
                            const AttributeProfile& profile, bool color);
 // Directory operations as the plan text shows them (what `rollback --dry-run` prints).
 std::string FormatOpsText(const std::vector<DirectoryOp>& ops, bool color);
+// The same as JSON, one object per operation, as `plan --json` gives them.
+nlohmann::json OpsToJson(const std::vector<DirectoryOp>& ops);
 nlohmann::json PlanToJson(const Batch& batch, const std::vector<JournaledRow>& journaled,
                           const Problems& problems);
 nlohmann::json ProblemsToJson(const Problems& problems);

@@ -42,7 +42,11 @@ bool PrepareRun(const Config& config, bool for_run, std::ostream& warnings, Pref
     if (read.ok()) {
       out.users = std::move(*read);
     } else {
-      problems.push_back({"", 0, "", read.status().message()});
+      // A file that cannot be read is pointed at by the setting that names it (the config
+      // line, variable or flag); one that reads but does not parse names its own line.
+      problems.push_back(read.status().code() == Status::Code::kNotFound
+                             ? config.ProblemWith("users-file", read.status().message())
+                             : Problem{"", 0, "", read.status().message()});
     }
   }
   // Mailboxes an earlier run snapshotted continue from the journal; only new rows are validated.

@@ -154,6 +154,14 @@ Status WriteReport(const std::string& base, const RunReport& r) {
         Csv(row.first_step), Csv(row.last_step), Csv(row.stage), Csv(row.grade), Csv(row.waiting),
         row.bouncing_smtp, row.bouncing_x500);
   }
+  // Forgotten mailboxes last, state "forgotten": a later move of the same mailbox has its own row.
+  for (const auto& f : r.forgotten) {
+    csv += fmt::format(
+        "{},{},\"\",\"\",\"\",\"forgotten\",\"forgotten\",\"\",{},{},0.00,\"\",\"\",\"\","
+        "{},{},\"forgotten\",\"\",{},0,0\r\n",
+        Csv(f.identity), Csv(f.source_dn), f.messages, f.bytes, Csv(f.first_step), Csv(f.last_step),
+        Csv(fmt::format("{} when forgotten at {}", f.state, f.forgotten_at)));
+  }
   CM_RETURN_IF_ERROR(WriteFileAtomically(base + ".csv", csv, 0600));
 
   size_t failed = 0, skipped = 0, ungraded = 0;
@@ -205,6 +213,26 @@ Status WriteReport(const std::string& base, const RunReport& r) {
         row.messages, static_cast<double>(row.bytes) / 1e6, row.refused.size(),
         Html(Join(row.repaired, "; ")), row.repaired.size());
   }
+  std::string forgotten;
+  if (!r.forgotten.empty()) {
+    forgotten =
+        "<h2>Forgotten</h2><p>Taken out of the journal by <code>crossmove forget</code>, so that a "
+        "later run moves them again; what they were then:</p><table><tr><th>identity</th><th>"
+        "source object</th><th>state when forgotten</th><th>steps</th><th>forgotten</th><th "
+        "class=n>messages</th><th class=n>MB</th></tr>\n";
+    for (const auto& f : r.forgotten) {
+      forgotten += fmt::format(
+          "<tr><td class=t data-l=identity>{}</td><td class=t data-l=\"source object\">{}</td>"
+          "<td data-l=\"state when forgotten\">{}</td><td data-l=steps>{}</td><td "
+          "data-l=forgotten>{}</td><td class=n data-l=messages>{}</td><td class=n "
+          "data-l=MB>{:.1f}</td></tr>\n",
+          Html(f.identity), Html(f.source_dn), Html(f.state),
+          f.first_step.empty() ? std::string()
+                               : Html(f.first_step) + " &ndash; " + Html(f.last_step),
+          Html(f.forgotten_at), f.messages, static_cast<double>(f.bytes) / 1e6);
+    }
+    forgotten += "</table>";
+  }
   std::string html = fmt::format(
       "<!doctype html><html><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
       "content=\"width=device-width\"><title>{0}</title><style>"
@@ -237,7 +265,7 @@ Status WriteReport(const std::string& base, const RunReport& r) {
       "<th>new primary SMTP</th><th>target object</th>"
       "<th>cleanup</th><th>state</th><th>verify</th><th>failure</th><th class=n>messages</th><th "
       "class=n>MB</th><th class=n>refused</th>"
-      "<th class=n>repaired</th></tr>\n{7}</table><h2>Throughput of this run</h2>{6}"
+      "<th class=n>repaired</th></tr>\n{7}</table>{11}<h2>Throughput of this run</h2>{6}"
       "</body></html>\n",
       Html(r.title), CountOf(r.rows.size(), "mailbox"), failed, CountOf(messages, "message"),
       static_cast<double>(bytes) / 1e6, r.seconds, Chart(r.samples), rows,
@@ -263,7 +291,7 @@ Status WriteReport(const std::string& base, const RunReport& r) {
                     // failed has not been moved yet: it is not "Perfect".
                     ungraded ? " of the mailboxes that got through; " + UngradedNote(ungraded)
                              : std::string())),
-      Throughput(bytes, messages, r.copying_seconds));
+      Throughput(bytes, messages, r.copying_seconds), forgotten);
   return WriteFileAtomically(base + ".html", html, 0600);
 }
 

@@ -42,6 +42,15 @@ struct ReportRow {
   size_t bouncing_x500 = 0;
 };
 
+// A mailbox `crossmove forget` took out of the journal (so that a later run moves it again):
+// the report keeps what it was, since its row of the migration is gone.
+struct ForgottenRow {
+  std::string identity, source_dn;
+  std::string state;  // when it was forgotten ("rolled-back")
+  uint64_t messages = 0, bytes = 0;
+  std::string first_step, last_step, forgotten_at;
+};
+
 struct ThroughputSample {
   double elapsed;     // seconds since the run started
   uint64_t messages;  // copied so far in this run
@@ -68,6 +77,7 @@ struct RunReport {
   // 0 when not known; the report then says so instead of dividing this run's time into it.
   double copying_seconds = 0;
   std::string grade = {};  // the batch's consistency grade: the worst of its mailboxes
+  std::vector<ForgottenRow> forgotten = {};  // oldest first; a row of its own in the CSV
 };
 
 // What verification says of a mailbox, from its journaled state and failure: "content and

@@ -150,7 +150,7 @@ int RunRollback(const Config& config, const RunOptions& options, Console console
         rows.push_back({{"identity", l.jm.identity},
                         {"result", "would roll back"},
                         {"source_dn", snap.dn()},
-                        {"changes", Split(FormatOpsText(ops, false), '\n')}});
+                        {"changes", OpsToJson(ops)}});
       }
       ++done;
       continue;

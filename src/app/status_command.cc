@@ -70,26 +70,31 @@ int RunStatus(const Config& config, const RunOptions& options, Console console) 
                     {"renamed_folders", d->second.renamed_folders},
                     {"deleted_folders", d->second.deleted_folders}};
     }
-    rows.push_back({{"identity", m.identity},
-                    {"line", m.line},
-                    {"source_dn", m.source_dn},
-                    {"state", ToString(m.state)},
-                    {"stage", ToString(lifecycle)},
-                    {"grade", IsGraded(m) ? nlohmann::json(ToString(grade)) : nlohmann::json()},
-                    {"skipped_items", refused.ok() ? refused->size() : 0},
-                    {"last_sync", stage.last_sync ? nlohmann::json(FormatIsoTime(stage.last_sync))
-                                                  : nlohmann::json()},
-                    {"next_due", due ? nlohmann::json(FormatIsoTime(due)) : nlohmann::json()},
-                    {"last_delta", last_delta},
-                    {"complete_after", stage.complete_after
-                                           ? nlohmann::json(FormatIsoTime(*stage.complete_after))
-                                           : nlohmann::json()},
-                    {"complete_requested", stage.complete_requested},
-                    {"approve_skipped", stage.approve_skipped},
-                    {"failed_step", m.failed_step},
-                    {"reason", m.reason},
-                    {"updated", m.updated},
-                    {"held_by", m.holder}});
+    rows.push_back(
+        {{"identity", m.identity},
+         {"line", m.line},
+         {"source_dn", m.source_dn},
+         {"state", ToString(m.state)},
+         {"stage", ToString(lifecycle)},
+         {"grade", IsGraded(m) ? nlohmann::json(ToString(grade)) : nlohmann::json()},
+         {"skipped_items", refused.ok() ? refused->size() : 0},
+         {"last_sync",
+          stage.last_sync ? nlohmann::json(FormatIsoTime(stage.last_sync)) : nlohmann::json()},
+         {"next_due", due ? nlohmann::json(FormatIsoTime(due)) : nlohmann::json()},
+         {"last_delta", last_delta},
+         {"complete_after", stage.complete_after
+                                ? nlohmann::json(FormatIsoTime(*stage.complete_after))
+                                : nlohmann::json()},
+         {"start_after",
+          stage.start_after ? nlohmann::json(FormatIsoTime(*stage.start_after)) : nlohmann::json()},
+         {"suspend_when_ready", stage.suspend_when_ready},
+         {"completion", CompletionNote(m.state, stage, now)},
+         {"complete_requested", stage.complete_requested},
+         {"approve_skipped", stage.approve_skipped},
+         {"failed_step", m.failed_step},
+         {"reason", m.reason},
+         {"updated", m.updated},
+         {"held_by", m.holder}});
   }
   nlohmann::json batch_json = {{"total", all->size()}};
   for (const char* stage :
@@ -149,10 +154,12 @@ int RunStatus(const Config& config, const RunOptions& options, Console console) 
                   d["new"].get<uint64_t>(), d["flags"].get<uint64_t>(),
                   d["expunged"].get<uint64_t>(), d["moved"].get<uint64_t>(),
                   d["renamed_folders"].get<uint64_t>(), d["deleted_folders"].get<uint64_t>());
+    std::string completion = r["completion"].get<std::string>();
+    if (!completion.empty()) completion = "; " + completion;
     console.out << fmt::format(
-        "{}  {} ({}, grade {}; last sync {}, next {}{})  {}{}\n", r["identity"].get<std::string>(),
-        r["state"].get<std::string>(), stage, text(r["grade"]), text(r["last_sync"]),
-        text(r["next_due"]), carried,
+        "{}  {} ({}, grade {}; last sync {}, next {}{}{})  {}{}\n",
+        r["identity"].get<std::string>(), r["state"].get<std::string>(), stage, text(r["grade"]),
+        text(r["last_sync"]), text(r["next_due"]), completion, carried,
         failed ? fmt::format("FAILED at {}: {}", r["failed_step"].get<std::string>(),
                              r["reason"].get<std::string>())
         : held ? r["reason"].get<std::string>()

@@ -101,6 +101,9 @@ int main(int argc, char** argv) {
   std::string config_path;
   app.add_option("--config", config_path,
                  "TOML config file (default: $CROSSMOVE_CONFIG, else ./crossmove.toml)");
+  // Before the command as after it (`crossmove --json status`), as scripts write it.
+  bool json_before_command = false;
+  app.add_flag("--json", json_before_command, "machine-readable output (as each command's --json)");
   std::map<std::string, std::string> flag_values;
   std::map<std::string, CLI::Option*> flag_options;
   for (const auto& k : cm::KnownKeys()) {
@@ -226,6 +229,7 @@ int main(int argc, char** argv) {
     return cm::kExitUsage;
   }
 
+  if (json_before_command) plan_options.json = run_options.json = export_options.json = true;
   cm::Console console{std::cout, std::cerr, UseColor()};
   cm::Problems problems;
   cm::Settings settings;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <ctime>
@@ -113,7 +114,7 @@ Result<int64_t> ParseInterval(std::string_view text) {
   std::string_view s = Trim(text);
   auto bad = [&] {
     return Status::InvalidInput(
-        fmt::format("'{}' is not an interval: write 24h, 30m, 90s, 2d or Exchange's "
+        fmt::format("'{}' is not an interval: write 24h, 30m, 90s, 2d, 1h30m or Exchange's "
                     "[d.]hh:mm:ss (1.00:00:00)",
                     text));
   };
@@ -148,16 +149,35 @@ Result<int64_t> ParseInterval(std::string_view text) {
     }
     return days * 86400 + fields[0] * 3600 + fields[1] * 60 + fields[2];
   }
-  int64_t unit = 1;
-  char last = static_cast<char>(AsciiLower(s.back()));
-  if (last == 's' || last == 'm' || last == 'h' || last == 'd') {
-    unit = last == 's' ? 1 : last == 'm' ? 60 : last == 'h' ? 3600 : 86400;
-    s.remove_suffix(1);
+  // A bare number is seconds; else parts with units from days down, each once: 2d, 1h30m, 90s.
+  if (std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    int64_t n = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    if (ec != std::errc() || p != s.data() + s.size()) return bad();
+    return n;
   }
-  int64_t n = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-  if (s.empty() || ec != std::errc() || p != s.data() + s.size() || n < 0) return bad();
-  return n * unit;
+  static constexpr std::string_view kUnits = "dhms";
+  static constexpr int64_t kSeconds[] = {86400, 3600, 60, 1};
+  int64_t total = 0;
+  size_t next_unit = 0;  // units must come in the order of kUnits
+  while (!s.empty()) {
+    int64_t n = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    if (ec != std::errc() || n < 0 || p == s.data() || p == s.data() + s.size()) return bad();
+    char unit = *p;
+    // 'M' reads as months in many tools and as minutes in others: neither is guessed.
+    if (unit == 'M') {
+      return Status::InvalidInput(fmt::format(
+          "'{}' is not an interval: 'M' could mean minutes or months; write {}m for minutes", text,
+          n));
+    }
+    size_t u = kUnits.find(static_cast<char>(AsciiLower(unit)));
+    if (u == std::string_view::npos || u < next_unit) return bad();
+    total += n * kSeconds[u];
+    next_unit = u + 1;
+    s.remove_prefix(p - s.data() + 1);
+  }
+  return total;
 }
 
 }  // namespace cm

@@ -20,8 +20,8 @@ std::string FormatIsoTime(int64_t seconds_since_epoch);
 // The clock, in seconds since the epoch.
 int64_t UnixNow();
 
-// Seconds of an interval: "[d.]hh:mm[:ss]", or a number with s, m, h or d (a bare number is
-// seconds).
+// Seconds of an interval: "[d.]hh:mm[:ss]", or numbers with d, h, m or s from days down, each
+// once ("1h30m"); a bare number is seconds, and 'M' (minutes or months?) is refused.
 Result<int64_t> ParseInterval(std::string_view text);
 
 }  // namespace cm

@@ -75,7 +75,12 @@ Result<std::unique_ptr<LdifDirectory>> LdifDirectory::Open(const std::string& pa
   dir->url_ = "ldif:" + path;
   dir->path_ = path;
   dir->read_only_ = read_only;
-  CM_RETURN_IF_ERROR(dir->Refresh());
+  // A file that cannot be read when the directory is opened is a setting to correct, not a
+  // server that is down: the caller names the setting (and its config line).
+  if (Status s = dir->Refresh(); !s.ok()) {
+    if (s.code() == Status::Code::kUnavailable) return Status::InvalidInput(s.message());
+    return s;
+  }
   return dir;
 }
 

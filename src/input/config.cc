@@ -42,7 +42,8 @@ const std::vector<KeyInfo>& KnownKeys() {
        "content verification: content (default: every target message read back, SHA-256 "
        "against the bytes as copied), full (+ every source message read again) or sizes "
        "(listings only: sizes, flags, dates; an opt-out)"},
-      {"csv-delimiter", "users file delimiter (default ',')"},
+      {"csv-delimiter",
+       "users file delimiter (default: ';' if the header has ';' and no ',', else ',')"},
       {"start-after",
        "staged moves: no mailbox starts syncing before this ISO 8601 time (-StartAfter)"},
       {"complete-after",

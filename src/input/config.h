@@ -109,8 +109,8 @@ struct Config {
   // A delta pass that would remove more than this percentage of a mailbox's copies stops it
   // (issue 13): `complete --approve-deletions` lets it go ahead.
   int max_deletions = 20;
-  char csv_delimiter = ',';
-  std::vector<DatabaseConfig> databases;         // target databases and their mail stores
+  char csv_delimiter = '\0';              // '\0': detected from the header (input/users_file.h)
+  std::vector<DatabaseConfig> databases;  // target databases and their mail stores
   std::vector<DatabaseConfig> source_databases;  // source databases (homeMDB -> mail store)
   std::string journal = "crossmove.journal";
   std::string event_log;           // default: <journal>.events.jsonl

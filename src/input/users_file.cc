@@ -18,18 +18,31 @@ namespace {
 struct CsvRecord {
   unsigned long line;
   std::vector<std::string> fields;
+  std::string error;  // a syntax error in this record ("field 2: ..."); its fields are partial
 };
 
 // RFC 4180 as PowerShell writes it: quoted fields, doubled quotes, CRLF or LF, newlines inside
-// quotes. Strict where leniency would guess: a stray quote is an error, not data.
+// quotes. Strict where leniency would guess: a stray quote is an error, not data. A record with
+// such an error is kept with the error and the parse goes on at the next line, so every bad row
+// of a file is reported at once; only a quote never closed (the rest of the file would be one
+// field) ends the file.
 Result<std::vector<CsvRecord>> ParseCsv(std::string_view text, std::string_view path, char delim,
                                         unsigned long first_line) {
   std::vector<CsvRecord> records;
   size_t i = 0;
   unsigned long line = first_line;
   const size_t n = text.size();
+  // Skips the rest of the physical line: the record ends there.
+  auto give_up_record = [&](CsvRecord& rec, std::string error) {
+    rec.error = std::move(error);
+    while (i < n && text[i] != '\n') ++i;
+    if (i < n) {
+      ++i;
+      ++line;
+    }
+  };
   while (i < n) {
-    CsvRecord rec{line, {}};
+    CsvRecord rec{line, {}, ""};
     // A record of only a line break is blank: skip it.
     if (text[i] == '\n' || (text[i] == '\r' && i + 1 < n && text[i + 1] == '\n')) {
       i += text[i] == '\r' ? 2 : 1;
@@ -62,18 +75,20 @@ Result<std::vector<CsvRecord>> ParseCsv(std::string_view text, std::string_view 
           ++i;
         }
         if (i < n && text[i] != delim && text[i] != '\n' && text[i] != '\r') {
-          return Status::InvalidInput(fmt::format(
-              "{}:{}: field {}: unexpected text after the closing quote", path, line, column));
+          give_up_record(rec,
+                         fmt::format("field {}: unexpected text after the closing quote", column));
+          break;
         }
       } else {
         while (i < n && text[i] != delim && text[i] != '\n' && text[i] != '\r') {
-          if (text[i] == '"') {
-            return Status::InvalidInput(
-                fmt::format("{}:{}: field {}: a quote inside an unquoted field (quote the field "
-                            "and double the quote)",
-                            path, line, rec.fields.size() + 1));
-          }
+          if (text[i] == '"') break;
           field += text[i++];
+        }
+        if (i < n && text[i] == '"') {
+          give_up_record(rec, fmt::format("field {}: a quote inside an unquoted field (quote the "
+                                          "field and double the quote)",
+                                          rec.fields.size() + 1));
+          break;
         }
       }
       rec.fields.push_back(std::move(field));
@@ -85,8 +100,8 @@ Result<std::vector<CsvRecord>> ParseCsv(std::string_view text, std::string_view 
         if (i + 1 < n && text[i + 1] == '\n') {
           ++i;
         } else {
-          return Status::InvalidInput(
-              fmt::format("{}:{}: a lone carriage return outside quotes", path, line));
+          give_up_record(rec, "a lone carriage return outside quotes");
+          break;
         }
       }
       if (i < n && text[i] == '\n') {
@@ -115,22 +130,35 @@ Result<UsersFile> ParseUsersFile(std::string_view bytes, std::string_view path, 
   }
   // Export-Csv -UseCulture (and Excel) in much of Europe separate with ';': a header with ';'
   // and no ',' is such a file, read as it was written (docs/DECISIONS.md).
+  // An explicit csv-delimiter is obeyed as it is.
   std::string_view header_line = text.substr(0, text.find('\n'));
   bool header_has_semicolons = header_line.find(';') != std::string_view::npos;
-  bool semicolons_detected =
-      delimiter == ',' && header_has_semicolons && header_line.find(',') == std::string_view::npos;
-  if (semicolons_detected) delimiter = ';';
-  auto records = ParseCsv(text, path, delimiter, first_line);
-  if (!records.ok() && (semicolons_detected || (delimiter != ';' && header_has_semicolons))) {
-    return Status::InvalidInput(fmt::format(
-        "{} ({}; set csv-delimiter in the config or pass --csv-delimiter for another separator)",
-        records.status().message(),
-        semicolons_detected ? "read as separated by ';', as its header is"
-                            : "the header has ';': a file separated by ';' needs csv-delimiter"));
+  bool semicolons_detected = delimiter == kDetectDelimiter && header_has_semicolons &&
+                             header_line.find(',') == std::string_view::npos;
+  if (delimiter == kDetectDelimiter) delimiter = semicolons_detected ? ';' : ',';
+  // What to add to a syntax error where the separator may be the cause.
+  std::string hint;
+  if (semicolons_detected) {
+    hint =
+        " (read as separated by ';', as its header is; set csv-delimiter in the config or "
+        "pass --csv-delimiter for another separator)";
+  } else if (delimiter != ';' && header_has_semicolons) {
+    hint = fmt::format(
+        " (the header has ';' but the file is read as separated by '{}': a file separated by ';' "
+        "needs csv-delimiter = \";\")",
+        delimiter);
   }
-  if (!records.ok()) return records.status();
+  auto records = ParseCsv(text, path, delimiter, first_line);
+  if (!records.ok()) {
+    if (hint.empty()) return records.status();
+    return Status::InvalidInput(records.status().message() + hint);
+  }
   if (records->empty())
     return Status::InvalidInput(fmt::format("{}: the file has no header line", path));
+  if (const CsvRecord& header = records->front(); !header.error.empty()) {
+    return Status::InvalidInput(
+        fmt::format("{}:{}: header: {}{}", path, header.line, header.error, hint));
+  }
 
   UsersFile file;
   file.path = std::string(path);
@@ -160,8 +188,8 @@ Result<UsersFile> ParseUsersFile(std::string_view bytes, std::string_view path, 
     std::vector<std::string> names;
     for (auto c : kIdentityColumns) names.emplace_back(c);
     return Status::InvalidInput(
-        fmt::format("{}:{}: no identity column; the header needs one of: {}", path, header.line,
-                    Join(names, ", ")));
+        fmt::format("{}:{}: no identity column; the header needs one of: {}{}", path, header.line,
+                    Join(names, ", "), hint));
   }
   auto column_of = [&](std::string_view name) -> std::optional<size_t> {
     auto it = columns.find(name);
@@ -180,6 +208,10 @@ Result<UsersFile> ParseUsersFile(std::string_view bytes, std::string_view path, 
     auto problem = [&](std::string field, std::string message) {
       problems.push_back({file.path, rec.line, std::move(field), std::move(message)});
     };
+    if (!rec.error.empty()) {
+      problem("", rec.error + hint);
+      continue;
+    }
     if (rec.fields.size() > header.fields.size()) {
       problem("", fmt::format("{} fields, but the header has {} columns", rec.fields.size(),
                               header.fields.size()));
@@ -238,7 +270,7 @@ Result<UsersFile> ParseUsersFile(std::string_view bytes, std::string_view path, 
 Result<UsersFile> ReadUsersFile(const std::string& path, char delimiter, Problems& problems) {
   auto bytes = ReadWholeFile(path);
   if (!bytes.ok())
-    return Status::InvalidInput(
+    return Status::NotFound(
         fmt::format("cannot read the users file: {}", bytes.status().message()));
   return ParseUsersFile(*bytes, path, delimiter, problems);
 }

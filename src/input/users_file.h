@@ -36,9 +36,14 @@ struct UsersFile {
   std::vector<UsersFileRow> rows;
 };
 
+// The delimiter to pass when none was chosen: ',' unless the header has ';' and no ','
+// (Export-Csv -UseCulture in much of Europe).
+inline constexpr char kDetectDelimiter = '\0';
+
 // Parses the file's bytes. Problems that make the whole file unreadable (encoding, quoting, no
-// identity column) return an error; row problems (empty identity, duplicates, bad override
-// values) are appended to `problems` and the row is left out, so every one is reported.
+// identity column) return an error; row problems (a syntax error, empty identity, duplicates,
+// bad override values) are appended to `problems` and the row is left out, so every one is
+// reported.
 Result<UsersFile> ParseUsersFile(std::string_view bytes, std::string_view path, char delimiter,
                                  Problems& problems);
 Result<UsersFile> ReadUsersFile(const std::string& path, char delimiter, Problems& problems);

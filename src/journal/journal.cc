@@ -68,6 +68,10 @@ CREATE TABLE IF NOT EXISTS deltas(
   mailbox INTEGER PRIMARY KEY, at INTEGER NOT NULL, new_messages INTEGER NOT NULL,
   flags_changed INTEGER NOT NULL, expunged INTEGER NOT NULL, moved INTEGER NOT NULL,
   renamed_folders INTEGER NOT NULL, deleted_folders INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS forgotten(
+  id INTEGER PRIMARY KEY, identity TEXT NOT NULL, source_dn TEXT NOT NULL, state TEXT NOT NULL,
+  messages INTEGER NOT NULL, bytes INTEGER NOT NULL, first_step TEXT NOT NULL,
+  last_step TEXT NOT NULL, at TEXT NOT NULL);
 )sql";
 
 // The times and host names a holder is described by (journal/run_lock.h).
@@ -453,16 +457,33 @@ Status Journal::Fail(int64_t mailbox, std::string_view step, const std::string& 
 
 Status Journal::Forget(int64_t mailbox) {
   std::lock_guard<std::recursive_mutex> lock(*mu_);
+  // What the report keeps of it: the totals and step times every report row shows.
+  auto totals = CopiedTotals();
+  if (!totals.ok()) return totals.status();
+  auto spans = StepSpans();
+  if (!spans.ok()) return spans.status();
+  CopiedTotal copied = totals->count(mailbox) ? totals->at(mailbox) : CopiedTotal{};
+  StepSpan span = spans->count(mailbox) ? spans->at(mailbox) : StepSpan{};
   CM_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-  Status s = Status::Ok();
+  Stmt keep(db_,
+            "INSERT INTO forgotten(identity, source_dn, state, messages, bytes, first_step, "
+            "last_step, at) SELECT identity, source_dn, state, ?, ?, ?, ?, ? FROM mailboxes "
+            "WHERE id=?");
+  Status s = Done(keep.Bind(1, static_cast<int64_t>(copied.messages))
+                      .Bind(2, static_cast<int64_t>(copied.bytes))
+                      .Bind(3, span.first)
+                      .Bind(4, span.last)
+                      .Bind(5, Now())
+                      .Bind(6, mailbox)
+                      .Step());
   for (const char* sql :
        {"DELETE FROM messages WHERE mailbox=?", "DELETE FROM folders WHERE mailbox=?",
         "DELETE FROM synced_folders WHERE mailbox=?", "DELETE FROM steps WHERE mailbox=?",
         "DELETE FROM stages WHERE mailbox=?", "DELETE FROM deltas WHERE mailbox=?",
         "DELETE FROM mailboxes WHERE id=?"}) {
+    if (!s.ok()) break;
     Stmt del(db_, sql);
     s = Done(del.Bind(1, mailbox).Step());
-    if (!s.ok()) break;
   }
   if (!s.ok()) {
     Exec("ROLLBACK");
@@ -829,6 +850,26 @@ Result<std::map<int64_t, Journal::CopiedTotal>> Journal::CopiedTotals() {
     if (!row.ok()) return row.status();
     if (!*row) return out;
     out[q.Int(0)] = {static_cast<uint64_t>(q.Int(1)), static_cast<uint64_t>(q.Int(2))};
+  }
+}
+
+Result<std::vector<Journal::ForgottenMailbox>> Journal::Forgotten() {
+  std::lock_guard<std::recursive_mutex> lock(*mu_);
+  std::vector<ForgottenMailbox> out;
+  // A journal from before `forget` kept them, opened read-only, has no such table: none.
+  Stmt exists(db_, "SELECT 1 FROM sqlite_master WHERE type='table' AND name='forgotten'");
+  auto found = exists.Step();
+  if (!found.ok()) return found.status();
+  if (!*found) return out;
+  Stmt q(db_,
+         "SELECT identity, source_dn, state, messages, bytes, first_step, last_step, at FROM "
+         "forgotten ORDER BY id");
+  while (true) {
+    auto row = q.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    out.push_back({q.Text(0), q.Text(1), q.Text(2), static_cast<uint64_t>(q.Int(3)),
+                   static_cast<uint64_t>(q.Int(4)), q.Text(5), q.Text(6), q.Text(7)});
   }
 }
 

@@ -112,8 +112,17 @@ class Journal {
                       const std::string& plan_json);
 
   // Removes a mailbox and everything recorded for it (steps, message map), so that the next run
-  // sees it as new. The caller decides whether that is safe (app/journal_commands.h: RunForget).
+  // sees it as new; what it was (state, totals, step times) is kept for the report. The caller
+  // decides whether that is safe (app/journal_commands.h: RunForget).
   Status Forget(int64_t mailbox);
+  struct ForgottenMailbox {
+    std::string identity, source_dn, state;  // state when forgotten ("rolled-back")
+    uint64_t messages = 0, bytes = 0;        // what its runs had copied
+    std::string first_step, last_step;       // as StepSpan
+    std::string forgotten_at;                // ISO 8601 UTC
+  };
+  // Every mailbox forgotten, oldest first.
+  Result<std::vector<ForgottenMailbox>> Forgotten();
   // What every run together copied of each mailbox (by mailbox id): the report's cumulative
   // counts, however many runs an interruption split the move into.
   struct CopiedTotal {

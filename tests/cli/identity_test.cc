@@ -211,7 +211,19 @@ TEST(Identities, RollbackDryRunPrintsTheChangesAndWritesNothing) {
   ASSERT_EQ(j["mailboxes"].size(), 1u);
   EXPECT_EQ(j["mailboxes"][0]["identity"], kAlice);
   EXPECT_EQ(j["mailboxes"][0]["result"], "would roll back");
-  EXPECT_GT(j["mailboxes"][0]["changes"].size(), 2u);
+  // The changes as data, as `plan --json` gives its operations: side, op, DN, attributes.
+  const nlohmann::json& changes = j["mailboxes"][0]["changes"];
+  ASSERT_EQ(changes.size(), 3u) << json.out;
+  EXPECT_EQ(changes[0]["side"], "source");
+  EXPECT_EQ(changes[0]["op"], "delete");
+  EXPECT_EQ(changes[0]["dn"], "CN=Alice Adams,OU=Contacts,DC=fabrikam,DC=test");
+  EXPECT_EQ(changes[1]["op"], "add");  // CreateSourceContact deleted it: it comes back whole
+  EXPECT_EQ(changes[1]["dn"], "CN=Alice Adams,OU=People,DC=fabrikam,DC=test");
+  ASSERT_TRUE(changes[1]["attributes"].is_array()) << json.out;
+  EXPECT_EQ(changes[2]["op"], "modify");
+  ASSERT_TRUE(changes[2]["changes"].is_array()) << json.out;
+  EXPECT_EQ(changes[2]["side"], "target");
+  EXPECT_EQ(changes[2]["dn"], "CN=Alice Adams,OU=Migrated Users,DC=contoso,DC=test");
   auto unknown = org.Run({"rollback", "--json", "hans"});
   EXPECT_EQ(unknown.exit_code, 2);
   auto e = nlohmann::json::parse(unknown.out, nullptr, false);
@@ -257,6 +269,19 @@ TEST(Identities, ForgetLetsTheNextRunMoveARolledBackMailboxAgain) {
   EXPECT_EQ(status["mailboxes"][0]["state"], "routing-verified");
   EXPECT_EQ(org.TargetMail(), mail);
   EXPECT_EQ(org.Run({"verify"}).exit_code, 0);
+  // The report keeps the forgotten move beside the new one: its row says what it was.
+  std::vector<std::string> alice_rows;
+  for (const auto& row : testing::ParseCsv(org.Read("crossmove-report.csv"))) {
+    if (row.at("identity") == kAlice)
+      alice_rows.push_back(row.at("state") + " / " + row.at("waiting") + " / " +
+                           row.at("messages"));
+  }
+  ASSERT_EQ(alice_rows.size(), 2u) << org.Read("crossmove-report.csv");
+  EXPECT_EQ(alice_rows[0].rfind("routing-verified / ", 0), 0u) << alice_rows[0];
+  EXPECT_EQ(alice_rows[1].rfind("forgotten / rolled-back when forgotten at 20", 0), 0u)
+      << alice_rows[1];
+  EXPECT_FALSE(alice_rows[1].ends_with(" / 0")) << alice_rows[1];  // what its first move copied
+  EXPECT_NE(org.Read("crossmove-report.html").find("<h2>Forgotten</h2>"), std::string::npos);
 }
 
 }  // namespace

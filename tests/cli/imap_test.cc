@@ -83,14 +83,6 @@ bool PointStoreAt(const Org& org, const std::string& side, int port) {
                         fmt::format("imap://%u@127.0.0.1:{}/", port));
 }
 
-size_t Count(const std::string& haystack, const std::string& needle) {
-  size_t n = 0;
-  for (size_t at = haystack.find(needle); at != std::string::npos;
-       at = haystack.find(needle, at + 1))
-    ++n;
-  return n;
-}
-
 TEST(Imap, EveryFolderArrivesByteForByteIntoTheTargetsSentFolder) {
   Org org(3, 150, "CreateSourceContact");
   CM_ASSERT_ORG(org);
@@ -164,7 +156,7 @@ TEST(Imap, AMessageTheTargetRefusesIsCountedAgainstTheLimitAndNamed) {
     }
   }
   EXPECT_GT(big, 0u);
-  EXPECT_EQ(Count(report, "[LIMIT]"), big) << report;
+  EXPECT_EQ(testing::Occurrences(report, "[LIMIT]"), big) << report;
 }
 
 // Moves the organization while a proxy cuts the target connection after `bytes`: the run
@@ -270,11 +262,14 @@ TEST(Imap, UnchangedFoldersCostNoListingInTheDeltaPasses) {
   size_t folders = 0;
   for (const auto& d : fs::recursive_directory_iterator(org.dir() / "source-mail"))
     folders += d.is_directory() && d.path().filename() == "cur";
-  EXPECT_EQ(Count(sent, "UID FETCH 1:* "), folders) << sent.substr(0, 2000);
-  EXPECT_EQ(Count(sent, "LIST \"\" \"*\" RETURN"), 5u);  // snapshot, copy, verify, delta, sweep
+  EXPECT_EQ(testing::Occurrences(sent, "UID FETCH 1:* "), folders) << sent.substr(0, 2000);
+  EXPECT_EQ(testing::Occurrences(sent, "LIST \"\" \"*\" RETURN"),
+            5u);  // snapshot, copy, verify, delta, sweep
   // Two logins: the preflight's (before anything is written), and one for the move from its
   // snapshot to its sweep (a pass whose every mailbox has a worker keeps the connection).
-  EXPECT_EQ(Count(sent, " AUTHENTICATE ") + Count(sent, " LOGIN "), 2u) << sent.substr(0, 2000);
+  EXPECT_EQ(testing::Occurrences(sent, " AUTHENTICATE ") + testing::Occurrences(sent, " LOGIN "),
+            2u)
+      << sent.substr(0, 2000);
 }
 
 // Verification reads the target back with what it holds of each copy (flags, date, size) in
@@ -329,8 +324,8 @@ TEST(Imap, CompleteFindsEveryChangeTheTargetsFilesTookSinceTheSync) {
   auto complete = org.Run({"complete", "--all"});
   EXPECT_EQ(complete.exit_code, 1) << complete.err << complete.out;
   std::string said = complete.out + complete.err;
-  EXPECT_EQ(Count(said, "content differs"), 3u) << said;
-  EXPECT_EQ(Count(said, "missing from target Big"), 1u) << said;
+  EXPECT_EQ(testing::Occurrences(said, "content differs"), 3u) << said;
+  EXPECT_EQ(testing::Occurrences(said, "missing from target Big"), 1u) << said;
   EXPECT_EQ(org.DirectoryText("source"), source_before) << "a source was touched";
 
   auto repaired = org.Run({"complete", "--all"});

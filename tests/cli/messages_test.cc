@@ -13,12 +13,6 @@ namespace {
 
 using testing::Org;
 
-size_t Count(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
-
 TEST(Messages, AJournalInAFolderThatDoesNotExistGetsTheFolder) {
   Org org(2, 4, "CreateSourceContact");
   CM_ASSERT_ORG(org);
@@ -76,6 +70,25 @@ TEST(Messages, ASemicolonSeparatedUsersFileIsReadAsItsHeaderSays) {
   EXPECT_EQ(a["mailboxes"], b["mailboxes"]);
 }
 
+// Under --watch the interval is the pause between syncs: 0 would sync without pause. Refused
+// before anything is written, naming the config line; a plain run may use 0 (cron).
+TEST(Messages, AWatchWithAZeroIncrementalSyncIntervalIsRefusedNamingTheSetting) {
+  Org org(1, 2, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  ASSERT_TRUE(
+      org.EditConfig("cleanup = \"CreateSourceContact\"",
+                     "cleanup = \"CreateSourceContact\"\nincremental-sync-interval = \"0\""));
+  auto watch = org.Run({"run", "--watch", "--suspend-when-ready"});
+  EXPECT_EQ(watch.exit_code, 2) << watch.err;
+  EXPECT_NE(watch.err.find(": incremental-sync-interval: 0 s is too short for --watch"),
+            std::string::npos)
+      << watch.err;
+  EXPECT_NE(watch.err.find("crossmove.toml:"), std::string::npos) << watch.err;
+  EXPECT_FALSE(std::filesystem::exists(org.dir() / "crossmove.journal"));
+  auto once = org.Run({"run", "--suspend-when-ready"});
+  EXPECT_EQ(once.exit_code, 0) << once.err;
+}
+
 TEST(Messages, MtaErrorsNameTheFlagOnce) {
   Org org(1, 2, "CreateSourceContact");
   CM_ASSERT_ORG(org);
@@ -88,7 +101,7 @@ TEST(Messages, MtaErrorsNameTheFlagOnce) {
   int port = testing::FreePort();
   auto refused = org.Run({"verify", "--mta", fmt::format("smtp://127.0.0.1:{}", port)});
   EXPECT_EQ(refused.exit_code, 3) << refused.err;
-  EXPECT_EQ(Count(refused.err, "--mta"), 1u) << refused.err;
+  EXPECT_EQ(testing::Occurrences(refused.err, "--mta"), 1u) << refused.err;
 }
 
 TEST(Messages, RunJsonPrintsItsProblemsAndEveryMailboxsResult) {
@@ -225,10 +238,15 @@ TEST(Messages, ExportErrorsAreJsonUnderJson) {
   }
   auto gone =
       testing::RunCrossmove({"export", "--json", "--source-gc", "ldif:gone.ldif"}, ws.dir());
-  EXPECT_EQ(gone.exit_code, 3) << gone.err;
+  // A directory file that is not there is a setting to correct (exit 2), not a server down.
+  EXPECT_EQ(gone.exit_code, 2) << gone.err;
   auto j = nlohmann::json::parse(gone.out, nullptr, false);
   ASSERT_FALSE(j.is_discarded()) << "not JSON: " << gone.out;
-  EXPECT_NE(j["error"].get<std::string>().find("cannot reach a directory"), std::string::npos);
+  ASSERT_EQ(j["problems"].size(), 1u) << gone.out;
+  EXPECT_NE(
+      j["problems"][0]["message"].get<std::string>().find("cannot open directory file gone.ldif"),
+      std::string::npos)
+      << gone.out;
   auto unwritable =
       testing::RunCrossmove({"export", "--json", "-o", "no/such/dir/x.json"}, ws.dir());
   EXPECT_EQ(unwritable.exit_code, 2) << unwritable.err;

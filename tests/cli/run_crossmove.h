@@ -28,6 +28,13 @@ inline std::string Slurp(const std::filesystem::path& p) {
   return ss.str();
 }
 
+// How many times `what` occurs in `text` (overlapping ones too).
+inline size_t Occurrences(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
 inline void Spit(const std::filesystem::path& p, const std::string& text) {
   std::ofstream(p, std::ios::binary) << text;
 }

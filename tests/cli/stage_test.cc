@@ -87,6 +87,17 @@ TEST(Stage, SuspendWhenReadySyncsAndLeavesTheSourceUntouchedUntilComplete) {
   EXPECT_NE(plain.err.find(fmt::format("{} mailboxes keep the schedule journaled", kMailboxes)),
             std::string::npos)
       << plain.err;
+  // `status` and `plan` say what each synced mailbox waits for.
+  auto status_text = org.Run({"status"});
+  ASSERT_EQ(status_text.exit_code, 0) << status_text.err;
+  EXPECT_EQ(testing::Occurrences(status_text.out, "waits for `crossmove complete`"),
+            static_cast<size_t>(kMailboxes))
+      << status_text.out;
+  auto plan = org.Run({"plan"});
+  ASSERT_EQ(plan.exit_code, 0) << plan.err;
+  EXPECT_EQ(testing::Occurrences(plan.out, "; waits for `crossmove complete`)"),
+            static_cast<size_t>(kMailboxes))
+      << plan.out;
   auto mail = org.TargetMail();
 
   auto complete = org.Run({"complete", "--all"});
@@ -255,6 +266,14 @@ TEST(Stage, CompleteAfterInTheFutureOnlySyncsUntilItPasses) {
   }
   EXPECT_EQ(org.ReadBack("source", "objectclass", "contact").size(), 1u);
   EXPECT_EQ(testing::Total(org.TargetMail()), kMessages);
+  // The text says when they complete; --json before the command is the command's --json.
+  auto text = org.Run({"status"});
+  EXPECT_EQ(testing::Occurrences(text.out, "completes after 2999-01-01T00:00:00Z"), 2u) << text.out;
+  auto json_first = org.Run({"--json", "status"});
+  ASSERT_EQ(json_first.exit_code, 0) << json_first.err;
+  auto parsed = nlohmann::json::parse(json_first.out, nullptr, false);
+  ASSERT_FALSE(parsed.is_discarded()) << json_first.out;
+  EXPECT_EQ(parsed["mailboxes"], status["mailboxes"]);
   // A run that names no time keeps the journaled one: nothing completes early.
   auto plain = org.Run({"run"});
   ASSERT_EQ(plain.exit_code, 0) << plain.err << plain.out;

@@ -40,12 +40,22 @@ TEST(Timestamp, ReadsIntervalsInExchangeAndUnitForms) {
   EXPECT_EQ(*ParseInterval("2d"), 172800);
   EXPECT_EQ(*ParseInterval("90"), 90);
   EXPECT_EQ(*ParseInterval("0"), 0);
+  EXPECT_EQ(*ParseInterval("1h30m"), 5400);
+  EXPECT_EQ(*ParseInterval("1d12h"), 129600);
+  EXPECT_EQ(*ParseInterval("2m30s"), 150);
+  EXPECT_EQ(*ParseInterval("24H"), 86400);
+  // 'M' is minutes to some and months to others: refused, with the spelling for minutes.
+  auto big_m = ParseInterval("30M");
+  ASSERT_FALSE(big_m.ok());
+  EXPECT_NE(big_m.status().message().find("write 30m for minutes"), std::string::npos)
+      << big_m.status().message();
   // Hours past 23 are refused, as Exchange's TimeSpan does, with the spelling it means.
   auto day_and_hour = ParseInterval("25:00:00");
   ASSERT_FALSE(day_and_hour.ok());
   EXPECT_NE(day_and_hour.status().message().find("1.01:00:00"), std::string::npos)
       << day_and_hour.status().message();
-  for (const char* bad : {"", "h", "-1h", "1:61:00", "1.2.3:00", "soon"})
+  for (const char* bad :
+       {"", "h", "-1h", "1:61:00", "1.2.3:00", "soon", "30m1h", "1h1h", "1h30", "1h-5m", "1w"})
     EXPECT_FALSE(ParseInterval(bad).ok()) << bad;
 }
 

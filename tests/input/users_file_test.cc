@@ -34,7 +34,7 @@ struct Parsed {
   Problems problems;
 };
 
-Parsed Parse(std::string_view bytes, char delimiter = ',') {
+Parsed Parse(std::string_view bytes, char delimiter = kDetectDelimiter) {
   Problems problems;
   auto file = ParseUsersFile(bytes, "users.csv", delimiter, problems);
   return {std::move(file), std::move(problems)};
@@ -122,6 +122,24 @@ TEST(UsersFile, SemicolonDelimiterForUseCultureExports) {
   EXPECT_EQ(p.file->rows[0].identity, "a");
 }
 
+TEST(UsersFile, AnExplicitCommaIsObeyedWhereTheHeaderHasSemicolons) {
+  // Detected: ';' separates.
+  Parsed detected = Parse("Alias;Name\na;Smith\n");
+  ASSERT_TRUE(detected.file.ok()) << detected.file.status().message();
+  EXPECT_EQ(detected.file->rows[0].identity, "a");
+  // csv-delimiter ',' set: the header is one column, and the error says why.
+  Parsed explicit_comma = Parse("Alias;Name\na;Smith\n", ',');
+  ASSERT_FALSE(explicit_comma.file.ok());
+  EXPECT_NE(explicit_comma.file.status().message().find(
+                "no identity column; the header needs one of: Identity"),
+            std::string::npos)
+      << explicit_comma.file.status().message();
+  EXPECT_NE(explicit_comma.file.status().message().find(
+                "the header has ';' but the file is read as separated by ','"),
+            std::string::npos)
+      << explicit_comma.file.status().message();
+}
+
 TEST(UsersFile, BlankLinesAreSkipped) {
   Parsed p = Parse("Alias\r\n\r\na\r\n\r\nb\r\n");
   ASSERT_TRUE(p.file.ok());
@@ -145,11 +163,33 @@ TEST(UsersFileErrors, NoIdentityColumn) {
 TEST(UsersFileErrors, UnterminatedQuote) {
   ExpectFileError("Alias\n\"abc\nmore\n", "users.csv:2: field 1 opens a quote");
 }
+// A syntax error in a row is that row's problem: the rows around it are read, and their own
+// problems reported beside it.
+void ExpectRowErrors(std::string_view bytes, const std::vector<std::string>& expected,
+                     size_t rows_read) {
+  Parsed p = Parse(bytes);
+  ASSERT_TRUE(p.file.ok()) << p.file.status().message();
+  std::vector<std::string> got;
+  for (const auto& problem : p.problems) got.push_back(problem.ToString());
+  ASSERT_EQ(got.size(), expected.size()) << ::testing::PrintToString(got);
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i].rfind(expected[i], 0), 0u) << got[i];
+  EXPECT_EQ(p.file->rows.size(), rows_read);
+}
 TEST(UsersFileErrors, TextAfterClosingQuote) {
-  ExpectFileError("Alias\n\"abc\"x\n", "users.csv:2: field 1: unexpected text");
+  ExpectRowErrors("Alias\n\"abc\"x\nok\n", {"users.csv:2: field 1: unexpected text"}, 1);
 }
 TEST(UsersFileErrors, QuoteInsideUnquotedField) {
-  ExpectFileError("Alias,Name\na,b\"c\n", "users.csv:2: field 2: a quote");
+  ExpectRowErrors("Alias,Name\na,b\"c\nd,e\n", {"users.csv:2: field 2: a quote"}, 1);
+}
+TEST(UsersFileErrors, ASyntaxErrorInOneRowDoesNotHideTheProblemsOfTheOthers) {
+  ExpectRowErrors("Alias,Name\na,b\"c\nd,e\n\"x\"y,z\n,empty\nd,again\ng,h\n",
+                  {"users.csv:2: field 2: a quote", "users.csv:4: field 1: unexpected text",
+                   "users.csv:5: column Alias: empty identity",
+                   "users.csv:6: column Alias: 'd' is listed again (first on line 3)"},
+                  2);
+}
+TEST(UsersFileErrors, ASyntaxErrorInTheHeaderIsTheFilesError) {
+  ExpectFileError("Alias,\"Na\"me\na\n", "users.csv:1: header: field 2: unexpected text");
 }
 TEST(UsersFileErrors, Windows1252Bytes) {
   ExpectFileError("Alias\nok\nJos\xE9\n", "users.csv:3: not valid UTF-8");
