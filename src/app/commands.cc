@@ -66,7 +66,20 @@ std::vector<JournaledRow> JournaledRows(const Config& config, const Preflight& p
       auto st = stages->find(m.jm.id);
       MailboxStage stage = st == stages->end() ? MailboxStage{} : st->second;
       row.stage = ToString(StageOf(m.jm, stage));
-      if (!m.jm.failed()) row.completion = CompletionNote(m.jm.state, stage, UnixNow());
+      if (!m.jm.failed()) {
+        int64_t now = UnixNow();
+        row.completion = m.jm.state == MailboxState::kPending
+                             ? ScheduleNote(stage, now)
+                             : CompletionNote(m.jm.state, stage, now);
+        // A synced mailbox that does not complete now is synced again when its interval (as
+        // this command's settings give it, as `run` would use them) has passed.
+        if (m.jm.state == MailboxState::kContentVerified && !stage.suspended &&
+            !CompletionDue(stage, now)) {
+          int64_t next = stage.last_sync + config.incremental_sync_interval_seconds;
+          row.completion += next <= now ? "; the next run syncs it again"
+                                        : "; next sync after " + FormatIsoTime(next);
+        }
+      }
       auto copied = totals->find(m.jm.id);
       auto refused = journal->RefusedMessages(m.jm.id);
       row.grade =
@@ -96,6 +109,8 @@ int RunPlan(const Config& config, const PlanOptions& options, Console console) {
     int code = ReportProblems(problems, options.json, console);
     return pre.unreachable ? kExitUnreachable : code;
   }
+  for (PlannedMailbox& m : pre.batch.mailboxes)
+    m.schedule = ScheduleNote(ScheduleOf(config, m.row), UnixNow());
   const Batch& batch = pre.batch;
   std::vector<JournaledRow> journaled = JournaledRows(config, pre);
 

@@ -3,9 +3,12 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
+
+#include "app/organizations.h"
 
 namespace cm {
 
@@ -130,6 +133,25 @@ std::optional<ChosenMailboxes> ChooseFromJournal(const Config& config,
   // Identities are matched against the snapshots too (addresses, aliases); a mailbox not yet
   // snapshotted by its users-file value, DN or canonical name.
   JournalIdentities known = IdentitiesOf(*all);
+  // A mailbox queued for later (StartAfter) has no snapshot yet: where what was typed names no
+  // mailbox without one, its source object is read from the directory (read-only, and only
+  // then: a `prompt` credential is asked for only when it is needed).
+  bool unsnapshotted = std::any_of(known.identities.begin(), known.identities.end(),
+                                   [](const JournaledIdentity& m) { return !m.source; });
+  if (!typed.empty() && unsnapshotted &&
+      !SelectJournaled(typed, known.identities, config.profile).ok()) {
+    Problems ignored;
+    if (auto orgs = OpenOrganizations(config, /*read_only=*/true, ignored);
+        orgs.ok() && orgs->source) {
+      for (size_t i = 0; i < known.identities.size(); ++i) {
+        if (known.identities[i].source) continue;
+        if (auto entry = orgs->source->Read(known.identities[i].source_dn); entry.ok()) {
+          known.snapshots[i].source = std::move(*entry);
+          known.identities[i].source = &known.snapshots[i].source;
+        }
+      }
+    }
+  }
   auto chosen = ChooseMailboxes(typed, known.identities, config, json, console);
   if (!chosen) return std::nullopt;
   return ChosenMailboxes{std::move(*journal), std::move(*all), std::move(*chosen)};

@@ -149,6 +149,29 @@ bool CompletionDue(const MailboxStage& stage, int64_t now) {
   return !stage.complete_after || now >= *stage.complete_after;
 }
 
+MailboxStage ScheduleOf(const Config& config, const UsersFileRow& row) {
+  MailboxStage schedule;
+  schedule.start_after = row.start_after ? row.start_after : config.start_after;
+  schedule.complete_after = row.complete_after ? row.complete_after : config.complete_after;
+  schedule.suspend_when_ready = config.suspend_when_ready;
+  schedule.sync_interval = config.incremental_sync_interval_seconds;
+  return schedule;
+}
+
+std::string ScheduleNote(const MailboxStage& schedule, int64_t now) {
+  if (!schedule.staged()) return "";
+  std::string start =
+      schedule.start_after && now < *schedule.start_after
+          ? fmt::format("starts after {}, then syncs", FormatIsoTime(*schedule.start_after))
+          : "syncs now";
+  int64_t synced_at = std::max(now, schedule.start_after.value_or(now));
+  return start + "; " +
+         (schedule.suspend_when_ready ? std::string("then waits for `crossmove complete`")
+          : !CompletionDue(schedule, synced_at)
+              ? fmt::format("completes after {}", FormatIsoTime(*schedule.complete_after))
+              : std::string("completes once synced"));
+}
+
 std::string CompletionNote(MailboxState state, const MailboxStage& stage, int64_t now) {
   if (state >= MailboxState::kSourceCleaned) return "";
   if (!stage.staged() && !stage.complete_requested) return "";
@@ -434,13 +457,22 @@ void MoveMailbox(MigrationContext& ctx, MailboxWork& w, RunProgress& progress) {
     if (CompletionDue(w.stage, now)) {
       if (GradeAllowsCompletion(ctx, w)) TakeStep(ctx, w, kCleanupStep, progress);
     } else {
+      bool synced_in_pass = synced_now;
       if (!synced_now && now >= NextDueOf(w.jm.state, w.stage, now)) {
         ok = TakeStep(ctx, w, kSyncStep, progress);
         if (ok) w.stage.last_sync = UnixNow();
+        synced_in_pass = true;
       }
       if (ok) {
         w.row.waiting = WaitingFor(w.stage);
         w.next_due = NextDueOf(w.jm.state, w.stage, UnixNow());
+        // Held by an earlier pass (the deletions guard) and not synced again in this one: it
+        // still waits for the operator's approval, and the exit code says so.
+        if (!synced_in_pass && !w.jm.failed() && !w.jm.reason.empty()) {
+          w.hold = w.jm.reason;
+          w.row.waiting = w.jm.reason;
+          w.needs_approval = true;
+        }
       }
     }
   }

@@ -22,6 +22,8 @@
 
 #include "core/consistency_grade.h"
 #include "core/status.h"
+#include "input/config.h"
+#include "input/users_file.h"
 #include "journal/journal.h"
 
 namespace cm {
@@ -76,6 +78,12 @@ ConsistencyGrade MailboxGrade(const Journal::CopiedTotal& copied, size_t refused
 int64_t NextDueOf(MailboxState state, const MailboxStage& stage, int64_t now);
 // Whether the completion of a synced mailbox is due now.
 bool CompletionDue(const MailboxStage& stage, int64_t now);
+// The schedule a mailbox has from its users-file row (StartAfter, CompleteAfter) and the config.
+MailboxStage ScheduleOf(const Config& config, const UsersFileRow& row);
+// What a mailbox not yet started will do with that schedule, as `plan` shows it: "starts after
+// 2026-12-20T00:00:00Z; then completes after ...", "syncs; waits for `crossmove complete`";
+// "" for a one-shot move.
+std::string ScheduleNote(const MailboxStage& schedule, int64_t now);
 // When a mailbox not yet completed will complete, in the words `status` and `plan` show:
 // "waits for `crossmove complete`", "completes after 2026-12-20T00:00:00Z", "completes at the
 // next run"; "" for one that is completed, rolled back, or not in a staged move.

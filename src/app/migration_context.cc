@@ -59,7 +59,11 @@ Result<CopyStats> CopyPass(MigrationContext& ctx, MailboxWork& w, RunProgress& p
   auto refused = ctx.journal->RefusedMessages(w.jm.id);
   if (!refused.ok()) return refused.status();
   options.refused_before = refused->size();
-  options.progress = [&](const CopyProgress& p) { progress.Copied(w.plan.alias, p); };
+  CopyProgress so_far;  // what this pass copied, should it stop before its end (Ctrl-C, a failure)
+  options.progress = [&](const CopyProgress& p) {
+    so_far = p;
+    progress.Copied(w.plan.alias, p);
+  };
   options.stop = StopFlag();
   Result<CopyStats> stats = Status::Internal("no pass");
   if (kind == PassKind::kChanges) {
@@ -85,7 +89,11 @@ Result<CopyStats> CopyPass(MigrationContext& ctx, MailboxWork& w, RunProgress& p
     stats = CopyMailbox(**src, **dst, *map, options, ctx.stores.target_names());
   }
   progress.PassEnded(w.plan.alias);
-  if (!stats.ok()) return stats;
+  if (!stats.ok()) {
+    w.row.messages += so_far.messages;
+    w.row.bytes += so_far.bytes;
+    return stats;
+  }
   for (const auto& f : stats->folders) {
     if (f.messages || f.refused) ctx.log->FolderCopied(w.jm.identity, f);
   }

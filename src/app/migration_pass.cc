@@ -66,16 +66,6 @@ std::string CleanupSummary(const std::string& configured, const std::vector<Repo
                      default_option);
 }
 
-// The schedule a mailbox has from its users-file row (StartAfter, CompleteAfter) and the config.
-MailboxStage ScheduleOf(const Config& config, const UsersFileRow& row) {
-  MailboxStage schedule;
-  schedule.start_after = row.start_after ? row.start_after : config.start_after;
-  schedule.complete_after = row.complete_after ? row.complete_after : config.complete_after;
-  schedule.suspend_when_ready = config.suspend_when_ready;
-  schedule.sync_interval = config.incremental_sync_interval_seconds;
-  return schedule;
-}
-
 bool SameSchedule(const MailboxStage& a, const MailboxStage& b) {
   return a.start_after == b.start_after && a.complete_after == b.complete_after &&
          a.suspend_when_ready == b.suspend_when_ready && a.sync_interval == b.sync_interval;

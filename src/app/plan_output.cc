@@ -145,6 +145,7 @@ std::string FormatPlanText(const Batch& batch, const std::vector<JournaledRow>& 
     out +=
         st.Bold(fmt::format("[{}/{}] {} <{}>", index, total, r.display_name(), r.primary_smtp()));
     out += fmt::format("  ({}:{})\n", batch.users_file, m.row.line);
+    if (!m.schedule.empty()) out += fmt::format("  staged: {}\n", m.schedule);
     out += fmt::format("  target mailbox: {} ({}), primary SMTP {}, cleanup {}\n", p.target_dn,
                        ToString(p.target_action), p.target_primary_smtp, ToString(p.cleanup));
     for (const auto& op : p.provision) AppendOp(out, op, st);
@@ -210,6 +211,7 @@ nlohmann::json PlanToJson(const Batch& batch, const std::vector<JournaledRow>& j
                          {"target_primary_smtp", p.target_primary_smtp},
                          {"target_legacy_dn", p.target_legacy_dn},
                          {"cleanup", ToString(p.cleanup)},
+                         {"schedule", m.schedule},
                          {"operations", ops}});
   }
   return {{"users_file", batch.users_file},

@@ -86,8 +86,10 @@ int RunRollback(const Config& config, const RunOptions& options, Console console
     std::vector<DirectoryOp> ops;
     const Entry& snap = l.snapshot.source;
     // Source: remove the forwarding contact, then restore the object as it was.
+    // Only what is there to undo, so that --dry-run lists what would change: the contact only
+    // where the cleanup made it, a value only where it differs from the snapshot.
     for (const auto& op : l.plan.cleanup_ops) {
-      if (op.kind == DirectoryOp::Kind::kAdd)
+      if (op.kind == DirectoryOp::Kind::kAdd && orgs->source->Read(op.dn).ok())
         ops.push_back({Side::kSource,
                        DirectoryOp::Kind::kDelete,
                        op.dn,
@@ -112,11 +114,13 @@ int RunRollback(const Config& config, const RunOptions& options, Console console
           mods.push_back({Modification::Op::kDelete, name, {}});
       }
       for (const auto& [name, values] : snap.attributes()) {
-        if (!orgs->source->IsServerManaged(name))
+        if (!orgs->source->IsServerManaged(name) && current->Get(name) != values)
           mods.push_back({Modification::Op::kReplace, name, values});
       }
-      ops.push_back({Side::kSource, DirectoryOp::Kind::kModify, snap.dn(), mods, "", "",
-                     "restore every snapshotted value"});
+      if (!mods.empty()) {
+        ops.push_back({Side::kSource, DirectoryOp::Kind::kModify, snap.dn(), mods, "", "",
+                       "restore every snapshotted value"});
+      }
     } else {
       fail(l, current.status().message());
       continue;

@@ -88,7 +88,8 @@ int RunStatus(const Config& config, const RunOptions& options, Console console) 
          {"start_after",
           stage.start_after ? nlohmann::json(FormatIsoTime(*stage.start_after)) : nlohmann::json()},
          {"suspend_when_ready", stage.suspend_when_ready},
-         {"completion", CompletionNote(m.state, stage, now)},
+         {"completion", m.state == MailboxState::kPending ? ScheduleNote(stage, now)
+                                                          : CompletionNote(m.state, stage, now)},
          {"complete_requested", stage.complete_requested},
          {"approve_skipped", stage.approve_skipped},
          {"failed_step", m.failed_step},

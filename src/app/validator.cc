@@ -10,6 +10,7 @@
 #include "core/proxy_address.h"
 #include "core/smtp.h"
 #include "core/strings.h"
+#include "core/timestamp.h"
 
 namespace cm {
 
@@ -212,10 +213,28 @@ Batch PrepareBatch(const Config& config, Organizations& orgs, const UsersFile& u
   std::map<std::string, bool> ou_exists;
   bool cleanup_needs_contacts_ou = false, missing_ou = false, missing_db = false;
 
+  // A mailbox cannot complete before it starts: a start after the completion is a mistake in
+  // one of the two times, not a schedule (named where the later of them was set).
+  auto inverted = [](int64_t start, int64_t complete) {
+    return fmt::format(
+        "starts after {} but is to complete after {}, before it starts: correct "
+        "one of the two",
+        FormatIsoTime(start), FormatIsoTime(complete));
+  };
+  if (config.start_after && config.complete_after && *config.start_after > *config.complete_after)
+    problems.push_back(
+        config.ProblemWith("start-after", inverted(*config.start_after, *config.complete_after)));
   for (const UsersFileRow& row : users.rows) {
     auto problem = [&](std::string field, std::string message) {
       problems.push_back({users.path, row.line, std::move(field), std::move(message)});
     };
+    if (row.start_after || row.complete_after) {
+      auto start = row.start_after ? row.start_after : config.start_after;
+      auto complete = row.complete_after ? row.complete_after : config.complete_after;
+      if (start && complete && *start > *complete)
+        problem(row.start_after ? "column StartAfter" : "column CompleteAfter",
+                inverted(*start, *complete));
+    }
     auto found =
         ResolveIdentity(*orgs.source, orgs.source_base, users.identity_column, row.identity, p);
     if (!found.ok()) {

@@ -22,6 +22,7 @@ struct PlannedMailbox {
   std::vector<Entry> target_matches;  // target objects it collides with or replaces
   PlannerParams params;
   MailboxPlan plan;
+  std::string schedule = {};  // what a staged move will do (app/lifecycle.h ScheduleNote)
 };
 
 struct Batch {

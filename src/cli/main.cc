@@ -60,7 +60,7 @@ std::string TypedCommand(const CLI::App& app, int argc, char** argv) {
     if (!arg.starts_with("-")) return std::string(arg);
     if (arg.find('=') != std::string_view::npos) continue;
     const CLI::Option* option = app.get_option_no_throw(std::string(arg));
-    if (option && option->get_type_size() > 0) ++i;  // its value
+    if (option && option->get_items_expected_max() > 0) ++i;  // its value (a flag has none)
   }
   return "";
 }

@@ -229,6 +229,18 @@ Result<MailboxPlan> PlanMailbox(const Entry& source, const std::vector<Entry>& t
   }
   auto source_proxies = src.proxies();
   if (!source_proxies.ok()) return source_proxies.status().Annotate(source.dn());
+  // Every old SMTP address must still route after the move, and the routing model (like an MTA
+  // without SMTPUTF8, and Exchange) has no route for one that is not an RFC 5321 address: the
+  // routing proof would fail only after the cleanup. Stopped here, before anything is written.
+  for (const auto& p : source_proxies->items()) {
+    if (!p.IsSmtp()) continue;
+    if (Status s = ValidateSmtpAddress(p.address()); !s.ok()) {
+      return Status::InvalidInput(fmt::format(
+          "{}: {} value '{}' is not an SMTP address ({}); after the move it could not be "
+          "routed: correct or remove it in the source, then plan again",
+          source.dn(), profile.proxy_addresses, p.ToString(), s.message()));
+    }
+  }
 
   MailboxPlan plan;
   plan.source_dn = source.dn();

@@ -119,12 +119,20 @@ Result<int64_t> ParseInterval(std::string_view text) {
                     text));
   };
   if (s.empty()) return bad();
+  // Ten years: beyond any migration, and far from overflowing the arithmetic below.
+  constexpr int64_t kLongest = 3650 * int64_t{86400};
+  auto too_long = [&] {
+    return Status::InvalidInput(
+        fmt::format("'{}' is too long an interval (at most 3650 days)", text));
+  };
   if (s.find(':') != std::string_view::npos) {
     int64_t days = 0;
     size_t dot = s.find('.');
     size_t colon = s.find(':');
     if (dot != std::string_view::npos && dot < colon) {
       auto [p, ec] = std::from_chars(s.data(), s.data() + dot, days);
+      if (ec == std::errc::result_out_of_range || (ec == std::errc() && days > 3650))
+        return too_long();
       if (ec != std::errc() || p != s.data() + dot || days < 0) return bad();
       s.remove_prefix(dot + 1);
     }
@@ -153,6 +161,8 @@ Result<int64_t> ParseInterval(std::string_view text) {
   if (std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     int64_t n = 0;
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    if (ec == std::errc::result_out_of_range || (ec == std::errc() && n > kLongest))
+      return too_long();
     if (ec != std::errc() || p != s.data() + s.size()) return bad();
     return n;
   }
@@ -163,6 +173,8 @@ Result<int64_t> ParseInterval(std::string_view text) {
   while (!s.empty()) {
     int64_t n = 0;
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    if (ec == std::errc::result_out_of_range || (ec == std::errc() && n > kLongest))
+      return too_long();
     if (ec != std::errc() || n < 0 || p == s.data() || p == s.data() + s.size()) return bad();
     char unit = *p;
     // 'M' reads as months in many tools and as minutes in others: neither is guessed.
@@ -174,6 +186,7 @@ Result<int64_t> ParseInterval(std::string_view text) {
     size_t u = kUnits.find(static_cast<char>(AsciiLower(unit)));
     if (u == std::string_view::npos || u < next_unit) return bad();
     total += n * kSeconds[u];
+    if (total > kLongest) return too_long();
     next_unit = u + 1;
     s.remove_prefix(p - s.data() + 1);
   }

@@ -1,6 +1,7 @@
 #include "directory/ldif_directory.h"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 
@@ -433,7 +434,10 @@ std::string LdifDirectory::Serialize() const {
 
 Status LdifDirectory::Save() {
   if (path_.empty()) return Status::Ok();
-  CM_RETURN_IF_ERROR(WriteFileAtomically(path_, Serialize()));
+  // The file keeps its mode: whoever could read the directory before the move still can.
+  struct stat st;
+  unsigned mode = ::stat(path_.c_str(), &st) == 0 ? (st.st_mode & 07777) : 0600;
+  CM_RETURN_IF_ERROR(WriteFileAtomically(path_, Serialize(), mode));
   // Still under the write lock, so the file is the one just written. When its version cannot
   // be read, the next operation reloads it: a wasted read, never a stale copy.
   auto written = VersionOf(path_);

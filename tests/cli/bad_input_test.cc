@@ -163,12 +163,31 @@ std::vector<BadInput> Cases() {
        EditFile("crossmove.toml", "gc = \"ldif:source.ldif\"", "gc = \"ldif:sourse.ldif\""),
        {},
        {"crossmove.toml:11: source.gc: cannot open directory file", "sourse.ldif"}},
+      {"StartAfterLaterThanCompleteAfter",
+       Nothing(),
+       {"--start-after", "2031-01-01T00:00:00Z", "--complete-after", "2029-01-01T00:00:00Z"},
+       {"start-after: starts after 2031-01-01T00:00:00Z but is to complete after "
+        "2029-01-01T00:00:00Z, before it starts"}},
+      {"IncrementalSyncIntervalTooLarge",
+       Nothing(),
+       {"--incremental-sync-interval", "999999999999999999999"},
+       {"incremental-sync-interval: '999999999999999999999' is too long an interval"}},
       {"IncrementalSyncIntervalInAmbiguousMonthsOrMinutes",
        Nothing(),
        {"--incremental-sync-interval", "30M"},
        {"incremental-sync-interval: '30M' is not an interval: 'M' could mean minutes or months; "
         "write 30m for minutes"}},
       // --- source objects that cannot be moved as they are ---
+      // An address no MTA without SMTPUTF8 (nor the routing proof) routes: found before the
+      // move, not by the routing proof after the source is cleaned up.
+      {"NonAsciiProxyAddress",
+       EditFile("source.ldif", "proxyAddresses: smtp:alice@fabrikam.test\n",
+                "proxyAddresses: smtp:alice@fabrikam.test\nproxyAddresses: "
+                "smtp:alïce@fabrikam.test\n"),
+       {},
+       {"users.csv:3: column Identity:",
+        "proxyAddresses value 'smtp:alïce@fabrikam.test' is not an SMTP address",
+        "correct or remove it in the source"}},
       {"AliasTooLong",
        EditFile("source.ldif", "mailNickname: john.smith", "mailNickname: " + std::string(65, 'j')),
        {},

@@ -234,6 +234,25 @@ TEST(Identities, RollbackDryRunPrintsTheChangesAndWritesNothing) {
   EXPECT_EQ(status["mailboxes"][0]["state"], "routing-verified");
 }
 
+// A synced mailbox's source was never touched: its rollback only turns the target mailbox back
+// into a mail user, and --dry-run lists nothing else (no contact to remove, no value to restore).
+TEST(Identities, RollbackDryRunOfASyncedMailboxListsOnlyWhatWouldChange) {
+  Org org(2, 6, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  ASSERT_EQ(org.Run({"run", "--suspend-when-ready"}).exit_code, 0);
+  std::string source = org.DirectoryText("source");
+  auto json = org.Run({"rollback", "--dry-run", "--json", "alice.adams"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  auto j = nlohmann::json::parse(json.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << json.out;
+  const nlohmann::json& changes = j["mailboxes"][0]["changes"];
+  ASSERT_EQ(changes.size(), 1u) << json.out;
+  EXPECT_EQ(changes[0]["side"], "target");
+  EXPECT_EQ(changes[0]["op"], "modify");
+  ASSERT_EQ(org.Run({"rollback", "alice.adams"}).exit_code, 0);
+  EXPECT_EQ(org.DirectoryText("source"), source);
+}
+
 TEST(Identities, ForgetLetsTheNextRunMoveARolledBackMailboxAgain) {
   Org org(2, 8, "CreateSourceContact");
   CM_ASSERT_ORG(org);

@@ -177,6 +177,17 @@ TEST(Messages, CommandLineErrorsAreCrossmovesAndAMistypedCommandIsNamed) {
   auto j = nlohmann::json::parse(json.out, nullptr, false);
   ASSERT_FALSE(j.is_discarded()) << "not JSON: " << json.out;
   EXPECT_EQ(j["error"], "unknown command 'rnu'; did you mean 'run'?");
+  // A flag before the command (--json, --allow-merge) takes no value: the command is still found.
+  for (const std::vector<std::string>& argv :
+       {std::vector<std::string>{"--json", "--config", "crossmove.toml", "rnu"},
+        std::vector<std::string>{"--config", "crossmove.toml", "--json", "rnu"},
+        std::vector<std::string>{"--allow-merge", "--json", "rnu"}}) {
+    auto before = testing::RunCrossmove(argv, ws.dir());
+    EXPECT_EQ(before.exit_code, 2);
+    j = nlohmann::json::parse(before.out, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << "not JSON: " << before.out;
+    EXPECT_EQ(j["error"], "unknown command 'rnu'; did you mean 'run'?") << before.out;
+  }
   auto json_flag = testing::RunCrossmove({"status", "--json", "--bogus"}, ws.dir());
   EXPECT_EQ(json_flag.exit_code, 2);
   j = nlohmann::json::parse(json_flag.out, nullptr, false);

@@ -95,7 +95,7 @@ TEST(Stage, SuspendWhenReadySyncsAndLeavesTheSourceUntouchedUntilComplete) {
       << status_text.out;
   auto plan = org.Run({"plan"});
   ASSERT_EQ(plan.exit_code, 0) << plan.err;
-  EXPECT_EQ(testing::Occurrences(plan.out, "; waits for `crossmove complete`)"),
+  EXPECT_EQ(testing::Occurrences(plan.out, "; waits for `crossmove complete`; next sync after 20"),
             static_cast<size_t>(kMailboxes))
       << plan.out;
   auto mail = org.TargetMail();
@@ -223,6 +223,23 @@ TEST(Stage, TheDeletionsGuardHoldsACompletionUntilApproved) {
   EXPECT_EQ(testing::Total(org.TargetMail()), kMessages - static_cast<int>(files.size()));
 }
 
+// A sync pass the guard held stays held until approved: a later run with nothing due still
+// says so and exits 6 (waits for approval), not 0.
+TEST(Stage, ASyncPassTheDeletionsGuardHeldStaysHeldInTheExitCodeOfLaterRuns) {
+  namespace fs = std::filesystem;
+  Org org(1, kMessages, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  ASSERT_EQ(org.Run({"run", "--suspend-when-ready"}).exit_code, 0);
+  for (const auto& user : fs::directory_iterator(org.dir() / "source-mail" / "fabrikam.test"))
+    for (const char* sub : {"cur", "new"})
+      for (const auto& f : fs::directory_iterator(user.path() / sub)) fs::remove(f.path());
+  auto held = org.Run({"run", "--incremental-sync-interval", "0"});
+  ASSERT_EQ(held.exit_code, 6) << held.err << held.out;
+  auto later = org.Run({"run"});  // the 24 h interval: no sync is due
+  EXPECT_EQ(later.exit_code, 6) << later.err << later.out;
+  EXPECT_NE(later.err.find("held by the deletions guard"), std::string::npos) << later.err;
+}
+
 TEST(Stage, CompleteAfterInThePastCompletesAtTheNextRun) {
   Org org(kMailboxes, kMessages, "CreateSourceContact");
   CM_ASSERT_ORG(org);
@@ -244,6 +261,14 @@ TEST(Stage, StatusShowsQueuedMailboxesWithTheirStartTime) {
     shown += line.find("(queued, ") != std::string::npos &&
              line.find("next 2999-01-01T00:00:00Z") != std::string::npos;
   EXPECT_EQ(shown, static_cast<size_t>(kMailboxes)) << status.out;
+  // Not snapshotted yet, a queued mailbox is still named by any form: its alias and
+  // sAMAccountName come from the source directory.
+  for (const std::string typed : {"alice.adams", "ALICEADAMS0", "FABRIKAM\\aliceadams0"}) {
+    auto one = org.Run({"status", typed});
+    EXPECT_EQ(one.exit_code, 0) << typed << ": " << one.err;
+    EXPECT_EQ(testing::Occurrences(one.out, "(queued, "), 1u) << typed << ": " << one.out;
+  }
+  EXPECT_EQ(org.Run({"suspend", "alice.adams"}).exit_code, 0);
 }
 
 TEST(Stage, CompleteAfterInTheFutureOnlySyncsUntilItPasses) {
@@ -252,6 +277,15 @@ TEST(Stage, CompleteAfterInTheFutureOnlySyncsUntilItPasses) {
   std::string source_before = SourceEntries(org);
   // One row completes now (its column in the past), the others after the setting's time.
   AddCompleteAfterColumn(org, {"2001-01-01T00:00:00Z"});
+  // `plan` says what each will do.
+  auto plan = org.Run({"plan", "--complete-after", "2999-01-01T00:00:00Z"});
+  ASSERT_EQ(plan.exit_code, 0) << plan.err;
+  EXPECT_EQ(testing::Occurrences(plan.out, "staged: syncs now; completes once synced\n"), 1u)
+      << plan.out;
+  EXPECT_EQ(
+      testing::Occurrences(plan.out, "staged: syncs now; completes after 2999-01-01T00:00:00Z\n"),
+      2u)
+      << plan.out;
   auto r = org.Run({"run", "--complete-after", "2999-01-01T00:00:00Z"});
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   EXPECT_EQ(Stages(org), (std::map<std::string, int>{{"completed", 1}, {"synced", 2}}));

@@ -44,6 +44,13 @@ TEST(Timestamp, ReadsIntervalsInExchangeAndUnitForms) {
   EXPECT_EQ(*ParseInterval("1d12h"), 129600);
   EXPECT_EQ(*ParseInterval("2m30s"), 150);
   EXPECT_EQ(*ParseInterval("24H"), 86400);
+  for (const char* huge : {"999999999999999999999", "3651d", "99999999.00:00:00", "87601h"}) {
+    auto r = ParseInterval(huge);
+    ASSERT_FALSE(r.ok()) << huge;
+    EXPECT_NE(r.status().message().find("too long an interval"), std::string::npos)
+        << r.status().message();
+  }
+  EXPECT_EQ(*ParseInterval("3650d"), 3650 * 86400);
   // 'M' is minutes to some and months to others: refused, with the spelling for minutes.
   auto big_m = ParseInterval("30M");
   ASSERT_FALSE(big_m.ok());

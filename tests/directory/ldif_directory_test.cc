@@ -326,6 +326,19 @@ TEST_F(LdifFile, EveryWriteIsSavedAndReloadsIdentically) {
   EXPECT_EQ(TemporaryFiles(), 0);
 }
 
+// A rewrite keeps the file's mode: a directory file others read stays readable to them.
+TEST_F(LdifFile, AWriteKeepsTheFilesMode) {
+  for (mode_t mode : {0644, 0640, 0600}) {
+    ASSERT_EQ(::chmod(path_.c_str(), mode), 0);
+    auto d = LdifDirectory::Open(path_, false);
+    ASSERT_TRUE(d.ok());
+    ASSERT_TRUE((*d)->Add(Contact(fmt::format("Mode {:o}", mode))).ok());
+    struct stat st;
+    ASSERT_EQ(::stat(path_.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, mode) << std::oct << (st.st_mode & 07777);
+  }
+}
+
 TEST_F(LdifFile, ReadOnlyRefusesWritesAndNeverTouchesTheFile) {
   auto before = ReadWholeFile(path_);
   auto d = LdifDirectory::Open(path_, true);
