@@ -9,6 +9,7 @@
 
 #include "app/journal_access.h"
 #include "app/journal_commands.h"
+#include "app/migration_report.h"
 #include "core/strings.h"
 #include "journal/journal.h"
 #include "journal/run_lock.h"
@@ -74,6 +75,8 @@ int RunForget(const Config& config, const RunOptions& options, Console console) 
               ? " (its target object is now a mail user: allow-merge lets the run reuse it)"
               : "");
   }
+  // The report keeps the forgotten mailboxes in a section of their own (journal.h Forgotten).
+  RewriteMigrationReport(**journal, config, "after forget", console.err);
   if (options.json) console.out << nlohmann::json{{"forgotten", forgotten}}.dump(2) << "\n";
   return kExitOk;
 }

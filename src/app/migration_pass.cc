@@ -14,6 +14,7 @@
 #include "app/lifecycle.h"
 #include "app/migration_context.h"
 #include "app/migration_pass.h"
+#include "app/migration_report.h"
 #include "app/preflight.h"
 #include "app/report.h"
 #include "app/run_progress.h"
@@ -48,24 +49,6 @@ nlohmann::json MailboxResults(const std::vector<ReportRow>& rows) {
   return out;
 }
 
-// The report's cleanup line: the configured option, or, where users-file rows chose their own,
-// how many mailboxes had which (the header must not claim one option for all of them).
-std::string CleanupSummary(const std::string& configured, const std::vector<ReportRow>& rows) {
-  auto parsed = ParseCleanupOption(configured);
-  std::string default_option = parsed.ok() ? std::string(ToString(*parsed)) : configured;
-  std::map<std::string, size_t> by_option;
-  for (const auto& r : rows) {
-    if (!r.cleanup.empty()) ++by_option[r.cleanup];
-  }
-  if (by_option.empty() || (by_option.size() == 1 && by_option.begin()->first == default_option))
-    return default_option;
-  std::vector<std::string> parts;
-  for (const auto& [option, n] : by_option)
-    parts.push_back(fmt::format("{} for {}", option, CountOf(n, "mailbox")));
-  return fmt::format("{} (users-file rows choose their own; the default is {})", Join(parts, ", "),
-                     default_option);
-}
-
 bool SameSchedule(const MailboxStage& a, const MailboxStage& b) {
   return a.start_after == b.start_after && a.complete_after == b.complete_after &&
          a.suspend_when_ready == b.suspend_when_ready && a.sync_interval == b.sync_interval;
@@ -80,7 +63,8 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
   Preflight pre;
   std::optional<Status> fatal;
   // The validation `plan` makes (app/preflight.h); journaled mailboxes continue from their state.
-  if (!PrepareRun(config, /*for_run=*/true, console.err, pre, problems, fatal)) {
+  if (!PrepareRun(config, /*for_run=*/true, console.err, pre, problems, fatal,
+                  /*journaled_only=*/!options.only.empty())) {
     if (fatal) {
       if (fatal->code() == Status::Code::kUnavailable)
         return Unreachable(*fatal, console, options.json);
@@ -128,7 +112,9 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
   for (const auto& row : users.rows) {
     std::string key = JournalIdentity(users.identity_column, row.identity);
     MailboxWork w;
-    if (auto it = by_identity.find(key); it != by_identity.end()) {
+    auto journaled = by_identity.find(key);
+    if (journaled == by_identity.end() && !only.empty()) continue;  // not planned (PrepareRun)
+    if (auto it = journaled; it != by_identity.end()) {
       auto fresh_state = ctx.journal->Find(key);
       w.jm = fresh_state.ok() && *fresh_state ? **fresh_state : it->second->jm;
       w.snapshot = it->second->snapshot;
@@ -290,76 +276,24 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
   for (auto& t : pool) t.join();
   progress.Finished();
 
-  RunReport report{
+  RunReport report = NewMigrationReport(
+      *ctx.journal, config,
       fmt::format("crossmove migration report: {} (run {})", users.path, ctx.journal->run_id()),
-      fmt::format("source {} -> target {}", ctx.orgs.source_base, ctx.orgs.target_base),
-      config.cleanup,
-      "",
-      UtcNow(),
-      fmt::format("{} on {}", ReportingTool(), HostName()),
-      {},
-      progress.samples(),
-      progress.elapsed()};
-  if (auto started = ctx.journal->FirstRunStarted(); started.ok()) report.started = *started;
-  if (auto copying = ctx.journal->CopyingSeconds(); copying.ok()) report.copying_seconds = *copying;
+      fmt::format("source {} -> target {}", ctx.orgs.source_base, ctx.orgs.target_base));
+  report.samples = progress.samples();
+  report.seconds = progress.elapsed();
   size_t failed = 0, moved = 0, skipped = 0, failed_unreachable = 0, investigate = 0;
   uint64_t messages = 0, bytes = 0;  // this run's
   nlohmann::json skipped_rows = nlohmann::json::array();
   std::set<std::string> holders;
-  // What every run together copied: the report is the migration's, not this invocation's.
-  auto totals = ctx.journal->CopiedTotals();
-  auto spans = ctx.journal->StepSpans();
-  auto cumulative = [&](ReportRow row, int64_t id) {
-    if (spans.ok()) {
-      if (auto s = spans->find(id); s != spans->end()) {
-        row.first_step = s->second.first;
-        row.last_step = s->second.last;
-        row.seconds = s->second.seconds;
-      }
-    }
-    if (!totals.ok()) return row;
-    auto t = totals->find(id);
-    row.messages = t == totals->end() ? 0 : t->second.messages;
-    row.bytes = t == totals->end() ? 0 : t->second.bytes;
-    return row;
-  };
-  // Stages and grades, from the journal as this pass leaves it.
-  auto stages_now = ctx.journal->Stages();
-  std::optional<ConsistencyGrade> batch_grade;
-  auto staged = [&](ReportRow& row, const JournalMailbox& jm) {
-    MailboxStage stage;
-    if (stages_now.ok()) {
-      if (auto it = stages_now->find(jm.id); it != stages_now->end()) stage = it->second;
-    }
-    auto fresh = ctx.journal->Find(jm.identity);
-    const JournalMailbox& now = fresh.ok() && *fresh ? **fresh : jm;
-    row.stage = std::string(ToString(StageOf(now, stage)));
-    if (!IsGraded(now)) return;
-    Journal::CopiedTotal copied;
-    if (totals.ok()) {
-      if (auto t = totals->find(jm.id); t != totals->end()) copied = t->second;
-    }
-    ConsistencyGrade grade = MailboxGrade(copied, row.refused.size());
-    row.grade = std::string(ToString(grade));
-    batch_grade = batch_grade ? Worst(*batch_grade, grade) : grade;
-  };
+  // What every run together copied, stages and grades from the journal as this pass leaves it:
+  // the report is the migration's, not this invocation's.
+  MigrationReportBuilder builder(*ctx.journal, config, domains);
   size_t synced = 0, suspended = 0, held = 0;
   std::set<int64_t> reported;
-  // What each Delete* cleanup leaves to bounce, for every mailbox of the report (not rolled
-  // back: its addresses are its source's again).
-  auto bouncing = [&](ReportRow& row, const JournalMailbox& jm, const Snapshot& snapshot,
-                      const MailboxPlan& plan) {
-    if (jm.state == MailboxState::kRolledBack) return;
-    BouncingAddresses b = AddressesThatWillBounce(snapshot.source, plan, domains, config.profile);
-    row.bouncing_smtp = b.smtp;
-    row.bouncing_x500 = b.x500;
-  };
   for (auto& w : work) {
     w.row.state = std::string(ToString(w.jm.state));
-    bouncing(w.row, w.jm, w.snapshot, w.plan);
-    // Every refusal the journal holds for the mailbox, earlier runs' too.
-    if (auto refused = ctx.journal->RefusedMessages(w.jm.id); refused.ok())
-      w.row.refused = std::move(*refused);
+    builder.Annotate(w.row, w.jm, &w.snapshot, &w.plan);
     failed += !w.row.failure.empty();
     failed_unreachable += !w.row.failure.empty() && w.failed_unreachable;
     if (!w.row.skipped.empty()) {
@@ -375,59 +309,13 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
     investigate += waits && w.hold.empty() && !w.stage.suspended && w.needs_approval;
     synced += waits && w.hold.empty() && !w.stage.suspended && !w.needs_approval;
     if (w.next_due > 0) next_due = next_due ? std::min(next_due, w.next_due) : w.next_due;
-    staged(w.row, w.jm);
     messages += w.row.messages;
     bytes += w.row.bytes;
-    report.rows.push_back(cumulative(w.row, w.jm.id));
+    report.rows.push_back(builder.Cumulative(w.row, w.jm.id));
     reported.insert(w.jm.id);
   }
-  // Mailboxes of earlier runs this users file does not name keep their line in the report.
-  if (auto everyone = ctx.journal->All(); everyone.ok()) {
-    std::map<int64_t, const JournaledMove*> plans;
-    for (const auto& l : pre.journaled) plans[l.jm.id] = &l;
-    for (const auto& jm : *everyone) {
-      if (reported.count(jm.id)) continue;
-      ReportRow row{jm.identity,
-                    jm.source_dn,
-                    "",
-                    "",
-                    "",
-                    std::string(ToString(jm.state)),
-                    jm.failed() ? fmt::format("{}: {}", jm.failed_step, jm.reason) : "",
-                    0,
-                    0,
-                    0,
-                    {},
-                    ""};
-      if (auto p = plans.find(jm.id); p != plans.end()) {
-        row.target_dn = p->second->plan.target_dn;
-        row.target_primary_smtp = p->second->plan.target_primary_smtp;
-        row.cleanup = std::string(ToString(p->second->plan.cleanup));
-        bouncing(row, jm, p->second->snapshot, p->second->plan);
-      }
-      if (auto refused = ctx.journal->RefusedMessages(jm.id); refused.ok())
-        row.refused = std::move(*refused);
-      staged(row, jm);
-      report.rows.push_back(cumulative(std::move(row), jm.id));
-    }
-  }
-  if (auto forgotten = ctx.journal->Forgotten(); forgotten.ok()) {
-    for (auto& f : *forgotten) {
-      report.forgotten.push_back({std::move(f.identity), std::move(f.source_dn), std::move(f.state),
-                                  f.messages, f.bytes, std::move(f.first_step),
-                                  std::move(f.last_step), std::move(f.forgotten_at)});
-    }
-  }
-  FailuresFirst(report.rows);
-  report.cleanup = CleanupSummary(config.cleanup, report.rows);
-  if (batch_grade) report.grade = std::string(ToString(*batch_grade));
-  // Every run keeps its dated report; the configured name is the latest.
-  std::string report_base = config.report.empty() ? config.journal + ".report" : config.report;
-  std::string dated = DatedReportBase(report_base);
-  for (const std::string& base : {dated, report_base}) {
-    if (Status s = WriteReport(base, report); !s.ok())
-      console.err << "crossmove: " << s.message() << "\n";
-  }
+  builder.Finish(report, reported, pre.journaled);
+  auto [report_base, dated] = WriteMigrationReport(config, report, console.err);
   std::string summary = fmt::format(
       "{} of {} mailboxes moved and verified, {}{} failed{}; {} messages ({:.1f} MB) copied in "
       "{:.1f} s. Report: {}.html (this run's: {}.html)",

@@ -29,7 +29,7 @@ std::string JournalIdentity(const std::string& column, const std::string& identi
 }
 
 bool PrepareRun(const Config& config, bool for_run, std::ostream& warnings, Preflight& out,
-                Problems& problems, std::optional<Status>& fatal) {
+                Problems& problems, std::optional<Status>& fatal, bool journaled_only) {
   if (config.users_file.empty())
     problems.push_back({"", 0, "users-file", "not set (the CSV of mailboxes to move)"});
   auto orgs = OpenOrganizations(config, /*read_only=*/!for_run, problems);
@@ -83,7 +83,7 @@ bool PrepareRun(const Config& config, bool for_run, std::ostream& warnings, Pref
   if (orgs.ok()) {
     out.orgs = std::move(*orgs);
     // An empty batch keeps the users file's name and identity column for the plan's header.
-    if (fresh.rows.empty()) {
+    if (fresh.rows.empty() || journaled_only) {
       out.batch.users_file = out.users.path;
       out.batch.identity_column = out.users.identity_column;
       // Nothing new to plan, but a mistyped setting is still a mistake to point at: the next

@@ -49,8 +49,10 @@ struct Preflight {
 // Validates everything for a run over `config` and fills `out`; returns false with every
 // problem in `problems` (or a reason in `fatal`, an unreachable directory or an unreadable
 // journal). Opens the directories for writing only when `for_run`. Reads the journal, when
-// there is one, without writing to it.
+// there is one, without writing to it. With `journaled_only` (a pass over mailboxes the journal
+// has, as `complete` makes), the rows it has not started are not planned: their problems are
+// theirs, not a reason to hold up the others.
 bool PrepareRun(const Config& config, bool for_run, std::ostream& warnings, Preflight& out,
-                Problems& problems, std::optional<Status>& fatal);
+                Problems& problems, std::optional<Status>& fatal, bool journaled_only = false);
 
 }  // namespace cm

@@ -11,6 +11,7 @@
 #include "app/event_log.h"
 #include "app/journal_access.h"
 #include "app/journal_commands.h"
+#include "app/migration_report.h"
 #include "app/organizations.h"
 #include "app/plan_output.h"
 #include "core/recipient.h"
@@ -182,6 +183,9 @@ int RunRollback(const Config& config, const RunOptions& options, Console console
       rows.push_back(
           {{"identity", l.jm.identity}, {"result", "rolled back"}, {"source_dn", snap.dn()}});
   }
+  // The report says what the journal now says: rolled back is a state of the migration.
+  if (!options.dry_run && done)
+    RewriteMigrationReport(**journal, config, "after rollback", console.err);
   if (json) {
     console.out << nlohmann::json{{"dry_run", options.dry_run},
                                   {options.dry_run ? "would_roll_back" : "rolled_back", done},

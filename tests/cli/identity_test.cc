@@ -266,6 +266,14 @@ TEST(Identities, ForgetLetsTheNextRunMoveARolledBackMailboxAgain) {
             std::string::npos)
       << moved.err;
   ASSERT_EQ(org.Run({"rollback", "aliceadams0"}).exit_code, 0);
+  // The report says so at once, not at the next run.
+  auto states_in_report = [&] {
+    std::vector<std::string> out;
+    for (const auto& row : testing::ParseCsv(org.Read("crossmove-report.csv")))
+      if (row.at("identity") == kAlice) out.push_back(row.at("state"));
+    return out;
+  };
+  EXPECT_EQ(states_in_report(), std::vector<std::string>{"rolled-back"});
   auto again = org.Run({"run"});
   // Skipped as `plan` shows it, not failed: the run that follows a rollback exits 0.
   EXPECT_EQ(again.exit_code, 0) << again.err << again.out;
@@ -280,6 +288,7 @@ TEST(Identities, ForgetLetsTheNextRunMoveARolledBackMailboxAgain) {
             std::string::npos)
       << forgotten.out;
   EXPECT_EQ(org.Run({"status", "alice.adams"}).exit_code, 2);
+  EXPECT_EQ(states_in_report(), std::vector<std::string>{"forgotten"});
   // The target object it left is a mail user with its addresses: allow-merge reuses it, and
   // the mail already there is recognised, not copied twice.
   auto moved_again = org.Run({"run", "--allow-merge"});
