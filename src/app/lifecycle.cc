@@ -252,8 +252,7 @@ Status VerifyContent(MigrationContext& ctx, MailboxWork& w, RunProgress&) {
   auto map = ctx.journal->MessagesOf(w.jm.id);
   auto mode = ParseVerifyMode(ctx.config.verify);
   if (!mode.ok()) return mode.status();
-  auto report = VerifyMailbox(**src, **dst, *map, *mode, ctx.stores.target_names(),
-                              [&] { return ctx.stores.OpenSpareTargetReader(w.plan); });
+  auto report = VerifyMailbox(**src, **dst, *map, *mode, ctx.stores.target_names());
   if (!report.ok()) return report.status();
   // A sync pass ends here: the next one of a synced mailbox is due an interval after it.
   if (report->ok()) {

@@ -137,16 +137,6 @@ Result<std::unique_ptr<MailStore>> MailStores::OpenTarget(const MailboxPlan& pla
   return OpenMailStore(target->location, OptionsFor(*target->db, /*read_only=*/false));
 }
 
-std::unique_ptr<MailStore> MailStores::OpenSpareTargetReader(const MailboxPlan& plan) const {
-  auto target = TargetOf(plan);
-  if (!target.ok()) return nullptr;
-  MailStoreOptions options = OptionsFor(*target->db, /*read_only=*/true);
-  options.spare = true;
-  auto store = OpenMailStore(target->location, options);
-  if (!store.ok() || !(*store)->CheckAccess().ok()) return nullptr;
-  return std::move(*store);
-}
-
 Status MailStores::CheckTargetAdmin(const MailboxPlan& plan) const {
   auto target = TargetOf(plan);
   if (!target.ok()) return target.status();

@@ -30,9 +30,6 @@ class MailStores {
                                                 const std::string& location) const;
   // The target store of a planned mailbox (its target database).
   Result<std::unique_ptr<MailStore>> OpenTarget(const MailboxPlan& plan) const;
-  // A second, read-only reader of it, connected now; nullptr when no connection is free now
-  // (MailStoreOptions::spare) or it cannot be opened: the caller does without.
-  std::unique_ptr<MailStore> OpenSpareTargetReader(const MailboxPlan& plan) const;
   // The target's special-use names where the target store marks none.
   const MailStoreOptions& target_names() const { return target_names_; }
   // False when the database's credentials could not be loaded (already a problem): nothing is

@@ -7,7 +7,6 @@
 #include <chrono>
 #include <future>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <thread>
 #include <utility>
@@ -614,136 +613,6 @@ Result<std::map<std::string, ContentOf>> ReadContent(
   return std::move(reader.out);
 }
 
-// One folder's verification (VerifyMailbox): its problems in `report`, from the folder's records.
-// The source is shared by the workers that verify folders at once: `source_mu` serializes it.
-Status VerifyFolder(const FolderMapping& fm,
-                    const std::map<std::string, MessageMap::Entry>& recorded, MailStore& source,
-                    std::mutex& source_mu, MailStore& target, VerifyMode mode,
-                    VerifyReport& report) {
-  // The source is listed while the target is read: they are different servers (or disks).
-  // The target is read back with what it holds of each copy, in one pass (ReadDescribed):
-  // every copy the records name, by the key and size recorded; what it does not hold is
-  // missing. With `sizes`, it is only listed.
-  auto source_listing = std::async(std::launch::async, [&] {
-    std::lock_guard<std::mutex> lock(source_mu);
-    return source.ListMessages(fm.source, Detail::kFull);
-  });
-  Result<std::vector<MessageMeta>> dst = std::vector<MessageMeta>{};
-  std::map<std::string, ContentOf> target_content;
-  if (mode == VerifyMode::kSizes) {
-    dst = target.ListMessages(fm.target, Detail::kFull);
-  } else {
-    std::vector<MessageMeta> copies;
-    std::set<std::string> asked;
-    for (const auto& [key, e] : recorded) {
-      bool copy = e.state == MessageMap::State::kCopied || e.state == MessageMap::State::kMoving;
-      if (!copy || e.target_key.empty() || !asked.insert(e.target_key).second) continue;
-      MessageMeta& c = copies.emplace_back();
-      c.key = e.target_key;
-      c.size = e.size;
-    }
-    std::vector<const MessageMeta*> wanted;
-    for (const MessageMeta& c : copies) wanted.push_back(&c);
-    auto read = ReadContent(target, fm.target, wanted, /*crlf=*/false, /*described=*/true);
-    if (!read.ok())  // (the source listing is waited for as it goes out of scope)
-      return read.status().Annotate(fmt::format("reading back {}", fm.target.Name()));
-    target_content = std::move(*read);
-    for (const auto& [key, c] : target_content) dst->push_back(c.now);
-  }
-  auto src = source_listing.get();
-  if (!src.ok()) return src.status().Annotate(fm.source.Name());
-  if (!dst.ok()) return dst.status().Annotate(fm.target.Name());
-  std::map<std::string, const MessageMeta*> by_key;
-  for (const auto& t : *dst) by_key[t.key] = &t;
-  // Each source message's first problem, and whether its copy is there to be removed.
-  std::map<std::string, BadCopy> bad;
-  auto problem = [&](const MessageMeta& m, const std::string& target_key, std::string what) {
-    report.problems.push_back(fmt::format("{} {}: {}", fm.source.Name(), m.key, what));
-    bad.try_emplace(m.key,
-                    BadCopy{fm.source.Name(), m.key, fm.target.path, target_key, std::move(what)});
-  };
-  struct Pair {
-    const MessageMeta* source;
-    const MessageMeta* target;
-    const MessageMap::Entry* entry;
-  };
-  std::vector<Pair> pairs;
-  for (const MessageMeta& m : *src) {
-    ++report.messages;
-    auto rec = recorded.find(m.key);
-    if (rec == recorded.end() || rec->second.state == MessageMap::State::kNone) {
-      ++report.arrived;
-      continue;
-    }
-    switch (rec->second.state) {
-      case MessageMap::State::kRefused:
-        continue;  // reported by the copy, counted against bad-item-limit
-      case MessageMap::State::kGone:
-        problem(m, "", "the source lists it, but did not return it when it was copied");
-        continue;
-      case MessageMap::State::kRepair:
-        problem(m, "", "not copied again yet after an earlier verification failed");
-        continue;
-      default:
-        break;
-    }
-    auto t = by_key.find(rec->second.target_key);
-    if (t == by_key.end()) {
-      problem(m, "", fmt::format("missing from target {}", fm.target.Name()));
-      continue;
-    }
-    const MessageMeta& tm = *t->second;
-    if (SortedFlags(tm.flags) != SortedFlags(m.flags)) problem(m, tm.key, "flags differ");
-    if (SortedFlags(tm.keywords) != SortedFlags(m.keywords)) problem(m, tm.key, "keywords differ");
-    if (tm.internal_date != m.internal_date) problem(m, tm.key, "INTERNALDATE differs");
-    pairs.push_back({&m, &tm, &rec->second});
-  }
-  // The source is read again where the listing alone cannot decide: a size that differs (a
-  // server may count line ends as CRLF), a copy without a digest, or every message (full).
-  std::vector<const MessageMeta*> reread;
-  for (const Pair& p : pairs) {
-    bool sizes_differ = p.target->size != p.source->size;
-    bool digest_known = !p.entry->digest.empty() && !sizes_differ;
-    if (sizes_differ || mode == VerifyMode::kFull ||
-        (mode == VerifyMode::kContent && !digest_known))
-      reread.push_back(p.source);
-  }
-  std::map<std::string, ContentOf> source_content;
-  if (!reread.empty()) {
-    std::lock_guard<std::mutex> lock(source_mu);
-    auto read = ReadContent(source, fm.source, reread, /*crlf=*/true);
-    if (!read.ok())
-      return read.status().Annotate(fmt::format("reading {} again", fm.source.Name()));
-    source_content = std::move(*read);
-  }
-  for (const Pair& p : pairs) {
-    const MessageMeta& m = *p.source;
-    const MessageMeta& tm = *p.target;
-    bool sizes_differ = tm.size != m.size;
-    const ContentOf* sc = nullptr;
-    if (auto it = source_content.find(m.key); it != source_content.end()) sc = &it->second;
-    if (sizes_differ && (!sc || sc->crlf_size != tm.size)) {
-      // Copying again gives the same: say what a server does to such a message.
-      problem(m, tm.key,
-              fmt::format("size {} in the target, {} in the source (a target server that "
-                          "rewrites bare CR or LF line ends stores other bytes than were sent)",
-                          tm.size, m.size));
-      continue;
-    }
-    if (mode == VerifyMode::kSizes) continue;
-    const std::string& got = target_content[tm.key].digest;
-    // What the target must hold: the bytes as read from the source now, else as copied.
-    std::string want = sc ? (sizes_differ ? sc->crlf_digest : sc->digest) : p.entry->digest;
-    if (got != want) {
-      problem(m, tm.key, "content differs");
-    } else if (sc && !sizes_differ && !p.entry->digest.empty() && p.entry->digest != sc->digest) {
-      problem(m, tm.key, "the source's bytes now differ from the bytes as copied");
-    }
-  }
-  for (auto& [key, b] : bad) report.bad.push_back(std::move(b));
-  return Status::Ok();
-}
-
 }  // namespace
 
 Result<std::map<std::string, std::string>> ReadDigests(
@@ -763,8 +632,7 @@ Result<VerifyMode> ParseVerifyMode(std::string_view text) {
 }
 
 Result<VerifyReport> VerifyMailbox(MailStore& source, MailStore& target, MessageMap& map,
-                                   VerifyMode mode, const MailStoreOptions& target_names,
-                                   const std::function<std::unique_ptr<MailStore>()>& open_spare) {
+                                   VerifyMode mode, const MailStoreOptions& target_names) {
   VerifyReport report;
   // Two servers (or disks): each is asked while the other is.
   auto target_listing = std::async(std::launch::async, [&] { return target.ListFolders(); });
@@ -774,15 +642,6 @@ Result<VerifyReport> VerifyMailbox(MailStore& source, MailStore& target, Message
   if (!target_folders.ok()) return target_folders.status();
   MailStoreOptions names =
       target.capabilities().special_use ? TargetNames(*target_folders, target_names) : target_names;
-  struct Work {
-    FolderMapping fm;
-    std::map<std::string, MessageMap::Entry> recorded;
-    uint64_t bytes = 0;  // as copied: what reading the folder back costs
-    VerifyReport verdict = {};
-    Status status = {};
-  };
-  std::vector<Work> work;
-  uint64_t bytes = 0;
   for (const FolderMapping& fm : MapFolders(*folders, names)) {
     if (!fm.source.name_error.empty()) {
       report.problems.push_back(fmt::format("folder '{}' was not copied: {}",
@@ -790,45 +649,127 @@ Result<VerifyReport> VerifyMailbox(MailStore& source, MailStore& target, Message
                                             fm.source.name_error));
       continue;
     }
-    // Loaded here, one folder after the other: a map need not be safe to share.
     auto recorded = map.Load(fm.source.Name());
     if (!recorded.ok()) return recorded.status();
-    Work& w = work.emplace_back(Work{fm, std::move(*recorded)});
-    for (const auto& [key, e] : w.recorded) w.bytes += e.size;
-    bytes += w.bytes;
-  }
-  // Reading back is the target server's work, one process per connection: a mailbox of some
-  // size in several folders is read back over a second connection at once, when the server has
-  // one free (never waited for: a slot another mailbox needs to move is not taken).
-  std::unique_ptr<MailStore> spare;
-  constexpr uint64_t kSpareFrom = 8 << 20;
-  size_t with_mail = std::count_if(work.begin(), work.end(), [](const Work& w) { return w.bytes; });
-  if (open_spare && mode != VerifyMode::kSizes && with_mail >= 2 && bytes >= kSpareFrom)
-    spare = open_spare();
-  // The largest folders first, so that the two end together; reported in folder order.
-  std::vector<size_t> order(work.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return work[a].bytes > work[b].bytes; });
-  std::atomic<size_t> next{0};
-  std::mutex source_mu;
-  auto verify_folders = [&](MailStore& reader) {
-    for (size_t n = next++; n < order.size(); n = next++) {
-      Work& w = work[order[n]];
-      w.status = VerifyFolder(w.fm, w.recorded, source, source_mu, reader, mode, w.verdict);
-      if (!w.status.ok()) next = order.size();  // the first error ends the verification
+    // The source is listed while the target is read: they are different servers (or disks).
+    // The target is read back with what it holds of each copy, in one pass (ReadDescribed):
+    // every copy the records name, by the key and size recorded; what it does not hold is
+    // missing. With `sizes`, it is only listed.
+    auto source_listing = std::async(std::launch::async,
+                                     [&] { return source.ListMessages(fm.source, Detail::kFull); });
+    Result<std::vector<MessageMeta>> dst = std::vector<MessageMeta>{};
+    std::map<std::string, ContentOf> target_content;
+    if (mode == VerifyMode::kSizes) {
+      dst = target.ListMessages(fm.target, Detail::kFull);
+    } else {
+      std::vector<MessageMeta> copies;
+      std::set<std::string> asked;
+      for (const auto& [key, e] : *recorded) {
+        bool copy = e.state == MessageMap::State::kCopied || e.state == MessageMap::State::kMoving;
+        if (!copy || e.target_key.empty() || !asked.insert(e.target_key).second) continue;
+        MessageMeta& c = copies.emplace_back();
+        c.key = e.target_key;
+        c.size = e.size;
+      }
+      std::vector<const MessageMeta*> wanted;
+      for (const MessageMeta& c : copies) wanted.push_back(&c);
+      auto read = ReadContent(target, fm.target, wanted, /*crlf=*/false, /*described=*/true);
+      if (!read.ok())  // (the source listing is waited for as it goes out of scope)
+        return read.status().Annotate(fmt::format("reading back {}", fm.target.Name()));
+      target_content = std::move(*read);
+      for (const auto& [key, c] : target_content) dst->push_back(c.now);
     }
-  };
-  std::future<void> second;
-  if (spare) second = std::async(std::launch::async, [&] { verify_folders(*spare); });
-  verify_folders(target);
-  if (second.valid()) second.get();
-  for (Work& w : work) {
-    if (!w.status.ok()) return w.status;
-    report.messages += w.verdict.messages;
-    report.arrived += w.verdict.arrived;
-    for (auto& p : w.verdict.problems) report.problems.push_back(std::move(p));
-    for (auto& b : w.verdict.bad) report.bad.push_back(std::move(b));
+    auto src = source_listing.get();
+    if (!src.ok()) return src.status().Annotate(fm.source.Name());
+    if (!dst.ok()) return dst.status().Annotate(fm.target.Name());
+    std::map<std::string, const MessageMeta*> by_key;
+    for (const auto& t : *dst) by_key[t.key] = &t;
+    // Each source message's first problem, and whether its copy is there to be removed.
+    std::map<std::string, BadCopy> bad;
+    auto problem = [&](const MessageMeta& m, const std::string& target_key, std::string what) {
+      report.problems.push_back(fmt::format("{} {}: {}", fm.source.Name(), m.key, what));
+      bad.try_emplace(
+          m.key, BadCopy{fm.source.Name(), m.key, fm.target.path, target_key, std::move(what)});
+    };
+    struct Pair {
+      const MessageMeta* source;
+      const MessageMeta* target;
+      const MessageMap::Entry* entry;
+    };
+    std::vector<Pair> pairs;
+    for (const MessageMeta& m : *src) {
+      ++report.messages;
+      auto rec = recorded->find(m.key);
+      if (rec == recorded->end() || rec->second.state == MessageMap::State::kNone) {
+        ++report.arrived;
+        continue;
+      }
+      switch (rec->second.state) {
+        case MessageMap::State::kRefused:
+          continue;  // reported by the copy, counted against bad-item-limit
+        case MessageMap::State::kGone:
+          problem(m, "", "the source lists it, but did not return it when it was copied");
+          continue;
+        case MessageMap::State::kRepair:
+          problem(m, "", "not copied again yet after an earlier verification failed");
+          continue;
+        default:
+          break;
+      }
+      auto t = by_key.find(rec->second.target_key);
+      if (t == by_key.end()) {
+        problem(m, "", fmt::format("missing from target {}", fm.target.Name()));
+        continue;
+      }
+      const MessageMeta& tm = *t->second;
+      if (SortedFlags(tm.flags) != SortedFlags(m.flags)) problem(m, tm.key, "flags differ");
+      if (SortedFlags(tm.keywords) != SortedFlags(m.keywords))
+        problem(m, tm.key, "keywords differ");
+      if (tm.internal_date != m.internal_date) problem(m, tm.key, "INTERNALDATE differs");
+      pairs.push_back({&m, &tm, &rec->second});
+    }
+    // The source is read again where the listing alone cannot decide: a size that differs (a
+    // server may count line ends as CRLF), a copy without a digest, or every message (full).
+    std::vector<const MessageMeta*> reread;
+    for (const Pair& p : pairs) {
+      bool sizes_differ = p.target->size != p.source->size;
+      bool digest_known = !p.entry->digest.empty() && !sizes_differ;
+      if (sizes_differ || mode == VerifyMode::kFull ||
+          (mode == VerifyMode::kContent && !digest_known))
+        reread.push_back(p.source);
+    }
+    std::map<std::string, ContentOf> source_content;
+    if (!reread.empty()) {
+      auto read = ReadContent(source, fm.source, reread, /*crlf=*/true);
+      if (!read.ok())
+        return read.status().Annotate(fmt::format("reading {} again", fm.source.Name()));
+      source_content = std::move(*read);
+    }
+    for (const Pair& p : pairs) {
+      const MessageMeta& m = *p.source;
+      const MessageMeta& tm = *p.target;
+      bool sizes_differ = tm.size != m.size;
+      const ContentOf* sc = nullptr;
+      if (auto it = source_content.find(m.key); it != source_content.end()) sc = &it->second;
+      if (sizes_differ && (!sc || sc->crlf_size != tm.size)) {
+        // Copying again gives the same: say what a server does to such a message.
+        problem(m, tm.key,
+                fmt::format("size {} in the target, {} in the source (a target server that "
+                            "rewrites bare CR or LF line ends stores other bytes than were sent)",
+                            tm.size, m.size));
+        continue;
+      }
+      if (mode == VerifyMode::kSizes) continue;
+      const std::string& got = target_content[tm.key].digest;
+      // What the target must hold: the bytes as read from the source now, else as copied.
+      std::string want = sc ? (sizes_differ ? sc->crlf_digest : sc->digest) : p.entry->digest;
+      if (got != want) {
+        problem(m, tm.key, "content differs");
+      } else if (sc && !sizes_differ && !p.entry->digest.empty() && p.entry->digest != sc->digest) {
+        problem(m, tm.key, "the source's bytes now differ from the bytes as copied");
+      }
+    }
+    for (auto& [key, b] : bad) report.bad.push_back(std::move(b));
   }
   return report;
 }

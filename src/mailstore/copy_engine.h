@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -179,12 +178,8 @@ struct VerifyReport {
 // the last pass listed but the source did not return, or a folder that could not be named in
 // the target, is a problem. Source messages the map does not know arrived after the copy (mail
 // keeps coming during a move): counted, and left to the next pass.
-// `open_spare` may give a second reader of the same target mailbox (nullptr when none is to be
-// had now): a mailbox large enough is then read back over both at once, folder by folder.
-Result<VerifyReport> VerifyMailbox(
-    MailStore& source, MailStore& target, MessageMap& map, VerifyMode mode,
-    const MailStoreOptions& target_names,
-    const std::function<std::unique_ptr<MailStore>()>& open_spare = {});
+Result<VerifyReport> VerifyMailbox(MailStore& source, MailStore& target, MessageMap& map,
+                                   VerifyMode mode, const MailStoreOptions& target_names);
 
 // Prepares the next pass to copy every bad copy again: a copy we appended is removed from the
 // target first (never a message we did not append: that one is set aside as foreign, and kept),

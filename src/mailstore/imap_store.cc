@@ -200,9 +200,8 @@ Result<ImapClient*> ImapStore::Client() {
   selected_.clear();
   const ImapAccess& access = *options_.imap;
   if (!slot_) {
-    auto slot =
-        ConnectionSlot::Take(fmt::format("{}:{}", endpoint_.host, endpoint_.port),
-                             access.max_connections, options_.spare ? 0 : access.timeout_seconds);
+    auto slot = ConnectionSlot::Take(fmt::format("{}:{}", endpoint_.host, endpoint_.port),
+                                     access.max_connections, access.timeout_seconds);
     if (!slot.ok()) return slot.status();
     slot_ = std::move(*slot);
   }

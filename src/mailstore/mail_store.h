@@ -204,9 +204,6 @@ struct MailStoreOptions {
   // How to log into imap: stores (credentials, TLS, pipelining); shared by every mailbox of a
   // database.
   std::shared_ptr<const ImapAccess> imap;
-  // An extra connection (a second reader): it takes a max-connections slot only if one is free
-  // now, and fails at once otherwise, so it never holds up a mailbox that needs the slot.
-  bool spare = false;
 };
 
 // `maildir:/var/vmail/%d/%n` or `imap://%u@host:port/` with %u (address), %n (local part), %d

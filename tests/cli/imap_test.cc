@@ -285,10 +285,10 @@ TEST(Imap, CompleteFindsEveryChangeTheTargetsFilesTookSinceTheSync) {
     b += std::string(size - b.size() - 2, fill) + "\r\n";
     return b;
   };
-  // 6 MiB (read in 1 MiB parts), 700 KB (listed first: may not fit one part as the target
-  // stores it), 2 MiB: with the INBOX, enough to be read back over two connections at once.
+  // 3 MiB (read in 1 MiB parts), 700 KB (listed first: may not fit one part as the target
+  // stores it), 2 MiB.
   AddFolder(org, "alice.adams", ".Big",
-            {body_of(6u << 20, 'a'), body_of(700000, 'b'), body_of(2u << 20, 'c')});
+            {body_of(3u << 20, 'a'), body_of(700000, 'b'), body_of(2u << 20, 'c')});
   std::string source_before = org.DirectoryText("source");
   auto sync = org.Run({"run", "--suspend-when-ready"});
   ASSERT_EQ(sync.exit_code, 0) << sync.err << sync.out;

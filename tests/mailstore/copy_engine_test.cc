@@ -3,7 +3,6 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -268,85 +267,6 @@ TEST_F(CopyEngine, ABadCopyIsRemovedAndCopiedAgain) {
   auto verified = VerifyMailbox(*source_, *target_, *map_, VerifyMode::kContent, names_);
   ASSERT_TRUE(verified.ok());
   EXPECT_TRUE(verified->ok()) << verified->problems.front();
-}
-
-// A target reader that counts what it is asked to read back.
-class CountingReader : public MaildirStore {
- public:
-  CountingReader(std::string root, std::atomic<int>& reads)
-      : MaildirStore(std::move(root), ReadOnly()), reads_(reads) {}
-  Status ReadDescribed(const Folder& f, const std::vector<const MessageMeta*>& m,
-                       MessageSink& sink) override {
-    ++reads_;
-    return MaildirStore::ReadDescribed(f, m, sink);
-  }
-
- private:
-  static MailStoreOptions ReadOnly() {
-    MailStoreOptions o;
-    o.read_only = true;
-    return o;
-  }
-  std::atomic<int>& reads_;
-};
-
-// A mailbox of some size in several folders is read back over a second reader too: every bad
-// copy is still found, whichever reader read it, and reported in folder order, as with one.
-TEST_F(CopyEngine, ALargeMailboxIsReadBackOverTwoReadersAndEveryBadCopyIsStillFound) {
-  const std::string big(5 << 20, 'b');
-  Put(*src_, {{"INBOX"}}, "Message-ID: <big1@x>\n\n" + big + "\n");
-  Put(*src_, {{"Big"}}, "Message-ID: <big2@x>\n\n" + big + "\n");
-  ASSERT_TRUE(CopyMailbox(*source_, *target_, *map_, {}, names_).ok());
-  for (const fs::path& dir : {t_.path() / "dst" / "cur", t_.path() / "dst" / ".Big" / "cur"}) {
-    for (const fs::path& file : SortedFiles(dir)) {
-      if (fs::file_size(file) < big.size()) continue;
-      auto mtime = fs::last_write_time(file);
-      std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
-      f.seekp(1 << 20);
-      f.put('#');
-      f.close();
-      fs::last_write_time(file, mtime);
-    }
-  }
-  auto alone = VerifyMailbox(*source_, *target_, *map_, VerifyMode::kContent, names_);
-  ASSERT_TRUE(alone.ok()) << alone.status().ToString();
-  ASSERT_EQ(alone->problems.size(), 2u);
-  std::atomic<int> spare_reads{0}, spares{0};
-  auto both = VerifyMailbox(*source_, *target_, *map_, VerifyMode::kContent, names_, [&] {
-    ++spares;
-    return std::make_unique<CountingReader>(t_ / "dst", spare_reads);
-  });
-  ASSERT_TRUE(both.ok()) << both.status().ToString();
-  EXPECT_EQ(spares, 1);
-  EXPECT_GE(spare_reads, 1) << "the second reader read nothing back";
-  EXPECT_EQ(both->problems, alone->problems);
-  EXPECT_EQ(both->messages, alone->messages);
-  ASSERT_EQ(both->bad.size(), 2u);
-  EXPECT_NE(both->problems[0].find("content differs"), std::string::npos) << both->problems[0];
-  // No second reader to be had: the same verification over the one.
-  auto without = VerifyMailbox(*source_, *target_, *map_, VerifyMode::kContent, names_,
-                               [] { return std::unique_ptr<MailStore>(); });
-  ASSERT_TRUE(without.ok());
-  EXPECT_EQ(without->problems, alone->problems);
-  // `sizes` reads nothing back: no second reader is asked for.
-  std::atomic<int> listing_spares{0};
-  ASSERT_TRUE(VerifyMailbox(*source_, *target_, *map_, VerifyMode::kSizes, names_, [&] {
-                ++listing_spares;
-                return std::unique_ptr<MailStore>();
-              }).ok());
-  EXPECT_EQ(listing_spares, 0);
-}
-
-TEST_F(CopyEngine, ASmallMailboxIsReadBackOverOneReader) {
-  ASSERT_TRUE(CopyMailbox(*source_, *target_, *map_, {}, names_).ok());
-  std::atomic<int> spares{0};
-  auto report = VerifyMailbox(*source_, *target_, *map_, VerifyMode::kContent, names_, [&] {
-    ++spares;
-    return std::unique_ptr<MailStore>();
-  });
-  ASSERT_TRUE(report.ok());
-  EXPECT_TRUE(report->ok());
-  EXPECT_EQ(spares, 0) << "a second connection for a few bytes costs more than it saves";
 }
 
 TEST_F(CopyEngine, AMessageClaimedByFingerprintIsNeverRemoved) {
