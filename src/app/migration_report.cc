@@ -160,7 +160,7 @@ std::pair<std::string, std::string> WriteMigrationReport(const Config& config,
 }
 
 void RewriteMigrationReport(Journal& journal, const Config& config, const std::string& why,
-                            std::ostream& err) {
+                            std::ostream& err, std::string organizations) {
   auto loaded = LoadJournaledMoves(journal);
   if (!loaded.ok()) {
     err << "crossmove: the report was not written again: " << loaded.status().message() << "\n";
@@ -169,11 +169,14 @@ void RewriteMigrationReport(Journal& journal, const Config& config, const std::s
   std::vector<MailboxPlan> plans;
   for (const auto& l : *loaded) plans.push_back(l.plan);
   MigrationReportBuilder builder(journal, config, DomainsOf(config, plans));
+  if (organizations.empty()) {
+    organizations = fmt::format("source {} -> target {}",
+                                config.source.base.empty() ? config.source.gc : config.source.base,
+                                config.target.base.empty() ? config.target.gc : config.target.base);
+  }
   RunReport report = NewMigrationReport(
       journal, config, fmt::format("crossmove migration report: {} ({})", config.users_file, why),
-      fmt::format("source {} -> target {}",
-                  config.source.base.empty() ? config.source.gc : config.source.base,
-                  config.target.base.empty() ? config.target.gc : config.target.base));
+      std::move(organizations));
   builder.Finish(report, {}, *loaded);
   WriteMigrationReport(config, report, err);
 }

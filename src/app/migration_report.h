@@ -60,7 +60,8 @@ std::pair<std::string, std::string> WriteMigrationReport(const Config& config,
 
 // The whole report from the journal, as a command that moved nothing itself (`rollback`,
 // `forget`) leaves it: written as the latest and dated, problems said on `err`.
+// `organizations` as the header shows them ("" names the configured bases, or the URLs).
 void RewriteMigrationReport(Journal& journal, const Config& config, const std::string& why,
-                            std::ostream& err);
+                            std::ostream& err, std::string organizations = "");
 
 }  // namespace cm

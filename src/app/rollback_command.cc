@@ -185,7 +185,9 @@ int RunRollback(const Config& config, const RunOptions& options, Console console
   }
   // The report says what the journal now says: rolled back is a state of the migration.
   if (!options.dry_run && done)
-    RewriteMigrationReport(**journal, config, "after rollback", console.err);
+    RewriteMigrationReport(
+        **journal, config, "after rollback", console.err,
+        fmt::format("source {} -> target {}", orgs->source_base, orgs->target_base));
   if (json) {
     console.out << nlohmann::json{{"dry_run", options.dry_run},
                                   {options.dry_run ? "would_roll_back" : "rolled_back", done},
