@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/organizations.h"
+#include "core/strings.h"
 
 namespace cm {
 
@@ -113,6 +114,53 @@ JournalIdentities IdentitiesOf(const std::vector<JournalMailbox>& all) {
   return out;
 }
 
+void ReadUnsnapshottedSources(const Config& config, JournalIdentities& known) {
+  bool unsnapshotted = std::any_of(known.identities.begin(), known.identities.end(),
+                                   [](const JournaledIdentity& m) { return !m.source; });
+  if (!unsnapshotted) return;
+  Problems ignored;
+  auto orgs = OpenOrganizations(config, /*read_only=*/true, ignored);
+  if (!orgs.ok() || !orgs->source) return;
+  for (size_t i = 0; i < known.identities.size(); ++i) {
+    if (known.identities[i].source) continue;
+    if (auto entry = orgs->source->Read(known.identities[i].source_dn); entry.ok()) {
+      known.snapshots[i].source = std::move(*entry);
+      known.identities[i].source = &known.snapshots[i].source;
+    }
+  }
+}
+
+std::optional<std::vector<size_t>> ChooseSnapshotted(OpenedJournal& opened,
+                                                     const std::vector<std::string>& typed,
+                                                     std::string_view what, const Config& config,
+                                                     bool json, Console console) {
+  std::vector<JournaledIdentity> snapshotted = IdentitiesOf(opened.mailboxes);
+  if (typed.empty() || SelectJournaled(typed, snapshotted, config.profile).ok())
+    return ChooseMailboxes(typed, snapshotted, config, json, console);
+  // Named, but not snapshotted yet (queued): said as such, not as "matches no mailbox".
+  if (auto all = opened.journal->All(); all.ok()) {
+    JournalIdentities known = IdentitiesOf(*all);
+    if (!SelectJournaled(typed, known.identities, config.profile).ok())
+      ReadUnsnapshottedSources(config, known);
+    if (auto chosen = SelectJournaled(typed, known.identities, config.profile); chosen.ok()) {
+      std::vector<std::string> queued;
+      for (size_t i : *chosen) {
+        const JournalMailbox& m = (*all)[i];
+        if (m.snapshot.empty())
+          queued.push_back(
+              fmt::format("{} is {} and not snapshotted yet (nothing was moved): "
+                          "nothing to {}",
+                          m.identity, ToString(m.state), what));
+      }
+      if (!queued.empty()) {
+        PrintError(Join(queued, "\n"), json, console);
+        return std::nullopt;
+      }
+    }
+  }
+  return ChooseMailboxes(typed, snapshotted, config, json, console);
+}
+
 std::optional<ChosenMailboxes> ChooseFromJournal(const Config& config,
                                                  const std::vector<std::string>& typed,
                                                  bool read_only, bool json, Console console) {
@@ -133,25 +181,8 @@ std::optional<ChosenMailboxes> ChooseFromJournal(const Config& config,
   // Identities are matched against the snapshots too (addresses, aliases); a mailbox not yet
   // snapshotted by its users-file value, DN or canonical name.
   JournalIdentities known = IdentitiesOf(*all);
-  // A mailbox queued for later (StartAfter) has no snapshot yet: where what was typed names no
-  // mailbox without one, its source object is read from the directory (read-only, and only
-  // then: a `prompt` credential is asked for only when it is needed).
-  bool unsnapshotted = std::any_of(known.identities.begin(), known.identities.end(),
-                                   [](const JournaledIdentity& m) { return !m.source; });
-  if (!typed.empty() && unsnapshotted &&
-      !SelectJournaled(typed, known.identities, config.profile).ok()) {
-    Problems ignored;
-    if (auto orgs = OpenOrganizations(config, /*read_only=*/true, ignored);
-        orgs.ok() && orgs->source) {
-      for (size_t i = 0; i < known.identities.size(); ++i) {
-        if (known.identities[i].source) continue;
-        if (auto entry = orgs->source->Read(known.identities[i].source_dn); entry.ok()) {
-          known.snapshots[i].source = std::move(*entry);
-          known.identities[i].source = &known.snapshots[i].source;
-        }
-      }
-    }
-  }
+  if (!typed.empty() && !SelectJournaled(typed, known.identities, config.profile).ok())
+    ReadUnsnapshottedSources(config, known);
   auto chosen = ChooseMailboxes(typed, known.identities, config, json, console);
   if (!chosen) return std::nullopt;
   return ChosenMailboxes{std::move(*journal), std::move(*all), std::move(*chosen)};

@@ -60,6 +60,18 @@ struct JournalIdentities {
   std::vector<JournaledIdentity> identities;
 };
 JournalIdentities IdentitiesOf(const std::vector<JournalMailbox>& all);
+// A mailbox queued for later (StartAfter) has no snapshot yet: its source object is read from
+// the directory (read-only), for identities to name it by its addresses and aliases too. Called
+// only when what was typed matched nothing without it (a `prompt` credential is asked for only
+// when it is needed); a directory that cannot be opened leaves `known` as it is.
+void ReadUnsnapshottedSources(const Config& config, JournalIdentities& known);
+// ChooseMailboxes over the snapshotted mailboxes (what `verify` and `rollback` work on); one
+// named that is not snapshotted yet is said to be so ("nothing to `what`"), not "matches no
+// mailbox".
+std::optional<std::vector<size_t>> ChooseSnapshotted(OpenedJournal& opened,
+                                                     const std::vector<std::string>& typed,
+                                                     std::string_view what, const Config& config,
+                                                     bool json, Console console);
 
 // The journal's mailboxes (every one, with or without a snapshot) and those the typed
 // identities name (every one when none is typed), for `status`, `forget`, `complete`,

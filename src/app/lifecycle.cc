@@ -483,7 +483,10 @@ void MoveMailbox(MigrationContext& ctx, MailboxWork& w, RunProgress& progress) {
 void SweepAndProve(MigrationContext& ctx, MailboxWork& w, RunProgress& progress) {
   bool cleaned =
       w.jm.state == MailboxState::kSourceCleaned || w.jm.state == MailboxState::kRoutingVerified;
-  bool sweep = cleaned && w.row.failure.empty() && w.row.skipped.empty();
+  // Once: by the run that cleaned the source up (or resumes after a crash before the proof). A
+  // mailbox proven in an earlier run is not swept again: the old mailbox no longer receives
+  // mail, and a message moved there since (by hand) would only be copied a second time.
+  bool sweep = cleaned && !w.already_done && w.row.failure.empty() && w.row.skipped.empty();
   if (sweep && StopRequested()) {
     w.row.interrupted = w.jm.state != MailboxState::kRoutingVerified;
     sweep = false;

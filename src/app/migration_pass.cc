@@ -144,13 +144,17 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
     // CompleteAfter until it is changed): a cron line or a hand-typed `run` that leaves out
     // the flag must not cut a staged mailbox over early. `complete` cuts over now; a run with
     // schedule settings replaces it.
+    // The users file's StartAfter / CompleteAfter columns are the row's own times, in every
+    // run; what a run "names" are its settings (config, environment, flags).
     MailboxStage schedule = ScheduleOf(config, row);
     auto recorded = stages->find(w.jm.id);
     w.stage = recorded == stages->end() ? MailboxStage{} : recorded->second;
-    if (recorded != stages->end() && recorded->second.staged() && !schedule.staged() &&
+    bool run_names_schedule =
+        config.start_after || config.complete_after || config.suspend_when_ready;
+    if (recorded != stages->end() && recorded->second.staged() && !run_names_schedule &&
         w.jm.state < MailboxState::kSourceCleaned) {
-      schedule.start_after = recorded->second.start_after;
-      schedule.complete_after = recorded->second.complete_after;
+      if (!row.start_after) schedule.start_after = recorded->second.start_after;
+      if (!row.complete_after) schedule.complete_after = recorded->second.complete_after;
       schedule.suspend_when_ready = recorded->second.suspend_when_ready;
       kept_schedules += !w.stage.complete_requested;  // `complete` itself needs no hint
     }
@@ -201,6 +205,8 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
     console.err << "crossmove: " << warning << "\n";
 
   StopSignals stop_signals;
+  std::vector<MailboxState> states_before;  // what the pass found, to tell whether it did anything
+  for (const auto& w : work) states_before.push_back(w.jm.state);
   uint64_t known_bytes = 0;
   size_t known = 0;
   for (auto& w : work) {
@@ -315,10 +321,18 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
     reported.insert(w.jm.id);
   }
   builder.Finish(report, reported, pre.journaled);
-  auto [report_base, dated] = WriteMigrationReport(config, report, console.err);
+  // A pass of a watch that changed nothing (no state, no message, no failure) keeps no dated
+  // copy: a weekend of sync passes a minute apart would leave thousands of alike pages.
+  bool eventful = !options.watch;
+  for (size_t i = 0; i < work.size(); ++i) {
+    const MailboxWork& w = work[i];
+    eventful |= w.jm.state != states_before[i] || w.row.messages > 0 || !w.row.failure.empty() ||
+                !w.hold.empty() || w.row.interrupted;
+  }
+  auto [report_base, dated] = WriteMigrationReport(config, report, console.err, eventful);
   std::string summary = fmt::format(
       "{} of {} mailboxes moved and verified, {}{} failed{}; {} messages ({:.1f} MB) copied in "
-      "{:.1f} s. Report: {}.html (this run's: {}.html)",
+      "{:.1f} s. Report: {}.html{}",
       moved, work.size(),
       (synced ? fmt::format("{} synced (not completed yet{}), ", synced,
                             next_due ? "; next sync pass due " + FormatIsoTime(next_due) : "")
@@ -337,7 +351,9 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
       skipped ? fmt::format(", {} skipped ({})", skipped,
                             Join(std::vector<std::string>(holders.begin(), holders.end()), "; "))
               : std::string(),
-      messages, static_cast<double>(bytes) / 1e6, progress.elapsed(), report_base, dated);
+      messages, static_cast<double>(bytes) / 1e6, progress.elapsed(), report_base,
+      dated.empty() ? " (this pass changed nothing: no dated copy)"
+                    : " (this run's: " + dated + ".html)");
   size_t interrupted = 0;
   for (const auto& w : work) interrupted += w.row.interrupted;
   if (StopRequested()) {
@@ -366,7 +382,7 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
         {"addresses_that_will_bounce", bounces.addresses},
         {"mailboxes", MailboxResults(report.rows)},
         {"report", report_base + ".html"},
-        {"run_report", dated + ".html"}};
+        {"run_report", dated.empty() ? nlohmann::json() : nlohmann::json(dated + ".html")}};
     console.out << j.dump(2) << "\n";
   } else {
     console.out << summary << "\n";
@@ -430,7 +446,8 @@ int Migrate(const Config& config, const PassOptions& options, Console console) {
     if (!options.watch || code == kExitInterrupted || code == kExitUsage || next_due == 0)
       return code;
     if (!SleepUntilDue(config, next_due, console)) {
-      console.err << "crossmove: watch stopped by a signal; `crossmove run --watch` goes on\n";
+      console.err << "crossmove: watch stopped by a signal; run `crossmove run --watch` again to "
+                     "go on\n";
       return kExitInterrupted;
     }
   }

@@ -148,15 +148,16 @@ RunReport NewMigrationReport(Journal& journal, const Config& config, std::string
 }
 
 std::pair<std::string, std::string> WriteMigrationReport(const Config& config,
-                                                         const RunReport& report,
-                                                         std::ostream& err) {
+                                                         const RunReport& report, std::ostream& err,
+                                                         bool dated) {
   // Every command keeps its dated report; the configured name is the latest.
   std::string latest = config.report.empty() ? config.journal + ".report" : config.report;
-  std::string dated = DatedReportBase(latest);
-  for (const std::string& base : {dated, latest}) {
+  std::string dated_base = dated ? DatedReportBase(latest) : "";
+  for (const std::string& base : {dated_base, latest}) {
+    if (base.empty()) continue;
     if (Status s = WriteReport(base, report); !s.ok()) err << "crossmove: " << s.message() << "\n";
   }
-  return {latest, dated};
+  return {latest, dated_base};
 }
 
 void RewriteMigrationReport(Journal& journal, const Config& config, const std::string& why,

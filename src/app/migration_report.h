@@ -52,11 +52,12 @@ class MigrationReportBuilder {
 // A report's header: title, organizations, dates, tool.
 RunReport NewMigrationReport(Journal& journal, const Config& config, std::string title,
                              std::string organizations);
-// Writes the report as the latest and as this command's dated copy; returns the two base names
-// (latest, dated). A failure to write is said on `err`: the migration itself is not undone.
+// Writes the report as the latest and, with `dated`, as this command's dated copy; returns the
+// two base names (latest, dated; "" when none). A failure to write is said on `err`: the
+// migration itself is not undone.
 std::pair<std::string, std::string> WriteMigrationReport(const Config& config,
-                                                         const RunReport& report,
-                                                         std::ostream& err);
+                                                         const RunReport& report, std::ostream& err,
+                                                         bool dated = true);
 
 // The whole report from the journal, as a command that moved nothing itself (`rollback`,
 // `forget`) leaves it: written as the latest and dated, problems said on `err`.

@@ -112,8 +112,10 @@ std::string FormatPlanText(const Batch& batch, const std::vector<JournaledRow>& 
     std::string what;
     if (!j.next_step.empty()) {
       ++resuming;
+      // A synced (or suspended) mailbox waits: "resumes at cleanup" would promise a cut-over.
+      bool waits = j.stage == "synced" || j.stage == "suspended";
       what =
-          st.Yellow(fmt::format("resumes at {}", j.next_step)) +
+          st.Yellow(waits ? j.stage : fmt::format("resumes at {}", j.next_step)) +
           fmt::format(" (state {}{}{})", j.state, j.completion.empty() ? "" : "; " + j.completion,
                       j.failure.empty()
                           ? ""

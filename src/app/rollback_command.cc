@@ -50,8 +50,9 @@ int RunRollback(const Config& config, const RunOptions& options, Console console
   auto opened = OpenExistingJournal(config, console, "", /*read_only=*/options.dry_run, json);
   if (!opened) return kExitUsage;
   std::unique_ptr<Journal>* journal = &opened->journal;
-  auto chosen = ChooseMailboxes(options.all ? std::vector<std::string>{} : options.identities,
-                                IdentitiesOf(opened->mailboxes), config, json, console);
+  auto chosen =
+      ChooseSnapshotted(*opened, options.all ? std::vector<std::string>{} : options.identities,
+                        "roll back", config, json, console);
   if (!chosen) return kExitUsage;
   std::unique_ptr<EventLog> log;
   if (!options.dry_run) {

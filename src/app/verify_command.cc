@@ -57,8 +57,8 @@ int RunVerify(const Config& config, const RunOptions& options, Console console) 
       OpenExistingJournal(config, console, ": verify checks the mailboxes a run snapshotted",
                           /*read_only=*/true, options.json);
   if (!opened) return kExitUsage;
-  auto chosen = ChooseMailboxes(options.identities, IdentitiesOf(opened->mailboxes), config,
-                                options.json, console);
+  auto chosen =
+      ChooseSnapshotted(*opened, options.identities, "verify", config, options.json, console);
   if (!chosen) return kExitUsage;
   const std::vector<JournaledMove>* loaded = &opened->mailboxes;
   std::vector<Snapshot> snapshots;

@@ -71,6 +71,12 @@ Result<int64_t> ParseIsoTime(std::string_view text) {
     while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
     if (pos == start) return bad("a fraction needs digits");
   }
+  // What is there is checked before what is missing: "25:00" is a wrong hour first.
+  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (month < 1 || month > 12) return bad("the month is out of range");
+  int days_in_month = kDays[month - 1] + (month == 2 && IsLeap(year));
+  if (day < 1 || day > days_in_month) return bad("the day is out of range");
+  if (hour > 23 || minute > 59 || second > 60) return bad("the time of day is out of range");
   int offset = 0;
   if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
     ++pos;
@@ -87,11 +93,6 @@ Result<int64_t> ParseIsoTime(std::string_view text) {
     return bad("it names no time zone: end it in Z for UTC or in an offset such as +01:00");
   }
   if (pos != s.size()) return bad("unexpected text after the time");
-  static const int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (month < 1 || month > 12) return bad("the month is out of range");
-  int days_in_month = kDays[month - 1] + (month == 2 && IsLeap(year));
-  if (day < 1 || day > days_in_month) return bad("the day is out of range");
-  if (hour > 23 || minute > 59 || second > 60) return bad("the time of day is out of range");
   int64_t days = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   return days * 86400 + hour * 3600 + minute * 60 + std::min(second, 59) - offset;
 }

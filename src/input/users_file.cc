@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <tuple>
 
@@ -196,6 +197,20 @@ Result<UsersFile> ParseUsersFile(std::string_view bytes, std::string_view path, 
     if (it == columns.end()) return std::nullopt;
     return it->second;
   };
+  // A column crossmove reads, mistyped, would be ignored like any other column of an export:
+  // a StartAfter read as absent moves the mailbox now. Near misses are problems.
+  static const std::vector<std::string> kOverrideColumns = {
+      "TargetDatabase", "SourceMailboxCleanupOptions", "NTAccountOU", "StartAfter",
+      "CompleteAfter"};
+  for (const auto& [name, index] : columns) {
+    if (std::find(kOverrideColumns.begin(), kOverrideColumns.end(), name) != kOverrideColumns.end())
+      continue;
+    if (std::string near = NearestOf(name, kOverrideColumns); !near.empty() && !IEquals(near, name))
+      problems.push_back({file.path, header.line, fmt::format("header column {}", index + 1),
+                          fmt::format("'{}' is not a column crossmove reads; did you mean {}? "
+                                      "(rename it, or rename it away if it is not meant)",
+                                      name, near)});
+  }
   auto db_col = column_of("TargetDatabase");
   auto cleanup_col = column_of("SourceMailboxCleanupOptions");
   auto ou_col = column_of("NTAccountOU");

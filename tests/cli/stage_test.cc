@@ -11,6 +11,7 @@
 #include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "cli/imap_checks.h"
 #include "cli/org.h"
@@ -44,8 +45,10 @@ std::string UtcIn(int seconds) {
   return text;
 }
 
-// The users file with a CompleteAfter column: `times[i]` for the i-th row ("" leaves it empty).
-void AddCompleteAfterColumn(const Org& org, const std::vector<std::string>& times) {
+// The users file with a StartAfter or CompleteAfter column: `times[i]` for the i-th row ("" leaves
+// it empty).
+void AddTimeColumn(const Org& org, const std::string& column,
+                   const std::vector<std::string>& times) {
   std::vector<std::string> lines = Split(org.Read("users.csv"), '\n');
   std::string out;
   size_t row = 0;
@@ -55,13 +58,17 @@ void AddCompleteAfterColumn(const Org& org, const std::vector<std::string>& time
     if (line.starts_with("#TYPE")) {
       out += line + "\r\n";
     } else if (line.starts_with("\"Name\"")) {
-      out += line + ",\"CompleteAfter\"\r\n";
+      out += line + ",\"" + column + "\"\r\n";
     } else {
       out += line + ",\"" + (row < times.size() ? times[row] : "") + "\"\r\n";
       ++row;
     }
   }
   testing::Spit(org.dir() / "users.csv", out);
+}
+
+void AddCompleteAfterColumn(const Org& org, const std::vector<std::string>& times) {
+  AddTimeColumn(org, "CompleteAfter", times);
 }
 
 TEST(Stage, SuspendWhenReadySyncsAndLeavesTheSourceUntouchedUntilComplete) {
@@ -261,6 +268,35 @@ TEST(Stage, CompletingOneMailboxIsNotHeldUpByAnotherRowsProblem) {
   EXPECT_EQ(stages["completed"], 1) << ::testing::PrintToString(stages);
 }
 
+// A mailbox queued by its row's StartAfter keeps the run's suspend-when-ready too: a later run
+// that names no schedule setting (a cron line) neither drops it nor cuts the mailbox over once
+// its start has come (new-user trial: it was completed without `crossmove complete`).
+TEST(Stage, AQueuedMailboxKeepsItsJournaledScheduleWhenItsStartComes) {
+  Org org(kMailboxes, kMessages, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  std::string start = UtcIn(4);
+  AddTimeColumn(org, "StartAfter", {start});
+  std::string source_before = SourceEntries(org);
+  ASSERT_EQ(org.Run({"run", "--suspend-when-ready"}).exit_code, 0);
+  EXPECT_EQ(Stages(org), (std::map<std::string, int>{{"queued", 1}, {"synced", 2}}));
+  auto plain = org.Run({"run"});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_NE(plain.err.find(fmt::format("{} mailboxes keep the schedule journaled", kMailboxes)),
+            std::string::npos)
+      << plain.err;
+  auto queued = org.Run({"status"});
+  EXPECT_NE(queued.out.find("starts after " + start +
+                            ", then syncs; then waits for `crossmove "
+                            "complete`"),
+            std::string::npos)
+      << queued.out;
+  std::this_thread::sleep_for(std::chrono::seconds(5));
+  auto started = org.Run({"run"});
+  ASSERT_EQ(started.exit_code, 0) << started.err << started.out;
+  EXPECT_EQ(Stages(org), (std::map<std::string, int>{{"synced", kMailboxes}}));
+  EXPECT_EQ(SourceEntries(org), source_before) << "a mailbox was cut over without `complete`";
+}
+
 TEST(Stage, CompleteAfterInThePastCompletesAtTheNextRun) {
   Org org(kMailboxes, kMessages, "CreateSourceContact");
   CM_ASSERT_ORG(org);
@@ -290,6 +326,15 @@ TEST(Stage, StatusShowsQueuedMailboxesWithTheirStartTime) {
     EXPECT_EQ(testing::Occurrences(one.out, "(queued, "), 1u) << typed << ": " << one.out;
   }
   EXPECT_EQ(org.Run({"suspend", "alice.adams"}).exit_code, 0);
+  // verify and rollback work on what was moved: a queued mailbox is named as such.
+  for (const std::vector<std::string>& argv : {std::vector<std::string>{"verify", "alice.adams"},
+                                               {"rollback", "--dry-run", "ALICEADAMS0"}}) {
+    auto r = org.Run(argv);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find("is pending and not snapshotted yet (nothing was moved): nothing to "),
+              std::string::npos)
+        << r.err;
+  }
 }
 
 TEST(Stage, CompleteAfterInTheFutureOnlySyncsUntilItPasses) {

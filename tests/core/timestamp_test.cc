@@ -29,6 +29,11 @@ TEST(Timestamp, RefusesATimeWithoutAZoneAndImpossibleDates) {
       EXPECT_NE(t.status().message().find("ISO 8601"), std::string::npos) << bad;
     }
   }
+  // A wrong hour is named as such, even where the zone is missing too.
+  auto hour = ParseIsoTime("2026-12-24 25:00");
+  ASSERT_FALSE(hour.ok());
+  EXPECT_NE(hour.status().message().find("the time of day is out of range"), std::string::npos)
+      << hour.status().message();
 }
 
 TEST(Timestamp, ReadsIntervalsInExchangeAndUnitForms) {

@@ -191,6 +191,16 @@ TEST(UsersFileErrors, ASyntaxErrorInOneRowDoesNotHideTheProblemsOfTheOthers) {
 TEST(UsersFileErrors, ASyntaxErrorInTheHeaderIsTheFilesError) {
   ExpectFileError("Alias,\"Na\"me\na\n", "users.csv:1: header: field 2: unexpected text");
 }
+// A mistyped column crossmove reads would be ignored (a StartAfter read as absent moves the
+// mailbox now): a near miss is a problem on the header line.
+TEST(UsersFileErrors, AMistypedScheduleColumnIsNamedWithTheColumnMeant) {
+  Parsed p = Parse("Alias,StartAftr,completeafter\na,2030-01-01T00:00:00Z,\n");
+  ASSERT_TRUE(p.file.ok());
+  ASSERT_EQ(p.problems.size(), 1u);
+  EXPECT_EQ(p.problems[0].ToString(),
+            "users.csv:1: header column 2: 'StartAftr' is not a column crossmove reads; did you "
+            "mean StartAfter? (rename it, or rename it away if it is not meant)");
+}
 TEST(UsersFileErrors, Windows1252Bytes) {
   ExpectFileError("Alias\nok\nJos\xE9\n", "users.csv:3: not valid UTF-8");
 }
