@@ -241,7 +241,13 @@ Status ProvisionTarget(MigrationContext& ctx, MailboxWork& w, RunProgress&) {
 
 Status CopyContent(MigrationContext& ctx, MailboxWork& w, RunProgress& progress) {
   w.copied_in_this_run = true;
-  return CopyPass(ctx, w, progress).status();
+  // Moved before, rolled back and forgotten: the target still holds the copies of that move,
+  // and the source has changed since (flags, moves, deletions). A delta pass brings those copies
+  // to the source as it is now; a copy of new mail only would leave them beside new copies.
+  auto moved_before = ctx.journal->MovedBefore(w.jm.id);
+  if (!moved_before.ok()) return moved_before.status();
+  return CopyPass(ctx, w, progress, *moved_before ? PassKind::kChanges : PassKind::kNewMessages)
+      .status();
 }
 
 Status VerifyContent(MigrationContext& ctx, MailboxWork& w, RunProgress&) {

@@ -71,7 +71,8 @@ CREATE TABLE IF NOT EXISTS deltas(
 CREATE TABLE IF NOT EXISTS forgotten(
   id INTEGER PRIMARY KEY, identity TEXT NOT NULL, source_dn TEXT NOT NULL, state TEXT NOT NULL,
   messages INTEGER NOT NULL, bytes INTEGER NOT NULL, first_step TEXT NOT NULL,
-  last_step TEXT NOT NULL, at TEXT NOT NULL);
+  last_step TEXT NOT NULL, at TEXT NOT NULL,
+  map INTEGER, adopted_by INTEGER);
 )sql";
 
 // The times and host names a holder is described by (journal/run_lock.h).
@@ -355,18 +356,56 @@ Result<std::vector<JournalMailbox>> Journal::All() {
 Result<int64_t> Journal::Register(const std::string& identity, unsigned long line,
                                   const std::string& source_dn) {
   std::lock_guard<std::recursive_mutex> lock(*mu_);
+  CM_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  auto failed = [&](Status s) {
+    Exec("ROLLBACK");
+    return s;
+  };
   Stmt ins(db_,
            "INSERT OR IGNORE INTO mailboxes(identity, line, source_dn, updated) VALUES(?,?,?,?)");
-  CM_RETURN_IF_ERROR(Done(ins.Bind(1, identity)
-                              .Bind(2, static_cast<int64_t>(line))
-                              .Bind(3, source_dn)
-                              .Bind(4, Now())
-                              .Step()));
+  if (Status s = Done(ins.Bind(1, identity)
+                          .Bind(2, static_cast<int64_t>(line))
+                          .Bind(3, source_dn)
+                          .Bind(4, Now())
+                          .Step());
+      !s.ok())
+    return failed(s);
+  bool inserted = sqlite3_changes(db_) > 0;
   Stmt q(db_, "SELECT id FROM mailboxes WHERE identity=?");
   q.Bind(1, identity);
   auto row = q.Step();
+  if (!row.ok()) return failed(row.status());
+  int64_t id = q.Int(0);
+  if (inserted) {
+    // Moved before and forgotten: this move takes over the map of the copies that move left.
+    Stmt earlier(db_,
+                 "SELECT map FROM forgotten WHERE identity=? COLLATE NOCASE AND map IS NOT NULL "
+                 "AND adopted_by IS NULL ORDER BY id DESC LIMIT 1");
+    earlier.Bind(1, identity);
+    auto found = earlier.Step();
+    if (!found.ok()) return failed(found.status());
+    if (*found) {
+      int64_t map = earlier.Int(0);
+      for (const char* sql : {"UPDATE messages SET mailbox=? WHERE mailbox=?",
+                              "UPDATE folders SET mailbox=? WHERE mailbox=?",
+                              "UPDATE synced_folders SET mailbox=? WHERE mailbox=?",
+                              "UPDATE forgotten SET adopted_by=? WHERE map=?"}) {
+        Stmt move(db_, sql);
+        if (Status s = Done(move.Bind(1, id).Bind(2, map).Step()); !s.ok()) return failed(s);
+      }
+    }
+  }
+  CM_RETURN_IF_ERROR(Exec("COMMIT"));
+  return id;
+}
+
+Result<bool> Journal::MovedBefore(int64_t mailbox) {
+  std::lock_guard<std::recursive_mutex> lock(*mu_);
+  Stmt q(db_, "SELECT 1 FROM forgotten WHERE adopted_by=? LIMIT 1");
+  q.Bind(1, mailbox);
+  auto row = q.Step();
   if (!row.ok()) return row.status();
-  return q.Int(0);
+  return *row;
 }
 
 Status Journal::Claim(int64_t mailbox) {
@@ -467,20 +506,30 @@ Status Journal::Forget(int64_t mailbox) {
   CM_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
   Stmt keep(db_,
             "INSERT INTO forgotten(identity, source_dn, state, messages, bytes, first_step, "
-            "last_step, at) SELECT identity, source_dn, state, ?, ?, ?, ?, ? FROM mailboxes "
-            "WHERE id=?");
+            "last_step, at, map) SELECT identity, source_dn, state, ?, ?, ?, ?, ?, ? FROM "
+            "mailboxes WHERE id=?");
+  // Its message map is kept, under an id no mailbox has (rowids are positive): the target still
+  // holds those copies, and a later move of the same identity takes the map over (Register), so
+  // that it brings them to the source as it is then instead of copying beside them.
+  const int64_t kept = -mailbox;
   Status s = Done(keep.Bind(1, static_cast<int64_t>(copied.messages))
                       .Bind(2, static_cast<int64_t>(copied.bytes))
                       .Bind(3, span.first)
                       .Bind(4, span.last)
                       .Bind(5, Now())
-                      .Bind(6, mailbox)
+                      .Bind(6, kept)
+                      .Bind(7, mailbox)
                       .Step());
+  for (const char* sql : {"UPDATE messages SET mailbox=? WHERE mailbox=?",
+                          "UPDATE folders SET mailbox=? WHERE mailbox=?",
+                          "UPDATE synced_folders SET mailbox=? WHERE mailbox=?"}) {
+    if (!s.ok()) break;
+    Stmt move(db_, sql);
+    s = Done(move.Bind(1, kept).Bind(2, mailbox).Step());
+  }
   for (const char* sql :
-       {"DELETE FROM messages WHERE mailbox=?", "DELETE FROM folders WHERE mailbox=?",
-        "DELETE FROM synced_folders WHERE mailbox=?", "DELETE FROM steps WHERE mailbox=?",
-        "DELETE FROM stages WHERE mailbox=?", "DELETE FROM deltas WHERE mailbox=?",
-        "DELETE FROM mailboxes WHERE id=?"}) {
+       {"DELETE FROM steps WHERE mailbox=?", "DELETE FROM stages WHERE mailbox=?",
+        "DELETE FROM deltas WHERE mailbox=?", "DELETE FROM mailboxes WHERE id=?"}) {
     if (!s.ok()) break;
     Stmt del(db_, sql);
     s = Done(del.Bind(1, mailbox).Step());

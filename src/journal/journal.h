@@ -111,10 +111,14 @@ class Journal {
   Status SaveSnapshot(int64_t mailbox, const std::string& snapshot_json,
                       const std::string& plan_json);
 
-  // Removes a mailbox and everything recorded for it (steps, message map), so that the next run
-  // sees it as new; what it was (state, totals, step times) is kept for the report. The caller
-  // decides whether that is safe (app/journal_commands.h: RunForget).
+  // Removes a mailbox and what was recorded of its steps, so that the next run sees it as new;
+  // what it was (state, totals, step times) is kept for the report, and its message map for a
+  // later move of the same identity (Register takes it over: MovedBefore). The caller decides
+  // whether that is safe (app/journal_commands.h: RunForget).
   Status Forget(int64_t mailbox);
+  // Whether this mailbox took over the message map of an earlier, forgotten move of its
+  // identity: its target holds those copies, which its copy brings to the source as it is now.
+  Result<bool> MovedBefore(int64_t mailbox);
   struct ForgottenMailbox {
     std::string identity, source_dn, state;  // state when forgotten ("rolled-back")
     uint64_t messages = 0, bytes = 0;        // what its runs had copied

@@ -312,5 +312,38 @@ TEST(Identities, ForgetLetsTheNextRunMoveARolledBackMailboxAgain) {
   EXPECT_NE(org.Read("crossmove-report.html").find("<h2>Forgotten</h2>"), std::string::npos);
 }
 
+// Moved, rolled back, and the user works in the old mailbox again (new mail, a message moved
+// to another folder, one deleted, a flag changed); then forgotten and moved again into the
+// target that still holds the first move's copies: the new mailbox ends as the old one is now,
+// read from both sides' files, nothing beside it twice (new-user trial: the copies of the first
+// move stayed beside the new ones, and verify passed).
+TEST(Identities, AMailboxMovedAgainAfterRollbackAndForgetEndsAsItsSourceIsThen) {
+  namespace fs = std::filesystem;
+  Org org(2, 40, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  ASSERT_EQ(org.Run({"run"}).exit_code, 0);
+  ASSERT_EQ(org.Run({"rollback", "alice.adams"}).exit_code, 0);
+  fs::path box = org.dir() / "source-mail" / "fabrikam.test" / "alice.adams";
+  std::vector<fs::path> files;
+  for (const auto& f : fs::directory_iterator(box / "cur")) files.push_back(f.path());
+  std::sort(files.begin(), files.end());
+  ASSERT_GE(files.size(), 3u);
+  for (const char* sub : {"cur", "new", "tmp"}) fs::create_directories(box / ".Moved" / sub);
+  fs::rename(files[0], box / ".Moved" / "cur" / files[0].filename());
+  fs::remove(files[1]);
+  std::string flagged = files[2].filename().string();
+  flagged = flagged.substr(0, flagged.find(":2,")) + ":2,FS";
+  fs::rename(files[2], box / "cur" / flagged);
+  testing::Spit(box / "new" / "1800000000.M1P1.again",
+                "Message-ID: <again@x>\r\nSubject: after the rollback\r\n\r\nhello\r\n");
+  ASSERT_EQ(org.Run({"forget", "alice.adams"}).exit_code, 0);
+  auto again = org.Run({"run", "--allow-merge"});
+  ASSERT_EQ(again.exit_code, 0) << again.err << again.out;
+  EXPECT_EQ(org.TargetMail("alice.adams"), testing::MailOf(box, /*as_target_names=*/true))
+      << testing::Difference(org.TargetMail("alice.adams"),
+                             testing::MailOf(box, /*as_target_names=*/true));
+  EXPECT_EQ(org.Run({"verify"}).exit_code, 0);
+}
+
 }  // namespace
 }  // namespace cm

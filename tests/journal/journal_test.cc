@@ -106,7 +106,7 @@ TEST(Journal, TheMessageMapSurvivesAReopen) {
   EXPECT_EQ((*loaded)["foreign:was-there-before"].state, MessageMap::State::kForeign);
 }
 
-TEST(Journal, AForgottenMailboxIsNewToTheNextRunWithNothingRecorded) {
+TEST(Journal, AForgottenMailboxIsNewToTheNextRunWhichTakesOverTheMapOfItsCopies) {
   TempDir t;
   auto j = Journal::Open(t / "j.db");
   ASSERT_TRUE(j.ok());
@@ -121,19 +121,27 @@ TEST(Journal, AForgottenMailboxIsNewToTheNextRunWithNothingRecorded) {
   ASSERT_TRUE((*j)->Forget(id).ok());
   auto old_map = (*j)->MessagesOf(id)->Load("INBOX");
   ASSERT_TRUE(old_map.ok());
-  EXPECT_TRUE(old_map->empty()) << "its message map is removed with it";
+  EXPECT_TRUE(old_map->empty()) << "its message map is no longer that mailbox's";
   auto gone = (*j)->Find("Alias=a");
   ASSERT_TRUE(gone.ok());
   EXPECT_FALSE(*gone);
   EXPECT_TRUE((*(*j)->Find("Alias=b")).has_value()) << "only that mailbox is forgotten";
-  // Registered again, it starts from pending with an empty message map.
-  int64_t again = *(*j)->Register("Alias=a", 2, "CN=a,DC=x");
+  EXPECT_FALSE(*(*j)->MovedBefore(other));
+  // Registered again, it starts from pending and takes over the map of the copies its first
+  // move left in the target (which its copy then brings to the source as it is).
+  int64_t again = *(*j)->Register("alias=A", 2, "CN=a,DC=x");
   EXPECT_NE(again, other);
   auto m = (*j)->Find("Alias=a");
   EXPECT_EQ((*m)->state, MailboxState::kPending);
   auto loaded = (*j)->MessagesOf(again)->Load("INBOX");
   ASSERT_TRUE(loaded.ok());
-  EXPECT_TRUE(loaded->empty());
+  ASSERT_EQ(loaded->size(), 1u);
+  EXPECT_EQ(loaded->at("k1").target_key, "t1");
+  EXPECT_TRUE(*(*j)->MovedBefore(again));
+  // Once: another mailbox registered later takes nothing.
+  int64_t third = *(*j)->Register("Alias=c", 4, "CN=c,DC=x");
+  EXPECT_FALSE(*(*j)->MovedBefore(third));
+  EXPECT_TRUE((*j)->MessagesOf(third)->Load("INBOX")->empty());
 }
 
 TEST(Serialize, SnapshotsKeepEveryValueIncludingBinary) {
