@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <map>
+
 #include "app/bounces.h"
+#include "app/journal_access.h"
 #include "app/lifecycle.h"
 #include "app/mail_stores.h"
 #include "app/organizations.h"
@@ -109,8 +112,31 @@ int RunPlan(const Config& config, const PlanOptions& options, Console console) {
     int code = ReportProblems(problems, options.json, console);
     return pre.unreachable ? kExitUnreachable : code;
   }
-  for (PlannedMailbox& m : pre.batch.mailboxes)
-    m.schedule = ScheduleNote(ScheduleOf(config, m.row), UnixNow());
+  // What `run` would give each new row: its schedule, or the one journaled with a mailbox the
+  // journal has registered but not yet snapshotted (queued by an earlier run).
+  {
+    std::map<std::string, MailboxStage, ILess> registered;
+    if (FileExists(config.journal)) {
+      if (auto journal = Journal::OpenReadOnly(config.journal); journal.ok()) {
+        auto all = (*journal)->All();
+        auto stages = (*journal)->Stages();
+        if (all.ok() && stages.ok()) {
+          for (const auto& jm : *all) {
+            if (auto st = stages->find(jm.id); st != stages->end())
+              registered[jm.identity] = st->second;
+          }
+        }
+      }
+    }
+    for (PlannedMailbox& m : pre.batch.mailboxes) {
+      auto it = registered.find(JournalIdentity(pre.batch.identity_column, m.row.identity));
+      bool kept = false;
+      MailboxStage schedule =
+          EffectiveSchedule(config, m.row, it == registered.end() ? nullptr : &it->second,
+                            MailboxState::kPending, kept);
+      m.schedule = ScheduleNote(schedule, UnixNow());
+    }
+  }
   const Batch& batch = pre.batch;
   std::vector<JournaledRow> journaled = JournaledRows(config, pre);
 

@@ -158,6 +158,21 @@ MailboxStage ScheduleOf(const Config& config, const UsersFileRow& row) {
   return schedule;
 }
 
+MailboxStage EffectiveSchedule(const Config& config, const UsersFileRow& row,
+                               const MailboxStage* recorded, MailboxState state, bool& kept) {
+  MailboxStage schedule = ScheduleOf(config, row);
+  bool run_names_schedule =
+      config.start_after || config.complete_after || config.suspend_when_ready;
+  kept =
+      recorded && recorded->staged() && !run_names_schedule && state < MailboxState::kSourceCleaned;
+  if (kept) {
+    if (!row.start_after) schedule.start_after = recorded->start_after;
+    if (!row.complete_after) schedule.complete_after = recorded->complete_after;
+    schedule.suspend_when_ready = recorded->suspend_when_ready;
+  }
+  return schedule;
+}
+
 std::string ScheduleNote(const MailboxStage& schedule, int64_t now) {
   if (!schedule.staged()) return "";
   std::string start =

@@ -80,6 +80,13 @@ int64_t NextDueOf(MailboxState state, const MailboxStage& stage, int64_t now);
 bool CompletionDue(const MailboxStage& stage, int64_t now);
 // The schedule a mailbox has from its users-file row (StartAfter, CompleteAfter) and the config.
 MailboxStage ScheduleOf(const Config& config, const UsersFileRow& row);
+// The schedule a run gives a mailbox. A run that names no schedule setting (a cron line, a
+// hand-typed `run` that leaves out the flag) keeps the one journaled with a staged mailbox not
+// yet cleaned up, as a migration batch keeps its CompleteAfter until it is changed; the row's
+// own StartAfter / CompleteAfter columns still apply. `kept` says whether the journaled one
+// was kept. A run with schedule settings replaces it.
+MailboxStage EffectiveSchedule(const Config& config, const UsersFileRow& row,
+                               const MailboxStage* recorded, MailboxState state, bool& kept);
 // What a mailbox not yet started will do with that schedule, as `plan` shows it: "starts after
 // 2026-12-20T00:00:00Z; then completes after ...", "syncs; waits for `crossmove complete`";
 // "" for a one-shot move.

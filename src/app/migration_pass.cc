@@ -139,25 +139,14 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
       }
     }
     if (!only.empty() && !only.count(w.jm.id)) continue;
-    // The schedule comes from this run's settings; the operator's requests from the journal.
-    // A run that names no schedule keeps the one journaled (as a migration batch keeps its
-    // CompleteAfter until it is changed): a cron line or a hand-typed `run` that leaves out
-    // the flag must not cut a staged mailbox over early. `complete` cuts over now; a run with
-    // schedule settings replaces it.
-    // The users file's StartAfter / CompleteAfter columns are the row's own times, in every
-    // run; what a run "names" are its settings (config, environment, flags).
-    MailboxStage schedule = ScheduleOf(config, row);
+    // The schedule from this run's settings and the row, or the journaled one (lifecycle.h
+    // EffectiveSchedule); the operator's requests from the journal.
     auto recorded = stages->find(w.jm.id);
     w.stage = recorded == stages->end() ? MailboxStage{} : recorded->second;
-    bool run_names_schedule =
-        config.start_after || config.complete_after || config.suspend_when_ready;
-    if (recorded != stages->end() && recorded->second.staged() && !run_names_schedule &&
-        w.jm.state < MailboxState::kSourceCleaned) {
-      if (!row.start_after) schedule.start_after = recorded->second.start_after;
-      if (!row.complete_after) schedule.complete_after = recorded->second.complete_after;
-      schedule.suspend_when_ready = recorded->second.suspend_when_ready;
-      kept_schedules += !w.stage.complete_requested;  // `complete` itself needs no hint
-    }
+    bool kept = false;
+    MailboxStage schedule = EffectiveSchedule(
+        config, row, recorded == stages->end() ? nullptr : &recorded->second, w.jm.state, kept);
+    kept_schedules += kept && !w.stage.complete_requested;  // `complete` itself needs no hint
     if (recorded == stages->end() ? schedule.staged() : !SameSchedule(w.stage, schedule)) {
       if (Status s = ctx.journal->SaveSchedule(w.jm.id, schedule); !s.ok()) {
         console.err << "crossmove: " << s.message() << "\n";
@@ -185,10 +174,11 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
 
   if (kept_schedules) {
     console.err << fmt::format(
-        "crossmove: {} keep the schedule journaled when they were staged (this run names "
-        "none): `crossmove complete` cuts over now, a run with start-after / complete-after / "
+        "crossmove: {} the schedule journaled when {} staged (this run names none): "
+        "`crossmove complete` cuts over now, a run with start-after / complete-after / "
         "suspend-when-ready changes it\n",
-        CountOf(kept_schedules, "mailbox", "mailboxes"));
+        kept_schedules == 1 ? "1 mailbox keeps" : fmt::format("{} mailboxes keep", kept_schedules),
+        kept_schedules == 1 ? "it was" : "they were");
   }
 
   // Loud before anything moves: the old addresses a Delete* cleanup leaves to bounce.

@@ -84,6 +84,28 @@ std::string UsageError(const CLI::App& app, const CLI::ParseError& error, int ar
   }
   if (typed.empty() && app.get_subcommands().empty())
     return fmt::format("no command given; the commands are {} (crossmove --help)", list);
+  // An option no command has: the nearest one any command has, as for a mistyped command.
+  if (dynamic_cast<const CLI::ExtrasError*>(&error)) {
+    std::vector<std::string> options;
+    std::vector<const CLI::App*> apps = {&app};
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+      apps.push_back(sub);
+    for (const CLI::App* a : apps)
+      for (const CLI::Option* o : a->get_options())
+        for (const auto& name : o->get_lnames()) options.push_back("--" + name);
+    for (int i = 1; i < argc; ++i) {
+      std::string arg = argv[i];
+      if (arg == "--") break;
+      if (!arg.starts_with("--")) continue;
+      arg = arg.substr(0, arg.find('='));
+      if (std::find(options.begin(), options.end(), arg) != options.end()) continue;
+      std::string nearest = cm::NearestOf(arg, options);
+      if (!nearest.empty())
+        return fmt::format("unknown option '{}'; did you mean '{}'?",
+                           cm::EscapeControlCharacters(arg), nearest);
+      break;
+    }
+  }
   return fmt::format("{} (crossmove {}--help)", cm::EscapeControlCharacters(error.what()),
                      typed.empty() ? "" : typed + " ");
 }

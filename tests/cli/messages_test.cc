@@ -171,6 +171,11 @@ TEST(Messages, CommandLineErrorsAreCrossmovesAndAMistypedCommandIsNamed) {
   EXPECT_TRUE(flag.err.starts_with("crossmove: ")) << flag.err;
   EXPECT_NE(flag.err.find("--bogus"), std::string::npos) << flag.err;
   EXPECT_NE(flag.err.find("(crossmove plan --help)"), std::string::npos) << flag.err;
+  auto option = testing::RunCrossmove({"--suspend-when-redy", "run"}, ws.dir());
+  EXPECT_EQ(option.exit_code, 2);
+  EXPECT_EQ(option.err,
+            "crossmove: unknown option '--suspend-when-redy'; did you mean "
+            "'--suspend-when-ready'?\n");
   // --json: the same error as data on stdout.
   auto json = testing::RunCrossmove({"--config", "crossmove.toml", "rnu", "--json"}, ws.dir());
   EXPECT_EQ(json.exit_code, 2);

@@ -284,6 +284,12 @@ TEST(Stage, AQueuedMailboxKeepsItsJournaledScheduleWhenItsStartComes) {
   EXPECT_NE(plain.err.find(fmt::format("{} mailboxes keep the schedule journaled", kMailboxes)),
             std::string::npos)
       << plain.err;
+  auto planned = org.Run({"plan"});
+  ASSERT_EQ(planned.exit_code, 0) << planned.err;
+  EXPECT_NE(planned.out.find("staged: starts after " + start +
+                             ", then syncs; then waits for `crossmove complete`"),
+            std::string::npos)
+      << planned.out;
   auto queued = org.Run({"status"});
   EXPECT_NE(queued.out.find("starts after " + start +
                             ", then syncs; then waits for `crossmove "
