@@ -324,8 +324,9 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
       "{} of {} mailboxes moved and verified, {}{} failed{}; {} messages ({:.1f} MB) copied in "
       "{:.1f} s. Report: {}.html{}",
       moved, work.size(),
-      (synced ? fmt::format("{} synced (not completed yet{}), ", synced,
-                            next_due ? "; next sync pass due " + FormatIsoTime(next_due) : "")
+      (synced ? fmt::format(
+                    "{} synced (not completed yet{}), ", synced,
+                    next_due ? "; next due (a sync or a start) " + FormatIsoTime(next_due) : "")
               : std::string()) +
           (suspended ? fmt::format("{} suspended (until `crossmove resume`), ", suspended)
                      : std::string()) +
