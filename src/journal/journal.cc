@@ -77,6 +77,10 @@ CREATE TABLE IF NOT EXISTS forgotten(
 
 // The times and host names a holder is described by (journal/run_lock.h).
 std::string Now() { return UtcNow(); }
+// A step's time to the second, as every other time is shown.
+std::string ShownTime(const std::string& at) {
+  return at.size() > 20 && at[19] == '.' ? at.substr(0, 19) + "Z" : at;
+}
 // A step's time, to the millisecond: a mailbox of a few messages moves within a second, and its
 // time (and the report's throughput) would be 0.
 std::string StepTime() {
@@ -496,13 +500,26 @@ Status Journal::Fail(int64_t mailbox, std::string_view step, const std::string& 
 
 Status Journal::Forget(int64_t mailbox) {
   std::lock_guard<std::recursive_mutex> lock(*mu_);
-  // What the report keeps of it: the totals and step times every report row shows.
-  auto totals = CopiedTotals();
-  if (!totals.ok()) return totals.status();
-  auto spans = StepSpans();
-  if (!spans.ok()) return spans.status();
-  CopiedTotal copied = totals->count(mailbox) ? totals->at(mailbox) : CopiedTotal{};
-  StepSpan span = spans->count(mailbox) ? spans->at(mailbox) : StepSpan{};
+  // What the report keeps of it: the totals and step times every report row shows, of this
+  // mailbox only (forgetting many must not read the whole journal for each).
+  CopiedTotal copied;
+  {
+    Stmt q(db_,
+           "SELECT count(*), coalesce(sum(size), 0) FROM messages WHERE mailbox=? AND "
+           "state='copied'");
+    q.Bind(1, mailbox);
+    auto row = q.Step();
+    if (!row.ok()) return row.status();
+    if (*row) copied = {static_cast<uint64_t>(q.Int(0)), static_cast<uint64_t>(q.Int(1))};
+  }
+  StepSpan span;
+  {
+    Stmt q(db_, "SELECT min(at), max(at) FROM steps WHERE mailbox=?");
+    q.Bind(1, mailbox);
+    auto row = q.Step();
+    if (!row.ok()) return row.status();
+    if (*row && !q.Null(0)) span = {ShownTime(q.Text(0)), ShownTime(q.Text(1))};
+  }
   CM_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
   Stmt keep(db_,
             "INSERT INTO forgotten(identity, source_dn, state, messages, bytes, first_step, "
@@ -933,9 +950,6 @@ Result<std::map<int64_t, Journal::StepSpan>> Journal::StepSpans() {
   int64_t last_mailbox = 0, last_run = 0;
   bool intent_open = false;  // the last row was an intent, at intent_at
   double intent_at = 0;
-  auto shown = [](const std::string& at) {  // to the second, as every other time shown
-    return at.size() > 20 && at[19] == '.' ? at.substr(0, 19) + "Z" : at;
-  };
   while (true) {
     auto row = q.Step();
     if (!row.ok()) return row.status();
@@ -945,7 +959,7 @@ Result<std::map<int64_t, Journal::StepSpan>> Journal::StepSpans() {
     last_mailbox = mailbox;
     last_run = run;
     StepSpan& span = out[mailbox];
-    std::string at = shown(q.Text(3));
+    std::string at = ShownTime(q.Text(3));
     if (span.first.empty()) span.first = at;
     span.last = at;
     double t = q.Real(4);
