@@ -46,7 +46,7 @@ std::vector<JournaledRow> JournaledRows(const Config& config, const Preflight& p
   // Stages and grades from the journal (read-only); without them the rows still show states.
   std::unique_ptr<Journal> journal;
   if (!pre.resumed.empty()) {
-    if (auto opened = Journal::OpenReadOnly(config.journal); opened.ok())
+    if (auto opened = OpenJournal(config, JournalMode::kReadOnly); opened.ok())
       journal = std::move(*opened);
   }
   using Stages = std::map<int64_t, MailboxStage>;
@@ -116,8 +116,8 @@ int RunPlan(const Config& config, const PlanOptions& options, Console console) {
   // journal has registered but not yet snapshotted (queued by an earlier run).
   {
     std::map<std::string, MailboxStage, ILess> registered;
-    if (FileExists(config.journal)) {
-      if (auto journal = Journal::OpenReadOnly(config.journal); journal.ok()) {
+    if (auto exists = JournalExists(config); exists.ok() && *exists) {
+      if (auto journal = OpenJournal(config, JournalMode::kReadOnly); journal.ok()) {
         auto all = (*journal)->All();
         auto stages = (*journal)->Stages();
         if (all.ok() && stages.ok()) {

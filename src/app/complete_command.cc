@@ -20,7 +20,7 @@ int RunComplete(const Config& config, const RunOptions& options, Console console
                console);
     return kExitUsage;
   }
-  if (std::string holder = RunLock::HolderOf(config.journal);
+  if (std::string holder = JournalHolder(config);
       !holder.empty() && !options.wait && options.approve_deletions) {
     // The approval is this pass's, not a recorded request's: the holder would not carry it.
     PrintError(fmt::format("{} holds the journal: --approve-deletions approves only a pass this "
@@ -77,7 +77,7 @@ int RunComplete(const Config& config, const RunOptions& options, Console console
     }
     return kExitOk;
   }
-  if (std::string holder = RunLock::HolderOf(config.journal); !holder.empty() && !options.wait) {
+  if (std::string holder = JournalHolder(config); !holder.empty() && !options.wait) {
     console.err << fmt::format(
         "crossmove: {} holds the journal: the completion of {} is recorded, and "
         "that run (a `run --watch` within seconds) or the next `run` completes {}\n",

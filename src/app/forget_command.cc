@@ -21,11 +21,7 @@ int RunForget(const Config& config, const RunOptions& options, Console console) 
     PrintError("forget needs the identities of the mailboxes to forget", options.json, console);
     return kExitUsage;
   }
-  if (!FileExists(config.journal)) {
-    PrintError(fmt::format("no journal at {} (nothing has run yet)", config.journal), options.json,
-               console);
-    return kExitUsage;
-  }
+  if (!RequireJournal(config, options.json, console)) return kExitUsage;
   int refused = kExitUsage;
   std::optional<RunLock> run_lock =
       LockJournal(config, options.wait, console, refused, options.json);

@@ -5,11 +5,14 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
+#include <mutex>
 
 #include <nlohmann/json.hpp>
 
 #include "app/organizations.h"
 #include "core/strings.h"
+#include "input/credential.h"
 
 namespace cm {
 
@@ -18,7 +21,59 @@ bool FileExists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
+Result<JournalLocation> JournalOf(const Config& config) {
+  auto where = ParseJournalLocation(config.journal);
+  if (!where.ok()) return where.status();
+  if (!where->postgres() || config.journal_credential.empty()) return where;
+  static std::mutex mu;
+  static std::map<std::string, std::string> loaded;  // credential spec -> password
+  std::lock_guard lock(mu);
+  auto known = loaded.find(config.journal_credential);
+  if (known == loaded.end()) {
+    auto secret = LoadSecret(config.journal_credential, "journal-credential");
+    if (!secret.ok()) return secret.status();
+    known = loaded.emplace(config.journal_credential, secret->text).first;
+  }
+  where->password = known->second;
+  return where;
+}
+
+Result<bool> JournalExists(const Config& config) {
+  auto where = JournalOf(config);
+  if (!where.ok()) return where.status();
+  return Journal::Exists(*where);
+}
+
+Result<std::unique_ptr<Journal>> OpenJournal(const Config& config, JournalMode mode) {
+  auto where = JournalOf(config);
+  if (!where.ok()) return where.status();
+  switch (mode) {
+    case JournalMode::kRun:
+      return Journal::Open(*where);
+    case JournalMode::kRequests:
+      return Journal::OpenForRequests(*where);
+    case JournalMode::kReadOnly:
+      break;
+  }
+  return Journal::OpenReadOnly(*where);
+}
+
+bool RequireJournal(const Config& config, bool json, Console console) {
+  auto exists = JournalExists(config);
+  if (exists.ok() && *exists) return true;
+  PrintError(exists.ok() ? fmt::format("no journal at {} (nothing has run yet)", config.journal)
+                         : exists.status().message(),
+             json, console);
+  return false;
+}
+
+std::string JournalHolder(const Config& config) {
+  auto where = JournalOf(config);
+  return where.ok() ? RunLock::HolderOf(*where) : "";
+}
+
 Status MakeJournalFolder(const std::string& journal) {
+  if (IsPostgresJournal(journal)) return Status::Ok();  // nothing on this host's disk
   std::filesystem::path folder = std::filesystem::path(journal).parent_path();
   std::error_code ec;
   if (folder.empty() || std::filesystem::is_directory(folder, ec)) return Status::Ok();
@@ -33,7 +88,13 @@ Status MakeJournalFolder(const std::string& journal) {
 
 std::optional<RunLock> LockJournal(const Config& config, bool wait, Console console, int& exit_code,
                                    bool json) {
-  auto lock = RunLock::Acquire(config.journal, wait, [&](const std::string& holder) {
+  auto where = JournalOf(config);
+  if (!where.ok()) {
+    PrintError(where.status().message(), json, console);
+    exit_code = kExitUsage;
+    return std::nullopt;
+  }
+  auto lock = RunLock::Acquire(*where, wait, [&](const std::string& holder) {
     console.err << fmt::format("crossmove: waiting for {} to finish with the journal {}\n", holder,
                                config.journal);
   });
@@ -47,11 +108,14 @@ std::optional<RunLock> LockJournal(const Config& config, bool wait, Console cons
 
 std::optional<OpenedJournal> OpenExistingJournal(const Config& config, Console console,
                                                  std::string_view why, bool read_only, bool json) {
-  if (!FileExists(config.journal)) {
-    PrintError(fmt::format("no journal at {}{}", config.journal, why), json, console);
+  auto exists = JournalExists(config);
+  if (!exists.ok() || !*exists) {
+    PrintError(exists.ok() ? fmt::format("no journal at {}{}", config.journal, why)
+                           : exists.status().message(),
+               json, console);
     return std::nullopt;
   }
-  auto journal = read_only ? Journal::OpenReadOnly(config.journal) : Journal::Open(config.journal);
+  auto journal = OpenJournal(config, read_only ? JournalMode::kReadOnly : JournalMode::kRun);
   if (!journal.ok()) {
     PrintError(journal.status().message(), json, console);
     return std::nullopt;
@@ -164,14 +228,15 @@ std::optional<std::vector<size_t>> ChooseSnapshotted(OpenedJournal& opened,
 std::optional<ChosenMailboxes> ChooseFromJournal(const Config& config,
                                                  const std::vector<std::string>& typed,
                                                  bool read_only, bool json, Console console) {
-  if (!FileExists(config.journal)) {
-    PrintError(fmt::format("no journal at {} (nothing has run yet)", config.journal), json,
-               console);
+  auto exists = JournalExists(config);
+  if (!exists.ok() || !*exists) {
+    PrintError(exists.ok() ? fmt::format("no journal at {} (nothing has run yet)", config.journal)
+                           : exists.status().message(),
+               json, console);
     return std::nullopt;
   }
   // Writable only to record requests (complete, suspend, resume) or forget: not a run.
-  auto journal =
-      read_only ? Journal::OpenReadOnly(config.journal) : Journal::OpenForRequests(config.journal);
+  auto journal = OpenJournal(config, read_only ? JournalMode::kReadOnly : JournalMode::kRequests);
   auto all =
       journal.ok() ? (*journal)->All() : Result<std::vector<JournalMailbox>>(journal.status());
   if (!all.ok()) {

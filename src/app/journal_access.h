@@ -13,6 +13,7 @@
 #include "app/identity_resolver.h"
 #include "app/preflight.h"
 #include "input/config.h"
+#include "input/journal_location.h"
 #include "journal/journal.h"
 #include "journal/run_lock.h"
 #include "journal/serialize.h"
@@ -20,6 +21,21 @@
 namespace cm {
 
 bool FileExists(const std::string& path);
+
+// The journal the config names (journal, journal-credential), its password loaded once per
+// process (a prompt asks once, however often the journal is opened).
+Result<JournalLocation> JournalOf(const Config& config);
+// Whether the journal is there: its file, or its tables in the PostgreSQL database. A database
+// that cannot be reached is an error, not "no journal".
+Result<bool> JournalExists(const Config& config);
+// Whether a journal is there; prints why not ("no journal at ... (nothing has run yet)", or
+// why it cannot be reached) otherwise.
+bool RequireJournal(const Config& config, bool json, Console console);
+// The description of the run holding the journal's run lock now, "" when none.
+std::string JournalHolder(const Config& config);
+// Opens the config's journal as a run, for requests, or read-only (journal/journal.h).
+enum class JournalMode { kRun, kRequests, kReadOnly };
+Result<std::unique_ptr<Journal>> OpenJournal(const Config& config, JournalMode mode);
 
 // A journal named in a folder that does not exist yet gets the folder, private (0700) as the
 // journal is: it will hold every directory value.

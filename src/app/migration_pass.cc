@@ -81,7 +81,7 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
 
   MigrationContext ctx{
       config, console, std::move(pre.orgs), nullptr, nullptr, std::move(pre.stores), {}, nullptr};
-  auto journal = Journal::Open(config.journal);
+  auto journal = OpenJournal(config, JournalMode::kRun);
   if (!journal.ok()) {
     console.err << "crossmove: " << journal.status().message() << "\n";
     return kExitUsage;
@@ -391,7 +391,7 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
 bool SleepUntilDue(const Config& config, int64_t due, Console console) {
   StopSignals stop_signals;
   auto stages_of = [&]() -> std::map<int64_t, MailboxStage> {
-    auto journal = Journal::OpenReadOnly(config.journal);
+    auto journal = OpenJournal(config, JournalMode::kReadOnly);
     if (!journal.ok()) return {};
     auto stages = (*journal)->Stages();
     return stages.ok() ? std::move(*stages) : std::map<int64_t, MailboxStage>{};

@@ -151,7 +151,7 @@ std::pair<std::string, std::string> WriteMigrationReport(const Config& config,
                                                          const RunReport& report, std::ostream& err,
                                                          bool dated) {
   // Every command keeps its dated report; the configured name is the latest.
-  std::string latest = config.report.empty() ? config.journal + ".report" : config.report;
+  std::string latest = config.report.empty() ? config.JournalStem() + ".report" : config.report;
   std::string dated_base = dated ? DatedReportBase(latest) : "";
   for (const std::string& base : {dated_base, latest}) {
     if (base.empty()) continue;

@@ -5,6 +5,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "app/journal_access.h"
 #include "core/strings.h"
 
 namespace cm {
@@ -50,9 +51,13 @@ bool PrepareRun(const Config& config, bool for_run, std::ostream& warnings, Pref
     }
   }
   // Mailboxes an earlier run snapshotted continue from the journal; only new rows are validated.
-  struct stat st;
-  if (::stat(config.journal.c_str(), &st) == 0) {
-    auto journal = Journal::OpenReadOnly(config.journal);
+  auto exists = JournalExists(config);
+  if (!exists.ok()) {
+    fatal = exists.status();
+    return false;
+  }
+  if (*exists) {
+    auto journal = OpenJournal(config, JournalMode::kReadOnly);
     if (!journal.ok()) {
       fatal = journal.status();
       return false;

@@ -27,11 +27,7 @@ int RunRollback(const Config& config, const RunOptions& options, Console console
     PrintError("rollback needs --all or the identities to roll back", json, console);
     return kExitUsage;
   }
-  if (!FileExists(config.journal)) {
-    PrintError(fmt::format("no journal at {} (nothing has run yet)", config.journal), json,
-               console);
-    return kExitUsage;
-  }
+  if (!RequireJournal(config, json, console)) return kExitUsage;
   // A dry run reads only: no lock, no event log, no directory write.
   int refused = kExitUsage;
   std::optional<RunLock> run_lock;

@@ -105,7 +105,7 @@ int RunStatus(const Config& config, const RunOptions& options, Console console) 
   batch_json["rolled_back"] = batch["rolled-back"];
   batch_json["grade"] = worst ? nlohmann::json(ToString(*worst)) : nlohmann::json();
   // A run in progress is shown, never waited for: status takes no lock.
-  std::string running = RunLock::HolderOf(config.journal);
+  std::string running = JournalHolder(config);
   if (options.json) {
     console.out << nlohmann::json{{"counts", counts},
                                   {"failed", failed},

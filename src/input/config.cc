@@ -11,6 +11,7 @@
 #include "core/dn.h"
 #include "core/strings.h"
 #include "core/timestamp.h"
+#include "input/journal_location.h"
 
 namespace cm {
 
@@ -36,7 +37,12 @@ const std::vector<KeyInfo>& KnownKeys() {
        "percent of a mailbox's copies a delta pass may remove (expunged, deleted folders) "
        "before it stops and asks (complete --approve-deletions; default 20)"},
       {"report", "per-run report, written as REPORT.csv and REPORT.html (-ReportFile)"},
-      {"journal", "the journal database (resumable state of every mailbox)"},
+      {"journal",
+       "the journal database (resumable state of every mailbox): PATH, sqlite:PATH or "
+       "postgresql://USER@HOST:PORT/DB"},
+      {"journal-credential",
+       "PostgreSQL journal password: file:PATH (mode 0600), env:VAR or prompt (default: "
+       "~/.pgpass)"},
       {"event-log", "JSON-lines log of every change (default: JOURNAL.events.jsonl)"},
       {"verify",
        "content verification: content (default: every target message read back, SHA-256 "
@@ -141,6 +147,11 @@ std::string ResolvePath(const std::string& key, std::string value, const std::st
   if (slash == std::string::npos) return value;
   std::string dir = file.substr(0, slash + 1);
   auto relative = [](std::string_view p) { return !p.empty() && p.front() != '/'; };
+  if (key == "journal" && IsPostgresJournal(value)) return value;  // a URL, not a path
+  if (key == "journal" && IStartsWith(value, "sqlite:") &&
+      relative(std::string_view(value).substr(7))) {
+    return "sqlite:" + dir + value.substr(7);
+  }
   if ((key == "users-file" || key == "report" || key == "journal" || key == "event-log" ||
        key.ends_with(".ca-file")) &&
       relative(value)) {
@@ -350,6 +361,11 @@ std::vector<std::pair<std::string, Setting>> Settings::WithPrefix(std::string_vi
   return out;
 }
 
+std::string Config::JournalStem() const {
+  if (IsPostgresJournal(journal)) return "crossmove";
+  return IStartsWith(journal, "sqlite:") ? journal.substr(7) : journal;
+}
+
 const DatabaseConfig* Config::FindDatabase(std::string_view name) const {
   for (const auto& d : databases) {
     if (IEquals(d.name, name)) return &d;
@@ -473,6 +489,15 @@ Config BuildConfig(const Settings& settings, Problems& problems) {
   str("report", c.report);
   str("journal", c.journal);
   str("event-log", c.event_log);
+  str("journal-credential", c.journal_credential);
+  if (auto where = ParseJournalLocation(c.journal); !where.ok()) {
+    problems.push_back(ProblemAt(
+        settings.Get("journal") ? *settings.Get("journal") : Setting{c.journal, "default"},
+        "journal", where.status().message()));
+  } else if (!c.journal_credential.empty() && !where->postgres()) {
+    problems.push_back(ProblemAt(*settings.Get("journal-credential"), "journal-credential",
+                                 "only a PostgreSQL journal takes a credential"));
+  }
   str("verify", c.verify);
   // "normal" was the name of the default before the default read the content back: a config
   // that says it gets today's default, never less checking than it asked for.
@@ -481,7 +506,7 @@ Config BuildConfig(const Settings& settings, Problems& problems) {
     problems.push_back(ProblemAt(*settings.Get("verify"), "verify",
                                  fmt::format("'{}' is not content, full or sizes", c.verify)));
   }
-  if (c.event_log.empty()) c.event_log = c.journal + ".events.jsonl";
+  if (c.event_log.empty()) c.event_log = c.JournalStem() + ".events.jsonl";
   boolean("allow-merge", c.allow_merge);
   boolean("keep-source-primary", c.keep_source_primary);
   integer("parallel", c.parallel, 1, 256);

@@ -113,6 +113,7 @@ struct Config {
   std::vector<DatabaseConfig> databases;  // target databases and their mail stores
   std::vector<DatabaseConfig> source_databases;  // source databases (homeMDB -> mail store)
   std::string journal = "crossmove.journal";
+  std::string journal_credential;  // a PostgreSQL journal's password: file:PATH | env:NAME | prompt
   std::string event_log;           // default: <journal>.events.jsonl
   std::string verify = "content";  // content | full | sizes (copy_engine.h VerifyMode)
   // Staged moves (issue 13; a users-file row's StartAfter / CompleteAfter win): seconds since
@@ -123,6 +124,10 @@ struct Config {
   AttributeProfile profile;
   std::map<std::string, std::string> origin;  // key -> where its value came from
 
+  // What the journal's companion files (report, event log, run lock of a file journal) are
+  // named after: the journal file's path, or "crossmove" (in the current folder) beside a
+  // PostgreSQL journal.
+  std::string JournalStem() const;
   const DatabaseConfig* FindDatabase(std::string_view name) const;
   // The source database whose dn is `home_mdb`, or the only one configured.
   const DatabaseConfig* SourceDatabaseFor(std::string_view home_mdb) const;

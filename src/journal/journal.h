@@ -1,7 +1,8 @@
-// The journal (SPEC §5): one SQLite database (WAL) per migration that records, for each
-// mailbox, its state, its snapshot, its plan and the per-message map. Every step is written
-// before it starts (intent) and after it ends (done), so a rerun after any crash, kill -9
-// included, finishes the work without repeating a side effect. It holds no secret.
+// The journal (SPEC §5): one database per migration (an SQLite file, or a PostgreSQL database
+// that many hosts share: input/journal_location.h) that records, for each mailbox, its state, its
+// snapshot, its plan and the per-message map. Every step is written before it starts (intent) and
+// after it ends (done), so a rerun after any crash, kill -9 included, finishes the work without
+// repeating a side effect. It holds no secret.
 #pragma once
 
 #include <cstdint>
@@ -14,10 +15,9 @@
 #include <vector>
 
 #include "core/status.h"
+#include "input/journal_location.h"
+#include "journal/sql.h"
 #include "mailstore/copy_engine.h"
-
-struct sqlite3;
-struct sqlite3_stmt;
 
 namespace cm {
 
@@ -76,18 +76,26 @@ struct LastDelta {
 class Journal {
  public:
   // Opens (creating) the journal and registers this process as a run.
-  static Result<std::unique_ptr<Journal>> Open(const std::string& path);
+  static Result<std::unique_ptr<Journal>> Open(const JournalLocation& where);
   // Opens an existing journal for a command that only records requests or forgets mailboxes
   // (`complete`, `suspend`, `resume`, `forget`): it writes, but is not a run (the runs are what
   // the report numbers: a `complete` is one run, its pass). run_id() is 0; nothing is claimed.
-  static Result<std::unique_ptr<Journal>> OpenForRequests(const std::string& path);
+  static Result<std::unique_ptr<Journal>> OpenForRequests(const JournalLocation& where);
   // Opens an existing journal for reading only (`plan`, `status`, `verify`): no run is
   // registered and nothing in the file changes. Writes through it fail. run_id() is 0.
-  static Result<std::unique_ptr<Journal>> OpenReadOnly(const std::string& path);
+  static Result<std::unique_ptr<Journal>> OpenReadOnly(const JournalLocation& where);
+  // The same, for a journal named as the `journal` setting names it (a file path, sqlite:PATH,
+  // or a PostgreSQL URL that needs no password).
+  static Result<std::unique_ptr<Journal>> Open(const std::string& spec);
+  static Result<std::unique_ptr<Journal>> OpenForRequests(const std::string& spec);
+  static Result<std::unique_ptr<Journal>> OpenReadOnly(const std::string& spec);
+  // Whether a journal is there to open: the file exists, or the database has the journal's
+  // tables (a PostgreSQL server that cannot be reached is an error).
+  static Result<bool> Exists(const JournalLocation& where);
   ~Journal();
 
   int64_t run_id() const { return run_id_; }
-  const std::string& path() const { return path_; }
+  const std::string& path() const { return where_.shown(); }
 
   Result<std::optional<JournalMailbox>> Find(const std::string& identity);
   Result<std::vector<JournalMailbox>> All();
@@ -176,27 +184,27 @@ class Journal {
   // schema again, which cost more than a whole move of an empty mailbox.
   struct MapConnections {
     std::mutex mu;
-    std::vector<sqlite3*> idle;
-    ~MapConnections();
+    std::vector<std::unique_ptr<SqlConnection>> idle;
   };
 
  private:
   Journal() = default;
   Status Exec(const std::string& sql);
+  std::unique_ptr<SqlStatement> Prepare(const std::string& sql) { return db_->Prepare(sql); }
   // Creates the mailbox's stage record if need be and runs "UPDATE stages SET `set_clause`";
-  // `bind` binds the clause's parameters, the mailbox is bound last.
-  Status UpdateStage(int64_t mailbox, const char* set_clause,
-                     const std::function<void(sqlite3_stmt*)>& bind);
+  // `bind` binds the clause's parameters, the mailbox is bound last (as parameter `last`).
+  Status UpdateStage(int64_t mailbox, const char* set_clause, int last,
+                     const std::function<void(SqlStatement&)>& bind);
   void StepTaken();  // the crash hook: CROSSMOVE_CRASH_AFTER_STEP=N kills the process after step N
 
   // One connection shared by the run's worker threads: every call holds this lock, so a
   // multi-statement transaction (Claim, Finish) is never interleaved with another thread's.
   std::shared_ptr<std::recursive_mutex> mu_ = std::make_shared<std::recursive_mutex>();
-  sqlite3* db_ = nullptr;
-  std::string path_;
+  std::unique_ptr<SqlConnection> db_;
+  JournalLocation where_;
   std::shared_ptr<MapConnections> map_connections_ = std::make_shared<MapConnections>();
   int64_t run_id_ = 0;
-  static Result<std::unique_ptr<Journal>> OpenWritable(const std::string& path, bool as_run);
+  static Result<std::unique_ptr<Journal>> OpenWritable(const JournalLocation& where, bool as_run);
   bool read_only_ = false;
   long crash_after_ = -1;
   long steps_ = 0;

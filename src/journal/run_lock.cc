@@ -12,6 +12,7 @@
 
 #include "core/strings.h"
 #include "io/file.h"
+#include "journal/postgres_connection.h"
 
 namespace cm {
 
@@ -76,8 +77,69 @@ std::string DescribeFile(const std::string& lock_path) {
 
 }  // namespace
 
-Result<RunLock> RunLock::Acquire(const std::string& journal_path, bool wait,
+namespace {
+
+// The advisory lock's key (any 64-bit number no other program on the database uses: "crossmove"
+// in a hash), and the table its holder describes itself in.
+constexpr int64_t kRunLockKey = 7166839264;
+constexpr const char* kHolderTable =
+    "CREATE TABLE IF NOT EXISTS run_holder(id INTEGER PRIMARY KEY, holder TEXT NOT NULL)";
+
+std::string DescribeRow(SqlConnection& db) {
+  auto has = db.HasTable("run_holder");
+  if (!has.ok() || !*has) return "another run (it has not said which yet)";
+  auto q = db.Prepare("SELECT holder FROM run_holder WHERE id=1");
+  auto row = q->Step();
+  if (row.ok() && *row && !q->Text(0).empty()) {
+    Holder h;
+    for (const auto& field : Split(Trim(q->Text(0)), ' ')) {
+      size_t eq = field.find('=');
+      if (eq == std::string::npos) continue;
+      std::string key = field.substr(0, eq), value = field.substr(eq + 1);
+      if (key == "run") h.run = std::atoll(value.c_str());
+      if (key == "pid") h.pid = std::atoll(value.c_str());
+      if (key == "host") h.host = value;
+      if (key == "since") h.since = value;
+    }
+    return h.Describe();
+  }
+  return "another run (it has not said which yet)";
+}
+
+Result<bool> TryAdvisoryLock(SqlConnection& db, bool wait) {
+  auto q = db.Prepare(wait ? "SELECT pg_advisory_lock(?), true" : "SELECT pg_try_advisory_lock(?)");
+  q->Bind(1, kRunLockKey);
+  auto row = q->Step();
+  if (!row.ok()) return row.status();
+  std::string got = q->Text(wait ? 1 : 0);
+  return got == "t" || got == "true";
+}
+
+}  // namespace
+
+Result<RunLock> RunLock::Acquire(const JournalLocation& journal, bool wait,
                                  const std::function<void(const std::string&)>& waiting) {
+  if (journal.postgres()) {
+    auto db = OpenPostgres(journal.conninfo, journal.password, /*read_only=*/false);
+    if (!db.ok()) return db.status();
+    auto got = TryAdvisoryLock(**db, false);
+    if (!got.ok()) return got.status();
+    if (!*got) {
+      std::string holder = DescribeRow(**db);
+      if (!wait) {
+        return Status::Unavailable(
+            fmt::format("the journal {} is in use by {}", journal.shown(), holder));
+      }
+      if (waiting) waiting(holder);
+      got = TryAdvisoryLock(**db, true);
+      if (!got.ok()) return got.status();
+    }
+    CM_RETURN_IF_ERROR((*db)->Exec(kHolderTable));
+    RunLock run_lock(std::move(*db), Holder::Me(0));
+    CM_RETURN_IF_ERROR(run_lock.Describe(run_lock.me_, true));
+    return run_lock;
+  }
+  const std::string& journal_path = journal.path;
   std::string path = LockPath(journal_path);
   auto lock = FileLock::Acquire(path, /*wait=*/false);
   if (!lock.ok() && lock.status().code() == Status::Code::kUnavailable) {
@@ -91,21 +153,44 @@ Result<RunLock> RunLock::Acquire(const std::string& journal_path, bool wait,
   }
   if (!lock.ok()) return lock.status();
   RunLock run_lock(std::move(*lock), Holder::Me(0));
-  CM_RETURN_IF_ERROR(run_lock.lock_.Describe(Serialize(run_lock.me_)));
+  CM_RETURN_IF_ERROR(run_lock.Describe(run_lock.me_, true));
   return run_lock;
+}
+
+Status RunLock::Describe(const Holder& holder, bool held) {
+  std::string line = held ? Serialize(holder) : "";
+  if (!db_) return lock_.Describe(line);
+  auto up = db_->Prepare(
+      "INSERT INTO run_holder(id, holder) VALUES(1, ?) ON CONFLICT(id) DO UPDATE SET "
+      "holder=excluded.holder");
+  return Run(up->Bind(1, line));
 }
 
 Status RunLock::SetRun(int64_t run_id) {
   me_.run = run_id;
-  return lock_.Describe(Serialize(me_));
+  return Describe(me_, true);
 }
 
 RunLock::~RunLock() {
-  if (lock_.held()) (void)lock_.Describe("");
+  if (lock_.held() || db_) (void)Describe(me_, false);
 }
 
-std::string RunLock::HolderOf(const std::string& journal_path) {
-  std::string path = LockPath(journal_path);
+std::string RunLock::HolderOf(const JournalLocation& journal) {
+  if (journal.postgres()) {
+    auto db = OpenPostgres(journal.conninfo, journal.password, /*read_only=*/true);
+    if (!db.ok()) return "";
+    // Held: some session has the lock granted (this one takes nothing).
+    auto q = (*db)->Prepare(
+        "SELECT 1 FROM pg_locks WHERE locktype='advisory' AND granted AND database=(SELECT oid "
+        "FROM pg_database WHERE datname=current_database()) AND classid::bigint=? AND "
+        "objid::bigint=? AND "
+        "objsubid=1");
+    q->Bind(1, kRunLockKey >> 32).Bind(2, kRunLockKey & 0xffffffff);
+    auto row = q->Step();
+    if (!row.ok() || !*row) return "";
+    return DescribeRow(**db);
+  }
+  std::string path = LockPath(journal.path);
   return FileLock::IsHeld(path) ? DescribeFile(path) : "";
 }
 

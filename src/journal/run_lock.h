@@ -4,6 +4,9 @@
 // lock is flock(2) (io/file_lock.h): the kernel drops it when the holder dies, kill -9 included,
 // so a crashed run never blocks the next. Read-only commands (status, plan, verify) never take
 // it. The holder's description is the same one the journal gives for a held mailbox.
+// A PostgreSQL journal (issue 14) has no file to lock: its run lock is a session advisory lock
+// on a connection the holder keeps open, which the server drops when that connection ends (the
+// holder's death included), and the description lives in the database beside it.
 #pragma once
 
 #include <cstdint>
@@ -11,7 +14,9 @@
 #include <string>
 
 #include "core/status.h"
+#include "input/journal_location.h"
 #include "io/file_lock.h"
+#include "journal/sql.h"
 
 namespace cm {
 
@@ -38,12 +43,19 @@ class RunLock {
   // Takes the lock of the journal at `journal_path`. Without `wait`, a held lock is
   // kUnavailable naming the holder; with it, `waiting` is told the holder once and the call
   // blocks until the lock is free.
-  static Result<RunLock> Acquire(const std::string& journal_path, bool wait,
+  static Result<RunLock> Acquire(const JournalLocation& journal, bool wait,
                                  const std::function<void(const std::string& holder)>& waiting);
+  static Result<RunLock> Acquire(const std::string& journal_path, bool wait,
+                                 const std::function<void(const std::string& holder)>& waiting) {
+    return Acquire(JournalLocation::File(journal_path), wait, waiting);
+  }
   // Names the run (once the journal has given it an id) in what a refused command prints.
   Status SetRun(int64_t run_id);
   // The description of the run holding the journal's lock now, "" when none (for status).
-  static std::string HolderOf(const std::string& journal_path);
+  static std::string HolderOf(const JournalLocation& journal);
+  static std::string HolderOf(const std::string& journal_path) {
+    return HolderOf(JournalLocation::File(journal_path));
+  }
 
   RunLock(RunLock&&) = default;
   RunLock& operator=(RunLock&&) = default;
@@ -52,7 +64,10 @@ class RunLock {
 
  private:
   RunLock(FileLock lock, Holder me) : lock_(std::move(lock)), me_(std::move(me)) {}
+  RunLock(std::unique_ptr<SqlConnection> db, Holder me) : db_(std::move(db)), me_(std::move(me)) {}
+  Status Describe(const Holder& holder, bool held);
   FileLock lock_;
+  std::unique_ptr<SqlConnection> db_;  // PostgreSQL: the session that holds the advisory lock
   Holder me_;
 };
 

@@ -208,11 +208,15 @@ TEST(Move, TheJournalAndTheEventLogArePrivate) {
   CM_ASSERT_ORG(org);
   auto r = org.Run({"run"});
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
-  for (const char* file : {"crossmove.journal", "crossmove.journal-wal", "crossmove.journal-shm",
-                           "crossmove.journal.events.jsonl"}) {
+  std::vector<std::string> files = {Org::EventLogFile()};
+  if (testing::kJournal == testing::JournalBackend::kSqlite) {
+    files.insert(files.end(),
+                 {"crossmove.journal", "crossmove.journal-wal", "crossmove.journal-shm"});
+  }
+  for (const std::string& file : files) {
     struct stat st;
     if (stat((org.dir() / file).c_str(), &st) != 0) {
-      EXPECT_NE(std::string(file).find("-"), std::string::npos) << file << " is missing";
+      EXPECT_NE(file.find("-"), std::string::npos) << file << " is missing";
       continue;
     }
     EXPECT_EQ(st.st_mode & 0777, 0600u) << file;
@@ -225,7 +229,7 @@ TEST(Move, ARerunAfterSuccessWritesNothing) {
   ASSERT_EQ(org.Run({"run"}).exit_code, 0);
   std::string source = org.DirectoryText("source"), target = org.DirectoryText("target");
   auto mail = org.TargetMail();
-  std::string events = org.Read("crossmove.journal.events.jsonl");
+  std::string events = org.Read(Org::EventLogFile());
   // A message moved to another folder of an old mailbox after the move (by hand: its user is
   // gone) is not swept into the new one a second time.
   namespace fs = std::filesystem;
@@ -243,7 +247,7 @@ TEST(Move, ARerunAfterSuccessWritesNothing) {
   EXPECT_EQ(org.DirectoryText("source"), source);
   EXPECT_EQ(org.DirectoryText("target"), target);
   EXPECT_EQ(org.TargetMail(), mail);
-  std::string new_events = org.Read("crossmove.journal.events.jsonl").substr(events.size());
+  std::string new_events = org.Read(Org::EventLogFile()).substr(events.size());
   EXPECT_EQ(new_events.find("\"event\":\"directory\""), std::string::npos) << new_events;
   EXPECT_EQ(new_events.find("\"event\":\"folder\""), std::string::npos) << new_events;
 }
@@ -308,7 +312,7 @@ TEST(Move, ReportEventLogAndStatusTellWhatHappened) {
   std::string html = org.Read("crossmove-report.html");
   EXPECT_NE(html.find("<svg"), std::string::npos);
   EXPECT_NE(html.find("6 mailboxes, 0 failed"), std::string::npos);
-  std::string events = org.Read("crossmove.journal.events.jsonl");
+  std::string events = org.Read(Org::EventLogFile());
   size_t lines = 0, directory = 0, folders = 0;
   for (const auto& line : Split(events, '\n')) {
     if (line.empty()) continue;
@@ -347,7 +351,7 @@ TEST(Move, AWrongStoreTemplateIsRefusedBeforeAnythingIsWritten) {
       << r.err;
   EXPECT_EQ(org.DirectoryText("source"), source);
   EXPECT_EQ(org.DirectoryText("target"), target);
-  EXPECT_FALSE(std::filesystem::exists(org.dir() / "crossmove.journal"));
+  EXPECT_FALSE(org.JournalWritten());
   EXPECT_FALSE(std::filesystem::exists(org.dir() / "target-mail"));
 }
 
@@ -366,7 +370,7 @@ TEST(Move, AWrongTargetStoreIsRefusedBeforeTheTargetIsWritten) {
             std::string::npos)
       << r.err;
   EXPECT_EQ(org.DirectoryText("target"), target);
-  EXPECT_FALSE(std::filesystem::exists(org.dir() / "crossmove.journal"));
+  EXPECT_FALSE(org.JournalWritten());
 }
 
 // The first mailbox's copy is damaged behind the store's back (a disk fault, a careless

@@ -16,6 +16,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "cli/run_crossmove.h"
@@ -211,6 +212,70 @@ inline RunResult RunProgram(const std::vector<std::string>& argv,
   return Spawn(argv, cwd, nullptr);
 }
 
+// Where the scenarios keep their journal (CROSSMOVE_TEST_JOURNAL): the embedded SQLite file, or
+// a PostgreSQL database on a server of the test's own (issue 14, prefix pg_).
+enum class JournalBackend { kSqlite, kPostgres };
+#ifndef CROSSMOVE_TEST_JOURNAL
+#define CROSSMOVE_TEST_JOURNAL kSqlite
+#endif
+inline constexpr JournalBackend kJournal = JournalBackend::CROSSMOVE_TEST_JOURNAL;
+
+// A throw-away PostgreSQL server (scripts/pg-server) on a port of its own: the superuser
+// "crossmove", password "secret" over TCP. Each journal gets a database of its own.
+class PgServer {
+ public:
+  PgServer() {
+    std::string root = std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : "/tmp";
+    std::string tmpl = root + "/crossmove-pg-XXXXXX";
+    dir_ = mkdtemp(tmpl.data());
+    RunResult r;
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      port_ = FreePort();
+      r = RunProgram({RepoFile("scripts/pg-server"), "start", dir_.string(), std::to_string(port_)},
+                     dir_);
+      if (r.exit_code == 0) break;
+    }
+    ok_ = r.exit_code == 0;
+    if (!ok_) error_ = "pg-server start exited " + std::to_string(r.exit_code) + ": " + r.err;
+  }
+  PgServer(const PgServer&) = delete;
+  PgServer& operator=(const PgServer&) = delete;
+  ~PgServer() {
+    RunProgram({RepoFile("scripts/pg-server"), "kill", dir_.string()}, dir_);
+    std::filesystem::remove_all(dir_);
+  }
+  bool ok() const { return ok_; }
+  const std::string& error() const { return error_; }
+  int port() const { return port_; }
+  // The URL of a database (without the password, as a config names it).
+  std::string Url(const std::string& database = "crossmove") const {
+    return fmt::format("postgresql://crossmove@127.0.0.1:{}/{}", port_, database);
+  }
+  static std::string Password() { return "secret"; }
+  // psql -qAt over the server's socket (an administrator's own reader of the journal).
+  RunResult Psql(const std::string& sql, const std::string& database = "crossmove") const {
+    return RunProgram({RepoFile("scripts/pg-server"), "psql", dir_.string(), "-d", database, "-qAt",
+                       "-v", "ON_ERROR_STOP=1", "-c", sql},
+                      dir_);
+  }
+  // A new, empty database; its name.
+  std::string NewDatabase() {
+    std::lock_guard lock(mu_);
+    std::string name = fmt::format("journal{}", ++databases_);
+    auto r = Psql("CREATE DATABASE " + name);
+    if (r.exit_code != 0) error_ += "CREATE DATABASE: " + r.err;
+    return name;
+  }
+
+ private:
+  std::filesystem::path dir_;
+  int port_ = 0;
+  bool ok_ = false;
+  std::string error_;
+  int databases_ = 0;
+  std::mutex mu_;
+};
+
 inline std::string Sha256(const std::filesystem::path& p) {
   std::string data = Slurp(p);
   unsigned char md[EVP_MAX_MD_SIZE];
@@ -339,6 +404,25 @@ class Org {
   bool ok() const { return ok_; }
   const std::string& error() const { return error_; }
   const std::filesystem::path& dir() const { return dir_; }
+  // The PostgreSQL server of the journal (kJournal == kPostgres), else null.
+  const PgServer* journal_server() const { return pg_; }
+  const std::string& journal_database() const { return pg_database_; }
+  // The event log's file: beside the journal file, or "crossmove.events.jsonl" in the folder the
+  // runs start in when the journal is a PostgreSQL database.
+  static std::string EventLogFile() {
+    return kJournal == JournalBackend::kPostgres ? "crossmove.events.jsonl"
+                                                 : "crossmove.journal.events.jsonl";
+  }
+  // Whether any run wrote a journal: its file, or its tables in the database (read with psql;
+  // the run lock's own table, run_holder, is not the journal).
+  bool JournalWritten() const {
+    if (!pg_) return std::filesystem::exists(dir_ / "crossmove.journal");
+    auto r = pg_->Psql(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema='public' AND "
+        "table_name<>'run_holder'",
+        pg_database_);
+    return r.exit_code != 0 || Trim(r.out) != "0";
+  }
   RunResult Run(std::vector<std::string> args, std::vector<std::string> env = {}) const {
     return RunCrossmove(args, dir_, env);
   }
@@ -539,6 +623,22 @@ class Org {
       }
       toml.replace(at, from.size(), to);
     };
+    if (kJournal == JournalBackend::kPostgres) {
+      // One server per test process, a database per organization (the crash test makes dozens).
+      static PgServer server;
+      pg_ = &server;
+      pg_database_ = pg_->NewDatabase();
+      if (!pg_->ok() || !pg_->error().empty()) {
+        ok_ = false;
+        error_ += pg_->error();
+        return;
+      }
+      Spit(dir_ / "journal.secret", PgServer::Password() + "\n");
+      fs::permissions(dir_ / "journal.secret", fs::perms::owner_read | fs::perms::owner_write);
+      replace("journal = \"crossmove.journal\"",
+              fmt::format("journal = \"{}\"\njournal-credential = \"file:journal.secret\"",
+                          pg_->Url(pg_database_)));
+    }
     if (kBackend != Backend::kLdif) {
       StartDirectories();
       if (!ok_) return;
@@ -649,6 +749,8 @@ class Org {
   std::string skip_reason_;
   int imap_port_[2] = {0, 0};
   int lmtp_port_[2] = {0, 0};
+  PgServer* pg_ = nullptr;  // kJournal == kPostgres: the process's server, and this journal's
+  std::string pg_database_;
 };
 
 }  // namespace cm::testing

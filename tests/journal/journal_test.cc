@@ -3,21 +3,21 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "journal/serialize.h"
-#include "mailstore/temp_dir.h"
+#include "journal/test_journal.h"
 
 namespace cm {
 namespace {
 
-using testing::TempDir;
+using testing::TestJournal;
 
 TEST(Journal, RecordsStatesAndKeepsThePlaceOfAFailure) {
-  TempDir t;
-  auto j = Journal::Open(t / "j.db");
+  TestJournal t;
+  ASSERT_EQ(t.error(), "");
+  auto j = Journal::Open(t.where());
   ASSERT_TRUE(j.ok());
   auto id = (*j)->Register("Alias=john.smith", 4, "CN=Smith\\, John,OU=People,DC=x");
   ASSERT_TRUE(id.ok());
@@ -36,9 +36,10 @@ TEST(Journal, RecordsStatesAndKeepsThePlaceOfAFailure) {
 }
 
 TEST(Journal, AMailboxIsHeldByOneLiveRunAtATime) {
-  TempDir t;
-  auto first = Journal::Open(t / "j.db");
-  auto second = Journal::Open(t / "j.db");
+  TestJournal t;
+  ASSERT_EQ(t.error(), "");
+  auto first = Journal::Open(t.where());
+  auto second = Journal::Open(t.where());
   ASSERT_TRUE(first.ok() && second.ok());
   auto id = (*first)->Register("Alias=a", 2, "CN=a,DC=x");
   ASSERT_TRUE((*first)->Claim(*id).ok());
@@ -54,42 +55,38 @@ TEST(Journal, AMailboxIsHeldByOneLiveRunAtATime) {
 }
 
 TEST(Journal, ALockLeftByAKilledRunIsTakenOver) {
-  TempDir t;
-  auto j = Journal::Open(t / "j.db");
+  TestJournal t;
+  ASSERT_EQ(t.error(), "");
+  auto j = Journal::Open(t.where());
   auto id = (*j)->Register("Alias=a", 2, "CN=a,DC=x");
   pid_t child = fork();
   if (child == 0) _exit(0);
   waitpid(child, nullptr, 0);  // a pid that no longer exists
-  sqlite3* db;
-  ASSERT_EQ(sqlite3_open((t / "j.db").c_str(), &db), SQLITE_OK);
   char host[256] = "";
   gethostname(host, sizeof(host) - 1);
-  std::string sql = fmt::format(
-      "UPDATE mailboxes SET holder_run=999, holder_pid={}, holder_host='{}', holder_since='x'",
-      child, host);
-  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
-  sqlite3_close(db);
+  ASSERT_TRUE(t.Tamper(fmt::format("UPDATE mailboxes SET holder_run=999, holder_pid={}, "
+                                   "holder_host='{}', holder_since='x'",
+                                   child, host))
+                  .ok());
   EXPECT_TRUE((*j)->Claim(*id).ok());
 }
 
 TEST(Journal, RefusesAJournalOfAnotherSchemaVersion) {
-  TempDir t;
-  { ASSERT_TRUE(Journal::Open(t / "j.db").ok()); }
-  sqlite3* db;
-  ASSERT_EQ(sqlite3_open((t / "j.db").c_str(), &db), SQLITE_OK);
-  sqlite3_exec(db, "UPDATE meta SET value='99' WHERE key='schema_version'", nullptr, nullptr,
-               nullptr);
-  sqlite3_close(db);
-  auto j = Journal::Open(t / "j.db");
+  TestJournal t;
+  ASSERT_EQ(t.error(), "");
+  { ASSERT_TRUE(Journal::Open(t.where()).ok()); }
+  ASSERT_TRUE(t.Tamper("UPDATE meta SET value='99' WHERE key='schema_version'").ok());
+  auto j = Journal::Open(t.where());
   ASSERT_FALSE(j.ok());
   EXPECT_NE(j.status().message().find("schema version 99"), std::string::npos);
 }
 
 TEST(Journal, TheMessageMapSurvivesAReopen) {
-  TempDir t;
+  TestJournal t;
+  ASSERT_EQ(t.error(), "");
   int64_t id;
   {
-    auto j = Journal::Open(t / "j.db");
+    auto j = Journal::Open(t.where());
     id = *(*j)->Register("Alias=a", 2, "CN=a,DC=x");
     auto map = (*j)->MessagesOf(id);
     MessageMeta m;
@@ -98,7 +95,7 @@ TEST(Journal, TheMessageMapSurvivesAReopen) {
     ASSERT_TRUE(map->Copied("INBOX", m.key, "INBOX", "target-key", 10, "", true).ok());
     ASSERT_TRUE(map->Foreign("INBOX", "was-there-before").ok());
   }
-  auto j = Journal::Open(t / "j.db");
+  auto j = Journal::Open(t.where());
   auto loaded = (*j)->MessagesOf(id)->Load("INBOX");
   ASSERT_TRUE(loaded.ok());
   EXPECT_EQ((*loaded)["1690000000.M1P1.host"].state, MessageMap::State::kCopied);
@@ -107,8 +104,9 @@ TEST(Journal, TheMessageMapSurvivesAReopen) {
 }
 
 TEST(Journal, AForgottenMailboxIsNewToTheNextRunWhichTakesOverTheMapOfItsCopies) {
-  TempDir t;
-  auto j = Journal::Open(t / "j.db");
+  TestJournal t;
+  ASSERT_EQ(t.error(), "");
+  auto j = Journal::Open(t.where());
   ASSERT_TRUE(j.ok());
   int64_t id = *(*j)->Register("Alias=a", 2, "CN=a,DC=x");
   int64_t other = *(*j)->Register("Alias=b", 3, "CN=b,DC=x");
@@ -163,9 +161,10 @@ TEST(Serialize, SnapshotsKeepEveryValueIncludingBinary) {
 // Two processes record stage fields at once (`complete` while a run syncs): neither write
 // undoes the other, and a journal opened read-only shows them.
 TEST(Journal, EachStageWriteChangesOnlyItsOwnFields) {
-  TempDir t;
-  auto run = Journal::Open(t / "j.db");
-  auto operator_side = Journal::Open(t / "j.db");
+  TestJournal t;
+  ASSERT_EQ(t.error(), "");
+  auto run = Journal::Open(t.where());
+  auto operator_side = Journal::Open(t.where());
   ASSERT_TRUE(run.ok() && operator_side.ok());
   auto id = (*run)->Register("Alias=a", 2, "CN=a,DC=x");
   ASSERT_TRUE(id.ok());
@@ -177,7 +176,7 @@ TEST(Journal, EachStageWriteChangesOnlyItsOwnFields) {
   ASSERT_TRUE((*run)->RecordSync(*id, 1798000000).ok());
   ASSERT_TRUE((*operator_side)->RequestCompletion(*id, /*approve_skipped=*/false).ok());
   ASSERT_TRUE((*operator_side)->SetSuspended(*id, true).ok());
-  auto reader = Journal::OpenReadOnly(t / "j.db");
+  auto reader = Journal::OpenReadOnly(t.where());
   ASSERT_TRUE(reader.ok());
   auto stages = (*reader)->Stages();
   ASSERT_TRUE(stages.ok()) << stages.status().ToString();
