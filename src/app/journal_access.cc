@@ -87,17 +87,20 @@ Status MakeJournalFolder(const std::string& journal) {
 }
 
 std::optional<RunLock> LockJournal(const Config& config, bool wait, Console console, int& exit_code,
-                                   bool json) {
+                                   bool json, bool shared) {
   auto where = JournalOf(config);
   if (!where.ok()) {
     PrintError(where.status().message(), json, console);
     exit_code = kExitUsage;
     return std::nullopt;
   }
-  auto lock = RunLock::Acquire(*where, wait, [&](const std::string& holder) {
-    console.err << fmt::format("crossmove: waiting for {} to finish with the journal {}\n", holder,
-                               config.journal);
-  });
+  auto lock = RunLock::Acquire(
+      *where, wait,
+      [&](const std::string& holder) {
+        console.err << fmt::format("crossmove: waiting for {} to finish with the journal {}\n",
+                                   holder, config.journal);
+      },
+      shared);
   if (lock.ok()) return std::move(*lock);
   bool busy = lock.status().code() == Status::Code::kUnavailable;
   PrintError(lock.status().message() + (busy ? "; nothing was done (--wait waits for it)" : ""),

@@ -45,8 +45,10 @@ Status MakeJournalFolder(const std::string& journal);
 // they read anything, so a run that waited plans from what the one before it left. On refusal,
 // prints the holder and sets `exit_code`: kExitBusy when another run holds it (nothing was
 // done). `wait`: wait for the holder instead of refusing.
+// `shared`: a run's lock, which on a PostgreSQL journal the runs (workers) of many hosts hold at
+// once; rollback and forget hold it alone (on a journal file every lock is exclusive).
 std::optional<RunLock> LockJournal(const Config& config, bool wait, Console console, int& exit_code,
-                                   bool json = false);
+                                   bool json = false, bool shared = false);
 
 // The journal of earlier runs with every snapshotted mailbox, for status / verify / rollback.
 struct OpenedJournal {

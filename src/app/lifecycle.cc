@@ -14,6 +14,7 @@
 #include "core/proxy_address.h"
 #include "core/strings.h"
 #include "core/timestamp.h"
+#include "journal/serialize.h"
 
 namespace cm {
 
@@ -36,11 +37,28 @@ constexpr const LifecycleStep& kRoutingStep = kSteps[5];
 constexpr LifecycleStep kSyncStep = {"sync", MailboxState::kContentVerified,
                                      MailboxState::kContentVerified, SyncContent};
 
+// What the journal holds of a mailbox just claimed, where another run took it further than this
+// run found it when it planned.
+bool TakeUpJournaled(MigrationContext& ctx, MailboxWork& w) {
+  auto now = ctx.journal->Find(w.jm.identity);
+  Status s = !now.ok()  ? now.status()
+             : !*now    ? Status::NotFound("the mailbox is no longer in the journal")
+                        : AdoptJournaled(w, std::move(**now));
+  if (s.ok()) return true;
+  w.row.failure = s.message();
+  ctx.journal->Release(w.jm.id);
+  return false;
+}
+
 // Takes the mailbox for this run. One held by another live run is that run's work: skipped,
 // not failed (SPEC §5), so neither the exit code nor the report counts it as a failure.
 bool ClaimOrSkip(MigrationContext& ctx, MailboxWork& w) {
   Status s = ctx.journal->Claim(w.jm.id);
-  if (s.ok()) return true;
+  if (s.ok()) {
+    w.held_elsewhere = false;
+    w.row.skipped.clear();
+    return TakeUpJournaled(ctx, w);
+  }
   if (s.code() != Status::Code::kUnavailable) {
     w.row.failure = s.message();
     return false;
@@ -48,6 +66,7 @@ bool ClaimOrSkip(MigrationContext& ctx, MailboxWork& w) {
   auto now = ctx.journal->Find(w.jm.identity);
   w.row.skipped =
       now.ok() && *now && !(*now)->holder.empty() ? "held by " + (*now)->holder : s.message();
+  w.held_elsewhere = true;
   return false;
 }
 
@@ -452,6 +471,21 @@ std::string WaitingFor(const MailboxStage& stage) {
 
 }  // namespace
 
+Status AdoptJournaled(MailboxWork& w, JournalMailbox now) {
+  // This run's own progress is in `w` already (each step it takes sets w.jm.state).
+  if (now.state == w.jm.state) return Status::Ok();
+  if (!now.snapshot.empty()) {
+    auto snapshot = SnapshotFromJson(now.snapshot);
+    if (!snapshot.ok()) return snapshot.status();
+    auto plan = PlanFromJson(nlohmann::json::parse(now.plan, nullptr, false));
+    if (!plan.ok()) return plan.status();
+    w.snapshot = std::move(*snapshot);
+    w.plan = std::move(*plan);
+  }
+  w.jm = std::move(now);
+  return Status::Ok();
+}
+
 void MoveMailbox(MigrationContext& ctx, MailboxWork& w, RunProgress& progress) {
   auto started = Clock::now();
   int64_t now = UnixNow();
@@ -518,7 +552,8 @@ void SweepAndProve(MigrationContext& ctx, MailboxWork& w, RunProgress& progress)
     if (w.cleaned_at != Clock::time_point{} && Clock::now() < due)
       std::this_thread::sleep_until(due);
     if (ClaimOrSkip(ctx, w)) {
-      TakeStep(ctx, w, kRoutingStep, progress);
+      // Another worker may have swept and proven it since this pass cleaned it up.
+      if (w.jm.state != MailboxState::kRoutingVerified) TakeStep(ctx, w, kRoutingStep, progress);
       CloseStores(w);
       ctx.journal->Release(w.jm.id);
     }

@@ -115,6 +115,10 @@ Status ProveRouting(MigrationContext& ctx, MailboxWork& w, RunProgress& progress
 // (w.row.waiting says what it waits for, w.next_due until when). Stops at the first step that
 // fails (w.row.failure), at a safe point when a signal asked (w.row.interrupted) or when
 // another live run holds it (w.row.skipped).
+// Takes up what another run journaled of a mailbox (its state, and the snapshot and plan that
+// run recorded) where it took the mailbox further than `w` knows: workers on a shared journal.
+Status AdoptJournaled(MailboxWork& w, JournalMailbox now);
+
 void MoveMailbox(MigrationContext& ctx, MailboxWork& w, RunProgress& progress);
 
 // The routing step of a cleaned mailbox, after `sweep-delay` from its cleanup: its sweep and

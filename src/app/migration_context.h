@@ -73,6 +73,9 @@ struct MailboxWork {
   // an operator acts).
   MailboxStage stage;
   int64_t next_due = 0;
+  // Skipped because another live run (a worker on a shared journal) holds it: this pass comes
+  // back to it (migration_pass.cc) until it is done or its holder's lease runs out.
+  bool held_elsewhere = false;
 };
 
 // The mailbox's source / target store, opened on first use and kept while it moves.

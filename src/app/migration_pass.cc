@@ -56,6 +56,37 @@ bool SameSchedule(const MailboxStage& a, const MailboxStage& b) {
 
 // One pass: what is due of every mailbox of the users file (or of `options.only`), then the
 // report. Sets `next_due` to the earliest time a mailbox has something to do next (0: none).
+// Workers on a shared journal (issue 14): a mailbox that another live worker held when this
+// pass came to it is that worker's until it is done, or until that worker stops renewing its
+// lease (killed, its host lost) and this one takes it over from its journaled step. The pass
+// comes back to such mailboxes every second, so that each worker returns only when the whole
+// batch is done, failed or waits (or on Ctrl-C).
+void AwaitOtherWorkers(MigrationContext& ctx, std::vector<MailboxWork>& work,
+                       RunProgress& progress) {
+  while (!StopRequested()) {
+    bool waiting = false;
+    for (auto& w : work) waiting = waiting || w.held_elsewhere;
+    if (!waiting) return;
+    for (int nap = 0; nap < 10 && !StopRequested(); ++nap)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    for (auto& w : work) {
+      if (!w.held_elsewhere || StopRequested()) continue;
+      auto now = ctx.journal->Find(w.jm.identity);
+      if (now.ok() && *now && (*now)->holder.empty() &&
+          (*now)->state >= MailboxState::kSourceCleaned) {
+        // Moved by the other worker: proven already, or left for a sweep this pass can make.
+        w.held_elsewhere = false;
+        w.row.skipped.clear();
+        if (Status s = AdoptJournaled(w, **now); !s.ok()) w.row.failure = s.message();
+        w.already_done = w.jm.state != MailboxState::kSourceCleaned;
+        continue;
+      }
+      w.row.skipped.clear();
+      MoveMailbox(ctx, w, progress);
+    }
+  }
+}
+
 int MigrationPass(const Config& config, const PassOptions& options, Console console,
                   RunLock& run_lock, int64_t& next_due) {
   next_due = 0;
@@ -236,9 +267,10 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
         MoveMailbox(ctx, w, progress);
       }
       progress.Moved();
-      // A mailbox that stops here is told now; the others once their routing is proven.
-      if (!w.row.failure.empty() || !w.row.skipped.empty() || w.row.interrupted ||
-          !w.row.waiting.empty())
+      // A mailbox that stops here is told now; the others once their routing is proven (and
+      // one another worker holds once this pass is done waiting for it).
+      if (!w.held_elsewhere && (!w.row.failure.empty() || !w.row.skipped.empty() ||
+                                w.row.interrupted || !w.row.waiting.empty()))
         Announce(w);
     }
   };
@@ -248,6 +280,7 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
   for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
   worker();
   for (auto& t : pool) t.join();
+  if (ctx.journal->shared()) AwaitOtherWorkers(ctx, work, progress);
 
   // Sweep (mail that reached the source during the cleanup) and the proof of continuity.
   std::vector<Snapshot> snapshots;
@@ -427,7 +460,9 @@ int Migrate(const Config& config, const PassOptions& options, Console console) {
     return kExitUsage;
   }
   int refused = kExitUsage;
-  std::optional<RunLock> run_lock = LockJournal(config, options.wait, console, refused);
+  std::optional<RunLock> run_lock =
+      LockJournal(config, options.wait, console, refused, /*json=*/false,
+                  /*shared=*/true);
   if (!run_lock) return refused;
   while (true) {
     int64_t next_due = 0;

@@ -308,7 +308,7 @@ void Settings::CheckEnvironmentNames(char** env, Problems& problems,
   // (journal/journal.cc) that stand for a crash, a pause or a Ctrl-C at a chosen point.
   static const std::vector<std::string> kOtherVariables = {
       "CROSSMOVE_CONFIG", "CROSSMOVE_CRASH_AFTER_STEP", "CROSSMOVE_CRASH_AFTER_MESSAGES",
-      "CROSSMOVE_INTERRUPT_AFTER_MESSAGES", "CROSSMOVE_PAUSE_MS"};
+      "CROSSMOVE_INTERRUPT_AFTER_MESSAGES", "CROSSMOVE_PAUSE_MS", "CROSSMOVE_LEASE_SECONDS"};
   std::vector<std::string> setting_names;
   for (const auto& k : KnownKeys()) setting_names.push_back(EnvNameOf(k.key));
   // Compared without the shared prefix, which would make every name look near every other.

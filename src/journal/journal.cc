@@ -33,7 +33,8 @@ constexpr int kSchemaVersion = 2;
 const char* kSchema =
     R"sql(CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs(
-  id INTEGER PRIMARY KEY, started TEXT NOT NULL, pid INTEGER NOT NULL, host TEXT NOT NULL);
+  id INTEGER PRIMARY KEY, started TEXT NOT NULL, pid INTEGER NOT NULL, host TEXT NOT NULL,
+  heartbeat TEXT);
 CREATE TABLE IF NOT EXISTS mailboxes(
   id INTEGER PRIMARY KEY,
   identity TEXT NOT NULL UNIQUE COLLATE NOCASE,
@@ -45,7 +46,8 @@ CREATE TABLE IF NOT EXISTS mailboxes(
   snapshot TEXT NOT NULL DEFAULT '',
   plan TEXT NOT NULL DEFAULT '',
   updated TEXT NOT NULL,
-  holder_run INTEGER, holder_pid INTEGER, holder_host TEXT, holder_since TEXT);
+  holder_run INTEGER, holder_pid INTEGER, holder_host TEXT, holder_since TEXT,
+  holder_lease INTEGER, holder_session INTEGER);
 CREATE TABLE IF NOT EXISTS steps(
   id INTEGER PRIMARY KEY, mailbox INTEGER NOT NULL, run INTEGER NOT NULL,
   step TEXT NOT NULL, phase TEXT NOT NULL, at TEXT NOT NULL);
@@ -71,6 +73,9 @@ CREATE TABLE IF NOT EXISTS deltas(
   mailbox INTEGER PRIMARY KEY, at INTEGER NOT NULL, new_messages INTEGER NOT NULL,
   flags_changed INTEGER NOT NULL, expunged INTEGER NOT NULL, moved INTEGER NOT NULL,
   renamed_folders INTEGER NOT NULL, deleted_folders INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS claims(
+  id INTEGER PRIMARY KEY, mailbox INTEGER NOT NULL, run INTEGER NOT NULL, claimed TEXT NOT NULL,
+  released TEXT, how TEXT);
 CREATE TABLE IF NOT EXISTS forgotten(
   id INTEGER PRIMARY KEY, identity TEXT NOT NULL, source_dn TEXT NOT NULL, state TEXT NOT NULL,
   messages INTEGER NOT NULL, bytes INTEGER NOT NULL, first_step TEXT NOT NULL,
@@ -222,10 +227,30 @@ Result<std::unique_ptr<Journal>> Journal::OpenWritable(const JournalLocation& wh
   j->db_ = std::move(*db);
   if (where.postgres()) {
     CM_RETURN_IF_ERROR(InWriteTransaction(*j->db_, [&] { return j->Exec(PostgresSchema()); }));
+    auto session = j->Prepare("SELECT pg_backend_pid()");
+    auto row = session->Step();
+    if (!row.ok()) return row.status();
+    j->session_ = session->Int(0);
+    if (const char* lease = std::getenv("CROSSMOVE_LEASE_SECONDS"))
+      j->lease_seconds_ = std::max(1L, std::atol(lease));
   } else {
     // WAL + NORMAL: a commit survives a process crash; the mail store is synced at step ends.
     CM_RETURN_IF_ERROR(j->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
     CM_RETURN_IF_ERROR(j->Exec(kSchema));
+  }
+  // Columns later versions added to the tables an older journal has (issue 14: the leases of
+  // workers sharing a journal); a journal without them reads the same.
+  for (const char* column :
+       {"mailboxes ADD COLUMN holder_lease INTEGER", "mailboxes ADD COLUMN holder_session INTEGER",
+        "runs ADD COLUMN heartbeat TEXT"}) {
+    if (where.postgres()) {
+      CM_RETURN_IF_ERROR(j->Exec(fmt::format(
+          "ALTER TABLE {}",
+          std::string(column).insert(std::string(column).find("COLUMN") + 7, "IF NOT EXISTS "))));
+    } else if (Status s = j->Exec(fmt::format("ALTER TABLE {}", column));
+               !s.ok() && s.message().find("duplicate column") == std::string::npos) {
+      return s;
+    }
   }
   auto version = SchemaVersion(*j->db_);
   if (!version.ok()) return version.status();
@@ -255,6 +280,7 @@ Result<std::unique_ptr<Journal>> Journal::OpenWritable(const JournalLocation& wh
   }
   if (const char* crash = std::getenv("CROSSMOVE_CRASH_AFTER_STEP"))
     j->crash_after_ = std::atol(crash);
+  if (as_run && where.postgres()) j->StartHeartbeat();
   return j;
 }
 
@@ -281,12 +307,18 @@ Result<std::unique_ptr<Journal>> Journal::OpenReadOnly(const JournalLocation& wh
 }
 
 Journal::~Journal() {
+  StopHeartbeat();
   if (db_ && !read_only_) {
     Exec(
         fmt::format("UPDATE mailboxes SET holder_run=NULL, holder_pid=NULL, holder_host=NULL, "
-                    "holder_since=NULL "
+                    "holder_since=NULL, holder_lease=NULL, holder_session=NULL "
                     "WHERE holder_run={}",
                     run_id_));
+    if (run_id_) {
+      Exec(fmt::format(
+          "UPDATE claims SET released='{}', how='run ended' WHERE run={} AND released IS NULL",
+          StepTime(), run_id_));
+    }
   }
 }
 
@@ -417,47 +449,143 @@ Status Journal::Claim(int64_t mailbox) {
   std::lock_guard<std::recursive_mutex> lock(*mu_);
   CM_RETURN_IF_ERROR(db_->BeginWrite());
   auto rollback = [&](Status s) {
-    Exec("ROLLBACK");
+    db_->Rollback();
     return s;
   };
-  auto q =
-      Prepare(fmt::format("SELECT holder_run, holder_pid, holder_host, holder_since, identity FROM "
-                          "mailboxes WHERE id=?{}",
-                          db_->ForUpdate()));
+  auto q = Prepare(fmt::format(
+      "SELECT holder_run, holder_pid, holder_host, holder_since, identity, holder_lease, "
+      "holder_session FROM mailboxes WHERE id=?{}",
+      db_->ForUpdate()));
   q->Bind(1, mailbox);
   auto row = q->Step();
   if (!row.ok()) return rollback(row.status());
   if (!*row) return rollback(Status::NotFound(fmt::format("journal: no mailbox {}", mailbox)));
+  const bool shared = where_.postgres();
   if (!q->Null(0) && q->Int(0) != run_id_) {
-    // A holder on this host that no longer exists left a stale lock (kill -9): take it over.
     Holder holder{q->Int(0), q->Int(1), q->Text(2), q->Text(3)};
-    if (!holder.Gone()) {
+    // A holder on this host that no longer exists left a stale lock (kill -9): take it over.
+    // On a shared journal, a holder whose lease ran out (no heartbeat: killed, its host lost) is
+    // taken over too; one that renews its lease is alive wherever it runs.
+    bool expired = shared && !q->Null(5) && q->Int(5) < UnixNow();
+    if (!holder.Gone() && !expired) {
       return rollback(Status::Unavailable(
           fmt::format("{} is being moved by {}", q->Text(4), holder.Describe())));
     }
+    // The history of who held the mailbox when: the old holder's claim ends now.
+    auto ended = Prepare(
+        "UPDATE claims SET released=?, how=? WHERE mailbox=? AND run=? AND released IS NULL");
+    ended->Bind(1, StepTime())
+        .Bind(2, std::string(expired ? "lease expired" : "holder gone"))
+        .Bind(3, mailbox)
+        .Bind(4, holder.run);
+    if (Status s = Done(ended->Step()); !s.ok()) return rollback(s);
+    if (shared && !q->Null(6)) {
+      // Its session may outlive it (a host cut off keeps its TCP connection until keepalive
+      // gives up): ended here, so that the mailbox's guard below is free and every write the old
+      // holder still tries fails instead of racing this one.
+      auto end = Prepare("SELECT pg_terminate_backend(?::integer)");
+      (void)end->Bind(1, q->Int(6)).Step();
+    }
+  }
+  if (shared && !held_.count(mailbox)) {
+    // The guard (issue 14): a session advisory lock per mailbox, held by this run's connection
+    // while it holds the mailbox. Two workers on one mailbox are then impossible, not only
+    // unlikely: the server gives the lock to one session, and drops it when that session ends.
+    Status guarded = Status::Ok();
+    for (int attempt = 0; attempt < 50; ++attempt) {  // a terminated session ends within ms
+      auto guard = Prepare("SELECT pg_try_advisory_lock(?::integer, ?::integer)");
+      guard->Bind(1, kMailboxGuardKey).Bind(2, mailbox);
+      auto got = guard->Step();
+      if (!got.ok()) return rollback(got.status());
+      if (guard->Text(0) == "t") break;
+      guarded = Status::Unavailable(
+          fmt::format("{} is being moved by another worker (its guard is still held)", q->Text(4)));
+      if (attempt == 49) return rollback(guarded);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      guarded = Status::Ok();
+    }
   }
   auto up = Prepare(
-      "UPDATE mailboxes SET holder_run=?, holder_pid=?, holder_host=?, holder_since=? WHERE id=?");
-  Status s = Done(up->Bind(1, run_id_)
-                      .Bind(2, static_cast<int64_t>(::getpid()))
-                      .Bind(3, HostName())
-                      .Bind(4, Now())
-                      .Bind(5, mailbox)
-                      .Step());
+      "UPDATE mailboxes SET holder_run=?, holder_pid=?, holder_host=?, holder_since=?, "
+      "holder_lease=?, holder_session=? WHERE id=?");
+  up->Bind(1, run_id_)
+      .Bind(2, static_cast<int64_t>(::getpid()))
+      .Bind(3, HostName())
+      .Bind(4, Now())
+      .Bind(5, UnixNow() + lease_seconds_)
+      .Bind(6, session_)
+      .Bind(7, mailbox);
+  Status s = Done(up->Step());
+  if (s.ok() && (q->Null(0) || q->Int(0) != run_id_)) {
+    auto claim = Prepare("INSERT INTO claims(mailbox, run, claimed) VALUES(?,?,?)");
+    s = Done(claim->Bind(1, mailbox).Bind(2, run_id_).Bind(3, StepTime()).Step());
+  }
   if (!s.ok()) return rollback(s);
-  return Exec("COMMIT");
+  CM_RETURN_IF_ERROR(db_->Commit());
+  held_.insert(mailbox);
+  return Status::Ok();
 }
 
 Status Journal::Release(int64_t mailbox) {
   std::lock_guard<std::recursive_mutex> lock(*mu_);
   auto up = Prepare(
-      "UPDATE mailboxes SET holder_run=NULL, holder_pid=NULL, holder_host=NULL, holder_since=NULL "
-      "WHERE id=? AND holder_run=?");
-  return Done(up->Bind(1, mailbox).Bind(2, run_id_).Step());
+      "UPDATE mailboxes SET holder_run=NULL, holder_pid=NULL, holder_host=NULL, holder_since=NULL, "
+      "holder_lease=NULL, holder_session=NULL WHERE id=? AND holder_run=?");
+  Status s = Done(up->Bind(1, mailbox).Bind(2, run_id_).Step());
+  auto released = Prepare(
+      "UPDATE claims SET released=?, how='released' WHERE mailbox=? AND run=? AND released IS "
+      "NULL");
+  if (s.ok()) s = Done(released->Bind(1, StepTime()).Bind(2, mailbox).Bind(3, run_id_).Step());
+  if (held_.erase(mailbox) && where_.postgres()) {
+    auto unguard = Prepare("SELECT pg_advisory_unlock(?::integer, ?::integer)");
+    (void)unguard->Bind(1, kMailboxGuardKey).Bind(2, mailbox).Step();
+  }
+  return s;
+}
+
+void Journal::StartHeartbeat() {
+  heartbeat_ = std::thread([this] {
+    std::unique_lock<std::mutex> wait(heartbeat_mu_);
+    while (!heartbeat_stop_) {
+      {
+        std::lock_guard<std::recursive_mutex> lock(*mu_);
+        int64_t until = UnixNow() + lease_seconds_;
+        auto renew = Prepare("UPDATE mailboxes SET holder_lease=? WHERE holder_run=?");
+        (void)renew->Bind(1, until).Bind(2, run_id_).Step();
+        auto beat = Prepare("UPDATE runs SET heartbeat=? WHERE id=?");
+        (void)beat->Bind(1, Now()).Bind(2, run_id_).Step();
+      }
+      // A third of the lease: two beats may be lost before another worker takes over.
+      heartbeat_cv_.wait_for(wait, std::chrono::milliseconds(lease_seconds_ * 1000 / 3),
+                             [&] { return heartbeat_stop_; });
+    }
+  });
+}
+
+void Journal::StopHeartbeat() {
+  if (!heartbeat_.joinable()) return;
+  {
+    std::lock_guard<std::mutex> lock(heartbeat_mu_);
+    heartbeat_stop_ = true;
+  }
+  heartbeat_cv_.notify_all();
+  heartbeat_.join();
+}
+
+Status Journal::StillHeld(int64_t mailbox) {
+  if (!where_.postgres() || !held_.count(mailbox)) return Status::Ok();
+  auto q = Prepare("SELECT holder_run FROM mailboxes WHERE id=?");
+  auto row = q->Bind(1, mailbox).Step();
+  if (!row.ok()) return row.status();
+  if (*row && !q->Null(0) && q->Int(0) == run_id_) return Status::Ok();
+  return Status::Unavailable(
+      "this worker lost its claim on the mailbox (its lease ran out and another worker took it "
+      "over): it stops here, the other goes on");
 }
 
 Status Journal::Begin(int64_t mailbox, std::string_view step) {
   std::lock_guard<std::recursive_mutex> lock(*mu_);
+  CM_RETURN_IF_ERROR(StillHeld(mailbox));
   auto ins = Prepare("INSERT INTO steps(mailbox, run, step, phase, at) VALUES(?,?,?,'intent',?)");
   CM_RETURN_IF_ERROR(Done(ins->Bind(1, mailbox)
                               .Bind(2, run_id_)
@@ -471,6 +599,10 @@ Status Journal::Begin(int64_t mailbox, std::string_view step) {
 Status Journal::Finish(int64_t mailbox, MailboxState state) {
   std::lock_guard<std::recursive_mutex> lock(*mu_);
   CM_RETURN_IF_ERROR(db_->BeginWrite());
+  if (Status held = StillHeld(mailbox); !held.ok()) {
+    db_->Rollback();
+    return held;
+  }
   auto up =
       Prepare("UPDATE mailboxes SET state=?, failed_step='', reason='', updated=? WHERE id=?");
   Status s = Done(up->Bind(1, std::string(ToString(state))).Bind(2, Now()).Bind(3, mailbox).Step());
@@ -492,12 +624,14 @@ Status Journal::Finish(int64_t mailbox, MailboxState state) {
 
 Status Journal::Hold(int64_t mailbox, const std::string& reason) {
   std::lock_guard<std::recursive_mutex> lock(*mu_);
+  CM_RETURN_IF_ERROR(StillHeld(mailbox));  // never over another worker's record
   auto up = Prepare("UPDATE mailboxes SET failed_step='', reason=?, updated=? WHERE id=?");
   return Done(up->Bind(1, reason).Bind(2, Now()).Bind(3, mailbox).Step());
 }
 
 Status Journal::Fail(int64_t mailbox, std::string_view step, const std::string& reason) {
   std::lock_guard<std::recursive_mutex> lock(*mu_);
+  CM_RETURN_IF_ERROR(StillHeld(mailbox));  // never over another worker's record
   auto up = Prepare("UPDATE mailboxes SET failed_step=?, reason=?, updated=? WHERE id=?");
   return Done(
       up->Bind(1, std::string(step)).Bind(2, reason).Bind(3, Now()).Bind(4, mailbox).Step());
@@ -551,7 +685,8 @@ Status Journal::Forget(int64_t mailbox) {
   }
   for (const char* sql :
        {"DELETE FROM steps WHERE mailbox=?", "DELETE FROM stages WHERE mailbox=?",
-        "DELETE FROM deltas WHERE mailbox=?", "DELETE FROM mailboxes WHERE id=?"}) {
+        "DELETE FROM deltas WHERE mailbox=?", "DELETE FROM claims WHERE mailbox=?",
+        "DELETE FROM mailboxes WHERE id=?"}) {
     if (!s.ok()) break;
     auto del = Prepare(sql);
     s = Done(del->Bind(1, mailbox).Step());
@@ -566,6 +701,7 @@ Status Journal::Forget(int64_t mailbox) {
 Status Journal::SaveSnapshot(int64_t mailbox, const std::string& snapshot_json,
                              const std::string& plan_json) {
   std::lock_guard<std::recursive_mutex> lock(*mu_);
+  CM_RETURN_IF_ERROR(StillHeld(mailbox));
   auto up = Prepare("UPDATE mailboxes SET snapshot=?, plan=?, updated=? WHERE id=?");
   return Done(up->Bind(1, snapshot_json).Bind(2, plan_json).Bind(3, Now()).Bind(4, mailbox).Step());
 }
@@ -597,8 +733,11 @@ void MessageRecorded() {
 class JournalMessageMap : public MessageMap {
  public:
   using Pool = std::shared_ptr<Journal::MapConnections>;
-  JournalMessageMap(const JournalLocation& where, int64_t mailbox, Pool pool, bool read_only)
-      : mailbox_(mailbox), pool_(std::move(pool)) {
+  // `fence_run`: the run that holds the mailbox on a shared journal (0: none to check). Every
+  // batch of records is written only while that run still holds it.
+  JournalMessageMap(const JournalLocation& where, int64_t mailbox, Pool pool, bool read_only,
+                    int64_t fence_run)
+      : mailbox_(mailbox), fence_run_(fence_run), pool_(std::move(pool)) {
     {
       std::lock_guard lock(pool_->mu);
       if (!pool_->idle.empty()) {
@@ -816,6 +955,16 @@ class JournalMessageMap : public MessageMap {
       delete_ = db_->Prepare("DELETE FROM messages WHERE mailbox=? AND folder=? AND source_key=?");
     }
     Status written = InTransaction([&]() -> Status {
+      if (fence_run_) {
+        auto holder = Prepare("SELECT holder_run FROM mailboxes WHERE id=? FOR SHARE");
+        auto row = holder->Bind(1, mailbox_).Step();
+        if (!row.ok()) return row.status();
+        if (!*row || holder->Null(0) || holder->Int(0) != fence_run_) {
+          return Status::Unavailable(
+              "this worker lost its claim on the mailbox (its lease ran out and another worker "
+              "took it over): its copy stops here, the other goes on");
+        }
+      }
       for (const Record& r : buffer_) {
         if (std::string_view(r.state) == kForget) {
           delete_->Reset();
@@ -894,6 +1043,7 @@ class JournalMessageMap : public MessageMap {
   bool loaded_ = false;
   std::map<std::string, std::map<std::string, Entry>> cache_;  // folder -> source key -> entry
   int64_t mailbox_;
+  int64_t fence_run_;
   Pool pool_;
 };
 
@@ -1121,7 +1271,9 @@ Result<std::map<int64_t, LastDelta>> Journal::LastDeltas() {
 }
 
 std::unique_ptr<MessageMap> Journal::MessagesOf(int64_t mailbox) {
-  return std::make_unique<JournalMessageMap>(where_, mailbox, map_connections_, read_only_);
+  std::lock_guard<std::recursive_mutex> lock(*mu_);
+  int64_t fence = where_.postgres() && held_.count(mailbox) ? run_id_ : 0;
+  return std::make_unique<JournalMessageMap>(where_, mailbox, map_connections_, read_only_, fence);
 }
 
 }  // namespace cm

@@ -5,13 +5,16 @@
 // repeating a side effect. It holds no secret.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/status.h"
@@ -95,6 +98,8 @@ class Journal {
   ~Journal();
 
   int64_t run_id() const { return run_id_; }
+  // Whether other runs may work on it at the same time (a PostgreSQL journal's workers).
+  bool shared() const { return where_.postgres(); }
   const std::string& path() const { return where_.shown(); }
 
   Result<std::optional<JournalMailbox>> Find(const std::string& identity);
@@ -103,9 +108,16 @@ class Journal {
   Result<int64_t> Register(const std::string& identity, unsigned long line,
                            const std::string& source_dn);
 
-  // Takes a mailbox for this run; fails naming the live run that holds it and since when.
+  // Takes a mailbox for this run; fails (kUnavailable) naming the live run that holds it and
+  // since when. On a shared (PostgreSQL) journal a claim is a lease the run renews by heartbeat
+  // (CROSSMOVE_LEASE_SECONDS, default 60): one whose holder stopped renewing it (killed, its host
+  // lost) is taken over, that holder's session ended; and a per-mailbox guard (a session
+  // advisory lock) makes two runs on one mailbox impossible. Every step this run then writes
+  // checks that it still holds the mailbox (StillHeld).
   Status Claim(int64_t mailbox);
   Status Release(int64_t mailbox);
+  // kUnavailable when this run held the mailbox and another has taken it over since.
+  Status StillHeld(int64_t mailbox);
 
   // Step bookkeeping: Begin records the intent, Finish the new state. Both count as journal
   // steps for the crash hook.
@@ -196,6 +208,8 @@ class Journal {
   Status UpdateStage(int64_t mailbox, const char* set_clause, int last,
                      const std::function<void(SqlStatement&)>& bind);
   void StepTaken();  // the crash hook: CROSSMOVE_CRASH_AFTER_STEP=N kills the process after step N
+  void StartHeartbeat();  // a shared journal's run: renews its leases
+  void StopHeartbeat();
 
   // One connection shared by the run's worker threads: every call holds this lock, so a
   // multi-statement transaction (Claim, Finish) is never interleaved with another thread's.
@@ -206,6 +220,15 @@ class Journal {
   int64_t run_id_ = 0;
   static Result<std::unique_ptr<Journal>> OpenWritable(const JournalLocation& where, bool as_run);
   bool read_only_ = false;
+  // Shared journal: the mailboxes this run holds, its server session, its leases' length.
+  std::set<int64_t> held_;
+  int64_t session_ = 0;
+  int64_t lease_seconds_ = 60;
+  static constexpr int64_t kMailboxGuardKey = 7166;  // the guards' advisory lock space
+  std::thread heartbeat_;
+  std::mutex heartbeat_mu_;
+  std::condition_variable heartbeat_cv_;
+  bool heartbeat_stop_ = false;
   long crash_after_ = -1;
   long steps_ = 0;
 };

@@ -85,6 +85,29 @@ constexpr int64_t kRunLockKey = 7166839264;
 constexpr const char* kHolderTable =
     "CREATE TABLE IF NOT EXISTS run_holder(id INTEGER PRIMARY KEY, holder TEXT NOT NULL)";
 
+// The workers of a shared journal: the runs whose heartbeat is recent ("" when none is).
+std::string DescribeWorkers(SqlConnection& db) {
+  auto q = db.Prepare(
+      "SELECT id, pid, host, started FROM runs WHERE heartbeat IS NOT NULL AND heartbeat >= ? "
+      "ORDER BY id");
+  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() -
+                                                std::chrono::minutes(3));
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char since[32];
+  std::strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%S", &tm);
+  q->Bind(1, std::string(since));
+  std::vector<std::string> workers;
+  while (true) {
+    auto row = q->Step();
+    if (!row.ok() || !*row) break;
+    workers.push_back(Holder{q->Int(0), q->Int(1), q->Text(2), q->Text(3)}.Describe());
+  }
+  if (workers.empty()) return "";
+  return fmt::format("{} {}: {}", workers.size(), workers.size() == 1 ? "worker" : "workers",
+                     Join(workers, "; "));
+}
+
 std::string DescribeRow(SqlConnection& db) {
   auto has = db.HasTable("run_holder");
   if (!has.ok() || !*has) return "another run (it has not said which yet)";
@@ -103,11 +126,16 @@ std::string DescribeRow(SqlConnection& db) {
     }
     return h.Describe();
   }
+  if (auto has = db.HasTable("runs"); has.ok() && *has) {
+    if (std::string workers = DescribeWorkers(db); !workers.empty()) return workers;
+  }
   return "another run (it has not said which yet)";
 }
 
-Result<bool> TryAdvisoryLock(SqlConnection& db, bool wait) {
-  auto q = db.Prepare(wait ? "SELECT pg_advisory_lock(?), true" : "SELECT pg_try_advisory_lock(?)");
+Result<bool> TryAdvisoryLock(SqlConnection& db, bool wait, bool shared) {
+  std::string fn = fmt::format("pg_{}advisory_lock{}", wait ? "" : "try_", shared ? "_shared" : "");
+  auto q =
+      db.Prepare(wait ? fmt::format("SELECT {}(?), true", fn) : fmt::format("SELECT {}(?)", fn));
   q->Bind(1, kRunLockKey);
   auto row = q->Step();
   if (!row.ok()) return row.status();
@@ -118,11 +146,12 @@ Result<bool> TryAdvisoryLock(SqlConnection& db, bool wait) {
 }  // namespace
 
 Result<RunLock> RunLock::Acquire(const JournalLocation& journal, bool wait,
-                                 const std::function<void(const std::string&)>& waiting) {
+                                 const std::function<void(const std::string&)>& waiting,
+                                 bool shared) {
   if (journal.postgres()) {
     auto db = OpenPostgres(journal.conninfo, journal.password, /*read_only=*/false);
     if (!db.ok()) return db.status();
-    auto got = TryAdvisoryLock(**db, false);
+    auto got = TryAdvisoryLock(**db, false, shared);
     if (!got.ok()) return got.status();
     if (!*got) {
       std::string holder = DescribeRow(**db);
@@ -131,11 +160,16 @@ Result<RunLock> RunLock::Acquire(const JournalLocation& journal, bool wait,
             fmt::format("the journal {} is in use by {}", journal.shown(), holder));
       }
       if (waiting) waiting(holder);
-      got = TryAdvisoryLock(**db, true);
+      got = TryAdvisoryLock(**db, true, shared);
       if (!got.ok()) return got.status();
     }
-    CM_RETURN_IF_ERROR((*db)->Exec(kHolderTable));
+    // Under the lock the journal's schema is created under: workers starting at once would
+    // otherwise race to create the table.
+    CM_RETURN_IF_ERROR(InWriteTransaction(**db, [&] {
+      return (*db)->Exec(std::string("SELECT pg_advisory_xact_lock(7166839265); ") + kHolderTable);
+    }));
     RunLock run_lock(std::move(*db), Holder::Me(0));
+    run_lock.shared_ = shared;
     CM_RETURN_IF_ERROR(run_lock.Describe(run_lock.me_, true));
     return run_lock;
   }
@@ -160,6 +194,7 @@ Result<RunLock> RunLock::Acquire(const JournalLocation& journal, bool wait,
 Status RunLock::Describe(const Holder& holder, bool held) {
   std::string line = held ? Serialize(holder) : "";
   if (!db_) return lock_.Describe(line);
+  if (shared_) return Status::Ok();  // workers are described by their heartbeats (runs)
   auto up = db_->Prepare(
       "INSERT INTO run_holder(id, holder) VALUES(1, ?) ON CONFLICT(id) DO UPDATE SET "
       "holder=excluded.holder");

@@ -43,8 +43,11 @@ class RunLock {
   // Takes the lock of the journal at `journal_path`. Without `wait`, a held lock is
   // kUnavailable naming the holder; with it, `waiting` is told the holder once and the call
   // blocks until the lock is free.
+  // `shared` (a PostgreSQL journal's runs: workers): any number hold it at once, and exclude
+  // the exclusive holders (rollback, forget). A journal file's lock is always exclusive.
   static Result<RunLock> Acquire(const JournalLocation& journal, bool wait,
-                                 const std::function<void(const std::string& holder)>& waiting);
+                                 const std::function<void(const std::string& holder)>& waiting,
+                                 bool shared = false);
   static Result<RunLock> Acquire(const std::string& journal_path, bool wait,
                                  const std::function<void(const std::string& holder)>& waiting) {
     return Acquire(JournalLocation::File(journal_path), wait, waiting);
@@ -68,6 +71,7 @@ class RunLock {
   Status Describe(const Holder& holder, bool held);
   FileLock lock_;
   std::unique_ptr<SqlConnection> db_;  // PostgreSQL: the session that holds the advisory lock
+  bool shared_ = false;
   Holder me_;
 };
 

@@ -27,21 +27,8 @@ using Clock = std::chrono::steady_clock;
 constexpr int kMailboxes = 60;
 constexpr int kMessages = 120;
 
-// One side's directory as canonical lines: the LDIF file read by an independent parser, or
-// (directory servers) every object over LDAP.
-std::string Entries(const Org& org, const std::string& side) {
-  if (testing::kBackend != testing::Backend::kLdif) return org.DirectoryText(side);
-  auto r = testing::RunProgram({"python3", testing::RepoFile("tests/cli/ldif_entries.py"),
-                                (org.dir() / (side + ".ldif")).string()},
-                               org.dir());
-  return r.exit_code == 0 ? r.out : "ldif_entries.py failed: " + r.err;
-}
-
-std::map<std::string, int> Lines(const std::string& text) {
-  std::map<std::string, int> out;
-  for (const auto& line : Split(text, '\n')) ++out[line];
-  return out;
-}
+using testing::Entries;
+using testing::Lines;
 
 struct EndState {
   std::string source, target;

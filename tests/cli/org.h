@@ -753,6 +753,22 @@ class Org {
   std::string pg_database_;
 };
 
+// One side's directory as canonical lines: the LDIF file read by an independent parser, or
+// (directory servers) every object over LDAP.
+inline std::string Entries(const Org& org, const std::string& side) {
+  if (kBackend != Backend::kLdif) return org.DirectoryText(side);
+  auto r = RunProgram(
+      {"python3", RepoFile("tests/cli/ldif_entries.py"), (org.dir() / (side + ".ldif")).string()},
+      org.dir());
+  return r.exit_code == 0 ? r.out : "ldif_entries.py failed: " + r.err;
+}
+
+inline std::map<std::string, int> Lines(const std::string& text) {
+  std::map<std::string, int> out;
+  for (const auto& line : Split(text, '\n')) ++out[line];
+  return out;
+}
+
 }  // namespace cm::testing
 
 // Skips a test whose backend cannot run here (said once, with the reason); fails on any other

@@ -1,0 +1,146 @@
+// Workers (issue 14): several `crossmove run` processes share one migration through a PostgreSQL
+// journal. Each claims mailboxes under a lease it renews; one killed with -9 mid-copy loses its
+// leases when they run out, and the others finish its mailboxes from their journaled steps.
+// The end state must be one uninterrupted run's (directories by an independent LDIF reader, the
+// mail over IMAP by Python's imaplib), every message once, and the journal's history, read with
+// psql, must show no mailbox worked on by two runs at any moment.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <thread>
+
+#include "cli/org.h"
+
+namespace cm {
+namespace {
+
+using testing::Org;
+using testing::RunResult;
+using testing::Started;
+
+constexpr int kMailboxes = 30;
+constexpr int kMessages = 600;
+
+// Whether workers can run as separate hosts here: in a UTS namespace of their own (root), each
+// with its own host name, so that a dead one is known only by its lease running out.
+bool SeparateHosts() { return geteuid() == 0 && access("/usr/bin/unshare", X_OK) == 0; }
+
+// Starts `crossmove run` as worker `name`: on a host of that name where the machine allows.
+Started StartWorker(const Org& org, const std::string& name, const std::vector<std::string>& env) {
+  std::vector<std::string> run = {"run", "--parallel", "2"};
+  if (!SeparateHosts()) return testing::StartCrossmove(run, org.dir(), env, name);
+  std::vector<std::string> argv = {"/usr/bin/unshare",
+                                   "--uts",
+                                   "--",
+                                   "/bin/sh",
+                                   "-c",
+                                   "hostname \"$0\" && exec \"$@\"",
+                                   name,
+                                   CROSSMOVE_BINARY};
+  argv.insert(argv.end(), run.begin(), run.end());
+  return testing::Start(argv, org.dir(), &env, name);
+}
+
+std::string JournalQuery(const Org& org, const std::string& sql) {
+  auto r = org.journal_server()->Psql(sql, org.journal_database());
+  return r.exit_code == 0 ? r.out : "psql failed: " + r.err;
+}
+
+TEST(Workers, ThreeWorkersShareABatchAndFinishTheMailboxesOfOneKilledMidCopy) {
+  Org pristine(kMailboxes, kMessages, "CreateSourceContact");
+  CM_ASSERT_ORG(pristine);
+  Org baseline(pristine);
+  CM_ASSERT_ORG(baseline);
+  ASSERT_EQ(baseline.Run({"run"}).exit_code, 0);
+  std::string source = testing::Entries(baseline, "source");
+  std::string target = testing::Entries(baseline, "target");
+  auto mail = baseline.TargetMail();
+  ASSERT_EQ(testing::Total(mail), kMessages);
+
+  Org org(pristine);
+  CM_ASSERT_ORG(org);
+  // Short leases, so that the test waits seconds, not the default minute; the killed worker
+  // dies as the 100th message it copies is recorded, appends in flight.
+  std::vector<std::string> lease = {"CROSSMOVE_LEASE_SECONDS=3"};
+  std::vector<std::string> doomed = {"CROSSMOVE_LEASE_SECONDS=3",
+                                     "CROSSMOVE_CRASH_AFTER_MESSAGES=100"};
+  std::vector<Started> workers;
+  workers.push_back(StartWorker(org, "worker1", doomed));
+  for (const char* name : {"worker2", "worker3"}) workers.push_back(StartWorker(org, name, lease));
+  std::vector<RunResult> ended;
+  for (const auto& w : workers) ended.push_back(testing::Finish(w));
+  EXPECT_EQ(ended[0].exit_code, 137)
+      << "the first worker was to be killed mid-copy: " << ended[0].err << ended[0].out;
+  for (size_t i = 1; i < ended.size(); ++i) {
+    EXPECT_EQ(ended[i].exit_code, 0) << "worker " << i + 1 << ": " << ended[i].err << ended[i].out;
+  }
+
+  // One uninterrupted run's end state, every message once.
+  EXPECT_TRUE(testing::Entries(org, "source") == source) << testing::Difference(
+      testing::Lines(testing::Entries(org, "source")), testing::Lines(source));
+  EXPECT_TRUE(testing::Entries(org, "target") == target) << testing::Difference(
+      testing::Lines(testing::Entries(org, "target")), testing::Lines(target));
+  auto got = org.TargetMail();
+  EXPECT_TRUE(got == mail) << testing::Difference(got, mail);
+  EXPECT_EQ(JournalQuery(org, "SELECT state || ' ' || count(*) FROM mailboxes GROUP BY state"),
+            fmt::format("routing-verified {}\n", kMailboxes));
+
+  // The killed worker held mailboxes mid-copy, which the others took over: the journal has
+  // steps of more than one run on some mailbox, in turn.
+  std::string runs = JournalQuery(org, "SELECT count(DISTINCT run) FROM steps");
+  EXPECT_EQ(runs, "3\n") << "every worker took part";
+  std::string taken_over =
+      JournalQuery(org,
+                   "SELECT count(*) FROM (SELECT mailbox FROM steps GROUP BY mailbox "
+                   "HAVING count(DISTINCT run) > 1) m");
+  EXPECT_NE(taken_over, "0\n") << "no mailbox of the killed worker was taken over";
+  // No mailbox held by two runs at once: in the journal's history of claims, one run's hold
+  // on a mailbox (claimed to released, or to its takeover when the lease ran out) never
+  // overlaps another's; and every step a run took on a mailbox lies within one of its holds.
+  std::string overlaps = JournalQuery(
+      org,
+      "SELECT x.mailbox || ': runs ' || x.run || ' and ' || y.run FROM claims x JOIN claims y ON "
+      "x.mailbox = y.mailbox AND x.id < y.id AND x.run <> y.run AND x.claimed < "
+      "coalesce(y.released, 'z') AND y.claimed < coalesce(x.released, 'z')");
+  std::string outside = JournalQuery(
+      org,
+      "SELECT s.mailbox || ' ' || s.step || ' by run ' || s.run FROM steps s WHERE NOT EXISTS "
+      "(SELECT 1 FROM claims c WHERE c.mailbox = s.mailbox AND c.run = s.run AND c.claimed <= "
+      "s.at AND s.at <= coalesce(c.released, 'z'))");
+  EXPECT_EQ(outside, "") << "steps taken without holding the mailbox";
+  std::string expired =
+      JournalQuery(org, "SELECT count(*) FROM claims WHERE how = 'lease expired'");
+  EXPECT_NE(expired, "0\n") << "no claim of the killed worker ran out and was taken over";
+  EXPECT_EQ(overlaps, "") << "mailboxes worked on by two runs at once";
+
+  // And verify agrees: every old address lands in its new mailbox.
+  auto verify = org.Run({"verify"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.err << verify.out.substr(0, 2000);
+}
+
+// A second worker does not wait for the first, and neither moves a mailbox the other holds:
+// between them, each mailbox is moved once.
+TEST(Workers, TwoWorkersStartedTogetherEachMoveSomeAndTogetherAll) {
+  Org org(kMailboxes, kMessages / 3, "MailEnableSourceAccount");
+  CM_ASSERT_ORG(org);
+  std::vector<Started> workers;
+  for (const char* tag : {"w1", "w2"})
+    workers.push_back(testing::StartCrossmove({"run", "--parallel", "2"}, org.dir(), {}, tag));
+  for (const auto& w : workers) {
+    RunResult r = testing::Finish(w);
+    EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
+  }
+  EXPECT_EQ(JournalQuery(org, "SELECT state || ' ' || count(*) FROM mailboxes GROUP BY state"),
+            fmt::format("routing-verified {}\n", kMailboxes));
+  EXPECT_EQ(JournalQuery(org,
+                         "SELECT count(*) FROM (SELECT mailbox FROM steps WHERE step='copy' AND "
+                         "phase='intent' GROUP BY mailbox HAVING count(*) > 1) m"),
+            "0\n")
+      << "a mailbox was copied twice";
+  EXPECT_EQ(testing::Total(org.TargetMail()), kMessages / 3);
+}
+
+}  // namespace
+}  // namespace cm
