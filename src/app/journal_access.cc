@@ -24,6 +24,7 @@ bool FileExists(const std::string& path) {
 Result<JournalLocation> JournalOf(const Config& config) {
   auto where = ParseJournalLocation(config.journal);
   if (!where.ok()) return where.status();
+  where->lease_seconds = config.worker_lease_seconds;
   if (!where->postgres() || config.journal_credential.empty()) return where;
   static std::mutex mu;
   static std::map<std::string, std::string> loaded;  // credential spec -> password

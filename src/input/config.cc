@@ -40,6 +40,9 @@ const std::vector<KeyInfo>& KnownKeys() {
       {"journal",
        "the journal database (resumable state of every mailbox): PATH, sqlite:PATH or "
        "postgresql://USER@HOST:PORT/DB"},
+      {"worker-lease",
+       "PostgreSQL journal: how long a worker holds a mailbox without renewing its claim before "
+       "another worker takes it over (default 1m; renewed every third of it)"},
       {"journal-credential",
        "PostgreSQL journal password: file:PATH (mode 0600), env:VAR or prompt (default: "
        "~/.pgpass)"},
@@ -308,7 +311,7 @@ void Settings::CheckEnvironmentNames(char** env, Problems& problems,
   // (journal/journal.cc) that stand for a crash, a pause or a Ctrl-C at a chosen point.
   static const std::vector<std::string> kOtherVariables = {
       "CROSSMOVE_CONFIG", "CROSSMOVE_CRASH_AFTER_STEP", "CROSSMOVE_CRASH_AFTER_MESSAGES",
-      "CROSSMOVE_INTERRUPT_AFTER_MESSAGES", "CROSSMOVE_PAUSE_MS", "CROSSMOVE_LEASE_SECONDS"};
+      "CROSSMOVE_INTERRUPT_AFTER_MESSAGES", "CROSSMOVE_PAUSE_MS"};
   std::vector<std::string> setting_names;
   for (const auto& k : KnownKeys()) setting_names.push_back(EnvNameOf(k.key));
   // Compared without the shared prefix, which would make every name look near every other.
@@ -534,6 +537,18 @@ Config BuildConfig(const Settings& settings, Problems& problems) {
       problems.push_back(ProblemAt(*s, "incremental-sync-interval", parsed.status().message()));
     } else {
       c.incremental_sync_interval_seconds = *parsed;
+    }
+  }
+  if (const Setting* s = settings.Get("worker-lease")) {
+    c.origin["worker-lease"] = s->origin;
+    auto parsed = ParseInterval(s->value);
+    if (!parsed.ok()) {
+      problems.push_back(ProblemAt(*s, "worker-lease", parsed.status().message()));
+    } else if (*parsed < 3 || *parsed > 24 * 3600) {
+      problems.push_back(ProblemAt(*s, "worker-lease",
+                                   fmt::format("'{}': between 3 seconds and a day", s->value)));
+    } else {
+      c.worker_lease_seconds = *parsed;
     }
   }
   if (const Setting* s = settings.Get("csv-delimiter")) {

@@ -113,6 +113,7 @@ struct Config {
   std::vector<DatabaseConfig> databases;  // target databases and their mail stores
   std::vector<DatabaseConfig> source_databases;  // source databases (homeMDB -> mail store)
   std::string journal = "crossmove.journal";
+  int64_t worker_lease_seconds = 60;  // PostgreSQL journal: a claim not renewed for this long ends
   std::string journal_credential;  // a PostgreSQL journal's password: file:PATH | env:NAME | prompt
   std::string event_log;           // default: <journal>.events.jsonl
   std::string verify = "content";  // content | full | sizes (copy_engine.h VerifyMode)

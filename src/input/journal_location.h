@@ -14,9 +14,10 @@ namespace cm {
 struct JournalLocation {
   enum class Kind { kSqlite, kPostgres };
   Kind kind = Kind::kSqlite;
-  std::string path;      // kSqlite: the database file
-  std::string conninfo;  // kPostgres: the URL, without a password
-  std::string password;  // kPostgres: the credential's text, never shown
+  std::string path;            // kSqlite: the database file
+  std::string conninfo;        // kPostgres: the URL, without a password
+  std::string password;        // kPostgres: the credential's text, never shown
+  int64_t lease_seconds = 60;  // kPostgres: how long a run's claim lasts without its heartbeat
   // How messages name it: the file's path, or the URL.
   const std::string& shown() const { return kind == Kind::kSqlite ? path : conninfo; }
   bool postgres() const { return kind == Kind::kPostgres; }

@@ -231,8 +231,7 @@ Result<std::unique_ptr<Journal>> Journal::OpenWritable(const JournalLocation& wh
     auto row = session->Step();
     if (!row.ok()) return row.status();
     j->session_ = session->Int(0);
-    if (const char* lease = std::getenv("CROSSMOVE_LEASE_SECONDS"))
-      j->lease_seconds_ = std::max(1L, std::atol(lease));
+    j->lease_seconds_ = std::max<int64_t>(1, where.lease_seconds);
   } else {
     // WAL + NORMAL: a commit survives a process crash; the mail store is synced at step ends.
     CM_RETURN_IF_ERROR(j->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));

@@ -110,7 +110,7 @@ class Journal {
 
   // Takes a mailbox for this run; fails (kUnavailable) naming the live run that holds it and
   // since when. On a shared (PostgreSQL) journal a claim is a lease the run renews by heartbeat
-  // (CROSSMOVE_LEASE_SECONDS, default 60): one whose holder stopped renewing it (killed, its host
+  // (worker-lease, default 60 s): one whose holder stopped renewing it (killed, its host
   // lost) is taken over, that holder's session ended; and a per-mailbox guard (a session
   // advisory lock) makes two runs on one mailbox impossible. Every step this run then writes
   // checks that it still holds the mailbox (StillHeld).

@@ -88,8 +88,9 @@ constexpr const char* kHolderTable =
 // The workers of a shared journal: the runs whose heartbeat is recent ("" when none is).
 std::string DescribeWorkers(SqlConnection& db) {
   auto q = db.Prepare(
-      "SELECT id, pid, host, started FROM runs WHERE heartbeat IS NOT NULL AND heartbeat >= ? "
-      "ORDER BY id");
+      "SELECT r.id, r.pid, r.host, r.started, r.heartbeat, (SELECT count(*) FROM mailboxes m WHERE "
+      "m.holder_run = r.id) FROM runs r WHERE r.heartbeat IS NOT NULL AND r.heartbeat >= ? ORDER "
+      "BY r.id");
   auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() -
                                                 std::chrono::minutes(3));
   std::tm tm{};
@@ -101,7 +102,12 @@ std::string DescribeWorkers(SqlConnection& db) {
   while (true) {
     auto row = q->Step();
     if (!row.ok() || !*row) break;
-    workers.push_back(Holder{q->Int(0), q->Int(1), q->Text(2), q->Text(3)}.Describe());
+    std::string beat = q->Text(4);
+    if (beat.size() > 20 && beat[19] == '.') beat = beat.substr(0, 19) + "Z";
+    workers.push_back(fmt::format(
+        "{}, last heartbeat {}, holding {}",
+        Holder{q->Int(0), q->Int(1), q->Text(2), q->Text(3)}.Describe(), beat,
+        q->Int(5) == 1 ? std::string("1 mailbox") : fmt::format("{} mailboxes", q->Int(5))));
   }
   if (workers.empty()) return "";
   return fmt::format("{} {}: {}", workers.size(), workers.size() == 1 ? "worker" : "workers",

@@ -63,8 +63,8 @@ TEST(Workers, ThreeWorkersShareABatchAndFinishTheMailboxesOfOneKilledMidCopy) {
   CM_ASSERT_ORG(org);
   // Short leases, so that the test waits seconds, not the default minute; the killed worker
   // dies as the 100th message it copies is recorded, appends in flight.
-  std::vector<std::string> lease = {"CROSSMOVE_LEASE_SECONDS=3"};
-  std::vector<std::string> doomed = {"CROSSMOVE_LEASE_SECONDS=3",
+  std::vector<std::string> lease = {"CROSSMOVE_WORKER_LEASE=3s"};
+  std::vector<std::string> doomed = {"CROSSMOVE_WORKER_LEASE=3s",
                                      "CROSSMOVE_CRASH_AFTER_MESSAGES=100"};
   std::vector<Started> workers;
   workers.push_back(StartWorker(org, "worker1", doomed));
