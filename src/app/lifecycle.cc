@@ -41,9 +41,9 @@ constexpr LifecycleStep kSyncStep = {"sync", MailboxState::kContentVerified,
 // run found it when it planned.
 bool TakeUpJournaled(MigrationContext& ctx, MailboxWork& w) {
   auto now = ctx.journal->Find(w.jm.identity);
-  Status s = !now.ok()  ? now.status()
-             : !*now    ? Status::NotFound("the mailbox is no longer in the journal")
-                        : AdoptJournaled(w, std::move(**now));
+  Status s = !now.ok() ? now.status()
+             : !*now   ? Status::NotFound("the mailbox is no longer in the journal")
+                       : AdoptJournaled(w, std::move(**now));
   if (s.ok()) return true;
   w.row.failure = s.message();
   ctx.journal->Release(w.jm.id);

@@ -31,14 +31,9 @@ bool SeparateHosts() { return geteuid() == 0 && access("/usr/bin/unshare", X_OK)
 Started StartWorker(const Org& org, const std::string& name, const std::vector<std::string>& env) {
   std::vector<std::string> run = {"run", "--parallel", "2"};
   if (!SeparateHosts()) return testing::StartCrossmove(run, org.dir(), env, name);
-  std::vector<std::string> argv = {"/usr/bin/unshare",
-                                   "--uts",
-                                   "--",
-                                   "/bin/sh",
-                                   "-c",
-                                   "hostname \"$0\" && exec \"$@\"",
-                                   name,
-                                   CROSSMOVE_BINARY};
+  std::vector<std::string> argv = {
+      "/usr/bin/unshare", "--uts", "--", "/bin/sh", "-c", "hostname \"$0\" && exec \"$@\"", name,
+      CROSSMOVE_BINARY};
   argv.insert(argv.end(), run.begin(), run.end());
   return testing::Start(argv, org.dir(), &env, name);
 }
