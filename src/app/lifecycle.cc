@@ -52,8 +52,49 @@ bool TakeUpJournaled(MigrationContext& ctx, MailboxWork& w) {
 
 // Takes the mailbox for this run. One held by another live run is that run's work: skipped,
 // not failed (SPEC §5), so neither the exit code nor the report counts it as a failure.
-bool ClaimOrSkip(MigrationContext& ctx, MailboxWork& w) {
-  Status s = ctx.journal->Claim(w.jm.id);
+// The mail server of a store, for the per-server caps: "imap://host:port" (what comes before
+// the path), or the store as written for a Maildir tree on this host's disk.
+std::string ServerOfStore(const std::string& store) {
+  size_t scheme = store.find("://");
+  if (scheme == std::string::npos) return "maildir (this host)";
+  size_t path = store.find('/', scheme + 3);
+  std::string server = path == std::string::npos ? store : store.substr(0, path);
+  size_t at = server.rfind('@');  // a user in the URL is not the server
+  return at == std::string::npos ? server : server.substr(0, scheme + 3) + server.substr(at + 1);
+}
+
+// What a mailbox's move uses, with the caps on moves at once (Exchange's MaxActiveMovesPer*).
+std::vector<Journal::ClaimCap> MoveCaps(const MigrationContext& ctx, const MailboxWork& w) {
+  const Config& c = ctx.config;
+  std::vector<Journal::ClaimCap> caps;
+  if (const DatabaseConfig* db = c.SourceDatabaseFor(w.snapshot.source.First(c.profile.home_mdb))) {
+    caps.push_back({"source database " + db->name, c.max_moves_per_source_database,
+                    "max-moves-per-source-database"});
+    caps.push_back({"source server " + ServerOfStore(db->store), c.max_moves_per_source_server,
+                    "max-moves-per-source-server"});
+  }
+  if (const DatabaseConfig* db = c.TargetDatabaseFor(w.plan.target_database_dn)) {
+    caps.push_back({"target database " + db->name, c.max_moves_per_target_database,
+                    "max-moves-per-target-database"});
+    caps.push_back({"target server " + ServerOfStore(db->store), c.max_moves_per_target_server,
+                    "max-moves-per-target-server"});
+  }
+  return caps;
+}
+
+bool ClaimOrSkip(MigrationContext& ctx, MailboxWork& w, bool move = false) {
+  auto caps = move ? MoveCaps(ctx, w) : std::vector<Journal::ClaimCap>{};
+  Status s = ctx.journal->Claim(w.jm.id, caps);
+  // At a cap on moves at once: this worker thread waits for a place (one ends when a move
+  // releases its mailbox, or when a dead worker's lease runs out).
+  while (s.code() == Status::Code::kResourceExhausted && !StopRequested()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    s = ctx.journal->Claim(w.jm.id, caps);
+  }
+  if (s.code() == Status::Code::kResourceExhausted) {
+    w.row.interrupted = true;  // stopped while it waited: the next run takes it
+    return false;
+  }
   if (s.ok()) {
     w.held_elsewhere = false;
     w.row.skipped.clear();
@@ -498,7 +539,7 @@ void MoveMailbox(MigrationContext& ctx, MailboxWork& w, RunProgress& progress) {
     w.next_due = *w.stage.start_after;
     return;
   }
-  if (!ClaimOrSkip(ctx, w)) return;
+  if (!ClaimOrSkip(ctx, w, /*move=*/true)) return;
   bool ok = true, synced_now = false;
   while (ok && w.jm.state < MailboxState::kContentVerified) {
     const LifecycleStep* step = NextStepFrom(w.jm.state);

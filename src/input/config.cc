@@ -37,6 +37,18 @@ const std::vector<KeyInfo>& KnownKeys() {
        "percent of a mailbox's copies a delta pass may remove (expunged, deleted folders) "
        "before it stops and asks (complete --approve-deletions; default 20)"},
       {"report", "per-run report, written as REPORT.csv and REPORT.html (-ReportFile)"},
+      {"max-moves-per-source-database",
+       "mailboxes moved at once out of one source database, over every worker "
+       "(MaxActiveMovesPerSourceMDB; default 20, 0: no cap)"},
+      {"max-moves-per-target-database",
+       "mailboxes moved at once into one target database, over every worker "
+       "(MaxActiveMovesPerTargetMDB; default 20, 0: no cap)"},
+      {"max-moves-per-source-server",
+       "mailboxes moved at once out of one source mail server, over every worker "
+       "(MaxActiveMovesPerSourceServer; default 100, 0: no cap)"},
+      {"max-moves-per-target-server",
+       "mailboxes moved at once into one target mail server, over every worker "
+       "(MaxActiveMovesPerTargetServer; default 100, 0: no cap)"},
       {"journal",
        "the journal database (resumable state of every mailbox): PATH, sqlite:PATH or "
        "postgresql://USER@HOST:PORT/DB"},
@@ -186,6 +198,10 @@ std::string LooseName(std::string_view name) {
 const std::map<std::string, std::string>& ExchangeNames() {
   static const std::map<std::string, std::string> kAliases = {
       {"sourcemailboxcleanupoptions", "cleanup"},
+      {"maxactivemovespersourcemdb", "max-moves-per-source-database"},
+      {"maxactivemovespertargetmdb", "max-moves-per-target-database"},
+      {"maxactivemovespersourceserver", "max-moves-per-source-server"},
+      {"maxactivemovespertargetserver", "max-moves-per-target-server"},
       {"ntaccountou", "nt-account-ou"},
       {"targetdatabase", "target-database"},
       {"contactsou", "contacts-ou"},
@@ -516,6 +532,10 @@ Config BuildConfig(const Settings& settings, Problems& problems) {
   integer("sweep-delay", c.sweep_delay_seconds, 0, 86400);
   integer("bad-item-limit", c.bad_item_limit, 0, 1000000);
   integer("max-deletions", c.max_deletions, 0, 100);
+  integer("max-moves-per-source-database", c.max_moves_per_source_database, 0, 100000);
+  integer("max-moves-per-target-database", c.max_moves_per_target_database, 0, 100000);
+  integer("max-moves-per-source-server", c.max_moves_per_source_server, 0, 100000);
+  integer("max-moves-per-target-server", c.max_moves_per_target_server, 0, 100000);
   auto instant = [&](std::string_view key, std::optional<int64_t>& out) {
     const Setting* s = settings.Get(key);
     if (!s || Trim(s->value).empty()) return;

@@ -109,6 +109,10 @@ struct Config {
   // A delta pass that would remove more than this percentage of a mailbox's copies stops it
   // (issue 13): `complete --approve-deletions` lets it go ahead.
   int max_deletions = 20;
+  // Mailboxes being moved at once, over every worker of a shared journal (issue 14; Exchange's
+  // MaxActiveMovesPer*): per source / target database and mail server. 0: no cap.
+  int max_moves_per_source_database = 20, max_moves_per_target_database = 20;
+  int max_moves_per_source_server = 100, max_moves_per_target_server = 100;
   char csv_delimiter = '\0';              // '\0': detected from the header (input/users_file.h)
   std::vector<DatabaseConfig> databases;  // target databases and their mail stores
   std::vector<DatabaseConfig> source_databases;  // source databases (homeMDB -> mail store)

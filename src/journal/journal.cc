@@ -75,7 +75,9 @@ CREATE TABLE IF NOT EXISTS deltas(
   renamed_folders INTEGER NOT NULL, deleted_folders INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS claims(
   id INTEGER PRIMARY KEY, mailbox INTEGER NOT NULL, run INTEGER NOT NULL, claimed TEXT NOT NULL,
-  released TEXT, how TEXT);
+  released TEXT, how TEXT, resources TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS claim_resources(
+  mailbox INTEGER NOT NULL, resource TEXT NOT NULL, PRIMARY KEY(mailbox, resource));
 CREATE TABLE IF NOT EXISTS forgotten(
   id INTEGER PRIMARY KEY, identity TEXT NOT NULL, source_dn TEXT NOT NULL, state TEXT NOT NULL,
   messages INTEGER NOT NULL, bytes INTEGER NOT NULL, first_step TEXT NOT NULL,
@@ -241,7 +243,7 @@ Result<std::unique_ptr<Journal>> Journal::OpenWritable(const JournalLocation& wh
   // workers sharing a journal); a journal without them reads the same.
   for (const char* column :
        {"mailboxes ADD COLUMN holder_lease INTEGER", "mailboxes ADD COLUMN holder_session INTEGER",
-        "runs ADD COLUMN heartbeat TEXT"}) {
+        "runs ADD COLUMN heartbeat TEXT", "claims ADD COLUMN resources TEXT NOT NULL DEFAULT ''"}) {
     if (where.postgres()) {
       CM_RETURN_IF_ERROR(j->Exec(fmt::format(
           "ALTER TABLE {}",
@@ -444,7 +446,7 @@ Result<bool> Journal::MovedBefore(int64_t mailbox) {
   return *row;
 }
 
-Status Journal::Claim(int64_t mailbox) {
+Status Journal::Claim(int64_t mailbox, const std::vector<ClaimCap>& caps) {
   std::lock_guard<std::recursive_mutex> lock(*mu_);
   CM_RETURN_IF_ERROR(db_->BeginWrite());
   auto rollback = [&](Status s) {
@@ -504,6 +506,32 @@ Status Journal::Claim(int64_t mailbox) {
       guarded = Status::Ok();
     }
   }
+  std::vector<std::string> resources;
+  if (!caps.empty() && shared) {
+    // One claim at a time counts what is in use, over every worker (claims are short).
+    auto serialize = Prepare("SELECT pg_advisory_xact_lock(7166839266)");
+    if (Status s = Done(serialize->Step()); !s.ok()) return rollback(s);
+  }
+  for (const ClaimCap& cap : caps) {
+    resources.push_back(cap.resource);
+    if (cap.max <= 0) continue;
+    // Held by a live run: on a shared journal, one whose lease has not run out.
+    auto used = Prepare(fmt::format(
+        "SELECT count(*) FROM claim_resources r JOIN mailboxes m ON m.id = r.mailbox WHERE "
+        "r.resource = ? AND m.id <> ? AND m.holder_run IS NOT NULL{}",
+        shared ? " AND m.holder_lease >= ?" : ""));
+    used->Bind(1, cap.resource).Bind(2, mailbox).Bind(3, UnixNow());
+    auto row = used->Step();
+    if (!row.ok()) return rollback(row.status());
+    if (used->Int(0) >= cap.max) {
+      if (shared && held_.count(mailbox) == 0) {
+        auto unguard = Prepare("SELECT pg_advisory_unlock(?::integer, ?::integer)");
+        (void)unguard->Bind(1, kMailboxGuardKey).Bind(2, mailbox).Step();
+      }
+      return rollback(Status::ResourceExhausted(fmt::format(
+          "waits: {} has {} moves ({} = {})", cap.resource, used->Int(0), cap.setting, cap.max)));
+    }
+  }
   auto up = Prepare(
       "UPDATE mailboxes SET holder_run=?, holder_pid=?, holder_host=?, holder_since=?, "
       "holder_lease=?, holder_session=? WHERE id=?");
@@ -516,8 +544,21 @@ Status Journal::Claim(int64_t mailbox) {
       .Bind(7, mailbox);
   Status s = Done(up->Step());
   if (s.ok() && (q->Null(0) || q->Int(0) != run_id_)) {
-    auto claim = Prepare("INSERT INTO claims(mailbox, run, claimed) VALUES(?,?,?)");
-    s = Done(claim->Bind(1, mailbox).Bind(2, run_id_).Bind(3, StepTime()).Step());
+    auto claim = Prepare("INSERT INTO claims(mailbox, run, claimed, resources) VALUES(?,?,?,?)");
+    s = Done(claim->Bind(1, mailbox)
+                 .Bind(2, run_id_)
+                 .Bind(3, StepTime())
+                 .Bind(4, Join(resources, ","))
+                 .Step());
+  }
+  if (s.ok()) {
+    auto clear = Prepare("DELETE FROM claim_resources WHERE mailbox=?");
+    s = Done(clear->Bind(1, mailbox).Step());
+  }
+  for (const std::string& resource : resources) {
+    if (!s.ok()) break;
+    auto use = Prepare("INSERT INTO claim_resources(mailbox, resource) VALUES(?,?)");
+    s = Done(use->Bind(1, mailbox).Bind(2, resource).Step());
   }
   if (!s.ok()) return rollback(s);
   CM_RETURN_IF_ERROR(db_->Commit());
@@ -531,6 +572,12 @@ Status Journal::Release(int64_t mailbox) {
       "UPDATE mailboxes SET holder_run=NULL, holder_pid=NULL, holder_host=NULL, holder_since=NULL, "
       "holder_lease=NULL, holder_session=NULL WHERE id=? AND holder_run=?");
   Status s = Done(up->Bind(1, mailbox).Bind(2, run_id_).Step());
+  if (s.ok()) {
+    auto unused = Prepare(
+        "DELETE FROM claim_resources WHERE mailbox=? AND EXISTS (SELECT 1 FROM mailboxes WHERE "
+        "id=? AND holder_run IS NULL)");
+    s = Done(unused->Bind(1, mailbox).Bind(2, mailbox).Step());
+  }
   auto released = Prepare(
       "UPDATE claims SET released=?, how='released' WHERE mailbox=? AND run=? AND released IS "
       "NULL");
@@ -685,7 +732,7 @@ Status Journal::Forget(int64_t mailbox) {
   for (const char* sql :
        {"DELETE FROM steps WHERE mailbox=?", "DELETE FROM stages WHERE mailbox=?",
         "DELETE FROM deltas WHERE mailbox=?", "DELETE FROM claims WHERE mailbox=?",
-        "DELETE FROM mailboxes WHERE id=?"}) {
+        "DELETE FROM claim_resources WHERE mailbox=?", "DELETE FROM mailboxes WHERE id=?"}) {
     if (!s.ok()) break;
     auto del = Prepare(sql);
     s = Done(del->Bind(1, mailbox).Step());

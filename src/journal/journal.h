@@ -114,7 +114,17 @@ class Journal {
   // lost) is taken over, that holder's session ended; and a per-mailbox guard (a session
   // advisory lock) makes two runs on one mailbox impossible. Every step this run then writes
   // checks that it still holds the mailbox (StillHeld).
-  Status Claim(int64_t mailbox);
+  //
+  // `caps`: what the mailbox's move uses ("target-database DB-01") and how many moves may use it
+  // at once, over every run of the journal; a claim that would exceed one is kResourceExhausted
+  // (the mailbox waits, it has not failed). Claims are counted while held (a dead holder's until
+  // its lease runs out).
+  struct ClaimCap {
+    std::string resource;
+    int max = 0;          // 0: no cap
+    std::string setting;  // named when it binds ("max-moves-per-target-database")
+  };
+  Status Claim(int64_t mailbox, const std::vector<ClaimCap>& caps = {});
   Status Release(int64_t mailbox);
   // kUnavailable when this run held the mailbox and another has taken it over since.
   Status StillHeld(int64_t mailbox);

@@ -137,5 +137,33 @@ TEST(Workers, TwoWorkersStartedTogetherEachMoveSomeAndTogetherAll) {
   EXPECT_EQ(testing::Total(org.TargetMail()), kMessages / 3);
 }
 
+// max-moves-per-target-database holds across workers: with 4 workers of 2 threads each and a
+// cap of 2, the journal's history of claims never has more than 2 moves into the target
+// database at once, and does have 2 (the cap is a limit, not a serialization).
+TEST(Workers, ACapOnMovesPerTargetDatabaseHoldsAcrossWorkers) {
+  Org org(12, 120, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  // Every step of a move pauses 50 ms at its start and end, so that moves overlap.
+  std::vector<std::string> env = {"CROSSMOVE_MAX_MOVES_PER_TARGET_DATABASE=2",
+                                  "CROSSMOVE_PAUSE_MS=50"};
+  std::vector<Started> workers;
+  for (const char* name : {"worker1", "worker2", "worker3", "worker4"})
+    workers.push_back(StartWorker(org, name, env));
+  for (const auto& w : workers) {
+    RunResult r = testing::Finish(w);
+    EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
+  }
+  EXPECT_EQ(JournalQuery(org, "SELECT state || ' ' || count(*) FROM mailboxes GROUP BY state"),
+            "routing-verified 12\n");
+  // The most claims of moves into the database open at any claim's start.
+  std::string most = JournalQuery(
+      org,
+      "SELECT max(n) FROM (SELECT (SELECT count(*) FROM claims d WHERE d.resources LIKE "
+      "'%target database%' AND d.claimed <= c.claimed AND coalesce(d.released, 'z') > c.claimed) "
+      "AS n FROM claims c WHERE c.resources LIKE '%target database%') x");
+  EXPECT_EQ(most, "2\n") << "moves into the target database at once";
+  EXPECT_EQ(testing::Total(org.TargetMail()), 120);
+}
+
 }  // namespace
 }  // namespace cm

@@ -193,5 +193,30 @@ TEST(Journal, EachStageWriteChangesOnlyItsOwnFields) {
   EXPECT_TRUE((*reader)->Stages()->empty()) << "forget leaves a stage record behind";
 }
 
+// A cap on moves at once (max-moves-per-target-database) counts the mailboxes held with that
+// resource by every run of the journal: one over it waits (kResourceExhausted), not fails.
+TEST(Journal, AClaimOverACapWaitsUntilAHolderReleases) {
+  TestJournal t;
+  ASSERT_EQ(t.error(), "");
+  auto first = Journal::Open(t.where());
+  auto second = Journal::Open(t.where());
+  ASSERT_TRUE(first.ok() && second.ok());
+  int64_t a = *(*first)->Register("Alias=a", 2, "CN=a,DC=x");
+  int64_t b = *(*first)->Register("Alias=b", 3, "CN=b,DC=x");
+  int64_t c = *(*first)->Register("Alias=c", 4, "CN=c,DC=x");
+  std::vector<Journal::ClaimCap> db1 = {
+      {"target database DB-01", 1, "max-moves-per-target-database"}};
+  std::vector<Journal::ClaimCap> db2 = {
+      {"target database DB-02", 1, "max-moves-per-target-database"}};
+  ASSERT_TRUE((*first)->Claim(a, db1).ok());
+  Status over = (*second)->Claim(b, db1);
+  EXPECT_EQ(over.code(), Status::Code::kResourceExhausted) << over.ToString();
+  EXPECT_NE(over.message().find("max-moves-per-target-database = 1"), std::string::npos)
+      << over.message();
+  EXPECT_TRUE((*second)->Claim(c, db2).ok()) << "another database has its own cap";
+  ASSERT_TRUE((*first)->Release(a).ok());
+  EXPECT_TRUE((*second)->Claim(b, db1).ok()) << "a place is free once the holder releases";
+}
+
 }  // namespace
 }  // namespace cm
