@@ -18,7 +18,8 @@ _crossmove() {
   local settings="--users-file --cleanup --target-database --nt-account-ou --contacts-ou
     --target-smtp-domain --address-template --allow-merge --keep-source-primary --parallel
     --sweep-delay --bad-item-limit --max-deletions --report --journal --journal-credential
-    --worker-lease --event-log --verify --csv-delimiter
+    --worker-lease --max-moves-per-source-database --max-moves-per-target-database
+    --max-moves-per-source-server --max-moves-per-target-server --event-log --verify --csv-delimiter
     --start-after --complete-after --suspend-when-ready --incremental-sync-interval
     --source-gc --source-dc --source-base --source-bind --source-credential --source-domains
     --source-sasl-mech --source-starttls --source-tls-verify --source-ca-file --source-timeout
