@@ -76,6 +76,7 @@ struct MailboxWork {
   // Skipped because another live run (a worker on a shared journal) holds it: this pass comes
   // back to it (migration_pass.cc) until it is done or its holder's lease runs out.
   bool held_elsewhere = false;
+  int priority = 3;  // the users file's Priority (input/users_file.h): claimed highest first
 };
 
 // The mailbox's source / target store, opened on first use and kept while it moves.

@@ -200,6 +200,7 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
              0,
              {},
              ""};
+    w.priority = row.priority;
     work.push_back(std::move(w));
   }
 
@@ -252,11 +253,16 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
             : std::string(ToString(w.jm.state));
     progress.MailboxDone(w.plan.alias, outcome, w.row.messages, w.row.bytes);
   };
-  // `parallel` mailboxes at once (-MaxThreads); each worker takes the next mailbox in file order.
+  // `parallel` mailboxes at once (-MaxThreads); each worker takes the next mailbox by priority
+  // (the users file's Priority column, highest first), then in file order.
+  std::vector<size_t> order(work.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return work[a].priority > work[b].priority; });
   std::atomic<size_t> next{0};
   auto worker = [&] {
     for (size_t i = next++; i < work.size(); i = next++) {
-      MailboxWork& w = work[i];
+      MailboxWork& w = work[order[i]];
       if (w.jm.state == MailboxState::kRolledBack) {
         // Skipped, not failed, as `plan` shows it: a rollback is the operator's decision.
         w.row.skipped =

@@ -200,8 +200,8 @@ Result<UsersFile> ParseUsersFile(std::string_view bytes, std::string_view path, 
   // A column crossmove reads, mistyped, would be ignored like any other column of an export:
   // a StartAfter read as absent moves the mailbox now. Near misses are problems.
   static const std::vector<std::string> kOverrideColumns = {
-      "TargetDatabase", "SourceMailboxCleanupOptions", "NTAccountOU", "StartAfter",
-      "CompleteAfter"};
+      "TargetDatabase", "SourceMailboxCleanupOptions", "NTAccountOU", "StartAfter", "CompleteAfter",
+      "Priority"};
   for (const auto& [name, index] : columns) {
     if (std::find(kOverrideColumns.begin(), kOverrideColumns.end(), name) != kOverrideColumns.end())
       continue;
@@ -216,6 +216,7 @@ Result<UsersFile> ParseUsersFile(std::string_view bytes, std::string_view path, 
   auto ou_col = column_of("NTAccountOU");
   auto start_col = column_of("StartAfter");
   auto complete_col = column_of("CompleteAfter");
+  auto priority_col = column_of("Priority");
 
   std::map<std::string, unsigned long, ILess> seen;
   for (size_t r = 1; r < records->size(); ++r) {
@@ -274,12 +275,33 @@ Result<UsersFile> ParseUsersFile(std::string_view bytes, std::string_view path, 
         *out = *parsed;
       }
     }
+    if (priority_col && !Trim(cell(*priority_col)).empty()) {
+      auto parsed = ParseMovePriority(Trim(cell(*priority_col)));
+      if (!parsed.ok()) {
+        problem("column Priority", parsed.status().message());
+        row_ok = false;
+      } else {
+        row.priority = *parsed;
+      }
+    }
     if (row_ok) file.rows.push_back(std::move(row));
   }
   if (records->size() == 1) {
     problems.push_back({file.path, header.line, "", "the file lists no mailboxes (only a header)"});
   }
   return file;
+}
+
+Result<int> ParseMovePriority(std::string_view text) {
+  static const char* kLevels[] = {"Lowest", "Lower",  "Low",     "Normal",
+                                  "High",   "Higher", "Highest", "Emergency"};
+  for (int i = 0; i < 8; ++i) {
+    if (IEquals(text, kLevels[i])) return i;
+  }
+  return Status::InvalidInput(
+      fmt::format("'{}' is not a move priority (Lowest, Lower, Low, Normal, High, Higher, Highest, "
+                  "Emergency)",
+                  text));
 }
 
 Result<UsersFile> ReadUsersFile(const std::string& path, char delimiter, Problems& problems) {

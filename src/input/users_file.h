@@ -28,7 +28,14 @@ struct UsersFileRow {
   // Staged moves (issue 13): StartAfter / CompleteAfter, seconds since the epoch.
   std::optional<int64_t> start_after;
   std::optional<int64_t> complete_after;
+  // Priority (issue 14; New-MoveRequest -Priority): the order workers claim mailboxes in,
+  // highest first, then in file order. 0 Lowest .. 3 Normal (the default) .. 7 Emergency.
+  int priority = 3;
 };
+
+// Exchange's move priorities, lowest first: Lowest, Lower, Low, Normal, High, Higher, Highest,
+// Emergency. Their index, or an error naming them.
+Result<int> ParseMovePriority(std::string_view text);
 
 struct UsersFile {
   std::string path;

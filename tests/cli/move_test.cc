@@ -332,6 +332,34 @@ TEST(Move, ReportEventLogAndStatusTellWhatHappened) {
   EXPECT_NE(status.out.find("6 mailboxes not listed"), std::string::npos) << status.out;
 }
 
+// The users file's Priority column (New-MoveRequest -Priority) orders the moves: highest first,
+// then in file order; a value that is no priority is that row's problem.
+TEST(Move, APriorityColumnOrdersTheMovesHighestFirst) {
+  Org org(3, 6, "None");
+  CM_ASSERT_ORG(org);
+  testing::Spit(org.dir() / "users.csv",
+                "\"Name\",\"Alias\",\"PrimarySmtpAddress\",\"Priority\"\n"
+                "\"Alice Adams\",\"alice.adams\",\"alice.adams@fabrikam.test\",\"Low\"\n"
+                "\"Al-Farsi, Bob\",\"bob.al-farsi\",\"bob.al-farsi@fabrikam.test\",\"\"\n"
+                "\"Zoë Müller\",\"zoe.muller\",\"zoe.muller@fabrikam.test\",\"highest\"\n");
+  auto r = org.Run({"run", "--parallel", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  // The order the mailboxes were taken in (one at a time): their first steps in the journal.
+  EXPECT_EQ(
+      org.JournalSql("SELECT m.identity FROM mailboxes m JOIN steps s ON s.mailbox = m.id "
+                     "GROUP BY m.identity ORDER BY min(s.id)"),
+      "PrimarySmtpAddress=zoe.muller@fabrikam.test\nPrimarySmtpAddress=bob.al-farsi@fabrikam.test\n"
+      "PrimarySmtpAddress=alice.adams@fabrikam.test\n");
+  Org bad(3, 6, "None");
+  CM_ASSERT_ORG(bad);
+  testing::Spit(bad.dir() / "users.csv", "\"Alias\",\"Priority\"\n\"alice.adams\",\"Urgent\"\n");
+  auto refused = bad.Run({"plan"});
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find("users.csv:2: column Priority: 'Urgent' is not a move priority"),
+            std::string::npos)
+      << refused.err;
+}
+
 TEST(Move, AWrongStoreTemplateIsRefusedBeforeAnythingIsWritten) {
   if (testing::kStores == testing::Stores::kImap) GTEST_SKIP() << "a Maildir template";
   Org org(kMailboxes, kMessages, "CreateSourceContact");

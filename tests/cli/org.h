@@ -413,6 +413,18 @@ class Org {
     return kJournal == JournalBackend::kPostgres ? "crossmove.events.jsonl"
                                                  : "crossmove.journal.events.jsonl";
   }
+  // A query on the journal, read without crossmove's code (Python's sqlite3, or psql): its rows,
+  // one per line, columns joined by '|'.
+  std::string JournalSql(const std::string& sql) const {
+    RunResult r =
+        pg_ ? pg_->Psql(sql, pg_database_)
+            : RunProgram({"python3", "-c",
+                          "import sqlite3,sys\nfor row in sqlite3.connect(sys.argv[1]).execute("
+                          "sys.argv[2]): print('|'.join(str(c) for c in row))",
+                          (dir_ / "crossmove.journal").string(), sql},
+                         dir_);
+    return r.exit_code == 0 ? r.out : "journal query failed: " + r.err;
+  }
   // Whether any run wrote a journal: its file, or its tables in the database (read with psql;
   // the run lock's own table, run_holder, is not the journal).
   bool JournalWritten() const {
