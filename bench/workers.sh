@@ -61,7 +61,7 @@ workers() {  # count -> "seconds peak_rss_kb": all started at once, timed until 
   if ! wait; then cat "$work"/out.* >&2; exit 1; fi
   end=$(date +%s.%N)
   for i in $(seq "$count"); do m=$(cat "$work/rss.$i"); [ "$m" -gt "$rss" ] && rss=$m; done
-  grep -q "routing-verified $n" <(cd "$work/org" && "$bin" status) || { echo "not all moved" >&2; exit 1; }
+  grep -Eq "routing-verified +$n\b" <(cd "$work/org" && "$bin" status) || { echo "not all moved" >&2; exit 1; }
   echo "$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }') $rss"
 }
 declare -A t m

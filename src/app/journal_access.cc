@@ -103,10 +103,12 @@ std::optional<RunLock> LockJournal(const Config& config, bool wait, Console cons
       },
       shared);
   if (lock.ok()) return std::move(*lock);
-  bool busy = lock.status().code() == Status::Code::kUnavailable;
+  // A journal server that cannot be reached is not a busy journal (exit 3, not 4).
+  bool unreachable = lock.status().message().starts_with("cannot reach the journal");
+  bool busy = !unreachable && lock.status().code() == Status::Code::kUnavailable;
   PrintError(lock.status().message() + (busy ? "; nothing was done (--wait waits for it)" : ""),
              json, console);
-  exit_code = busy ? kExitBusy : kExitUsage;
+  exit_code = unreachable ? kExitUnreachable : busy ? kExitBusy : kExitUsage;
   return std::nullopt;
 }
 

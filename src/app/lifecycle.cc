@@ -129,6 +129,15 @@ bool TakeStep(MigrationContext& ctx, MailboxWork& w, const LifecycleStep& step,
     w.row.interrupted = true;
     return false;
   }
+  if (!s.ok() && IsLostClaim(s)) {
+    // Another worker took the mailbox over (this one's lease ran out): its work, not a failure
+    // of the mailbox. This pass waits for it as for any mailbox another worker holds, and
+    // writes nothing of it (its records are the other's now).
+    ctx.log->StateChange(w.jm.identity, "taken over", s.message());
+    w.row.skipped = "taken over by another worker";
+    w.held_elsewhere = true;
+    return false;
+  }
   if (!s.ok() && !w.hold.empty()) {
     // Held, not failed: the mailbox stays where it was (the step's intent is journaled and the
     // next pass does it again), waiting for the operator's approval.
@@ -512,9 +521,9 @@ std::string WaitingFor(const MailboxStage& stage) {
 
 }  // namespace
 
-Status AdoptJournaled(MailboxWork& w, JournalMailbox now) {
+Status AdoptJournaled(MailboxWork& w, JournalMailbox now, bool always) {
   // This run's own progress is in `w` already (each step it takes sets w.jm.state).
-  if (now.state == w.jm.state) return Status::Ok();
+  if (now.state == w.jm.state && !always) return Status::Ok();
   if (!now.snapshot.empty()) {
     auto snapshot = SnapshotFromJson(now.snapshot);
     if (!snapshot.ok()) return snapshot.status();

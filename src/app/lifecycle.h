@@ -117,7 +117,8 @@ Status ProveRouting(MigrationContext& ctx, MailboxWork& w, RunProgress& progress
 // another live run holds it (w.row.skipped).
 // Takes up what another run journaled of a mailbox (its state, and the snapshot and plan that
 // run recorded) where it took the mailbox further than `w` knows: workers on a shared journal.
-Status AdoptJournaled(MailboxWork& w, JournalMailbox now);
+// `always`: even where the state is the one `w` has (its snapshot came from elsewhere).
+Status AdoptJournaled(MailboxWork& w, JournalMailbox now, bool always = false);
 
 void MoveMailbox(MigrationContext& ctx, MailboxWork& w, RunProgress& progress);
 

@@ -162,6 +162,14 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
       w.jm = **jm;
       w.plan = m.plan;
       w.snapshot.source = m.source;
+      if (!w.jm.snapshot.empty()) {
+        // Another worker snapshotted it since this one planned (a shared journal): its
+        // snapshot and plan are the mailbox's.
+        if (Status s = AdoptJournaled(w, w.jm, /*always=*/true); !s.ok()) {
+          console.err << "crossmove: " << s.message() << "\n";
+          return kExitUsage;
+        }
+      }
       for (const auto& match : m.target_matches) {
         for (const auto& op : m.plan.provision) {
           if (op.kind == DirectoryOp::Kind::kDelete && DnEquals(op.dn, match.dn()))

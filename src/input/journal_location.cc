@@ -15,7 +15,7 @@ Result<JournalLocation> ParseJournalLocation(std::string_view spec) {
   JournalLocation where;
   if (!IsPostgresJournal(spec)) {
     where.path = std::string(IStartsWith(spec, "sqlite:") ? spec.substr(7) : spec);
-    if (where.path.empty()) return Status::InvalidInput("journal: no file named");
+    if (where.path.empty()) return Status::InvalidInput("no file named");
     return where;
   }
   where.kind = JournalLocation::Kind::kPostgres;
@@ -26,7 +26,7 @@ Result<JournalLocation> ParseJournalLocation(std::string_view spec) {
   if (!options) {
     std::string why = error ? std::string(Trim(error)) : "out of memory";
     PQfreemem(error);
-    return Status::InvalidInput(fmt::format("journal: not a PostgreSQL URL: {}", why));
+    return Status::InvalidInput(fmt::format("not a PostgreSQL URL: {}", why));
   }
   bool has_password = false;
   for (PQconninfoOption* o = options; o->keyword; ++o) {
@@ -36,7 +36,7 @@ Result<JournalLocation> ParseJournalLocation(std::string_view spec) {
   if (has_password) {
     // Not the URL itself in this message: it holds the password.
     return Status::InvalidInput(
-        "journal: the URL holds a password; take it out and set journal-credential = "
+        "the URL holds a password; take it out and set journal-credential = "
         "\"file:PATH\" (mode 0600) or \"env:NAME\", or put it in ~/.pgpass");
   }
   return where;

@@ -128,11 +128,48 @@ double StepSeconds(const std::string& at) {
 }
 
 Result<std::unique_ptr<SqlConnection>> Connect(const JournalLocation& where, bool read_only) {
-  return where.postgres() ? OpenPostgres(where.conninfo, where.password, read_only)
-                          : OpenSqlite(where.path, read_only);
+  if (!where.postgres()) return OpenSqlite(where.path, read_only);
+  // A worker stalled inside a transaction (SIGSTOP, a frozen VM, a host cut off) would hold its
+  // row locks until the server notices the connection is gone, which can take hours, and every
+  // other worker would queue behind them: the server ends such a session after a lease.
+  return OpenPostgres(where.conninfo, where.password, read_only,
+                      std::max<int64_t>(3, where.lease_seconds));
 }
 
 }  // namespace
+
+namespace {
+constexpr std::string_view kLostClaim =
+    "this worker lost its claim on the mailbox (its lease ran out and another worker took it "
+    "over)";
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+Status LostClaim(std::string_view what) {
+  return Status::Unavailable(fmt::format("{}: {}", kLostClaim, what));
+}
+bool IsLostClaim(const Status& status) {
+  return status.code() == Status::Code::kUnavailable &&
+         std::string_view(status.message()).starts_with(kLostClaim);
+}
+
+std::string Journal::EpochNowSql() const {
+  return where_.postgres() ? "CAST(extract(epoch FROM clock_timestamp()) AS BIGINT)"
+                           : "CAST(strftime('%s','now') AS INTEGER)";
+}
+
+void Journal::LeaseRenewedAt(std::chrono::steady_clock::time_point started) {
+  int64_t until =
+      std::chrono::duration_cast<std::chrono::milliseconds>(started.time_since_epoch()).count() +
+      lease_seconds_ * 2000 / 3;
+  int64_t now = lease_deadline_->load();
+  while (until > now && !lease_deadline_->compare_exchange_weak(now, until)) {
+  }
+}
 
 std::string_view ToString(MailboxState s) {
   switch (s) {
@@ -245,9 +282,18 @@ Result<std::unique_ptr<Journal>> Journal::OpenWritable(const JournalLocation& wh
        {"mailboxes ADD COLUMN holder_lease INTEGER", "mailboxes ADD COLUMN holder_session INTEGER",
         "runs ADD COLUMN heartbeat TEXT", "claims ADD COLUMN resources TEXT NOT NULL DEFAULT ''"}) {
     if (where.postgres()) {
-      CM_RETURN_IF_ERROR(j->Exec(fmt::format(
-          "ALTER TABLE {}",
-          std::string(column).insert(std::string(column).find("COLUMN") + 7, "IF NOT EXISTS "))));
+      // Only when it is missing: ALTER TABLE waits for every lock on the table, even when the
+      // column is there, and every later statement on it would queue behind.
+      std::string spec = column;
+      std::string table = spec.substr(0, spec.find(' '));
+      std::string name = spec.substr(spec.find("COLUMN ") + 7);
+      name = name.substr(0, name.find(' '));
+      auto has = j->Prepare(
+          "SELECT 1 FROM information_schema.columns WHERE table_schema=current_schema() AND "
+          "table_name=? AND column_name=?");
+      auto found = has->Bind(1, table).Bind(2, name).Step();
+      if (!found.ok()) return found.status();
+      if (!*found) CM_RETURN_IF_ERROR(j->Exec("ALTER TABLE " + spec));
     } else if (Status s = j->Exec(fmt::format("ALTER TABLE {}", column));
                !s.ok() && s.message().find("duplicate column") == std::string::npos) {
       return s;
@@ -453,10 +499,11 @@ Status Journal::Claim(int64_t mailbox, const std::vector<ClaimCap>& caps) {
     db_->Rollback();
     return s;
   };
+  auto claim_started = std::chrono::steady_clock::now();
   auto q = Prepare(fmt::format(
       "SELECT holder_run, holder_pid, holder_host, holder_since, identity, holder_lease, "
-      "holder_session FROM mailboxes WHERE id=?{}",
-      db_->ForUpdate()));
+      "holder_session, {}, {} FROM mailboxes WHERE id=?{}",
+      EpochNowSql(), where_.postgres() ? "pg_backend_pid()" : "0", db_->ForUpdate()));
   q->Bind(1, mailbox);
   auto row = q->Step();
   if (!row.ok()) return rollback(row.status());
@@ -467,7 +514,7 @@ Status Journal::Claim(int64_t mailbox, const std::vector<ClaimCap>& caps) {
     // A holder on this host that no longer exists left a stale lock (kill -9): take it over.
     // On a shared journal, a holder whose lease ran out (no heartbeat: killed, its host lost) is
     // taken over too; one that renews its lease is alive wherever it runs.
-    bool expired = shared && !q->Null(5) && q->Int(5) < UnixNow();
+    bool expired = shared && !q->Null(5) && q->Int(5) < q->Int(7);
     if (!holder.Gone() && !expired) {
       return rollback(Status::Unavailable(
           fmt::format("{} is being moved by {}", q->Text(4), holder.Describe())));
@@ -519,8 +566,8 @@ Status Journal::Claim(int64_t mailbox, const std::vector<ClaimCap>& caps) {
     auto used = Prepare(fmt::format(
         "SELECT count(*) FROM claim_resources r JOIN mailboxes m ON m.id = r.mailbox WHERE "
         "r.resource = ? AND m.id <> ? AND m.holder_run IS NOT NULL{}",
-        shared ? " AND m.holder_lease >= ?" : ""));
-    used->Bind(1, cap.resource).Bind(2, mailbox).Bind(3, UnixNow());
+        shared ? " AND m.holder_lease >= " + EpochNowSql() : ""));
+    used->Bind(1, cap.resource).Bind(2, mailbox);
     auto row = used->Step();
     if (!row.ok()) return rollback(row.status());
     if (used->Int(0) >= cap.max) {
@@ -533,14 +580,15 @@ Status Journal::Claim(int64_t mailbox, const std::vector<ClaimCap>& caps) {
     }
   }
   auto up = Prepare(
-      "UPDATE mailboxes SET holder_run=?, holder_pid=?, holder_host=?, holder_since=?, "
-      "holder_lease=?, holder_session=? WHERE id=?");
+      fmt::format("UPDATE mailboxes SET holder_run=?, holder_pid=?, holder_host=?, holder_since=?, "
+                  "holder_lease={} + ?, holder_session=? WHERE id=?",
+                  EpochNowSql()));
   up->Bind(1, run_id_)
       .Bind(2, static_cast<int64_t>(::getpid()))
       .Bind(3, HostName())
       .Bind(4, Now())
-      .Bind(5, UnixNow() + lease_seconds_)
-      .Bind(6, session_)
+      .Bind(5, lease_seconds_)
+      .Bind(6, q->Int(8))  // this run's session now (a new one after a reconnect)
       .Bind(7, mailbox);
   Status s = Done(up->Step());
   if (s.ok() && (q->Null(0) || q->Int(0) != run_id_)) {
@@ -563,25 +611,29 @@ Status Journal::Claim(int64_t mailbox, const std::vector<ClaimCap>& caps) {
   if (!s.ok()) return rollback(s);
   CM_RETURN_IF_ERROR(db_->Commit());
   held_.insert(mailbox);
+  LeaseRenewedAt(claim_started);
   return Status::Ok();
 }
 
 Status Journal::Release(int64_t mailbox) {
   std::lock_guard<std::recursive_mutex> lock(*mu_);
-  auto up = Prepare(
-      "UPDATE mailboxes SET holder_run=NULL, holder_pid=NULL, holder_host=NULL, holder_since=NULL, "
-      "holder_lease=NULL, holder_session=NULL WHERE id=? AND holder_run=?");
-  Status s = Done(up->Bind(1, mailbox).Bind(2, run_id_).Step());
-  if (s.ok()) {
+  // One transaction, the claim's end recorded first: no other run can claim the mailbox (or
+  // its place under a cap) at a time the history shows before this claim ended.
+  Status s = InWriteTransaction(*db_, [&]() -> Status {
+    auto released = Prepare(
+        "UPDATE claims SET released=?, how='released' WHERE mailbox=? AND run=? AND released IS "
+        "NULL");
+    CM_RETURN_IF_ERROR(
+        Done(released->Bind(1, StepTime()).Bind(2, mailbox).Bind(3, run_id_).Step()));
+    auto up = Prepare(
+        "UPDATE mailboxes SET holder_run=NULL, holder_pid=NULL, holder_host=NULL, "
+        "holder_since=NULL, holder_lease=NULL, holder_session=NULL WHERE id=? AND holder_run=?");
+    CM_RETURN_IF_ERROR(Done(up->Bind(1, mailbox).Bind(2, run_id_).Step()));
     auto unused = Prepare(
         "DELETE FROM claim_resources WHERE mailbox=? AND EXISTS (SELECT 1 FROM mailboxes WHERE "
         "id=? AND holder_run IS NULL)");
-    s = Done(unused->Bind(1, mailbox).Bind(2, mailbox).Step());
-  }
-  auto released = Prepare(
-      "UPDATE claims SET released=?, how='released' WHERE mailbox=? AND run=? AND released IS "
-      "NULL");
-  if (s.ok()) s = Done(released->Bind(1, StepTime()).Bind(2, mailbox).Bind(3, run_id_).Step());
+    return Done(unused->Bind(1, mailbox).Bind(2, mailbox).Step());
+  });
   if (held_.erase(mailbox) && where_.postgres()) {
     auto unguard = Prepare("SELECT pg_advisory_unlock(?::integer, ?::integer)");
     (void)unguard->Bind(1, kMailboxGuardKey).Bind(2, mailbox).Step();
@@ -595,9 +647,10 @@ void Journal::StartHeartbeat() {
     while (!heartbeat_stop_) {
       {
         std::lock_guard<std::recursive_mutex> lock(*mu_);
-        int64_t until = UnixNow() + lease_seconds_;
-        auto renew = Prepare("UPDATE mailboxes SET holder_lease=? WHERE holder_run=?");
-        (void)renew->Bind(1, until).Bind(2, run_id_).Step();
+        auto started = std::chrono::steady_clock::now();
+        auto renew = Prepare(fmt::format(
+            "UPDATE mailboxes SET holder_lease={} + ? WHERE holder_run=?", EpochNowSql()));
+        if (renew->Bind(1, lease_seconds_).Bind(2, run_id_).Step().ok()) LeaseRenewedAt(started);
         auto beat = Prepare("UPDATE runs SET heartbeat=? WHERE id=?");
         (void)beat->Bind(1, Now()).Bind(2, run_id_).Step();
       }
@@ -624,9 +677,7 @@ Status Journal::StillHeld(int64_t mailbox) {
   auto row = q->Bind(1, mailbox).Step();
   if (!row.ok()) return row.status();
   if (*row && !q->Null(0) && q->Int(0) == run_id_) return Status::Ok();
-  return Status::Unavailable(
-      "this worker lost its claim on the mailbox (its lease ran out and another worker took it "
-      "over): it stops here, the other goes on");
+  return LostClaim("it stops here, the other goes on");
 }
 
 Status Journal::Begin(int64_t mailbox, std::string_view step) {
@@ -782,8 +833,11 @@ class JournalMessageMap : public MessageMap {
   // `fence_run`: the run that holds the mailbox on a shared journal (0: none to check). Every
   // batch of records is written only while that run still holds it.
   JournalMessageMap(const JournalLocation& where, int64_t mailbox, Pool pool, bool read_only,
-                    int64_t fence_run)
-      : mailbox_(mailbox), fence_run_(fence_run), pool_(std::move(pool)) {
+                    int64_t fence_run, std::shared_ptr<std::atomic<int64_t>> lease_deadline)
+      : mailbox_(mailbox),
+        fence_run_(fence_run),
+        lease_deadline_(std::move(lease_deadline)),
+        pool_(std::move(pool)) {
     {
       std::lock_guard lock(pool_->mu);
       if (!pool_->idle.empty()) {
@@ -808,6 +862,14 @@ class JournalMessageMap : public MessageMap {
     if (!flushed.ok() || db_->InTransaction()) return;  // not in a clean state: not reused
     std::lock_guard lock(pool_->mu);
     pool_->idle.push_back(std::move(db_));
+  }
+
+  Status MayWrite() override {
+    if (fence_run_ && SteadyMs() > lease_deadline_->load())
+      return LostClaim(
+          "its lease may have run out (no heartbeat renewed it in time): its copy "
+          "stops before writing more, the worker that takes it over goes on");
+    return Status::Ok();
   }
 
   // The whole mailbox's map is read once (one query, not one per folder per pass) and kept
@@ -1006,9 +1068,7 @@ class JournalMessageMap : public MessageMap {
         auto row = holder->Bind(1, mailbox_).Step();
         if (!row.ok()) return row.status();
         if (!*row || holder->Null(0) || holder->Int(0) != fence_run_) {
-          return Status::Unavailable(
-              "this worker lost its claim on the mailbox (its lease ran out and another worker "
-              "took it over): its copy stops here, the other goes on");
+          return LostClaim("its copy stops here, the other goes on");
         }
       }
       for (const Record& r : buffer_) {
@@ -1090,6 +1150,7 @@ class JournalMessageMap : public MessageMap {
   std::map<std::string, std::map<std::string, Entry>> cache_;  // folder -> source key -> entry
   int64_t mailbox_;
   int64_t fence_run_;
+  std::shared_ptr<std::atomic<int64_t>> lease_deadline_;
   Pool pool_;
 };
 
@@ -1319,7 +1380,8 @@ Result<std::map<int64_t, LastDelta>> Journal::LastDeltas() {
 std::unique_ptr<MessageMap> Journal::MessagesOf(int64_t mailbox) {
   std::lock_guard<std::recursive_mutex> lock(*mu_);
   int64_t fence = where_.postgres() && held_.count(mailbox) ? run_id_ : 0;
-  return std::make_unique<JournalMessageMap>(where_, mailbox, map_connections_, read_only_, fence);
+  return std::make_unique<JournalMessageMap>(where_, mailbox, map_connections_, read_only_, fence,
+                                             lease_deadline_);
 }
 
 }  // namespace cm

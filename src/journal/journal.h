@@ -5,6 +5,8 @@
 // repeating a side effect. It holds no secret.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -35,6 +37,12 @@ enum class MailboxState {
   kRolledBack,
 };
 std::string_view ToString(MailboxState state);
+
+// A run that held a mailbox on a shared journal and no longer does (its lease ran out, another
+// worker took it over): what a step, a write or a message map of it then returns. Not a failure
+// of the mailbox: the other worker goes on with it.
+Status LostClaim(std::string_view what);
+bool IsLostClaim(const Status& status);
 Result<MailboxState> ParseMailboxState(std::string_view text);
 
 struct JournalMailbox {
@@ -232,6 +240,15 @@ class Journal {
   bool read_only_ = false;
   // Shared journal: the mailboxes this run holds, its server session, its leases' length.
   std::set<int64_t> held_;
+  // Until when (steady clock, ms) this run's leases are surely valid: the start of its last
+  // renewal that succeeded plus two thirds of the lease. Past it, its message maps refuse to
+  // write (self-fencing: a worker stalled longer than its lease, SIGSTOP or a frozen VM, must
+  // not append beside the worker that took over).
+  std::shared_ptr<std::atomic<int64_t>> lease_deadline_ = std::make_shared<std::atomic<int64_t>>(0);
+  void LeaseRenewedAt(std::chrono::steady_clock::time_point started);
+  // Seconds since the epoch by the database's clock (leases are compared on one clock, whatever
+  // the workers' hosts say the time is).
+  std::string EpochNowSql() const;
   int64_t session_ = 0;
   int64_t lease_seconds_ = 60;
   static constexpr int64_t kMailboxGuardKey = 7166;  // the guards' advisory lock space

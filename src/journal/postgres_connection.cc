@@ -48,9 +48,17 @@ namespace {
 // one in a select list (INSERT ... SELECT ?, ...), and would take it as text.
 constexpr Oid kInt8 = 20, kText = 25;
 
+// Opens the connection again when the server ended it (a restart, a worker whose session was
+// ended when another took over its mailboxes), with the session's settings; false when it
+// cannot. A transaction that was open is gone with the old session: the caller's statement
+// fails, and the next one runs on the new session.
+bool Recover(PGconn* conn, const std::vector<std::string>& session_settings);
+
 class PostgresStatement : public SqlStatement {
  public:
-  PostgresStatement(PGconn* conn, const std::string& sql) : conn_(conn) {
+  PostgresStatement(PGconn* conn, const std::string& sql,
+                    const std::vector<std::string>* session_settings)
+      : conn_(conn), session_settings_(session_settings) {
     sql_ = PostgresParameters(sql, &count_);
     values_.resize(static_cast<size_t>(count_));
     set_.assign(static_cast<size_t>(count_), false);
@@ -64,9 +72,18 @@ class PostgresStatement : public SqlStatement {
     if (!result_) {
       std::vector<const char*> values(static_cast<size_t>(count_), nullptr);
       for (size_t i = 0; i < values.size(); ++i) values[i] = set_[i] ? values_[i].c_str() : nullptr;
+      bool idle = PQtransactionStatus(conn_) == PQTRANS_IDLE;
       result_ = PQexecParams(conn_, sql_.c_str(), count_, types_.data(), values.data(), nullptr,
                              nullptr, 0);
       ExecStatusType st = PQresultStatus(result_);
+      if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK && idle &&
+          PQstatus(conn_) == CONNECTION_BAD && Recover(conn_, *session_settings_)) {
+        // Outside a transaction: the statement alone is run again, on the new session.
+        PQclear(result_);
+        result_ = PQexecParams(conn_, sql_.c_str(), count_, types_.data(), values.data(), nullptr,
+                               nullptr, 0);
+        st = PQresultStatus(result_);
+      }
       if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
         Status error = Status::IOError(
             fmt::format("journal: {}",
@@ -93,10 +110,22 @@ class PostgresStatement : public SqlStatement {
   int64_t Int(int col) const override { return std::atoll(PQgetvalue(result_, row_, col)); }
   bool Null(int col) const override { return PQgetisnull(result_, row_, col) != 0; }
 
+  // libpq's message on one line: its lines ("server closed the connection unexpectedly\n\tThis
+  // probably means ...") joined by "; ".
   static std::string Trimmed(std::string message) {
     while (!message.empty() && std::isspace(static_cast<unsigned char>(message.back())))
       message.pop_back();
-    return message;
+    std::string out;
+    for (size_t i = 0; i < message.size(); ++i) {
+      if (message[i] != '\n') {
+        out += message[i];
+        continue;
+      }
+      while (i + 1 < message.size() && std::isspace(static_cast<unsigned char>(message[i + 1])))
+        ++i;
+      out += "; ";
+    }
+    return out;
   }
 
  private:
@@ -109,6 +138,7 @@ class PostgresStatement : public SqlStatement {
     return *this;
   }
   PGconn* conn_;
+  const std::vector<std::string>* session_settings_;
   std::string sql_;
   int count_ = 0;
   std::vector<std::string> values_;
@@ -124,8 +154,16 @@ class PostgresConnection : public SqlConnection {
   ~PostgresConnection() override { PQfinish(conn_); }
   Dialect dialect() const override { return Dialect::kPostgres; }
   Status Exec(const std::string& sql) override {
+    bool idle = PQtransactionStatus(conn_) == PQTRANS_IDLE;
     PGresult* r = PQexec(conn_, sql.c_str());
     ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && idle &&
+        PQstatus(conn_) == CONNECTION_BAD && sql != "ROLLBACK" && sql != "COMMIT" &&
+        Recover(conn_, session_settings_)) {
+      PQclear(r);
+      r = PQexec(conn_, sql.c_str());
+      st = PQresultStatus(r);
+    }
     Status s = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK
                    ? Status::Ok()
                    : Status::IOError(fmt::format(
@@ -135,7 +173,13 @@ class PostgresConnection : public SqlConnection {
     return s;
   }
   std::unique_ptr<SqlStatement> Prepare(const std::string& sql) override {
-    return std::make_unique<PostgresStatement>(conn_, sql);
+    return std::make_unique<PostgresStatement>(conn_, sql, &session_settings_);
+  }
+  // SET statements the session keeps, made again on a new session after Recover.
+  Status Setting(const std::string& sql) {
+    CM_RETURN_IF_ERROR(Exec(sql));
+    session_settings_.push_back(sql);
+    return Status::Ok();
   }
   Status BeginWrite() override { return Exec("BEGIN"); }
   bool InTransaction() const override { return PQtransactionStatus(conn_) != PQTRANS_IDLE; }
@@ -148,7 +192,20 @@ class PostgresConnection : public SqlConnection {
 
  private:
   PGconn* conn_;
+  std::vector<std::string> session_settings_;
 };
+
+bool Recover(PGconn* conn, const std::vector<std::string>& session_settings) {
+  PQreset(conn);
+  if (PQstatus(conn) != CONNECTION_OK) return false;
+  for (const std::string& sql : session_settings) {
+    PGresult* r = PQexec(conn, sql.c_str());
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    if (!ok) return false;
+  }
+  return true;
+}
 
 // "NOTICE: relation already exists, skipping" and the like are not for the operator.
 void Quiet(void*, const char*) {}
@@ -156,7 +213,8 @@ void Quiet(void*, const char*) {}
 }  // namespace
 
 Result<std::unique_ptr<SqlConnection>> OpenPostgres(const std::string& conninfo,
-                                                    const std::string& password, bool read_only) {
+                                                    const std::string& password, bool read_only,
+                                                    int64_t idle_timeout_seconds) {
   std::vector<const char*> keys = {"dbname", "application_name", "connect_timeout"};
   std::vector<const char*> values = {conninfo.c_str(), "crossmove", "10"};
   if (!password.empty()) {
@@ -175,9 +233,13 @@ Result<std::unique_ptr<SqlConnection>> OpenPostgres(const std::string& conninfo,
   PQsetNoticeProcessor(conn, Quiet, nullptr);
   auto db = std::make_unique<PostgresConnection>(conn);
   // Text times compare as text and names sort byte by byte, as in SQLite; UTC throughout.
-  CM_RETURN_IF_ERROR(db->Exec("SET TIME ZONE 'UTC'"));
+  CM_RETURN_IF_ERROR(db->Setting("SET TIME ZONE 'UTC'"));
   if (read_only)
-    CM_RETURN_IF_ERROR(db->Exec("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"));
+    CM_RETURN_IF_ERROR(db->Setting("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY"));
+  if (idle_timeout_seconds > 0) {
+    CM_RETURN_IF_ERROR(db->Setting(
+        fmt::format("SET idle_in_transaction_session_timeout = '{}s'", idle_timeout_seconds)));
+  }
   return std::unique_ptr<SqlConnection>(std::move(db));
 }
 

@@ -339,6 +339,7 @@ class MailboxPass {
     }
     Status BeginIfNeeded(size_t index) {
       if (begun == static_cast<long>(index)) return Status::Ok();
+      CM_RETURN_IF_ERROR(pass->map_.MayWrite());
       begun = static_cast<long>(index);
       digest.Reset();
       // Registered before Begin: its outcome may come during it.

@@ -44,6 +44,9 @@ class MessageMap {
   // Everything recorded for one source folder, by source key. kForeign entries (target
   // messages no source message accounts for) are keyed "foreign:<target key>".
   virtual Result<std::map<std::string, Entry>> Load(const std::string& source_folder) = 0;
+  // Asked before each message is written to the target: whether this run may still write the
+  // mailbox (a worker whose claim may have run out must not: another may be copying it).
+  virtual Status MayWrite() { return Status::Ok(); }
   virtual Status Copied(const std::string& source_folder, const std::string& source_key,
                         const std::string& target_folder, const std::string& target_key,
                         uint64_t size, const std::string& digest, bool appended) = 0;
