@@ -516,6 +516,9 @@ Config BuildConfig(const Settings& settings, Problems& problems) {
   } else if (!c.journal_credential.empty() && !where->postgres()) {
     problems.push_back(ProblemAt(*settings.Get("journal-credential"), "journal-credential",
                                  "only a PostgreSQL journal takes a credential"));
+  } else if (settings.Get("worker-lease") && !where->postgres()) {
+    problems.push_back(ProblemAt(*settings.Get("worker-lease"), "worker-lease",
+                                 "only a PostgreSQL journal has workers (and leases)"));
   }
   str("verify", c.verify);
   // "normal" was the name of the default before the default read the content back: a config

@@ -81,6 +81,45 @@ TEST(ConfigErrors, ANearMissOfAnExchangeNameSuggestsTheSettingItMeans) {
                       "c.toml:2: NTAcountOU: unknown setting; did you mean nt-account-ou?"}));
 }
 
+// The journal's location (issue 14): a file, sqlite:PATH or a PostgreSQL URL, which keeps its
+// form (no folder prepended); a password in the URL, a credential or a lease for a file journal,
+// and a lease out of range are problems naming the line.
+TEST(ConfigErrors, JournalUrlsCredentialsAndLeasesNameTheFileLine) {
+  auto build = [](const std::string& toml, Problems& problems) {
+    Settings s;
+    EXPECT_TRUE(s.LoadTomlText(toml, "/m/crossmove.toml", problems).ok());
+    return BuildConfig(s, problems);
+  };
+  Problems ok;
+  Config pg = build(
+      "journal = \"postgresql://crossmove@db.example:5432/moves\"\n"
+      "journal-credential = \"file:journal.secret\"\nworker-lease = \"90s\"\n",
+      ok);
+  EXPECT_TRUE(ok.empty()) << (ok.empty() ? "" : ok[0].ToString());
+  EXPECT_EQ(pg.journal, "postgresql://crossmove@db.example:5432/moves");
+  EXPECT_EQ(pg.worker_lease_seconds, 90);
+  EXPECT_EQ(pg.JournalStem(), "crossmove");
+  Config file = build("journal = \"sqlite:state/j.db\"\n", ok);
+  EXPECT_EQ(file.journal, "sqlite:/m/state/j.db");
+  EXPECT_EQ(file.JournalStem(), "/m/state/j.db");
+  for (const auto& [toml, expected] : std::vector<std::pair<std::string, std::string>>{
+           {"journal = \"postgresql://crossmove:hunter2@db/moves\"\n",
+            "/m/crossmove.toml:1: journal: the URL holds a password"},
+           {"journal = \"j.db\"\njournal-credential = \"env:PW\"\n",
+            "/m/crossmove.toml:2: journal-credential: only a PostgreSQL journal takes a "
+            "credential"},
+           {"journal = \"j.db\"\nworker-lease = \"1m\"\n",
+            "/m/crossmove.toml:2: worker-lease: only a PostgreSQL journal has workers"},
+           {"journal = \"postgresql://db/moves\"\nworker-lease = \"2s\"\n",
+            "/m/crossmove.toml:2: worker-lease: '2s': between 3 seconds and a day"}}) {
+    Problems problems;
+    build(toml, problems);
+    ASSERT_EQ(problems.size(), 1u) << toml;
+    EXPECT_NE(problems[0].ToString().find(expected), std::string::npos) << problems[0].ToString();
+    EXPECT_EQ(problems[0].ToString().find("hunter2"), std::string::npos) << "the password shown";
+  }
+}
+
 TEST(ConfigErrors, UnknownKeysAndBadValuesNameTheFileLine) {
   Settings s;
   Problems problems;
