@@ -9,6 +9,7 @@
 # writes) with one ldapmodify per directory: no reads, no checks, no journal.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 runs=${1:-3}
 n=${2:-10000}
 export DEBIAN_FRONTEND=noninteractive
@@ -29,29 +30,17 @@ python3 examples/generate_org.py "$work/pristine" --mailboxes "$n" --messages 0 
 printf 'secret\n' > "$work/pristine/directory.secret"; chmod 600 "$work/pristine/directory.secret"
 printf 'secret' > "$work/password.raw"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-fresh() {  # a copy of the organization with both directories in new slapd servers
-  for d in "$work"/ldap-*; do [ -d "$d" ] && scripts/ldap-server kill "$d" && rm -rf "$d"; done
-  rm -rf "$work/org"; cp -a "$work/pristine" "$work/org"
-  sport=$(free_port); tport=$(free_port)
-  scripts/ldap-server start "$work/ldap-source" "$sport" "$work/org/source.ldif"
-  scripts/ldap-server start "$work/ldap-target" "$tport" "$work/org/target.ldif"
-  sed -i -e "s|gc = \"ldif:source.ldif\"|gc = \"ldap://127.0.0.1:$sport\"\nbind = \"CN=crossmove,DC=fabrikam,DC=test\"\ncredential = \"file:directory.secret\"|" \
-    -e "s|gc = \"ldif:target.ldif\"|gc = \"ldap://127.0.0.1:$tport\"\nbind = \"CN=crossmove,DC=contoso,DC=test\"\ncredential = \"file:directory.secret\"|" \
-    "$work/org/crossmove.toml"
-}
 measure() {  # command... -> "seconds rss_kb"
   /usr/bin/time -f "%e %M" -o "$work/time" "$@" >"$work/out" 2>&1 || { cat "$work/out" >&2; exit 1; }
   cat "$work/time"
 }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 declare -a cm_t cm_m lm_t lm_m pl_t
 for i in $(seq "$runs"); do
-  fresh
+  fresh_ldap_org
   read -r t m < <(cd "$work/org" && measure "$bin" run)
   cm_t+=("$t"); cm_m+=("$m")
-  fresh
+  fresh_ldap_org
   read -r t _ < <(cd "$work/org" && measure "$bin" plan --ldif plan)
   pl_t+=("$t")
   read -r t m < <(cd "$work/org" && measure sh -c "

@@ -51,3 +51,20 @@ imapc_features = rfc822.size fetch-headers
 mail_prefetch_count = 20
 CONF
 }
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# work: $work/org becomes a fresh copy of $work/pristine (a generate_org.py organization) whose
+# two directories are new slapd servers (scripts/ldap-server) loaded from its LDIF files, on
+# ports $sport / $tport, its crossmove.toml pointing at them (directory.secret: "secret").
+fresh_ldap_org() {
+  local d
+  for d in "$work"/ldap-*; do [ -d "$d" ] && scripts/ldap-server kill "$d" && rm -rf "$d"; done
+  rm -rf "$work/org"; cp -a "$work/pristine" "$work/org"
+  sport=$(free_port); tport=$(free_port)
+  scripts/ldap-server start "$work/ldap-source" "$sport" "$work/org/source.ldif"
+  scripts/ldap-server start "$work/ldap-target" "$tport" "$work/org/target.ldif"
+  sed -i -e "s|gc = \"ldif:source.ldif\"|gc = \"ldap://127.0.0.1:$sport\"\nbind = \"CN=crossmove,DC=fabrikam,DC=test\"\ncredential = \"file:directory.secret\"|" \
+    -e "s|gc = \"ldif:target.ldif\"|gc = \"ldap://127.0.0.1:$tport\"\nbind = \"CN=crossmove,DC=contoso,DC=test\"\ncredential = \"file:directory.secret\"|" \
+    "$work/org/crossmove.toml"
+}

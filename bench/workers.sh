@@ -10,6 +10,7 @@
 # workers add here is only what a run leaves idle (waiting on the servers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 runs=${1:-3}
 n=${2:-2000}
 per=${3:-2}
@@ -32,19 +33,11 @@ python3 examples/generate_org.py "$work/pristine" --mailboxes "$n" --messages $(
 printf 'secret\n' > "$work/pristine/directory.secret"; chmod 600 "$work/pristine/directory.secret"
 printf 'secret\n' > "$work/pristine/journal.secret"; chmod 600 "$work/pristine/journal.secret"
 printf 'secret' > "$work/password.raw"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 pgport=$(free_port)
 scripts/pg-server start "$work/pg" "$pgport" >/dev/null
 db=0
 fresh() {  # journal: sqlite | postgresql
-  for d in "$work"/ldap-*; do [ -d "$d" ] && scripts/ldap-server kill "$d" && rm -rf "$d"; done
-  rm -rf "$work/org"; cp -a "$work/pristine" "$work/org"
-  sport=$(free_port); tport=$(free_port)
-  scripts/ldap-server start "$work/ldap-source" "$sport" "$work/org/source.ldif"
-  scripts/ldap-server start "$work/ldap-target" "$tport" "$work/org/target.ldif"
-  sed -i -e "s|gc = \"ldif:source.ldif\"|gc = \"ldap://127.0.0.1:$sport\"\nbind = \"CN=crossmove,DC=fabrikam,DC=test\"\ncredential = \"file:directory.secret\"|" \
-    -e "s|gc = \"ldif:target.ldif\"|gc = \"ldap://127.0.0.1:$tport\"\nbind = \"CN=crossmove,DC=contoso,DC=test\"\ncredential = \"file:directory.secret\"|" \
-    "$work/org/crossmove.toml"
+  fresh_ldap_org  # bench/lib.sh
   if [ "$1" = postgresql ]; then
     db=$((db + 1))
     scripts/pg-server psql "$work/pg" -qAt -c "CREATE DATABASE j$db" >/dev/null

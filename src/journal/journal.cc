@@ -266,10 +266,6 @@ Result<std::unique_ptr<Journal>> Journal::OpenWritable(const JournalLocation& wh
   j->db_ = std::move(*db);
   if (where.postgres()) {
     CM_RETURN_IF_ERROR(InWriteTransaction(*j->db_, [&] { return j->Exec(PostgresSchema()); }));
-    auto session = j->Prepare("SELECT pg_backend_pid()");
-    auto row = session->Step();
-    if (!row.ok()) return row.status();
-    j->session_ = session->Int(0);
     j->lease_seconds_ = std::max<int64_t>(1, where.lease_seconds);
   } else {
     // WAL + NORMAL: a commit survives a process crash; the mail store is synced at step ends.
@@ -539,18 +535,17 @@ Status Journal::Claim(int64_t mailbox, const std::vector<ClaimCap>& caps) {
     // The guard (issue 14): a session advisory lock per mailbox, held by this run's connection
     // while it holds the mailbox. Two workers on one mailbox are then impossible, not only
     // unlikely: the server gives the lock to one session, and drops it when that session ends.
-    Status guarded = Status::Ok();
-    for (int attempt = 0; attempt < 50; ++attempt) {  // a terminated session ends within ms
+    // A session just ended frees its locks within milliseconds: up to 5 s are waited for.
+    for (int attempt = 0;; ++attempt) {
       auto guard = Prepare("SELECT pg_try_advisory_lock(?::integer, ?::integer)");
-      guard->Bind(1, kMailboxGuardKey).Bind(2, mailbox);
-      auto got = guard->Step();
+      auto got = guard->Bind(1, kMailboxGuardKey).Bind(2, mailbox).Step();
       if (!got.ok()) return rollback(got.status());
       if (guard->Text(0) == "t") break;
-      guarded = Status::Unavailable(
-          fmt::format("{} is being moved by another worker (its guard is still held)", q->Text(4)));
-      if (attempt == 49) return rollback(guarded);
+      if (attempt == 49) {
+        return rollback(Status::Unavailable(fmt::format(
+            "{} is being moved by another worker (its guard is still held)", q->Text(4))));
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      guarded = Status::Ok();
     }
   }
   std::vector<std::string> resources;

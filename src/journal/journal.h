@@ -238,7 +238,7 @@ class Journal {
   int64_t run_id_ = 0;
   static Result<std::unique_ptr<Journal>> OpenWritable(const JournalLocation& where, bool as_run);
   bool read_only_ = false;
-  // Shared journal: the mailboxes this run holds, its server session, its leases' length.
+  // Shared journal: the mailboxes this run holds, its leases' length.
   std::set<int64_t> held_;
   // Until when (steady clock, ms) this run's leases are surely valid: the start of its last
   // renewal that succeeded plus two thirds of the lease. Past it, its message maps refuse to
@@ -249,7 +249,6 @@ class Journal {
   // Seconds since the epoch by the database's clock (leases are compared on one clock, whatever
   // the workers' hosts say the time is).
   std::string EpochNowSql() const;
-  int64_t session_ = 0;
   int64_t lease_seconds_ = 60;
   static constexpr int64_t kMailboxGuardKey = 7166;  // the guards' advisory lock space
   std::thread heartbeat_;

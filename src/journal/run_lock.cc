@@ -52,23 +52,28 @@ std::string Serialize(const Holder& h) {
   return fmt::format("run={} pid={} host={} since={}\n", h.run, h.pid, h.host, h.since);
 }
 
+// The holder a Serialize line names.
+Holder Parse(const std::string& line) {
+  Holder h;
+  for (const auto& field : Split(Trim(line), ' ')) {
+    size_t eq = field.find('=');
+    if (eq == std::string::npos) continue;
+    std::string key = field.substr(0, eq), value = field.substr(eq + 1);
+    if (key == "run") h.run = std::atoll(value.c_str());
+    if (key == "pid") h.pid = std::atoll(value.c_str());
+    if (key == "host") h.host = value;
+    if (key == "since") h.since = value;
+  }
+  return h;
+}
+
 std::string DescribeFile(const std::string& lock_path) {
   // The holder writes its line right after taking the lock: a reader that comes in between
   // sees an empty file and looks again briefly.
   for (int attempt = 0; attempt < 20; ++attempt) {
     auto text = ReadWholeFile(lock_path);
     if (text.ok() && !text->empty()) {
-      Holder h;
-      for (const auto& field : Split(Trim(*text), ' ')) {
-        size_t eq = field.find('=');
-        if (eq == std::string::npos) continue;
-        std::string key = field.substr(0, eq), value = field.substr(eq + 1);
-        if (key == "run") h.run = std::atoll(value.c_str());
-        if (key == "pid") h.pid = std::atoll(value.c_str());
-        if (key == "host") h.host = value;
-        if (key == "since") h.since = value;
-      }
-      return h.Describe();
+      return Parse(*text).Describe();
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
@@ -120,17 +125,7 @@ std::string DescribeRow(SqlConnection& db) {
   auto q = db.Prepare("SELECT holder FROM run_holder WHERE id=1");
   auto row = q->Step();
   if (row.ok() && *row && !q->Text(0).empty()) {
-    Holder h;
-    for (const auto& field : Split(Trim(q->Text(0)), ' ')) {
-      size_t eq = field.find('=');
-      if (eq == std::string::npos) continue;
-      std::string key = field.substr(0, eq), value = field.substr(eq + 1);
-      if (key == "run") h.run = std::atoll(value.c_str());
-      if (key == "pid") h.pid = std::atoll(value.c_str());
-      if (key == "host") h.host = value;
-      if (key == "since") h.since = value;
-    }
-    return h.Describe();
+    return Parse(q->Text(0)).Describe();
   }
   if (auto has = db.HasTable("runs"); has.ok() && *has) {
     if (std::string workers = DescribeWorkers(db); !workers.empty()) return workers;
