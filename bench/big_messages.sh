@@ -20,37 +20,14 @@ cd "$(dirname "$0")/.."
 runs=${RUNS:-30}
 . bench/lib.sh
 bench_install dovecot-imapd time
-if [ -n "${CROSSMOVE:-}" ]; then
-  bin=$(cd "$(dirname "$CROSSMOVE")" && pwd)/$(basename "$CROSSMOVE")
-else
-  cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DCROSSMOVE_TESTS=OFF >/dev/null
-  cmake --build build-bench -j2 --target crossmove >/dev/null
-  bin=$PWD/build-bench/crossmove
-fi
+bench_binary
 [ -x "$bin" ] || { echo "big_messages: no crossmove binary at $bin" >&2; exit 1; }
-root=$(mktemp -d /dev/shm/crossmove-bench-big-XXXXXX)
-src_port=$((30000 + RANDOM % 10000)) dst_port=$((40000 + RANDOM % 10000))
-cleanup() {
-  scripts/dovecot-server kill "$root/dovecot-source" || true
-  scripts/dovecot-server kill "$root/dovecot-target" || true
-  rm -rf "$root"
-}
-trap cleanup EXIT
-printf 'masterpass\n' > "$root/secret" && chmod 600 "$root/secret"
+dovecot_pair_root big
 
 # One organization of two mailboxes whose stores are the two Dovecots.
 org=$root/org
 python3 examples/generate_org.py "$org" --mailboxes 2 --messages 2 --inbox-only >/dev/null
-cp "$root/secret" "$org/imap.secret"
-python3 - "$org/crossmove.toml" "$src_port" "$dst_port" <<'PY'
-import sys
-path, src, dst = sys.argv[1:]
-t = open(path).read()
-login = '\nadmin = "migrator"\ncredential = "file:imap.secret"'
-t = t.replace('store = "maildir:source-mail/%d/%n"', f'store = "imap://%u@127.0.0.1:{src}/"' + login)
-t = t.replace('store = "maildir:target-mail/%d/%n"', f'store = "imap://%u@127.0.0.1:{dst}/"' + login)
-open(path, "w").write(t)
-PY
+imap_stores "$org" "$root/secret" "$src_port" "$dst_port"
 cp "$org/crossmove.toml" "$org/default.toml"
 cp "$org/source.ldif" "$org/pristine-source.ldif"; cp "$org/target.ldif" "$org/pristine-target.ldif"
 mapfile -t users < <(ls "$org/source-mail/fabrikam.test")
@@ -93,18 +70,6 @@ reset_org() {  # back to "nothing moved yet", keeping the source mail; the targe
   cp "$org/pristine-source.ldif" "$org/source.ldif"
   cp "$org/pristine-target.ldif" "$org/target.ldif"
   rm -rf "$root/target-mail/contoso.test/$1"
-}
-copy_seconds() {  # the copy step of the last run, from the event log (provisioned -> copied)
-  python3 - "$org/crossmove.journal.events.jsonl" <<'PY'
-import datetime, json, sys
-t = lambda s: datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").timestamp()
-at = {}
-for line in open(sys.argv[1]):
-    e = json.loads(line)
-    if e["event"] == "state":
-        at.setdefault(e["state"], []).append(t(e["time"]))
-print(f"{max(at['content-copied']) - min(at['target-provisioned']):.3f}")
-PY
 }
 moves=0 compared=0 differ=0
 move() {  # user users-file toml -> "seconds rss_kb copy_seconds"; compares both servers after
@@ -158,7 +123,7 @@ PY
       cp "$root/out" "$KEEP_DIFFERENT/move-$moves/crossmove.out"
     fi
   fi
-  echo "$(cat "$root/time") $(copy_seconds)" > "$root/last"
+  echo "$(cat "$root/time") $(copy_seconds "$org/crossmove.journal.events.jsonl")" > "$root/last"
 }
 
 declare -A result

@@ -22,15 +22,7 @@ cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DCROSSMOVE_TESTS=
 cmake --build build-bench -j2 --target crossmove append_ceiling >/dev/null
 bin=$PWD/build-bench/crossmove
 ceiling_bin=$PWD/build-bench/append_ceiling
-root=$(mktemp -d /dev/shm/crossmove-bench-imap-XXXXXX)
-src_port=$((30000 + RANDOM % 10000)) dst_port=$((40000 + RANDOM % 10000))
-cleanup() {
-  scripts/dovecot-server stop "$root/dovecot-source" || true
-  scripts/dovecot-server stop "$root/dovecot-target" || true
-  rm -rf "$root"
-}
-trap cleanup EXIT
-printf 'masterpass\n' > "$root/secret" && chmod 600 "$root/secret"
+dovecot_pair_root imap
 
 measure() {  # command... -> "seconds rss_kb"
   /usr/bin/time -f "%e %M" -o "$root/time" "$@" >"$root/out" 2>&1 || {
@@ -43,16 +35,7 @@ div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; 
 # source server's mail; crossmove.toml points both databases at IMAP.
 make_org() {  # dir mailboxes messages
   python3 examples/generate_org.py "$1" --mailboxes "$2" --messages "$3" --lab-corpus >/dev/null
-  cp "$root/secret" "$1/imap.secret"
-  python3 - "$1/crossmove.toml" "$src_port" "$dst_port" <<'PY'
-import sys
-path, src, dst = sys.argv[1:]
-t = open(path).read()
-login = '\nadmin = "migrator"\ncredential = "file:imap.secret"'
-t = t.replace('store = "maildir:source-mail/%d/%n"', f'store = "imap://%u@127.0.0.1:{src}/"' + login)
-t = t.replace('store = "maildir:target-mail/%d/%n"', f'store = "imap://%u@127.0.0.1:{dst}/"' + login)
-open(path, "w").write(t)
-PY
+  imap_stores "$1" "$root/secret" "$src_port" "$dst_port"
 }
 reset_org() {  # dir: back to "nothing moved yet", keeping the source mail
   rm -f "$1"/crossmove.journal* "$1"/crossmove-report.* "$1"/*.ldif.tmp
@@ -83,23 +66,11 @@ write_mbsyncrc "$root/mbsyncrc" "$src_port" "$user@fabrikam.test" "$dst_port" \
 write_doveadm_conf "$root/doveadm.conf" "$root/dovecot-target/dovecot.conf" "$src_port" "$user@fabrikam.test"
 printf 'ceiling@contoso.test\t%s\n' "$org/source-mail/fabrikam.test/$user" > "$root/ceiling.list"
 
-copy_seconds() {  # the copy step of the last run, from the event log (provisioned -> copied)
-  python3 - "$1/crossmove.journal.events.jsonl" <<'PY'
-import datetime, json, sys
-t = lambda s: datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").timestamp()
-at = {}
-for line in open(sys.argv[1]):
-    e = json.loads(line)
-    if e["event"] == "state":
-        at.setdefault(e["state"], []).append(t(e["time"]))
-print(f"{max(at['content-copied']) - min(at['target-provisioned']):.3f}")
-PY
-}
 declare -a cm_t cm_m cm_c mb_t mb_m da_t da_m ce_t
 for i in $(seq "$runs"); do
   reset_org "$org"; wipe_target "$user"
   read -r t m < <(measure "$bin" --config "$org/crossmove.toml" run)
-  cm_t+=("$t"); cm_m+=("$m"); cm_c+=("$(copy_seconds "$org")")
+  cm_t+=("$t"); cm_m+=("$m"); cm_c+=("$(copy_seconds "$org/crossmove.journal.events.jsonl")")
   wipe_target mbsync; rm -rf "$root/mbsync-state"; mkdir -p "$root/mbsync-state"
   read -r t m < <(measure mbsync -c "$root/mbsyncrc" -a -q)
   mb_t+=("$t"); mb_m+=("$m")

@@ -13,6 +13,17 @@ bench_install() {  # package... : installs the ones missing (a benchmark runs it
   fi
 }
 
+# Sets $bin: $CROSSMOVE when set (an existing binary), else a Release build in build-bench.
+bench_binary() {
+  if [ -n "${CROSSMOVE:-}" ]; then
+    bin=$(cd "$(dirname "$CROSSMOVE")" && pwd)/$(basename "$CROSSMOVE")
+  else
+    cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DCROSSMOVE_TESTS=OFF >/dev/null
+    cmake --build build-bench -j2 --target crossmove >/dev/null
+    bin=$PWD/build-bench/crossmove
+  fi
+}
+
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 # file src_port src_user dst_port dst_user secret_file state_dir [channel line...]: an mbsync
@@ -50,6 +61,46 @@ imapc_password = masterpass
 imapc_features = rfc822.size fetch-headers
 mail_prefetch_count = 20
 CONF
+}
+
+# name: $root (a new folder on tmpfs), $src_port / $dst_port (free ports for two Dovecots) and
+# $root/secret (their master user's password); on exit both servers are killed, $root removed.
+dovecot_pair_root() {
+  root=$(mktemp -d "/dev/shm/crossmove-bench-$1-XXXXXX")
+  src_port=$(free_port) dst_port=$(free_port)
+  trap 'scripts/dovecot-server kill "$root/dovecot-source" || true
+        scripts/dovecot-server kill "$root/dovecot-target" || true
+        rm -rf "$root"' EXIT
+  printf 'masterpass\n' > "$root/secret" && chmod 600 "$root/secret"
+}
+
+# org secret src_port dst_port: points a generate_org.py organization's two databases at the two
+# Dovecots (imap://, the master user "migrator" with the password in `secret`).
+imap_stores() {
+  cp "$2" "$1/imap.secret"
+  python3 - "$1/crossmove.toml" "$3" "$4" <<'PY'
+import sys
+path, src, dst = sys.argv[1:]
+t = open(path).read()
+login = '\nadmin = "migrator"\ncredential = "file:imap.secret"'
+t = t.replace('store = "maildir:source-mail/%d/%n"', f'store = "imap://%u@127.0.0.1:{src}/"' + login)
+t = t.replace('store = "maildir:target-mail/%d/%n"', f'store = "imap://%u@127.0.0.1:{dst}/"' + login)
+open(path, "w").write(t)
+PY
+}
+
+# events_file: the copy step of the last run, from its event log (provisioned -> copied), in s.
+copy_seconds() {
+  python3 - "$1" <<'PY'
+import datetime, json, sys
+t = lambda s: datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").timestamp()
+at = {}
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e["event"] == "state":
+        at.setdefault(e["state"], []).append(t(e["time"]))
+print(f"{max(at['content-copied']) - min(at['target-provisioned']):.3f}")
+PY
 }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

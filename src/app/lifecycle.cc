@@ -344,6 +344,15 @@ Status VerifyContent(MigrationContext& ctx, MailboxWork& w, RunProgress&) {
   if (!mode.ok()) return mode.status();
   auto report = VerifyMailbox(**src, **dst, *map, *mode, ctx.stores.target_names());
   if (!report.ok()) return report.status();
+  if (!report->duplicates.empty()) {
+    // Every message once: a second landing of one of our copies goes, and the report says so.
+    CM_RETURN_IF_ERROR(map->MayWrite());
+    CM_RETURN_IF_ERROR(RemoveDuplicates(**dst, report->duplicates));
+    for (const DuplicateCopy& d : report->duplicates) {
+      w.row.repaired.push_back(fmt::format("{} {}: a second copy ({}) removed", d.source_folder,
+                                           d.source_key, d.target_key));
+    }
+  }
   // A sync pass ends here: the next one of a synced mailbox is due an interval after it.
   if (report->ok()) {
     w.verified_in_this_run = true;

@@ -12,6 +12,7 @@
 #include "core/strings.h"
 #include "input/credential.h"
 #include "mailstore/imap_client.h"
+#include "mailstore/imap_store.h"
 
 namespace cm {
 
@@ -45,6 +46,7 @@ MailStores MailStores::Load(const Config& config, Problems& problems, std::ostre
       access->max_connections = s.max_connections;
       access->batch_messages = static_cast<size_t>(s.batch_messages);
       access->batch_bytes = static_cast<size_t>(s.batch_megabytes) << 20;
+      access->max_bytes_per_second = s.max_bytes_per_second;
       auto problem = [&](const std::string& field, const std::string& message) {
         // The loaders name the setting themselves; the problem names it once.
         std::string prefix = key + field + ": ";
@@ -150,22 +152,15 @@ Status MailStores::CheckTargetAdmin(const MailboxPlan& plan) const {
   auto endpoint = ParseImapUrl(*location);
   if (!endpoint.ok()) return endpoint.status();
   const ImapAccess& access = *it->second;
-  if (access.admin.empty()) {
-    auto probe = ImapClient::Probe(*endpoint, access);
-    return probe.ok() ? Status::Ok() : probe.status();
-  }
+  if (access.admin.empty()) return CheckImapConnection(*endpoint, access, /*log_in=*/false);
   // The admin logs in as itself: what its credential is worth is known without a mailbox.
   ImapAccess as_itself = access;
   as_itself.admin.clear();
   as_itself.user_secrets = {{access.admin, access.admin_secret}};
   endpoint->user = access.admin;
   endpoint->auth.clear();
-  auto client = ImapClient::Connect(*endpoint, as_itself);
-  if (!client.ok()) {
-    return Status(client.status())
-        .Annotate(fmt::format("admin '{}' cannot log in to {}", access.admin, ImapUrl(*endpoint)));
-  }
-  return Status::Ok();
+  return CheckImapConnection(*endpoint, as_itself, /*log_in=*/true)
+      .Annotate(fmt::format("admin '{}' cannot log in to {}", access.admin, ImapUrl(*endpoint)));
 }
 
 bool CheckMailStores(const Config& config, const MailStores& stores, const std::string& users_path,

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -23,8 +24,10 @@
 #include "core/planner.h"
 #include "core/strings.h"
 #include "core/timestamp.h"
+#include "io/byte_rate.h"
 #include "journal/journal.h"
 #include "journal/run_lock.h"
+#include "mailstore/imap_store.h"
 
 namespace cm {
 
@@ -48,6 +51,30 @@ nlohmann::json MailboxResults(const std::vector<ReportRow>& rows) {
   }
   return out;
 }
+
+// The places among each server's connections (max-connections), shared with the other workers
+// through the run lock's session (mailstore/imap_store.h), from the preflight on.
+class RunConnectionPlaces : public SharedConnectionSlots {
+ public:
+  explicit RunConnectionPlaces(RunLock& lock) : lock_(&lock) {}
+  Result<bool> TryTake(const std::string& server, int place) override {
+    std::lock_guard lock(mu_);
+    if (!lock_) return true;
+    return lock_->TryTakeConnectionPlace(server, place);
+  }
+  void Release(const std::string& server, int place) override {
+    std::lock_guard lock(mu_);
+    if (lock_) lock_->ReleaseConnectionPlace(server, place);
+  }
+  void Detach() {
+    std::lock_guard lock(mu_);
+    lock_ = nullptr;
+  }
+
+ private:
+  std::mutex mu_;
+  RunLock* lock_;
+};
 
 bool SameSchedule(const MailboxStage& a, const MailboxStage& b) {
   return a.start_after == b.start_after && a.complete_after == b.complete_after &&
@@ -118,6 +145,8 @@ int MigrationPass(const Config& config, const PassOptions& options, Console cons
     return kExitUsage;
   }
   ctx.journal = std::move(*journal);
+  // Workers of one migration share each server's max-bytes-per-second evenly.
+  ctx.journal->OnHeartbeat(SetByteRateShare);
   ctx.approve_deletions = options.approve_deletions;
   (void)run_lock.SetRun(ctx.journal->run_id());  // best effort: only names the run to others
   auto log = EventLog::Open(config.event_log, ctx.journal->run_id());
@@ -478,6 +507,18 @@ int Migrate(const Config& config, const PassOptions& options, Console console) {
       LockJournal(config, options.wait, console, refused, /*json=*/false,
                   /*shared=*/true);
   if (!run_lock) return refused;
+  std::shared_ptr<RunConnectionPlaces> places;
+  if (run_lock->shared()) {
+    places = std::make_shared<RunConnectionPlaces>(*run_lock);
+    ShareConnectionSlots(places);
+  }
+  struct Unshare {
+    std::shared_ptr<RunConnectionPlaces> places;
+    ~Unshare() {
+      ShareConnectionSlots(nullptr);
+      if (places) places->Detach();  // a store that outlives the run releases nothing
+    }
+  } unshare{places};
   while (true) {
     int64_t next_due = 0;
     int code = MigrationPass(config, options, console, *run_lock, next_due);

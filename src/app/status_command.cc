@@ -106,12 +106,37 @@ int RunStatus(const Config& config, const RunOptions& options, Console console) 
   batch_json["grade"] = worst ? nlohmann::json(ToString(*worst)) : nlohmann::json();
   // A run in progress is shown, never waited for: status takes no lock.
   std::string running = JournalHolder(config);
+  // Each server's and database's load against its cap on moves at once (over every worker).
+  nlohmann::json load = nlohmann::json::array();
+  if (auto moves = journal.MovesAtOnce(); moves.ok()) {
+    struct Cap {
+      const char* prefix;
+      int max;
+      const char* setting;
+    };
+    const Cap caps[] = {
+        {"source database ", config.max_moves_per_source_database, "max-moves-per-source-database"},
+        {"target database ", config.max_moves_per_target_database, "max-moves-per-target-database"},
+        {"source server ", config.max_moves_per_source_server, "max-moves-per-source-server"},
+        {"target server ", config.max_moves_per_target_server, "max-moves-per-target-server"}};
+    for (const auto& [resource, n] : *moves) {
+      nlohmann::json entry = {{"resource", resource}, {"moves", n}};
+      for (const Cap& cap : caps) {
+        if (resource.starts_with(cap.prefix)) {
+          entry["cap"] = cap.max;
+          entry["setting"] = cap.setting;
+        }
+      }
+      load.push_back(entry);
+    }
+  }
   if (options.json) {
     console.out << nlohmann::json{{"counts", counts},
                                   {"failed", failed},
                                   {"running",
                                    running.empty() ? nlohmann::json() : nlohmann::json(running)},
                                   {"batch", batch_json},
+                                  {"load", load},
                                   {"mailboxes", rows}}
                        .dump(2)
                 << "\n";
@@ -119,6 +144,14 @@ int RunStatus(const Config& config, const RunOptions& options, Console console) 
   }
   console.out << fmt::format("{} in {}\n", CountOf(all->size(), "mailbox"), config.journal);
   if (!running.empty()) console.out << "  in progress: " << running << "\n";
+  for (const auto& l : load) {
+    console.out << fmt::format("  moving now: {} {} {}{}\n", l["moves"].get<int64_t>(),
+                               l["moves"].get<int64_t>() == 1 ? "mailbox on" : "mailboxes on",
+                               l["resource"].get<std::string>(),
+                               l.contains("cap") ? fmt::format(" (of {}, {})", l["cap"].get<int>(),
+                                                               l["setting"].get<std::string>())
+                                                 : "");
+  }
   for (const auto& [state, n] : counts) console.out << fmt::format("  {:<20} {}\n", state, n);
   // Counted among the states above (a failed mailbox stays in the state it reached).
   if (failed) console.out << fmt::format("  {:<20} {} (of the above)\n", "failed", failed);

@@ -324,10 +324,13 @@ void Settings::CheckEnvironmentNames(char** env, Problems& problems,
                                      std::vector<std::string>& warnings) const {
   if (!env) return;
   // Variables crossmove reads that are no setting: the config file's name, and the tests' hooks
-  // (journal/journal.cc) that stand for a crash, a pause or a Ctrl-C at a chosen point.
-  static const std::vector<std::string> kOtherVariables = {
-      "CROSSMOVE_CONFIG", "CROSSMOVE_CRASH_AFTER_STEP", "CROSSMOVE_CRASH_AFTER_MESSAGES",
-      "CROSSMOVE_INTERRUPT_AFTER_MESSAGES", "CROSSMOVE_PAUSE_MS"};
+  // (journal/journal.cc) that stand for a crash, a pause, a stall or a Ctrl-C at a chosen point.
+  static const std::vector<std::string> kOtherVariables = {"CROSSMOVE_CONFIG",
+                                                           "CROSSMOVE_CRASH_AFTER_STEP",
+                                                           "CROSSMOVE_CRASH_AFTER_MESSAGES",
+                                                           "CROSSMOVE_INTERRUPT_AFTER_MESSAGES",
+                                                           "CROSSMOVE_PAUSE_MS",
+                                                           "CROSSMOVE_STALL_AT_COMMIT"};
   std::vector<std::string> setting_names;
   for (const auto& k : KnownKeys()) setting_names.push_back(EnvNameOf(k.key));
   // Compared without the shared prefix, which would make every name look near every other.
@@ -434,6 +437,31 @@ Problem ProblemAt(const Setting& s, std::string_view key, std::string message) {
 
 Problem Config::ProblemWith(std::string_view key, std::string message) const {
   return ProblemAt(Setting{"", OriginOf(key)}, key, std::move(message));
+}
+
+// `max-bytes-per-second`: a whole number of bytes, or with a unit: KB, MB, GB (powers of 1000)
+// or KiB, MiB, GiB (of 1024), as `50MB`, `8 MiB`.
+Result<uint64_t> ParseByteRate(std::string_view text) {
+  std::string_view t = Trim(text);
+  uint64_t n = 0;
+  auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
+  std::string unit = AsciiLower(Trim(t.substr(static_cast<size_t>(p - t.data()))));
+  static const std::map<std::string, uint64_t> kUnits = {{"", 1},
+                                                         {"b", 1},
+                                                         {"kb", 1000},
+                                                         {"mb", 1000 * 1000},
+                                                         {"gb", 1000000000},
+                                                         {"kib", 1u << 10},
+                                                         {"mib", 1u << 20},
+                                                         {"gib", 1u << 30}};
+  auto u = kUnits.find(unit);
+  constexpr uint64_t kLeast = 1024, kMost = uint64_t{1} << 40;
+  if (ec != std::errc() || u == kUnits.end() || n > kMost / u->second || n * u->second < kLeast)
+    return Status::InvalidInput(fmt::format(
+        "'{}' is not a rate of at least 1 KiB per second (a number of bytes, or with KB, MB, GB, "
+        "KiB, MiB or GiB)",
+        text));
+  return n * u->second;
 }
 
 Config BuildConfig(const Settings& settings, Problems& problems) {
@@ -598,7 +626,8 @@ Config BuildConfig(const Settings& settings, Problems& problems) {
                                                              "pipeline-depth",
                                                              "max-connections",
                                                              "batch-messages",
-                                                             "batch-megabytes"};
+                                                             "batch-megabytes",
+                                                             "max-bytes-per-second"};
   for (auto [prefix, list] :
        {std::pair<std::string, std::vector<DatabaseConfig>*>{"target.databases.", &c.databases},
         {"source.databases.", &c.source_databases}}) {
@@ -616,7 +645,8 @@ Config BuildConfig(const Settings& settings, Problems& problems) {
             s, key,
             "unknown database setting (dn, server, store; for IMAP stores admin, credential, "
             "master-form, user-credentials, starttls, tls-verify, ca-file, compress, timeout, "
-            "pipeline-depth, max-connections, batch-messages, batch-megabytes)"));
+            "pipeline-depth, max-connections, batch-messages, batch-megabytes, "
+            "max-bytes-per-second)"));
         continue;
       }
       bool known = false;
@@ -647,6 +677,16 @@ Config BuildConfig(const Settings& settings, Problems& problems) {
       integer(k + "max-connections", imap.max_connections, 1, 10000);
       integer(k + "batch-messages", imap.batch_messages, 1, 10000);
       integer(k + "batch-megabytes", imap.batch_megabytes, 1, 1024);
+      if (const Setting* rate = settings.Get(k + "max-bytes-per-second")) {
+        c.origin[k + "max-bytes-per-second"] = rate->origin;
+        auto bytes = ParseByteRate(rate->value);
+        if (bytes.ok()) {
+          imap.max_bytes_per_second = *bytes;
+        } else {
+          problems.push_back(
+              ProblemAt(*rate, k + "max-bytes-per-second", bytes.status().message()));
+        }
+      }
     }
   }
   // [profile] remaps attribute names: a key is a field of AttributeProfile.

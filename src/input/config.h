@@ -81,6 +81,7 @@ struct ImapSettings {
   int max_connections = 16;
   int batch_messages = 100;
   int batch_megabytes = 4;
+  uint64_t max_bytes_per_second = 0;  // 0 = unpaced
 };
 
 struct DatabaseConfig {

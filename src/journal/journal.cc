@@ -34,7 +34,7 @@ const char* kSchema =
     R"sql(CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs(
   id INTEGER PRIMARY KEY, started TEXT NOT NULL, pid INTEGER NOT NULL, host TEXT NOT NULL,
-  heartbeat TEXT);
+  heartbeat TEXT, appended_messages INTEGER, appended_bytes INTEGER);
 CREATE TABLE IF NOT EXISTS mailboxes(
   id INTEGER PRIMARY KEY,
   identity TEXT NOT NULL UNIQUE COLLATE NOCASE,
@@ -104,6 +104,15 @@ std::string PostgresSchema() {
 
 // The times and host names a holder is described by (journal/run_lock.h).
 std::string Now() { return UtcNow(); }
+// A time in the journal's form (UtcNow's), for comparisons with the times it holds.
+std::string UtcAt(std::chrono::system_clock::time_point at) {
+  auto t = std::chrono::system_clock::to_time_t(at);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
 // A step's time to the second, as every other time is shown.
 std::string ShownTime(const std::string& at) {
   return at.size() > 20 && at[19] == '.' ? at.substr(0, 19) + "Z" : at;
@@ -153,8 +162,9 @@ Status LostClaim(std::string_view what) {
   return Status::Unavailable(fmt::format("{}: {}", kLostClaim, what));
 }
 bool IsLostClaim(const Status& status) {
+  // Found wherever it is: on its way up, the message gains the folder's and the step's names.
   return status.code() == Status::Code::kUnavailable &&
-         std::string_view(status.message()).starts_with(kLostClaim);
+         std::string_view(status.message()).find(kLostClaim) != std::string_view::npos;
 }
 
 std::string Journal::EpochNowSql() const {
@@ -276,7 +286,8 @@ Result<std::unique_ptr<Journal>> Journal::OpenWritable(const JournalLocation& wh
   // workers sharing a journal); a journal without them reads the same.
   for (const char* column :
        {"mailboxes ADD COLUMN holder_lease INTEGER", "mailboxes ADD COLUMN holder_session INTEGER",
-        "runs ADD COLUMN heartbeat TEXT", "claims ADD COLUMN resources TEXT NOT NULL DEFAULT ''"}) {
+        "runs ADD COLUMN heartbeat TEXT", "claims ADD COLUMN resources TEXT NOT NULL DEFAULT ''",
+        "runs ADD COLUMN appended_messages INTEGER", "runs ADD COLUMN appended_bytes INTEGER"}) {
     if (where.postgres()) {
       // Only when it is missing: ALTER TABLE waits for every lock on the table, even when the
       // column is there, and every later statement on it would queue behind.
@@ -646,14 +657,48 @@ void Journal::StartHeartbeat() {
         auto renew = Prepare(fmt::format(
             "UPDATE mailboxes SET holder_lease={} + ? WHERE holder_run=?", EpochNowSql()));
         if (renew->Bind(1, lease_seconds_).Bind(2, run_id_).Step().ok()) LeaseRenewedAt(started);
-        auto beat = Prepare("UPDATE runs SET heartbeat=? WHERE id=?");
-        (void)beat->Bind(1, Now()).Bind(2, run_id_).Step();
+        auto beat = Prepare(
+            "UPDATE runs SET heartbeat=?, appended_messages=?, appended_bytes=? WHERE id=?");
+        (void)beat->Bind(1, Now())
+            .Bind(2, static_cast<int64_t>(appended_->messages.load()))
+            .Bind(3, static_cast<int64_t>(appended_->bytes.load()))
+            .Bind(4, run_id_)
+            .Step();
+        if (on_heartbeat_) {
+          auto live = Prepare("SELECT count(*) FROM runs WHERE heartbeat >= ?");
+          auto since = std::chrono::system_clock::now() - std::chrono::seconds(lease_seconds_);
+          live->Bind(1, UtcAt(since));
+          if (auto row = live->Step(); row.ok() && *row)
+            on_heartbeat_(static_cast<int>(std::max<int64_t>(1, live->Int(0))));
+        }
       }
       // A third of the lease: two beats may be lost before another worker takes over.
       heartbeat_cv_.wait_for(wait, std::chrono::milliseconds(lease_seconds_ * 1000 / 3),
                              [&] { return heartbeat_stop_; });
     }
   });
+}
+
+Result<std::map<std::string, int64_t>> Journal::MovesAtOnce() {
+  std::lock_guard<std::recursive_mutex> lock(*mu_);
+  auto q = Prepare(fmt::format(
+      "SELECT r.resource, count(*) FROM claim_resources r JOIN mailboxes m ON m.id = r.mailbox "
+      "WHERE m.holder_run IS NOT NULL{} GROUP BY r.resource",
+      where_.postgres() ? " AND m.holder_lease >= " + EpochNowSql() : ""));
+  if (!q) return Status::IOError("journal: cannot read the claims' resources");
+  std::map<std::string, int64_t> out;
+  while (true) {
+    auto row = q->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    out[q->Text(0)] = q->Int(1);
+  }
+  return out;
+}
+
+void Journal::OnHeartbeat(std::function<void(int)> callback) {
+  std::lock_guard<std::mutex> lock(heartbeat_mu_);
+  on_heartbeat_ = std::move(callback);
 }
 
 void Journal::StopHeartbeat() {
@@ -822,16 +867,30 @@ void MessageRecorded() {
   if (interrupt >= 0 && ++recorded == interrupt) ::kill(::getpid(), SIGINT);
 }
 
+// The stall hook of copies: CROSSMOVE_STALL_AT_COMMIT=N stops the process (SIGSTOP, as a frozen
+// host would) at the N-th commit point of its appends: a batch sent whole but for the byte that
+// ends it. Whoever sends SIGCONT lets it go on from there.
+void StallHook() {
+  static const long at = [] {
+    const char* v = std::getenv("CROSSMOVE_STALL_AT_COMMIT");
+    return v ? std::atol(v) : -1L;
+  }();
+  static std::atomic<long> seen{0};
+  if (at >= 0 && ++seen == at) ::kill(::getpid(), SIGSTOP);
+}
+
 class JournalMessageMap : public MessageMap {
  public:
   using Pool = std::shared_ptr<Journal::MapConnections>;
   // `fence_run`: the run that holds the mailbox on a shared journal (0: none to check). Every
   // batch of records is written only while that run still holds it.
   JournalMessageMap(const JournalLocation& where, int64_t mailbox, Pool pool, bool read_only,
-                    int64_t fence_run, std::shared_ptr<std::atomic<int64_t>> lease_deadline)
+                    int64_t fence_run, std::shared_ptr<std::atomic<int64_t>> lease_deadline,
+                    std::shared_ptr<Journal::Appended> appended)
       : mailbox_(mailbox),
         fence_run_(fence_run),
         lease_deadline_(std::move(lease_deadline)),
+        appended_(std::move(appended)),
         pool_(std::move(pool)) {
     {
       std::lock_guard lock(pool_->mu);
@@ -867,6 +926,11 @@ class JournalMessageMap : public MessageMap {
     return Status::Ok();
   }
 
+  Status MayCommit() override {
+    StallHook();
+    return MayWrite();
+  }
+
   // The whole mailbox's map is read once (one query, not one per folder per pass) and kept
   // current as records are written.
   Result<std::map<std::string, Entry>> Load(const std::string& folder) override {
@@ -899,6 +963,10 @@ class JournalMessageMap : public MessageMap {
                 const std::string& target_key, uint64_t size, const std::string& digest,
                 bool appended) override {
     MessageRecorded();
+    if (appended) {
+      appended_->messages += 1;
+      appended_->bytes += size;
+    }
     return Write({"copied", folder, key, target_folder, target_key, static_cast<int64_t>(size), "",
                   digest, appended});
   }
@@ -1146,6 +1214,7 @@ class JournalMessageMap : public MessageMap {
   int64_t mailbox_;
   int64_t fence_run_;
   std::shared_ptr<std::atomic<int64_t>> lease_deadline_;
+  std::shared_ptr<Journal::Appended> appended_;
   Pool pool_;
 };
 
@@ -1376,7 +1445,7 @@ std::unique_ptr<MessageMap> Journal::MessagesOf(int64_t mailbox) {
   std::lock_guard<std::recursive_mutex> lock(*mu_);
   int64_t fence = where_.postgres() && held_.count(mailbox) ? run_id_ : 0;
   return std::make_unique<JournalMessageMap>(where_, mailbox, map_connections_, read_only_, fence,
-                                             lease_deadline_);
+                                             lease_deadline_, appended_);
 }
 
 }  // namespace cm

@@ -133,6 +133,14 @@ class Journal {
     std::string setting;  // named when it binds ("max-moves-per-target-database")
   };
   Status Claim(int64_t mailbox, const std::vector<ClaimCap>& caps = {});
+  // A shared journal's run: called after every heartbeat with how many workers (runs, this one
+  // included) beat within the last lease; what the workers share evenly (max-bytes-per-second)
+  // is divided by it.
+  void OnHeartbeat(std::function<void(int live_workers)> callback);
+  // What a run appended so far (its message maps count it; its heartbeat records it).
+  struct Appended {
+    std::atomic<uint64_t> messages{0}, bytes{0};
+  };
   Status Release(int64_t mailbox);
   // kUnavailable when this run held the mailbox and another has taken it over since.
   Status StillHeld(int64_t mailbox);
@@ -172,6 +180,10 @@ class Journal {
     uint64_t bytes = 0;
   };
   Result<std::map<int64_t, CopiedTotal>> CopiedTotals();
+  // The moves at once per resource a claim counts against a cap ("target database DB1", "source
+  // server imap://…"): the mailboxes a live run holds with it (on a shared journal, a run whose
+  // lease has not run out).
+  Result<std::map<std::string, int64_t>> MovesAtOnce();
   // When each mailbox's first step began and its last step ended, in any run (ISO 8601 UTC).
   struct StepSpan {
     std::string first, last;  // its first and last step's times
@@ -245,6 +257,9 @@ class Journal {
   // write (self-fencing: a worker stalled longer than its lease, SIGSTOP or a frozen VM, must
   // not append beside the worker that took over).
   std::shared_ptr<std::atomic<int64_t>> lease_deadline_ = std::make_shared<std::atomic<int64_t>>(0);
+  // What this run appended (its message maps count it), written with every heartbeat so that
+  // `status` shows each worker's throughput.
+  std::shared_ptr<Appended> appended_ = std::make_shared<Appended>();
   void LeaseRenewedAt(std::chrono::steady_clock::time_point started);
   // Seconds since the epoch by the database's clock (leases are compared on one clock, whatever
   // the workers' hosts say the time is).
@@ -255,6 +270,7 @@ class Journal {
   std::mutex heartbeat_mu_;
   std::condition_variable heartbeat_cv_;
   bool heartbeat_stop_ = false;
+  std::function<void(int)> on_heartbeat_;  // guarded by heartbeat_mu_
   long crash_after_ = -1;
   long steps_ = 0;
 };

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "core/strings.h"
+#include "core/timestamp.h"
 #include "io/file.h"
 #include "journal/postgres_connection.h"
 
@@ -94,8 +95,8 @@ constexpr const char* kHolderTable =
 std::string DescribeWorkers(SqlConnection& db) {
   auto q = db.Prepare(
       "SELECT r.id, r.pid, r.host, r.started, r.heartbeat, (SELECT count(*) FROM mailboxes m WHERE "
-      "m.holder_run = r.id) FROM runs r WHERE r.heartbeat IS NOT NULL AND r.heartbeat >= ? ORDER "
-      "BY r.id");
+      "m.holder_run = r.id), coalesce(r.appended_messages, 0), coalesce(r.appended_bytes, 0) "
+      "FROM runs r WHERE r.heartbeat IS NOT NULL AND r.heartbeat >= ? ORDER BY r.id");
   auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() -
                                                 std::chrono::minutes(3));
   std::tm tm{};
@@ -109,10 +110,17 @@ std::string DescribeWorkers(SqlConnection& db) {
     if (!row.ok() || !*row) break;
     std::string beat = q->Text(4);
     if (beat.size() > 20 && beat[19] == '.') beat = beat.substr(0, 19) + "Z";
+    // Its throughput: what it appended over the time from its start to its last heartbeat.
+    auto started = ParseIsoTime(q->Text(3)), last = ParseIsoTime(beat);
+    double bytes = static_cast<double>(q->Int(7));
+    int64_t seconds = started.ok() && last.ok() ? *last - *started : 0;
+    std::string rate = seconds > 0 ? fmt::format(", {:.1f} MB/s", bytes / 1e6 / seconds) : "";
     workers.push_back(fmt::format(
-        "{}, last heartbeat {}, holding {}",
+        "{}, last heartbeat {}, holding {}, {} appended ({:.1f} MB){}",
         Holder{q->Int(0), q->Int(1), q->Text(2), q->Text(3)}.Describe(), beat,
-        q->Int(5) == 1 ? std::string("1 mailbox") : fmt::format("{} mailboxes", q->Int(5))));
+        q->Int(5) == 1 ? std::string("1 mailbox") : fmt::format("{} mailboxes", q->Int(5)),
+        q->Int(6) == 1 ? std::string("1 message") : fmt::format("{} messages", q->Int(6)),
+        bytes / 1e6, rate));
   }
   if (workers.empty()) return "";
   return fmt::format("{} {}: {}", workers.size(), workers.size() == 1 ? "worker" : "workers",
@@ -203,8 +211,36 @@ Status RunLock::Describe(const Holder& holder, bool held) {
 }
 
 Status RunLock::SetRun(int64_t run_id) {
+  std::lock_guard lock(*db_mu_);
   me_.run = run_id;
   return Describe(me_, true);
+}
+
+namespace {
+// The advisory lock space (the two-key form's first key) of a server's connection places: a
+// 31-bit hash of its name, never the mailbox guards' space (Journal::kMailboxGuardKey, 7166).
+int64_t ConnectionPlaceSpace(const std::string& server) {
+  uint32_t h = 2166136261u;  // FNV-1a
+  for (unsigned char c : server) h = (h ^ c) * 16777619u;
+  int64_t space = static_cast<int64_t>(h & 0x7fffffff);
+  return space == 7166 ? space + 1 : space;
+}
+}  // namespace
+
+Result<bool> RunLock::TryTakeConnectionPlace(const std::string& server, int place) {
+  if (!db_) return true;
+  std::lock_guard lock(*db_mu_);
+  auto q = db_->Prepare("SELECT pg_try_advisory_lock(?::integer, ?::integer)");
+  auto row = q->Bind(1, ConnectionPlaceSpace(server)).Bind(2, int64_t{place}).Step();
+  if (!row.ok()) return row.status();
+  return *row && q->Text(0) == "t";
+}
+
+void RunLock::ReleaseConnectionPlace(const std::string& server, int place) {
+  if (!db_) return;
+  std::lock_guard lock(*db_mu_);
+  auto q = db_->Prepare("SELECT pg_advisory_unlock(?::integer, ?::integer)");
+  (void)q->Bind(1, ConnectionPlaceSpace(server)).Bind(2, int64_t{place}).Step();
 }
 
 RunLock::~RunLock() {

@@ -54,6 +54,14 @@ class RunLock {
   }
   // Names the run (once the journal has given it an id) in what a refused command prints.
   Status SetRun(int64_t run_id);
+  // A shared journal's places among each server's connections (SharedConnectionSlots in
+  // mailstore/imap_store.h): advisory locks of this lock's session, which lasts as long as the
+  // run, preflight included, so a dead worker's places come free with its session. A session
+  // takes its own lock again: a process asks once per place. A journal file's run takes every
+  // place (it is the only run).
+  Result<bool> TryTakeConnectionPlace(const std::string& server, int place);
+  void ReleaseConnectionPlace(const std::string& server, int place);
+  bool shared() const { return shared_; }
   // The description of the run holding the journal's lock now, "" when none (for status).
   static std::string HolderOf(const JournalLocation& journal);
   static std::string HolderOf(const std::string& journal_path) {
@@ -71,6 +79,7 @@ class RunLock {
   Status Describe(const Holder& holder, bool held);
   FileLock lock_;
   std::unique_ptr<SqlConnection> db_;  // PostgreSQL: the session that holds the advisory lock
+  std::unique_ptr<std::mutex> db_mu_ = std::make_unique<std::mutex>();  // db_ for many threads
   bool shared_ = false;
   Holder me_;
 };

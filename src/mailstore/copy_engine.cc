@@ -223,6 +223,7 @@ class MailboxPass {
         [this](size_t seq, Result<std::string> key) { Outcome(seq, std::move(key)); });
     if (!appender.ok()) return appender.status();
     appender_ = std::move(*appender);
+    appender_->GuardCommits([this] { return map_.MayCommit(); });
     Status pass;
     std::vector<std::string> unnamed_folders;
     for (const FolderMapping& fm : MapFolders(*folders, names)) {
@@ -543,6 +544,7 @@ Result<CopyStats> CopyMailbox(MailStore& source, MailStore& target, MessageMap& 
     stats.messages = progress.messages;
     stats.bytes = progress.bytes;
     if (s.code() != Status::Code::kUnavailable || attempt >= options.retries) return s;
+    if (!map.MayWrite().ok()) return s;  // not lost by the connection: by the claim
     std::this_thread::sleep_for(std::chrono::milliseconds(200 * (attempt + 1)));
   }
 }
@@ -632,6 +634,81 @@ Result<VerifyMode> ParseVerifyMode(std::string_view text) {
   return Status::InvalidInput(fmt::format("'{}' is not sizes, content or full", text));
 }
 
+namespace {
+
+// Every target message a record claims (a copy, one being moved, a foreign one set aside), by
+// target folder name, over all source folders: two source folders may fill one target folder.
+Result<std::map<std::string, std::set<std::string>>> ClaimedTargetKeys(
+    MessageMap& map, const std::vector<FolderMapping>& mapping) {
+  std::map<std::string, std::string> target_of;  // source folder -> its target folder now
+  for (const FolderMapping& fm : mapping) target_of[fm.source.Name()] = fm.target.Name();
+  auto folders = map.Folders();
+  if (!folders.ok()) return folders.status();
+  std::map<std::string, std::set<std::string>> out;
+  for (const std::string& folder : *folders) {
+    auto recorded = map.Load(folder);
+    if (!recorded.ok()) return recorded.status();
+    for (const auto& [key, e] : *recorded) {
+      bool claims = e.state == MessageMap::State::kCopied ||
+                    e.state == MessageMap::State::kMoving || e.state == MessageMap::State::kForeign;
+      if (!claims || e.target_key.empty()) continue;
+      std::string where = e.target_folder;
+      if (where.empty()) {
+        auto it = target_of.find(folder);
+        if (it == target_of.end()) continue;
+        where = it->second;
+      }
+      out[where].insert(e.target_key);
+    }
+  }
+  return out;
+}
+
+// The target folder holds messages no record claims: those that are byte for byte one of our
+// appended copies (same fingerprint, then the same SHA-256) are second landings of it.
+Status FindDuplicates(MailStore& target, const FolderMapping& fm,
+                      const std::map<std::string, MessageMap::Entry>& recorded,
+                      const std::set<std::string>& claimed, VerifyReport& report) {
+  std::map<std::string, const std::string*> appended;  // target key -> source key
+  for (const auto& [key, e] : recorded) {
+    bool here = e.target_folder.empty() || e.target_folder == fm.target.Name();
+    if (e.state == MessageMap::State::kCopied && e.appended && here && !e.target_key.empty())
+      appended[e.target_key] = &key;
+  }
+  if (appended.empty()) return Status::Ok();
+  auto listing = target.ListMessages(fm.target, Detail::kFullWithMessageId);
+  if (!listing.ok()) return listing.status().Annotate(fm.target.Name());
+  std::map<std::string, const MessageMeta*> copies;  // fingerprint -> our copy
+  for (const MessageMeta& t : *listing) {
+    if (appended.count(t.key)) copies.emplace(FingerprintOf(t), &t);
+  }
+  std::vector<std::pair<const MessageMeta*, const MessageMeta*>> candidates;  // extra, copy
+  std::vector<const MessageMeta*> to_read;
+  std::set<std::string> asked;
+  for (const MessageMeta& t : *listing) {
+    if (claimed.count(t.key)) continue;
+    auto copy = copies.find(FingerprintOf(t));
+    if (copy == copies.end()) continue;
+    candidates.emplace_back(&t, copy->second);
+    for (const MessageMeta* m : {&t, copy->second}) {
+      if (asked.insert(m->key).second) to_read.push_back(m);
+    }
+  }
+  if (candidates.empty()) return Status::Ok();
+  auto content = ReadContent(target, fm.target, to_read, /*crlf=*/false);
+  if (!content.ok()) return content.status().Annotate(fmt::format("reading {}", fm.target.Name()));
+  for (const auto& [extra, copy] : candidates) {
+    auto a = content->find(extra->key), b = content->find(copy->key);
+    if (a == content->end() || b == content->end() || a->second.digest != b->second.digest)
+      continue;
+    report.duplicates.push_back(
+        {fm.target.path, extra->key, fm.source.Name(), *appended[copy->key], copy->key});
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<VerifyReport> VerifyMailbox(MailStore& source, MailStore& target, MessageMap& map,
                                    VerifyMode mode, const MailStoreOptions& target_names) {
   VerifyReport report;
@@ -643,7 +720,10 @@ Result<VerifyReport> VerifyMailbox(MailStore& source, MailStore& target, Message
   if (!target_folders.ok()) return target_folders.status();
   MailStoreOptions names =
       target.capabilities().special_use ? TargetNames(*target_folders, target_names) : target_names;
-  for (const FolderMapping& fm : MapFolders(*folders, names)) {
+  std::vector<FolderMapping> mapping = MapFolders(*folders, names);
+  auto claimed = ClaimedTargetKeys(map, mapping);
+  if (!claimed.ok()) return claimed.status();
+  for (const FolderMapping& fm : mapping) {
     if (!fm.source.name_error.empty()) {
       report.problems.push_back(fmt::format("folder '{}' was not copied: {}",
                                             EscapeControlCharacters(fm.source.Name()),
@@ -771,8 +851,35 @@ Result<VerifyReport> VerifyMailbox(MailStore& source, MailStore& target, Message
       }
     }
     for (auto& [key, b] : bad) report.bad.push_back(std::move(b));
+    // Messages no record claims: the user's, mail delivered since, or a second landing of one
+    // of our copies. With `sizes` the full listing has them already; else one names listing.
+    std::vector<MessageMeta> names;
+    if (mode != VerifyMode::kSizes) {
+      auto listed = target.ListMessages(fm.target, Detail::kNames);
+      if (!listed.ok()) return listed.status().Annotate(fm.target.Name());
+      names = std::move(*listed);
+    }
+    const std::set<std::string>& ours = (*claimed)[fm.target.Name()];
+    bool unclaimed = false;
+    for (const MessageMeta& t : mode == VerifyMode::kSizes ? *dst : names)
+      unclaimed |= !ours.count(t.key);
+    if (unclaimed) CM_RETURN_IF_ERROR(FindDuplicates(target, fm, *recorded, ours, report));
   }
   return report;
+}
+
+Status RemoveDuplicates(MailStore& target, const std::vector<DuplicateCopy>& duplicates) {
+  std::map<std::vector<std::string>, std::vector<std::string>> by_folder;
+  for (const DuplicateCopy& d : duplicates) by_folder[d.target_path].push_back(d.target_key);
+  for (const auto& [path, keys] : by_folder) {
+    Folder folder;
+    folder.path = path;
+    CM_RETURN_IF_ERROR(
+        target.DeleteMessages(folder, keys)
+            .Annotate(fmt::format("removing {} of our copies from {}",
+                                  CountOf(keys.size(), "second landing"), folder.Name())));
+  }
+  return target.Flush();
 }
 
 Result<size_t> MarkForRepair(MailStore& target, MessageMap& map, const std::vector<BadCopy>& bad) {

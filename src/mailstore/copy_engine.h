@@ -47,6 +47,10 @@ class MessageMap {
   // Asked before each message is written to the target: whether this run may still write the
   // mailbox (a worker whose claim may have run out must not: another may be copying it).
   virtual Status MayWrite() { return Status::Ok(); }
+  // Asked again at each commit point of the target (MessageAppender::GuardCommits): a stall
+  // between a message's begin and its commit (a batch is read from the source first) must not
+  // land it after another worker took the mailbox over.
+  virtual Status MayCommit() { return MayWrite(); }
   virtual Status Copied(const std::string& source_folder, const std::string& source_key,
                         const std::string& target_folder, const std::string& target_key,
                         uint64_t size, const std::string& digest, bool appended) = 0;
@@ -167,10 +171,21 @@ struct BadCopy {
   std::string problem;
 };
 
+// A target message no record claims that is byte for byte one of our copies (same size,
+// INTERNALDATE, Message-ID and SHA-256): a second landing of one of our appends (a stalled
+// worker's batch that reached the server after another worker copied the mailbox again).
+struct DuplicateCopy {
+  std::vector<std::string> target_path;
+  std::string target_key;  // the duplicate's key
+  std::string source_folder, source_key;
+  std::string copy_key;  // the recorded copy it duplicates
+};
+
 struct VerifyReport {
   uint64_t messages = 0;
-  std::vector<std::string> problems;  // empty when the target holds every source message intact
-  std::vector<BadCopy> bad;           // the problems a repair can mend (copy again)
+  std::vector<std::string> problems;      // empty when the target holds every source message intact
+  std::vector<BadCopy> bad;               // the problems a repair can mend (copy again)
+  std::vector<DuplicateCopy> duplicates;  // not a problem: RemoveDuplicates mends them
   uint64_t arrived = 0;  // in the source but not copied yet: mail newer than the last pass
   bool ok() const { return problems.empty(); }
 };
@@ -183,6 +198,11 @@ struct VerifyReport {
 // keeps coming during a move): counted, and left to the next pass.
 Result<VerifyReport> VerifyMailbox(MailStore& source, MailStore& target, MessageMap& map,
                                    VerifyMode mode, const MailStoreOptions& target_names);
+
+// Removes the duplicates verification found. Only a second copy of a message we appended
+// (never of one claimed by fingerprint, which may be the user's own), and only one no record
+// claims, is ever found, so what goes was never the user's.
+Status RemoveDuplicates(MailStore& target, const std::vector<DuplicateCopy>& duplicates);
 
 // Prepares the next pass to copy every bad copy again: a copy we appended is removed from the
 // target first (never a message we did not append: that one is set aside as foreign, and kept),

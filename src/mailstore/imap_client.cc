@@ -127,6 +127,7 @@ Status ImapClient::Pump(bool wait) {
     return Broken(Status::Unavailable(why));
   }
   if (*n == 0) return Status::Ok();
+  if (rate_) rate_->Spend(*n);  // received: the next read waits its turn
   std::vector<ImapResponse> responses;
   Status parsed = parser_.Feed(in_, responses);
   for (auto& r : responses) Dispatch(r);
@@ -137,6 +138,7 @@ Status ImapClient::Pump(bool wait) {
 Status ImapClient::Flush() {
   if (!broken_.ok()) return broken_;
   if (out_.empty()) return Status::Ok();
+  if (rate_) rate_->Spend(out_.size());
   Status s = stream_->Write(out_);
   out_.clear();
   if (!s.ok()) return Broken(s);
@@ -149,6 +151,7 @@ Status ImapClient::SendRaw(std::string_view bytes) {
     // A large piece (a message's bytes) goes out from where it is, after what is queued,
     // instead of being copied into the queue first.
     CM_RETURN_IF_ERROR(Flush());
+    if (rate_) rate_->Spend(bytes.size());
     Status s = stream_->Write(bytes);
     if (!s.ok()) return Broken(s);
     return Status::Ok();
@@ -307,6 +310,7 @@ Result<std::unique_ptr<ImapClient>> ImapClient::Probe(const ImapEndpoint& e,
   auto stream = NetStream::Connect(e.host, e.port, access.timeout_seconds);
   if (!stream.ok()) return stream.status();
   std::unique_ptr<ImapClient> c(new ImapClient(std::move(*stream)));
+  c->rate_ = ServerByteRate(fmt::format("{}:{}", e.host, e.port), access.max_bytes_per_second);
   if (e.implicit_tls) CM_RETURN_IF_ERROR(c->stream_->StartTls(access.tls));
   // The greeting: OK (log in), PREAUTH (already in), BYE (refused).
   std::string greeting_status;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "io/byte_rate.h"
 #include "io/net_stream.h"
 #include "mailstore/imap_command.h"
 #include "mailstore/imap_response.h"
@@ -51,6 +52,9 @@ struct ImapAccess {
   int max_connections = 16;       // per server, across every mailbox moved at once
   size_t batch_messages = 100;    // messages per MULTIAPPEND command
   size_t batch_bytes = 4u << 20;  // bytes per MULTIAPPEND command; larger messages stream alone
+  // Bytes per second to and from this server, over all connections of the process (before
+  // compression); 0 = unpaced. Divided among the live workers of a shared journal.
+  uint64_t max_bytes_per_second = 0;
 };
 
 // A tagged NO / BAD (or a BYE) as a Status whose code says what to do about it:
@@ -115,6 +119,7 @@ class ImapClient {
   Status Broken(Status s);
 
   std::unique_ptr<NetStream> stream_;
+  std::shared_ptr<ByteRate> rate_;  // this server's pacing, or null
   ImapResponseParser parser_;
   std::string in_, out_;
   std::set<std::string> capabilities_;

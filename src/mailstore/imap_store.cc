@@ -139,7 +139,18 @@ SpecialUse SpecialUseOfAttribute(std::string_view attribute) {
 
 }  // namespace
 
-// A place among the connections to one server (`max-connections`), held while connected.
+namespace {
+std::mutex shared_slots_mu;
+std::shared_ptr<SharedConnectionSlots> shared_slots;  // guarded by shared_slots_mu
+}  // namespace
+
+void ShareConnectionSlots(std::shared_ptr<SharedConnectionSlots> slots) {
+  std::lock_guard lock(shared_slots_mu);
+  shared_slots = std::move(slots);
+}
+
+// A place among the connections to one server (`max-connections`), held while connected: one
+// of this process's, and, where places are shared with other processes, one of theirs too.
 class ConnectionSlot {
  public:
   static Result<std::unique_ptr<ConnectionSlot>> Take(const std::string& server, int max,
@@ -153,18 +164,51 @@ class ConnectionSlot {
       if (!c) c = std::make_shared<Counter>();
       counter = c;
     }
-    std::unique_lock lock(counter->mu);
-    if (max > 0 && !counter->cv.wait_for(lock, std::chrono::seconds(timeout_seconds),
-                                         [&] { return counter->used < max; })) {
-      return Status::Unavailable(
-          fmt::format("{}: all {} connections (max-connections) stayed busy for {} s", server, max,
-                      timeout_seconds));
+    std::shared_ptr<SharedConnectionSlots> shared;
+    {
+      std::lock_guard lock(shared_slots_mu);
+      shared = shared_slots;
     }
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
+    auto busy = [&] {
+      return Status::Unavailable(
+          fmt::format("{}: all {} connections (max-connections{}) stayed busy for {} s", server,
+                      max, shared ? ", across the workers" : "", timeout_seconds));
+    };
+    std::unique_lock lock(counter->mu);
+    if (max > 0 && !counter->cv.wait_until(lock, deadline, [&] { return counter->used < max; }))
+      return busy();
     ++counter->used;
-    return std::unique_ptr<ConnectionSlot>(new ConnectionSlot(std::move(counter)));
+    std::unique_ptr<ConnectionSlot> slot(new ConnectionSlot(counter));
+    if (!shared || max <= 0) return slot;
+    // One of the places no process holds: this process's own are skipped (an advisory lock
+    // taken twice by one session is taken, not refused). Others' come free as their
+    // connections close, or as a dead worker's session ends.
+    while (true) {
+      for (int place = 0; place < max; ++place) {
+        if (counter->places.count(place)) continue;
+        auto took = shared->TryTake(server, place);
+        if (!took.ok()) return took.status().Annotate("taking a shared connection place");
+        if (*took) {
+          counter->places.insert(place);
+          slot->shared_ = std::move(shared);
+          slot->server_ = server;
+          slot->place_ = place;
+          return slot;
+        }
+      }
+      if (std::chrono::steady_clock::now() >= deadline) return busy();
+      lock.unlock();
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      lock.lock();
+    }
   }
   ~ConnectionSlot() {
     std::lock_guard lock(counter_->mu);
+    if (shared_) {
+      shared_->Release(server_, place_);
+      counter_->places.erase(place_);
+    }
     --counter_->used;
     counter_->cv.notify_one();
   }
@@ -174,15 +218,22 @@ class ConnectionSlot {
     std::mutex mu;
     std::condition_variable cv;
     int used = 0;
+    std::set<int> places;  // the shared places this process holds
   };
   explicit ConnectionSlot(std::shared_ptr<Counter> c) : counter_(std::move(c)) {}
   std::shared_ptr<Counter> counter_;
+  std::shared_ptr<SharedConnectionSlots> shared_;
+  std::string server_;
+  int place_ = -1;
 };
 
 ImapStore::ImapStore(ImapEndpoint endpoint, MailStoreOptions options)
     : endpoint_(std::move(endpoint)), options_(std::move(options)), location_(ImapUrl(endpoint_)) {}
 
-ImapStore::~ImapStore() = default;
+ImapStore::~ImapStore() {
+  client_.reset();  // closed before its place among the server's connections is given up
+  slot_.reset();
+}
 
 Capabilities ImapStore::capabilities() const { return capabilities_; }
 
@@ -377,8 +428,17 @@ Status ImapStore::CheckAccess() {
   return Examine(**c, "INBOX");
 }
 
+Status CheckImapConnection(const ImapEndpoint& endpoint, const ImapAccess& access, bool log_in) {
+  auto place = ConnectionSlot::Take(fmt::format("{}:{}", endpoint.host, endpoint.port),
+                                    access.max_connections, access.timeout_seconds);
+  if (!place.ok()) return place.status();
+  auto c = log_in ? ImapClient::Connect(endpoint, access) : ImapClient::Probe(endpoint, access);
+  return c.ok() ? Status::Ok() : c.status();  // closed before its place is given up
+}
+
 Status ImapStore::CheckServer() {
-  auto c = ImapClient::Probe(endpoint_, *options_.imap);
+  if (!slot_) return CheckImapConnection(endpoint_, *options_.imap, /*log_in=*/false);
+  auto c = ImapClient::Probe(endpoint_, *options_.imap);  // within this store's place
   return c.ok() ? Status::Ok() : c.status();
 }
 
@@ -1431,6 +1491,7 @@ class ImapAppender : public MessageAppender {
       }
       auto c = Session(/*may_connect=*/false);
       if (!c.ok()) return c.status();
+      if (Status may = MayCommit(); !may.ok()) return store_.Drop(may);
       CM_RETURN_IF_ERROR((*c)->SendRaw("\r\n"));
       CM_RETURN_IF_ERROR((*c)->Flush());
       Batch streamed;
@@ -1556,6 +1617,8 @@ class ImapAppender : public MessageAppender {
       CM_RETURN_IF_ERROR(
           client.SendRaw(std::string_view(batch.bytes).substr(item.offset, item.size)));
     }
+    // The command is whole only with its last CRLF: without it the server appends nothing.
+    if (Status may = MayCommit(); !may.ok()) return store_.Drop(may);
     CM_RETURN_IF_ERROR(client.SendRaw("\r\n"));
     CM_RETURN_IF_ERROR(client.Flush());  // the server can work on it while we read the source
     in_flight_.push_back(std::move(batch));

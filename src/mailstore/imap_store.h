@@ -27,6 +27,23 @@ namespace cm {
 
 class ConnectionSlot;
 
+// Places among the connections to a server held by other processes too (the workers of a
+// shared journal), so that `max-connections` holds across all of them: a connection takes one
+// of the server's `max` numbered places that no process holds. Set by the application, once
+// per run (nullptr: the cap holds per process only).
+class SharedConnectionSlots {
+ public:
+  virtual ~SharedConnectionSlots() = default;
+  // Takes place `slot` of `server` if no other process holds it (true), else false at once.
+  virtual Result<bool> TryTake(const std::string& server, int slot) = 0;
+  virtual void Release(const std::string& server, int slot) = 0;
+};
+void ShareConnectionSlots(std::shared_ptr<SharedConnectionSlots> slots);
+
+// A connection of its own to check a server (greeting and TLS; with `log_in`, the login too)
+// that takes its place among the server's connections like any other, then closes.
+Status CheckImapConnection(const ImapEndpoint& endpoint, const ImapAccess& access, bool log_in);
+
 class ImapStore : public MailStore {
  public:
   ImapStore(ImapEndpoint endpoint, MailStoreOptions options);

@@ -160,6 +160,13 @@ class WriterAppender : public MessageAppender {
     return Status::Ok();
   }
   Status End() override {
+    if (writer_) {
+      if (Status may = MayCommit(); !may.ok()) {
+        writer_.reset();  // uncommitted: nothing lands
+        ++seq_;
+        return may;
+      }
+    }
     Result<std::string> key = writer_ ? writer_->Commit() : Result<std::string>(refused_);
     writer_.reset();
     outcome_(seq_++, std::move(key));

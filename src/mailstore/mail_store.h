@@ -102,6 +102,20 @@ class MessageAppender {
   virtual Status Cancel() = 0;  // the message begun is not appended (its outcome is never sent)
   virtual Status Flush() = 0;   // sends what is held back for batching; waits for nothing
   virtual Status Finish() = 0;  // waits for every outcome
+
+  // Asked at each commit point, the last moment a write can still be taken back (before the
+  // byte that ends an APPEND command, before a message file goes into cur/). When it says no,
+  // the write is abandoned (the connection dropped, so the server appends none of the batch)
+  // and its Status returned: a worker stalled past its lease must not land mail after another
+  // worker took the mailbox over and copied it again.
+  using CommitGuard = std::function<Status()>;
+  void GuardCommits(CommitGuard guard) { guard_ = std::move(guard); }
+
+ protected:
+  Status MayCommit() const { return guard_ ? guard_() : Status::Ok(); }
+
+ private:
+  CommitGuard guard_;
 };
 
 // How much a listing must fill in: drivers skip work the caller does not need (a Maildir names

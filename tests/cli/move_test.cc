@@ -2,8 +2,10 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -462,6 +464,59 @@ TEST(Move, OneChangedByteFailsDefaultVerificationAndIsReplaced) {
     f.close();
     std::filesystem::last_write_time(files[0], mtime);
   });
+}
+
+// One of our copies lands twice (a stalled worker's batch reaching the server after another
+// worker copied the mailbox again; here, behind the store's back, a second file of the same
+// bytes and date): verification finds the second landing by its fingerprint and bytes and
+// removes it before the source is cleaned up, and the report names it. The user's own mail
+// beside it is kept: new mail, and the same bytes under another date (a fingerprint of its
+// own). Read back on the files (over IMAP in the imap_ run).
+TEST(Move, ASecondLandingOfOneOfOurCopiesIsRemovedAndTheUsersOwnMailKept) {
+  namespace fs = std::filesystem;
+  Org org(kMailboxes, kMessages, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  ASSERT_EQ(org.Run({"run", "--parallel", "1"}, {"CROSSMOVE_CRASH_AFTER_STEP=6"}).exit_code, 137);
+  fs::path box = org.dir() / "target-mail" / "contoso.test" / "alice.adams";
+  auto copied = org.TargetMail("alice.adams");
+  auto files = MessageFiles(box);
+  ASSERT_GE(files.size(), 3u);
+  // The rest of a file's name after its unique part (",S=…:2,FLAGS"), kept by its copies.
+  auto rest_of = [](const fs::path& f) {
+    std::string name = f.filename().string();
+    size_t at = name.find(',');
+    return name.substr(at == std::string::npos ? name.find(':') : at);
+  };
+  for (size_t k = 0; k < 2; ++k) {
+    fs::path second =
+        files[k].parent_path() / fmt::format("1800000000.M{}P1.landing{}", k, rest_of(files[k]));
+    fs::copy_file(files[k], second);
+    fs::last_write_time(second, fs::last_write_time(files[k]));
+  }
+  fs::path redated = files[2].parent_path() / ("1800000001.M1P1.redated" + rest_of(files[2]));
+  fs::copy_file(files[2], redated);
+  fs::last_write_time(redated, fs::last_write_time(files[2]) - std::chrono::hours(24));
+  testing::Spit(box / "cur" / "1800000002.M1P1.own:2,S",
+                "Message-ID: <own@contoso.test>\r\nSubject: mine\r\n\r\nhello\r\n");
+  // Owned as the store's own files are (Dovecot reads them as its mail user in the imap_ run).
+  struct stat owner;
+  ASSERT_EQ(::stat(files[0].c_str(), &owner), 0);
+  for (const auto& f : MessageFiles(box))
+    ASSERT_EQ(::chown(f.c_str(), owner.st_uid, owner.st_gid), 0);
+  auto with_extras = org.TargetMail("alice.adams");
+  ASSERT_EQ(Total(with_extras), Total(copied) + 4) << testing::Difference(with_extras, copied);
+
+  auto r = org.Run({"run"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  // The copies once each, and the user's own two messages.
+  std::map<std::string, int> expected;
+  for (const auto& [k, n] : with_extras) expected[k] = copied.count(k) ? copied.at(k) : n;
+  auto got = org.TargetMail("alice.adams");
+  EXPECT_TRUE(got == expected) << testing::Difference(got, expected);
+  EXPECT_EQ(Total(got), Total(copied) + 2);
+  EXPECT_FALSE(org.Directory("source")->Read("CN=Alice Adams,OU=People,DC=fabrikam,DC=test").ok());
+  std::string csv = org.Read("crossmove-report.csv");
+  EXPECT_EQ(testing::Occurrences(csv, "a second copy ("), 2u) << csv;
 }
 
 }  // namespace

@@ -6,9 +6,16 @@
 // psql, must show no mailbox worked on by two runs at any moment.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
+#include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <regex>
+#include <set>
 #include <thread>
 
 #include "cli/org.h"
@@ -145,14 +152,47 @@ TEST(Workers, ACapOnMovesPerTargetDatabaseHoldsAcrossWorkers) {
   CM_ASSERT_ORG(org);
   // Every step of a move pauses 50 ms at its start and end, so that moves overlap.
   std::vector<std::string> env = {"CROSSMOVE_MAX_MOVES_PER_TARGET_DATABASE=2",
-                                  "CROSSMOVE_PAUSE_MS=50"};
+                                  "CROSSMOVE_PAUSE_MS=50", "CROSSMOVE_WORKER_LEASE=3s"};
   std::vector<Started> workers;
   for (const char* name : {"worker1", "worker2", "worker3", "worker4"})
     workers.push_back(StartWorker(org, name, env));
+  // Meanwhile `status` shows the database's load against its cap, and each worker's throughput
+  // (heartbeats every second with these leases).
+  std::atomic<bool> done{false};
+  std::string load_seen, throughput_seen;
+  std::thread watcher([&] {
+    while (!done) {
+      auto status = org.Run({"status", "--json"}, {"CROSSMOVE_MAX_MOVES_PER_TARGET_DATABASE=2"});
+      auto j = nlohmann::json::parse(status.out, nullptr, false);
+      if (!j.is_discarded() && j.contains("load")) {
+        for (const auto& l : j["load"]) {
+          if (l["resource"].get<std::string>().starts_with("target database") &&
+              l["moves"].get<int>() > 0)
+            load_seen = l.dump();
+        }
+      }
+      if (!j.is_discarded() && j["running"].is_string()) {
+        std::string running = j["running"].get<std::string>();
+        if (std::regex_search(
+                running,
+                std::regex(R"(, [1-9][0-9]* messages? appended \([0-9.]+ MB\), [0-9.]+ MB/s)")))
+          throughput_seen = running;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
   for (const auto& w : workers) {
     RunResult r = testing::Finish(w);
     EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
   }
+  done = true;
+  watcher.join();
+  auto seen = nlohmann::json::parse(load_seen.empty() ? "{}" : load_seen);
+  ASSERT_TRUE(seen.contains("moves")) << "status never showed a move into the target database";
+  EXPECT_LE(seen["moves"].get<int>(), 2);
+  EXPECT_EQ(seen["cap"], 2);
+  EXPECT_EQ(seen["setting"], "max-moves-per-target-database");
+  EXPECT_NE(throughput_seen, "") << "status never showed a worker's throughput";
   EXPECT_EQ(JournalQuery(org, "SELECT state || ' ' || count(*) FROM mailboxes GROUP BY state"),
             "routing-verified 12\n");
   // The most claims of moves into the database open at any claim's start.
@@ -163,6 +203,108 @@ TEST(Workers, ACapOnMovesPerTargetDatabaseHoldsAcrossWorkers) {
       "AS n FROM claims c WHERE c.resources LIKE '%target database%') x");
   EXPECT_EQ(most, "2\n") << "moves into the target database at once";
   EXPECT_EQ(testing::Total(org.TargetMail()), 120);
+}
+
+// The connections to the server at 127.0.0.1:`port` open now, read from the kernel's table:
+// established on both ends (a client that has closed its end holds no connection, though the
+// server's end may still say established for a moment).
+int ServerConnections(int port) {
+  std::string server = fmt::format("0100007F:{:04X}", port);
+  std::set<std::pair<std::string, std::string>> established;  // (local, remote)
+  for (const auto& line : Split(testing::Slurp("/proc/net/tcp"), '\n')) {
+    std::vector<std::string> f;
+    for (const auto& w : Split(line, ' '))
+      if (!w.empty()) f.push_back(w);
+    if (f.size() > 3 && f[3] == "01") established.emplace(f[1], f[2]);
+  }
+  int n = 0;
+  for (const auto& [local, remote] : established)
+    n += local == server && established.count({remote, local});
+  return n;
+}
+
+// max-connections holds across workers: 3 workers of 2 threads each, a cap of 2 connections to
+// the target server; the target's connections, sampled from the kernel every few milliseconds
+// while they run, are never more than 2.
+TEST(Workers, ACapOnConnectionsToATargetServerHoldsAcrossWorkers) {
+  Org org(8, 80, "CreateSourceContact");
+  CM_ASSERT_ORG(org);
+  std::string toml = org.Read("crossmove.toml");
+  size_t target = toml.find("[target.databases.");
+  ASSERT_NE(target, std::string::npos);
+  size_t batch = toml.find("batch-messages = 4", target);
+  ASSERT_NE(batch, std::string::npos) << "not an IMAP target";
+  toml.insert(batch, "max-connections = 2\ntimeout = 300\n");
+  testing::Spit(org.dir() / "crossmove.toml", toml);
+  int port = org.ImapPort("target");
+  std::atomic<bool> done{false};
+  std::atomic<int> most{0};
+  std::thread sampler([&] {
+    while (!done) {
+      most = std::max(most.load(), ServerConnections(port));
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  });
+  std::vector<std::string> env = {"CROSSMOVE_PAUSE_MS=30"};
+  std::vector<Started> workers;
+  for (const char* name : {"worker1", "worker2", "worker3"})
+    workers.push_back(StartWorker(org, name, env));
+  for (const auto& w : workers) {
+    RunResult r = testing::Finish(w);
+    EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
+  }
+  done = true;
+  sampler.join();
+  EXPECT_EQ(JournalQuery(org, "SELECT state || ' ' || count(*) FROM mailboxes GROUP BY state"),
+            "routing-verified 8\n");
+  EXPECT_LE(most.load(), 2) << "connections to the target server at once";
+  EXPECT_GE(most.load(), 1) << "the sampler saw no connection at all";
+  EXPECT_EQ(testing::Total(org.TargetMail()), 80);
+}
+
+// A worker that stalls (SIGSTOP, as a frozen host does) longer than its lease, with a batch of
+// appends sent whole but for the byte that ends the command: another worker takes its mailbox
+// over and copies it again. When the stalled one goes on, its lease may have run out, so at
+// that commit point it drops the connection instead of ending the command, and the server
+// appends none of the batch. Every message once (imaplib), and the stalled worker says the
+// mailbox was taken over, without failing it.
+TEST(Workers, AWorkerStalledBeforeItsBatchEndsLandsNothingAfterAnotherTookTheMailboxOver) {
+  constexpr int kOne = 40;
+  Org pristine(1, kOne, "CreateSourceContact");
+  CM_ASSERT_ORG(pristine);
+  Org baseline(pristine);
+  CM_ASSERT_ORG(baseline);
+  ASSERT_EQ(baseline.Run({"run"}).exit_code, 0);
+  auto mail = baseline.TargetMail();
+  ASSERT_EQ(testing::Total(mail), kOne);
+
+  Org org(pristine);
+  CM_ASSERT_ORG(org);
+  Started stalled =
+      StartWorker(org, "worker1", {"CROSSMOVE_WORKER_LEASE=3s", "CROSSMOVE_STALL_AT_COMMIT=1"});
+  auto state_of = [](pid_t pid) {
+    std::string stat = testing::Slurp(fmt::format("/proc/{}/stat", pid));
+    size_t paren = stat.rfind(')');
+    return paren == std::string::npos || paren + 2 >= stat.size() ? '?' : stat[paren + 2];
+  };
+  char state = '?';
+  for (int i = 0; i < 600 && (state = state_of(stalled.pid)) != 'T'; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_EQ(state, 'T') << "the first worker never reached its first commit point";
+  EXPECT_EQ(testing::Total(org.TargetMail()), 0) << "the stalled batch landed before its end";
+
+  RunResult other = testing::Finish(StartWorker(org, "worker2", {"CROSSMOVE_WORKER_LEASE=3s"}));
+  EXPECT_EQ(other.exit_code, 0) << other.err << other.out;
+  ::kill(stalled.pid, SIGCONT);
+  RunResult late = testing::Finish(stalled);
+  EXPECT_EQ(late.exit_code, 0) << late.err << late.out;
+  // Its event log says so (the run's, where every worker writes its own lines).
+  std::string events = org.Read(Org::EventLogFile());
+  EXPECT_NE(events.find("taken over"), std::string::npos) << events.substr(0, 3000);
+
+  auto got = org.TargetMail();
+  EXPECT_TRUE(got == mail) << testing::Difference(got, mail);
+  EXPECT_EQ(JournalQuery(org, "SELECT state FROM mailboxes"), "routing-verified\n");
 }
 
 }  // namespace

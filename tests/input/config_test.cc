@@ -120,6 +120,40 @@ TEST(ConfigErrors, JournalUrlsCredentialsAndLeasesNameTheFileLine) {
   }
 }
 
+TEST(ConfigErrors, MaxBytesPerSecondTakesUnitsAndNamesTheFileLineOfABadOne) {
+  auto build = [](const std::string& rate, Problems& problems) {
+    Settings s;
+    EXPECT_TRUE(s.LoadTomlText("[target.databases.DB1]\ndn = \"CN=DB1\"\n"
+                               "store = \"imap://%u@mail.example/\"\nmax-bytes-per-second = " +
+                                   rate + "\n",
+                               "/m/crossmove.toml", problems)
+                    .ok());
+    return BuildConfig(s, problems);
+  };
+  for (const auto& [rate, bytes] :
+       std::vector<std::pair<std::string, uint64_t>>{{"5000000", 5'000'000},
+                                                     {"\"50MB\"", 50'000'000},
+                                                     {"\"8 MiB\"", 8u << 20},
+                                                     {"\"1gb\"", 1'000'000'000},
+                                                     {"\"512 KiB\"", 512u << 10}}) {
+    Problems problems;
+    Config c = build(rate, problems);
+    EXPECT_TRUE(problems.empty()) << rate << ": "
+                                  << (problems.empty() ? "" : problems[0].ToString());
+    ASSERT_EQ(c.databases.size(), 1u);
+    EXPECT_EQ(c.databases[0].imap.max_bytes_per_second, bytes) << rate;
+  }
+  for (std::string rate : {"\"fast\"", "\"10 MBit\"", "100", "\"-5MB\""}) {
+    Problems problems;
+    build(rate, problems);
+    ASSERT_EQ(problems.size(), 1u) << rate;
+    EXPECT_NE(problems[0].ToString().find("/m/crossmove.toml:4: "
+                                          "target.databases.DB1.max-bytes-per-second: '"),
+              std::string::npos)
+        << problems[0].ToString();
+  }
+}
+
 TEST(ConfigErrors, UnknownKeysAndBadValuesNameTheFileLine) {
   Settings s;
   Problems problems;
