@@ -100,6 +100,18 @@ void EventLog::FolderCopied(const std::string& mailbox, const FolderStats& f) {
             .dump());
 }
 
+void EventLog::DuplicateRemoved(const std::string& mailbox, const std::string& folder,
+                                const std::string& source_key, const std::string& target_key) {
+  Write(nlohmann::json{{"time", Timestamp()},
+                       {"run", run_id_},
+                       {"event", "duplicate-removed"},
+                       {"mailbox", mailbox},
+                       {"folder", folder},
+                       {"source_key", source_key},
+                       {"target_key", target_key}}
+            .dump());
+}
+
 void EventLog::DeltaCarried(const std::string& mailbox, const DeltaStats& d) {
   Write(nlohmann::json{{"time", Timestamp()},
                        {"run", run_id_},

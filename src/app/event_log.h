@@ -32,6 +32,9 @@ class EventLog {
   void DeltaCarried(const std::string& mailbox, const DeltaStats& delta);
   void StateChange(const std::string& mailbox, std::string_view state,
                    const std::string& detail = "");
+  // A second landing of one of our copies that verification removed from the target.
+  void DuplicateRemoved(const std::string& mailbox, const std::string& folder,
+                        const std::string& source_key, const std::string& target_key);
 
  private:
   EventLog() = default;

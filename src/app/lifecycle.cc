@@ -351,6 +351,7 @@ Status VerifyContent(MigrationContext& ctx, MailboxWork& w, RunProgress&) {
     for (const DuplicateCopy& d : report->duplicates) {
       w.row.repaired.push_back(fmt::format("{} {}: a second copy ({}) removed", d.source_folder,
                                            d.source_key, d.target_key));
+      ctx.log->DuplicateRemoved(w.jm.identity, d.source_folder, d.source_key, d.target_key);
     }
   }
   // A sync pass ends here: the next one of a synced mailbox is due an interval after it.

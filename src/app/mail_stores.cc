@@ -31,8 +31,17 @@ MailStores MailStores::Load(const Config& config, Problems& problems, std::ostre
        {std::pair<std::string, const std::vector<DatabaseConfig>*>{"target", &config.databases},
         {"source", &config.source_databases}}) {
     for (const DatabaseConfig& db : *list) {
-      if (!IsImap(db.store)) continue;
       std::string key = fmt::format("{}.databases.{}.", side, db.name);
+      if (!IsImap(db.store)) {
+        // It would pace nothing: said, not ignored (a Maildir is read and written at disk speed).
+        if (db.imap.max_bytes_per_second > 0 && !db.store.empty()) {
+          problems.push_back(config.ProblemWith(
+              key + "max-bytes-per-second",
+              fmt::format("paces IMAP stores only, and this database's store is '{}'",
+                          EscapeControlCharacters(db.store))));
+        }
+        continue;
+      }
       const ImapSettings& s = db.imap;
       auto access = std::make_shared<ImapAccess>();
       access->admin = s.admin;

@@ -156,10 +156,11 @@ int RunStatus(const Config& config, const RunOptions& options, Console console) 
   // Counted among the states above (a failed mailbox stays in the state it reached).
   if (failed) console.out << fmt::format("  {:<20} {} (of the above)\n", "failed", failed);
   console.out << fmt::format(
-      "batch: {} total, {} queued, {} syncing, {} synced, {} completed, {} failed{}; consistency "
-      "grade {}{}\n",
-      all->size(), batch["queued"], batch["syncing"], batch["synced"], batch["completed"],
-      batch["failed"], batch["suspended"] ? fmt::format(", {} suspended", batch["suspended"]) : "",
+      "batch: {} total, {} queued, {} syncing, {} synced, {} completing, {} completed, {} "
+      "failed{}; consistency grade {}{}\n",
+      all->size(), batch["queued"], batch["syncing"], batch["synced"], batch["completing"],
+      batch["completed"], batch["failed"],
+      batch["suspended"] ? fmt::format(", {} suspended", batch["suspended"]) : "",
       worst ? ToString(*worst) : "-", ungraded ? " (" + UngradedNote(ungraded) + ")" : "");
   auto text = [](const nlohmann::json& v) {
     return v.is_null() ? std::string("-") : v.get<std::string>();
@@ -173,7 +174,9 @@ int RunStatus(const Config& config, const RunOptions& options, Console console) 
                   (stage == "queued" && !r["next_due"].is_null());
     bool failed = !r["failed_step"].get<std::string>().empty();
     bool held = !failed && !r["reason"].get<std::string>().empty();
-    bool show = !options.identities.empty() || failed || held || staged;
+    // Held by a run now (a worker moving it): listed with its holder.
+    bool moving = !r["held_by"].get<std::string>().empty();
+    bool show = !options.identities.empty() || failed || held || staged || moving;
     if (!show) {
       ++not_listed;
       continue;

@@ -99,12 +99,16 @@ Status LdifDirectory::Refresh() {
   // A file that no longer parses leaves memory (and the version) as they were: the error is
   // reported, and the next operation tries again.
   auto old_entries = std::move(entries_);
-  auto old_index = std::move(by_dn_);
+  auto old_by_dn = std::move(by_dn_);
+  auto old_index = std::move(index_);
   entries_.clear();
   by_dn_.clear();
+  index_.Clear();
+  text_.clear();
   if (Status s = Load(*text, path_); !s.ok()) {
     entries_ = std::move(old_entries);
-    by_dn_ = std::move(old_index);
+    by_dn_ = std::move(old_by_dn);
+    index_ = std::move(old_index);
     return s;
   }
   version_ = read_version;
@@ -154,6 +158,7 @@ Status LdifDirectory::Load(std::string_view text, std::string_view name) {
       }
     }
     by_dn_[key] = entry.get();
+    index_.Index(entry.get());
     entries_.push_back(std::move(entry));
   }
   return Status::Ok();
@@ -171,13 +176,6 @@ std::string LdifDirectory::base_dn() const {
 Entry* LdifDirectory::Find(std::string_view dn) {
   auto it = by_dn_.find(NormalizeDn(dn));
   return it == by_dn_.end() ? nullptr : it->second;
-}
-
-bool LdifDirectory::HasChildren(const std::string& normalized_dn) const {
-  for (const auto& e : entries_) {
-    if (NormalizeDn(ParentDn(e->dn())) == normalized_dn) return true;
-  }
-  return false;
 }
 
 Status LdifDirectory::CheckEntry(const Entry& e, const Entry* replacing,
@@ -217,10 +215,8 @@ Status LdifDirectory::CheckEntry(const Entry& e, const Entry* replacing,
   // sAMAccountName is unique in a domain (AD enforces it; other directories should).
   std::string sam = unique_account ? e.First("sAMAccountName") : std::string();
   if (!sam.empty()) {
-    for (const auto& other : entries_) {
-      // The cheap comparison first: this runs for every pair of accounts while a file loads.
-      if (!IEquals(other->First("sAMAccountName"), sam)) continue;
-      if (other.get() != replacing && !DnEquals(other->dn(), e.dn())) {
+    for (const Entry* other : index_.Holders("sAMAccountName", sam)) {
+      if (other != replacing && !DnEquals(other->dn(), e.dn())) {
         return Status::Constraint(
             fmt::format("{}: sAMAccountName '{}' is already used by {}", e.dn(), sam, other->dn()));
       }
@@ -239,7 +235,14 @@ Result<std::vector<Entry>> LdifDirectory::Search(std::string_view base, Scope sc
     return Status::NotFound(fmt::format("search base {} does not exist in {}", base, url_));
   }
   std::vector<Entry> out;
-  for (const auto& e : entries_) {
+  // An equality filter (or an AND or OR of them) looks at the entries that hold its values.
+  std::vector<const Entry*> all;
+  auto candidates = index_.Candidates(filter);
+  if (!candidates) {
+    all.reserve(entries_.size());
+    for (const auto& e : entries_) all.push_back(e.get());
+  }
+  for (const Entry* e : candidates ? *candidates : all) {
     std::string ndn = NormalizeDn(e->dn());
     bool in_scope = false;
     switch (scope) {
@@ -282,10 +285,14 @@ Status LdifDirectory::Add(const Entry& entry) {
   CM_RETURN_IF_ERROR(CheckEntry(entry, nullptr));
   auto owned = std::make_unique<Entry>(entry);
   by_dn_[key] = owned.get();
+  index_.Index(owned.get());
   entries_.push_back(std::move(owned));
   Status s = Save();
   if (!s.ok()) {  // keep memory equal to the file
     by_dn_.erase(key);
+    index_.Unindex(entries_.back().get());
+    index_.Forget(entries_.back().get());
+    text_.erase(entries_.back().get());
     entries_.pop_back();
   }
   return s;
@@ -340,10 +347,13 @@ Status LdifDirectory::Modify(std::string_view dn, const std::vector<Modification
     updated.Set(m.attribute, std::move(values));
   }
   CM_RETURN_IF_ERROR(CheckEntry(updated, current));
+  index_.Unindex(current);
+  text_.erase(current);
   Entry previous = std::move(*current);
   *current = std::move(updated);
   Status s = Save();
   if (!s.ok()) *current = std::move(previous);
+  index_.Index(current);
   return s;
 }
 
@@ -356,7 +366,7 @@ Status LdifDirectory::Delete(std::string_view dn) {
   auto it = by_dn_.find(key);
   if (it == by_dn_.end())
     return Status::NotFound(fmt::format("cannot delete {}: no such object", dn));
-  if (HasChildren(key))
+  if (index_.HasChildren(key))
     return Status::Constraint(fmt::format("cannot delete {}: it has children", dn));
   auto pos = std::find_if(entries_.begin(), entries_.end(),
                           [&](const auto& e) { return e.get() == it->second; });
@@ -364,10 +374,15 @@ Status LdifDirectory::Delete(std::string_view dn) {
   size_t index = static_cast<size_t>(pos - entries_.begin());
   entries_.erase(pos);
   by_dn_.erase(it);
+  index_.Unindex(removed.get());
   Status s = Save();
   if (!s.ok()) {
     by_dn_[key] = removed.get();
+    index_.Index(removed.get());
     entries_.insert(entries_.begin() + static_cast<long>(index), std::move(removed));
+  } else {
+    index_.Forget(removed.get());
+    text_.erase(removed.get());
   }
   return s;
 }
@@ -380,7 +395,7 @@ Status LdifDirectory::Rename(std::string_view dn, std::string_view new_rdn,
   if (!lock.ok()) return lock.status();
   Entry* current = Find(dn);
   if (!current) return Status::NotFound(fmt::format("cannot rename {}: no such object", dn));
-  if (HasChildren(NormalizeDn(dn)))
+  if (index_.HasChildren(NormalizeDn(dn)))
     return Status::Constraint(fmt::format("cannot rename {}: it has children", dn));
   std::string parent = new_superior.empty() ? ParentDn(dn) : std::string(new_superior);
   if (!parent.empty() && !Find(parent))
@@ -404,6 +419,8 @@ Status LdifDirectory::Rename(std::string_view dn, std::string_view new_rdn,
   CM_RETURN_IF_ERROR(CheckEntry(updated, current));
   std::string old_key = NormalizeDn(dn);
   Entry previous = *current;
+  index_.Unindex(current);
+  text_.erase(current);
   *current = std::move(updated);
   by_dn_.erase(old_key);
   by_dn_[NormalizeDn(new_dn)] = current;
@@ -413,6 +430,7 @@ Status LdifDirectory::Rename(std::string_view dn, std::string_view new_rdn,
     *current = std::move(previous);
     by_dn_[old_key] = current;
   }
+  index_.Index(current);
   return s;
 }
 
@@ -428,7 +446,14 @@ Status LdifDirectory::ApplyChangeFile(std::string_view text, std::string_view na
 
 std::string LdifDirectory::Serialize() const {
   std::string out = "version: 1\n\n";
-  for (const auto& e : entries_) out += FormatEntry(*e);
+  size_t size = out.size();
+  for (const auto& e : entries_) {
+    auto [text, fresh] = text_.try_emplace(e.get());
+    if (fresh) text->second = FormatEntry(*e);
+    size += text->second.size();
+  }
+  out.reserve(size);
+  for (const auto& e : entries_) out += text_.at(e.get());
   return out;
 }
 

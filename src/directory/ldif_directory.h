@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "directory/directory.h"
+#include "directory/entry_index.h"
 #include "io/file.h"
 #include "io/file_lock.h"
 
@@ -58,7 +59,6 @@ class LdifDirectory : public Directory {
   Result<FileLock> BeginWrite();
   Status Save();
   Entry* Find(std::string_view dn);
-  bool HasChildren(const std::string& normalized_dn) const;
 
   std::string url_;
   std::string path_;     // "" for in-memory
@@ -66,6 +66,10 @@ class LdifDirectory : public Directory {
   bool read_only_ = false;
   std::vector<std::unique_ptr<Entry>> entries_;
   std::unordered_map<std::string, Entry*> by_dn_;  // NormalizeDn -> entry
+  EntryIndex index_;  // values and children of entries_, so searches need not scan them all
+  // Each entry as LDIF text, made once and dropped when the entry changes: a save writes the
+  // whole file, and formatting every entry again for each write was most of a move's time.
+  mutable std::unordered_map<const Entry*, std::string> text_;
 };
 
 // Filter evaluation under schema.h's matching rules (shared with any in-process backend).

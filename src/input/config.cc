@@ -439,12 +439,12 @@ Problem Config::ProblemWith(std::string_view key, std::string message) const {
   return ProblemAt(Setting{"", OriginOf(key)}, key, std::move(message));
 }
 
-// `max-bytes-per-second`: a whole number of bytes, or with a unit: KB, MB, GB (powers of 1000)
-// or KiB, MiB, GiB (of 1024), as `50MB`, `8 MiB`.
+// `max-bytes-per-second`: a number of bytes, or of a unit: KB, MB, GB (powers of 1000) or KiB,
+// MiB, GiB (of 1024), as `50MB`, `1.5 MB`, `8 MiB`; at least 1 KiB, at most 1 TiB per second.
 Result<uint64_t> ParseByteRate(std::string_view text) {
   std::string_view t = Trim(text);
-  uint64_t n = 0;
-  auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), n);
+  double n = 0;
+  auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), n, std::chars_format::fixed);
   std::string unit = AsciiLower(Trim(t.substr(static_cast<size_t>(p - t.data()))));
   static const std::map<std::string, uint64_t> kUnits = {{"", 1},
                                                          {"b", 1},
@@ -455,13 +455,14 @@ Result<uint64_t> ParseByteRate(std::string_view text) {
                                                          {"mib", 1u << 20},
                                                          {"gib", 1u << 30}};
   auto u = kUnits.find(unit);
-  constexpr uint64_t kLeast = 1024, kMost = uint64_t{1} << 40;
-  if (ec != std::errc() || u == kUnits.end() || n > kMost / u->second || n * u->second < kLeast)
+  constexpr double kLeast = 1024, kMost = double(uint64_t{1} << 40);
+  double bytes = n * static_cast<double>(u == kUnits.end() ? 0 : u->second);
+  if (ec != std::errc() || u == kUnits.end() || !(bytes >= kLeast) || bytes > kMost)
     return Status::InvalidInput(fmt::format(
-        "'{}' is not a rate of at least 1 KiB per second (a number of bytes, or with KB, MB, GB, "
-        "KiB, MiB or GiB)",
+        "'{}' is not a rate from 1 KiB to 1 TiB per second (a number of bytes, or with KB, MB, "
+        "GB, KiB, MiB or GiB)",
         text));
-  return n * u->second;
+  return static_cast<uint64_t>(bytes);
 }
 
 Config BuildConfig(const Settings& settings, Problems& problems) {

@@ -12,6 +12,7 @@
 #include <ctime>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <thread>
 
 #include "core/strings.h"
@@ -34,7 +35,7 @@ const char* kSchema =
     R"sql(CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs(
   id INTEGER PRIMARY KEY, started TEXT NOT NULL, pid INTEGER NOT NULL, host TEXT NOT NULL,
-  heartbeat TEXT, appended_messages INTEGER, appended_bytes INTEGER);
+  heartbeat TEXT, beat_epoch INTEGER, appended_messages INTEGER, appended_bytes INTEGER);
 CREATE TABLE IF NOT EXISTS mailboxes(
   id INTEGER PRIMARY KEY,
   identity TEXT NOT NULL UNIQUE COLLATE NOCASE,
@@ -104,15 +105,6 @@ std::string PostgresSchema() {
 
 // The times and host names a holder is described by (journal/run_lock.h).
 std::string Now() { return UtcNow(); }
-// A time in the journal's form (UtcNow's), for comparisons with the times it holds.
-std::string UtcAt(std::chrono::system_clock::time_point at) {
-  auto t = std::chrono::system_clock::to_time_t(at);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 // A step's time to the second, as every other time is shown.
 std::string ShownTime(const std::string& at) {
   return at.size() > 20 && at[19] == '.' ? at.substr(0, 19) + "Z" : at;
@@ -287,7 +279,8 @@ Result<std::unique_ptr<Journal>> Journal::OpenWritable(const JournalLocation& wh
   for (const char* column :
        {"mailboxes ADD COLUMN holder_lease INTEGER", "mailboxes ADD COLUMN holder_session INTEGER",
         "runs ADD COLUMN heartbeat TEXT", "claims ADD COLUMN resources TEXT NOT NULL DEFAULT ''",
-        "runs ADD COLUMN appended_messages INTEGER", "runs ADD COLUMN appended_bytes INTEGER"}) {
+        "runs ADD COLUMN appended_messages INTEGER", "runs ADD COLUMN appended_bytes INTEGER",
+        "runs ADD COLUMN beat_epoch INTEGER"}) {
     if (where.postgres()) {
       // Only when it is missing: ALTER TABLE waits for every lock on the table, even when the
       // column is there, and every later statement on it would queue behind.
@@ -650,31 +643,45 @@ Status Journal::Release(int64_t mailbox) {
 void Journal::StartHeartbeat() {
   heartbeat_ = std::thread([this] {
     std::unique_lock<std::mutex> wait(heartbeat_mu_);
+    // Leases are renewed every third of a lease (two renewals may be lost before another worker
+    // takes over); the run's row, what it appended and the count of live workers (what shares
+    // max-bytes-per-second) every tick, so that a worker joining or leaving changes the others'
+    // share within seconds, not within a lease.
+    const auto renew_every = std::chrono::milliseconds(lease_seconds_ * 1000 / 3);
+    const auto tick = std::min<std::chrono::milliseconds>(std::chrono::seconds(2), renew_every);
+    const int64_t live_within = 3 * std::max<int64_t>(1, tick.count() / 1000) + 1;  // seconds
+    std::optional<std::chrono::steady_clock::time_point> renewed;
     while (!heartbeat_stop_) {
       {
         std::lock_guard<std::recursive_mutex> lock(*mu_);
         auto started = std::chrono::steady_clock::now();
-        auto renew = Prepare(fmt::format(
-            "UPDATE mailboxes SET holder_lease={} + ? WHERE holder_run=?", EpochNowSql()));
-        if (renew->Bind(1, lease_seconds_).Bind(2, run_id_).Step().ok()) LeaseRenewedAt(started);
-        auto beat = Prepare(
-            "UPDATE runs SET heartbeat=?, appended_messages=?, appended_bytes=? WHERE id=?");
+        if (!renewed || started - *renewed >= renew_every) {
+          auto renew = Prepare(fmt::format(
+              "UPDATE mailboxes SET holder_lease={} + ? WHERE holder_run=?", EpochNowSql()));
+          if (renew->Bind(1, lease_seconds_).Bind(2, run_id_).Step().ok()) {
+            LeaseRenewedAt(started);
+            renewed = started;
+          }
+        }
+        auto beat = Prepare(fmt::format(
+            "UPDATE runs SET heartbeat=?, beat_epoch={}, appended_messages=?, appended_bytes=? "
+            "WHERE id=?",
+            EpochNowSql()));
         (void)beat->Bind(1, Now())
             .Bind(2, static_cast<int64_t>(appended_->messages.load()))
             .Bind(3, static_cast<int64_t>(appended_->bytes.load()))
             .Bind(4, run_id_)
             .Step();
         if (on_heartbeat_) {
-          auto live = Prepare("SELECT count(*) FROM runs WHERE heartbeat >= ?");
-          auto since = std::chrono::system_clock::now() - std::chrono::seconds(lease_seconds_);
-          live->Bind(1, UtcAt(since));
+          // On the database's clock, whatever the hosts' clocks say.
+          auto live = Prepare(
+              fmt::format("SELECT count(*) FROM runs WHERE beat_epoch >= {} - ?", EpochNowSql()));
+          live->Bind(1, live_within);
           if (auto row = live->Step(); row.ok() && *row)
             on_heartbeat_(static_cast<int>(std::max<int64_t>(1, live->Int(0))));
         }
       }
-      // A third of the lease: two beats may be lost before another worker takes over.
-      heartbeat_cv_.wait_for(wait, std::chrono::milliseconds(lease_seconds_ * 1000 / 3),
-                             [&] { return heartbeat_stop_; });
+      heartbeat_cv_.wait_for(wait, tick, [&] { return heartbeat_stop_; });
     }
   });
 }

@@ -517,6 +517,8 @@ TEST(Move, ASecondLandingOfOneOfOurCopiesIsRemovedAndTheUsersOwnMailKept) {
   EXPECT_FALSE(org.Directory("source")->Read("CN=Alice Adams,OU=People,DC=fabrikam,DC=test").ok());
   std::string csv = org.Read("crossmove-report.csv");
   EXPECT_EQ(testing::Occurrences(csv, "a second copy ("), 2u) << csv;
+  std::string events = org.Read(Org::EventLogFile());
+  EXPECT_EQ(testing::Occurrences(events, "\"event\":\"duplicate-removed\""), 2u);
 }
 
 }  // namespace

@@ -246,6 +246,23 @@ TEST(PlanIsTheWhatIfOfRun, ADatabaseWithoutAStoreIsRefusedByBoth) {
   EXPECT_EQ(after, before);
 }
 
+// max-bytes-per-second paces IMAP stores: on a Maildir it would pace nothing, so it is refused,
+// naming its line, rather than ignored.
+TEST(PlanIsTheWhatIfOfRun, MaxBytesPerSecondOnAMaildirStoreIsRefusedByBoth) {
+  Workspace ws;
+  ASSERT_TRUE(ws.Edit("crossmove.toml", "store = \"maildir:source-mail/%d/%n\"",
+                      "store = \"maildir:source-mail/%d/%n\"\nmax-bytes-per-second = \"3MB\""));
+  for (const char* command : {"plan", "run"}) {
+    auto r = RunCrossmove({command}, ws.dir());
+    EXPECT_EQ(r.exit_code, 2) << command << ": " << r.err;
+    EXPECT_NE(r.err.find(".max-bytes-per-second: paces IMAP stores only, and this database's "
+                         "store is 'maildir:source-mail/%d/%n'"),
+              std::string::npos)
+        << command << ": " << r.err;
+    EXPECT_NE(r.err.find("crossmove.toml:"), std::string::npos) << r.err;
+  }
+}
+
 TEST(PlanIsTheWhatIfOfRun, AMissingSourceMaildirIsRefusedByBoth) {
   Workspace ws;
   std::filesystem::remove_all(ws / "source-mail/fabrikam.test/john.smith");

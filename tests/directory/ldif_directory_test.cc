@@ -181,6 +181,59 @@ TEST(LdifDirectory, RenameMovesAndUpdatesTheNamingAttribute) {
   EXPECT_FALSE(d->Read("CN=Star*Power,OU=People,DC=fabrikam,DC=test").ok());
 }
 
+// Searches answered from the indexes (equality, an AND or an OR of them) find what a scan of
+// every entry would, after every kind of write: the value a modify removed finds nothing, the one
+// it added finds the entry, a rename is found under its new name and children, a deleted entry
+// is gone, and results keep the file's order. Each indexed search is checked against the same
+// filter with an unindexed part (a presence test, which no index answers).
+TEST(LdifDirectory, IndexedSearchesFindWhatAScanFindsAfterEveryWrite) {
+  auto d = Org();
+  auto both = [&](const std::string& text) {
+    auto f = Filter::Parse(text);
+    EXPECT_TRUE(f.ok()) << text;
+    auto scanned = Filter::Parse("(|" + text + "(&(objectClass=*)(!(objectClass=*))))");
+    auto indexed = Dns(d->Search("DC=fabrikam,DC=test", Scope::kSubtree, *f));
+    EXPECT_EQ(indexed, Dns(d->Search("DC=fabrikam,DC=test", Scope::kSubtree, *scanned))) << text;
+    return indexed;
+  };
+  const std::string john = "CN=Smith\\, John,OU=People,DC=fabrikam,DC=test";
+  const std::string star = "CN=Star*Power,OU=People,DC=fabrikam,DC=test";
+  EXPECT_EQ(both("(proxyAddresses=smtp:JSMITH@fabrikam-legacy.test)"), std::vector{john});
+  EXPECT_EQ(both("(|(sAMAccountName=STAR)(sAMAccountName=jsmith))"), (std::vector{john, star}));
+  EXPECT_EQ(both("(&(objectClass=user)(msExchRecipientTypeDetails=2147483648))"),
+            std::vector{star});
+  using Op = Modification::Op;
+  ASSERT_TRUE(
+      d->Modify(john, {{Op::kDelete, "proxyAddresses", {"smtp:jsmith@fabrikam-legacy.test"}},
+                       {Op::kAdd, "proxyAddresses", {"smtp:john@new.test"}}})
+          .ok());
+  EXPECT_EQ(both("(proxyAddresses=smtp:jsmith@fabrikam-legacy.test)"), std::vector<std::string>{});
+  EXPECT_EQ(both("(proxyAddresses=SMTP:JOHN@NEW.TEST)"), std::vector{john});
+  // The modified entry keeps its place: still before Star*Power.
+  EXPECT_EQ(both("(objectClass=user)"), (std::vector{john, star}));
+  Entry ou("OU=Leavers,DC=fabrikam,DC=test");
+  ou.Set("objectClass", {"organizationalUnit"});
+  ou.Set("ou", {"Leavers"});
+  ASSERT_TRUE(d->Add(ou).ok());
+  ASSERT_TRUE(d->Rename(star, "CN=Star Power", "OU=Leavers,DC=fabrikam,DC=test").ok());
+  const std::string moved = "CN=Star Power,OU=Leavers,DC=fabrikam,DC=test";
+  EXPECT_EQ(both("(cn=Star Power)"), std::vector{moved});
+  EXPECT_TRUE(Dns(d->Search("DC=fabrikam,DC=test", Scope::kSubtree, Filter::Eq("cn", "Star*Power")))
+                  .empty());  // the old name, a literal star: gone with the rename
+  EXPECT_EQ(d->Delete("OU=Leavers,DC=fabrikam,DC=test").code(), Status::Code::kConstraint);
+  ASSERT_TRUE(d->Delete(moved).ok());
+  EXPECT_EQ(both("(sAMAccountName=star)"), std::vector<std::string>{});
+  EXPECT_TRUE(d->Delete("OU=Leavers,DC=fabrikam,DC=test").ok());  // no children now
+  // The account name it held is free again.
+  Entry again("CN=Other,OU=People,DC=fabrikam,DC=test");
+  again.Set("objectClass", {"user"});
+  again.Set("cn", {"Other"});
+  again.Set("sAMAccountName", {"STAR"});
+  EXPECT_TRUE(d->Add(again).ok());
+  EXPECT_EQ(d->Modify(john, {{Op::kReplace, "sAMAccountName", {"star"}}}).code(),
+            Status::Code::kConstraint);
+}
+
 TEST(LdifDirectoryErrors, LoadRefusesBrokenDirectories) {
   EXPECT_NE(LdifDirectory::FromText("dn: CN=a,DC=x\ncn: a\n", "d.ldif")
                 .status()

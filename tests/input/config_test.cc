@@ -135,7 +135,8 @@ TEST(ConfigErrors, MaxBytesPerSecondTakesUnitsAndNamesTheFileLineOfABadOne) {
                                                      {"\"50MB\"", 50'000'000},
                                                      {"\"8 MiB\"", 8u << 20},
                                                      {"\"1gb\"", 1'000'000'000},
-                                                     {"\"512 KiB\"", 512u << 10}}) {
+                                                     {"\"512 KiB\"", 512u << 10},
+                                                     {"\"1.5MB\"", 1'500'000}}) {
     Problems problems;
     Config c = build(rate, problems);
     EXPECT_TRUE(problems.empty()) << rate << ": "
@@ -143,7 +144,8 @@ TEST(ConfigErrors, MaxBytesPerSecondTakesUnitsAndNamesTheFileLineOfABadOne) {
     ASSERT_EQ(c.databases.size(), 1u);
     EXPECT_EQ(c.databases[0].imap.max_bytes_per_second, bytes) << rate;
   }
-  for (std::string rate : {"\"fast\"", "\"10 MBit\"", "100", "\"-5MB\""}) {
+  for (std::string rate :
+       {"\"fast\"", "\"10 MBit\"", "100", "\"-5MB\"", "\"99999999999999999999\"", "\"0.5KB\""}) {
     Problems problems;
     build(rate, problems);
     ASSERT_EQ(problems.size(), 1u) << rate;

@@ -6,6 +6,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include "journal/serialize.h"
 #include "journal/test_journal.h"
 
@@ -195,6 +199,34 @@ TEST(Journal, EachStageWriteChangesOnlyItsOwnFields) {
 
 // A cap on moves at once (max-moves-per-target-database) counts the mailboxes held with that
 // resource by every run of the journal: one over it waits (kResourceExhausted), not fails.
+// Each run of a shared journal learns within seconds how many workers share it (what divides
+// max-bytes-per-second among them), not a lease later: a run that joins is counted by the one
+// already there, and one that ends stops being counted.
+TEST(Journal, ARunLearnsWithinSecondsThatAnotherJoinedOrLeft) {
+  if (testing::kJournal != testing::JournalBackend::kPostgres)
+    GTEST_SKIP() << "only a shared journal has workers";
+  TestJournal t;
+  ASSERT_EQ(t.error(), "");
+  std::atomic<int> live{0};  // before the journal: its heartbeat may call until it is closed
+  auto first = Journal::Open(t.where());
+  ASSERT_TRUE(first.ok());
+  (*first)->OnHeartbeat([&](int n) { live = n; });
+  auto await = [&](int n) {
+    // The default lease (a minute) renews every 20 s; the count must come much sooner.
+    for (int i = 0; i < 120 && live != n; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    return live.load();
+  };
+  EXPECT_EQ(await(1), 1);
+  {
+    auto second = Journal::Open(t.where());
+    ASSERT_TRUE(second.ok());
+    EXPECT_EQ(await(2), 2);
+  }
+  EXPECT_EQ(await(1), 1);
+  (*first)->OnHeartbeat(nullptr);
+}
+
 TEST(Journal, AClaimOverACapWaitsUntilAHolderReleases) {
   TestJournal t;
   ASSERT_EQ(t.error(), "");
