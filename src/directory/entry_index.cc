@@ -37,10 +37,7 @@ void EntryIndex::Index(const Entry* e) {
   order_.try_emplace(e, next_++);
   for (const auto& [attribute, values] : e->attributes()) {
     Postings& postings = values_[AsciiLower(attribute)];
-    for (const auto& v : values) {
-      auto& holders = postings[KeyOf(attribute, v)];
-      if (std::find(holders.begin(), holders.end(), e) == holders.end()) holders.push_back(e);
-    }
+    for (const auto& v : values) postings[KeyOf(attribute, v)].insert(e);
   }
   ++children_[NormalizeDn(ParentDn(e->dn()))];
 }
@@ -52,7 +49,7 @@ void EntryIndex::Unindex(const Entry* e) {
     for (const auto& v : values) {
       auto holders = postings->second.find(KeyOf(attribute, v));
       if (holders == postings->second.end()) continue;
-      std::erase(holders->second, e);
+      holders->second.erase(e);
       if (holders->second.empty()) postings->second.erase(holders);
     }
   }
@@ -82,7 +79,8 @@ std::optional<std::vector<const Entry*>> EntryIndex::Lookup(const Filter& f) con
       auto postings = values_.find(AsciiLower(f.attribute()));
       if (postings == values_.end()) return out;  // no entry holds the attribute
       auto holders = postings->second.find(KeyOf(f.attribute(), f.value()));
-      if (holders != postings->second.end()) out = holders->second;
+      if (holders != postings->second.end())
+        out.assign(holders->second.begin(), holders->second.end());
       return out;
     }
     case Filter::Kind::kAnd: {

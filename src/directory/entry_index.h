@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/entry.h"
@@ -35,7 +36,9 @@ class EntryIndex {
   bool HasChildren(const std::string& normalized_dn) const;
 
  private:
-  using Postings = std::unordered_map<std::string, std::vector<const Entry*>>;  // key -> entries
+  // key -> entries: a set, so that indexing and unindexing an entry cost its values, not the
+  // number of entries sharing one (every user holds objectClass=user)
+  using Postings = std::unordered_map<std::string, std::unordered_set<const Entry*>>;
   std::optional<std::vector<const Entry*>> Lookup(const Filter& f) const;
   void Sort(std::vector<const Entry*>& entries) const;
 

@@ -21,6 +21,10 @@ void ByteRate::LowerTo(uint64_t bytes_per_second) {
 
 uint64_t ByteRate::effective() const {
   std::lock_guard lock(mu_);
+  return EffectiveLocked();
+}
+
+uint64_t ByteRate::EffectiveLocked() const {
   return std::max<uint64_t>(1, configured_ / static_cast<uint64_t>(std::max(1, share_)));
 }
 
@@ -31,7 +35,7 @@ void ByteRate::SetShare(int workers) {
 
 ByteRate::Clock::duration ByteRate::Reserve(uint64_t bytes, Clock::time_point now) {
   std::lock_guard lock(mu_);
-  uint64_t rate = std::max<uint64_t>(1, configured_ / static_cast<uint64_t>(std::max(1, share_)));
+  uint64_t rate = EffectiveLocked();
   // A tenth of a second may be spent ahead; an idle spell earns no more than that.
   auto burst = std::chrono::milliseconds(100);
   if (due_ < now - burst) due_ = now - burst;

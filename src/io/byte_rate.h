@@ -32,6 +32,7 @@ class ByteRate {
   void SetShare(int workers);
 
  private:
+  uint64_t EffectiveLocked() const;  // mu_ held
   mutable std::mutex mu_;
   uint64_t configured_;
   int share_ = 1;

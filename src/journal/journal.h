@@ -21,6 +21,7 @@
 
 #include "core/status.h"
 #include "input/journal_location.h"
+#include "journal/advisory_locks.h"
 #include "journal/sql.h"
 #include "mailstore/copy_engine.h"
 
@@ -133,9 +134,9 @@ class Journal {
     std::string setting;  // named when it binds ("max-moves-per-target-database")
   };
   Status Claim(int64_t mailbox, const std::vector<ClaimCap>& caps = {});
-  // A shared journal's run: called after every heartbeat with how many workers (runs, this one
-  // included) beat within the last lease; what the workers share evenly (max-bytes-per-second)
-  // is divided by it.
+  // A shared journal's run: called at every tick of its heartbeat (2 s at most) with how many
+  // workers (runs, this one included) beat within the last three ticks, on the database's clock;
+  // what the workers share evenly (max-bytes-per-second) is divided by it.
   void OnHeartbeat(std::function<void(int live_workers)> callback);
   // What a run appended so far (its message maps count it; its heartbeat records it).
   struct Appended {
@@ -265,7 +266,7 @@ class Journal {
   // the workers' hosts say the time is).
   std::string EpochNowSql() const;
   int64_t lease_seconds_ = 60;
-  static constexpr int64_t kMailboxGuardKey = 7166;  // the guards' advisory lock space
+  static constexpr int64_t kMailboxGuardKey = advisory::kMailboxGuards;
   std::thread heartbeat_;
   std::mutex heartbeat_mu_;
   std::condition_variable heartbeat_cv_;

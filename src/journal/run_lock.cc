@@ -13,6 +13,7 @@
 #include "core/strings.h"
 #include "core/timestamp.h"
 #include "io/file.h"
+#include "journal/advisory_locks.h"
 #include "journal/postgres_connection.h"
 
 namespace cm {
@@ -87,7 +88,7 @@ namespace {
 
 // The advisory lock's key (any 64-bit number no other program on the database uses: "crossmove"
 // in a hash), and the table its holder describes itself in.
-constexpr int64_t kRunLockKey = 7166839264;
+constexpr int64_t kRunLockKey = advisory::kRunLock;
 constexpr const char* kHolderTable =
     "CREATE TABLE IF NOT EXISTS run_holder(id INTEGER PRIMARY KEY, holder TEXT NOT NULL)";
 
@@ -175,7 +176,8 @@ Result<RunLock> RunLock::Acquire(const JournalLocation& journal, bool wait,
     // Under the lock the journal's schema is created under: workers starting at once would
     // otherwise race to create the table.
     CM_RETURN_IF_ERROR(InWriteTransaction(**db, [&] {
-      return (*db)->Exec(std::string("SELECT pg_advisory_xact_lock(7166839265); ") + kHolderTable);
+      return (*db)->Exec(
+          fmt::format("SELECT pg_advisory_xact_lock({}); {}", advisory::kSchema, kHolderTable));
     }));
     RunLock run_lock(std::move(*db), Holder::Me(0));
     run_lock.shared_ = shared;
@@ -216,22 +218,11 @@ Status RunLock::SetRun(int64_t run_id) {
   return Describe(me_, true);
 }
 
-namespace {
-// The advisory lock space (the two-key form's first key) of a server's connection places: a
-// 31-bit hash of its name, never the mailbox guards' space (Journal::kMailboxGuardKey, 7166).
-int64_t ConnectionPlaceSpace(const std::string& server) {
-  uint32_t h = 2166136261u;  // FNV-1a
-  for (unsigned char c : server) h = (h ^ c) * 16777619u;
-  int64_t space = static_cast<int64_t>(h & 0x7fffffff);
-  return space == 7166 ? space + 1 : space;
-}
-}  // namespace
-
 Result<bool> RunLock::TryTakeConnectionPlace(const std::string& server, int place) {
   if (!db_) return true;
   std::lock_guard lock(*db_mu_);
   auto q = db_->Prepare("SELECT pg_try_advisory_lock(?::integer, ?::integer)");
-  auto row = q->Bind(1, ConnectionPlaceSpace(server)).Bind(2, int64_t{place}).Step();
+  auto row = q->Bind(1, int64_t{advisory::ConnectionPlaces(server)}).Bind(2, int64_t{place}).Step();
   if (!row.ok()) return row.status();
   return *row && q->Text(0) == "t";
 }
@@ -240,7 +231,7 @@ void RunLock::ReleaseConnectionPlace(const std::string& server, int place) {
   if (!db_) return;
   std::lock_guard lock(*db_mu_);
   auto q = db_->Prepare("SELECT pg_advisory_unlock(?::integer, ?::integer)");
-  (void)q->Bind(1, ConnectionPlaceSpace(server)).Bind(2, int64_t{place}).Step();
+  (void)q->Bind(1, int64_t{advisory::ConnectionPlaces(server)}).Bind(2, int64_t{place}).Step();
 }
 
 RunLock::~RunLock() {

@@ -175,11 +175,14 @@ class ConnectionSlot {
           fmt::format("{}: all {} connections (max-connections{}) stayed busy for {} s", server,
                       max, shared ? ", across the workers" : "", timeout_seconds));
     };
+    // Declared before the lock, so that a slot given up on the way out (no shared place came
+    // free in time) releases its count after the lock is let go, not under it.
+    std::unique_ptr<ConnectionSlot> slot;
     std::unique_lock lock(counter->mu);
     if (max > 0 && !counter->cv.wait_until(lock, deadline, [&] { return counter->used < max; }))
       return busy();
     ++counter->used;
-    std::unique_ptr<ConnectionSlot> slot(new ConnectionSlot(counter));
+    slot.reset(new ConnectionSlot(counter));
     if (!shared || max <= 0) return slot;
     // One of the places no process holds: this process's own are skipped (an advisory lock
     // taken twice by one session is taken, not refused). Others' come free as their
